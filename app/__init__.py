@@ -1,0 +1,1 @@
+"""pipetrace app package."""

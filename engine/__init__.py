@@ -1,0 +1,1 @@
+"""pipetrace engine package."""

@@ -1,0 +1,1 @@
+"""pipetrace store package."""

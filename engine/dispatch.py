@@ -1,0 +1,72 @@
+"""Hands finished traces to the sink on a daemon thread, so a slow sink never delays a decision."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from engine.tracing import TraceRecord, TraceSink
+
+_IDLE_SLEEP = 0.002
+
+
+class TraceDispatcher:
+    """Bounded fire-and-forget queue in front of a sink; drops and counts when full."""
+
+    def __init__(self, sink: TraceSink, max_pending: int = 10_000) -> None:
+        self._sink = sink
+        self._max = max_pending
+        self._queue: deque[Callable[[], TraceRecord]] = deque()
+        self._busy = False
+        self._stop = False
+        self.submitted = 0
+        self.dropped = 0
+        self.sink_errors = 0
+        self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
+        self._thread.start()
+
+    def put(self, build: Callable[[], TraceRecord]) -> None:
+        """Queue a record builder; never blocks and never raises."""
+        if len(self._queue) >= self._max or self._stop:
+            self.dropped += 1
+            return
+        self._queue.append(build)
+
+    def _work(self) -> None:
+        """Build and submit queued records until stopped and drained."""
+        queue = self._queue
+        while True:
+            self._busy = True
+            try:
+                build = queue.popleft()
+            except IndexError:
+                self._busy = False
+                if self._stop:
+                    return
+                time.sleep(_IDLE_SLEEP)
+                continue
+            try:
+                self._sink.submit(build())
+                self.submitted += 1
+            except Exception:
+                self.sink_errors += 1
+            finally:
+                self._busy = False
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until queued records reached the sink; False if the sink is still busy."""
+        end = time.monotonic() + timeout
+        while self._queue or self._busy:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.001)
+        return True
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Drain what is queued (up to timeout) and stop the thread."""
+        drained = self.flush(timeout)
+        self._stop = True
+        self._thread.join(timeout=0.1 if not drained else timeout)
+        return drained

@@ -1,0 +1,331 @@
+"""The engine: runs a trigger's scripts layer by layer in the sandbox and reports one Outcome."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.dispatch import TraceDispatcher
+from engine.ids import IdSource, RandomIds
+from engine.manifest import Pipelines, Trigger, load_pipelines
+from engine.record import ScriptFact, TraceFacts, build_record
+from engine.sandbox import Sandbox, ScriptRun
+from engine.tracing import TraceSink
+from engine.values import (
+    DEFAULT_REDACT_KEYS,
+    InputError,
+    capped,
+    clone,
+    measure_input,
+    redact,
+    redaction_pattern,
+    to_python,
+)
+
+Clock = Callable[[], int]
+_perf = time.perf_counter_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The decision for the caller: allow or not, why not, merged script data, and the trace."""
+
+    allowed: bool
+    error: str | None
+    data: dict[str, Any]
+    trace_id: str
+
+
+class Engine:
+    """Executes triggers of a pipeline set; never raises into the caller from execute_trigger."""
+
+    def __init__(
+        self,
+        pipelines: Pipelines,
+        sink: TraceSink | None = None,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        redact_keys: Iterable[str] = DEFAULT_REDACT_KEYS,
+        max_pending_traces: int = 10_000,
+        max_pending_async: int = 1_000,
+    ) -> None:
+        self.pipelines = pipelines
+        self._clock = clock or time.time_ns
+        self._ids = ids or RandomIds()
+        self._redact = redaction_pattern(redact_keys)
+        self._local = threading.local()
+        self._dispatcher = TraceDispatcher(sink, max_pending_traces) if sink else None
+        self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
+        self._async_thread: threading.Thread | None = None
+        self._async_lock = threading.Lock()
+        self.async_dropped = 0
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs: Any) -> Engine:
+        """Load a pipelines folder and build an engine for it in one call."""
+        return cls(load_pipelines(path), **kwargs)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Trace delivery counters (submitted, dropped, sink_errors) plus dropped async runs."""
+        d = self._dispatcher
+        return {
+            "submitted": d.submitted if d else 0,
+            "dropped": d.dropped if d else 0,
+            "sink_errors": d.sink_errors if d else 0,
+            "async_dropped": self.async_dropped,
+        }
+
+    def execute_trigger(
+        self,
+        trigger: str,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        *,
+        replay_of: str | None = None,
+    ) -> Outcome:
+        """Run a trigger and return its decision; async triggers return at once."""
+        try:
+            trace_id = self._ids.trace_id()
+            started_at = self._clock()
+        except Exception:
+            trace_id, started_at = RandomIds().trace_id(), time.time_ns()
+        meta = metadata or {}
+        spec = self.pipelines.triggers.get(trigger)
+        try:
+            if spec is not None and spec.mode == "async":
+                return self._enqueue(spec, input, meta, replay_of, trace_id, started_at)
+            return self._execute(trigger, spec, input, meta, replay_of, trace_id, started_at)
+        except Exception as exc:
+            closed = spec is not None and spec.failure == "closed"
+            message = f"internal engine error: {type(exc).__name__}: {exc}"
+            return Outcome(not closed, message if closed else None, {}, trace_id)
+
+    def _enqueue(
+        self,
+        spec: Trigger,
+        input: dict[str, Any],
+        meta: dict[str, Any],
+        replay_of: str | None,
+        trace_id: str,
+        started_at: int,
+    ) -> Outcome:
+        """Hand an async trigger to the background worker (copying its input) and allow."""
+        job = (spec.name, spec, clone(input), dict(meta), replay_of, trace_id, started_at)
+        self._ensure_worker()
+        try:
+            self._async.put_nowait(job)
+        except queue.Full:
+            self.async_dropped += 1
+        return Outcome(True, None, {}, trace_id)
+
+    def _ensure_worker(self) -> None:
+        """Start the async worker thread on first use."""
+        if self._async_thread is None:
+            with self._async_lock:
+                if self._async_thread is None:
+                    thread = threading.Thread(
+                        target=self._work, name="pipetrace-async", daemon=True
+                    )
+                    thread.start()
+                    self._async_thread = thread
+
+    def _work(self) -> None:
+        """Run queued async triggers until close() posts the stop marker."""
+        while True:
+            job = self._async.get()
+            try:
+                if job is None:
+                    return
+                self._execute(*job)
+            except Exception:
+                self.async_dropped += 1
+            finally:
+                self._async.task_done()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish queued async triggers and deliver pending traces."""
+        if self._async_thread is not None:
+            self._async.put(None)
+            self._async_thread.join(timeout)
+            self._async_thread = None
+        if self._dispatcher is not None:
+            self._dispatcher.close(timeout)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until queued async work and traces are done (for tests, demos and replays)."""
+        end = time.monotonic() + timeout
+        while self._async.unfinished_tasks:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.001)
+        if self._dispatcher is None:
+            return True
+        return self._dispatcher.flush(max(0.0, end - time.monotonic()))
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sandbox(self) -> Sandbox:
+        """This thread's runtime with the compiled scripts (a runtime is not shared by threads)."""
+        sandbox = getattr(self._local, "sandbox", None)
+        if sandbox is None:
+            sandbox = Sandbox(self.pipelines.limits, self.pipelines.sources())
+            self._local.sandbox = sandbox
+        return sandbox
+
+    def _execute(
+        self,
+        trigger: str,
+        spec: Trigger | None,
+        input: dict[str, Any],
+        meta: dict[str, Any],
+        replay_of: str | None,
+        trace_id: str,
+        started_at: int,
+    ) -> Outcome:
+        """Run the layers, apply the failure policy, queue the trace and build the Outcome."""
+        origin = _perf()
+        limits = self.pipelines.limits
+        facts: list[ScriptFact] = []
+        merged: dict[str, Any] = {}
+        status, message, allowed, input_bytes = "success", None, True, None
+        if spec is None:
+            status, message = "error", f"unknown trigger '{trigger}'"
+        else:
+            try:
+                input_bytes = measure_input(input, limits.max_input_bytes, limits.max_input_depth)
+            except InputError as exc:
+                status, message = "error", str(exc)
+                allowed = spec.failure == "open"
+                facts = self._skipped(spec.layers, 0, _perf())
+            else:
+                status, message, allowed = self._run_layers(
+                    spec, input, trace_id, started_at, facts, merged
+                )
+        error = None if allowed else message
+        outcome = Outcome(allowed, error, merged, trace_id)
+        if self._dispatcher is not None:
+            snapshot = self._snapshot(input) if input_bytes is not None else None
+            record = TraceFacts(
+                trace_id, self._ids.span_id(), trigger, spec.mode if spec else None,
+                self.pipelines.version, started_at, origin, _perf(), status, message, allowed,
+                meta, snapshot, merged, replay_of, input_bytes, facts, limits,
+            )  # fmt: skip
+            self._dispatcher.put(lambda: build_record(record))
+        return outcome
+
+    def _run_layers(
+        self,
+        spec: Trigger,
+        input: dict[str, Any],
+        trace_id: str,
+        started_at: int,
+        facts: list[ScriptFact],
+        merged: dict[str, Any],
+    ) -> tuple[str, str | None, bool]:
+        """Run layers until one blocks or fails closed; return status, message and allowed."""
+        sandbox = self._sandbox()
+        tracing = self._dispatcher is not None
+        span_id = self._ids.span_id
+        ctx = sandbox.context(input)
+        seed = int(trace_id[:15], 16)
+        now = started_at // 1_000_000
+        blocked = failed = first_error = None
+        for index, layer in enumerate(spec.layers):
+            for script in layer:
+                start = _perf()
+                try:
+                    run = sandbox.run(
+                        script.id, ctx, (seed, script.seed), now, script.instruction_budget,
+                        start + script.deadline_ms * 1_000_000, script.deadline_ms,
+                    )  # fmt: skip
+                except Exception as exc:
+                    run = self._crashed(exc)
+                end = _perf()
+                output = to_python(run.data) if run.data is not None else None
+                if output:
+                    merged.update(output)
+                status = "error" if run.status == "killed" else run.status
+                if status == "blocked":
+                    run.message = run.message or f"blocked by {script.id}"
+                    blocked = blocked or run.message
+                elif status == "error":
+                    first_error = first_error or f"{script.id}: {run.message}"
+                    if script.failure == "closed":
+                        failed = failed or f"{script.id}: {run.message}"
+                if tracing:
+                    facts.append(self._fact(script, run, status, start, end, output, span_id))
+            if blocked or failed:
+                if tracing:
+                    facts.extend(self._skipped(spec.layers, index + 1, _perf()))
+                break
+            sandbox.commit_layer(ctx)
+        if blocked:
+            return "blocked", blocked, False
+        if first_error:
+            return "error", failed or first_error, failed is None
+        return "success", None, True
+
+    def _crashed(self, exc: Exception) -> ScriptRun:
+        """Turn a host-side failure of the runtime into an error run and rebuild the runtime."""
+        self._local.sandbox = None
+        text = str(exc) or type(exc).__name__
+        if "memory" in type(exc).__name__.lower():
+            text = "memory limit exceeded"
+        return ScriptRun("killed", True, text, None, None, None, 0, 0, 0)
+
+    @staticmethod
+    def _fact(
+        script: Any,
+        run: ScriptRun,
+        status: str,
+        start: int,
+        end: int,
+        output: Any,
+        span_id: Callable[[], str],
+    ) -> ScriptFact:
+        """Capture one script's result as plain Python for the trace builder."""
+        custom = None
+        ids = None
+        if run.spans is not None:
+            custom = [(s[1], s[2], s[3], s[4], s[5], s[6]) for s in run.spans.values()]
+            ids = [span_id() for _ in custom]
+        logs = list(run.logs.values()) if run.logs is not None else None
+        return ScriptFact(
+            script, span_id(), status, run.message, start, end, output, logs, custom, ids,
+            run.dropped_spans, run.dropped_logs, run.instructions,
+        )  # fmt: skip
+
+    def _skipped(self, layers: Any, first: int, at: int) -> list[ScriptFact]:
+        """Spans for scripts that never ran because an earlier layer stopped the trigger."""
+        if self._dispatcher is None:
+            return []
+        return [
+            ScriptFact(
+                script,
+                self._ids.span_id(),
+                "skipped",
+                "an earlier layer stopped the trigger",
+                at,
+                at,
+            )
+            for layer in layers[first:]
+            for script in layer
+        ]
+
+    def _snapshot(self, input: dict[str, Any]) -> dict[str, Any]:
+        """The recorded input: secrets masked, redacted paths listed, size-capped."""
+        snapshot, paths = redact(input, self._redact)
+        snapshot = capped(snapshot, self.pipelines.limits.max_snapshot_bytes)
+        if paths:
+            snapshot["_redacted"] = paths
+        return snapshot

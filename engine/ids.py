@@ -1,0 +1,65 @@
+"""W3C trace and span id sources; injectable so tests and demos can produce fixed ids."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from typing import Protocol
+
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+
+
+class IdSource(Protocol):
+    """Produces W3C ids: 32 lowercase hex for traces, 16 for spans, never all zero."""
+
+    def trace_id(self) -> str: ...
+
+    def span_id(self) -> str: ...
+
+
+class RandomIds:
+    """Ids from os.urandom, read in blocks so a trace with many spans costs one system call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buf = b""
+        self._pos = 0
+
+    def _hex(self, n: int) -> str:
+        """Take n random bytes from the buffer as lowercase hex."""
+        with self._lock:
+            if self._pos + n > len(self._buf):
+                self._buf, self._pos = os.urandom(4096), 0
+            chunk = self._buf[self._pos : self._pos + n]
+            self._pos += n
+        return chunk.hex()
+
+    def trace_id(self) -> str:
+        """Return a fresh random trace id."""
+        value = self._hex(16)
+        return value if value != _ZERO_TRACE else self.trace_id()
+
+    def span_id(self) -> str:
+        """Return a fresh random span id."""
+        value = self._hex(8)
+        return value if value != _ZERO_SPAN else self.span_id()
+
+
+class SeededIds:
+    """Reproducible ids from a seed, for tests, replays of demos and back-dated fixtures."""
+
+    def __init__(self, seed: int | str = 0) -> None:
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def trace_id(self) -> str:
+        """Return the next trace id of the seeded sequence."""
+        with self._lock:
+            return f"{self._random.getrandbits(128) | 1:032x}"
+
+    def span_id(self) -> str:
+        """Return the next span id of the seeded sequence."""
+        with self._lock:
+            return f"{self._random.getrandbits(64) | 1:016x}"

@@ -1,0 +1,387 @@
+-- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
+-- private references to what it needs and hands back the functions the Python engine calls.
+-- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
+local clock_ns, sha256_hex, caps = ...
+
+local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
+local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
+local pcall, error, type, next, select = pcall, error, type, next, select
+local rawget, rawset, rawequal, rawlen = rawget, rawset, rawequal, rawlen
+local setmetatable, getmetatable, tostring = setmetatable, getmetatable, tostring
+local math_type, math_huge, math_randomseed = math.type, math.huge, math.randomseed
+local s_find, s_match, s_gmatch, s_gsub = string.find, string.match, string.gmatch, string.gsub
+local s_rep, s_sub, s_byte, s_format = string.rep, string.sub, string.byte, string.format
+local utf8_len, t_unpack, t_pack, t_concat = utf8.len, table.unpack, table.pack, table.concat
+local load, tonumber = load, tonumber
+
+-- Per-run state, reset by run(); shared by the hook and the helpers.
+local used, budget, step, deadline, deadline_ms, killed = 0, 0, 1, 0, 0, nil
+local logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
+local spans, n_spans, dropped, depth = {}, 0, 0, 0
+
+local function hook()
+  if not killed then
+    used = used + step
+    if used > budget then
+      killed = "instruction budget exceeded (" .. budget .. ")"
+    elseif clock_ns() > deadline then
+      killed = "deadline exceeded (" .. deadline_ms .. " ms)"
+    else
+      return
+    end
+  end
+  debug_sethook(hook, "", 1)
+  error(killed, 0)
+end
+
+-- Read-only views of shared tables: writes and raw writes fail, pairs() still enumerates.
+local frozen = setmetatable({}, { __mode = "k" })
+local function freeze(source)
+  local proxy = setmetatable({}, {
+    __index = source,
+    __newindex = function() error("attempt to modify a read-only table", 2) end,
+    __pairs = function() return next, source, nil end,
+    __len = function() return #source end,
+    __metatable = false,
+  })
+  frozen[proxy] = true
+  return proxy
+end
+
+-- Bounded string patterns: C matching cannot be interrupted by the hook, so refuse any call
+-- whose worst case (subject length ^ (non-trailing quantifiers + unanchored)) is too costly.
+local function pattern_cost(s, p, init, anchored_ok)
+  if type(s) ~= "string" and type(s) ~= "number" then return 0 end
+  if type(p) ~= "string" then return 0 end
+  local n, plen = #tostring(s), #p
+  if n > caps.max_subject then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
+  if plen > caps.max_pattern then error("pattern too long (" .. plen .. " bytes)", 3) end
+  local i, q, last_quant = 1, 0, false
+  local anchored = anchored_ok and s_sub(p, 1, 1) == "^"
+  if anchored then i = 2 end
+  while i <= plen do
+    local c = s_sub(p, i, i)
+    if c == "$" and i == plen then break end
+    local item_end
+    if c == "%" then
+      local d = s_sub(p, i + 1, i + 1)
+      if d == "b" or s_find(d, "^%d$") then q = q + 1 end
+      if d == "b" then item_end = i + 3
+      elseif d == "f" then
+        local j = i + 3
+        if s_sub(p, j, j) == "^" then j = j + 1 end
+        if s_sub(p, j, j) == "]" then j = j + 1 end
+        while j <= plen and s_sub(p, j, j) ~= "]" do
+          if s_sub(p, j, j) == "%" then j = j + 1 end
+          j = j + 1
+        end
+        i = j + 1
+        goto continue
+      else item_end = i + 1 end
+    elseif c == "[" then
+      local j = i + 1
+      if s_sub(p, j, j) == "^" then j = j + 1 end
+      if s_sub(p, j, j) == "]" then j = j + 1 end
+      while j <= plen and s_sub(p, j, j) ~= "]" do
+        if s_sub(p, j, j) == "%" then j = j + 1 end
+        j = j + 1
+      end
+      item_end = j
+    else
+      item_end = i
+    end
+    local nxt = s_sub(p, item_end + 1, item_end + 1)
+    if nxt == "*" or nxt == "+" or nxt == "-" then
+      q = q + 1
+      last_quant = true
+      i = item_end + 2
+    else
+      last_quant = false
+      i = item_end + 1
+      if nxt == "?" then i = i + 1 end
+    end
+    ::continue::
+  end
+  if last_quant then q = q - 1 end
+  local exponent = q + (anchored and 0 or 1)
+  local cost = exponent <= 1 and n * (plen + 1) or n ^ exponent
+  if cost > caps.pattern_cost then
+    error("pattern too complex for a " .. n .. "-byte subject", 3)
+  end
+  return cost
+end
+
+local S = {}
+for k, v in next, string do S[k] = v end
+S.dump, S.pack, S.unpack, S.packsize = nil, nil, nil, nil
+S.find = function(s, p, init, plain)
+  if not plain then pattern_cost(s, p, init, true) end
+  return s_find(s, p, init, plain)
+end
+S.match = function(s, p, init) pattern_cost(s, p, init, true); return s_match(s, p, init) end
+S.gmatch = function(s, p, init) pattern_cost(s, p, init, false); return s_gmatch(s, p, init) end
+S.gsub = function(s, p, r, n) pattern_cost(s, p, nil, true); return s_gsub(s, p, r, n) end
+S.rep = function(s, n, sep)
+  local size = #tostring(s) * (tonumber(n) or 0) + (sep and #tostring(sep) or 0) * (tonumber(n) or 0)
+  if size > caps.max_rep then error("string.rep result too large (" .. size .. " bytes)", 2) end
+  return s_rep(s, n, sep)
+end
+-- Lock the shared string metatable so no script can see or change it; method calls on strings
+-- use the bounded functions.
+local string_mt = getmetatable("")
+string_mt.__index = freeze(S)
+string_mt.__metatable = false
+
+-- Coroutines inherit the budget hook; Lua does not copy a Lua hook function to new threads.
+local function hooked(f)
+  local co = co_create(f)
+  debug_sethook(co, hook, "", killed and 1 or step)
+  return co
+end
+local C = {
+  create = hooked, resume = co_resume, status = co_status, yield = coroutine.yield,
+  isyieldable = coroutine.isyieldable, running = coroutine.running, close = coroutine.close,
+  wrap = function(f)
+    local co = hooked(f)
+    return function(...)
+      local r = t_pack(co_resume(co, ...))
+      if not r[1] then error(r[2], 0) end
+      return t_unpack(r, 2, r.n)
+    end
+  end,
+}
+
+local M = {}
+for k, v in next, math do M[k] = v end
+M.randomseed = function(a, b)
+  if math_type(a) ~= "integer" then error("math.randomseed needs an integer seed", 2) end
+  math_randomseed(a, math_type(b) == "integer" and b or 0)
+end
+
+local T, U = {}, {}
+for k, v in next, table do T[k] = v end
+for k, v in next, utf8 do U[k] = v end
+
+local function safe_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed", 2)
+  end
+  return setmetatable(t, mt)
+end
+local function safe_rawset(t, k, v)
+  if frozen[t] then error("attempt to modify a read-only table", 2) end
+  return rawset(t, k, v)
+end
+
+-- Text handed to the host must decode as UTF-8.
+local function safe_text(s)
+  if type(s) ~= "string" then return "error object is a " .. type(s) end
+  if utf8_len(s) then return s end
+  return "<non-UTF-8 text>"
+end
+
+local function add_log(msg)
+  if type(msg) ~= "string" then msg = type(msg) == "number" and tostring(msg) or "<" .. type(msg) .. ">" end
+  msg = safe_text(msg)
+  if n_logs >= caps.max_logs or log_bytes + #msg > caps.max_log_bytes then
+    log_dropped = log_dropped + 1
+    return
+  end
+  n_logs = n_logs + 1
+  log_bytes = log_bytes + #msg
+  logs[n_logs] = msg
+end
+
+local frozen_now = 0
+local function trace(name, fn, ...)
+  if type(name) ~= "string" then error("helpers.trace: name must be a string", 2) end
+  if type(fn) ~= "function" then error("helpers.trace: fn must be a function", 2) end
+  if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
+    dropped = dropped + 1
+    return fn(...)
+  end
+  n_spans = n_spans + 1
+  local span = { safe_text(s_sub(name, 1, 128)), depth, clock_ns(), 0, true, nil }
+  spans[n_spans] = span
+  depth = depth + 1
+  local r = t_pack(pcall(fn, ...))
+  depth = depth - 1
+  span[4] = clock_ns()
+  if not r[1] then
+    span[5] = false
+    span[6] = safe_text(r[2])
+    error(r[2], 0)
+  end
+  return t_unpack(r, 2, r.n)
+end
+
+local H = freeze({
+  log = add_log,
+  now = function() return frozen_now end,
+  hash = function(s)
+    if type(s) ~= "string" and type(s) ~= "number" then error("helpers.hash needs a string", 2) end
+    return sha256_hex(tostring(s))
+  end,
+  matches = function(s, p)
+    if type(s) ~= "string" or type(p) ~= "string" then return false end
+    pattern_cost(s, p, nil, true)
+    return s_find(s, p) ~= nil
+  end,
+  trace = trace,
+})
+
+local BASE = {
+  string = freeze(S), table = freeze(T), math = freeze(M), utf8 = freeze(U), coroutine = freeze(C),
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
+  xpcall = xpcall, rawequal = rawequal, rawlen = rawlen, rawget = rawget, rawset = safe_rawset,
+  select = select, tonumber = tonumber, tostring = tostring, type = type,
+  setmetatable = safe_setmetatable, getmetatable = getmetatable, _VERSION = _VERSION,
+  print = function(...)
+    local parts = t_pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    add_log(t_concat(parts, " ", 1, parts.n))
+  end,
+}
+local ENV_MT = { __index = BASE, __metatable = false }
+
+-- Copies validated data so scripts of one layer cannot see each other's changes.
+local function deepcopy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in next, v do out[k] = deepcopy(x) end
+  return out
+end
+
+-- Checks a script's data table without running script code (raw access only).
+local function check_data(v, d, seen, acc)
+  local tv = type(v)
+  if tv == "string" then
+    if not utf8_len(v) then return "output contains a string that is not UTF-8" end
+    acc.bytes = acc.bytes + #v + 2
+  elseif tv == "number" then
+    if v ~= v or v == math_huge or v == -math_huge then return "output contains NaN or infinity" end
+    acc.bytes = acc.bytes + 8
+  elseif tv == "boolean" then
+    acc.bytes = acc.bytes + 5
+  elseif tv == "table" then
+    if d > caps.max_output_depth then return "output too deep (max " .. caps.max_output_depth .. ")" end
+    if seen[v] then return "output contains a cyclic table" end
+    seen[v] = true
+    acc.bytes = acc.bytes + 2
+    for k, x in next, v do
+      acc.nodes = acc.nodes + 1
+      if acc.nodes > caps.max_output_nodes then return "output too large (over " .. caps.max_output_nodes .. " values)" end
+      local tk = type(k)
+      if tk == "string" then
+        acc.bytes = acc.bytes + #k + 3
+      elseif math_type(k) ~= "integer" then
+        return "output has a " .. tk .. " key; only string and integer keys are allowed"
+      end
+      local err = check_data(x, d + 1, seen, acc)
+      if err then return err end
+    end
+    seen[v] = nil
+  else
+    return "output contains a " .. tv .. " value"
+  end
+  if acc.bytes > caps.max_output_bytes then return "output too large (max " .. caps.max_output_bytes .. " bytes)" end
+  return nil
+end
+
+-- Validates a script's return value: returns status, allowed, message, data.
+local function check_result(res)
+  if res == nil then return "success", true, nil, nil end
+  if type(res) ~= "table" then return "error", true, "script must return a table or nil, got " .. type(res), nil end
+  local allowed, msg, data = rawget(res, "allowed"), rawget(res, "error"), rawget(res, "data")
+  if allowed ~= nil and type(allowed) ~= "boolean" then
+    return "error", true, "result field 'allowed' must be a boolean, got " .. type(allowed), nil
+  end
+  if msg ~= nil and type(msg) ~= "string" then
+    return "error", true, "result field 'error' must be a string, got " .. type(msg), nil
+  end
+  if data ~= nil then
+    if type(data) ~= "table" then return "error", true, "result field 'data' must be a table, got " .. type(data), nil end
+    local err = check_data(data, 1, {}, { bytes = 0, nodes = 0 })
+    if err then return "error", true, err, nil end
+    data = deepcopy(data)
+  end
+  if allowed == false then return "blocked", false, msg, data end
+  return "success", true, msg, data
+end
+
+local pending = {}
+local pending_ids = {}
+
+-- Runs one compiled script under the hook; returns
+-- status, allowed, message, data, logs, spans, dropped spans, dropped logs, instructions.
+local function run(chunk, ctx, id, seed1, seed2, now, budget_, step_, deadline_, deadline_ms_)
+  used, budget, step, deadline, deadline_ms, killed = 0, budget_, step_, deadline_, deadline_ms_, nil
+  logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
+  spans, n_spans, dropped, depth = {}, 0, 0, 0
+  frozen_now = now
+  math_randomseed(seed1, seed2)
+  local env = setmetatable({ context = deepcopy(ctx), helpers = H }, ENV_MT)
+  env._G = env
+  debug_setupvalue(chunk, 1, env)
+  -- The script runs in its own coroutine so only script code ever carries the hook.
+  local co = co_create(chunk)
+  debug_sethook(co, hook, "", step)
+  local ok, res = co_resume(co)
+  if ok and co_status(co) ~= "dead" then ok, res = false, "script yielded outside a coroutine" end
+  debug_setupvalue(chunk, 1, nil)
+  local status, allowed, msg, data
+  if killed then
+    status, allowed, msg = "killed", true, killed
+  elseif not ok then
+    if res == "not enough memory" then
+      status, allowed, msg = "killed", true, "memory limit exceeded"
+    else
+      status, allowed, msg = "error", true, safe_text(res)
+    end
+  else
+    status, allowed, msg, data = check_result(res)
+    if msg then msg = safe_text(msg) end
+  end
+  if data then
+    pending_ids[#pending_ids + 1] = id
+    pending[#pending + 1] = data
+  end
+  return status, allowed, msg, data, n_logs > 0 and logs or nil, n_spans > 0 and spans or nil,
+    dropped, log_dropped, used
+end
+
+-- Publishes the finished layer's data: outputs[id] per script and prev = merged data.
+local function commit_layer(ctx)
+  local prev = {}
+  for i = 1, #pending do
+    local data = pending[i]
+    ctx.outputs[pending_ids[i]] = data
+    for k, v in next, data do prev[k] = v end
+  end
+  ctx.prev = prev
+  pending, pending_ids = {}, {}
+end
+
+local function reset_layer() pending, pending_ids = {}, {} end
+
+-- Compiles a script once; its _ENV upvalue is swapped per run.
+local function compile(source, name)
+  local chunk, err = load(source, "=" .. name, "t", {})
+  return chunk or false, err or false
+end
+
+local function new_context(input)
+  input.outputs = {}
+  input.prev = {}
+  return input
+end
+
+-- Nothing outside this chunk needs the dangerous parts of the global table any more.
+for _, name in next, { "os", "io", "debug", "package", "require", "load", "loadfile", "dofile",
+  "collectgarbage", "python" } do
+  _G[name] = nil
+end
+string.dump = nil
+
+return { run = run, compile = compile, commit_layer = commit_layer, reset_layer = reset_layer,
+  new_context = new_context }

@@ -1,0 +1,132 @@
+"""Bounded handling of data crossing the sandbox: input checks, Lua-to-Python, redaction, caps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from lupa.lua54 import lua_type
+
+_INT64 = 1 << 63
+DEFAULT_REDACT_KEYS = ("password", "token", "secret", "authorization", "api_key")
+REDACTED = "[REDACTED]"
+
+
+class InputError(ValueError):
+    """A trigger input that breaks the input limits or is not JSON-like."""
+
+
+def measure_input(value: Any, max_bytes: int, max_depth: int) -> int:
+    """Return the approximate JSON size of an input, refusing oversized, deep or odd values."""
+    size = _measure(value, 1, max_depth, max_bytes, 0)
+    if size > max_bytes:
+        raise InputError(f"input too large ({size} > {max_bytes} bytes)")
+    return size
+
+
+def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -> int:
+    """Walk one value, adding its approximate encoded size to acc."""
+    if isinstance(value, str):
+        return acc + len(value) + 2
+    if value is None or isinstance(value, bool):
+        return acc + 5
+    if isinstance(value, int):
+        if not -_INT64 <= value < _INT64:
+            raise InputError("input contains an integer outside the 64-bit range")
+        return acc + 8
+    if isinstance(value, float):
+        return acc + 8
+    if isinstance(value, dict | list | tuple):
+        if depth > max_depth:
+            raise InputError(f"input too deep (max {max_depth})")
+        acc += 2
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise InputError(f"input has a non-string key {key!r}")
+                acc = _measure(item, depth + 1, max_depth, max_bytes, acc + len(key) + 3)
+                if acc > max_bytes:
+                    raise InputError(f"input too large (over {max_bytes} bytes)")
+        else:
+            for item in value:
+                acc = _measure(item, depth + 1, max_depth, max_bytes, acc + 1)
+                if acc > max_bytes:
+                    raise InputError(f"input too large (over {max_bytes} bytes)")
+        return acc
+    raise InputError(f"input contains a {type(value).__name__} value")
+
+
+def to_python(value: Any, depth: int = 0, max_depth: int = 64) -> Any:
+    """Convert a validated Lua value to JSON-like Python; sequences become lists, keys sorted."""
+    if lua_type(value) != "table":
+        return value
+    if depth > max_depth:
+        raise ValueError("value too deep")
+    items = list(value.items())
+    if items and all(type(k) is int for k, _ in items):
+        items.sort(key=lambda kv: kv[0])
+        if items[0][0] == 1 and items[-1][0] == len(items):
+            return [to_python(v, depth + 1, max_depth) for _, v in items]
+    return {str(k): to_python(v, depth + 1, max_depth) for k, v in sorted(items, key=_key)}
+
+
+def _key(item: tuple[Any, Any]) -> str:
+    """Sort mixed keys by their string form so dict order never depends on Lua's hash order."""
+    return str(item[0])
+
+
+def redaction_pattern(keys: Iterable[str]) -> re.Pattern[str]:
+    """Build one case-insensitive matcher for key names that hold secrets."""
+    return re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE)
+
+
+def redact(value: Any, pattern: re.Pattern[str]) -> tuple[Any, list[str]]:
+    """Copy a value with secret-named keys masked, returning the copy and the masked paths."""
+    paths: list[str] = []
+    return _redact(value, pattern, "", paths), paths
+
+
+def _redact(value: Any, pattern: re.Pattern[str], prefix: str, paths: list[str]) -> Any:
+    """Recursive part of redact, tracking the dotted path for the report."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            path = f"{prefix}{key}"
+            if pattern.search(key):
+                out[key] = REDACTED
+                paths.append(path)
+            else:
+                out[key] = _redact(item, pattern, path + ".", paths)
+        return out
+    if isinstance(value, list | tuple):
+        return [_redact(item, pattern, f"{prefix}{i}.", paths) for i, item in enumerate(value)]
+    return value
+
+
+def approx_size(value: Any) -> int:
+    """Estimate the JSON size of a JSON-like value without encoding it."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, dict):
+        return 2 + sum(len(k) + 3 + approx_size(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 2 + sum(1 + approx_size(v) for v in value)
+    return 8
+
+
+def capped(value: Any, max_bytes: int) -> Any:
+    """Return the value, or a truncation marker with its size when it is over the cap."""
+    size = approx_size(value)
+    if size > max_bytes:
+        return {"_truncated": True, "size": size}
+    return value
+
+
+def clone(value: Any) -> Any:
+    """Copy a JSON-like value so later changes by the caller cannot reach a queued run."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clone(v) for v in value]
+    return value

@@ -1,0 +1,184 @@
+"""Failure policy, trigger modes and input limits, with real Lua."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+ONE = """
+[triggers.t]
+mode = "{mode}"
+failure = "{failure}"
+
+[[scripts]]
+id = "s"
+trigger = "t"
+file = "s.lua"
+"""
+
+
+def manifest(mode: str = "blocking", failure: str = "open") -> str:
+    return ONE.format(mode=mode, failure=failure)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'error("broken")',
+        "while true do end",
+        'return {allowed = "false"}',
+        "return 42",
+    ],
+)
+def test_errors_fail_open_by_default(make_engine, sink, script):
+    engine = make_engine({"s.lua": script}, manifest())
+    outcome = engine.execute_trigger("t", {})
+    assert outcome.allowed and outcome.error is None
+    [trace] = sink.after(engine)
+    assert trace.status == "error" and trace.allowed
+    assert trace.spans[1].status == "error" and trace.spans[1].status_message
+
+
+def test_trigger_failure_closed_blocks_with_the_error(make_engine, sink):
+    engine = make_engine({"s.lua": 'error("broken")'}, manifest(failure="closed"))
+    outcome = engine.execute_trigger("t", {})
+    assert not outcome.allowed and outcome.error == "s: s.lua:1: broken"
+    [trace] = sink.after(engine)
+    assert (trace.status, trace.allowed) == ("error", False)
+
+
+def test_script_failure_closed_overrides_an_open_trigger(make_engine, sink):
+    text = manifest() + 'failure = "closed"\n'
+    engine = make_engine({"s.lua": "while true do end"}, text)
+    outcome = engine.execute_trigger("t", {})
+    assert not outcome.allowed and "instruction budget exceeded" in outcome.error
+
+
+def test_only_a_real_false_blocks(make_engine, sink):
+    engine = make_engine({"s.lua": "return {allowed = context.v}"}, manifest())
+    assert engine.execute_trigger("t", {"v": True}).allowed
+    assert not engine.execute_trigger("t", {"v": False}).allowed
+    assert engine.execute_trigger("t", {}).allowed
+
+
+def test_enrichment_returns_merged_data_in_order(make_engine, sink):
+    text = """
+    [triggers.token_build]
+    mode = "enrichment"
+    [[scripts]]
+    id = "first"
+    trigger = "token_build"
+    file = "first.lua"
+    [[scripts]]
+    id = "second"
+    trigger = "token_build"
+    file = "second.lua"
+    [[scripts]]
+    id = "third"
+    trigger = "token_build"
+    file = "third.lua"
+    depends_on = ["first", "second"]
+    """
+    engine = make_engine(
+        {
+            "first.lua": "return {data = {tier = 'basic', roles = {'user'}}}",
+            "second.lua": "return {data = {tier = 'premium'}}",
+            "third.lua": "local p = context.prev\n"
+            "return {data = {scope = p.tier .. ' ' .. p.roles[1]}}",
+        },
+        text,
+    )
+    outcome = engine.execute_trigger("token_build", {})
+    assert outcome.data == {"tier": "premium", "roles": ["user"], "scope": "premium user"}
+
+
+def test_async_returns_at_once_and_runs_in_the_background(make_engine, sink):
+    engine = make_engine(
+        {
+            "s.lua": "local n = 0 for i = 1, 300000 do n = n + i end\n"
+            "return {allowed = false, data = {n = n}}"
+        },
+        manifest("async"),
+    )
+    caller = threading.get_ident()
+    outcome = engine.execute_trigger("t", {"x": 1})
+    assert outcome.allowed and outcome.data == {} and outcome.error is None
+    [trace] = sink.after(engine)
+    assert trace.trace_id == outcome.trace_id
+    assert trace.result_data == {"n": 45000150000}
+    assert threading.get_ident() == caller
+
+
+def test_async_input_is_copied_before_the_caller_returns(make_engine, sink):
+    engine = make_engine({"s.lua": "return {data = {v = context.nested.v}}"}, manifest("async"))
+    payload = {"nested": {"v": 1}}
+    engine.execute_trigger("t", payload)
+    payload["nested"]["v"] = 2
+    [trace] = sink.after(engine)
+    assert trace.result_data == {"v": 1}
+
+
+def test_close_drains_async_work(make_engine, sink):
+    engine = make_engine({"s.lua": "return {data = {ok = true}}"}, manifest("async"))
+    for _ in range(20):
+        engine.execute_trigger("t", {})
+    engine.close()
+    assert len(sink.traces) == 20
+
+
+def test_unknown_trigger_allows_and_is_traced(make_engine, sink):
+    engine = make_engine({"s.lua": "return"}, manifest())
+    outcome = engine.execute_trigger("nope", {"a": 1})
+    assert outcome.allowed and outcome.data == {}
+    [trace] = sink.after(engine)
+    assert trace.status == "error" and trace.status_message == "unknown trigger 'nope'"
+    assert len(trace.spans) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"blob": "x" * 70_000}, "input too large"),
+        ({"a": {"b": {"c": {"d": 1}}}}, "input too deep"),
+        ({"when": object()}, "input contains a object value"),
+        ({"big": 1 << 70}, "64-bit range"),
+    ],
+)
+def test_input_limits_are_checked_before_running(make_engine, sink, payload, message):
+    text = manifest(failure="closed") + "\n[limits]\nmax_input_depth = 3\n"
+    engine = make_engine({"s.lua": "return"}, text)
+    outcome = engine.execute_trigger("t", payload)
+    assert not outcome.allowed and message in outcome.error
+    [trace] = sink.after(engine)
+    assert [s.status for s in trace.spans] == ["error", "skipped"]
+
+
+def test_deadline_is_enforced_and_named(make_engine, sink):
+    text = manifest() + "limits = { instruction_budget = 1000000000, deadline_ms = 30 }\n"
+    engine = make_engine({"s.lua": "while true do end"}, text)
+    start = time.perf_counter()
+    engine.execute_trigger("t", {})
+    assert time.perf_counter() - start < 1.0
+    [trace] = sink.after(engine)
+    assert trace.spans[1].status_message == "deadline exceeded (30 ms)"
+    assert trace.spans[1].attributes["limit"] == "deadline_ms"
+
+
+def test_output_caps(make_engine, sink):
+    deep = "local t = {} local c = t for i = 1, 20 do c.x = {} c = c.x end return {data = t}"
+    engine = make_engine({"s.lua": deep}, manifest())
+    engine.execute_trigger("t", {})
+    [trace] = sink.after(engine)
+    assert trace.spans[1].status_message == "output too deep (max 8)"
+    assert trace.spans[1].attributes["limit"] == "max_output_depth"
+
+
+def test_a_failing_clock_or_id_source_does_not_raise(make_engine, sink):
+    def bad_clock() -> int:
+        raise RuntimeError("clock broke")
+
+    engine = make_engine({"s.lua": "return {data = {ok = 1}}"}, manifest(), clock=bad_clock)
+    outcome = engine.execute_trigger("t", {})
+    assert outcome.allowed and outcome.data == {"ok": 1}

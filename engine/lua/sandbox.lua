@@ -138,9 +138,11 @@ local function hooked(f)
   debug_sethook(co, hook, "", killed and 1 or step)
   return co
 end
+-- coroutine.close is left out: Lua runs <close> handlers of a thread killed by the hook with
+-- hooks still disabled, so closing it could loop forever.
 local C = {
   create = hooked, resume = co_resume, status = co_status, yield = coroutine.yield,
-  isyieldable = coroutine.isyieldable, running = coroutine.running, close = coroutine.close,
+  isyieldable = coroutine.isyieldable, running = coroutine.running,
   wrap = function(f)
     local co = hooked(f)
     return function(...)
@@ -168,6 +170,15 @@ local function safe_setmetatable(t, mt)
   end
   return setmetatable(t, mt)
 end
+-- Lua calls a message handler for errors raised inside it with hooks disabled, so the real
+-- xpcall could turn a budget kill into an endless, unhooked loop: run the handler after pcall.
+local function safe_xpcall(f, handler, ...)
+  local r = t_pack(pcall(f, ...))
+  if r[1] then return t_unpack(r, 1, r.n) end
+  local _, result = pcall(handler, r[2])
+  return false, result
+end
+
 local function safe_rawset(t, k, v)
   if frozen[t] then error("attempt to modify a read-only table", 2) end
   return rawset(t, k, v)
@@ -233,7 +244,7 @@ local H = freeze({
 local BASE = {
   string = freeze(S), table = freeze(T), math = freeze(M), utf8 = freeze(U), coroutine = freeze(C),
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
-  xpcall = xpcall, rawequal = rawequal, rawlen = rawlen, rawget = rawget, rawset = safe_rawset,
+  xpcall = safe_xpcall, rawequal = rawequal, rawlen = rawlen, rawget = rawget, rawset = safe_rawset,
   select = select, tonumber = tonumber, tostring = tostring, type = type,
   setmetatable = safe_setmetatable, getmetatable = getmetatable, _VERSION = _VERSION,
   print = function(...)

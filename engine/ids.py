@@ -51,15 +51,17 @@ class SeededIds:
     """Reproducible ids from a seed, for tests, replays of demos and back-dated fixtures."""
 
     def __init__(self, seed: int | str = 0) -> None:
-        self._random = random.Random(seed)
+        # Separate streams: trace ids do not depend on how many spans were recorded.
+        self._traces = random.Random(f"{seed}:trace")
+        self._spans = random.Random(f"{seed}:span")
         self._lock = threading.Lock()
 
     def trace_id(self) -> str:
         """Return the next trace id of the seeded sequence."""
         with self._lock:
-            return f"{self._random.getrandbits(128) | 1:032x}"
+            return f"{self._traces.getrandbits(128) | 1:032x}"
 
     def span_id(self) -> str:
         """Return the next span id of the seeded sequence."""
         with self._lock:
-            return f"{self._random.getrandbits(64) | 1:016x}"
+            return f"{self._spans.getrandbits(64) | 1:016x}"

@@ -1,0 +1,161 @@
+"""Determinism, sink isolation, redaction and caps."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from engine import Engine, SeededIds, TraceRecord, bundled_pipelines_dir, load_pipelines
+
+SIGNUP = {
+    "email": "ana+test@example.com",
+    "ip": "81.2.69.160",
+    "country": "XX",
+    "attempts_last_hour": 7,
+}
+
+
+def spans_without_times(trace: TraceRecord) -> list[tuple]:
+    return [
+        (s.span_id, s.parent_span_id, s.name, s.status, s.status_message, s.attributes)
+        for s in trace.spans
+    ]
+
+
+def test_replay_with_same_ids_and_clock_is_identical(sink):
+    pipelines = load_pipelines(bundled_pipelines_dir())
+    runs = []
+    for _ in range(2):
+        with Engine(
+            pipelines, sink=sink, clock=lambda: 1_700_000_000_000_000_000, ids=SeededIds(7)
+        ) as engine:
+            runs.append(engine.execute_trigger("before_signup", SIGNUP, {"user_id": "u"}))
+            engine.flush()
+    assert runs[0] == runs[1]
+    first, second = sink.traces
+    assert first.trace_id == second.trace_id
+    assert spans_without_times(first) == spans_without_times(second)
+
+
+def test_random_is_seeded_from_the_trace_id(make_engine, sink):
+    manifest = '[triggers.t]\n[[scripts]]\nid = "r"\ntrigger = "t"\nfile = "r.lua"\n'
+    engine = make_engine(
+        {"r.lua": "return {data = {r = math.random(1, 1 << 40)}}"}, manifest, ids=SeededIds(1)
+    )
+    values = [engine.execute_trigger("t", {}).data["r"] for _ in range(3)]
+    assert len(set(values)) == 3
+    again = make_engine(
+        {"r.lua": "return {data = {r = math.random(1, 1 << 40)}}"}, manifest, ids=SeededIds(1)
+    )
+    assert [again.execute_trigger("t", {}).data["r"] for _ in range(3)] == values
+
+
+class HangingSink:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def submit(self, trace: TraceRecord) -> None:
+        self.release.wait()
+
+
+class RaisingSink:
+    def submit(self, trace: TraceRecord) -> None:
+        raise RuntimeError("database is down")
+
+
+def test_a_hanging_sink_neither_delays_nor_changes_the_outcome():
+    pipelines = load_pipelines(bundled_pipelines_dir())
+    reference = Engine(pipelines, ids=SeededIds(3), clock=lambda: 0)
+    expected = [reference.execute_trigger("before_signup", SIGNUP) for _ in range(50)]
+    hanging = HangingSink()
+    engine = Engine(
+        pipelines, sink=hanging, ids=SeededIds(3), clock=lambda: 0, max_pending_traces=10
+    )
+    start = time.perf_counter()
+    got = [engine.execute_trigger("before_signup", SIGNUP) for _ in range(50)]
+    assert time.perf_counter() - start < 2.0
+    assert got == expected
+    assert engine.counters["dropped"] >= 39
+    hanging.release.set()
+    engine.close()
+
+
+def test_a_raising_sink_is_counted_and_ignored():
+    engine = Engine.load(bundled_pipelines_dir(), sink=RaisingSink())
+    outcome = engine.execute_trigger("before_signup", SIGNUP)
+    assert outcome.allowed
+    engine.flush()
+    assert engine.counters["sink_errors"] == 1
+    engine.close()
+
+
+def test_secrets_are_redacted_in_the_snapshot_but_seen_by_scripts(make_engine, sink):
+    manifest = '[triggers.t]\n[[scripts]]\nid = "s"\ntrigger = "t"\nfile = "s.lua"\n'
+    engine = make_engine(
+        {"s.lua": "return {data = {pw = context.password, auth = context.headers.Authorization}}"},
+        manifest,
+    )
+    payload = {
+        "email": "a@b.c",
+        "password": "hunter2",
+        "headers": {"Authorization": "Bearer abc", "Accept": "json"},
+        "devices": [{"refresh_token": "r1", "name": "phone"}],
+        "Client_Secret": "s",
+        "API_KEY": "k",
+    }
+    outcome = engine.execute_trigger("t", payload)
+    assert outcome.data == {"pw": "hunter2", "auth": "Bearer abc"}
+    [trace] = sink.after(engine)
+    snap = trace.context_snapshot
+    assert snap["password"] == snap["Client_Secret"] == snap["API_KEY"] == "[REDACTED]"
+    assert snap["headers"] == {"Authorization": "[REDACTED]", "Accept": "json"}
+    assert snap["devices"] == [{"refresh_token": "[REDACTED]", "name": "phone"}]
+    assert snap["email"] == "a@b.c"
+    assert sorted(snap["_redacted"]) == sorted(
+        ["password", "headers.Authorization", "devices.0.refresh_token", "Client_Secret", "API_KEY"]
+    )
+    assert payload["password"] == "hunter2"
+
+
+def test_redaction_keys_are_configurable(make_engine, sink):
+    manifest = '[triggers.t]\n[[scripts]]\nid = "s"\ntrigger = "t"\nfile = "s.lua"\n'
+    engine = make_engine({"s.lua": "return"}, manifest, redact_keys=["ssn"])
+    engine.execute_trigger("t", {"ssn": "1", "password": "p"})
+    [trace] = sink.after(engine)
+    assert trace.context_snapshot == {"ssn": "[REDACTED]", "password": "p", "_redacted": ["ssn"]}
+
+
+def test_snapshot_and_output_attributes_are_size_capped(make_engine, sink):
+    manifest = (
+        '[triggers.t]\n[[scripts]]\nid = "s"\ntrigger = "t"\nfile = "s.lua"\n'
+        "[limits]\nmax_snapshot_bytes = 100\nmax_attribute_bytes = 50\n"
+    )
+    engine = make_engine({"s.lua": "return {data = {blob = string.rep('y', 200)}}"}, manifest)
+    outcome = engine.execute_trigger("t", {"blob": "x" * 500, "token": "t"})
+    assert outcome.data == {"blob": "y" * 200}
+    [trace] = sink.after(engine)
+    snap = trace.context_snapshot
+    assert snap["_truncated"] is True and snap["size"] > 500 and snap["_redacted"] == ["token"]
+    assert set(snap) == {"_truncated", "size", "_redacted"}
+    output = trace.spans[1].attributes["output.data"]
+    assert output["_truncated"] is True and output["size"] > 200
+    assert trace.result_data == {"_truncated": True, "size": output["size"]}
+
+
+def test_engine_threads_share_nothing(sink):
+    pipelines = load_pipelines(bundled_pipelines_dir())
+    with Engine(pipelines, sink=sink) as engine:
+        results: list[bool] = []
+
+        def work() -> None:
+            for _ in range(30):
+                results.append(engine.execute_trigger("before_signup", SIGNUP).allowed)
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        engine.flush()
+    assert results == [True] * 90
+    assert len(sink.traces) == 90

@@ -1,1 +1,55 @@
-"""pipetrace store package."""
+"""pipetrace's trace store: schema, repository, backends, migrations and retention."""
+
+from __future__ import annotations
+
+from .backends import open_backend
+from .errors import SchemaError, StoreError, StoreUnavailable
+from .migrate import upgrade
+from .models import (
+    CleanupProgress,
+    CleanupResult,
+    Cursor,
+    Page,
+    SpanRow,
+    TraceFilter,
+    TraceRow,
+    TraceWithSpans,
+)
+from .repository import Repository
+from .sql import Statement
+from .url import DatabaseTarget, parse_database_url
+
+__all__ = [
+    "CleanupProgress",
+    "CleanupResult",
+    "Cursor",
+    "DatabaseTarget",
+    "Page",
+    "Repository",
+    "SchemaError",
+    "SpanRow",
+    "StoreError",
+    "StoreUnavailable",
+    "TraceFilter",
+    "TraceRow",
+    "TraceWithSpans",
+    "open_store",
+    "parse_database_url",
+]
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Repository:
+    """Open the store a URL names (or PIPETRACE_DB, or the default file), at the newest schema.
+
+    Raises StoreError with one line naming the URL and the cause when it cannot be used.
+    """
+    target = parse_database_url(url)
+    backend = open_backend(target)
+    try:
+        backend.query(Statement("SELECT 1"))
+        if migrate:
+            upgrade(backend)
+    except StoreError:
+        backend.close()
+        raise
+    return Repository(backend)

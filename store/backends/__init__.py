@@ -1,0 +1,42 @@
+"""The two ways to reach a trace database: an embedded SQLite file and a libSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ..sql import Operation, Statement
+from ..url import DatabaseTarget
+
+
+class Backend(Protocol):
+    """What the repository needs from a database: reads, and atomic groups of writes."""
+
+    target: DatabaseTarget
+
+    def query(self, statement: Statement) -> list[tuple[Any, ...]]:
+        """Run a read and return all rows as tuples."""
+        ...
+
+    def write(self, operations: Sequence[Operation]) -> None:
+        """Run the operations in one transaction: all or nothing."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log back into the database file, where the backend has one."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def open_backend(target: DatabaseTarget) -> Backend:
+    """Connect to the target's backend (without touching the schema)."""
+    if target.kind == "sqlite":
+        from .sqlite import SQLiteBackend
+
+        return SQLiteBackend(target)
+    from .libsql import LibsqlBackend
+
+    return LibsqlBackend(target)

@@ -1,0 +1,25 @@
+"""Store failures as one-line messages with a title, so callers show them instead of tracebacks."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """A store operation failed for a reason the user can act on."""
+
+    title = "Store error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or opened."""
+
+    title = "Database unavailable"
+
+
+class SchemaError(StoreError):
+    """The database is not a pipetrace store this version can use."""
+
+    title = "Incompatible database"

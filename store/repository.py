@@ -1,0 +1,268 @@
+"""The only code that issues SQL: saves, lists, counts, fetches and expires traces."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import delete, func, select, tuple_
+
+from .backends import Backend
+from .codec import (
+    SPAN_COLUMNS,
+    SUMMARY_COLUMNS,
+    TRACE_COLUMNS,
+    span_from_row,
+    span_to_tuple,
+    trace_from_row,
+    trace_to_tuple,
+)
+from .filters import where
+from .models import (
+    CleanupProgress,
+    CleanupResult,
+    Cursor,
+    Page,
+    SpanRow,
+    TraceFilter,
+    TraceRow,
+    TraceWithSpans,
+)
+from .schema import spans, traces
+from .sql import InsertMany, Operation, Statement, compile_statement
+
+MAX_PAGE = 10_000
+
+
+class Repository:
+    """Trace storage over one backend; every method is safe to call from any thread."""
+
+    def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
+        self.backend = backend
+        self.clock = clock
+
+    @property
+    def url(self) -> str:
+        """Where the traces live, as shown to users."""
+        return self.backend.target.display
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        self.backend.close()
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def save_trace(self, trace: TraceRow, spans_: Sequence[SpanRow]) -> None:
+        """A trace and its spans in one transaction."""
+        self.save_traces([TraceWithSpans(trace, list(spans_))])
+
+    def save_traces(self, items: Sequence[TraceWithSpans]) -> None:
+        """Many traces and their spans in one transaction (the writer's and importer's path)."""
+        self.backend.write(self._insert_operations(items))
+
+    def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
+        now = self.clock()
+        trace_rows = []
+        span_rows = []
+        for item in items:
+            if not item.trace.span_count and item.spans:
+                item.trace.span_count = len(item.spans)
+            trace_rows.append(trace_to_tuple(item.trace, now))
+            span_rows.extend(map(span_to_tuple, item.spans))
+        return [
+            InsertMany(traces.name, TRACE_COLUMNS, trace_rows),
+            InsertMany(spans.name, SPAN_COLUMNS, span_rows),
+        ]
+
+    def create_trace(self, trace: TraceRow) -> None:
+        """A trace row alone (its spans may follow with `create_spans`)."""
+        self.backend.write(
+            [InsertMany(traces.name, TRACE_COLUMNS, [trace_to_tuple(trace, self.clock())])]
+        )
+
+    def create_spans(self, spans_: Sequence[SpanRow]) -> None:
+        """A batch of spans of existing traces, in one transaction."""
+        self.backend.write(
+            [InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
+        )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get_trace(self, trace_id: str) -> TraceRow | None:
+        """One trace with its JSON columns, or None."""
+        stmt = select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id == trace_id.lower())
+        rows = self.backend.query(compile_statement(stmt))
+        return trace_from_row(rows[0], TRACE_COLUMNS) if rows else None
+
+    def get_trace_with_spans(self, trace_id: str) -> TraceWithSpans | None:
+        """A trace and all its spans in start order, or None if there is no such trace."""
+        trace = self.get_trace(trace_id)
+        if trace is None:
+            return None
+        stmt = (
+            select(*[spans.c[n] for n in SPAN_COLUMNS])
+            .where(spans.c.trace_id == trace.id)
+            .order_by(spans.c.started_at, spans.c.pk)
+        )
+        rows = self.backend.query(compile_statement(stmt))
+        return TraceWithSpans(trace, [span_from_row(r) for r in rows])
+
+    def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Trace ids starting with `prefix`, so people can type a short id."""
+        stmt = (
+            select(traces.c.id)
+            .where(traces.c.id >= prefix.lower(), traces.c.id < prefix.lower() + "g")
+            .order_by(traces.c.id)
+            .limit(limit)
+        )
+        return [r[0] for r in self.backend.query(compile_statement(stmt))]
+
+    def list_traces(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> Page:
+        """Newest first, one page at a time by keyset (never OFFSET)."""
+        limit = max(1, min(limit, MAX_PAGE))
+        stmt = select(*[traces.c[n] for n in SUMMARY_COLUMNS])
+        condition = where(filters or TraceFilter())
+        if condition is not None:
+            stmt = stmt.where(condition)
+        if cursor is not None:
+            stmt = stmt.where(
+                tuple_(traces.c.started_at, traces.c.id)
+                < tuple_(cursor.started_at, cursor.trace_id)
+            )
+        stmt = stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(limit + 1)
+        rows = [
+            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
+        return Page(rows, next_cursor)
+
+    def list_newer(
+        self, filters: TraceFilter | None, after: Cursor, limit: int = 200
+    ) -> list[TraceRow]:
+        """Traces newer than `after`, newest first: what live mode adds at the top."""
+        stmt = select(*[traces.c[n] for n in SUMMARY_COLUMNS])
+        condition = where(filters or TraceFilter())
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = (
+            stmt.where(
+                tuple_(traces.c.started_at, traces.c.id) > tuple_(after.started_at, after.trace_id)
+            )
+            .order_by(traces.c.started_at.desc(), traces.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
+        ]
+
+    def count_traces(self, filters: TraceFilter | None = None) -> int:
+        """How many traces match, for the status line."""
+        stmt = select(func.count()).select_from(traces)
+        condition = where(filters or TraceFilter())
+        if condition is not None:
+            stmt = stmt.where(condition)
+        return int(self.backend.query(compile_statement(stmt))[0][0])
+
+    def duration_points(
+        self, filters: TraceFilter | None = None, limit: int = 2000
+    ) -> list[tuple[int, float | None, str]]:
+        """(started_at, duration_ms, status) of the newest matching traces, for the results plot."""
+        stmt = select(traces.c.started_at, traces.c.duration_ms, traces.c.status)
+        condition = where(filters or TraceFilter())
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(limit)
+        return [
+            (int(r[0] or 0), None if r[1] is None else float(r[1]), str(r[2]))
+            for r in self.backend.query(compile_statement(stmt))
+        ]
+
+    def distinct_triggers(self) -> list[str]:
+        """Every trigger name in the store, sorted, for the trigger filter."""
+        stmt = select(traces.c.trigger_event).distinct().order_by(traces.c.trigger_event)
+        return [str(r[0]) for r in self.backend.query(compile_statement(stmt)) if r[0] is not None]
+
+    def replays_of(self, trace_id: str) -> list[TraceRow]:
+        """Traces that replay `trace_id`, newest first."""
+        stmt = (
+            select(*[traces.c[n] for n in SUMMARY_COLUMNS])
+            .where(traces.c.replay_of == trace_id)
+            .order_by(traces.c.started_at.desc())
+        )
+        return [
+            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
+        ]
+
+    def existing_trace_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are already stored, so imports skip what they already hold."""
+        found: set[str] = set()
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            stmt = select(traces.c.id).where(traces.c.id.in_(chunk))
+            found.update(r[0] for r in self.backend.query(compile_statement(stmt)))
+        return found
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def count_older_than(self, cutoff: int) -> tuple[int, int]:
+        """(traces, spans) that started before `cutoff` (Unix ns): the cleanup preview."""
+        old = select(traces.c.id).where(traces.c.started_at < cutoff)
+        n_traces = select(func.count()).select_from(traces).where(traces.c.started_at < cutoff)
+        n_spans = select(func.count()).select_from(spans).where(spans.c.trace_id.in_(old))
+        return (
+            int(self.backend.query(compile_statement(n_traces))[0][0]),
+            int(self.backend.query(compile_statement(n_spans))[0][0]),
+        )
+
+    def cleanup_old_traces(
+        self,
+        cutoff: int,
+        batch_size: int = 1000,
+        on_progress: Callable[[CleanupProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+        pause: float = 0.0,
+    ) -> CleanupResult:
+        """Delete traces that started before `cutoff` and their spans, oldest first, in batches.
+
+        Each batch is one transaction (spans, then their traces), followed by a WAL checkpoint
+        and an optional pause, so concurrent writers only ever wait for one small batch.
+        """
+        total = self.count_older_than(cutoff)[0] if on_progress else None
+        deleted_traces = deleted_spans = 0
+        while not (cancel is not None and cancel.is_set()):
+            pick = (
+                select(traces.c.id)
+                .where(traces.c.started_at < cutoff)
+                .order_by(traces.c.started_at)
+                .limit(batch_size)
+            )
+            ids = [r[0] for r in self.backend.query(compile_statement(pick))]
+            if not ids:
+                return CleanupResult(deleted_traces, deleted_spans)
+            span_count = select(func.count()).select_from(spans).where(spans.c.trace_id.in_(ids))
+            n_spans = int(self.backend.query(compile_statement(span_count))[0][0])
+            self.backend.write(
+                [
+                    compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
+                    compile_statement(delete(traces).where(traces.c.id.in_(ids))),
+                ]
+            )
+            deleted_traces += len(ids)
+            deleted_spans += n_spans
+            self.backend.checkpoint()
+            if on_progress is not None:
+                on_progress(CleanupProgress(deleted_traces, deleted_spans, total))
+            if pause:
+                time.sleep(pause)
+        return CleanupResult(deleted_traces, deleted_spans, cancelled=True)
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after bulk changes, so filters pick the right index."""
+        self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])

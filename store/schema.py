@@ -1,0 +1,95 @@
+"""The two trace tables, defined once; every backend and migration derives its SQL from here."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+traces = Table(
+    "pipeline_traces",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="W3C trace id, 32 lowercase hex"),
+    Column("trigger_event", String(200), nullable=False),
+    Column("status", String(16), nullable=False, comment="success | blocked | error"),
+    Column("status_message", Text),
+    Column("started_at", BigInteger, nullable=False, comment="Unix ns"),
+    Column("ended_at", BigInteger, comment="Unix ns"),
+    Column("duration_ms", Float, comment="sub-millisecond precision"),
+    Column("user_id", String(200)),
+    Column("request_ip", String(64)),
+    Column("context_snapshot", Text, comment="JSON input, secrets redacted, size-capped"),
+    Column("result_data", Text, comment="JSON"),
+    Column("created_at", BigInteger, nullable=False, comment="Unix ns"),
+    Column("allowed", Boolean(create_constraint=False), comment="the decision returned"),
+    Column("replay_of", String(32), comment="trace id this trace replays"),
+    Column("pipeline_version", String(64), comment="hash of manifest and scripts"),
+    Column("span_count", Integer, nullable=False, server_default="0"),
+    Column("source", String(16), nullable=False, server_default="engine"),
+    Column("attributes", Text, comment="JSON: resource and import details"),
+)
+
+spans = Table(
+    "pipeline_spans",
+    metadata,
+    # A surrogate key: imported data repeats (trace id, span id) (duplicate deliveries,
+    # Zipkin's shared client/server spans), so the span id alone cannot be the key.
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "trace_id",
+        String(32),
+        ForeignKey("pipeline_traces.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("id", String(16), nullable=False, comment="W3C span id, 16 lowercase hex"),
+    Column("parent_span_id", String(16)),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False, server_default="INTERNAL"),
+    Column("script_id", String(200)),
+    Column("layer_index", Integer),
+    Column("parallel_index", Integer),
+    Column("status", String(16), nullable=False, comment="success | blocked | error | skipped"),
+    Column("status_message", Text),
+    Column("started_at", BigInteger, nullable=False, comment="Unix ns"),
+    Column("ended_at", BigInteger, comment="Unix ns"),
+    Column("duration_ms", Float),
+    Column("attributes", Text, comment="JSON: input, output, Lua error location, ..."),
+    Column("extra", Text, comment="JSON: OTLP fields kept for export (events, links, ...)"),
+)
+
+Index("ix_pipeline_traces_started_at_id", traces.c.started_at, traces.c.id)
+Index(
+    "ix_pipeline_traces_trigger_status_started",
+    traces.c.trigger_event,
+    traces.c.status,
+    traces.c.started_at,
+)
+Index("ix_pipeline_traces_status_started", traces.c.status, traces.c.started_at)
+Index("ix_pipeline_traces_duration", traces.c.duration_ms)
+Index("ix_pipeline_traces_user_id", traces.c.user_id)
+Index("ix_pipeline_traces_request_ip", traces.c.request_ip)
+Index("ix_pipeline_traces_replay_of", traces.c.replay_of)
+Index("ix_pipeline_spans_trace_id_started", spans.c.trace_id, spans.c.started_at)
+
+TRACE_STATUSES = ("success", "blocked", "error")
+SPAN_STATUSES = ("success", "blocked", "error", "skipped")

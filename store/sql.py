@@ -1,0 +1,58 @@
+"""Compiles SQLAlchemy Core statements once into SQLite-dialect text that both backends run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql import ClauseElement
+
+DIALECT = sqlite.dialect(paramstyle="qmark")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL text with positional parameters."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InsertMany:
+    """Rows for one table insert; each backend picks its fastest form (executemany, multi-row)."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[Any, ...]]
+
+    def single_row_sql(self) -> str:
+        """The one-row INSERT text, for executemany."""
+        return self.multi_row_sql(1)
+
+    def multi_row_sql(self, count: int) -> str:
+        """An INSERT of `count` rows in one statement, for batched remote writes."""
+        group = "(" + ", ".join("?" * len(self.columns)) + ")"
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join(
+            [group] * count
+        )
+
+
+Operation = Statement | InsertMany
+
+
+def compile_statement(stmt: ClauseElement) -> Statement:
+    """Render a Core statement with its bound values as positional parameters."""
+    compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    order = compiled.positiontup or []
+    return Statement(compiled.string, tuple(_plain(params[name]) for name in order))
+
+
+def _plain(value: Any) -> Any:
+    """Drivers differ on booleans; send them as integers everywhere."""
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,51 @@
+"""The `pipetrace` command: the viewer by default, and sub-commands for scripts and cron."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .commands.store_cmds import db, show, traces
+
+
+class PipetraceGroup(click.Group):
+    """Turns every failure into one line on stderr: exit 2 for bad input, 1 for a bug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("pipetrace: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("PIPETRACE_DEBUG"):
+                raise
+            if hasattr(exc, "title"):
+                click.echo(f"pipetrace: {exc}", err=True)
+                sys.exit(2)
+            click.echo(
+                f"pipetrace: unexpected {type(exc).__name__}: {exc} "
+                "(run with PIPETRACE_DEBUG=1 for details)",
+                err=True,
+            )
+            sys.exit(1)
+
+
+@click.group(cls=PipetraceGroup, invoke_without_command=True)
+@click.option("--db", "db_url", metavar="URL", envvar="PIPETRACE_DB", help="Store URL.")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None) -> None:
+    """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
+    if ctx.invoked_subcommand is None:
+        click.echo("pipetrace: the viewer is not built yet; use `pipetrace traces`", err=True)
+        sys.exit(2)
+
+
+main.add_command(traces)
+main.add_command(show)
+main.add_command(db)

@@ -1,0 +1,1 @@
+"""The `pipetrace` sub-commands, one module per area."""

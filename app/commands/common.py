@@ -1,0 +1,67 @@
+"""Options, output and error handling that every sub-command shares."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from store import Repository, SpanRow, TraceRow, open_store
+
+from ..timeparse import iso_ns
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    envvar="PIPETRACE_DB",
+    help="Store URL: a file path, sqlite:///PATH, libsql://, http:// or https:// "
+    "[env: PIPETRACE_DB; default: the user's data folder].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
+
+
+@contextmanager
+def opened_store(db_url: str | None) -> Iterator[Repository]:
+    """The store, closed however the command ends."""
+    repo = open_store(db_url)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def echo_json(value: Any) -> None:
+    """Pretty JSON on stdout, UTF-8 kept readable."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def trace_json(row: TraceRow) -> dict[str, Any]:
+    """A trace as JSON with ISO times beside the nanosecond ones."""
+    data = asdict(row)
+    data["trace_id"] = data.pop("id")
+    data["started"] = iso_ns(row.started_at)
+    data["ended"] = iso_ns(row.ended_at)
+    data["problems"] = list(row.problems)
+    return data
+
+
+def span_json(row: SpanRow) -> dict[str, Any]:
+    """A span as JSON with ISO times beside the nanosecond ones."""
+    data = asdict(row)
+    data["span_id"] = data.pop("id")
+    data["started"] = iso_ns(row.started_at)
+    data["ended"] = iso_ns(row.ended_at)
+    data["problems"] = list(row.problems)
+    return data
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr and the exit status for bad input."""
+    click.echo(f"pipetrace: {message}", err=True)
+    sys.exit(code)

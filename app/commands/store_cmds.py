@@ -1,0 +1,187 @@
+"""`traces`, `show` and `db upgrade`: the store from the command line, for scripts and people."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from store import StoreError, TraceFilter, open_store
+from store.backends import open_backend
+from store.migrate import upgrade
+from store.url import parse_database_url
+
+from ..timeparse import format_duration, format_ns, parse_time
+from .common import db_option, echo_json, fail, json_option, opened_store, span_json, trace_json
+
+STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
+
+
+@click.command()
+@click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["success", "blocked", "error"]),
+    help="Only this status (repeatable).",
+)
+@click.option("--since", metavar="WHEN", help="Started at or after: an age (7d, 15m) or ISO time.")
+@click.option("--until", metavar="WHEN", help="Started before: an age or ISO time.")
+@click.option("--min-ms", type=float, help="Duration at least this many milliseconds.")
+@click.option("--max-ms", type=float, help="Duration at most this many milliseconds.")
+@click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@db_option
+@json_option
+def traces(
+    triggers: tuple[str, ...],
+    statuses: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    min_ms: float | None,
+    max_ms: float | None,
+    search: str | None,
+    limit: int,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """List traces, newest first."""
+    filters = TraceFilter(
+        triggers=triggers,
+        statuses=statuses,
+        started_from=parse_time(since) if since else None,
+        started_until=parse_time(until) if until else None,
+        min_duration_ms=min_ms,
+        max_duration_ms=max_ms,
+        text=search,
+    )
+    with opened_store(db_url) as repo:
+        page = repo.list_traces(filters, limit=limit)
+        total = repo.count_traces(filters)
+    if as_json:
+        echo_json(
+            {
+                "total": total,
+                "traces": [trace_json(r) for r in page.rows],
+                "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
+            }
+        )
+        return
+    table = Table(title=f"{len(page.rows)} of {total} traces", title_justify="left")
+    for name in ("started (UTC)", "trigger", "status", "duration", "spans", "user", "ip"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("trace id", no_wrap=True)
+    table.add_column("message")
+    for r in page.rows:
+        status = f"[{STATUS_STYLE.get(r.status, 'magenta')}]{r.status}[/]"
+        if r.problems:
+            status += " [magenta]![/]"
+        table.add_row(
+            format_ns(r.started_at),
+            r.trigger_event,
+            status,
+            format_duration(r.duration_ms),
+            str(r.span_count),
+            r.user_id or "",
+            r.request_ip or "",
+            r.id,
+            r.status_message or "",
+        )
+    Console().print(table)
+
+
+@click.command()
+@click.argument("trace_id")
+@db_option
+@json_option
+def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
+    """Show one trace with its spans (a unique id prefix is enough)."""
+    with opened_store(db_url) as repo:
+        found = repo.get_trace_with_spans(resolve_trace_id(repo, trace_id))
+    if found is None:
+        fail(f"no trace {trace_id!r} in {repo.url}")
+        return
+    if as_json:
+        echo_json({"trace": trace_json(found.trace), "spans": [span_json(s) for s in found.spans]})
+        return
+    t = found.trace
+    console = Console()
+    console.print(f"[bold]{t.trigger_event}[/] {t.id}")
+    decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
+    style = STATUS_STYLE.get(t.status, "magenta")
+    console.print(
+        f"status [{style}]{t.status}[/]  decision {decision}  "
+        f"duration {format_duration(t.duration_ms)}  "
+        f"started {format_ns(t.started_at, precise=True)}"
+    )
+    console.print(f"user {t.user_id or '-'}  ip {t.request_ip or '-'}")
+    if t.status_message:
+        console.print(f"message: {t.status_message}")
+    if t.replay_of:
+        console.print(f"replay of {t.replay_of}")
+    for problem in t.problems:
+        console.print(f"[magenta]stored row problem: {problem}[/]")
+    table = Table(show_lines=False)
+    for name in ("span", "layer", "status", "duration", "span id", "message"):
+        table.add_column(name, no_wrap=name != "message")
+    depth = _depths(found.spans)
+    for s in found.spans:
+        indent = "  " * depth.get(s.id, 0)
+        table.add_row(
+            indent + s.name,
+            "" if s.layer_index is None else str(s.layer_index),
+            f"[{STATUS_STYLE.get(s.status, 'magenta')}]{s.status}[/]",
+            format_duration(s.duration_ms),
+            s.id,
+            s.status_message or ("; ".join(s.problems) if s.problems else ""),
+        )
+    console.print(table)
+
+
+def resolve_trace_id(repo, text: str) -> str:
+    """A full trace id from a unique prefix; refuses an ambiguous one."""
+    text = text.strip().lower()
+    if len(text) == 32:
+        return text
+    matches = repo.find_trace_ids(text)
+    if len(matches) > 1:
+        fail(f"trace id prefix {text!r} is ambiguous in {repo.url}")
+    return matches[0] if matches else text
+
+
+def _depths(spans: list) -> dict[str, int]:
+    """How deep each span sits under its root, for indentation."""
+    parent = {s.id: s.parent_span_id for s in spans}
+    depths: dict[str, int] = {}
+    for span_id in parent:
+        depth, current, seen = 0, parent.get(span_id), {span_id}
+        while current in parent and current not in seen:
+            seen.add(current)
+            depth += 1
+            current = parent[current]
+        depths[span_id] = depth
+    return depths
+
+
+@click.group()
+def db() -> None:
+    """Manage the store's schema."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url: str | None) -> None:
+    """Upgrade the store's schema to this version's newest revision."""
+    backend = open_backend(parse_database_url(db_url))
+    try:
+        before, after = upgrade(backend)
+    finally:
+        backend.close()
+    if before == after:
+        click.echo(f"{backend.target.display}: already at revision {after}")
+    else:
+        click.echo(f"{backend.target.display}: upgraded from {before or 'empty'} to {after}")
+
+
+__all__ = ["StoreError", "db", "open_store", "show", "traces"]

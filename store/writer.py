@@ -1,0 +1,163 @@
+"""Persists traces off the caller's thread: a bounded queue, batched writes, retries."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import StoreError, StoreUnavailable
+from .models import TraceWithSpans
+from .repository import Repository
+
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStats:
+    """Counters the app shows: what was written, dropped (queue full) and failed (gave up)."""
+
+    written: int
+    dropped: int
+    failed: int
+    pending: int
+    last_error: str | None
+
+
+class TraceWriter:
+    """A sink whose `submit` never blocks; a daemon thread writes batches in one transaction each.
+
+    `convert` turns whatever is submitted (an engine trace record, say) into a TraceWithSpans; it
+    runs on the writer thread, so callers pay only for a queue put.
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        convert: Callable[[Any], TraceWithSpans] | None = None,
+        *,
+        max_queue: int = 10_000,
+        batch_size: int = 256,
+        max_retries: int = 8,
+        backoff: float = 0.05,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.repository = repository
+        self.convert = convert or (lambda item: item)
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._lock = threading.Lock()
+        self._written = self._dropped = self._failed = 0
+        self._last_error: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="pipetrace-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def submit(self, item: Any) -> None:
+        """Queue a trace for writing; when the queue is full the trace is dropped and counted."""
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            with self._lock:
+                self._dropped += 1
+
+    def stats(self) -> WriterStats:
+        """A consistent snapshot of the counters."""
+        with self._lock:
+            return WriterStats(
+                self._written, self._dropped, self._failed, self._queue.qsize(), self._last_error
+            )
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted so far is written or given up; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            time.sleep(0.005)
+        return False
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop the thread (idempotent; also runs at exit)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.flush(timeout)
+        with contextlib.suppress(queue.Full):
+            self._queue.put(_STOP, timeout=1)
+        self._thread.join(timeout=5)
+        with contextlib.suppress(ValueError):
+            atexit.unregister(self.close)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                self._queue.task_done()
+                return
+            items = [first]
+            while len(items) < self.batch_size:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in items
+            items = [i for i in items if i is not _STOP]
+            self._write_batch(items)
+            for _ in range(len(items) + stop):
+                self._queue.task_done()
+            if stop:
+                return
+
+    def _write_batch(self, items: list[Any]) -> None:
+        """Convert and save a batch, retrying with backoff while the database is down."""
+        batch = []
+        for item in items:
+            try:
+                batch.append(self.convert(item))
+            except Exception as exc:  # one malformed record must not sink its batch
+                self._count_failure(1, f"cannot convert a trace: {exc}")
+        delay = self.backoff
+        for attempt in range(self.max_retries + 1):
+            try:
+                self.repository.save_traces(batch)
+            except StoreUnavailable as exc:
+                if attempt == self.max_retries:
+                    self._count_failure(len(batch), exc.message)
+                    return
+                with self._lock:
+                    self._last_error = exc.message
+                time.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+            except StoreError:
+                self._write_one_by_one(batch)
+                return
+            else:
+                with self._lock:
+                    self._written += len(batch)
+                return
+
+    def _write_one_by_one(self, batch: list[TraceWithSpans]) -> None:
+        """A batch the database rejected (a duplicate id, say): keep every trace it can take."""
+        for item in batch:
+            try:
+                self.repository.save_traces([item])
+            except StoreError as exc:
+                self._count_failure(1, exc.message)
+            else:
+                with self._lock:
+                    self._written += 1
+
+    def _count_failure(self, count: int, message: str) -> None:
+        with self._lock:
+            self._failed += count
+            self._last_error = message

@@ -14,21 +14,22 @@ from engine.dispatch import TraceDispatcher
 from engine.ids import IdSource, RandomIds
 from engine.manifest import Pipelines, Trigger, load_pipelines
 from engine.record import ScriptFact, TraceFacts, build_record
-from engine.sandbox import Sandbox, ScriptRun
+from engine.sandbox import Sandbox
 from engine.tracing import TraceSink
 from engine.values import (
     DEFAULT_REDACT_KEYS,
     InputError,
     capped,
     clone,
+    decode,
     measure_input,
     redact,
     redaction_pattern,
-    to_python,
 )
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
+_MS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,7 @@ class Engine:
         """This thread's runtime with the compiled scripts (a runtime is not shared by threads)."""
         sandbox = getattr(self._local, "sandbox", None)
         if sandbox is None:
-            sandbox = Sandbox(self.pipelines.limits, self.pipelines.sources())
+            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values())
             self._local.sandbox = sandbox
         return sandbox
 
@@ -208,17 +209,16 @@ class Engine:
                 allowed = spec.failure == "open"
                 facts = self._skipped(spec.layers, 0, _perf())
             else:
-                status, message, allowed = self._run_layers(
-                    spec, input, trace_id, started_at, facts, merged
+                status, message, allowed, merged = self._run_layers(
+                    spec, input, trace_id, started_at, facts
                 )
-        error = None if allowed else message
-        outcome = Outcome(allowed, error, merged, trace_id)
+        outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
             snapshot = self._snapshot(input) if input_bytes is not None else None
             record = TraceFacts(
-                trace_id, self._ids.span_id(), trigger, spec.mode if spec else None,
-                self.pipelines.version, started_at, origin, _perf(), status, message, allowed,
-                meta, snapshot, merged, replay_of, input_bytes, facts, limits,
+                trace_id, trigger, spec.mode if spec else None, self.pipelines.version,
+                started_at, origin, _perf(), status, message, allowed, meta, snapshot, merged,
+                replay_of, input_bytes, facts, limits, self._ids,
             )  # fmt: skip
             self._dispatcher.put(lambda: build_record(record))
         return outcome
@@ -230,97 +230,63 @@ class Engine:
         trace_id: str,
         started_at: int,
         facts: list[ScriptFact],
-        merged: dict[str, Any],
-    ) -> tuple[str, str | None, bool]:
-        """Run layers until one blocks or fails closed; return status, message and allowed."""
+    ) -> tuple[str, str | None, bool, dict[str, Any]]:
+        """Run layers until one blocks or fails closed; return status, message, allowed, data."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
-        span_id = self._ids.span_id
-        ctx = sandbox.context(input)
-        seed = int(trace_id[:15], 16)
-        now = started_at // 1_000_000
+        index, run = sandbox.index, sandbox.run
         blocked = failed = first_error = None
-        for index, layer in enumerate(spec.layers):
-            for script in layer:
-                start = _perf()
-                try:
-                    run = sandbox.run(
-                        script.id, ctx, (seed, script.seed), now, script.instruction_budget,
-                        start + script.deadline_ms * 1_000_000, script.deadline_ms,
-                    )  # fmt: skip
-                except Exception as exc:
-                    run = self._crashed(exc)
-                end = _perf()
-                output = to_python(run.data) if run.data is not None else None
-                if output:
-                    merged.update(output)
-                status = "error" if run.status == "killed" else run.status
-                if status == "blocked":
-                    run.message = run.message or f"blocked by {script.id}"
-                    blocked = blocked or run.message
-                elif status == "error":
-                    first_error = first_error or f"{script.id}: {run.message}"
-                    if script.failure == "closed":
-                        failed = failed or f"{script.id}: {run.message}"
-                if tracing:
-                    facts.append(self._fact(script, run, status, start, end, output, span_id))
-            if blocked or failed:
-                if tracing:
-                    facts.extend(self._skipped(spec.layers, index + 1, _perf()))
-                break
-            sandbox.commit_layer(ctx)
+        try:
+            sandbox.begin(input, int(trace_id[:15], 16), started_at // 1_000_000, tracing)
+            for number, layer in enumerate(spec.layers):
+                for script in layer:
+                    start = _perf()
+                    status, msg, *tokens = run(index[script.id], start + script.deadline_ms * _MS)
+                    end = _perf()
+                    if status == "success":
+                        pass
+                    elif status == "blocked":
+                        msg = msg or f"blocked by {script.id}"
+                        blocked = blocked or msg
+                    else:
+                        if status == "killed":
+                            status = "error"
+                            sandbox.recover()
+                        first_error = first_error or f"{script.id}: {msg}"
+                        if script.failure == "closed":
+                            failed = failed or f"{script.id}: {msg}"
+                    if tracing:
+                        facts.append(ScriptFact(script, status, msg, start, end, decode(tokens)[0]))
+                if blocked or failed:
+                    if tracing:
+                        facts.extend(self._skipped(spec.layers, number + 1, _perf()))
+                    break
+                sandbox.commit_layer()
+            merged = decode(sandbox.finish())[0]
+        except Exception as exc:
+            self._local.sandbox = None
+            return self._crashed(spec, exc, facts)
         if blocked:
-            return "blocked", blocked, False
+            return "blocked", blocked, False, merged
         if first_error:
-            return "error", failed or first_error, failed is None
-        return "success", None, True
+            return "error", failed or first_error, failed is None, merged
+        return "success", None, True, merged
 
-    def _crashed(self, exc: Exception) -> ScriptRun:
-        """Turn a host-side failure of the runtime into an error run and rebuild the runtime."""
-        self._local.sandbox = None
-        text = str(exc) or type(exc).__name__
-        if "memory" in type(exc).__name__.lower():
-            text = "memory limit exceeded"
-        return ScriptRun("killed", True, text, None, None, None, 0, 0, 0)
-
-    @staticmethod
-    def _fact(
-        script: Any,
-        run: ScriptRun,
-        status: str,
-        start: int,
-        end: int,
-        output: Any,
-        span_id: Callable[[], str],
-    ) -> ScriptFact:
-        """Capture one script's result as plain Python for the trace builder."""
-        custom = None
-        ids = None
-        if run.spans is not None:
-            custom = [(s[1], s[2], s[3], s[4], s[5], s[6]) for s in run.spans.values()]
-            ids = [span_id() for _ in custom]
-        logs = list(run.logs.values()) if run.logs is not None else None
-        return ScriptFact(
-            script, span_id(), status, run.message, start, end, output, logs, custom, ids,
-            run.dropped_spans, run.dropped_logs, run.instructions,
-        )  # fmt: skip
+    def _crashed(
+        self, spec: Trigger, exc: Exception, facts: list[ScriptFact]
+    ) -> tuple[str, str | None, bool, dict[str, Any]]:
+        """A host-side runtime failure (e.g. memory while converting) is an error of the run."""
+        name = type(exc).__name__
+        text = "memory limit exceeded" if "Memory" in name else f"{name}: {exc}"
+        message = f"runtime failure: {text}"
+        return "error", message, spec.failure == "open", {}
 
     def _skipped(self, layers: Any, first: int, at: int) -> list[ScriptFact]:
         """Spans for scripts that never ran because an earlier layer stopped the trigger."""
         if self._dispatcher is None:
             return []
-        return [
-            ScriptFact(
-                script,
-                self._ids.span_id(),
-                "skipped",
-                "an earlier layer stopped the trigger",
-                at,
-                at,
-            )
-            for layer in layers[first:]
-            for script in layer
-        ]
+        reason = "an earlier layer stopped the trigger"
+        return [ScriptFact(s, "skipped", reason, at, at) for layer in layers[first:] for s in layer]
 
     def _snapshot(self, input: dict[str, Any]) -> dict[str, Any]:
         """The recorded input: secrets masked, redacted paths listed, size-capped."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.ids import IdSource
 from engine.limits import Limits
 from engine.manifest import Script
 from engine.tracing import SpanRecord, TraceRecord
@@ -37,21 +39,18 @@ def limit_name(message: str | None) -> str | None:
 
 @dataclass(slots=True)
 class ScriptFact:
-    """What happened to one script of a trigger run (perf-counter times)."""
+    """What happened to one script of a trigger run (perf-counter times).
+
+    report is the sandbox's per-script report: d (data), l (logs), s (custom spans),
+    ds (dropped spans), dl (dropped logs), u (instructions counted by the hook).
+    """
 
     script: Script
-    span_id: str
     status: str
     message: str | None
     started: int
     ended: int
-    output: Any = None
-    logs: list[str] | None = None
-    spans: list[list[Any]] | None = None
-    span_ids: list[str] | None = None
-    dropped_spans: int = 0
-    dropped_logs: int = 0
-    instructions: int = 0
+    report: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -59,7 +58,6 @@ class TraceFacts:
     """Everything needed to build a trace record later, captured cheaply during the run."""
 
     trace_id: str
-    root_span_id: str
     trigger: str
     mode: str | None
     version: str
@@ -76,11 +74,14 @@ class TraceFacts:
     input_bytes: int | None
     scripts: list[ScriptFact]
     limits: Limits
+    ids: IdSource
 
 
 def build_record(facts: TraceFacts) -> TraceRecord:
     """Assemble the root span, script spans and custom spans into one trace record."""
     base, origin, cap = facts.started_at, facts.origin, facts.limits.max_attribute_bytes
+    new_id = facts.ids.span_id
+    root_id = new_id()
     root_attrs: dict[str, Any] = {"trigger.mode": facts.mode, "pipeline.version": facts.version}
     if facts.input_bytes is not None:
         root_attrs["input.bytes"] = facts.input_bytes
@@ -88,14 +89,15 @@ def build_record(facts: TraceFacts) -> TraceRecord:
     end = base + facts.ended - origin
     spans = [
         SpanRecord(
-            facts.root_span_id, None, facts.trigger, "INTERNAL", None, None, None,
+            root_id, None, facts.trigger, "INTERNAL", None, None, None,
             facts.status, facts.message, base, end, root_attrs,
         )
     ]  # fmt: skip
     for fact in facts.scripts:
-        spans.append(_script_span(fact, facts.root_span_id, base, origin, facts.input_bytes, cap))
-        if fact.spans:
-            spans.extend(_custom_spans(fact, base, origin))
+        span = _script_span(fact, new_id(), root_id, base, origin, facts.input_bytes, cap)
+        spans.append(span)
+        if fact.report and "s" in fact.report:
+            spans.extend(_custom_spans(fact, span, new_id, base, origin))
     return TraceRecord(
         trace_id=facts.trace_id,
         trigger_event=facts.trigger,
@@ -122,23 +124,30 @@ def _text(value: Any) -> str | None:
 
 
 def _script_span(
-    fact: ScriptFact, parent: str, base: int, origin: int, input_bytes: int | None, cap: int
+    fact: ScriptFact,
+    span_id: str,
+    parent: str,
+    base: int,
+    origin: int,
+    input_bytes: int | None,
+    cap: int,
 ) -> SpanRecord:
     """One script's span with its inputs, outputs, logs and failure details as attributes."""
     script = fact.script
     attrs: dict[str, Any] = {"script.sha256": script.sha256, "script.file": script.file}
     if fact.status != "skipped":
         attrs["input.bytes"] = input_bytes
-    if fact.instructions:
-        attrs["instructions.min"] = fact.instructions
-    if fact.output is not None:
-        attrs["output.data"] = capped(fact.output, cap)
-    if fact.logs:
-        attrs["logs"] = fact.logs
-    if fact.dropped_logs:
-        attrs["logs.dropped"] = fact.dropped_logs
-    if fact.dropped_spans:
-        attrs["custom_spans.dropped"] = fact.dropped_spans
+    report = fact.report or {}
+    if "d" in report:
+        attrs["output.data"] = capped(report["d"], cap)
+    if "l" in report:
+        attrs["logs"] = report["l"]
+    if report.get("dl"):
+        attrs["logs.dropped"] = report["dl"]
+    if report.get("ds"):
+        attrs["custom_spans.dropped"] = report["ds"]
+    if report.get("u"):
+        attrs["instructions.min"] = report["u"]
     if fact.status == "error" and fact.message:
         limit = limit_name(fact.message)
         if limit:
@@ -151,25 +160,28 @@ def _script_span(
         else:
             attrs["lua.error"] = fact.message[:cap]
     return SpanRecord(
-        fact.span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
+        span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
         script.parallel_index, fact.status, fact.message, base + fact.started - origin,
         base + fact.ended - origin, attrs,
     )  # fmt: skip
 
 
-def _custom_spans(fact: ScriptFact, base: int, origin: int) -> list[SpanRecord]:
+def _custom_spans(
+    fact: ScriptFact, parent: SpanRecord, new_id: Callable[[], str], base: int, origin: int
+) -> list[SpanRecord]:
     """Child spans a script opened with helpers.trace, nested by their recorded depth."""
     out: list[SpanRecord] = []
-    stack = [fact.span_id]
-    ids = fact.span_ids or []
-    for (name, depth, start, end, ok, err), span_id in zip(fact.spans or [], ids, strict=False):
+    stack = [parent.span_id]
+    for item in (fact.report or {}).get("s", []):
+        depth, span_id = item["d"], new_id()
         del stack[depth + 1 :]
+        ok = item["ok"]
         out.append(
             SpanRecord(
-                span_id, stack[depth], name, "INTERNAL", fact.script.id,
-                fact.script.layer_index, fact.script.parallel_index,
-                "success" if ok else "error", None if ok else err,
-                base + start - origin, base + (end or fact.ended) - origin, {"custom": True},
+                span_id, stack[depth], item["n"], "INTERNAL", parent.script_id,
+                parent.layer_index, parent.parallel_index, "success" if ok else "error",
+                None if ok else item.get("err"), base + item["b"] - origin,
+                base + (item.get("e") or fact.ended) - origin, {"custom": True},
             )
         )  # fmt: skip
         stack.append(span_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
@@ -66,72 +66,31 @@ def syntax_errors(sources: dict[str, tuple[str, str]]) -> dict[str, str]:
     return errors
 
 
-@dataclass(slots=True)
-class ScriptRun:
-    """What one script execution produced, still partly as Lua values."""
-
-    status: str  # success | blocked | error | killed
-    allowed: bool
-    message: str | None
-    data: Any
-    logs: Any
-    spans: Any
-    dropped_spans: int
-    dropped_logs: int
-    instructions: int
-
-
 class Sandbox:
     """A runtime plus compiled scripts; not thread-safe, so the engine keeps one per thread."""
 
-    def __init__(self, limits: Limits, sources: dict[str, tuple[str, str]]) -> None:
-        self._limits = limits
+    def __init__(self, limits: Limits, scripts: Iterable[Any]) -> None:
         self.lua, host = new_runtime(limits)
-        self._run = host.run
-        self._commit = host.commit_layer
-        self._reset = host.reset_layer
-        self._new_context = host.new_context
-        self._chunks = {}
-        for script_id, (source, name) in sources.items():
-            chunk, err = host.compile(source, name)
-            if not chunk:
+        self.begin_run = host.begin
+        self.run = host.run
+        self.commit_layer = host.commit_layer
+        self.finish = host.finish
+        self.index: dict[str, int] = {}
+        for index, script in enumerate(scripts, start=1):
+            step = min(script.instruction_budget, _HOOK_STEP)
+            err = host.add_script(
+                index, script.source, script.file, script.id, script.seed,
+                script.instruction_budget, step, script.deadline_ms,
+            )  # fmt: skip
+            if err:
                 raise ValueError(str(err))
-            self._chunks[script_id] = chunk
+            self.index[script.id] = index
         self.lua.set_max_memory(limits.max_memory)
 
-    def context(self, input_data: dict[str, Any]) -> Any:
-        """Convert a validated trigger input into the Lua context table of one trigger run."""
-        self._reset()
-        return self._new_context(self.lua.table_from(input_data, recursive=True))
+    def begin(self, input_data: dict[str, Any], seed: int, now: int, tracing: bool) -> None:
+        """Start a trigger run with a validated input as the context of every script."""
+        self.begin_run(self.lua.table_from(input_data, recursive=True), seed, now, tracing)
 
-    def run(
-        self,
-        script_id: str,
-        ctx: Any,
-        seed: tuple[int, int],
-        now: int,
-        budget: int,
-        deadline_ns: int,
-        deadline_ms: int,
-    ) -> ScriptRun:
-        """Execute one compiled script against a private copy of the context."""
-        result = self._run(
-            self._chunks[script_id],
-            ctx,
-            script_id,
-            seed[0],
-            seed[1],
-            now,
-            budget,
-            min(budget, _HOOK_STEP),
-            deadline_ns,
-            deadline_ms,
-        )
-        run = ScriptRun(*result)
-        if run.status == "killed":
-            self.lua.gccollect()
-        return run
-
-    def commit_layer(self, ctx: Any) -> None:
-        """Expose the finished layer's data to later layers as outputs and prev."""
-        self._commit(ctx)
+    def recover(self) -> None:
+        """Free what a killed script left behind so the runtime stays usable."""
+        self.lua.gccollect()

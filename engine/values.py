@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
-
-from lupa.lua54 import lua_type
 
 _INT64 = 1 << 63
 DEFAULT_REDACT_KEYS = ("password", "token", "secret", "authorization", "api_key")
@@ -57,23 +55,24 @@ def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -
     raise InputError(f"input contains a {type(value).__name__} value")
 
 
-def to_python(value: Any, depth: int = 0, max_depth: int = 64) -> Any:
-    """Convert a validated Lua value to JSON-like Python; sequences become lists, keys sorted."""
-    if lua_type(value) != "table":
-        return value
-    if depth > max_depth:
-        raise ValueError("value too deep")
-    items = list(value.items())
-    if items and all(type(k) is int for k, _ in items):
-        items.sort(key=lambda kv: kv[0])
-        if items[0][0] == 1 and items[-1][0] == len(items):
-            return [to_python(v, depth + 1, max_depth) for _, v in items]
-    return {str(k): to_python(v, depth + 1, max_depth) for k, v in sorted(items, key=_key)}
-
-
-def _key(item: tuple[Any, Any]) -> str:
-    """Sort mixed keys by their string form so dict order never depends on Lua's hash order."""
-    return str(item[0])
+def decode(tokens: Sequence[Any], start: int = 0) -> tuple[Any, int]:
+    """Rebuild a value flattened by the sandbox (None, size, then items); returns value and end."""
+    token = tokens[start]
+    if token is not None:
+        return token, start + 1
+    size = tokens[start + 1]
+    pos = start + 2
+    if size < 0:
+        items = []
+        for _ in range(-size):
+            item, pos = decode(tokens, pos)
+            items.append(item)
+        return items, pos
+    table = {}
+    for _ in range(size):
+        key = tokens[pos]
+        table[key], pos = decode(tokens, pos + 1)
+    return table, pos
 
 
 def redaction_pattern(keys: Iterable[str]) -> re.Pattern[str]:

@@ -50,14 +50,11 @@ end
 
 -- Bounded string patterns: C matching cannot be interrupted by the hook, so refuse any call
 -- whose worst case (subject length ^ (non-trailing quantifiers + unanchored)) is too costly.
-local function pattern_cost(s, p, init, anchored_ok)
-  if type(s) ~= "string" and type(s) ~= "number" then return 0 end
-  if type(p) ~= "string" then return 0 end
-  local n, plen = #tostring(s), #p
-  if n > caps.max_subject then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
-  if plen > caps.max_pattern then error("pattern too long (" .. plen .. " bytes)", 3) end
+-- Returns the number of multiplying quantifiers and whether the pattern is anchored.
+local function analyse(p)
+  local plen = #p
   local i, q, last_quant = 1, 0, false
-  local anchored = anchored_ok and s_sub(p, 1, 1) == "^"
+  local anchored = s_sub(p, 1, 1) == "^"
   if anchored then i = 2 end
   while i <= plen do
     local c = s_sub(p, i, i)
@@ -103,24 +100,39 @@ local function pattern_cost(s, p, init, anchored_ok)
     ::continue::
   end
   if last_quant then q = q - 1 end
-  local exponent = q + (anchored and 0 or 1)
+  return q, anchored
+end
+
+local quants, anchors, cached = {}, {}, 0
+local function pattern_cost(s, p, anchored_ok)
+  if type(s) ~= "string" and type(s) ~= "number" then return end
+  if type(p) ~= "string" then return end
+  local n, plen = #tostring(s), #p
+  if n > caps.max_subject then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
+  if plen > caps.max_pattern then error("pattern too long (" .. plen .. " bytes)", 3) end
+  local q = quants[p]
+  if q == nil then
+    if cached >= 512 then quants, anchors, cached = {}, {}, 0 end
+    q, anchors[p] = analyse(p)
+    quants[p], cached = q, cached + 1
+  end
+  local exponent = q + ((anchored_ok and anchors[p]) and 0 or 1)
   local cost = exponent <= 1 and n * (plen + 1) or n ^ exponent
   if cost > caps.pattern_cost then
     error("pattern too complex for a " .. n .. "-byte subject", 3)
   end
-  return cost
 end
 
 local S = {}
 for k, v in next, string do S[k] = v end
 S.dump, S.pack, S.unpack, S.packsize = nil, nil, nil, nil
 S.find = function(s, p, init, plain)
-  if not plain then pattern_cost(s, p, init, true) end
+  if not plain then pattern_cost(s, p, true) end
   return s_find(s, p, init, plain)
 end
-S.match = function(s, p, init) pattern_cost(s, p, init, true); return s_match(s, p, init) end
-S.gmatch = function(s, p, init) pattern_cost(s, p, init, false); return s_gmatch(s, p, init) end
-S.gsub = function(s, p, r, n) pattern_cost(s, p, nil, true); return s_gsub(s, p, r, n) end
+S.match = function(s, p, init) pattern_cost(s, p, true); return s_match(s, p, init) end
+S.gmatch = function(s, p, init) pattern_cost(s, p, false); return s_gmatch(s, p, init) end
+S.gsub = function(s, p, r, n) pattern_cost(s, p, true); return s_gsub(s, p, r, n) end
 S.rep = function(s, n, sep)
   local size = #tostring(s) * (tonumber(n) or 0) + (sep and #tostring(sep) or 0) * (tonumber(n) or 0)
   if size > caps.max_rep then error("string.rep result too large (" .. size .. " bytes)", 2) end
@@ -212,15 +224,15 @@ local function trace(name, fn, ...)
     return fn(...)
   end
   n_spans = n_spans + 1
-  local span = { safe_text(s_sub(name, 1, 128)), depth, clock_ns(), 0, true, nil }
+  local span = { n = safe_text(s_sub(name, 1, 128)), d = depth, b = clock_ns(), ok = true }
   spans[n_spans] = span
   depth = depth + 1
   local r = t_pack(pcall(fn, ...))
   depth = depth - 1
-  span[4] = clock_ns()
+  span.e = clock_ns()
   if not r[1] then
-    span[5] = false
-    span[6] = safe_text(r[2])
+    span.ok = false
+    span.err = safe_text(r[2])
     error(r[2], 0)
   end
   return t_unpack(r, 2, r.n)
@@ -235,7 +247,7 @@ local H = freeze({
   end,
   matches = function(s, p)
     if type(s) ~= "string" or type(p) ~= "string" then return false end
-    pattern_cost(s, p, nil, true)
+    pattern_cost(s, p, true)
     return s_find(s, p) ~= nil
   end,
   trace = trace,
@@ -255,12 +267,83 @@ local BASE = {
 }
 local ENV_MT = { __index = BASE, __metatable = false }
 
--- Copies validated data so scripts of one layer cannot see each other's changes.
+-- Copies validated data, dropping any metatables, so stored outputs hold plain values only.
 local function deepcopy(v)
   if type(v) ~= "table" then return v end
   local out = {}
   for k, x in next, v do out[k] = deepcopy(x) end
   return out
+end
+
+-- Read-only views of the context: scripts of one layer share them, so none can change what
+-- another sees. Views of the same table are reused (weak caches).
+local target_of = setmetatable({}, { __mode = "k" })
+local view_of = setmetatable({}, { __mode = "kv" })
+local view
+local VIEW_MT = {
+  __index = function(p, k)
+    local v = rawget(target_of[p], k)
+    if type(v) == "table" then return view(v) end
+    return v
+  end,
+  __newindex = function() error("context is read-only", 2) end,
+  __len = function(p) return #target_of[p] end,
+  __pairs = function(p)
+    local t = target_of[p]
+    return function(_, k)
+      local nk, nv = next(t, k)
+      if type(nv) == "table" then nv = view(nv) end
+      return nk, nv
+    end, p, nil
+  end,
+  __metatable = false,
+}
+view = function(t)
+  local p = view_of[t]
+  if p == nil then
+    p = setmetatable({}, VIEW_MT)
+    target_of[p], view_of[t], frozen[p] = t, p, true
+  end
+  return p
+end
+
+-- Flattens validated data into one list of values the host decodes in a single call:
+-- a table is nil followed by its size (negative for lists), then keys and values in key order.
+local function flatten(v, out, n)
+  if type(v) ~= "table" then
+    n = n + 1
+    out[n] = v
+    return n
+  end
+  local len = #v
+  local count = 0
+  for _ in next, v do count = count + 1 end
+  if len > 0 and len == count then
+    out[n + 1], out[n + 2] = nil, -len
+    n = n + 2
+    for i = 1, len do n = flatten(v[i], out, n) end
+    return n
+  end
+  local keys = {}
+  for k in next, v do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  out[n + 1], out[n + 2] = nil, count
+  n = n + 2
+  for i = 1, #keys do
+    local key = keys[i]
+    local x = v[key]
+    if x == nil then x = v[tonumber(key)] end
+    n = n + 1
+    out[n] = key
+    n = flatten(x, out, n)
+  end
+  return n
+end
+
+local function flat(v)
+  local out = {}
+  local n = flatten(v, out, 0)
+  return t_unpack(out, 1, n)
 end
 
 -- Checks a script's data table without running script code (raw access only).
@@ -320,19 +403,32 @@ local function check_result(res)
   return "success", true, msg, data
 end
 
-local pending = {}
-local pending_ids = {}
+-- Per-trigger state, set by begin().
+local ctx, ctx_view, seed, tracing = nil, nil, 0, false
+local pending, pending_ids, merged = {}, {}, {}
+local scripts = {}
 
--- Runs one compiled script under the hook; returns
--- status, allowed, message, data, logs, spans, dropped spans, dropped logs, instructions.
-local function run(chunk, ctx, id, seed1, seed2, now, budget_, step_, deadline_, deadline_ms_)
-  used, budget, step, deadline, deadline_ms, killed = 0, budget_, step_, deadline_, deadline_ms_, nil
+-- Starts a trigger run: the converted input becomes the context, with outputs and prev.
+local function begin(input, seed_, now, tracing_)
+  ctx = input
+  ctx.outputs, ctx.prev = {}, {}
+  ctx_view = view(ctx)
+  seed, frozen_now, tracing = seed_, now, tracing_
+  pending, pending_ids, merged = {}, {}, {}
+end
+
+-- Runs one compiled script under the hook and returns status and message, then (when tracing)
+-- the flattened report {data, logs, spans, dropped, dropped_logs, instructions}.
+local function run(index, deadline_)
+  local script = scripts[index]
+  used, budget, step, deadline, deadline_ms, killed =
+    0, script.budget, script.step, deadline_, script.deadline_ms, nil
   logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
   spans, n_spans, dropped, depth = {}, 0, 0, 0
-  frozen_now = now
-  math_randomseed(seed1, seed2)
-  local env = setmetatable({ context = deepcopy(ctx), helpers = H }, ENV_MT)
+  math_randomseed(seed, script.seed)
+  local env = setmetatable({ context = ctx_view, helpers = H }, ENV_MT)
   env._G = env
+  local chunk = script.chunk
   debug_setupvalue(chunk, 1, env)
   -- The script runs in its own coroutine so only script code ever carries the hook.
   local co = co_create(chunk)
@@ -340,51 +436,65 @@ local function run(chunk, ctx, id, seed1, seed2, now, budget_, step_, deadline_,
   local ok, res = co_resume(co)
   if ok and co_status(co) ~= "dead" then ok, res = false, "script yielded outside a coroutine" end
   debug_setupvalue(chunk, 1, nil)
-  local status, allowed, msg, data
+  local status, msg, data
   if killed then
-    status, allowed, msg = "killed", true, killed
+    status, msg = "killed", killed
   elseif not ok then
     if res == "not enough memory" then
-      status, allowed, msg = "killed", true, "memory limit exceeded"
+      status, msg = "killed", "memory limit exceeded"
     else
-      status, allowed, msg = "error", true, safe_text(res)
+      status, msg = "error", safe_text(res)
     end
   else
-    status, allowed, msg, data = check_result(res)
+    local _
+    status, _, msg, data = check_result(res)
     if msg then msg = safe_text(msg) end
   end
   if data then
-    pending_ids[#pending_ids + 1] = id
+    pending_ids[#pending_ids + 1] = script.id
     pending[#pending + 1] = data
   end
-  return status, allowed, msg, data, n_logs > 0 and logs or nil, n_spans > 0 and spans or nil,
-    dropped, log_dropped, used
+  if not tracing then return status, msg end
+  local report = { ds = dropped, dl = log_dropped, u = used }
+  if data then report.d = data end
+  if n_logs > 0 then report.l = logs end
+  if n_spans > 0 then report.s = spans end
+  return status, msg, flat(report)
 end
 
 -- Publishes the finished layer's data: outputs[id] per script and prev = merged data.
-local function commit_layer(ctx)
+local function commit_layer()
   local prev = {}
   for i = 1, #pending do
     local data = pending[i]
     ctx.outputs[pending_ids[i]] = data
-    for k, v in next, data do prev[k] = v end
+    for k, v in next, data do
+      prev[k] = v
+      merged[k] = v
+    end
   end
   ctx.prev = prev
   pending, pending_ids = {}, {}
 end
 
-local function reset_layer() pending, pending_ids = {}, {} end
-
--- Compiles a script once; its _ENV upvalue is swapped per run.
-local function compile(source, name)
-  local chunk, err = load(source, "=" .. name, "t", {})
-  return chunk or false, err or false
+-- Ends a trigger run and returns the data of every script that ran, merged in layer and
+-- parallel order (flattened).
+local function finish()
+  for i = 1, #pending do
+    for k, v in next, pending[i] do merged[k] = v end
+  end
+  local result = merged
+  ctx, ctx_view, pending, pending_ids, merged = nil, nil, {}, {}, {}
+  return flat(result)
 end
 
-local function new_context(input)
-  input.outputs = {}
-  input.prev = {}
-  return input
+-- Compiles a script once under a host-chosen index; its _ENV upvalue is swapped per run.
+local function add_script(index, source, name, id, seed_, budget_, step_, deadline_ms_)
+  local chunk, err = load(source, "=" .. name, "t", {})
+  if not chunk then return err end
+  scripts[index] = { chunk = chunk, id = id, seed = seed_, budget = budget_, step = step_,
+    deadline_ms = deadline_ms_ }
+  return false
 end
 
 -- Nothing outside this chunk needs the dangerous parts of the global table any more.
@@ -394,5 +504,5 @@ for _, name in next, { "os", "io", "debug", "package", "require", "load", "loadf
 end
 string.dump = nil
 
-return { run = run, compile = compile, commit_layer = commit_layer, reset_layer = reset_layer,
-  new_context = new_context }
+return { run = run, begin = begin, commit_layer = commit_layer, finish = finish,
+  add_script = add_script }

@@ -137,17 +137,19 @@ def test_scripts_after_a_block_are_skipped(make_engine, sink):
     }  # fmt: skip
 
 
-def test_scripts_of_one_layer_see_the_same_snapshot(make_engine, sink):
+def test_scripts_of_one_layer_see_the_same_read_only_snapshot(make_engine, sink):
     manifest = DAG.split('[[scripts]]\nid = "b1"')[0]
     engine = make_engine(
         {
-            "s.lua": "local before = context.n\ncontext.n = (context.n or 0) + 1\n"
-            "return {data = {[tostring(before)] = true}}"
+            "s.lua": "local before = context.n\n"
+            "local ok = pcall(function() context.n = before + 1 end)\n"
+            "local nested = pcall(function() context.user.name = 'x' end)\n"
+            "return {data = {[tostring(before) .. context.user.name] = ok or nested}}"
         },
         manifest,
     )
-    outcome = engine.execute_trigger("t", {"n": 5})
-    assert outcome.data == {"5": True}
+    outcome = engine.execute_trigger("t", {"n": 5, "user": {"name": "ana"}})
+    assert outcome.data == {"5ana": False}
 
 
 def test_custom_spans_nest_and_excess_is_dropped_and_counted(make_engine, sink):

@@ -265,4 +265,9 @@ class Repository:
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after bulk changes, so filters pick the right index."""
-        self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
+        limit = (
+            [Statement("PRAGMA analysis_limit = 2000")]
+            if self.backend.target.kind == "sqlite"
+            else []
+        )
+        self.backend.write([*limit, Statement("ANALYZE")])

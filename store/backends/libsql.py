@@ -63,7 +63,9 @@ class LibsqlBackend:
     def _explain(self, exc: BaseException) -> StoreError:
         """One line naming the server URL and the cause."""
         text = _describe(exc)
-        if isinstance(exc, libsql_client.LibsqlError) and "SQLITE" in getattr(exc, "code", ""):
+        code = getattr(exc, "code", None)
+        answered = isinstance(exc, libsql_client.LibsqlError) and code not in (None, "SERVER_ERROR")
+        if answered and "auth" not in text.lower() and "UNAUTHORIZED" not in str(code).upper():
             return StoreError(f"{self.target.display}: {text}")
         return StoreUnavailable(f"{self.target.display}: {text}")
 

@@ -1,0 +1,222 @@
+"""The repository contract, run against embedded SQLite and a real sqld server alike."""
+
+from __future__ import annotations
+
+import pytest
+from factories import BASE_NS, SEC, make_trace
+
+from store import Cursor, Repository, SpanRow, StoreError, TraceFilter
+from store.sql import Statement
+
+
+def test_save_and_read_back_a_trace_with_spans(repo: Repository) -> None:
+    item = make_trace(1, status="blocked", message="disposable email domain", duration_ms=0.0425)
+    repo.save_trace(item.trace, item.spans)
+
+    found = repo.get_trace_with_spans(item.trace.id)
+
+    assert found is not None
+    assert found.trace.status == "blocked"
+    assert found.trace.status_message == "disposable email domain"
+    assert found.trace.duration_ms == pytest.approx(0.0425)
+    assert found.trace.allowed is False
+    assert found.trace.span_count == 3
+    assert found.trace.context_snapshot == {"email": "u1@example.com", "password": "[REDACTED]"}
+    assert found.trace.problems == ()
+    assert [s.id for s in found.spans] == [s.id for s in item.spans]
+    assert found.spans[1].parent_span_id == found.spans[0].id
+    assert found.spans[1].attributes == {"output": {"j": 1}, "lua.line": 1}
+    assert found.spans[2].started_at == item.spans[2].started_at
+
+
+def test_missing_trace_is_none(repo: Repository) -> None:
+    assert repo.get_trace_with_spans("f" * 32) is None
+
+
+def test_save_trace_is_atomic(repo: Repository) -> None:
+    first = make_trace(1)
+    repo.save_traces([first])
+    second = make_trace(2)
+    with pytest.raises(StoreError):
+        repo.save_traces([second, make_trace(1)])  # trace 1 exists: the whole batch is refused
+    assert repo.get_trace_with_spans(second.trace.id) is None
+    assert repo.count_traces() == 1
+
+
+def test_create_trace_then_spans_in_batches(repo: Repository) -> None:
+    item = make_trace(7, spans=5)
+    repo.create_trace(item.trace)
+    repo.create_spans(item.spans[:2])
+    repo.create_spans(item.spans[2:])
+    found = repo.get_trace_with_spans(item.trace.id)
+    assert found is not None and len(found.spans) == 5
+
+
+def test_repeated_span_ids_are_kept(repo: Repository) -> None:
+    item = make_trace(3, spans=2)
+    client = item.spans[1]
+    server = SpanRow(**{**_fields(client), "kind": "SERVER", "name": "server side"})
+    item.spans.append(server)
+    repo.save_traces([item])
+    found = repo.get_trace_with_spans(item.trace.id)
+    assert found is not None
+    assert [(s.id, s.kind) for s in found.spans if s.id == client.id] == [
+        (client.id, "INTERNAL"),
+        (client.id, "SERVER"),
+    ]
+
+
+def test_list_is_newest_first_and_pages_by_keyset(repo: Repository) -> None:
+    repo.save_traces([make_trace(n) for n in range(1, 26)])
+    seen: list[str] = []
+    cursor: Cursor | None = None
+    pages = 0
+    while True:
+        page = repo.list_traces(TraceFilter(), limit=10, cursor=cursor)
+        seen.extend(r.id for r in page.rows)
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    assert seen == [f"{n:032x}" for n in range(25, 0, -1)]
+
+
+def test_equal_start_times_page_without_loss(repo: Repository) -> None:
+    repo.save_traces([make_trace(n, started_at=BASE_NS) for n in range(1, 8)])
+    first = repo.list_traces(limit=3)
+    second = repo.list_traces(limit=10, cursor=first.next_cursor)
+    ids = [r.id for r in first.rows + second.rows]
+    assert sorted(ids) == sorted(f"{n:032x}" for n in range(1, 8))
+    assert len(set(ids)) == 7
+
+
+def test_each_filter_and_count(repo: Repository) -> None:
+    repo.save_traces(
+        [
+            make_trace(1, trigger="before_signup", status="success", duration_ms=1),
+            make_trace(
+                2,
+                trigger="before_signup",
+                status="blocked",
+                duration_ms=5,
+                message="IP on deny list",
+                request_ip="203.0.113.9",
+            ),
+            make_trace(
+                3,
+                trigger="token_build",
+                status="error",
+                duration_ms=50,
+                message="risk.lua:12: attempt to index nil",
+                user_id="alice",
+            ),
+            make_trace(4, trigger="after_signin", status="success", duration_ms=500),
+        ]
+    )
+
+    def ids(f: TraceFilter) -> list[int]:
+        rows = repo.list_traces(f, limit=100).rows
+        assert repo.count_traces(f) == len(rows)
+        return sorted(int(r.id, 16) for r in rows)
+
+    assert ids(TraceFilter(triggers=("before_signup",))) == [1, 2]
+    assert ids(TraceFilter(triggers=("before_signup", "token_build"))) == [1, 2, 3]
+    assert ids(TraceFilter(statuses=("blocked", "error"))) == [2, 3]
+    assert ids(TraceFilter(started_from=BASE_NS + 2 * SEC)) == [2, 3, 4]
+    assert ids(TraceFilter(started_until=BASE_NS + 2 * SEC)) == [1]
+    assert ids(TraceFilter(min_duration_ms=5)) == [2, 3, 4]
+    assert ids(TraceFilter(max_duration_ms=5)) == [1, 2]
+    assert ids(TraceFilter(text="deny")) == [2]
+    assert ids(TraceFilter(text="203.0.113")) == [2]
+    assert ids(TraceFilter(text="ALICE")) == [3]
+    assert ids(TraceFilter(text=f"{3:032x}")) == [3]
+    assert ids(TraceFilter(text="100%_")) == []
+    assert ids(TraceFilter(triggers=("before_signup",), statuses=("blocked",))) == [2]
+    assert repo.distinct_triggers() == ["after_signin", "before_signup", "token_build"]
+    assert repo.count_traces() == 4
+
+
+def test_duration_points_follow_the_filter(repo: Repository) -> None:
+    repo.save_traces([make_trace(1, status="error", duration_ms=9), make_trace(2)])
+    points = repo.duration_points(TraceFilter(statuses=("error",)))
+    assert points == [(BASE_NS + SEC, 9.0, "error")]
+
+
+def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:
+    repo.save_traces([make_trace(1), make_trace(2)])
+    top = repo.list_traces(limit=1).rows[0]
+    repo.save_traces([make_trace(3)])
+    newer = repo.list_newer(TraceFilter(), Cursor(top.started_at, top.id))
+    assert [r.id for r in newer] == [f"{3:032x}"]
+
+
+def test_find_prefix_and_replays(repo: Repository) -> None:
+    original = make_trace(0xABC1)
+    replay = make_trace(0xABC2)
+    replay.trace.replay_of = original.trace.id
+    repo.save_traces([original, replay])
+    assert repo.find_trace_ids(original.trace.id) == [original.trace.id]
+    assert len(repo.find_trace_ids("0" * 28)) == 2
+    assert [r.id for r in repo.replays_of(original.trace.id)] == [replay.trace.id]
+    assert repo.existing_trace_ids([original.trace.id, "e" * 32]) == {original.trace.id}
+
+
+def test_corrupt_rows_come_back_marked(repo: Repository) -> None:
+    item = make_trace(1)
+    repo.save_traces([item])
+    repo.backend.write(
+        [
+            Statement(
+                "INSERT INTO pipeline_traces (id, trigger_event, status, started_at, ended_at,"
+                " duration_ms, context_snapshot, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ("b" * 32, "before_signup", "exploded", BASE_NS, None, -3.0, "{not json", 0),
+            ),
+            Statement(
+                "UPDATE pipeline_spans SET attributes = ?, ended_at = NULL WHERE trace_id = ?",
+                ("[1, 2", item.trace.id),
+            ),
+        ]
+    )
+    page = repo.list_traces()
+    bad = next(r for r in page.rows if r.id == "b" * 32)
+    assert bad.corrupt
+    assert any("unknown status" in p for p in bad.problems)
+    assert any("ended_at missing" in p for p in bad.problems)
+    assert any("negative duration" in p for p in bad.problems)
+    full = repo.get_trace_with_spans("b" * 32)
+    assert full is not None
+    assert any("context_snapshot: invalid JSON" in p for p in full.trace.problems)
+    assert full.trace.context_snapshot == {"_raw": "{not json"}
+    spans = repo.get_trace_with_spans(item.trace.id)
+    assert spans is not None
+    assert all(s.corrupt and s.attributes == {"_raw": "[1, 2"} for s in spans.spans)
+
+
+def test_cleanup_deletes_old_traces_with_their_spans(repo: Repository) -> None:
+    repo.save_traces([make_trace(n) for n in range(1, 11)])
+    cutoff = BASE_NS + 6 * SEC
+    assert repo.count_older_than(cutoff) == (5, 15)
+    progress = []
+    result = repo.cleanup_old_traces(cutoff, batch_size=2, on_progress=progress.append)
+    assert (result.traces, result.spans, result.cancelled) == (5, 15, False)
+    assert [p.traces for p in progress] == [2, 4, 5]
+    assert repo.count_traces() == 5
+    assert repo.list_traces(limit=100).rows[-1].started_at == cutoff
+    orphans = repo.backend.query(
+        Statement(
+            "SELECT count(*) FROM pipeline_spans"
+            " WHERE trace_id NOT IN (SELECT id FROM pipeline_traces)"
+        )
+    )
+    assert orphans[0][0] == 0
+
+
+def test_analyze_runs(repo: Repository) -> None:
+    repo.save_traces([make_trace(n) for n in range(1, 4)])
+    repo.analyze()
+    assert repo.count_traces(TraceFilter(triggers=("before_signup",))) == 3
+
+
+def _fields(span: SpanRow) -> dict:
+    return {name: getattr(span, name) for name in SpanRow.__slots__ if name != "problems"}

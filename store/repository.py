@@ -264,10 +264,9 @@ class Repository:
         return CleanupResult(deleted_traces, deleted_spans, cancelled=True)
 
     def analyze(self) -> None:
-        """Refresh the planner's statistics after bulk changes, so filters pick the right index."""
-        limit = (
-            [Statement("PRAGMA analysis_limit = 2000")]
-            if self.backend.target.kind == "sqlite"
-            else []
-        )
-        self.backend.write([*limit, Statement("ANALYZE")])
+        """Refresh the planner's statistics after bulk changes, so filters pick the right index.
+
+        sqld's statement parser refuses ANALYZE, so on libSQL this is left to the server.
+        """
+        if self.backend.target.kind == "sqlite":
+            self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])

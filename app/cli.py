@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
+from .commands.cleanup_cmds import cleanup
 from .commands.store_cmds import db, show, traces
+from .server.command import serve
 
 
 class PipetraceGroup(click.Group):
@@ -49,3 +51,5 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 main.add_command(traces)
 main.add_command(show)
 main.add_command(db)
+main.add_command(cleanup)
+main.add_command(serve)

@@ -1,0 +1,174 @@
+"""`cleanup`: delete traces past their retention, by hand with a preview or from cron with --yes."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from store import CleanupProgress, CleanupResult, Repository
+
+from ..timeparse import TimeFormatError, format_ns, iso_ns, parse_age
+from .common import db_option, echo_json, fail, json_option, opened_store
+
+DEFAULT_AGE = "30d"
+DEFAULT_BATCH_SIZE = 1000
+PAUSE_SECONDS = 0.005
+"""Between batches, so a writer waiting on the busy handler gets the lock before the next batch."""
+
+
+def cutoff_for(older_than: str, where: str, now_ns: int | None = None) -> int:
+    """Unix ns before which traces are expired; a bad age fails naming the option it came from."""
+    try:
+        age = parse_age(older_than)
+    except TimeFormatError as exc:
+        raise TimeFormatError(f"{where}: {exc}") from None
+    return (time.time_ns() if now_ns is None else now_ns) - age
+
+
+def summary(cutoff: int, older_than: str, result: CleanupResult, dry_run: bool) -> dict[str, Any]:
+    """The JSON answer of the command and of the HTTP endpoint."""
+    return {
+        "cutoff": iso_ns(cutoff),
+        "cutoff_ns": cutoff,
+        "older_than": older_than,
+        "traces": result.traces,
+        "spans": result.spans,
+        "dry_run": dry_run,
+        "cancelled": result.cancelled,
+    }
+
+
+@click.command()
+@click.option(
+    "--older-than",
+    default=DEFAULT_AGE,
+    show_default=True,
+    metavar="AGE",
+    help="Delete traces that started longer ago than this (s, m, h, d, w).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed from cron).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Traces deleted per transaction; smaller keeps concurrent writers' waits shorter.",
+)
+@db_option
+@json_option
+def cleanup(
+    older_than: str,
+    dry_run: bool,
+    yes: bool,
+    batch_size: int,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Delete traces (and their spans) older than an age, oldest first, in small batches.
+
+    Without --yes it shows how much would go and asks first; with no terminal (cron) it
+    refuses unless --yes is given. Ctrl-C stops after the current batch (exit 130).
+    """
+    cutoff = cutoff_for(older_than, "--older-than")
+    if not (dry_run or yes or sys.stdin.isatty()):
+        fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
+    with opened_store(db_url) as repo:
+        n_traces, n_spans = repo.count_older_than(cutoff)
+        preview = (
+            f"{n_traces} traces and {n_spans} spans older than {older_than} "
+            f"(before {format_ns(cutoff)} UTC) in {repo.url}"
+        )
+        if dry_run or n_traces == 0:
+            _report(summary(cutoff, older_than, CleanupResult(n_traces, n_spans), dry_run), as_json)
+            if not as_json:
+                click.echo(preview if dry_run else f"nothing to delete: {preview}")
+            return
+        if not yes:
+            click.echo(preview, err=True)
+            if not click.confirm("Delete them?", default=False, err=True):
+                fail("cleanup: nothing deleted", code=1)
+        show_bar = not as_json and sys.stderr.isatty()
+        result = _delete(repo, cutoff, batch_size, n_traces, show_bar, announce=not as_json)
+    _report(summary(cutoff, older_than, result, dry_run=False), as_json)
+    if not as_json:
+        verb = "cancelled after deleting" if result.cancelled else "deleted"
+        click.echo(
+            f"{verb} {result.traces} traces and {result.spans} spans older than {older_than} "
+            f"(before {format_ns(cutoff)} UTC) from {repo.url}"
+        )
+    if result.cancelled:
+        sys.exit(130)
+
+
+def _report(data: dict[str, Any], as_json: bool) -> None:
+    """JSON on stdout for scripts; the human line is printed by the caller."""
+    if as_json:
+        echo_json(data)
+
+
+def _delete(
+    repo: Repository, cutoff: int, batch_size: int, total: int, show_bar: bool, announce: bool
+) -> CleanupResult:
+    """Run the batched delete with Ctrl-C turned into a cancel between batches."""
+    cancel = threading.Event()
+    with _cancel_on_interrupt(cancel), _progress(total, show_bar) as on_progress:
+        if announce:
+            click.echo("deleting (Ctrl-C stops after the current batch)", err=True)
+        return repo.cleanup_old_traces(
+            cutoff,
+            batch_size=batch_size,
+            on_progress=on_progress,
+            cancel=cancel,
+            pause=PAUSE_SECONDS,
+        )
+
+
+@contextlib.contextmanager
+def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
+    """SIGINT sets the cancel event instead of raising mid-transaction."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if not cancel.is_set():
+            click.echo("\nstopping after the current batch...", err=True)
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[CleanupProgress], None] | None]:
+    """A progress bar on stderr fed by the repository's progress callback, when on a terminal."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("deleting traces"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[spans]} spans"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("cleanup", total=total, spans=0)
+
+        def on_progress(p: CleanupProgress) -> None:
+            bar.update(task, completed=p.traces, total=p.total_traces or total, spans=p.spans)
+
+        yield on_progress

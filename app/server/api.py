@@ -1,0 +1,94 @@
+"""The ASGI app: an authenticated cleanup endpoint for schedulers, and a health check."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from store import CleanupResult, Repository, StoreError
+
+from ..commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
+from ..commands.cleanup_cmds import summary as cleanup_summary
+from ..timeparse import TimeFormatError
+from .auth import bearer_matches
+
+CLEANUP_PATH = "/api/internal/cleanup-traces"
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+class BadRequest(ValueError):
+    """A request whose body or query cannot be used; answered with 400 and the reason."""
+
+
+def create_app(repo: Repository, secret: str) -> Starlette:
+    """The app over an already open store; the caller closes the store when the server stops."""
+    running = threading.Lock()
+
+    async def cleanup_traces(request: Request) -> JSONResponse:
+        header = request.headers.get("authorization", "").encode("latin-1")
+        if not bearer_matches(header, secret):
+            return JSONResponse(
+                {"error": "unauthorized: send Authorization: Bearer <CRON_SECRET>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            options = _options(await request.body(), dict(request.query_params))
+            cutoff = cutoff_for(options["older_than"], "older_than")
+        except (BadRequest, TimeFormatError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if not running.acquire(blocking=False):
+            return JSONResponse({"error": "a cleanup is already running"}, status_code=409)
+        try:
+            result = await run_in_threadpool(_run, repo, cutoff, options["dry_run"])
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        finally:
+            running.release()
+        answer = cleanup_summary(cutoff, options["older_than"], result, options["dry_run"])
+        return JSONResponse(answer)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route(CLEANUP_PATH, cleanup_traces, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def _options(body: bytes, query: dict[str, str]) -> dict[str, Any]:
+    """older_than and dry_run from an optional JSON body, else the query string, else defaults."""
+    data: Any = {}
+    if body.strip():
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise BadRequest(f"the body is not JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise BadRequest('the body must be a JSON object like {"older_than": "30d"}')
+    older_than = data.get("older_than", query.get("older_than", DEFAULT_AGE))
+    if not isinstance(older_than, str):
+        raise BadRequest('older_than must be a string like "30d"')
+    dry_run = data.get("dry_run", query.get("dry_run", "false"))
+    if isinstance(dry_run, str):
+        dry_run = FLAGS.get(dry_run.lower(), dry_run)
+    if not isinstance(dry_run, bool):
+        raise BadRequest("dry_run must be true or false")
+    return {"older_than": older_than, "dry_run": dry_run}
+
+
+def _run(repo: Repository, cutoff: int, dry_run: bool) -> CleanupResult:
+    """The blocking part, run in a worker thread so the server keeps answering."""
+    if dry_run:
+        return CleanupResult(*repo.count_older_than(cutoff))
+    return repo.cleanup_old_traces(cutoff, batch_size=DEFAULT_BATCH_SIZE, pause=PAUSE_SECONDS)

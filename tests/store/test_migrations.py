@@ -1,0 +1,102 @@
+"""Schema migrations on both backends: from empty, from the baseline with rows, and refusals."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from store import SchemaError, open_store
+from store.backends import open_backend
+from store.migrate import current_revision, head_revision, split_sql_script, upgrade
+from store.sql import Statement
+from store.url import parse_database_url
+
+BASELINE = Path(__file__).parent / "fixtures" / "baseline_0001.sql"
+
+
+def _load_baseline(url: str) -> None:
+    """Recreate the database the baseline revision left, rows included."""
+    backend = open_backend(parse_database_url(url))
+    try:
+        backend.write([Statement(sql) for sql in split_sql_script(BASELINE.read_text())])
+    finally:
+        backend.close()
+
+
+def test_upgrade_from_empty(empty_sqld_url: str, tmp_path: Path) -> None:
+    for url in (str(tmp_path / "new.db"), empty_sqld_url):
+        backend = open_backend(parse_database_url(url))
+        try:
+            assert current_revision(backend) is None
+            assert upgrade(backend) == (None, head_revision())
+            assert current_revision(backend) == head_revision()
+            assert upgrade(backend) == (head_revision(), head_revision())
+        finally:
+            backend.close()
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "sqld"])
+def test_upgrade_keeps_rows_written_by_the_baseline(
+    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        str(tmp_path / "old.db")
+        if backend_name == "sqlite"
+        else request.getfixturevalue("empty_sqld_url")
+    )
+    _load_baseline(url)
+    repo = open_store(url)
+    try:
+        assert current_revision(repo.backend) == head_revision()
+        assert repo.count_traces() == 5
+        found = repo.get_trace_with_spans(f"{2:032x}")
+        assert found is not None
+        assert found.trace.status == "blocked"
+        assert found.trace.context_snapshot == {
+            "email": "u1@example.com",
+            "password": "[REDACTED]",
+        }
+        assert len(found.spans) == 3 and found.trace.problems == ()
+    finally:
+        repo.close()
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "sqld"])
+def test_a_newer_database_is_refused(
+    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        str(tmp_path / "new.db")
+        if backend_name == "sqlite"
+        else request.getfixturevalue("empty_sqld_url")
+    )
+    open_store(url).close()
+    backend = open_backend(parse_database_url(url))
+    backend.write([Statement("UPDATE alembic_version SET version_num = '9999'")])
+    backend.close()
+    with pytest.raises(SchemaError, match=r"revision 9999, newer than this pipetrace"):
+        open_store(url)
+
+
+def test_another_applications_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+    with pytest.raises(SchemaError, match=r"not a pipetrace database \(it has tables: orders\)"):
+        open_store(str(path))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("orders",)]
+
+
+def test_db_upgrade_command(tmp_path: Path, empty_sqld_url: str) -> None:
+    runner = CliRunner()
+    for url in (str(tmp_path / "cli.db"), empty_sqld_url):
+        first = runner.invoke(main, ["db", "upgrade", "--db", url])
+        assert first.exit_code == 0, first.output
+        assert f"upgraded from empty to {head_revision()}" in first.output
+        again = runner.invoke(main, ["db", "upgrade", "--db", url])
+        assert f"already at revision {head_revision()}" in again.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,9 +29,15 @@ class BadRequest(ValueError):
     """A request whose body or query cannot be used; answered with 400 and the reason."""
 
 
-def create_app(repo: Repository, secret: str) -> Starlette:
-    """The app over an already open store; the caller closes the store when the server stops."""
+def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> Starlette:
+    """The app over an already open store, closed at shutdown when `close_store` says so."""
     running = threading.Lock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if close_store:
+            repo.close()
 
     async def cleanup_traces(request: Request) -> JSONResponse:
         header = request.headers.get("authorization", "").encode("latin-1")
@@ -59,10 +67,11 @@ def create_app(repo: Repository, secret: str) -> Starlette:
         return JSONResponse({"ok": True})
 
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route(CLEANUP_PATH, cleanup_traces, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
     )
 
 

@@ -30,4 +30,6 @@ def serve(host: str, port: int, db_url: str | None) -> None:
     secret = secret_from_env()
     with opened_store(db_url) as repo:
         click.echo(f"pipetrace: serving {repo.url} on http://{host}:{port}", err=True)
-        uvicorn.run(create_app(repo, secret), host=host, port=port, log_level="info")
+        # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.
+        app = create_app(repo, secret, close_store=True)
+        uvicorn.run(app, host=host, port=port, log_level="info")

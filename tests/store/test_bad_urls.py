@@ -14,9 +14,13 @@ import pytest
 from conftest import running_sqld
 
 # The public key of RFC 8032's first Ed25519 test vector: any token we send is wrong for it.
-RFC8032_PUBLIC_KEY = base64.urlsafe_b64encode(
-    bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
-).decode().rstrip("=")
+RFC8032_PUBLIC_KEY = (
+    base64.urlsafe_b64encode(
+        bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    )
+    .decode()
+    .rstrip("=")
+)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

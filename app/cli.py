@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .commands.cleanup_cmds import cleanup
+from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.store_cmds import db, show, traces
 from .server.command import serve
 
@@ -53,3 +54,5 @@ main.add_command(show)
 main.add_command(db)
 main.add_command(cleanup)
 main.add_command(serve)
+main.add_command(export_cmd)
+main.add_command(import_cmd)

@@ -87,6 +87,21 @@ class Repository:
             [InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
         )
 
+    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow]) -> None:
+        """Add spans to a stored trace and rewrite its summary columns, in one transaction.
+
+        For exporters that deliver one trace in several calls (the OpenTelemetry SDK's).
+        """
+        values = dict(zip(TRACE_COLUMNS, trace_to_tuple(trace, self.clock()), strict=True))
+        del values["id"], values["created_at"]
+        summary = traces.update().where(traces.c.id == trace.id).values(values)
+        self.backend.write(
+            [
+                InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_]),
+                compile_statement(summary),
+            ]
+        )
+
     # -- reads --------------------------------------------------------------------------------
 
     def get_trace(self, trace_id: str) -> TraceRow | None:

@@ -1,0 +1,168 @@
+"""`export` and `import`: OpenTelemetry interop from the command line (OTLP, Jaeger, Zipkin)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from store import TraceFilter
+from store.interop import (
+    DEFAULT_SERVICE,
+    ExportReport,
+    InteropError,
+    import_file,
+    select_trace_ids,
+    send_export,
+    write_export,
+)
+
+from ..timeparse import parse_time
+from .common import db_option, fail, opened_store
+from .store_cmds import resolve_trace_id
+
+
+@click.command("export")
+@click.option("--trace", "trace_ids", multiple=True, metavar="ID", help="This trace (repeatable).")
+@click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["success", "blocked", "error"]),
+    help="Only this status (repeatable).",
+)
+@click.option("--since", metavar="WHEN", help="Started at or after: an age (7d, 15m) or ISO time.")
+@click.option("--until", metavar="WHEN", help="Started before: an age or ISO time.")
+@click.option("--min-ms", type=float, help="Duration at least this many milliseconds.")
+@click.option("--max-ms", type=float, help="Duration at most this many milliseconds.")
+@click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many traces, newest first.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["otlp-json"]),
+    default="otlp-json",
+    show_default=True,
+    help="Output format: one OTLP TracesData JSON object per line.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Send to an OTLP/HTTP collector instead (base URL; /v1/traces is appended).",
+)
+@click.option(
+    "--header", "headers", multiple=True, metavar="NAME=VALUE", help="HTTP header for --endpoint."
+)
+@click.option(
+    "--batch-spans",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Spans per request to --endpoint.",
+)
+@click.option(
+    "--service-name", default=DEFAULT_SERVICE, show_default=True, help="Resource service.name."
+)
+@db_option
+def export_cmd(
+    trace_ids: tuple[str, ...],
+    triggers: tuple[str, ...],
+    statuses: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    min_ms: float | None,
+    max_ms: float | None,
+    search: str | None,
+    limit: int | None,
+    fmt: str,
+    output: str | None,
+    endpoint: str | None,
+    headers: tuple[str, ...],
+    batch_spans: int,
+    service_name: str,
+    db_url: str | None,
+) -> None:
+    """Export traces as OTLP JSON to a file, stdout or an OpenTelemetry collector."""
+    if endpoint and output:
+        fail("give either -o/--output or --endpoint, not both")
+    http_headers = dict(_header(h) for h in headers)
+    filters = TraceFilter(
+        triggers=triggers,
+        statuses=statuses,
+        started_from=parse_time(since) if since else None,
+        started_until=parse_time(until) if until else None,
+        min_duration_ms=min_ms,
+        max_duration_ms=max_ms,
+        text=search,
+    )
+    with opened_store(db_url) as repo:
+        if trace_ids:
+            selection: list[str] = [resolve_trace_id(repo, t) for t in trace_ids]
+        else:
+            selection = list(select_trace_ids(repo, filters, limit))
+        if endpoint:
+            report = send_export(
+                repo,
+                selection,
+                endpoint,
+                service_name=service_name,
+                batch_spans=batch_spans,
+                headers=http_headers,
+            )
+        else:
+            report = write_export(repo, selection, output, service_name=service_name)
+    _summary(report, endpoint or output or "stdout")
+    if report.missing:
+        fail(f"no trace {', '.join(report.missing)} in {repo.url}")
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        fail(f"--header {text!r}: expected NAME=VALUE")
+    return name.strip(), value.strip()
+
+
+def _summary(report: ExportReport, where: str) -> None:
+    """One line on stderr, so stdout stays pure OTLP JSON."""
+    line = f"exported {report.traces} traces ({report.spans} spans) to {where}"
+    if report.requests:
+        line += f" in {report.requests} requests"
+    if report.rejected_spans:
+        line += f"; the collector rejected {report.rejected_spans} spans"
+    if report.skipped_empty:
+        line += f"; skipped {report.skipped_empty} traces without spans"
+    click.echo(line, err=True)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@db_option
+def import_cmd(files: tuple[str, ...], db_url: str | None) -> None:
+    """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin v2 JSON files.
+
+    Each file is one transaction: a malformed file stores nothing. Traces already in the
+    store are skipped, so importing a file twice adds nothing.
+    """
+    failed = False
+    with opened_store(db_url) as repo:
+        for name in files:
+            try:
+                report = import_file(repo, name)
+            except InteropError as exc:
+                click.echo(f"pipetrace: {exc}", err=True)
+                failed = True
+                continue
+            line = (
+                f"{name}: {report.format}: added {report.traces_added} traces "
+                f"({report.spans} spans)"
+            )
+            if report.traces_skipped:
+                line += f", skipped {report.traces_skipped} already stored"
+            if report.duplicates:
+                line += f", dropped {report.duplicates} duplicate span deliveries"
+            click.echo(line)
+    if failed:
+        sys.exit(2)

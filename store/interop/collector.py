@@ -1,0 +1,104 @@
+"""Sends OTLP JSON to a collector over OTLP/HTTP (Jaeger, Tempo, the OpenTelemetry Collector)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .errors import CollectorError
+
+TRACES_PATH = "/v1/traces"
+
+
+@dataclass(slots=True)
+class SendStats:
+    """Requests made and spans the collector said it rejected (OTLP partial success)."""
+
+    requests: int = 0
+    rejected_spans: int = 0
+
+
+def traces_url(endpoint: str) -> str:
+    """The collector's traces URL: a base URL gets /v1/traces appended."""
+    parsed = urllib.parse.urlsplit(endpoint.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise CollectorError(f"endpoint {endpoint!r} is not an http:// or https:// URL")
+    path = parsed.path.rstrip("/")
+    if not path.endswith(TRACES_PATH):
+        path += TRACES_PATH
+    return urllib.parse.urlunsplit(parsed._replace(path=path))
+
+
+def send_batches(
+    lines: Iterable[tuple[str, int]],
+    endpoint: str,
+    *,
+    batch_spans: int = 2000,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> SendStats:
+    """POST exported (line, span count) pairs in requests of about `batch_spans` spans each."""
+    url = traces_url(endpoint)
+    stats = SendStats()
+    batch: list[str] = []
+    count = 0
+    for line, spans in lines:
+        batch.append(_resource_spans(line))
+        count += spans
+        if count >= batch_spans:
+            _post(url, batch, headers, timeout, stats)
+            batch, count = [], 0
+    if batch:
+        _post(url, batch, headers, timeout, stats)
+    return stats
+
+
+def _resource_spans(line: str) -> str:
+    """The inside of a TracesData line's resourceSpans list, to splice into one request."""
+    prefix = '{"resourceSpans":['
+    if not line.startswith(prefix) or not line.endswith("]}"):
+        raise ValueError("not an exported OTLP line")
+    return line[len(prefix) : -2]
+
+
+def _post(
+    url: str,
+    batch: list[str],
+    headers: Mapping[str, str] | None,
+    timeout: float,
+    stats: SendStats,
+) -> None:
+    body = ('{"resourceSpans":[' + ",".join(b for b in batch if b) + "]}").encode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = response.read()
+    except urllib.error.HTTPError as exc:
+        excerpt = " ".join(exc.read(300).decode("utf-8", "replace").split())
+        detail = f": {excerpt}" if excerpt else ""
+        raise CollectorError(
+            f"collector at {url} refused the export: HTTP {exc.code} {exc.reason}{detail}"
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CollectorError(f"cannot reach collector at {url}: {reason}") from None
+    stats.requests += 1
+    stats.rejected_spans += _rejected(answer)
+
+
+def _rejected(answer: bytes) -> int:
+    """Spans an OTLP partial-success answer says were rejected (0 for anything else)."""
+    try:
+        partial = json.loads(answer or b"{}").get("partialSuccess") or {}
+        return int(partial.get("rejectedSpans") or 0)
+    except (ValueError, AttributeError, TypeError):
+        return 0

@@ -1,0 +1,112 @@
+"""Exports stored traces, chosen by id or by filter, to an OTLP JSON file or a collector."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from ..models import TraceFilter, TraceWithSpans
+from ..repository import Repository
+from .collector import send_batches
+from .errors import InteropError
+from .otlp_out import DEFAULT_SERVICE, ExportStats, export_lines, export_pairs
+
+Selection = Iterable[str] | TraceFilter
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """What an export wrote or sent."""
+
+    traces: int
+    spans: int
+    skipped_empty: int
+    missing: list[str]
+    """Requested trace ids that are not in the store."""
+    requests: int = 0
+    rejected_spans: int = 0
+
+
+def select_trace_ids(
+    repo: Repository, filters: TraceFilter | None = None, limit: int | None = None
+) -> Iterator[str]:
+    """Ids of matching traces, newest first, page by page."""
+    cursor = None
+    left = limit
+    while left is None or left > 0:
+        size = 1000 if left is None else min(left, 1000)
+        page = repo.list_traces(filters, limit=size, cursor=cursor)
+        for row in page.rows:
+            yield row.id
+        if left is not None:
+            left -= len(page.rows)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def load_traces(
+    repo: Repository, selection: Selection, missing: list[str] | None = None
+) -> Iterator[TraceWithSpans]:
+    """The chosen traces with their spans, one at a time; absent ids go to `missing`."""
+    ids = select_trace_ids(repo, selection) if isinstance(selection, TraceFilter) else selection
+    for trace_id in ids:
+        found = repo.get_trace_with_spans(trace_id)
+        if found is None:
+            if missing is not None:
+                missing.append(trace_id)
+            continue
+        yield found
+
+
+def export_traces(
+    repo: Repository, selection: Selection, *, service_name: str = DEFAULT_SERVICE
+) -> Iterator[str]:
+    """The chosen traces as OTLP JSON lines (one TracesData each, no newline)."""
+    return export_lines(load_traces(repo, selection), service_name)
+
+
+def write_export(
+    repo: Repository,
+    selection: Selection,
+    path: str | os.PathLike[str] | None,
+    *,
+    service_name: str = DEFAULT_SERVICE,
+) -> ExportReport:
+    """Write the chosen traces to `path` (stdout for None or "-") as OTLP JSON lines."""
+    stats, missing = ExportStats(), []
+    lines = export_lines(load_traces(repo, selection, missing), service_name, stats)
+    name = None if path is None else os.fspath(path)
+    if name in (None, "-"):
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    else:
+        try:
+            with open(name, "w", encoding="utf-8") as handle:
+                for line in lines:
+                    handle.write(line + "\n")
+        except OSError as exc:
+            raise InteropError(f"cannot write {name}: {exc.strerror or exc}") from None
+    return ExportReport(stats.traces, stats.spans, stats.empty, missing)
+
+
+def send_export(
+    repo: Repository,
+    selection: Selection,
+    endpoint: str,
+    *,
+    service_name: str = DEFAULT_SERVICE,
+    batch_spans: int = 2000,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> ExportReport:
+    """Send the chosen traces to an OTLP/HTTP collector as JSON, in batches."""
+    stats, missing = ExportStats(), []
+    pairs = export_pairs(load_traces(repo, selection, missing), service_name, stats)
+    sent = send_batches(pairs, endpoint, batch_spans=batch_spans, headers=headers, timeout=timeout)
+    return ExportReport(
+        stats.traces, stats.spans, stats.empty, missing, sent.requests, sent.rejected_spans
+    )

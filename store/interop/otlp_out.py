@@ -1,0 +1,217 @@
+"""Stored traces as OTLP JSON: one TracesData object per trace, one trace per line.
+
+Ids are lowercase hex, enums integers, times nanosecond decimal strings, attributes typed
+(see `anyvalue`). Spans pipetrace recorded itself go under a resource whose service.name is
+configurable and the instrumentation scope "pipetrace"; imported spans go back under the
+resource and scope they came with. Span columns OTLP has no field for are attributes
+(pipeline.script_id, pipeline.layer_index, pipeline.parallel_index, pipeline.status); the
+trace's columns ride on its root span (pipeline.trigger, pipeline.user_id, pipeline.request_ip,
+pipeline.trace.*), so that export -> import restores the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..codec import dump_json
+from ..models import SpanRow, TraceRow, TraceWithSpans
+from .anyvalue import encode_value
+from .conventions import (
+    DERIVED_KEYS,
+    KIND_CODES,
+    NATIVE_SCOPE,
+    SPAN_DURATION,
+    SPAN_EXTRA,
+    SPAN_LAYER,
+    SPAN_PARALLEL,
+    SPAN_SCRIPT_ID,
+    SPAN_STATUS,
+    TRACE_KEYS,
+    export_status_code,
+    pick_root,
+)
+
+DEFAULT_SERVICE = "pipetrace"
+SCOPE_VERSION = "1"
+# extra keys that are OTLP span fields (written as such) or consumed by export itself.
+_SPAN_FIELDS = ("traceState", "flags", "droppedAttributesCount", "events", "droppedEventsCount")
+_EXPORT_ONLY = ("links", "droppedLinksCount", "resource", "resourceSchemaUrl", "scope")
+_CONSUMED = frozenset(
+    (*_SPAN_FIELDS, *_EXPORT_ONLY, "scopeSchemaUrl", "statusCode", "kind", "otlpValues")
+)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass(slots=True)
+class ExportStats:
+    """How many traces and spans were written, and traces skipped for having no spans."""
+
+    traces: int = 0
+    spans: int = 0
+    empty: int = 0
+
+
+def traces_data(item: TraceWithSpans, service_name: str = DEFAULT_SERVICE) -> dict[str, Any]:
+    """One trace as an OTLP TracesData object (also a valid ExportTraceServiceRequest)."""
+    spans = item.spans
+    root = pick_root(spans)
+    groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+    sources: dict[tuple[str | None, str | None], tuple[Any, Any]] = {}
+    for span in spans:
+        extra = span.extra
+        if extra and ("resource" in extra or "scope" in extra):
+            resource = (extra.get("resource"), extra.get("resourceSchemaUrl"))
+            scope = (extra.get("scope"), extra.get("scopeSchemaUrl"))
+            key = (dump_json(resource), dump_json(scope))
+            sources.setdefault(key, (resource, scope))
+        else:
+            key = (None, None)
+        out = otlp_span(span, trace_fields(item.trace, spans) if span is root else None)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [out]
+        else:
+            group.append(out)
+    by_resource: dict[str | None, dict[str, Any]] = {}
+    for key, out_spans in groups.items():
+        if key == (None, None):
+            resource: tuple[Any, Any] = (_native_resource(service_name), None)
+            scope: tuple[Any, Any] = ({"name": NATIVE_SCOPE, "version": SCOPE_VERSION}, None)
+        else:
+            resource, scope = sources[key]
+        rs = by_resource.get(key[0])
+        if rs is None:
+            rs = {"resource": resource[0] or {}, "scopeSpans": []}
+            if resource[1]:
+                rs["schemaUrl"] = resource[1]
+            by_resource[key[0]] = rs
+        ss: dict[str, Any] = {"scope": scope[0] or {}, "spans": out_spans}
+        if scope[1]:
+            ss["schemaUrl"] = scope[1]
+        rs["scopeSpans"].append(ss)
+    return {"resourceSpans": list(by_resource.values())}
+
+
+def _native_resource(service_name: str) -> dict[str, Any]:
+    return {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]}
+
+
+def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One stored span as an OTLP span object, with `carried` trace columns added if given."""
+    extra = span.extra or {}
+    out: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.id}
+    if span.parent_span_id:
+        out["parentSpanId"] = span.parent_span_id
+    if "traceState" in extra:
+        out["traceState"] = extra["traceState"]
+    if "flags" in extra:
+        out["flags"] = extra["flags"]
+    out["name"] = span.name
+    out["kind"] = extra.get("kind", KIND_CODES.get(span.kind, 0))
+    out["startTimeUnixNano"] = str(span.started_at)
+    if span.ended_at is not None:
+        out["endTimeUnixNano"] = str(span.ended_at)
+    out["attributes"] = _attributes(span, extra, carried)
+    for key in _SPAN_FIELDS[2:]:
+        if key in extra:
+            out[key] = extra[key]
+    if "links" in extra:
+        out["links"] = extra["links"]
+    if "droppedLinksCount" in extra:
+        out["droppedLinksCount"] = extra["droppedLinksCount"]
+    code = extra.get("statusCode", export_status_code(span.status))
+    status: dict[str, Any] = {"code": code} if code else {}
+    if span.status_message is not None:
+        status["message"] = span.status_message
+    out["status"] = status
+    return out
+
+
+def _attributes(
+    span: SpanRow, extra: dict[str, Any], carried: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The span's own attributes, then the pipeline.* ones that carry its columns."""
+    raw = extra.get("otlpValues") or {}
+    attributes = span.attributes
+    out = [{"key": k, "value": raw[k] if k in raw else _value(v)} for k, v in attributes.items()]
+    own = {
+        SPAN_SCRIPT_ID: span.script_id,
+        SPAN_LAYER: span.layer_index,
+        SPAN_PARALLEL: span.parallel_index,
+        SPAN_STATUS: span.status,
+    }
+    if span.duration_ms is not None and span.duration_ms != _implied(span):
+        own[SPAN_DURATION] = span.duration_ms
+    leftovers = {k: v for k, v in extra.items() if k not in _CONSUMED}
+    if leftovers:
+        own[SPAN_EXTRA] = leftovers
+    for key, value in own.items():
+        if value is not None and key not in attributes:
+            out.append({"key": key, "value": encode_value(value)})
+    for key, value in (carried or {}).items():
+        if key not in attributes:
+            out.append({"key": key, "value": encode_value(value)})
+    return out
+
+
+def _value(value: Any) -> dict[str, Any]:
+    if type(value) is str:
+        return {"stringValue": value}
+    return encode_value(value)
+
+
+def _implied(span: SpanRow) -> float | None:
+    if span.ended_at is None:
+        return None
+    return (span.ended_at - span.started_at) / 1_000_000
+
+
+def trace_fields(trace: TraceRow, spans: Sequence[SpanRow]) -> dict[str, Any]:
+    """The trace's columns as pipeline.* attributes for its root span."""
+    carried = {
+        key: getattr(trace, column)
+        for column, key in TRACE_KEYS.items()
+        if getattr(trace, column) is not None
+    }
+    ends = [s.ended_at for s in spans if s.ended_at is not None]
+    derived: dict[str, Any] = {
+        "started_at": min(s.started_at for s in spans),
+        "ended_at": max(ends) if ends else None,
+        "span_count": len(spans),
+    }
+    for column in ("started_at", "ended_at", "span_count"):
+        if getattr(trace, column) != derived[column]:
+            carried[DERIVED_KEYS[column]] = getattr(trace, column)
+    implied = None if trace.ended_at is None else (trace.ended_at - trace.started_at) / 1_000_000
+    if trace.duration_ms is not None and trace.duration_ms != implied:
+        carried[DERIVED_KEYS["duration_ms"]] = trace.duration_ms
+    return carried
+
+
+def export_lines(
+    items: Iterable[TraceWithSpans],
+    service_name: str = DEFAULT_SERVICE,
+    stats: ExportStats | None = None,
+) -> Iterator[str]:
+    """Each trace that has spans as one line of OTLP JSON (without the newline)."""
+    return (line for line, _ in export_pairs(items, service_name, stats))
+
+
+def export_pairs(
+    items: Iterable[TraceWithSpans],
+    service_name: str = DEFAULT_SERVICE,
+    stats: ExportStats | None = None,
+) -> Iterator[tuple[str, int]]:
+    """Each trace that has spans as (OTLP JSON line, span count); the sender batches by count."""
+    stats = stats if stats is not None else ExportStats()
+    for item in items:
+        if not item.spans:
+            stats.empty += 1
+            continue
+        line = _dumps(traces_data(item, service_name))
+        stats.traces += 1
+        stats.spans += len(item.spans)
+        yield line, len(item.spans)

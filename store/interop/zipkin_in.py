@@ -1,0 +1,101 @@
+"""Reads Zipkin v2 JSON (an array of spans) into span rows.
+
+64-bit trace ids are left-padded to 32 hex digits; microsecond times become nanoseconds; a
+missing duration leaves the end open; the local endpoint's service name becomes the resource's
+service.name; annotations become events; tags are attributes; an `error` tag makes the status
+ERROR with the tag's value as message. Shared client/server spans (same id, different kind)
+stay two rows. The endpoints and the shared/debug flags are kept in `extra["zipkin"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import SpanRow
+from .anyvalue import encode_value
+from .conventions import KIND_CODES, STATUS_ERROR, STATUS_UNSET, hex_id, micros
+from .errors import Invalid
+from .spans import make_span
+
+_KEPT = ("localEndpoint", "remoteEndpoint", "shared", "debug")
+_SCALARS = (str, int, float, bool)
+
+
+def parse_zipkin(doc: list[Any]) -> list[SpanRow]:
+    """Every span of the array, in file order."""
+    out: list[SpanRow] = []
+    for index, span in enumerate(doc):
+        try:
+            out.append(_span(span))
+        except Invalid as exc:
+            raise exc.at(index) from None
+    return out
+
+
+def _span(sp: Any) -> SpanRow:
+    if type(sp) is not dict:
+        raise Invalid("is not an object")
+    trace_id = hex_id(sp.get("traceId"), 32, "traceId", pad=True)
+    span_id = hex_id(sp.get("id"), 16, "id", pad=True)
+    parent = sp.get("parentId")
+    parent = hex_id(parent, 16, "parentId", pad=True) if parent else None
+    name = sp.get("name", "")
+    if type(name) is not str:
+        raise Invalid("is not a string", "name")
+    kind = sp.get("kind")
+    if kind is None:
+        kind_code = KIND_CODES["INTERNAL"]
+    elif kind in KIND_CODES and kind != "INTERNAL":
+        kind_code = KIND_CODES[kind]
+    else:
+        raise Invalid(f"is not CLIENT, SERVER, PRODUCER or CONSUMER ({kind!r:.40})", "kind")
+    start = micros(sp.get("timestamp"), "timestamp")
+    duration = sp.get("duration")
+    end = None if duration is None else start + micros(duration, "duration")
+    tags = sp.get("tags") or {}
+    if type(tags) is not dict:
+        raise Invalid("is not an object", "tags")
+    for key, value in tags.items():
+        if type(value) not in _SCALARS:
+            raise Invalid("is not a string", "tags", key)
+    attributes = dict(tags)
+    error = attributes.get("error")
+    code = STATUS_ERROR if error is not None else STATUS_UNSET
+    extra: dict[str, Any] = {}
+    local = sp.get("localEndpoint")
+    for key in ("localEndpoint", "remoteEndpoint"):
+        if sp.get(key) is not None and type(sp[key]) is not dict:
+            raise Invalid("is not an object", key)
+    if local and type(local.get("serviceName")) is str:
+        extra["resource"] = {
+            "attributes": [{"key": "service.name", "value": encode_value(local["serviceName"])}]
+        }
+    events = _annotations(sp.get("annotations"))
+    if events:
+        extra["events"] = events
+    kept = {k: sp[k] for k in _KEPT if sp.get(k) is not None}
+    if kept:
+        extra["zipkin"] = kept
+    message = str(error) if error not in (None, "") else None
+    return make_span(
+        trace_id, span_id, parent, name, kind_code, start, end, attributes, code, message, extra
+    )
+
+
+def _annotations(annotations: Any) -> list[dict[str, Any]]:
+    if not annotations:
+        return []
+    if type(annotations) is not list:
+        raise Invalid("is not a list", "annotations")
+    events = []
+    for index, note in enumerate(annotations):
+        try:
+            if type(note) is not dict:
+                raise Invalid("is not an object")
+            time = micros(note.get("timestamp"), "timestamp")
+            if type(note.get("value")) is not str:
+                raise Invalid("is not a string", "value")
+        except Invalid as exc:
+            raise exc.at("annotations", index) from None
+        events.append({"timeUnixNano": str(time), "name": note["value"]})
+    return events

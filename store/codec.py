@@ -77,6 +77,10 @@ def _duration(duration_ms: float | None, started_at: int, ended_at: int | None) 
 def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRow:
     """A TraceRow from selected columns; problems are listed, never raised."""
     data = dict(zip(columns, values, strict=True))
+    if _clean_trace(data):
+        if data.get("allowed") is not None:
+            data["allowed"] = bool(data["allowed"])
+        return TraceRow(**data)
     problems: list[str] = []
     for key in ("context_snapshot", "result_data", "attributes"):
         if key in data:
@@ -95,6 +99,22 @@ def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRo
     data["span_count"] = _int_or(data.get("span_count"), 0, "span_count", problems)
     data["source"] = data.get("source") or "engine"
     return TraceRow(**data, problems=tuple(problems))
+
+
+def _clean_trace(data: dict[str, Any]) -> bool:
+    """The common case, checked cheaply: nothing to parse, nothing wrong."""
+    duration = data.get("duration_ms")
+    return (
+        data.get("status") in TRACE_STATUSES
+        and type(data.get("trigger_event")) is str
+        and type(data.get("started_at")) is int
+        and type(data.get("ended_at")) is int
+        and type(duration) is float
+        and duration >= 0
+        and type(data.get("span_count")) is int
+        and type(data.get("source")) is str
+        and "context_snapshot" not in data
+    )
 
 
 def span_from_row(values: tuple[Any, ...]) -> SpanRow:

@@ -1,47 +1,80 @@
-"""Turns a TraceFilter into SQL conditions; the list, the count and the plot share them."""
+"""Turns a TraceFilter into SQL conditions with named parameters, plus a key for its shape.
+
+Filters of the same shape (which fields are set, how many triggers and statuses) compile to the
+same SQL text, so the repository compiles each shape once and only binds new values.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.sql import ColumnElement
 
 from .models import TraceFilter
 from .schema import traces
 
 
-def filter_conditions(f: TraceFilter) -> list[ColumnElement[bool]]:
-    """The WHERE conditions for `f`, to be combined with AND."""
-    c = traces.c
-    conds: list[ColumnElement[bool]] = []
-    if f.triggers:
-        conds.append(c.trigger_event.in_(sorted(set(f.triggers))))
-    if f.statuses:
-        conds.append(c.status.in_(sorted(set(f.statuses))))
-    if f.started_from is not None:
-        conds.append(c.started_at >= f.started_from)
-    if f.started_until is not None:
-        conds.append(c.started_at < f.started_until)
-    if f.min_duration_ms is not None:
-        conds.append(c.duration_ms >= f.min_duration_ms)
-    if f.max_duration_ms is not None:
-        conds.append(c.duration_ms <= f.max_duration_ms)
+def filter_shape(f: TraceFilter) -> Hashable:
+    """What decides the SQL text of `f`'s conditions (not the values)."""
+    return (
+        len(set(f.triggers)),
+        len(set(f.statuses)),
+        f.started_from is not None,
+        f.started_until is not None,
+        f.min_duration_ms is not None,
+        f.max_duration_ms is not None,
+        bool((f.text or "").strip()),
+    )
+
+
+def filter_values(f: TraceFilter) -> dict[str, Any]:
+    """The parameter values for the conditions `filter_clause` builds for `f`'s shape."""
+    values: dict[str, Any] = {}
+    for i, trigger in enumerate(sorted(set(f.triggers))):
+        values[f"trigger_{i}"] = trigger
+    for i, status in enumerate(sorted(set(f.statuses))):
+        values[f"status_{i}"] = status
+    values["started_from"] = f.started_from
+    values["started_until"] = f.started_until
+    values["min_duration_ms"] = f.min_duration_ms
+    values["max_duration_ms"] = f.max_duration_ms
     text = (f.text or "").strip()
     if text:
         pattern = escape_like(text)
+        values["text_id"] = pattern.lower() + "%"
+        values["text_prefix"] = pattern + "%"
+        values["text_anywhere"] = "%" + pattern + "%"
+    return values
+
+
+def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
+    """All of `f`'s conditions joined with AND (named parameters), or None if nothing filters."""
+    c = traces.c
+    conds: list[ColumnElement[bool]] = []
+    n_triggers, n_statuses, has_from, has_until, has_min, has_max, has_text = filter_shape(f)
+    if n_triggers:
+        conds.append(c.trigger_event.in_([bindparam(f"trigger_{i}") for i in range(n_triggers)]))
+    if n_statuses:
+        conds.append(c.status.in_([bindparam(f"status_{i}") for i in range(n_statuses)]))
+    if has_from:
+        conds.append(c.started_at >= bindparam("started_from"))
+    if has_until:
+        conds.append(c.started_at < bindparam("started_until"))
+    if has_min:
+        conds.append(c.duration_ms >= bindparam("min_duration_ms"))
+    if has_max:
+        conds.append(c.duration_ms <= bindparam("max_duration_ms"))
+    if has_text:
         conds.append(
             or_(
-                c.id.like(pattern.lower() + "%", escape="\\"),
-                c.user_id.like("%" + pattern + "%", escape="\\"),
-                c.request_ip.like(pattern + "%", escape="\\"),
-                c.status_message.like("%" + pattern + "%", escape="\\"),
+                c.id.like(bindparam("text_id"), escape="\\"),
+                c.user_id.like(bindparam("text_anywhere"), escape="\\"),
+                c.request_ip.like(bindparam("text_prefix"), escape="\\"),
+                c.status_message.like(bindparam("text_anywhere"), escape="\\"),
             )
         )
-    return conds
-
-
-def where(f: TraceFilter) -> ColumnElement[bool] | None:
-    """All conditions joined, or None when nothing filters."""
-    conds = filter_conditions(f)
     return and_(*conds) if conds else None
 
 

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Select, bindparam, delete, func, select, tuple_
 
 from .backends import Backend
 from .codec import (
@@ -18,7 +18,7 @@ from .codec import (
     trace_from_row,
     trace_to_tuple,
 )
-from .filters import where
+from .filters import filter_clause, filter_shape, filter_values
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -30,7 +30,7 @@ from .models import (
     TraceWithSpans,
 )
 from .schema import spans, traces
-from .sql import InsertMany, Operation, Statement, compile_statement
+from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 
 MAX_PAGE = 10_000
 
@@ -106,8 +106,14 @@ class Repository:
 
     def get_trace(self, trace_id: str) -> TraceRow | None:
         """One trace with its JSON columns, or None."""
-        stmt = select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id == trace_id.lower())
-        rows = self.backend.query(compile_statement(stmt))
+        stmt = cached_statement(
+            "get_trace",
+            lambda: select(*[traces.c[n] for n in TRACE_COLUMNS]).where(
+                traces.c.id == bindparam("trace_id")
+            ),
+            {"trace_id": trace_id.lower()},
+        )
+        rows = self.backend.query(stmt)
         return trace_from_row(rows[0], TRACE_COLUMNS) if rows else None
 
     def get_trace_with_spans(self, trace_id: str) -> TraceWithSpans | None:
@@ -115,13 +121,16 @@ class Repository:
         trace = self.get_trace(trace_id)
         if trace is None:
             return None
-        stmt = (
-            select(*[spans.c[n] for n in SPAN_COLUMNS])
-            .where(spans.c.trace_id == trace.id)
-            .order_by(spans.c.started_at, spans.c.pk)
+        stmt = cached_statement(
+            "get_spans",
+            lambda: (
+                select(*[spans.c[n] for n in SPAN_COLUMNS])
+                .where(spans.c.trace_id == bindparam("trace_id"))
+                .order_by(spans.c.started_at, spans.c.pk)
+            ),
+            {"trace_id": trace.id},
         )
-        rows = self.backend.query(compile_statement(stmt))
-        return TraceWithSpans(trace, [span_from_row(r) for r in rows])
+        return TraceWithSpans(trace, [span_from_row(r) for r in self.backend.query(stmt)])
 
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Trace ids starting with `prefix`, so people can type a short id."""
@@ -137,20 +146,26 @@ class Repository:
         self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
     ) -> Page:
         """Newest first, one page at a time by keyset (never OFFSET)."""
+        f = filters or TraceFilter()
         limit = max(1, min(limit, MAX_PAGE))
-        stmt = select(*[traces.c[n] for n in SUMMARY_COLUMNS])
-        condition = where(filters or TraceFilter())
-        if condition is not None:
-            stmt = stmt.where(condition)
+        values = filter_values(f)
+        values["limit"] = limit + 1
         if cursor is not None:
-            stmt = stmt.where(
-                tuple_(traces.c.started_at, traces.c.id)
-                < tuple_(cursor.started_at, cursor.trace_id)
+            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
+
+        def build() -> Select:
+            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
+            if cursor is not None:
+                stmt = stmt.where(
+                    tuple_(traces.c.started_at, traces.c.id)
+                    < tuple_(bindparam("cursor_started"), bindparam("cursor_id"))
+                )
+            return stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(
+                bindparam("limit")
             )
-        stmt = stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(limit + 1)
-        rows = [
-            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
-        ]
+
+        key = ("list", filter_shape(f), cursor is not None)
+        rows = self._summaries(cached_statement(key, build, values))
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -161,42 +176,57 @@ class Repository:
         self, filters: TraceFilter | None, after: Cursor, limit: int = 200
     ) -> list[TraceRow]:
         """Traces newer than `after`, newest first: what live mode adds at the top."""
-        stmt = select(*[traces.c[n] for n in SUMMARY_COLUMNS])
-        condition = where(filters or TraceFilter())
-        if condition is not None:
-            stmt = stmt.where(condition)
-        stmt = (
-            stmt.where(
-                tuple_(traces.c.started_at, traces.c.id) > tuple_(after.started_at, after.trace_id)
+        f = filters or TraceFilter()
+        values = filter_values(f)
+        values.update(limit=limit, after_started=after.started_at, after_id=after.trace_id)
+
+        def build() -> Select:
+            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
+            return (
+                stmt.where(
+                    tuple_(traces.c.started_at, traces.c.id)
+                    > tuple_(bindparam("after_started"), bindparam("after_id"))
+                )
+                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
+                .limit(bindparam("limit"))
             )
-            .order_by(traces.c.started_at.desc(), traces.c.id.desc())
-            .limit(limit)
-        )
-        return [
-            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
-        ]
+
+        return self._summaries(cached_statement(("newer", filter_shape(f)), build, values))
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
         """How many traces match, for the status line."""
-        stmt = select(func.count()).select_from(traces)
-        condition = where(filters or TraceFilter())
-        if condition is not None:
-            stmt = stmt.where(condition)
-        return int(self.backend.query(compile_statement(stmt))[0][0])
+        f = filters or TraceFilter()
+        stmt = cached_statement(
+            ("count", filter_shape(f)),
+            lambda: _filtered(select(func.count()).select_from(traces), f),
+            filter_values(f),
+        )
+        return int(self.backend.query(stmt)[0][0])
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000
     ) -> list[tuple[int, float | None, str]]:
         """(started_at, duration_ms, status) of the newest matching traces, for the results plot."""
-        stmt = select(traces.c.started_at, traces.c.duration_ms, traces.c.status)
-        condition = where(filters or TraceFilter())
-        if condition is not None:
-            stmt = stmt.where(condition)
-        stmt = stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(limit)
+        f = filters or TraceFilter()
+        values = filter_values(f)
+        values["limit"] = limit
+        stmt = cached_statement(
+            ("points", filter_shape(f)),
+            lambda: (
+                _filtered(select(traces.c.started_at, traces.c.duration_ms, traces.c.status), f)
+                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
+                .limit(bindparam("limit"))
+            ),
+            values,
+        )
         return [
             (int(r[0] or 0), None if r[1] is None else float(r[1]), str(r[2]))
-            for r in self.backend.query(compile_statement(stmt))
+            for r in self.backend.query(stmt)
         ]
+
+    def _summaries(self, stmt: Statement) -> list[TraceRow]:
+        """Run a query of SUMMARY_COLUMNS and decode its rows."""
+        return [trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(stmt)]
 
     def distinct_triggers(self) -> list[str]:
         """Every trigger name in the store, sorted, for the trigger filter."""
@@ -285,3 +315,9 @@ class Repository:
         """
         if self.backend.target.kind == "sqlite":
             self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
+
+
+def _filtered(stmt: Select, f: TraceFilter) -> Select:
+    """`stmt` with `f`'s conditions, if any."""
+    condition = filter_clause(f)
+    return stmt if condition is None else stmt.where(condition)

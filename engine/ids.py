@@ -31,7 +31,7 @@ class RandomIds:
         """Take n random bytes from the buffer as lowercase hex."""
         with self._lock:
             if self._pos + n > len(self._buf):
-                self._buf, self._pos = os.urandom(4096), 0
+                self._buf, self._pos = os.urandom(max(4096, n)), 0
             chunk = self._buf[self._pos : self._pos + n]
             self._pos += n
         return chunk.hex()
@@ -45,6 +45,12 @@ class RandomIds:
         """Return a fresh random span id."""
         value = self._hex(8)
         return value if value != _ZERO_SPAN else self.span_id()
+
+    def span_ids(self, count: int) -> list[str]:
+        """Return count fresh span ids from one read of the buffer."""
+        text = self._hex(8 * count)
+        ids = [text[i : i + 16] for i in range(0, 16 * count, 16)]
+        return [i if i != _ZERO_SPAN else self.span_id() for i in ids]
 
 
 class SeededIds:
@@ -65,3 +71,9 @@ class SeededIds:
         """Return the next span id of the seeded sequence."""
         with self._lock:
             return f"{self._spans.getrandbits(64) | 1:016x}"
+
+    def span_ids(self, count: int) -> list[str]:
+        """Return the next count span ids of the seeded sequence under one lock."""
+        bits = self._spans.getrandbits
+        with self._lock:
+            return [f"{bits(64) | 1:016x}" for _ in range(count)]

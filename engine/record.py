@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from engine.ids import IdSource
-from engine.limits import Limits
-from engine.manifest import Script
+from engine.results import INT_KEYS, extras, shaped
 from engine.tracing import SpanRecord, TraceRecord
-from engine.values import capped
+from engine.values import capped, redact_in_place
 
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
@@ -37,85 +35,69 @@ def limit_name(message: str | None) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class ScriptFact:
-    """What happened to one script of a trigger run (perf-counter times).
+def build_record(facts: tuple[Any, ...]) -> TraceRecord:
+    """Turn the raw facts the engine queued (plain Python values only) into one trace record.
 
-    report is the sandbox's per-script report: d (data), l (logs), s (custom spans),
-    ds (dropped spans), dl (dropped logs), u (instructions counted by the hook).
+    facts is (trace_id, trigger, mode, version, started_at, origin, ended, status, message,
+    allowed, metadata, input copy, result data, replay_of, input bytes, scripts, limits, ids,
+    redaction pattern); each script is (script, status, message, started, ended, run() result,
+    data), times from perf_counter_ns.
     """
-
-    script: Script
-    status: str
-    message: str | None
-    started: int
-    ended: int
-    report: dict[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class TraceFacts:
-    """Everything needed to build a trace record later, captured cheaply during the run."""
-
-    trace_id: str
-    trigger: str
-    mode: str | None
-    version: str
-    started_at: int
-    origin: int
-    ended: int
-    status: str
-    message: str | None
-    allowed: bool
-    metadata: dict[str, Any]
-    snapshot: dict[str, Any] | None
-    result_data: dict[str, Any] | None
-    replay_of: str | None
-    input_bytes: int | None
-    scripts: list[ScriptFact]
-    limits: Limits
-    ids: IdSource
-
-
-def build_record(facts: TraceFacts) -> TraceRecord:
-    """Assemble the root span, script spans and custom spans into one trace record."""
-    base, origin, cap = facts.started_at, facts.origin, facts.limits.max_attribute_bytes
-    new_id = facts.ids.span_id
-    root_id = new_id()
-    root_attrs: dict[str, Any] = {"trigger.mode": facts.mode, "pipeline.version": facts.version}
-    if facts.input_bytes is not None:
-        root_attrs["input.bytes"] = facts.input_bytes
-    root_attrs["scripts"] = len(facts.scripts)
-    end = base + facts.ended - origin
+    (
+        trace_id, trigger, mode, version, base, origin, ended, status, message, allowed, meta,
+        snapshot, result_data, replay_of, input_bytes, scripts, limits, ids, pattern,
+    ) = facts  # fmt: skip
+    cap = limits.max_attribute_bytes
+    runs = [(fact, extras(fact[5]) if fact[5] else None) for fact in scripts]
+    count = 1 + len(runs) + sum(len(extra[4]) // 6 for _, extra in runs if extra)
+    new_ids = iter(span_ids(ids, count))
+    root_id = next(new_ids)
+    root_attrs: dict[str, Any] = {"trigger.mode": mode, "pipeline.version": version}
+    if input_bytes is not None:
+        root_attrs["input.bytes"] = input_bytes
+    root_attrs["scripts"] = len(runs)
+    end = base + ended - origin
     spans = [
         SpanRecord(
-            root_id, None, facts.trigger, "INTERNAL", None, None, None,
-            facts.status, facts.message, base, end, root_attrs,
+            root_id, None, trigger, "INTERNAL", None, None, None, status, message, base, end,
+            root_attrs,
         )
     ]  # fmt: skip
-    for fact in facts.scripts:
-        span = _script_span(fact, new_id(), root_id, base, origin, facts.input_bytes, cap)
+    offset = base - origin
+    for fact, extra in runs:
+        span = _script_span(fact, extra, next(new_ids), root_id, offset, input_bytes, cap)
         spans.append(span)
-        if fact.report and "s" in fact.report:
-            spans.extend(_custom_spans(fact, span, new_id, base, origin))
+        if extra and extra[4]:
+            spans.extend(_custom_spans(fact[4], extra[4], span, new_ids, offset))
+    if snapshot is not None:
+        paths = redact_in_place(snapshot, pattern)
+        snapshot = capped(snapshot, limits.max_snapshot_bytes)
+        if paths:
+            snapshot["_redacted"] = paths
     return TraceRecord(
-        trace_id=facts.trace_id,
-        trigger_event=facts.trigger,
-        status=facts.status,
-        status_message=facts.message,
-        allowed=facts.allowed,
+        trace_id=trace_id,
+        trigger_event=trigger,
+        status=status,
+        status_message=message,
+        allowed=allowed,
         started_at=base,
         ended_at=end,
-        user_id=_text(facts.metadata.get("user_id")),
-        request_ip=_text(facts.metadata.get("request_ip")),
-        context_snapshot=facts.snapshot,
-        result_data=capped(facts.result_data, facts.limits.max_snapshot_bytes)
-        if facts.result_data is not None
-        else None,
-        replay_of=facts.replay_of,
-        pipeline_version=facts.version,
+        user_id=_text(meta.get("user_id")),
+        request_ip=_text(meta.get("request_ip")),
+        context_snapshot=snapshot,
+        result_data=capped(result_data, limits.max_snapshot_bytes),
+        replay_of=replay_of,
+        pipeline_version=version,
         spans=spans,
     )
+
+
+def span_ids(ids: IdSource, count: int) -> list[str]:
+    """Take count span ids in one call when the source offers it (fewer locks per trace)."""
+    many = getattr(ids, "span_ids", None)
+    if many is not None:
+        return many(count)
+    return [ids.span_id() for _ in range(count)]
 
 
 def _text(value: Any) -> str | None:
@@ -124,64 +106,66 @@ def _text(value: Any) -> str | None:
 
 
 def _script_span(
-    fact: ScriptFact,
+    fact: tuple[Any, ...],
+    extra: tuple[Any, ...] | None,
     span_id: str,
     parent: str,
-    base: int,
-    origin: int,
+    offset: int,
     input_bytes: int | None,
     cap: int,
 ) -> SpanRecord:
     """One script's span with its inputs, outputs, logs and failure details as attributes."""
-    script = fact.script
+    script, status, message, started, ended, res, data = fact
     attrs: dict[str, Any] = {"script.sha256": script.sha256, "script.file": script.file}
-    if fact.status != "skipped":
+    if status != "skipped":
         attrs["input.bytes"] = input_bytes
-    report = fact.report or {}
-    if "d" in report:
-        attrs["output.data"] = capped(report["d"], cap)
-    if "l" in report:
-        attrs["logs"] = report["l"]
-    if report.get("dl"):
-        attrs["logs.dropped"] = report["dl"]
-    if report.get("ds"):
-        attrs["custom_spans.dropped"] = report["ds"]
-    if report.get("u"):
-        attrs["instructions.min"] = report["u"]
-    if fact.status == "error" and fact.message:
-        limit = limit_name(fact.message)
+    if data is not None:
+        attrs["output.data"] = capped(shaped(data, bool(res[2] & INT_KEYS)), cap)
+    if extra:
+        used, dropped_spans, dropped_logs, logs, _ = extra
+        if logs:
+            attrs["logs"] = list(logs)
+        if dropped_logs:
+            attrs["logs.dropped"] = dropped_logs
+        if dropped_spans:
+            attrs["custom_spans.dropped"] = dropped_spans
+        if used:
+            attrs["instructions.min"] = used
+    if status == "error" and message:
+        limit = limit_name(message)
         if limit:
             attrs["limit"] = limit
-        match = _LUA_ERROR.match(fact.message)
+        match = _LUA_ERROR.match(message)
         if match:
             attrs["lua.file"] = match.group(1)
             attrs["lua.line"] = int(match.group(2))
             attrs["lua.error"] = match.group(3)[:cap]
         else:
-            attrs["lua.error"] = fact.message[:cap]
+            attrs["lua.error"] = message[:cap]
     return SpanRecord(
         span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
-        script.parallel_index, fact.status, fact.message, base + fact.started - origin,
-        base + fact.ended - origin, attrs,
+        script.parallel_index, status, message, offset + started, offset + ended, attrs,
     )  # fmt: skip
 
 
 def _custom_spans(
-    fact: ScriptFact, parent: SpanRecord, new_id: Callable[[], str], base: int, origin: int
+    ended: int, flat: tuple[Any, ...], parent: SpanRecord, new_ids: Iterator[str], offset: int
 ) -> list[SpanRecord]:
-    """Child spans a script opened with helpers.trace, nested by their recorded depth."""
+    """Child spans a script opened with helpers.trace, nested by their recorded depth.
+
+    flat holds name, depth, begin, end, ok and error of each span in the order they opened.
+    """
     out: list[SpanRecord] = []
     stack = [parent.span_id]
-    for item in (fact.report or {}).get("s", []):
-        depth, span_id = item["d"], new_id()
+    for i in range(0, len(flat), 6):
+        name, depth, begin, finish, ok, err = flat[i : i + 6]
+        span_id = next(new_ids)
         del stack[depth + 1 :]
-        ok = item["ok"]
         out.append(
             SpanRecord(
-                span_id, stack[depth], item["n"], "INTERNAL", parent.script_id,
-                parent.layer_index, parent.parallel_index, "success" if ok else "error",
-                None if ok else item.get("err"), base + item["b"] - origin,
-                base + (item.get("e") or fact.ended) - origin, {"custom": True},
+                span_id, stack[depth], name, "INTERNAL", parent.script_id, parent.layer_index,
+                parent.parallel_index, "success" if ok else "error", None if ok else err,
+                offset + begin, offset + (finish or ended), {"custom": True},
             )
         )  # fmt: skip
         stack.append(span_id)

@@ -80,27 +80,26 @@ def redaction_pattern(keys: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE)
 
 
-def redact(value: Any, pattern: re.Pattern[str]) -> tuple[Any, list[str]]:
-    """Copy a value with secret-named keys masked, returning the copy and the masked paths."""
+def redact_in_place(value: Any, pattern: re.Pattern[str]) -> list[str]:
+    """Mask secret-named keys of a private copy (see clone) and return the masked paths."""
     paths: list[str] = []
-    return _redact(value, pattern, "", paths), paths
+    _redact(value, pattern, "", paths)
+    return paths
 
 
-def _redact(value: Any, pattern: re.Pattern[str], prefix: str, paths: list[str]) -> Any:
-    """Recursive part of redact, tracking the dotted path for the report."""
-    if isinstance(value, dict):
-        out = {}
+def _redact(value: Any, pattern: re.Pattern[str], prefix: str, paths: list[str]) -> None:
+    """Recursive part of redact_in_place, tracking the dotted path for the report."""
+    if type(value) is dict:
         for key, item in value.items():
-            path = f"{prefix}{key}"
             if pattern.search(key):
-                out[key] = REDACTED
-                paths.append(path)
-            else:
-                out[key] = _redact(item, pattern, path + ".", paths)
-        return out
-    if isinstance(value, list | tuple):
-        return [_redact(item, pattern, f"{prefix}{i}.", paths) for i, item in enumerate(value)]
-    return value
+                value[key] = REDACTED
+                paths.append(f"{prefix}{key}")
+            elif type(item) is dict or type(item) is list:
+                _redact(item, pattern, f"{prefix}{key}.", paths)
+    elif type(value) is list:
+        for i, item in enumerate(value):
+            if type(item) is dict or type(item) is list:
+                _redact(item, pattern, f"{prefix}{i}.", paths)
 
 
 def approx_size(value: Any) -> int:
@@ -108,7 +107,16 @@ def approx_size(value: Any) -> int:
     if isinstance(value, str):
         return len(value) + 2
     if isinstance(value, dict):
-        return 2 + sum(len(k) + 3 + approx_size(v) for k, v in value.items())
+        size = 2
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                size += len(key) + len(item) + 5
+            elif kind is int or kind is float or kind is bool or item is None:
+                size += len(key) + 11
+            else:
+                size += len(key) + 3 + approx_size(item)
+        return size
     if isinstance(value, list | tuple):
         return 2 + sum(1 + approx_size(v) for v in value)
     return 8
@@ -123,9 +131,9 @@ def capped(value: Any, max_bytes: int) -> Any:
 
 
 def clone(value: Any) -> Any:
-    """Copy a JSON-like value so later changes by the caller cannot reach a queued run."""
+    """Copy a JSON-like value (tuples become lists) so later changes by the caller cannot leak."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return {k: clone(v) if isinstance(v, dict | list | tuple) else v for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [clone(v) for v in value]
+        return [clone(v) if isinstance(v, dict | list | tuple) else v for v in value]
     return value

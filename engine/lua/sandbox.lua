@@ -340,12 +340,6 @@ local function flatten(v, out, n)
   return n
 end
 
-local function flat(v)
-  local out = {}
-  local n = flatten(v, out, 0)
-  return t_unpack(out, 1, n)
-end
-
 -- Checks a script's data table without running script code (raw access only).
 local function check_data(v, d, seen, acc)
   local tv = type(v)
@@ -405,8 +399,10 @@ end
 
 -- Per-trigger state, set by begin().
 local ctx, ctx_view, seed, tracing = nil, nil, 0, false
-local pending, pending_ids, merged = {}, {}, {}
+local pending, pending_ids = {}, {}
 local scripts = {}
+-- Reused buffer for run()'s return values (only slots 1..n of the latest call count).
+local out = {}
 
 -- Starts a trigger run: the converted input becomes the context, with outputs and prev.
 local function begin(input, seed_, now, tracing_)
@@ -414,11 +410,30 @@ local function begin(input, seed_, now, tracing_)
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing = seed_, now, tracing_
-  pending, pending_ids, merged = {}, {}, {}
+  pending, pending_ids = {}, {}
 end
 
--- Runs one compiled script under the hook and returns status and message, then (when tracing)
--- the flattened report {data, logs, spans, dropped, dropped_logs, instructions}.
+-- Appends what only a trace needs, without generic flattening: instructions, dropped spans,
+-- dropped logs, the logs, then name, depth, begin, end, ok and error of each custom span.
+local function add_extras(n)
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = used, dropped, log_dropped, n_logs
+  n = n + 4
+  for i = 1, n_logs do out[n + i] = logs[i] end
+  n = n + n_logs + 1
+  out[n] = n_spans
+  for i = 1, n_spans do
+    local sp = spans[i]
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] =
+      sp.n, sp.d, sp.b, sp.e, sp.ok, sp.err
+    n = n + 6
+  end
+  return n
+end
+
+-- Runs one compiled script under the hook. Returns status, message and flags (1 data,
+-- 2 integer keys in data, 4 nested data, 8 extras follow), then the extras (only when tracing
+-- and the script logged, traced, dropped or was counted by the hook), then the data's keys and
+-- values (nested tables flattened).
 local function run(index, deadline_)
   local script = scripts[index]
   used, budget, step, deadline, deadline_ms, killed =
@@ -450,16 +465,30 @@ local function run(index, deadline_)
     status, _, msg, data = check_result(res)
     if msg then msg = safe_text(msg) end
   end
+  local flags, n = 0, 3
+  if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0) then
+    flags = 8
+    n = add_extras(n)
+  end
   if data then
     pending_ids[#pending_ids + 1] = script.id
     pending[#pending + 1] = data
+    flags = flags | 1
+    for k, x in next, data do
+      if type(k) ~= "string" then flags = flags | 2 end
+      n = n + 1
+      out[n] = k
+      if type(x) == "table" then
+        flags = flags | 4
+        n = flatten(x, out, n)
+      else
+        n = n + 1
+        out[n] = x
+      end
+    end
   end
-  if not tracing then return status, msg end
-  local report = { ds = dropped, dl = log_dropped, u = used }
-  if data then report.d = data end
-  if n_logs > 0 then report.l = logs end
-  if n_spans > 0 then report.s = spans end
-  return status, msg, flat(report)
+  out[1], out[2], out[3] = status, msg, flags
+  return t_unpack(out, 1, n)
 end
 
 -- Publishes the finished layer's data: outputs[id] per script and prev = merged data.
@@ -468,24 +497,15 @@ local function commit_layer()
   for i = 1, #pending do
     local data = pending[i]
     ctx.outputs[pending_ids[i]] = data
-    for k, v in next, data do
-      prev[k] = v
-      merged[k] = v
-    end
+    for k, v in next, data do prev[k] = v end
   end
   ctx.prev = prev
   pending, pending_ids = {}, {}
 end
 
--- Ends a trigger run and returns the data of every script that ran, merged in layer and
--- parallel order (flattened).
+-- Ends a trigger run, dropping its state (the host merges the data it was handed by run()).
 local function finish()
-  for i = 1, #pending do
-    for k, v in next, pending[i] do merged[k] = v end
-  end
-  local result = merged
-  ctx, ctx_view, pending, pending_ids, merged = nil, nil, {}, {}, {}
-  return flat(result)
+  ctx, ctx_view, pending, pending_ids = nil, nil, {}, {}
 end
 
 -- Compiles a script once under a host-chosen index; its _ENV upvalue is swapped per run.

@@ -1,0 +1,48 @@
+"""Reading what the sandbox's run() returns: status, message, flags, trace extras, then data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.values import decode
+
+DATA, INT_KEYS, NESTED, EXTRAS = 1, 2, 4, 8
+
+
+def data_start(res: tuple[Any, ...]) -> int:
+    """Index where the data's keys and values begin (after the extras, when there are any)."""
+    if not res[2] & EXTRAS:
+        return 3
+    pos = 7 + res[6]
+    return pos + 1 + 6 * res[pos]
+
+
+def script_data(res: tuple[Any, ...], pos: int) -> dict[Any, Any]:
+    """The data a script returned, keyed by its raw Lua keys (strings or integers)."""
+    if not res[2] & NESTED:
+        return dict(zip(res[pos::2], res[pos + 1 :: 2], strict=True))
+    out: dict[Any, Any] = {}
+    end = len(res)
+    while pos < end:
+        key = res[pos]
+        out[key], pos = decode(res, pos + 1)
+    return out
+
+
+def shaped(data: dict[Any, Any], int_keys: bool) -> dict[str, Any] | list[Any]:
+    """Present data as the sandbox's flattening does: a list for keys 1..n, else sorted by key."""
+    if not int_keys:
+        return dict(sorted(data.items()))
+    count = len(data)
+    if all(type(k) is int for k in data) and all(i in data for i in range(1, count + 1)):
+        return [data[i] for i in range(1, count + 1)]
+    # A string key wins over an integer key with the same text, as in the sandbox.
+    return {k: data[k] if k in data else data[int(k)] for k in sorted({str(k) for k in data})}
+
+
+def extras(res: tuple[Any, ...]) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...]]:
+    """Instructions, dropped spans, dropped logs, logs and flat custom spans of one run."""
+    if not res[2] & EXTRAS:
+        return 0, 0, 0, (), ()
+    pos = 7 + res[6]
+    return res[3], res[4], res[5], res[7:pos], res[pos + 1 : pos + 1 + 6 * res[pos]]

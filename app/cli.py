@@ -11,6 +11,7 @@ import click
 from .commands.cleanup_cmds import cleanup
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
+from .commands.replay_cmds import replay
 from .commands.store_cmds import db, show, traces
 from .server.command import serve
 
@@ -53,6 +54,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 main.add_command(traces)
 main.add_command(run)
 main.add_command(demo)
+main.add_command(replay)
 main.add_command(show)
 main.add_command(db)
 main.add_command(cleanup)

@@ -1,0 +1,81 @@
+"""`pipetrace replay`: run a stored trace again through the current pipelines and show the diff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..replay import ReplayDiff, replay_trace
+from ..timeparse import format_duration
+from .common import db_option, echo_json, json_option, opened_store
+from .engine_cmds import pipelines_option
+from .store_cmds import STATUS_STYLE, resolve_trace_id
+
+
+@click.command()
+@click.argument("trace_id")
+@pipelines_option
+@db_option
+@json_option
+def replay(trace_id: str, pipelines_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+    """Replay a trace's trigger with its stored input and metadata; print what changed."""
+    with opened_store(db_url) as repo:
+        diff = replay_trace(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
+    if as_json:
+        echo_json(diff.to_json())
+        return
+    print_diff(diff, Console())
+
+
+def _decision(allowed: bool | None) -> str:
+    return {True: "allowed", False: "blocked", None: "-"}[allowed]
+
+
+def _value(value: Any) -> str:
+    return "-" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def print_diff(diff: ReplayDiff, console: Console) -> None:
+    """The diff as people read it: decision first, then data, then script by script."""
+    console.print(f"[bold]{diff.trigger}[/] {diff.original_id} replayed as {diff.replay_id}")
+    arrow = " -> "
+    console.print(
+        f"decision: {_decision(diff.allowed_before)}{arrow}{_decision(diff.allowed_after)}"
+        f"   status: {diff.status_before}{arrow}{diff.status_after}"
+    )
+    if diff.error_before or diff.error_after:
+        console.print(f"message:  {diff.error_before or '-'}{arrow}{diff.error_after or '-'}")
+    for change in diff.data:
+        console.print(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
+    table = Table(title="scripts", title_justify="left")
+    for name in ("script", "change", "status", "duration", "source", "message"):
+        table.add_column(name, no_wrap=name != "message")
+    for span in diff.spans:
+        status = (
+            f"[{STATUS_STYLE.get(span.status_before or '', 'dim')}]{span.status_before or '-'}[/]"
+            f"{arrow}[{STATUS_STYLE.get(span.status_after or '', 'dim')}]"
+            f"{span.status_after or '-'}[/]"
+        )
+        source = {True: "[yellow]changed[/]", False: "same", None: "unknown"}[span.source_changed]
+        message = span.message_after if span.change != "removed" else span.message_before
+        table.add_row(
+            span.script_id,
+            span.change,
+            status,
+            f"{format_duration(span.duration_before_ms)}{arrow}"
+            f"{format_duration(span.duration_after_ms)}",
+            source,
+            message or "",
+        )
+    console.print(table)
+    if diff.redacted:
+        console.print(
+            "redacted when stored (the replay saw them as [REDACTED]): " + ", ".join(diff.redacted)
+        )
+    if diff.identical:
+        console.print("[green]identical: same decision, data and script results[/]")

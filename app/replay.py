@@ -1,0 +1,237 @@
+"""Replays a stored trace through the current pipelines and says what changed, script by script."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import load_pipelines
+from engine.bundled import bundled_pipelines_dir
+from store import Repository, SpanRow, TraceWithSpans
+
+from .wiring import recording_engine
+
+_MISSING = object()
+
+
+class ReplayError(Exception):
+    """A trace that cannot be replayed, and why, in one line."""
+
+    title = "Cannot replay"
+
+
+@dataclass(frozen=True, slots=True)
+class SpanChange:
+    """One script's run before and after: matched by script id."""
+
+    script_id: str
+    change: str
+    """"same", "changed", "added" (only in the replay) or "removed" (only in the original)."""
+    status_before: str | None
+    status_after: str | None
+    message_before: str | None
+    message_after: str | None
+    duration_before_ms: float | None
+    duration_after_ms: float | None
+    source_changed: bool | None
+    """Whether the script's file differs from the one that ran originally (None: unknown)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DataChange:
+    """A key of the result data whose value differs; MISSING shows as None with a flag."""
+
+    key: str
+    before: Any
+    after: Any
+    added: bool = False
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayDiff:
+    """What an operator needs after a fix: did the decision change, and which script did it."""
+
+    original_id: str
+    replay_id: str
+    trigger: str
+    allowed_before: bool | None
+    allowed_after: bool | None
+    status_before: str
+    status_after: str
+    error_before: str | None
+    error_after: str | None
+    data: list[DataChange]
+    spans: list[SpanChange]
+    redacted: list[str] = field(default_factory=list)
+    """Input fields stored redacted: the replay saw "[REDACTED]" where the original saw a value."""
+
+    @property
+    def identical(self) -> bool:
+        """Same decision, same error, same data and the same status for every script."""
+        return (
+            self.allowed_before == self.allowed_after
+            and self.status_before == self.status_after
+            and self.error_before == self.error_after
+            and not self.data
+            and all(s.change == "same" for s in self.spans)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The diff for `--json` and other tools."""
+        return {
+            "original_id": self.original_id,
+            "replay_id": self.replay_id,
+            "trigger": self.trigger,
+            "identical": self.identical,
+            "decision": {"before": self.allowed_before, "after": self.allowed_after},
+            "status": {"before": self.status_before, "after": self.status_after},
+            "error": {"before": self.error_before, "after": self.error_after},
+            "data": [asdict(d) for d in self.data],
+            "spans": [
+                {
+                    "script_id": s.script_id,
+                    "change": s.change,
+                    "status": {"before": s.status_before, "after": s.status_after},
+                    "message": {"before": s.message_before, "after": s.message_after},
+                    "duration_ms": {"before": s.duration_before_ms, "after": s.duration_after_ms},
+                    "source_changed": s.source_changed,
+                }
+                for s in self.spans
+            ],
+            "redacted": self.redacted,
+        }
+
+
+def replayable_input(original: TraceWithSpans) -> dict[str, Any]:
+    """The stored input to run again, or a ReplayError saying why there is none."""
+    trace = original.trace
+    if trace.source != "engine":
+        raise ReplayError(
+            f"trace {trace.id} was imported ({trace.source}); only traces of the pipeline "
+            "engine can be replayed"
+        )
+    snapshot = trace.context_snapshot
+    if snapshot is None or any(p.startswith("context_snapshot") for p in trace.problems):
+        raise ReplayError(f"trace {trace.id} has no readable stored input to replay")
+    if snapshot.get("_truncated"):
+        raise ReplayError(
+            f"trace {trace.id}: its input was too large to store ({snapshot.get('size')} bytes "
+            "over the snapshot cap), so it cannot be replayed"
+        )
+    return {key: value for key, value in snapshot.items() if key != "_redacted"}
+
+
+def replay_trace(
+    repo: Repository, trace_id: str, pipelines_dir: str | Path | None = None
+) -> ReplayDiff:
+    """Run the trace's trigger again with its stored input, store the new trace, and diff them."""
+    original = repo.get_trace_with_spans(trace_id)
+    if original is None:
+        raise ReplayError(f"no trace {trace_id!r} in {repo.url}")
+    payload = replayable_input(original)
+    folder = Path(pipelines_dir) if pipelines_dir else bundled_pipelines_dir()
+    pipelines = load_pipelines(folder)
+    trigger = original.trace.trigger_event
+    if trigger not in pipelines.triggers:
+        raise ReplayError(
+            f"trace {original.trace.id}: trigger {trigger!r} no longer exists in {folder}"
+        )
+    metadata = {"user_id": original.trace.user_id, "request_ip": original.trace.request_ip}
+    with recording_engine(repo, folder) as (engine, writer):
+        outcome = engine.execute_trigger(trigger, payload, metadata, replay_of=original.trace.id)
+    replay = repo.get_trace_with_spans(outcome.trace_id)
+    if replay is None:
+        stats = writer.stats()
+        raise ReplayError(
+            f"the replay ran (allowed={outcome.allowed}) but its trace was not stored: "
+            f"{stats.last_error or 'the writer dropped it'}"
+        )
+    hashes = {script_id: script.sha256 for script_id, script in pipelines.scripts.items()}
+    return diff_traces(original, replay, hashes)
+
+
+def diff_traces(
+    original: TraceWithSpans, replay: TraceWithSpans, current_hashes: dict[str, str]
+) -> ReplayDiff:
+    """Compare two runs of one trigger; `current_hashes` are the scripts' sha256 now."""
+    before, after = original.trace, replay.trace
+    snapshot = before.context_snapshot or {}
+    return ReplayDiff(
+        original_id=before.id,
+        replay_id=after.id,
+        trigger=before.trigger_event,
+        allowed_before=before.allowed,
+        allowed_after=after.allowed,
+        status_before=before.status,
+        status_after=after.status,
+        error_before=before.status_message,
+        error_after=after.status_message,
+        data=_data_changes(before.result_data or {}, after.result_data or {}),
+        spans=_span_changes(original.spans, replay.spans, current_hashes),
+        redacted=list(snapshot.get("_redacted") or []),
+    )
+
+
+def _data_changes(before: dict[str, Any], after: dict[str, Any]) -> list[DataChange]:
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, _MISSING), after.get(key, _MISSING)
+        if old == new:
+            continue
+        changes.append(
+            DataChange(
+                key,
+                None if old is _MISSING else old,
+                None if new is _MISSING else new,
+                added=old is _MISSING,
+                removed=new is _MISSING,
+            )
+        )
+    return changes
+
+
+def _by_script(spans: list[SpanRow]) -> dict[str, SpanRow]:
+    """Each script's own span (not the custom child spans it opened, which share its id)."""
+    found: dict[str, SpanRow] = {}
+    for span in spans:
+        if span.script_id and not span.attributes.get("custom"):
+            found.setdefault(span.script_id, span)
+    return found
+
+
+def _span_changes(
+    before: list[SpanRow], after: list[SpanRow], current_hashes: dict[str, str]
+) -> list[SpanChange]:
+    old, new = _by_script(before), _by_script(after)
+    order = [*old, *(s for s in new if s not in old)]
+    changes = []
+    for script_id in order:
+        a, b = old.get(script_id), new.get(script_id)
+        if a is None:
+            change = "added"
+        elif b is None:
+            change = "removed"
+        elif (a.status, a.status_message) != (b.status, b.status_message):
+            change = "changed"
+        else:
+            change = "same"
+        original_hash = a.attributes.get("script.sha256") if a else None
+        current = current_hashes.get(script_id)
+        changes.append(
+            SpanChange(
+                script_id=script_id,
+                change=change,
+                status_before=a.status if a else None,
+                status_after=b.status if b else None,
+                message_before=a.status_message if a else None,
+                message_after=b.status_message if b else None,
+                duration_before_ms=a.duration_ms if a else None,
+                duration_after_ms=b.duration_ms if b else None,
+                source_changed=None
+                if original_hash is None or current is None
+                else original_hash != current,
+            )
+        )
+    return changes

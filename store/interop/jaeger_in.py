@@ -171,7 +171,7 @@ def _span(sp: Any, resources: dict[str, dict[str, Any]]) -> SpanRow:
             extra["resource"] = _resource(process)
         except Invalid as exc:
             raise exc.at("process") from None
-    elif sp.get("processID") in resources:
+    elif type(sp.get("processID")) is str and sp["processID"] in resources:
         extra["resource"] = resources[sp["processID"]]
     if scope:
         extra["scope"] = scope

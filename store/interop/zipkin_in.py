@@ -45,7 +45,7 @@ def _span(sp: Any) -> SpanRow:
     kind = sp.get("kind")
     if kind is None:
         kind_code = KIND_CODES["INTERNAL"]
-    elif kind in KIND_CODES and kind != "INTERNAL":
+    elif type(kind) is str and kind in KIND_CODES and kind != "INTERNAL":
         kind_code = KIND_CODES[kind]
     else:
         raise Invalid(f"is not CLIENT, SERVER, PRODUCER or CONSUMER ({kind!r:.40})", "kind")

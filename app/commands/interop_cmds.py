@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -112,7 +113,12 @@ def export_cmd(
                 headers=http_headers,
             )
         else:
-            report = write_export(repo, selection, output, service_name=service_name)
+            try:
+                report = write_export(repo, selection, output, service_name=service_name)
+            except BrokenPipeError:
+                # stdout went away (`| head`): stop quietly, as other Unix tools do.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(1)
     _summary(report, endpoint or output or "stdout")
     if report.missing:
         fail(f"no trace {', '.join(report.missing)} in {repo.url}")

@@ -72,8 +72,13 @@ def decode_value(value: Any) -> Any:
         raise exc.at(kind) from None
 
 
-def decode_attributes(items: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """An OTLP KeyValue list as a JSON object, and the raw AnyValues whose type decoding loses."""
+def decode_attributes(
+    items: Any, track: bool = True
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """An OTLP KeyValue list as a JSON object, and the raw AnyValues whose type decoding loses.
+
+    `track=False` skips looking for bytesValue (nested lists are covered by their top level).
+    """
     if items is None:
         return {}, None
     if type(items) is not list:
@@ -99,7 +104,7 @@ def decode_attributes(items: Any) -> tuple[dict[str, Any], dict[str, Any] | None
             out[key] = decode_value(value)
         except Invalid as exc:
             raise exc.at(index, "value") from None
-        if has_bytes(value):
+        if track and has_bytes(value):
             if raw is None:
                 raw = {}
             raw[key] = value
@@ -108,7 +113,7 @@ def decode_attributes(items: Any) -> tuple[dict[str, Any], dict[str, Any] | None
 
 def check_attributes(items: Any) -> None:
     """Validate a KeyValue list kept verbatim (events, links, resources, scopes)."""
-    decode_attributes(items)
+    decode_attributes(items, track=False)
 
 
 def has_bytes(value: dict[str, Any]) -> bool:
@@ -193,7 +198,7 @@ def _kvlist(value: Any) -> dict[str, Any]:
     if type(value) is not dict:
         raise Invalid("is not an object")
     try:
-        return decode_attributes(value.get("values"))[0]
+        return decode_attributes(value.get("values"), track=False)[0]
     except Invalid as exc:
         raise exc.at("values") from None
 

@@ -15,7 +15,7 @@ from .errors import SchemaError
 from .sql import Statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-OUR_TABLES = {"pipeline_traces", "pipeline_spans", "alembic_version"}
+OUR_TABLES = {"pipeline_traces", "pipeline_spans", "pipeline_trace_counts", "alembic_version"}
 
 
 def alembic_config() -> Config:

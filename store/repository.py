@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from sqlalchemy import Select, bindparam, delete, func, select, tuple_
 
@@ -29,7 +30,7 @@ from .models import (
     TraceRow,
     TraceWithSpans,
 )
-from .schema import spans, traces
+from .schema import HOUR_NS, spans, trace_counts, traces
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 
 MAX_PAGE = 10_000
@@ -194,14 +195,60 @@ class Repository:
         return self._summaries(cached_statement(("newer", filter_shape(f)), build, values))
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
-        """How many traces match, for the status line."""
+        """How many traces match, for the status line.
+
+        Trigger, status and time filters are answered from the hourly counts (whole hours) plus
+        an exact count of the partial hours at each end, so the cost does not grow with the
+        number of matching traces; other filters count the rows themselves.
+        """
         f = filters or TraceFilter()
+        if f.min_duration_ms is not None or f.max_duration_ms is not None or (f.text or "").strip():
+            return self._count_rows(f)
+        first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
+        last = None if f.started_until is None else f.started_until // HOUR_NS
+        if first is not None and last is not None and first >= last:
+            return self._count_rows(f)
+        total = self._count_hours(f, first, last)
+        if first is not None and f.started_from != first * HOUR_NS:
+            total += self._count_rows(replace(f, started_until=first * HOUR_NS))
+        if last is not None and f.started_until != last * HOUR_NS:
+            total += self._count_rows(replace(f, started_from=last * HOUR_NS))
+        return total
+
+    def _count_rows(self, f: TraceFilter) -> int:
+        """COUNT(*) over the matching rows (index-only for trigger, status and time)."""
         stmt = cached_statement(
             ("count", filter_shape(f)),
             lambda: _filtered(select(func.count()).select_from(traces), f),
             filter_values(f),
         )
         return int(self.backend.query(stmt)[0][0])
+
+    def _count_hours(self, f: TraceFilter, first: int | None, last: int | None) -> int:
+        """The sum of the hourly counts from hour `first` up to (not including) hour `last`."""
+        c = trace_counts.c
+        values = filter_values(f)
+        values.update(first_hour=first, last_hour=last)
+
+        def build() -> Select:
+            stmt = select(func.coalesce(func.sum(c.n), 0))
+            n_triggers, n_statuses = filter_shape(f)[:2]
+            if n_triggers:
+                stmt = stmt.where(
+                    c.trigger_event.in_([bindparam(f"trigger_{i}") for i in range(n_triggers)])
+                )
+            if n_statuses:
+                stmt = stmt.where(
+                    c.status.in_([bindparam(f"status_{i}") for i in range(n_statuses)])
+                )
+            if first is not None:
+                stmt = stmt.where(c.hour >= bindparam("first_hour"))
+            if last is not None:
+                stmt = stmt.where(c.hour < bindparam("last_hour"))
+            return stmt
+
+        key = ("hours", filter_shape(f)[:2], first is not None, last is not None)
+        return int(self.backend.query(cached_statement(key, build, values))[0][0])
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000

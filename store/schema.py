@@ -77,6 +77,19 @@ spans = Table(
     Column("extra", Text, comment="JSON: OTLP fields kept for export (events, links, ...)"),
 )
 
+HOUR_NS = 3_600_000_000_000
+
+trace_counts = Table(
+    "pipeline_trace_counts",
+    metadata,
+    # Traces per trigger, status and hour, kept by SQL triggers on pipeline_traces (every writer,
+    # raw SQL included), so COUNT over a time range sums hours instead of scanning rows.
+    Column("trigger_event", String(200), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, comment="started_at // HOUR_NS"),
+    Column("n", Integer, nullable=False),
+)
+
 Index("ix_pipeline_traces_started_at_id", traces.c.started_at, traces.c.id)
 Index(
     "ix_pipeline_traces_trigger_status_started",

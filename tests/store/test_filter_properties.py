@@ -16,12 +16,14 @@ from store.sql import Statement
 TRIGGERS = ("before_signup", "before_signin", "token_build")
 STATUSES = ("success", "blocked", "error")
 WORDS = ("deny", "list", "email", "risk", "geo", "x_y", "50%")
+MINUTE = 60 * SEC
+STEP = 23 * MINUTE  # rows spread over many hours, so counts use whole hours and partial edges
 
 rows_strategy = st.lists(
     st.tuples(
         st.sampled_from(TRIGGERS),
         st.sampled_from(STATUSES),
-        st.integers(0, 40),  # start second; repeats exercise the keyset tie-break
+        st.integers(0, 40),  # start step; repeats exercise the keyset tie-break
         st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 3)),
         st.sampled_from(("alice", "bob", "carol", None)),
         st.sampled_from(("10.0.0.1", "203.0.113.9", None)),
@@ -35,8 +37,8 @@ filter_strategy = st.builds(
     TraceFilter,
     triggers=st.lists(st.sampled_from(TRIGGERS), max_size=2, unique=True).map(tuple),
     statuses=st.lists(st.sampled_from(STATUSES), max_size=2, unique=True).map(tuple),
-    started_from=st.one_of(st.none(), st.integers(0, 40).map(lambda s: BASE_NS + s * SEC)),
-    started_until=st.one_of(st.none(), st.integers(0, 40).map(lambda s: BASE_NS + s * SEC)),
+    started_from=st.one_of(st.none(), st.integers(-100, 1000).map(lambda m: BASE_NS + m * MINUTE)),
+    started_until=st.one_of(st.none(), st.integers(-100, 1000).map(lambda m: BASE_NS + m * MINUTE)),
     min_duration_ms=st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
     max_duration_ms=st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
     text=st.one_of(st.none(), st.sampled_from((*WORDS, "ALICE", "203.0", "0000", "%", "_"))),
@@ -71,7 +73,7 @@ def load(repo: Repository, specs: list[tuple]) -> list[TraceRow]:
                 n,
                 trigger=trigger,
                 status=status,
-                started_at=BASE_NS + second * SEC,
+                started_at=BASE_NS + second * STEP,
                 duration_ms=duration,
                 user_id=user,
                 request_ip=ip,

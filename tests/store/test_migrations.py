@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import BASE_NS
 
 from app.cli import main
-from store import SchemaError, open_store
+from store import SchemaError, TraceFilter, open_store
 from store.backends import open_backend
 from store.migrate import current_revision, head_revision, split_sql_script, upgrade
+from store.schema import HOUR_NS
 from store.sql import Statement
 from store.url import parse_database_url
 
@@ -53,6 +55,9 @@ def test_upgrade_keeps_rows_written_by_the_baseline(
     try:
         assert current_revision(repo.backend) == head_revision()
         assert repo.count_traces() == 5
+        hours = TraceFilter(started_from=BASE_NS - 3 * HOUR_NS, started_until=BASE_NS + 3 * HOUR_NS)
+        assert repo.count_traces(hours) == 5  # the hourly counts were filled from the old rows
+        assert repo.count_traces(TraceFilter(statuses=("blocked",))) == 2
         found = repo.get_trace_with_spans(f"{2:032x}")
         assert found is not None
         assert found.trace.status == "blocked"

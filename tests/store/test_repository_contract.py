@@ -220,3 +220,30 @@ def test_analyze_runs(repo: Repository) -> None:
 
 def _fields(span: SpanRow) -> dict:
     return {name: getattr(span, name) for name in SpanRow.__slots__ if name != "problems"}
+
+
+def test_counts_follow_every_writer_across_hours(repo: Repository) -> None:
+    hour = 3600 * SEC
+    repo.save_traces([make_trace(n, started_at=BASE_NS + n * 17 * 60 * SEC) for n in range(1, 31)])
+    repo.backend.write(
+        [
+            Statement(
+                "INSERT INTO pipeline_traces (id, trigger_event, status, started_at, created_at)"
+                " VALUES (?, 'before_signup', 'success', ?, 0)",
+                ("c" * 32, BASE_NS + 5 * hour + 1),
+            ),
+            Statement("UPDATE pipeline_traces SET status = 'error' WHERE id = ?", (f"{7:032x}",)),
+            Statement("DELETE FROM pipeline_traces WHERE id = ?", (f"{12:032x}",)),
+        ]
+    )
+    repo.cleanup_old_traces(BASE_NS + 3 * 17 * 60 * SEC)
+    windows = [
+        TraceFilter(),
+        TraceFilter(started_from=BASE_NS + hour + 5, started_until=BASE_NS + 7 * hour + 11),
+        TraceFilter(started_from=BASE_NS + 2 * hour, started_until=BASE_NS + 6 * hour),
+        TraceFilter(started_from=BASE_NS + 3 * hour - 1, statuses=("success",)),
+        TraceFilter(started_until=BASE_NS + 4 * hour + 7, statuses=("error",)),
+        TraceFilter(started_from=BASE_NS + 90 * 60 * SEC, started_until=BASE_NS + 100 * 60 * SEC),
+    ]
+    for f in windows:
+        assert repo.count_traces(f) == len(repo.list_traces(f, limit=1000).rows), f

@@ -17,7 +17,7 @@ from engine.record import build_record
 from engine.results import DATA, INT_KEYS, NESTED, data_start, script_data, shaped
 from engine.sandbox import Sandbox
 from engine.tracing import TraceSink
-from engine.values import DEFAULT_REDACT_KEYS, InputError, clone, measure_input, redaction_pattern
+from engine.values import DEFAULT_REDACT_KEYS, InputError, SecretKeys, clone, measure_input
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
@@ -50,7 +50,7 @@ class Engine:
         self.pipelines = pipelines
         self._clock = clock or time.time_ns
         self._ids = ids or RandomIds()
-        self._redact = redaction_pattern(redact_keys)
+        self._secrets = SecretKeys(redact_keys)
         self._local = threading.local()
         self._dispatcher = TraceDispatcher(sink, build_record, max_pending_traces) if sink else None
         self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
@@ -211,7 +211,7 @@ class Engine:
             self._dispatcher.put((
                 trace_id, trigger, spec.mode if spec else None, self.pipelines.version,
                 started_at, origin, _perf(), status, message, allowed, dict(meta), copy, merged,
-                replay_of, input_bytes, facts, limits, self._ids, self._redact,
+                replay_of, input_bytes, facts, limits, self._ids, self._secrets,
             ))  # fmt: skip
         return outcome
 

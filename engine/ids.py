@@ -50,7 +50,9 @@ class RandomIds:
         """Return count fresh span ids from one read of the buffer."""
         text = self._hex(8 * count)
         ids = [text[i : i + 16] for i in range(0, 16 * count, 16)]
-        return [i if i != _ZERO_SPAN else self.span_id() for i in ids]
+        if _ZERO_SPAN in ids:
+            return [i if i != _ZERO_SPAN else self.span_id() for i in ids]
+        return ids
 
 
 class SeededIds:

@@ -9,7 +9,7 @@ from typing import Any
 from engine.ids import IdSource
 from engine.results import INT_KEYS, extras, shaped
 from engine.tracing import SpanRecord, TraceRecord
-from engine.values import capped, redact_in_place
+from engine.values import capped
 
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
@@ -40,12 +40,12 @@ def build_record(facts: tuple[Any, ...]) -> TraceRecord:
 
     facts is (trace_id, trigger, mode, version, started_at, origin, ended, status, message,
     allowed, metadata, input copy, result data, replay_of, input bytes, scripts, limits, ids,
-    redaction pattern); each script is (script, status, message, started, ended, run() result,
+    secret keys); each script is (script, status, message, started, ended, run() result,
     data), times from perf_counter_ns.
     """
     (
         trace_id, trigger, mode, version, base, origin, ended, status, message, allowed, meta,
-        snapshot, result_data, replay_of, input_bytes, scripts, limits, ids, pattern,
+        snapshot, result_data, replay_of, input_bytes, scripts, limits, ids, secrets,
     ) = facts  # fmt: skip
     cap = limits.max_attribute_bytes
     runs = [(fact, extras(fact[5]) if fact[5] else None) for fact in scripts]
@@ -70,7 +70,7 @@ def build_record(facts: tuple[Any, ...]) -> TraceRecord:
         if extra and extra[4]:
             spans.extend(_custom_spans(fact[4], extra[4], span, new_ids, offset))
     if snapshot is not None:
-        paths = redact_in_place(snapshot, pattern)
+        paths = secrets.redact_in_place(snapshot)
         snapshot = capped(snapshot, limits.max_snapshot_bytes)
         if paths:
             snapshot["_redacted"] = paths

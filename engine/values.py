@@ -75,31 +75,40 @@ def decode(tokens: Sequence[Any], start: int = 0) -> tuple[Any, int]:
     return table, pos
 
 
-def redaction_pattern(keys: Iterable[str]) -> re.Pattern[str]:
-    """Build one case-insensitive matcher for key names that hold secrets."""
-    return re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE)
+class SecretKeys:
+    """Masks secret-named keys; remembers each key's verdict because the same keys recur."""
 
+    _MAX_KNOWN = 4096
 
-def redact_in_place(value: Any, pattern: re.Pattern[str]) -> list[str]:
-    """Mask secret-named keys of a private copy (see clone) and return the masked paths."""
-    paths: list[str] = []
-    _redact(value, pattern, "", paths)
-    return paths
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._pattern = re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE)
+        self._known: dict[str, bool] = {}
 
+    def redact_in_place(self, value: Any) -> list[str]:
+        """Mask secret-named keys of a private copy (see clone) and return the masked paths."""
+        paths: list[str] = []
+        self._redact(value, "", paths)
+        return paths
 
-def _redact(value: Any, pattern: re.Pattern[str], prefix: str, paths: list[str]) -> None:
-    """Recursive part of redact_in_place, tracking the dotted path for the report."""
-    if type(value) is dict:
-        for key, item in value.items():
-            if pattern.search(key):
-                value[key] = REDACTED
-                paths.append(f"{prefix}{key}")
-            elif type(item) is dict or type(item) is list:
-                _redact(item, pattern, f"{prefix}{key}.", paths)
-    elif type(value) is list:
-        for i, item in enumerate(value):
-            if type(item) is dict or type(item) is list:
-                _redact(item, pattern, f"{prefix}{i}.", paths)
+    def _redact(self, value: Any, prefix: str, paths: list[str]) -> None:
+        """Recursive part of redact_in_place, tracking the dotted path for the report."""
+        known = self._known
+        if type(value) is dict:
+            for key, item in value.items():
+                secret = known.get(key)
+                if secret is None:
+                    if len(known) >= self._MAX_KNOWN:
+                        known.clear()
+                    secret = known[key] = self._pattern.search(key) is not None
+                if secret:
+                    value[key] = REDACTED
+                    paths.append(f"{prefix}{key}")
+                elif type(item) is dict or type(item) is list:
+                    self._redact(item, f"{prefix}{key}.", paths)
+        elif type(value) is list:
+            for i, item in enumerate(value):
+                if type(item) is dict or type(item) is list:
+                    self._redact(item, f"{prefix}{i}.", paths)
 
 
 def approx_size(value: Any) -> int:

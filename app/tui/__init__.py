@@ -1,0 +1,36 @@
+"""The Textual trace viewer; `make_app` builds it for the command line and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from store import Repository
+from store.writer import WriterStats
+
+from .app import PipetraceApp
+
+
+def make_app(
+    db_url: str | None = None,
+    *,
+    repository: Repository | None = None,
+    clock: Callable[[], int] | None = None,
+    writer_stats: Callable[[], WriterStats] | None = None,
+    poll_interval: float = 2.0,
+    page_size: int = 100,
+) -> PipetraceApp:
+    """The viewer on a URL (opened in a worker) or on an open repository (left open at exit).
+
+    `clock` returns Unix ns; fix it and the time filters and ages are deterministic.
+    """
+    return PipetraceApp(
+        db_url,
+        repository=repository,
+        clock=clock,
+        writer_stats=writer_stats,
+        poll_interval=poll_interval,
+        page_size=page_size,
+    )
+
+
+__all__ = ["PipetraceApp", "make_app"]

@@ -1,0 +1,164 @@
+"""The viewer application: opens the store in a worker and routes between the screens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+from store import Repository, StoreError, open_store
+from store.url import parse_database_url
+from store.writer import WriterStats
+
+from .commands import ScreenActions
+from .keys import screen_actions
+from .screens.error import ErrorScreen
+from .screens.help import HelpScreen
+from .screens.trace_detail import TraceDetailScreen
+from .screens.trace_list import TraceListScreen
+
+
+class PipetraceApp(App[None]):
+    """Trace list first; trace details stack on top and Escape pops them."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pipetrace"
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    @dataclass
+    class StoreOpened(Message):
+        """The store is open and migrated."""
+
+        repo: Repository
+
+    @dataclass
+    class StoreFailed(Message):
+        """Opening the store failed."""
+
+        error: StoreError
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        *,
+        repository: Repository | None = None,
+        clock: Callable[[], int] | None = None,
+        writer_stats: Callable[[], WriterStats] | None = None,
+        poll_interval: float = 2.0,
+        page_size: int = 100,
+    ) -> None:
+        super().__init__()
+        self.db_url = db_url
+        self.repo = repository
+        self._owns_repo = repository is None
+        self.clock = clock or time.time_ns
+        self.writer_stats = writer_stats
+        self.poll_interval = poll_interval
+        self.page_size = page_size
+        self._shutting_down = threading.Event()
+        self._error_screen: ErrorScreen | None = None
+        self.list_screen = TraceListScreen(self._display_url())
+
+    def _display_url(self) -> str:
+        if self.repo is not None:
+            return self.repo.url
+        try:
+            return parse_database_url(self.db_url).display
+        except StoreError:
+            return self.db_url or "?"
+
+    def on_mount(self) -> None:
+        """Show the list at once and open the store behind it."""
+        self.push_screen(self.list_screen)
+        if self.repo is None:
+            self.open_repository()
+        else:
+            self.list_screen.connect(self.repo)
+        if self.writer_stats is not None:
+            self.set_interval(1.0, self.list_screen.refresh_status)
+
+    def on_unmount(self) -> None:
+        """Close the store if this app opened it (the libSQL client holds a thread)."""
+        self._shutting_down.set()
+        if self._owns_repo and self.repo is not None:
+            self.repo.close()
+
+    @work(thread=True, exclusive=True, group="open-store")
+    def open_repository(self) -> None:
+        """Connect and migrate off the UI thread; a slow or dead server never freezes it."""
+        try:
+            repo = open_store(self.db_url)
+        except StoreError as exc:
+            self.post_message(self.StoreFailed(exc))
+            return
+        if self._shutting_down.is_set():
+            repo.close()
+            return
+        self.post_message(self.StoreOpened(repo))
+
+    @on(StoreOpened)
+    def _store_opened(self, message: StoreOpened) -> None:
+        self.repo = message.repo
+        self.list_screen.connect(message.repo)
+
+    @on(StoreFailed)
+    def _store_failed(self, message: StoreFailed) -> None:
+        self.list_screen.problem = message.error.message
+        self.list_screen.table.loading = False
+        self.list_screen.refresh_status()
+        self.show_store_error(message.error, self.open_repository)
+
+    def show_store_error(self, error: StoreError, retry: Callable[[], object]) -> None:
+        """The error dialog; Retry runs `retry`. A second failure updates the open dialog."""
+        if self._error_screen is not None:
+            self._error_screen.show(error.title, error.message)
+            return
+        screen = ErrorScreen(error.title, error.message)
+        self._error_screen = screen
+
+        def done(again: bool | None) -> None:
+            self._error_screen = None
+            if again:
+                retry()
+
+        self.push_screen(screen, done)
+
+    def writer_stats_text(self) -> str:
+        """'writer: N dropped, M failed' when either is not zero, for the status line."""
+        if self.writer_stats is None:
+            return ""
+        stats = self.writer_stats()
+        if not stats.dropped and not stats.failed:
+            return ""
+        return f"writer: {stats.dropped} dropped, {stats.failed} failed"
+
+    def open_trace(self, trace_id: str) -> None:
+        """Push the detail screen of one trace."""
+        if self.repo is not None:
+            self.push_screen(TraceDetailScreen(trace_id, self.repo))
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [(k, d) for k, d, _, _ in screen_actions(self.screen)]
+        title = "trace detail" if isinstance(self.screen, TraceDetailScreen) else "trace list"
+        self.push_screen(HelpScreen(title, keys))
+
+    def on_ready(self) -> None:
+        """Headless (tests, screenshots): no blink or animation, so output never depends on time."""
+        if self.is_headless:
+            Input.cursor_blink = False
+            self.animation_level = "none"

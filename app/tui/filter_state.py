@@ -1,0 +1,77 @@
+"""What the operator filters the trace list by, kept apart from the widgets that edit it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from store import TraceFilter
+
+from ..timeparse import format_duration, format_ns, parse_age
+
+RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
+STATUSES = ("success", "blocked", "error")
+FIELDS = ("trigger", "status", "range", "duration", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class FilterState:
+    """The list's filters; a relative range is resolved against the clock at every query."""
+
+    trigger: str | None = None
+    status: str | None = None
+    range_preset: str | None = None
+    custom_from: int | None = None
+    custom_until: int | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    text: str = ""
+
+    def to_filter(self, now_ns: int) -> TraceFilter:
+        """The store's filter for this state at time `now_ns`."""
+        started_from, started_until = self.custom_from, self.custom_until
+        if self.range_preset:
+            started_from, started_until = now_ns - parse_age(self.range_preset), None
+        return TraceFilter(
+            triggers=(self.trigger,) if self.trigger else (),
+            statuses=(self.status,) if self.status else (),
+            started_from=started_from,
+            started_until=started_until,
+            min_duration_ms=self.min_ms,
+            max_duration_ms=self.max_ms,
+            text=self.text or None,
+        )
+
+    def cleared(self, field: str) -> FilterState:
+        """This state without one filter (`field` is one of FIELDS)."""
+        if field == "trigger":
+            return replace(self, trigger=None)
+        if field == "status":
+            return replace(self, status=None)
+        if field == "range":
+            return replace(self, range_preset=None, custom_from=None, custom_until=None)
+        if field == "duration":
+            return replace(self, min_ms=None, max_ms=None)
+        if field == "text":
+            return replace(self, text="")
+        raise ValueError(f"unknown filter {field!r}")
+
+    def chips(self) -> list[tuple[str, str]]:
+        """(field, label) for every active filter, in FIELDS order."""
+        out: list[tuple[str, str]] = []
+        if self.trigger:
+            out.append(("trigger", f"trigger={self.trigger}"))
+        if self.status:
+            out.append(("status", f"status={self.status}"))
+        if self.range_preset:
+            out.append(("range", f"last {self.range_preset}"))
+        elif self.custom_from is not None or self.custom_until is not None:
+            start = format_ns(self.custom_from) if self.custom_from is not None else "…"
+            end = format_ns(self.custom_until) if self.custom_until is not None else "now"
+            out.append(("range", f"{start} → {end}"))
+        if self.min_ms is not None or self.max_ms is not None:
+            low = format_duration(self.min_ms) if self.min_ms is not None else "0"
+            high = format_duration(self.max_ms) if self.max_ms is not None else "∞"
+            out.append(("duration", f"duration {low} to {high}"))
+        if self.text:
+            out.append(("text", f"search={self.text!r}"))
+        return out

@@ -1,0 +1,168 @@
+"""Every screen state worth a picture, as pilot scripts shared by `screenshots` and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.pilot import Pilot
+
+from ..sample_store import SampleStore
+
+if TYPE_CHECKING:
+    from .app import PipetraceApp
+
+FIXED_NOW = 1_773_489_600_000_000_000
+"""2026-03-14 12:00:00 UTC: the clock of every screenshot and snapshot."""
+SIZE = (120, 36)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until no worker runs and every message they posted has been handled."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in pilot.app.workers):
+                return
+
+
+async def press(pilot: Pilot[None], *keys: str) -> None:
+    """Press keys, letting workers finish after each one."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type into the focused input."""
+    await pilot.press(*list(text))
+
+
+async def open_trace(pilot: Pilot[None], trace_id: str) -> None:
+    """Open a trace's detail as if chosen from the list."""
+    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    await settle(pilot)
+    app.open_trace(trace_id)
+    await settle(pilot)
+
+
+Script = Callable[[Pilot[None], SampleStore], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """One named screen state: the store it needs and how to get there."""
+
+    name: str
+    description: str
+    script: Script
+    store: str = "sample"
+    """"sample", "empty" or "unreachable"."""
+
+
+async def _nothing(pilot: Pilot[None], _: SampleStore) -> None:
+    await settle(pilot)
+
+
+async def _filter_trigger(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "t", "down", "down", "down", "enter")
+
+
+async def _filter_status(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "s", "down", "down", "enter")
+
+
+async def _filter_range(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "r", "down", "enter")
+
+
+async def _filter_custom_range_error(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "r", "tab")
+    await type_text(pilot, "yesterday")
+    await press(pilot, "enter")
+
+
+async def _filter_duration(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "d")
+    await type_text(pilot, "5")
+    await press(pilot, "enter")
+
+
+async def _filter_text(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "slash")
+    await type_text(pilot, "mailinator")
+    await press(pilot, "enter")
+
+
+async def _blocked(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.blocked_id)
+    await press(pilot, "down", "down", "down", "down")
+
+
+async def _errored_span(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.error_id)
+    await press(pilot, "e")
+
+
+async def _collapsed(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.large_id)
+    await press(pilot, "down", "space", "down", "space")
+
+
+async def _find(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.large_id)
+    await press(pilot, "slash")
+    await type_text(pilot, "tenant_042")
+    await press(pilot, "enter", "n")
+
+
+async def _corrupt(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.corrupt_ids[0])
+    await press(pilot, "down")
+
+
+async def _help(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "question_mark")
+
+
+async def _detail_help(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.blocked_id)
+    await press(pilot, "question_mark")
+
+
+async def _live(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "down", "down", "l")
+
+
+SCENES: list[Scene] = [
+    Scene("list", "the trace list, newest first, with the duration plot", _nothing),
+    Scene("filter_trigger", "filtered to one trigger", _filter_trigger),
+    Scene("filter_status", "filtered to blocked traces", _filter_status),
+    Scene("filter_range", "the last hour only", _filter_range),
+    Scene("filter_range_error", "a custom range with a bad time", _filter_custom_range_error),
+    Scene("filter_duration", "traces slower than 5 ms", _filter_duration),
+    Scene("filter_text", "a text search", _filter_text),
+    Scene("live", "live mode on", _live),
+    Scene("detail_blocked", "a blocked trace: header, waterfall, span pane", _blocked),
+    Scene("detail_error_span", "jumped to the errored span", _errored_span),
+    Scene("detail_collapsed", "a 2,000-span trace with subtrees collapsed", _collapsed),
+    Scene("detail_find", "find with matches highlighted", _find),
+    Scene("detail_corrupt", "a damaged row, marked and explained", _corrupt),
+    Scene("help", "the help screen", _help),
+    Scene("detail_help", "the help screen of the trace detail", _detail_help),
+    Scene("empty", "an empty store", _nothing, store="empty"),
+    Scene("db_error", "the database cannot be reached", _nothing, store="unreachable"),
+]
+
+
+def scene_named(name: str) -> Scene:
+    """Look a scene up by name."""
+    return next(s for s in SCENES if s.name == name)
+
+
+def unreachable_url() -> str:
+    """A libSQL URL on a loopback port nobody listens on (the discard port)."""
+    return "http://127.0.0.1:9"

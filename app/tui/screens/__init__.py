@@ -1,0 +1,1 @@
+"""Screens of the viewer: the trace list, trace detail, filter dialogs, help and errors."""

@@ -1,0 +1,52 @@
+"""The error dialog: what failed in one line, and a Retry that repeats the failed work."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+
+class ErrorScreen(ModalScreen[bool]):
+    """Dismisses with True for Retry, False for Close; rows already shown stay underneath."""
+
+    BINDINGS = [
+        Binding("r", "retry", "Retry"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        """Title, message, advice and two buttons."""
+        with Vertical(classes="dialog-box", id="error-box"):
+            yield Label(f"[b red]{self.title_text}[/]", id="error-title")
+            yield Label(self.message, id="error-message", markup=False)
+            yield Label(
+                "[dim]Anything already on screen stays. Fix the database or the URL "
+                "(--db / PIPETRACE_DB), then retry.[/]"
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Retry (r)", id="retry", variant="primary")
+                yield Button("Close (esc)", id="close")
+
+    def show(self, title: str, message: str) -> None:
+        """Replace the text when another failure arrives while this dialog is open."""
+        self.query_one("#error-title", Label).update(f"[b red]{title}[/]")
+        self.query_one("#error-message", Label).update(message)
+
+    @on(Button.Pressed, "#retry")
+    def action_retry(self) -> None:
+        """Try the failed work again."""
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        """Keep what is on screen and carry on."""
+        self.dismiss(False)

@@ -1,0 +1,221 @@
+"""Small modal dialogs that edit one filter each; bad input gets one clear inline line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from ...timeparse import TimeFormatError, format_ns, parse_time
+from ..filter_state import RANGE_PRESETS, FilterState
+
+ANY = "__any__"
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Choose one value from a list, or "any" to clear the filter."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, values: list[str], current: str | None) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.values = values
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """A titled option list."""
+        with Vertical(classes="dialog-box"):
+            yield Label(f"[b]{self.title_text}[/b]  enter picks · escape cancels")
+            options = [Option("any (clear this filter)", id=ANY)]
+            options += [Option(value, id=value) for value in self.values]
+            yield OptionList(*options, id="pick")
+
+    def on_mount(self) -> None:
+        """Start on the current choice."""
+        picker = self.query_one(OptionList)
+        if self.current in self.values:
+            picker.highlighted = self.values.index(self.current) + 1
+        else:
+            picker.highlighted = 0
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Leave the filter as it was."""
+        self.dismiss(None)
+
+
+def pick_one(
+    screen: Screen[object],
+    title: str,
+    values: list[str],
+    current: str | None,
+    apply: Callable[[str | None], None],
+) -> None:
+    """Open a PickDialog and hand the choice (None for "any") to `apply`."""
+
+    def done(choice: str | None) -> None:
+        if choice is not None:
+            apply(None if choice == ANY else choice)
+
+    screen.app.push_screen(PickDialog(title, values, current), done)
+
+
+class FilterDialog(ModalScreen[FilterState | None]):
+    """A form over some fields of the filters; enter applies, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, filters: FilterState) -> None:
+        super().__init__(classes="dialog")
+        self.filters = filters
+
+    def action_cancel(self) -> None:
+        """Leave the filters as they were."""
+        self.dismiss(None)
+
+    def fail(self, message: str) -> None:
+        """Show what is wrong under the inputs."""
+        self.query_one("#dialog-error", Label).update(f"[b red]{message}[/]")
+
+    def buttons(self) -> ComposeResult:
+        """Apply, clear and an error line, shared by every form."""
+        yield Label("", id="dialog-error")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Apply", id="apply", variant="primary")
+            yield Button("Clear", id="clear")
+            yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#apply")
+    @on(Input.Submitted)
+    def _apply(self) -> None:
+        result = self.read()
+        if result is not None:
+            self.dismiss(result)
+
+    @on(Button.Pressed, "#clear")
+    def _clear(self) -> None:
+        self.dismiss(self.filters.cleared(self.field))
+
+    field = ""
+
+    def read(self) -> FilterState | None:
+        """The filters with this form's fields, or None after showing an error."""
+        raise NotImplementedError
+
+
+class SearchDialog(FilterDialog):
+    """Text search over trace id, user, IP and message."""
+
+    field = "text"
+
+    def compose(self) -> ComposeResult:
+        """One input."""
+        with Vertical(classes="dialog-box"):
+            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix or message text")
+            yield Input(self.filters.text, placeholder="e.g. mailinator", id="text")
+            yield from self.buttons()
+
+    def read(self) -> FilterState | None:
+        """The search text, trimmed."""
+        return replace(self.filters, text=self.query_one("#text", Input).value.strip())
+
+
+class DurationDialog(FilterDialog):
+    """Minimum and maximum duration in milliseconds."""
+
+    field = "duration"
+
+    def compose(self) -> ComposeResult:
+        """Two inputs."""
+        low = "" if self.filters.min_ms is None else f"{self.filters.min_ms:g}"
+        high = "" if self.filters.max_ms is None else f"{self.filters.max_ms:g}"
+        with Vertical(classes="dialog-box"):
+            yield Label("[b]Duration[/b]  in milliseconds; leave a side empty for no bound")
+            yield Input(low, placeholder="minimum ms, e.g. 5", id="min")
+            yield Input(high, placeholder="maximum ms, e.g. 250", id="max")
+            yield from self.buttons()
+
+    def read(self) -> FilterState | None:
+        """Both bounds, checked."""
+        bounds: list[float | None] = []
+        for name in ("min", "max"):
+            text = self.query_one(f"#{name}", Input).value.strip()
+            if not text:
+                bounds.append(None)
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                self.fail(f"{name}imum duration {text!r} is not a number of milliseconds")
+                return None
+            if value < 0:
+                self.fail(f"{name}imum duration {text!r} is negative")
+                return None
+            bounds.append(value)
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            self.fail(f"minimum {low:g} ms is above maximum {high:g} ms")
+            return None
+        return replace(self.filters, min_ms=low, max_ms=high)
+
+
+class RangeDialog(FilterDialog):
+    """A preset range (last 15m … 30d, all) or a custom from/to."""
+
+    field = "range"
+
+    def __init__(self, filters: FilterState, now_ns: int) -> None:
+        super().__init__(filters)
+        self.now_ns = now_ns
+
+    def compose(self) -> ComposeResult:
+        """Presets, then the custom inputs."""
+        start = "" if self.filters.custom_from is None else format_ns(self.filters.custom_from)
+        end = "" if self.filters.custom_until is None else format_ns(self.filters.custom_until)
+        with Vertical(classes="dialog-box"):
+            yield Label("[b]Time range[/b]  pick a preset, or type from/to and press enter")
+            options = [Option(f"last {p}", id=p) for p in RANGE_PRESETS]
+            yield OptionList(*options, Option("all time", id="all"), id="presets")
+            yield Label("custom: an age (7d, 90m), 'now' or an ISO time (UTC)")
+            yield Input(start.replace(" ", "T"), placeholder="from, e.g. 2d", id="from")
+            yield Input(end.replace(" ", "T"), placeholder="to, e.g. now", id="to")
+            yield from self.buttons()
+
+    @on(OptionList.OptionSelected)
+    def _preset(self, event: OptionList.OptionSelected) -> None:
+        cleared = self.filters.cleared("range")
+        self.dismiss(
+            cleared if event.option.id == "all" else replace(cleared, range_preset=event.option.id)
+        )
+
+    def read(self) -> FilterState | None:
+        """The custom range, checked with the same parser the command line uses."""
+        bounds: list[int | None] = []
+        for name in ("from", "to"):
+            text = self.query_one(f"#{name}", Input).value.strip()
+            try:
+                bounds.append(parse_time(text, self.now_ns) if text else None)
+            except TimeFormatError as exc:
+                self.fail(f"{name}: {exc}")
+                return None
+        start, end = bounds
+        if start is not None and end is not None and start >= end:
+            self.fail(f"from ({format_ns(start)}) must be before to ({format_ns(end)})")
+            return None
+        cleared = self.filters.cleared("range")
+        return replace(cleared, custom_from=start, custom_until=end)

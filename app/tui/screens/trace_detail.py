@@ -1,0 +1,269 @@
+"""One trace: header, span waterfall, find, next error, and the selected span's pane."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from store import Repository, StoreError, TraceRow
+
+from ..span_tree import SpanTree
+from ..widgets.span_pane import SpanPane
+from ..widgets.trace_header import TraceHeader
+from ..widgets.waterfall import Waterfall
+from .filter_dialogs import pick_one
+
+
+class TraceDetailScreen(Screen[None]):
+    """Loads its trace in a worker; the waterfall and pane are filled when it arrives."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "find", "Find"),
+        Binding("n", "find_next(1)", "Next match"),
+        Binding("N", "find_next(-1)", "Prev match", show=False),
+        Binding("e", "next_error(1)", "Next error"),
+        Binding("E", "next_error(-1)", "Prev error", show=False),
+        Binding("y", "copy_trace_id", "Copy trace id"),
+        Binding("Y", "copy_span_id", "Copy span id", show=False),
+        Binding("o", "open_link", "Open link"),
+        Binding("tab", "switch_pane", "Span pane", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The trace, its span tree and its replays."""
+
+        tree: SpanTree | None
+        replays: list[TraceRow]
+
+    @dataclass
+    class LoadFailed(Message):
+        """Loading the trace failed."""
+
+        error: StoreError
+
+    @dataclass
+    class Found(Message):
+        """The nodes matching a find query."""
+
+        query: str
+        nodes: list[int]
+
+    def __init__(self, trace_id: str, repo: Repository) -> None:
+        super().__init__()
+        self.trace_id = trace_id
+        self.repo = repo
+        self.span_tree: SpanTree | None = None
+        self.replays: list[TraceRow] = []
+        self.query_text = ""
+        self.matches: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        """Header over a waterfall beside the span pane, a find bar and the footer."""
+        yield TraceHeader(f"loading trace {self.trace_id}…", id="trace-header")
+        with Horizontal(id="detail-body"):
+            yield Waterfall(id="waterfall")
+            yield SpanPane(id="span-pane")
+        yield Input(placeholder="find in span names and attributes, enter to search", id="find")
+        yield Static(id="find-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start loading; the waterfall shows a loading state meanwhile."""
+        self.query_one("#find", Input).display = False
+        self.waterfall.loading = True
+        self.waterfall.focus()
+        self.load()
+
+    @property
+    def waterfall(self) -> Waterfall:
+        """The span rows."""
+        return self.query_one(Waterfall)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)load the trace."""
+        self.waterfall.loading = True
+        self.fetch(self.repo, self.trace_id)
+
+    @work(thread=True, exclusive=True, group="detail-load")
+    def fetch(self, repo: Repository, trace_id: str) -> None:
+        """Read the trace and build its tree off the UI thread (O(spans), done once)."""
+        try:
+            found = repo.get_trace_with_spans(trace_id)
+            replays = repo.replays_of(trace_id) if found else []
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc))
+            return
+        tree = SpanTree(found.trace, found.spans) if found else None
+        self.post_message(self.Loaded(tree, replays))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.waterfall.loading = False
+        header = self.query_one(TraceHeader)
+        if message.tree is None:
+            header.update(f"trace {self.trace_id} is not in the store (deleted?)")
+            return
+        self.span_tree, self.replays = message.tree, message.replays
+        header.show_trace(self.span_tree.trace, self.replays)
+        self.waterfall.show_tree(self.span_tree)
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.waterfall.loading = False
+        if self.span_tree is None:
+            self.query_one(TraceHeader).update(
+                f"[b red]{message.error.title}[/]: {message.error.message}  (ctrl+r retries)"
+            )
+        self.app.show_store_error(message.error, self.load)  # type: ignore[attr-defined]
+
+    def action_reload(self) -> None:
+        """Load the trace again."""
+        self.load()
+
+    # -- span pane --------------------------------------------------------------------------
+
+    @on(Waterfall.Highlighted)
+    def _highlighted(self, message: Waterfall.Highlighted) -> None:
+        if self.span_tree is not None:
+            self.query_one(SpanPane).show_span(self.span_tree.spans[message.node])
+
+    def action_switch_pane(self) -> None:
+        """Move focus between the waterfall and the span pane (to scroll long data)."""
+        pane = self.query_one(SpanPane)
+        (self.waterfall if pane.has_focus else pane).focus()
+
+    # -- find -------------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        """Open the find bar."""
+        find = self.query_one("#find", Input)
+        find.display = True
+        find.focus()
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        self.waterfall.focus()
+        if self.span_tree is not None:
+            self.query_text = event.value
+            self.search(self.span_tree, event.value)
+
+    @work(thread=True, exclusive=True, group="detail-find")
+    def search(self, tree: SpanTree, query: str) -> None:
+        """Match names and attributes off the UI thread (attributes can be large)."""
+        self.post_message(self.Found(query, tree.find(query)))
+
+    @on(Found)
+    def _found(self, message: Found) -> None:
+        self.matches = message.nodes
+        self.waterfall.set_matches(message.nodes)
+        if message.nodes:
+            self._go(self._after(self.matches, 1, inclusive=True))
+        self._show_find_status()
+
+    def _after(self, nodes: list[int], step: int, inclusive: bool = False) -> int | None:
+        if self.span_tree is None:
+            return None
+        node = self.waterfall.current_node
+        if inclusive and node in nodes:
+            return node
+        return self.span_tree.next_in_order(node, nodes, step)
+
+    def _go(self, node: int | None) -> None:
+        if node is not None:
+            self.waterfall.select_node(node)
+        self._show_find_status()
+
+    def action_find_next(self, step: int) -> None:
+        """Go to the next (1) or previous (-1) match."""
+        if not self.matches:
+            self.notify("no matches: press / to find", severity="warning")
+            return
+        self._go(self._after(self.matches, step))
+
+    def action_next_error(self, step: int) -> None:
+        """Go to the next (1) or previous (-1) failed or damaged span."""
+        if self.span_tree is None:
+            return
+        errors = self.span_tree.errors()
+        if not errors:
+            self.notify("no errors in this trace")
+            return
+        self._go(self._after(errors, step))
+
+    def _show_find_status(self) -> None:
+        status = self.query_one("#find-status", Static)
+        if not self.query_text:
+            status.update("")
+            return
+        node = self.waterfall.current_node
+        if not self.matches:
+            status.update(f"find [b]{self.query_text}[/b]: no matches")
+            return
+        where = f"{self.matches.index(node) + 1}/" if node in self.matches else ""
+        status.update(
+            f"find [b]{self.query_text}[/b]: {where}{len(self.matches)} matches"
+            " · n next · N previous"
+        )
+
+    # -- copy, links, back ------------------------------------------------------------------
+
+    def action_copy_trace_id(self) -> None:
+        """Put the trace id on the clipboard."""
+        self.app.copy_to_clipboard(self.trace_id)
+        self.notify(f"copied trace id {self.trace_id}")
+
+    def action_copy_span_id(self) -> None:
+        """Put the selected span's id on the clipboard."""
+        node = self.waterfall.current_node
+        if self.span_tree is None or node < 0:
+            return
+        span_id = self.span_tree.spans[node].id
+        self.app.copy_to_clipboard(span_id)
+        self.notify(f"copied span id {span_id}")
+
+    def links(self) -> list[str]:
+        """Trace ids this trace links to: what it replays, then its replays."""
+        replayed = self.span_tree.trace.replay_of if self.span_tree else None
+        return ([replayed] if replayed else []) + [r.id for r in self.replays]
+
+    def action_open_link(self) -> None:
+        """Open the replayed trace or a replay (choosing when there are several)."""
+        links = self.links()
+        if not links:
+            self.notify("this trace has no replay links")
+        elif len(links) == 1:
+            self.action_open_trace(links[0])
+        else:
+            pick_one(
+                self,
+                "Open linked trace",
+                links,
+                None,
+                lambda chosen: chosen and self.action_open_trace(chosen),
+            )
+
+    def action_open_trace(self, trace_id: str) -> None:
+        """Open another trace on top of this one (header links call this)."""
+        self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        """Close the find bar, or go back to where this trace was opened from."""
+        find = self.query_one("#find", Input)
+        if find.display:
+            find.display = False
+            self.waterfall.focus()
+            return
+        self.dismiss()

@@ -1,0 +1,376 @@
+"""The trace list: filters, the duration plot, keyset-paged rows, live mode and a status line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
+
+from ..filter_state import FilterState
+from ..widgets.duration_plot import DurationPlot, Point
+from ..widgets.trace_table import TraceTable
+from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, pick_one
+
+PREFETCH_ROWS = 30
+PLOT_POINTS = 2000
+
+
+class TraceListScreen(Screen[None]):
+    """Newest traces first; every query runs in a worker and comes back as a message."""
+
+    BINDINGS = [
+        Binding("enter", "open_trace", "Open", show=False),
+        Binding("t", "filter_trigger", "Trigger"),
+        Binding("s", "filter_status", "Status"),
+        Binding("r", "filter_range", "Time"),
+        Binding("d", "filter_duration", "Duration"),
+        Binding("slash", "filter_text", "Search"),
+        Binding("x", "clear_filters", "Clear filters"),
+        Binding("l", "toggle_live", "Live"),
+        Binding("ctrl+r", "reload", "Reload"),
+    ]
+
+    @dataclass
+    class PageLoaded(Message):
+        """A page of rows for generation `generation`; `append` for the next page."""
+
+        generation: int
+        rows: list[TraceRow]
+        next_cursor: Cursor | None
+        append: bool
+
+    @dataclass
+    class SummaryLoaded(Message):
+        """The count, plot points and trigger names for the current filters."""
+
+        generation: int
+        count: int
+        points: list[Point]
+        triggers: list[str]
+        window: tuple[int | None, int | None]
+
+    @dataclass
+    class NewerLoaded(Message):
+        """Traces that arrived since the top row (live mode)."""
+
+        generation: int
+        rows: list[TraceRow]
+
+    @dataclass
+    class LoadFailed(Message):
+        """A query failed; `retry` names the action that would repeat it."""
+
+        error: StoreError
+        retry: str
+
+    def __init__(self, store_url: str) -> None:
+        super().__init__()
+        self.store_url = store_url
+        self.repo: Repository | None = None
+        self.filters = FilterState()
+        self.rows: list[TraceRow] = []
+        self.next_cursor: Cursor | None = None
+        self.count: int | None = None
+        self.triggers: list[str] = []
+        self.generation = 0
+        self.live = False
+        self.loading_more = False
+        self.problem: str | None = None
+        self._live_timer = None
+
+    def compose(self) -> ComposeResult:
+        """Filters on top, then the plot, the rows, the status line and the footer."""
+        yield Static(id="filter-bar")
+        plot = DurationPlot(id="plot")
+        plot.border_title = "durations over time (log scale)"
+        yield plot
+        yield TraceTable(id="traces", cursor_type="row", zebra_stripes=True)
+        yield Static(id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show the shell at once; rows follow when the store is open."""
+        self.table.loading = True
+        self._show_filters()
+        self._show_status()
+
+    @property
+    def table(self) -> TraceTable:
+        """The rows."""
+        return self.query_one(TraceTable)
+
+    @property
+    def now(self) -> int:
+        """The app's clock, so relative ranges and ages are testable."""
+        return self.app.clock()  # type: ignore[attr-defined]
+
+    # -- connection -------------------------------------------------------------------------
+
+    def connect(self, repo: Repository) -> None:
+        """The store is open: load the first page."""
+        self.repo = repo
+        self.reload()
+
+    def reload(self) -> None:
+        """Query again with the current filters; rows on screen stay until new ones arrive."""
+        if self.repo is None:
+            return
+        self.generation += 1
+        self.table.loading = True
+        filters = self.filters.to_filter(self.now)
+        self.load_page(self.repo, self.generation, filters, None, False)
+        self.load_summary(self.repo, self.generation, filters)
+
+    # -- workers ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="list-page")
+    def load_page(
+        self,
+        repo: Repository,
+        generation: int,
+        filters: TraceFilter,
+        cursor: Cursor | None,
+        append: bool,
+    ) -> None:
+        """One keyset page, off the UI thread."""
+        try:
+            page = repo.list_traces(filters, limit=self.app.page_size, cursor=cursor)  # type: ignore[attr-defined]
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, "load_more" if append else "reload"))
+            return
+        self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
+
+    @work(thread=True, exclusive=True, group="list-summary")
+    def load_summary(self, repo: Repository, generation: int, filters: TraceFilter) -> None:
+        """The count, the plot and the trigger names, which may take longer than a page."""
+        try:
+            points = repo.duration_points(filters, limit=PLOT_POINTS)
+            count = repo.count_traces(filters)
+            triggers = repo.distinct_triggers()
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, "reload"))
+            return
+        window = (filters.started_from, filters.started_until)
+        if filters.started_from is not None and filters.started_until is None:
+            window = (filters.started_from, self.now)
+        self.post_message(self.SummaryLoaded(generation, count, points, triggers, window))
+
+    @work(thread=True, exclusive=True, group="list-live")
+    def load_newer(
+        self, repo: Repository, generation: int, filters: TraceFilter, top: Cursor
+    ) -> None:
+        """Traces newer than the top row, for live mode."""
+        try:
+            rows = repo.list_newer(filters, top)
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, "poll"))
+            return
+        self.post_message(self.NewerLoaded(generation, rows))
+
+    # -- results ----------------------------------------------------------------------------
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.problem = None
+        self.table.loading = False
+        self.next_cursor = message.next_cursor
+        self.loading_more = False
+        if message.append:
+            self.rows += message.rows
+            self.table.append_rows(message.rows)
+        else:
+            self.rows = list(message.rows)
+            self.table.clear()
+            self.table.append_rows(self.rows)
+            self.table.move_cursor(row=0)
+        self._show_status()
+
+    @on(SummaryLoaded)
+    def _summary_loaded(self, message: SummaryLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.count = message.count
+        self.triggers = message.triggers
+        self.query_one(DurationPlot).show(message.points, message.window)
+        self._show_status()
+
+    @on(NewerLoaded)
+    def _newer_loaded(self, message: NewerLoaded) -> None:
+        if message.generation != self.generation or not message.rows:
+            return
+        known = {r.id for r in self.rows}
+        fresh = [r for r in message.rows if r.id not in known]
+        if not fresh:
+            return
+        self.rows = fresh + self.rows
+        if self.count is not None:
+            self.count += len(fresh)
+        self.table.replace_rows(self.rows)
+        self._show_status()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.table.loading = False
+        self.loading_more = False
+        self.problem = message.error.message
+        self._show_status()
+        if message.retry != "poll":
+            self.app.show_store_error(message.error, getattr(self, f"action_{message.retry}"))  # type: ignore[attr-defined]
+
+    # -- paging -----------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
+            self.action_load_more()
+
+    def action_load_more(self) -> None:
+        """Fetch the next page after the last loaded row, if there is one."""
+        if self.repo is None or self.next_cursor is None or self.loading_more:
+            return
+        self.loading_more = True
+        filters = self.filters.to_filter(self.now)
+        self.load_page(self.repo, self.generation, filters, self.next_cursor, True)
+
+    # -- live mode --------------------------------------------------------------------------
+
+    def action_toggle_live(self) -> None:
+        """Poll for new traces and put them on top, without moving the cursor."""
+        self.live = not self.live
+        if self.live:
+            interval = self.app.poll_interval  # type: ignore[attr-defined]
+            self._live_timer = self.set_interval(interval, self.action_poll)
+        elif self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        self._show_status()
+
+    def action_poll(self) -> None:
+        """Ask for traces newer than the top row once."""
+        if self.repo is None or self.table.loading:
+            return
+        filters = self.filters.to_filter(self.now)
+        top = Cursor(self.rows[0].started_at, self.rows[0].id) if self.rows else Cursor(-1, "")
+        self.load_newer(self.repo, self.generation, filters, top)
+
+    # -- filters ----------------------------------------------------------------------------
+
+    def set_filters(self, filters: FilterState) -> None:
+        """Apply new filters and reload."""
+        if filters != self.filters:
+            self.filters = filters
+            self._show_filters()
+            self.reload()
+
+    def action_clear_filter(self, field: str) -> None:
+        """Drop one filter (the chips in the filter bar link here)."""
+        self.set_filters(self.filters.cleared(field))
+
+    def action_clear_filters(self) -> None:
+        """Drop every filter."""
+        self.set_filters(FilterState())
+
+    def action_filter_trigger(self) -> None:
+        """Choose one trigger from those in the store."""
+        pick_one(
+            self,
+            "Trigger",
+            self.triggers,
+            self.filters.trigger,
+            lambda value: self.set_filters(replace(self.filters, trigger=value)),
+        )
+
+    def action_filter_status(self) -> None:
+        """Choose one status."""
+        pick_one(
+            self,
+            "Status",
+            ["success", "blocked", "error"],
+            self.filters.status,
+            lambda value: self.set_filters(replace(self.filters, status=value)),
+        )
+
+    def action_filter_range(self) -> None:
+        """Choose a time range: a preset or a custom from/to."""
+        self.app.push_screen(RangeDialog(self.filters, self.now), self._apply_dialog)
+
+    def action_filter_duration(self) -> None:
+        """Set a minimum and maximum duration."""
+        self.app.push_screen(DurationDialog(self.filters), self._apply_dialog)
+
+    def action_filter_text(self) -> None:
+        """Search trace id, user, IP and message."""
+        self.app.push_screen(SearchDialog(self.filters), self._apply_dialog)
+
+    def _apply_dialog(self, result: FilterState | None) -> None:
+        if result is not None:
+            self.set_filters(result)
+
+    # -- navigation -------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_trace(str(event.row_key.value))
+
+    def action_open_trace(self) -> None:
+        """Open the trace under the cursor."""
+        current = self.table.current_id
+        if current is not None:
+            self.open_trace(current)
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show one trace's detail; Escape comes back to this list unchanged."""
+        self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+
+    def action_reload(self) -> None:
+        """Reload the first page, count and plot."""
+        self.reload()
+
+    # -- display ----------------------------------------------------------------------------
+
+    def _show_filters(self) -> None:
+        chips = self.filters.chips()
+        if not chips:
+            text = "[dim]no filters · t trigger · s status · r time · d duration · / search[/]"
+        else:
+            text = (
+                "  ".join(
+                    f"[reverse] {escape(label)} [@click=screen.clear_filter('{field}')]✕[/] [/]"
+                    for field, label in chips
+                )
+                + "  [dim]x clears all[/]"
+            )
+        self.query_one("#filter-bar", Static).update(Content.from_markup(text))
+
+    def _show_status(self) -> None:
+        parts = []
+        if self.repo is None and self.problem is None:
+            parts.append("connecting…")
+        elif self.count is None:
+            parts.append("counting…")
+        else:
+            parts.append(f"[b]{self.count:,}[/b] matching traces · {len(self.rows):,} loaded")
+        parts.append(escape(self.store_url))
+        stats = self.app.writer_stats_text()  # type: ignore[attr-defined]
+        if stats:
+            parts.append(f"[yellow]{stats}[/]")
+        if self.live:
+            parts.append("[b green]● LIVE[/]")
+        if self.problem:
+            parts.append(f"[b red]{escape(self.problem)}[/] [dim](ctrl+r retries)[/]")
+        self.query_one("#status-line", Static).update(Content.from_markup(" · ".join(parts)))
+
+    def refresh_status(self) -> None:
+        """Redraw the status line (the app calls this when writer counters change)."""
+        self._show_status()

@@ -1,0 +1,1 @@
+"""Widgets of the viewer: the trace table, the duration plot, the waterfall and the span pane."""

@@ -13,6 +13,7 @@ from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.replay_cmds import replay
 from .commands.store_cmds import db, show, traces
+from .commands.viewer_cmds import screenshots
 from .server.command import serve
 
 
@@ -47,8 +48,9 @@ class PipetraceGroup(click.Group):
 def main(ctx: click.Context, db_url: str | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
     if ctx.invoked_subcommand is None:
-        click.echo("pipetrace: the viewer is not built yet; use `pipetrace traces`", err=True)
-        sys.exit(2)
+        from .tui import make_app
+
+        make_app(db_url).run()
 
 
 main.add_command(traces)
@@ -61,3 +63,4 @@ main.add_command(cleanup)
 main.add_command(serve)
 main.add_command(export_cmd)
 main.add_command(import_cmd)
+main.add_command(screenshots)

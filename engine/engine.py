@@ -14,7 +14,7 @@ from engine.dispatch import TraceDispatcher
 from engine.ids import IdSource, RandomIds
 from engine.manifest import Pipelines, Trigger, load_pipelines
 from engine.record import build_record
-from engine.results import DATA, INT_KEYS, NESTED, data_start, script_data, shaped
+from engine.results import DATA, EXTRAS, INT_KEYS, NESTED, data_start, script_data, shaped
 from engine.sandbox import Sandbox
 from engine.tracing import TraceSink
 from engine.values import DEFAULT_REDACT_KEYS, InputError, SecretKeys, clone, measure_input
@@ -230,6 +230,7 @@ class Engine:
         blocked = failed = first_error = None
         merged: dict[Any, Any] = {}
         int_keys = False
+        last = len(spec.layers) - 1
         try:
             sandbox.begin(input, int(trace_id[:15], 16), started_at // 1_000_000, tracing)
             for number, layer in enumerate(spec.layers):
@@ -238,13 +239,14 @@ class Engine:
                     res = run(index[script.id], start + script.deadline_ms * _MS)
                     end = _perf()
                     status, msg, flags = res[0], res[1], res[2]
-                    data = None
                     if flags & DATA:
-                        pos = data_start(res)
-                        data = script_data(res, pos)
-                        # Nested values must not be shared by the caller's data and the trace.
-                        merged.update(script_data(res, pos) if tracing and flags & NESTED else data)
-                        int_keys = int_keys or bool(flags & INT_KEYS)
+                        pos = data_start(res) if flags & EXTRAS else 3
+                        if flags & NESTED:
+                            merged.update(script_data(res, pos))
+                        else:
+                            merged.update(zip(res[pos::2], res[pos + 1 :: 2], strict=True))
+                        if flags & INT_KEYS:
+                            int_keys = True
                     if status == "success":
                         pass
                     elif status == "blocked":
@@ -258,13 +260,13 @@ class Engine:
                         if script.failure == "closed":
                             failed = failed or f"{script.id}: {msg}"
                     if tracing:
-                        facts.append((script, status, msg, start, end, res, data))
+                        facts.append((script, status, msg, start, end, res))
                 if blocked or failed:
                     if tracing:
                         facts.extend(self._skipped(spec.layers, number + 1, _perf()))
                     break
-                sandbox.commit_layer()
-            sandbox.finish()
+                if number < last:
+                    sandbox.commit_layer()
             result = shaped(merged, int_keys)
         except Exception as exc:
             self._local.sandbox = None
@@ -289,6 +291,4 @@ class Engine:
         if self._dispatcher is None:
             return []
         reason = "an earlier layer stopped the trigger"
-        return [
-            (s, "skipped", reason, at, at, None, None) for layer in layers[first:] for s in layer
-        ]
+        return [(s, "skipped", reason, at, at, None) for layer in layers[first:] for s in layer]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.ids import IdSource
-from engine.results import INT_KEYS, extras, shaped
+from engine.results import DATA, INT_KEYS, data_start, extras, script_data, shaped
 from engine.tracing import SpanRecord, TraceRecord
 from engine.values import capped
 
@@ -40,8 +40,8 @@ def build_record(facts: tuple[Any, ...]) -> TraceRecord:
 
     facts is (trace_id, trigger, mode, version, started_at, origin, ended, status, message,
     allowed, metadata, input copy, result data, replay_of, input bytes, scripts, limits, ids,
-    secret keys); each script is (script, status, message, started, ended, run() result,
-    data), times from perf_counter_ns.
+    secret keys); each script is (script, status, message, started, ended, run() result), times
+    from perf_counter_ns.
     """
     (
         trace_id, trigger, mode, version, base, origin, ended, status, message, allowed, meta,
@@ -115,12 +115,13 @@ def _script_span(
     cap: int,
 ) -> SpanRecord:
     """One script's span with its inputs, outputs, logs and failure details as attributes."""
-    script, status, message, started, ended, res, data = fact
+    script, status, message, started, ended, res = fact
     attrs: dict[str, Any] = {"script.sha256": script.sha256, "script.file": script.file}
     if status != "skipped":
         attrs["input.bytes"] = input_bytes
-    if data is not None:
-        attrs["output.data"] = capped(shaped(data, bool(res[2] & INT_KEYS)), cap)
+    if res and res[2] & DATA:
+        data = shaped(script_data(res, data_start(res)), bool(res[2] & INT_KEYS))
+        attrs["output.data"] = capped(data, cap)
     if extra:
         used, dropped_spans, dropped_logs, logs, _ = extra
         if logs:

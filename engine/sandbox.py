@@ -74,7 +74,6 @@ class Sandbox:
         self.begin_run = host.begin
         self.run = host.run
         self.commit_layer = host.commit_layer
-        self.finish = host.finish
         self.index: dict[str, int] = {}
         for index, script in enumerate(scripts, start=1):
             step = min(script.instruction_budget, _HOOK_STEP)

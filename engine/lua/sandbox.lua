@@ -404,7 +404,8 @@ local scripts = {}
 -- Reused buffer for run()'s return values (only slots 1..n of the latest call count).
 local out = {}
 
--- Starts a trigger run: the converted input becomes the context, with outputs and prev.
+-- Starts a trigger run: the converted input becomes the context, with outputs and prev; the
+-- previous run's state is dropped here (the host merges the data run() hands it).
 local function begin(input, seed_, now, tracing_)
   ctx = input
   ctx.outputs, ctx.prev = {}, {}
@@ -503,11 +504,6 @@ local function commit_layer()
   pending, pending_ids = {}, {}
 end
 
--- Ends a trigger run, dropping its state (the host merges the data it was handed by run()).
-local function finish()
-  ctx, ctx_view, pending, pending_ids = nil, nil, {}, {}
-end
-
 -- Compiles a script once under a host-chosen index; its _ENV upvalue is swapped per run.
 local function add_script(index, source, name, id, seed_, budget_, step_, deadline_ms_)
   local chunk, err = load(source, "=" .. name, "t", {})
@@ -524,5 +520,4 @@ for _, name in next, { "os", "io", "debug", "package", "require", "load", "loadf
 end
 string.dump = nil
 
-return { run = run, begin = begin, commit_layer = commit_layer, finish = finish,
-  add_script = add_script }
+return { run = run, begin = begin, commit_layer = commit_layer, add_script = add_script }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import signal
 import sqlite3
 import subprocess
@@ -130,7 +131,7 @@ def _on_terminal(url: str, answer: bytes) -> tuple[int, str]:
     os.write(leader, answer)
     screen = b""
     try:
-        while chunk := os.read(leader, 4096):
+        while select.select([leader], [], [], 60)[0] and (chunk := os.read(leader, 4096)):
             screen += chunk
     except OSError:  # EIO once the child has closed the terminal
         pass

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 import click
 
-from store import Repository, SpanRow, TraceRow, open_store
+from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 
-from ..timeparse import iso_ns
+from ..timeparse import iso_ns, parse_time
 
 db_option = click.option(
     "--db",
@@ -24,6 +25,53 @@ db_option = click.option(
     "[env: PIPETRACE_DB; default: the user's data folder].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
+
+_FILTER_OPTIONS = (
+    click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable)."),
+    click.option(
+        "--status",
+        "statuses",
+        multiple=True,
+        type=click.Choice(["success", "blocked", "error"]),
+        help="Only this status (repeatable).",
+    ),
+    click.option("--since", metavar="WHEN", help="Started at or after: an age (7d) or ISO time."),
+    click.option("--until", metavar="WHEN", help="Started before: an age or ISO time."),
+    click.option("--min-ms", type=float, help="Duration at least this many milliseconds."),
+    click.option("--max-ms", type=float, help="Duration at most this many milliseconds."),
+    click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text."),
+)
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The list filters as options, handed to the command as one `filters: TraceFilter`."""
+
+    @functools.wraps(command)
+    def with_filters(
+        *args: Any,
+        triggers: tuple[str, ...],
+        statuses: tuple[str, ...],
+        since: str | None,
+        until: str | None,
+        min_ms: float | None,
+        max_ms: float | None,
+        search: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs["filters"] = TraceFilter(
+            triggers=triggers,
+            statuses=statuses,
+            started_from=parse_time(since) if since else None,
+            started_until=parse_time(until) if until else None,
+            min_duration_ms=min_ms,
+            max_duration_ms=max_ms,
+            text=search,
+        )
+        return command(*args, **kwargs)
+
+    for option in reversed(_FILTER_OPTIONS):
+        with_filters = option(with_filters)
+    return with_filters
 
 
 @contextmanager

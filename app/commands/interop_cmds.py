@@ -18,26 +18,13 @@ from store.interop import (
     write_export,
 )
 
-from ..timeparse import parse_time
-from .common import db_option, fail, opened_store
+from .common import db_option, fail, filter_options, opened_store
 from .store_cmds import resolve_trace_id
 
 
 @click.command("export")
 @click.option("--trace", "trace_ids", multiple=True, metavar="ID", help="This trace (repeatable).")
-@click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable).")
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(["success", "blocked", "error"]),
-    help="Only this status (repeatable).",
-)
-@click.option("--since", metavar="WHEN", help="Started at or after: an age (7d, 15m) or ISO time.")
-@click.option("--until", metavar="WHEN", help="Started before: an age or ISO time.")
-@click.option("--min-ms", type=float, help="Duration at least this many milliseconds.")
-@click.option("--max-ms", type=float, help="Duration at most this many milliseconds.")
-@click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text.")
+@filter_options
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many traces, newest first.")
 @click.option(
     "--format",
@@ -69,13 +56,7 @@ from .store_cmds import resolve_trace_id
 @db_option
 def export_cmd(
     trace_ids: tuple[str, ...],
-    triggers: tuple[str, ...],
-    statuses: tuple[str, ...],
-    since: str | None,
-    until: str | None,
-    min_ms: float | None,
-    max_ms: float | None,
-    search: str | None,
+    filters: TraceFilter,
     limit: int | None,
     fmt: str,
     output: str | None,
@@ -89,15 +70,6 @@ def export_cmd(
     if endpoint and output:
         fail("give either -o/--output or --endpoint, not both")
     http_headers = dict(_header(h) for h in headers)
-    filters = TraceFilter(
-        triggers=triggers,
-        statuses=statuses,
-        started_from=parse_time(since) if since else None,
-        started_until=parse_time(until) if until else None,
-        min_duration_ms=min_ms,
-        max_duration_ms=max_ms,
-        text=search,
-    )
     with opened_store(db_url) as repo:
         if trace_ids:
             selection: list[str] = [resolve_trace_id(repo, t) for t in trace_ids]

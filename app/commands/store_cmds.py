@@ -11,51 +11,33 @@ from store.backends import open_backend
 from store.migrate import upgrade
 from store.url import parse_database_url
 
-from ..timeparse import format_duration, format_ns, parse_time
-from .common import db_option, echo_json, fail, json_option, opened_store, span_json, trace_json
+from ..timeparse import format_duration, format_ns
+from .common import (
+    db_option,
+    echo_json,
+    fail,
+    filter_options,
+    json_option,
+    opened_store,
+    span_json,
+    trace_json,
+)
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 
 
 @click.command()
-@click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable).")
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(["success", "blocked", "error"]),
-    help="Only this status (repeatable).",
-)
-@click.option("--since", metavar="WHEN", help="Started at or after: an age (7d, 15m) or ISO time.")
-@click.option("--until", metavar="WHEN", help="Started before: an age or ISO time.")
-@click.option("--min-ms", type=float, help="Duration at least this many milliseconds.")
-@click.option("--max-ms", type=float, help="Duration at most this many milliseconds.")
-@click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text.")
+@filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @db_option
 @json_option
 def traces(
-    triggers: tuple[str, ...],
-    statuses: tuple[str, ...],
-    since: str | None,
-    until: str | None,
-    min_ms: float | None,
-    max_ms: float | None,
-    search: str | None,
+    filters: TraceFilter,
     limit: int,
     db_url: str | None,
     as_json: bool,
 ) -> None:
     """List traces, newest first."""
-    filters = TraceFilter(
-        triggers=triggers,
-        statuses=statuses,
-        started_from=parse_time(since) if since else None,
-        started_until=parse_time(until) if until else None,
-        min_duration_ms=min_ms,
-        max_duration_ms=max_ms,
-        text=search,
-    )
     with opened_store(db_url) as repo:
         page = repo.list_traces(filters, limit=limit)
         total = repo.count_traces(filters)

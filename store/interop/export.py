@@ -13,6 +13,9 @@ from .collector import send_batches
 from .errors import InteropError
 from .otlp_out import DEFAULT_SERVICE, ExportStats, export_lines, export_pairs
 
+LOAD_BATCH = 200
+"""Traces loaded per pair of queries while exporting."""
+
 Selection = Iterable[str] | TraceFilter
 
 
@@ -47,18 +50,29 @@ def select_trace_ids(
         cursor = page.next_cursor
 
 
+def batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of `size` items (itertools.batched arrived only in Python 3.12)."""
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def load_traces(
     repo: Repository, selection: Selection, missing: list[str] | None = None
 ) -> Iterator[TraceWithSpans]:
     """The chosen traces with their spans, one at a time; absent ids go to `missing`."""
     ids = select_trace_ids(repo, selection) if isinstance(selection, TraceFilter) else selection
-    for trace_id in ids:
-        found = repo.get_trace_with_spans(trace_id)
-        if found is None:
-            if missing is not None:
-                missing.append(trace_id)
-            continue
-        yield found
+    for chunk in batched(ids, LOAD_BATCH):
+        loaded = repo.get_traces_with_spans(chunk)
+        if missing is not None and len(loaded) < len(set(chunk)):
+            found = {item.trace.id for item in loaded}
+            missing.extend(t for t in chunk if t.lower() not in found)
+        yield from loaded
 
 
 def export_traces(

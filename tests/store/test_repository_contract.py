@@ -247,3 +247,13 @@ def test_counts_follow_every_writer_across_hours(repo: Repository) -> None:
     ]
     for f in windows:
         assert repo.count_traces(f) == len(repo.list_traces(f, limit=1000).rows), f
+
+
+def test_many_traces_with_spans_in_one_call(repo: Repository) -> None:
+    items = [make_trace(n, spans=n) for n in range(1, 5)]
+    repo.save_traces(items)
+    wanted = [f"{3:032x}", "d" * 32, f"{1:032x}", f"{3:032x}".upper()]
+    loaded = repo.get_traces_with_spans(wanted)
+    assert [t.trace.id for t in loaded] == [f"{3:032x}", f"{1:032x}"]
+    assert [len(t.spans) for t in loaded] == [3, 1]
+    assert loaded[0].spans == repo.get_trace_with_spans(f"{3:032x}").spans

@@ -95,6 +95,16 @@ def _wait_for_port(port: int, deadline: float) -> None:
     raise RuntimeError("sqld did not open its port")
 
 
+@pytest.fixture(autouse=True)
+def _no_user_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never touch the user's default store or a store named by the environment."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    monkeypatch.delenv("PIPETRACE_DB", raising=False)
+    monkeypatch.delenv("PIPETRACE_DB_AUTH_TOKEN", raising=False)
+
+
 @pytest.fixture(scope="session")
 def sqld_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real sqld server for the whole test session."""

@@ -14,7 +14,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = tuple(
     c for c in TRACE_COLUMNS if c not in ("context_snapshot", "result_data", "attributes")
 )
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 def dump_json(value: Any) -> str | None:

@@ -242,7 +242,7 @@ def synthetic_trace(trace_id: str, n_spans: int, start: int, *, seed: int = 7) -
             took = group_size * 45_000
         else:
             name, parent_of_this = f"claim: tenant_{n % 997:03d}.role", parent
-            failed = rng.random() < 0.002
+            failed = n % 397 == 0
             status = "error" if failed else "success"
             message = "claims_enricher: attempt to index a nil value" if failed else None
             attrs = {"input": {"claim": n}, "output": {"value": n % 7}}

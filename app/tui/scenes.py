@@ -20,13 +20,14 @@ SIZE = (120, 36)
 
 async def settle(pilot: Pilot[None]) -> None:
     """Wait until no worker runs and every message they posted has been handled."""
-    for _ in range(50):
+    quiet = 0
+    for _ in range(200):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
-            await pilot.pause()
-            if not any(w.is_running for w in pilot.app.workers):
-                return
+        busy = any(not w.is_finished for w in pilot.app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet == 3:
+            return
 
 
 async def press(pilot: Pilot[None], *keys: str) -> None:

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Label, Static
 
 
 class ErrorScreen(ModalScreen[bool]):
@@ -27,8 +27,8 @@ class ErrorScreen(ModalScreen[bool]):
         """Title, message, advice and two buttons."""
         with Vertical(classes="dialog-box", id="error-box"):
             yield Label(f"[b red]{self.title_text}[/]", id="error-title")
-            yield Label(self.message, id="error-message", markup=False)
-            yield Label(
+            yield Static(self.message, id="error-message", markup=False)
+            yield Static(
                 "[dim]Anything already on screen stays. Fix the database or the URL "
                 "(--db / PIPETRACE_DB), then retry.[/]"
             )
@@ -38,8 +38,11 @@ class ErrorScreen(ModalScreen[bool]):
 
     def show(self, title: str, message: str) -> None:
         """Replace the text when another failure arrives while this dialog is open."""
-        self.query_one("#error-title", Label).update(f"[b red]{title}[/]")
-        self.query_one("#error-message", Label).update(message)
+        self.title_text, self.message = title, message
+        for label in self.query("#error-title").results(Label):
+            label.update(f"[b red]{title}[/]")
+        for body in self.query("#error-message").results(Static):
+            body.update(message)
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:

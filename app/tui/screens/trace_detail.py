@@ -118,6 +118,7 @@ class TraceDetailScreen(Screen[None]):
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
         self.waterfall.show_tree(self.span_tree)
+        self.waterfall.focus()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:

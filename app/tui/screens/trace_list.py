@@ -28,7 +28,6 @@ class TraceListScreen(Screen[None]):
     """Newest traces first; every query runs in a worker and comes back as a message."""
 
     BINDINGS = [
-        Binding("enter", "open_trace", "Open", show=False),
         Binding("t", "filter_trigger", "Trigger"),
         Binding("s", "filter_status", "Status"),
         Binding("r", "filter_range", "Time"),
@@ -323,19 +322,16 @@ class TraceListScreen(Screen[None]):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.open_trace(str(event.row_key.value))
 
-    def action_open_trace(self) -> None:
-        """Open the trace under the cursor."""
-        current = self.table.current_id
-        if current is not None:
-            self.open_trace(current)
-
     def open_trace(self, trace_id: str) -> None:
         """Show one trace's detail; Escape comes back to this list unchanged."""
         self.app.open_trace(trace_id)  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
-        """Reload the first page, count and plot."""
-        self.reload()
+        """Reload the first page, count and plot (or try to open the store again)."""
+        if self.repo is None:
+            self.app.open_repository()  # type: ignore[attr-defined]
+        else:
+            self.reload()
 
     # -- display ----------------------------------------------------------------------------
 
@@ -355,8 +351,8 @@ class TraceListScreen(Screen[None]):
 
     def _show_status(self) -> None:
         parts = []
-        if self.repo is None and self.problem is None:
-            parts.append("connecting…")
+        if self.repo is None:
+            parts.append("not connected" if self.problem else "connecting…")
         elif self.count is None:
             parts.append("counting…")
         else:

@@ -1,0 +1,97 @@
+"""The trace detail: waterfall tree, folding, find, errors, copy and replay links."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from rich.console import Console
+
+from app.sample_store import SampleStore
+from app.tui.scenes import press, settle, type_text
+from app.tui.screens.trace_detail import TraceDetailScreen
+from app.tui.widgets.span_pane import span_details
+from app.tui.widgets.waterfall import Waterfall
+
+
+def test_waterfall_folds_finds_and_jumps_to_errors(sample: SampleStore, viewer) -> None:
+    """Folding changes the visible rows; find and next-error land on the right spans."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            app.open_trace(sample.large_id)
+            await settle(pilot)
+            screen: TraceDetailScreen = app.screen  # type: ignore[assignment]
+            waterfall = screen.query_one(Waterfall)
+            tree = waterfall.span_tree
+            assert tree is not None and len(tree.visible) == 2000
+            assert len(list(screen.query("*"))) < 60, "no widget per span"
+            await press(pilot, "down", "space")
+            assert len(tree.visible) == 2000 - 49
+            await press(pilot, "minus")
+            assert tree.visible == [0]
+            await press(pilot, "plus")
+            assert len(tree.visible) == 2000
+            await press(pilot, "slash")
+            await type_text(pilot, "tenant_042")
+            await press(pilot, "enter")
+            assert [tree.spans[n].name for n in screen.matches] == ["claim: tenant_042.role"] * 2
+            assert waterfall.current_node == screen.matches[0]
+            await press(pilot, "n")
+            assert waterfall.current_node == screen.matches[1]
+            await press(pilot, "N")
+            assert waterfall.current_node == screen.matches[0]
+            await press(pilot, "minus", "e")
+            node = waterfall.current_node
+            assert tree.spans[node].status == "error"
+            assert tree.visible[waterfall.cursor] == node, "the error was revealed"
+            console = Console(width=60, file=io.StringIO(), record=True)
+            console.print(span_details(tree.spans[node]))
+            assert "Lua error at" in console.export_text()
+
+    asyncio.run(run())
+
+
+def test_copy_ids_and_follow_replay_links(sample: SampleStore, viewer) -> None:
+    """y and Y copy ids; o opens the replayed trace, and escape comes back."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            app.open_trace(sample.replay_id)
+            await settle(pilot)
+            first = app.screen
+            await press(pilot, "y")
+            assert app.clipboard == sample.replay_id
+            await press(pilot, "down", "Y")
+            waterfall = first.query_one(Waterfall)
+            assert app.clipboard == waterfall.span_tree.spans[waterfall.current_node].id
+            assert "replay of" in str(first.query_one("#trace-header").render())
+            await press(pilot, "o")
+            assert isinstance(app.screen, TraceDetailScreen)
+            assert app.screen.trace_id == sample.blocked_id
+            assert "replayed by" in str(app.screen.query_one("#trace-header").render())
+            await press(pilot, "escape")
+            assert app.screen is first
+
+    asyncio.run(run())
+
+
+def test_blocked_trace_shows_decision_and_blocking_span(sample: SampleStore, viewer) -> None:
+    """The header says denied and why; the blocking script is coloured as blocked."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            app.open_trace(sample.blocked_id)
+            await settle(pilot)
+            header = str(app.screen.query_one("#trace-header").render())
+            assert "denied" in header and "blocked" in header
+            tree = app.screen.query_one(Waterfall).span_tree
+            assert [s.status for s in tree.spans].count("blocked") == 2
+
+    asyncio.run(run())

@@ -1,0 +1,109 @@
+"""A database that is unreachable at start or breaks while open: a message, a retry, no crash."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from app.sample_store import SampleStore, build_sample_store
+from app.tui.scenes import FIXED_NOW, press, settle
+from app.tui.screens.error import ErrorScreen
+from store import Repository, open_store
+from store.sql import Statement
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_server_shows_a_message_and_retries(viewer) -> None:
+    """An sqld URL nobody answers: the error dialog names the URL; retry tries again."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+
+    async def run() -> None:
+        app = viewer(url)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert url in str(app.screen.query_one("#error-message").render())
+            await press(pilot, "r")
+            assert isinstance(app.screen, ErrorScreen), "still failing, still explained"
+            await press(pilot, "escape")
+            assert "not connected" in str(app.list_screen.query_one("#status-line").render())
+
+    asyncio.run(run())
+
+
+def test_retry_succeeds_once_the_store_can_be_opened(tmp_path: Path, viewer) -> None:
+    """A path that is a folder fails; once it is gone, Retry opens a fresh store."""
+    target = tmp_path / "traces.db"
+    target.mkdir()
+
+    async def run() -> None:
+        app = viewer(str(target))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            target.rmdir()
+            await press(pilot, "r")
+            assert app.screen is app.list_screen
+            assert app.list_screen.count == 0 and app.list_screen.problem is None
+
+    asyncio.run(run())
+
+
+def test_store_breaking_while_open_keeps_rows_and_recovers(
+    sample: SampleStore, sample_repo: Repository, viewer
+) -> None:
+    """The traces table vanishes mid-session: rows stay, the dialog explains, retry recovers."""
+    hide = Statement("ALTER TABLE pipeline_traces RENAME TO hidden_traces")
+    restore = Statement("ALTER TABLE hidden_traces RENAME TO pipeline_traces")
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            shown = [r.id for r in app.list_screen.rows]
+            sample_repo.backend.write([hide])
+            await press(pilot, "ctrl+r")
+            assert isinstance(app.screen, ErrorScreen)
+            assert "no such table" in str(app.screen.query_one("#error-message").render())
+            assert [k.value for k in app.list_screen.table.rows] == shown
+            sample_repo.backend.write([restore])
+            await press(pilot, "r")
+            assert app.screen is app.list_screen
+            assert [r.id for r in app.list_screen.rows] == shown
+
+    asyncio.run(run())
+
+
+def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
+    """The same app on a real sqld server: list, count and a trace's waterfall."""
+    from conftest import wipe_sqld
+
+    wipe_sqld(sqld_url)
+    info = build_sample_store(sqld_url, now_ns=FIXED_NOW)
+    repo = open_store(sqld_url)
+    try:
+        expected = [r.id for r in repo.list_traces(limit=100).rows]
+    finally:
+        repo.close()
+
+    async def run() -> None:
+        app = viewer(sqld_url)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert [r.id for r in app.list_screen.rows] == expected
+            assert app.list_screen.count == len(info.trace_ids) + len(info.corrupt_ids)
+            app.open_trace(info.error_id)
+            await settle(pilot)
+            await press(pilot, "e")
+            tree = app.screen.span_tree
+            assert (
+                tree is not None and tree.spans[app.screen.waterfall.current_node].status == "error"
+            )
+
+    asyncio.run(run())

@@ -58,6 +58,7 @@ class TraceWriter:
         self._written = self._dropped = self._failed = 0
         self._last_error: str | None = None
         self._closed = False
+        self._give_up_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="pipetrace-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -91,6 +92,7 @@ class TraceWriter:
         if self._closed:
             return
         self._closed = True
+        self._give_up_at = time.monotonic() + timeout
         self.flush(timeout)
         with contextlib.suppress(queue.Full):
             self._queue.put(_STOP, timeout=1)
@@ -131,12 +133,13 @@ class TraceWriter:
             try:
                 self.repository.save_traces(batch)
             except StoreUnavailable as exc:
-                if attempt == self.max_retries:
+                closing = self._give_up_at is not None and time.monotonic() >= self._give_up_at
+                if attempt == self.max_retries or closing:
                     self._count_failure(len(batch), exc.message)
                     return
                 with self._lock:
                     self._last_error = exc.message
-                time.sleep(delay)
+                self._sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
             except StoreError:
                 self._write_one_by_one(batch)
@@ -156,6 +159,12 @@ class TraceWriter:
             else:
                 with self._lock:
                     self._written += 1
+
+    def _sleep(self, seconds: float) -> None:
+        """Back off, but no later than the moment `close` gives up."""
+        if self._give_up_at is not None:
+            seconds = min(seconds, max(0.0, self._give_up_at - time.monotonic()))
+        time.sleep(seconds)
 
     def _count_failure(self, count: int, message: str) -> None:
         with self._lock:

@@ -110,8 +110,11 @@ class Waterfall(ScrollView, can_focus=True):
         if len(self.span_tree.visible) != before:
             self._resize_virtual()
             self.refresh()
-        self.cursor = -1
-        self.move_to(row)
+        if row == self.cursor:
+            self._scroll_to_cursor()
+            self._announce()
+        else:
+            self.move_to(row)
 
     def _view_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)

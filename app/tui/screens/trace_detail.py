@@ -119,6 +119,7 @@ class TraceDetailScreen(Screen[None]):
         header.show_trace(self.span_tree.trace, self.replays)
         self.waterfall.show_tree(self.span_tree)
         self.waterfall.focus()
+        self.refresh_bindings()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -44,13 +45,20 @@ class PipetraceGroup(click.Group):
 
 @click.group(cls=PipetraceGroup, invoke_without_command=True)
 @click.option("--db", "db_url", metavar="URL", envvar="PIPETRACE_DB", help="Store URL.")
+@click.option(
+    "--pipelines",
+    "pipelines_dir",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Pipelines folder the viewer's replays run [default: the bundled auth set].",
+)
 @click.pass_context
-def main(ctx: click.Context, db_url: str | None) -> None:
+def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
     if ctx.invoked_subcommand is None:
         from .tui import make_app
 
-        make_app(db_url).run()
+        make_app(db_url, pipelines_dir=pipelines_dir).run()
 
 
 main.add_command(traces)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from store import Repository
 from store.writer import WriterStats
@@ -18,10 +19,12 @@ def make_app(
     writer_stats: Callable[[], WriterStats] | None = None,
     poll_interval: float = 2.0,
     page_size: int = 100,
+    pipelines_dir: Path | None = None,
 ) -> PipetraceApp:
     """The viewer on a URL (opened in a worker) or on an open repository (left open at exit).
 
     `clock` returns Unix ns; fix it and the time filters and ages are deterministic.
+    `pipelines_dir` is what replays run (the bundled pipelines when None).
     """
     return PipetraceApp(
         db_url,
@@ -30,6 +33,7 @@ def make_app(
         writer_stats=writer_stats,
         poll_interval=poll_interval,
         page_size=page_size,
+        pipelines_dir=pipelines_dir,
     )
 
 

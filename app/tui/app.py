@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App
@@ -58,6 +59,7 @@ class PipetraceApp(App[None]):
         writer_stats: Callable[[], WriterStats] | None = None,
         poll_interval: float = 2.0,
         page_size: int = 100,
+        pipelines_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.db_url = db_url
@@ -67,6 +69,7 @@ class PipetraceApp(App[None]):
         self.writer_stats = writer_stats
         self.poll_interval = poll_interval
         self.page_size = page_size
+        self.pipelines_dir = pipelines_dir
         self._shutting_down = threading.Event()
         self._error_screen: ErrorScreen | None = None
         self.list_screen = TraceListScreen(self._display_url())
@@ -154,7 +157,7 @@ class PipetraceApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         keys = [(k, d) for k, d, _, _ in screen_actions(self.screen)]
-        title = "trace detail" if isinstance(self.screen, TraceDetailScreen) else "trace list"
+        title = getattr(self.screen, "HELP_TITLE", "trace list")
         self.push_screen(HelpScreen(title, keys))
 
     def on_ready(self) -> None:

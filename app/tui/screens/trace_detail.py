@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from textual import on, work
@@ -13,16 +14,24 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from store import Repository, StoreError, TraceRow
+from store.interop import ExportReport, InteropError, write_export
 
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader
 from ..widgets.waterfall import Waterfall
 from .filter_dialogs import pick_one
+from .path_dialog import PathDialog
+from .replay_diff import ReplayDiffScreen
+
+PANE_DELAY = 0.06
+"""Seconds the cursor rests before the span pane is filled: laying the pane out costs ~55 ms."""
 
 
 class TraceDetailScreen(Screen[None]):
     """Loads its trace in a worker; the waterfall and pane are filled when it arrives."""
+
+    HELP_TITLE = "trace detail"
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -34,6 +43,8 @@ class TraceDetailScreen(Screen[None]):
         Binding("y", "copy_trace_id", "Copy trace id"),
         Binding("Y", "copy_span_id", "Copy span id", show=False),
         Binding("o", "open_link", "Open link"),
+        Binding("R", "replay", "Replay this trace"),
+        Binding("x", "export", "Export trace as OTLP JSON…", show=False),
         Binding("tab", "switch_pane", "Span pane", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
@@ -57,6 +68,20 @@ class TraceDetailScreen(Screen[None]):
 
         query: str
         nodes: list[int]
+
+    @dataclass
+    class Exported(Message):
+        """The trace was written to `path`."""
+
+        path: str
+        report: ExportReport
+
+    @dataclass
+    class ExportFailed(Message):
+        """Writing the export failed, in one line."""
+
+        title: str
+        message: str
 
     def __init__(self, trace_id: str, repo: Repository) -> None:
         super().__init__()
@@ -139,7 +164,13 @@ class TraceDetailScreen(Screen[None]):
     @on(Waterfall.Highlighted)
     def _highlighted(self, message: Waterfall.Highlighted) -> None:
         if self.span_tree is not None:
-            self.query_one(SpanPane).show_span(self.span_tree.spans[message.node])
+            self.show_span_later(self.span_tree, message.node)
+
+    @work(exclusive=True, group="span-pane")
+    async def show_span_later(self, tree: SpanTree, node: int) -> None:
+        """Fill the pane once the cursor rests; each new move cancels the previous wait."""
+        await asyncio.sleep(PANE_DELAY)
+        self.query_one(SpanPane).show_span(tree.spans[node])
 
     def action_switch_pane(self) -> None:
         """Move focus between the waterfall and the span pane (to scroll long data)."""
@@ -260,6 +291,50 @@ class TraceDetailScreen(Screen[None]):
     def action_open_trace(self, trace_id: str) -> None:
         """Open another trace on top of this one (header links call this)."""
         self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+
+    # -- replay and export -------------------------------------------------------------------
+
+    def action_replay(self) -> None:
+        """Run this trace's trigger again and show the diff; the header then links the replay."""
+        if self.span_tree is None:
+            self.notify("the trace has not loaded yet", severity="warning")
+            return
+        pipelines = self.app.pipelines_dir  # type: ignore[attr-defined]
+        self.app.push_screen(
+            ReplayDiffScreen(self.trace_id, self.repo, pipelines), lambda _: self.load()
+        )
+
+    def action_export(self) -> None:
+        """Ask for a file name and write this trace there as OTLP JSON."""
+        dialog = PathDialog(
+            "Export trace as OTLP JSON",
+            "one TracesData object per line; an existing file is overwritten",
+            f"./trace-{self.trace_id[:12]}.otlp.json",
+            ok="Export",
+        )
+        self.app.push_screen(dialog, lambda path: path and self.export(self.repo, path))
+
+    @work(thread=True, exclusive=True, group="detail-export")
+    def export(self, repo: Repository, path: str) -> None:
+        """Write the file off the UI thread."""
+        try:
+            report = write_export(repo, [self.trace_id], path)
+        except (InteropError, StoreError) as exc:
+            self.post_message(self.ExportFailed(exc.title, str(exc)))
+            return
+        self.post_message(self.Exported(path, report))
+
+    @on(Exported)
+    def _exported(self, message: Exported) -> None:
+        report = message.report
+        if report.missing:
+            self.notify(f"trace {self.trace_id} is no longer in the store", severity="warning")
+            return
+        self.notify(f"wrote {report.traces} trace, {report.spans} spans to {message.path}")
+
+    @on(ExportFailed)
+    def _export_failed(self, message: ExportFailed) -> None:
+        self.notify(message.message, title=message.title, severity="error", timeout=10)
 
     def action_back(self) -> None:
         """Close the find bar, or go back to where this trace was opened from."""

@@ -1,0 +1,48 @@
+"""Asks for one file path (export target or file to import); enter or OK confirms."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+class PathDialog(ModalScreen[str | None]):
+    """Dismisses with the trimmed path, or None when cancelled; an empty path is refused inline."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, hint: str, default: str = "", ok: str = "OK") -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.hint = hint
+        self.default = default
+        self.ok = ok
+
+    def compose(self) -> ComposeResult:
+        """Title, hint, the path input, an error line and two buttons."""
+        with Vertical(classes="dialog-box"):
+            yield Label(f"[b]{self.title_text}[/b]")
+            yield Label(f"[dim]{self.hint}[/dim]")
+            yield Input(self.default, placeholder="path to a file", id="path")
+            yield Label("", id="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.ok, id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#ok")
+    @on(Input.Submitted, "#path")
+    def _confirm(self) -> None:
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.query_one("#dialog-error", Label).update("[b red]type a file path first[/]")
+            return
+        self.dismiss(path)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Do nothing."""
+        self.dismiss(None)

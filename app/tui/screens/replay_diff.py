@@ -1,0 +1,122 @@
+"""The replay diff: runs a trace again in a worker, then shows what changed against the original."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from store import Repository
+
+from ...replay import ReplayDiff, replay_trace
+from ..widgets.replay_diff import diff_renderable
+
+
+class ReplayDiffScreen(Screen[None]):
+    """Shows a loading state while the engine runs; a failure closes it with a notification."""
+
+    HELP_TITLE = "replay diff"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("o,enter", "open_replay", "Open the replay"),
+    ]
+
+    @dataclass
+    class Replayed(Message):
+        """The replay ran and was stored; here is how it differs."""
+
+        diff: ReplayDiff
+
+    @dataclass
+    class Failed(Message):
+        """The replay could not run: a title and one line saying why."""
+
+        title: str
+        message: str
+
+    def __init__(
+        self,
+        trace_id: str,
+        repo: Repository,
+        pipelines_dir: Path | None = None,
+        diff: ReplayDiff | None = None,
+    ) -> None:
+        super().__init__()
+        self.trace_id = trace_id
+        self.repo = repo
+        self.pipelines_dir = pipelines_dir
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        """A title line over the scrollable diff, and the footer."""
+        yield Static(id="replay-title")
+        with VerticalScroll(id="replay-body"):
+            yield Static(id="replay-diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show a given diff at once, or run the replay behind a loading state."""
+        if self.diff is not None:
+            self._show(self.diff)
+            return
+        self._title(f"replaying trace {self.trace_id} through the current pipelines…")
+        self.query_one("#replay-body").loading = True
+        self.run_replay(self.repo, self.trace_id, self.pipelines_dir)
+
+    @work(thread=True, exclusive=True, group="replay")
+    def run_replay(self, repo: Repository, trace_id: str, pipelines_dir: Path | None) -> None:
+        """Run the engine and store the new trace off the UI thread; every failure is a message."""
+        try:
+            diff = replay_trace(repo, trace_id, pipelines_dir)
+        except Exception as exc:  # any failure is shown in one line, never raised
+            title = getattr(exc, "title", f"Replay failed ({type(exc).__name__})")
+            self.post_message(self.Failed(title, str(exc).splitlines()[0] if str(exc) else title))
+            return
+        self.post_message(self.Replayed(diff))
+
+    @on(Replayed)
+    def _replayed(self, message: Replayed) -> None:
+        self.query_one("#replay-body").loading = False
+        self._show(message.diff)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.app.notify(message.message, title=message.title, severity="error", timeout=10)
+        self.dismiss()
+
+    def _title(self, markup: str) -> None:
+        self.query_one("#replay-title", Static).update(Content.from_markup(markup))
+
+    def _show(self, diff: ReplayDiff) -> None:
+        self.diff = diff
+        self._title(
+            f"[b]Replay diff[/b]  [b]{escape(diff.trigger)}[/b]  {diff.original_id}"
+            f" [grey62]→[/] [cyan]{diff.replay_id}[/]  [grey62](o opens the replay)[/]"
+        )
+        self.query_one("#replay-diff", Static).update(diff_renderable(diff))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Opening the replay needs a finished replay."""
+        if action == "open_replay":
+            return self.diff is not None
+        return True
+
+    def action_open_replay(self) -> None:
+        """Open the new trace; its header links back to the original."""
+        if self.diff is not None:
+            self.app.open_trace(self.diff.replay_id)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        """Back to the original trace."""
+        self.dismiss()

@@ -160,7 +160,12 @@ def _trace(
         ended_at=end,
         user_id=user,
         request_ip=ip,
-        context_snapshot={"email": user, "ip": ip, "password": "[redacted]"},
+        context_snapshot={
+            "email": user,
+            "ip": ip,
+            "password": "[REDACTED]",
+            "_redacted": ["password"],
+        },
         result_data={"allowed": status != "blocked"},
         allowed=status != "blocked",
         pipeline_version="9f2c41d0",

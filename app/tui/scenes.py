@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
 
+from ..replay import diff_traces
 from ..sample_store import SampleStore
+from .screens.replay_diff import ReplayDiffScreen
 
 if TYPE_CHECKING:
     from .app import PipetraceApp
@@ -138,6 +140,31 @@ async def _live(pilot: Pilot[None], _: SampleStore) -> None:
     await press(pilot, "down", "down", "l")
 
 
+async def _replay_diff(pilot: Pilot[None], store: SampleStore) -> None:
+    """The stored sample replay against its original (a live replay's ids and times vary)."""
+    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    await open_trace(pilot, store.blocked_id)
+    assert app.repo is not None
+    original = app.repo.get_trace_with_spans(store.blocked_id)
+    replay = app.repo.get_trace_with_spans(store.replay_id)
+    assert original is not None and replay is not None
+    diff = diff_traces(original, replay, {})
+    await app.push_screen(ReplayDiffScreen(store.blocked_id, app.repo, diff=diff))
+    await settle(pilot)
+
+
+async def _cleanup_preview(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "C", "backspace", "backspace", "backspace")
+    await type_text(pilot, "2d")
+    await settle(pilot)
+
+
+async def _cleanup_done(pilot: Pilot[None], store: SampleStore) -> None:
+    await _cleanup_preview(pilot, store)
+    await pilot.click("#delete")
+    await settle(pilot)
+
+
 SCENES: list[Scene] = [
     Scene("list", "the trace list, newest first, with the duration plot", _nothing),
     Scene("filter_trigger", "filtered to one trigger", _filter_trigger),
@@ -154,6 +181,9 @@ SCENES: list[Scene] = [
     Scene("detail_corrupt", "a damaged row, marked and explained", _corrupt),
     Scene("help", "the help screen", _help),
     Scene("detail_help", "the help screen of the trace detail", _detail_help),
+    Scene("replay_diff", "a replay compared with its original, script by script", _replay_diff),
+    Scene("cleanup_preview", "cleanup: how much is older than 2 days", _cleanup_preview),
+    Scene("cleanup_done", "cleanup: the report after deleting", _cleanup_done),
     Scene("empty", "an empty store", _nothing, store="empty"),
     Scene("db_error", "the database cannot be reached", _nothing, store="unreachable"),
 ]

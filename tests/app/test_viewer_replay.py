@@ -79,7 +79,7 @@ def test_replay_key_shows_identical_diff_and_links_the_new_trace(sample, sample_
 def test_replay_with_a_changed_script_shows_the_decision_change(
     sample, sample_repo, viewer, tmp_path: Path
 ):
-    """A copied pipelines folder whose blocker no longer matches: blocked → allowed is shown."""
+    """A copied pipelines folder whose blocker no longer matches: blocked -> allowed is shown."""
     folder = tmp_path / "pipelines"
     shutil.copytree(bundled_pipelines_dir(), folder)
     original = record_blocked(sample_repo, folder)
@@ -99,7 +99,7 @@ def test_replay_with_a_changed_script_shows_the_decision_change(
             return diff_text(screen)
 
     text = asyncio.run(run())
-    assert "blocked → allowed" in text
+    assert "blocked -> allowed" in text
     assert "changed" in text and "identical" not in text
 
 

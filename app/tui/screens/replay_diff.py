@@ -101,7 +101,7 @@ class ReplayDiffScreen(Screen[None]):
         self.diff = diff
         self._title(
             f"[b]Replay diff[/b]  [b]{escape(diff.trigger)}[/b]  {diff.original_id}"
-            f" [grey62]→[/] [cyan]{diff.replay_id}[/]  [grey62](o opens the replay)[/]"
+            f" [grey62]->[/] [cyan]{diff.replay_id}[/]  [grey62](o opens the replay)[/]"
         )
         self.query_one("#replay-diff", Static).update(diff_renderable(diff))
         self.refresh_bindings()

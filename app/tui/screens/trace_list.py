@@ -14,11 +14,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
+from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import FilterState
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
+from .cleanup_dialog import CleanupDialog
 from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, pick_one
+from .path_dialog import PathDialog
 
 PREFETCH_ROWS = 30
 PLOT_POINTS = 2000
@@ -36,6 +39,8 @@ class TraceListScreen(Screen[None]):
         Binding("x", "clear_filters", "Clear filters"),
         Binding("l", "toggle_live", "Live"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("C", "cleanup", "Clean up old traces…", show=False),
+        Binding("i", "import_file", "Import OTLP/Jaeger/Zipkin file…", show=False),
     ]
 
     @dataclass
@@ -70,6 +75,19 @@ class TraceListScreen(Screen[None]):
 
         error: StoreError
         retry: str
+
+    @dataclass
+    class Imported(Message):
+        """A file was imported."""
+
+        report: ImportReport
+
+    @dataclass
+    class ImportFailed(Message):
+        """The file was refused (nothing of it stored), in one line."""
+
+        title: str
+        message: str
 
     def __init__(self, store_url: str) -> None:
         super().__init__()
@@ -332,6 +350,52 @@ class TraceListScreen(Screen[None]):
             self.app.open_repository()  # type: ignore[attr-defined]
         else:
             self.reload()
+
+    # -- cleanup and import -----------------------------------------------------------------
+
+    def action_cleanup(self) -> None:
+        """Delete traces older than an age, after a preview; the list reloads afterwards."""
+        if self.repo is None:
+            self.notify("not connected to a store yet", severity="warning")
+            return
+        self.app.push_screen(CleanupDialog(self.repo, self.now), lambda _: self.reload())
+
+    def action_import_file(self) -> None:
+        """Ask for a trace file and import it into the store."""
+        if self.repo is None:
+            self.notify("not connected to a store yet", severity="warning")
+            return
+        dialog = PathDialog(
+            "Import OTLP/Jaeger/Zipkin file",
+            "OTLP JSON (a document or JSON lines), Jaeger query JSON or Zipkin v2 JSON; "
+            "traces already stored are skipped",
+            ok="Import",
+        )
+        repo = self.repo
+        self.app.push_screen(dialog, lambda path: path and self.import_path(repo, path))
+
+    @work(thread=True, exclusive=True, group="list-import")
+    def import_path(self, repo: Repository, path: str) -> None:
+        """Read and store the file off the UI thread (one transaction)."""
+        try:
+            report = import_file(repo, path)
+        except (InteropError, StoreError) as exc:
+            self.post_message(self.ImportFailed(exc.title, str(exc)))
+            return
+        self.post_message(self.Imported(report))
+
+    @on(Imported)
+    def _imported(self, message: Imported) -> None:
+        report = message.report
+        self.notify(
+            f"{report.path} ({report.format}): added {report.traces_added} traces "
+            f"with {report.spans} spans, skipped {report.traces_skipped} already stored"
+        )
+        self.reload()
+
+    @on(ImportFailed)
+    def _import_failed(self, message: ImportFailed) -> None:
+        self.notify(message.message, title=message.title, severity="error", timeout=10)
 
     # -- display ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from ...replay import ReplayDiff, SpanChange
 from ...timeparse import format_duration
 from ..look import status_colour
 
-ARROW = " → "
+ARROW = " -> "
 CHANGE_STYLE = {"same": "grey62", "changed": "bold yellow", "added": "green", "removed": "red"}
 SOURCE_TEXT = {
     True: Text("changed", style="bold yellow"),
@@ -38,7 +38,7 @@ def status_word(status: str | None) -> Text:
 
 
 def before_after(before: Text, after: Text) -> Text:
-    """`before → after`, bold when they differ."""
+    """`before -> after`, bold when they differ."""
     line = Text.assemble(before, ARROW, after)
     if before.plain != after.plain:
         line.stylize("bold")

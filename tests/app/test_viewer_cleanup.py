@@ -1,0 +1,103 @@
+"""The cleanup dialog on the sample store: preview, delete, cancel and a bad age."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Button, Label, Static
+
+from app.sample_store import DAY
+from app.tui.scenes import FIXED_NOW, press, settle, type_text
+from app.tui.screens.cleanup_dialog import CleanupDialog
+from store import Repository
+from store.sql import Statement
+
+
+def orphan_spans(repo: Repository) -> int:
+    """Spans whose trace is gone: what a half-done delete would leave."""
+    rows = repo.backend.query(
+        Statement(
+            "SELECT count(*) FROM pipeline_spans "
+            "WHERE trace_id NOT IN (SELECT id FROM pipeline_traces)"
+        )
+    )
+    return int(rows[0][0])
+
+
+async def open_dialog(pilot, age: str) -> CleanupDialog:
+    """Press C and replace the default age with `age`."""
+    await settle(pilot)
+    await press(pilot, "C", "backspace", "backspace", "backspace")
+    await type_text(pilot, age)
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, CleanupDialog)
+    return dialog
+
+
+def test_preview_then_delete_removes_exactly_the_counted_traces(sample, sample_repo, viewer):
+    """The preview matches count_older_than; Delete removes those; the list count refreshes."""
+    expected = sample_repo.count_older_than(FIXED_NOW - 2 * DAY)
+    total = sample_repo.count_traces()
+    assert 0 < expected[0] < total
+
+    async def run() -> tuple[str, str, int | None]:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            dialog = await open_dialog(pilot, "2d")
+            preview = str(dialog.query_one("#cleanup-preview", Static).render())
+            await pilot.click("#delete")
+            await settle(pilot)
+            report = str(dialog.query_one("#cleanup-report", Static).render())
+            await pilot.click("#close")
+            await settle(pilot)
+            return preview, report, app.list_screen.count
+
+    preview, report, count = asyncio.run(run())
+    assert f"{expected[0]} traces and {expected[1]} spans older than 2d" in preview
+    assert f"deleted {expected[0]} traces and {expected[1]} spans" in report
+    assert count == total - expected[0] == sample_repo.count_traces()
+    assert sample_repo.count_older_than(FIXED_NOW - 2 * DAY) == (0, 0)
+    assert orphan_spans(sample_repo) == 0
+
+
+def test_cancel_stops_between_batches_and_leaves_no_orphans(sample, sample_repo, viewer):
+    """Cancel during a one-trace-per-batch delete: the report says so and the store is whole."""
+    total = sample_repo.count_traces()
+
+    async def run() -> tuple[int, int, bool, str]:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            dialog = await open_dialog(pilot, "1d")
+            dialog.batch_size = 1
+            await pilot.click("#delete")
+            for _ in range(500):
+                if dialog.deleted:
+                    break
+                await pilot.pause(0.01)
+            await pilot.click("#cancel")
+            await settle(pilot)
+            assert dialog.result is not None
+            report = str(dialog.query_one("#cleanup-report", Static).render())
+            return dialog.result.traces, dialog.result.spans, dialog.result.cancelled, report
+
+    traces, spans, cancelled, report = asyncio.run(run())
+    assert cancelled and f"cancelled after deleting {traces} traces and {spans} spans" in report
+    assert traces > 0 and sample_repo.count_older_than(FIXED_NOW - DAY)[0] > 0, "stopped early"
+    assert sample_repo.count_traces() == total - traces
+    assert orphan_spans(sample_repo) == 0
+
+
+def test_a_bad_age_is_explained_inline_and_nothing_can_be_deleted(sample, viewer):
+    """An age the parser refuses shows its one-line reason; Delete stays disabled."""
+
+    async def run() -> tuple[str, bool]:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            dialog = await open_dialog(pilot, "soon")
+            error = str(dialog.query_one("#dialog-error", Label).render())
+            return error, dialog.query_one("#delete", Button).disabled
+
+    error, disabled = asyncio.run(run())
+    assert error.startswith("age: ") and "soon" in error
+    assert disabled

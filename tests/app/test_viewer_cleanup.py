@@ -70,12 +70,12 @@ def test_cancel_stops_between_batches_and_leaves_no_orphans(sample, sample_repo,
         async with app.run_test(size=(120, 36)) as pilot:
             dialog = await open_dialog(pilot, "1d")
             dialog.batch_size = 1
-            await pilot.click("#delete")
-            for _ in range(500):
+            dialog.query_one("#delete", Button).press()
+            for _ in range(1000):
                 if dialog.deleted:
                     break
-                await pilot.pause(0.01)
-            await pilot.click("#cancel")
+                await asyncio.sleep(0.005)
+            dialog.query_one("#cancel", Button).press()
             await settle(pilot)
             assert dialog.result is not None
             report = str(dialog.query_one("#cleanup-report", Static).render())

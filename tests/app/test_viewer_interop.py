@@ -47,11 +47,11 @@ def test_import_adds_traces_and_a_malformed_file_is_refused(
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             await press(pilot, "i")
-            await type_text(pilot, str(bad))
+            await type_text(pilot, bad.name)
             await press(pilot, "enter")
             after_bad = app.list_screen.count
             await press(pilot, "i")
-            await type_text(pilot, str(good))
+            await type_text(pilot, good.name)
             await press(pilot, "enter")
             notes = [(n.severity, n.message) for n in app._notifications]
             return after_bad, app.list_screen.count, notes
@@ -60,5 +60,5 @@ def test_import_adds_traces_and_a_malformed_file_is_refused(
     assert after_bad == 0
     assert after_good == 2
     errors = [m for severity, m in notes if severity == "error"]
-    assert len(errors) == 1 and str(bad) in errors[0] and "\n" not in errors[0]
+    assert len(errors) == 1 and bad.name in errors[0] and "\n" not in errors[0]
     assert any(f"added 2 traces with {report.spans} spans" in m for _, m in notes), notes

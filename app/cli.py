@@ -55,6 +55,10 @@ class PipetraceGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
+    if db_url:
+        # `pipetrace --db URL traces` means the same as `pipetrace traces --db URL`: every
+        # sub-command's --db reads this variable when it is not given.
+        os.environ["PIPETRACE_DB"] = db_url
     if ctx.invoked_subcommand is None:
         from .tui import make_app
 

@@ -6,8 +6,9 @@ import socket
 import time
 
 import pytest
+from factories import make_trace
 
-from store import Repository, SpanRow, TraceRow, TraceWithSpans
+from store import Repository, TraceWithSpans
 from store.sql import Statement
 
 DAY_NS = 86_400 * 1_000_000_000
@@ -16,29 +17,7 @@ SPANS_PER_TRACE = 3
 
 def trace_at(n: int, started_at: int, spans: int = SPANS_PER_TRACE) -> TraceWithSpans:
     """Trace number `n` starting at `started_at` with a root span and script spans under it."""
-    trace_id = f"{n + 1:032x}"
-    trace = TraceRow(
-        id=trace_id,
-        trigger_event="before_signup",
-        status="success",
-        started_at=started_at,
-        ended_at=started_at + 2_000_000,
-        user_id=f"user-{n}",
-    )
-    root = f"{n + 1:012x}0000"
-    rows = [
-        SpanRow(
-            trace_id=trace_id,
-            id=root if j == 0 else f"{n + 1:012x}{j:04x}",
-            parent_span_id=None if j == 0 else root,
-            name="before_signup" if j == 0 else f"script_{j}",
-            status="success",
-            started_at=started_at + j,
-            ended_at=started_at + 1_000_000,
-        )
-        for j in range(spans)
-    ]
-    return TraceWithSpans(trace, rows)
+    return make_trace(n + 1, started_at=started_at, spans=spans, user_id=f"user-{n}")
 
 
 def seed_ages(repo: Repository, old: int, new: int, now_ns: int | None = None) -> None:

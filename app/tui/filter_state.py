@@ -10,6 +10,8 @@ from ..timeparse import format_duration, format_ns, parse_age
 
 RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
 STATUSES = ("success", "blocked", "error")
+FAILURES = "blocked+error"
+"""The status choice for every trace that did not simply succeed: what operators look for."""
 FIELDS = ("trigger", "status", "range", "duration", "text")
 
 
@@ -33,7 +35,7 @@ class FilterState:
             started_from, started_until = now_ns - parse_age(self.range_preset), None
         return TraceFilter(
             triggers=(self.trigger,) if self.trigger else (),
-            statuses=(self.status,) if self.status else (),
+            statuses=tuple(self.status.split("+")) if self.status else (),
             started_from=started_from,
             started_until=started_until,
             min_duration_ms=self.min_ms,

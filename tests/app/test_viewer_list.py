@@ -17,6 +17,7 @@ FILTERS = [
     FilterState(),
     FilterState(trigger="before_signup"),
     FilterState(status="blocked"),
+    FilterState(status="blocked+error", trigger="before_signup"),
     FilterState(range_preset="1h"),
     FilterState(range_preset="24h", status="error"),
     FilterState(custom_from=FIXED_NOW - 3 * 3600 * 10**9, custom_until=FIXED_NOW - 3600 * 10**9),
@@ -240,5 +241,24 @@ def test_help_lists_every_described_key(sample: SampleStore, viewer) -> None:
             for binding in TraceListScreen.BINDINGS:
                 assert binding.description in listed  # type: ignore[union-attr]
             assert {"Help", "Quit", "Select"} <= listed
+
+    asyncio.run(run())
+
+
+def test_status_filter_can_pick_every_failure(sample_repo: Repository, viewer) -> None:
+    """The last status choice lists blocked and errored traces together, as one chip."""
+
+    async def run() -> None:
+        app = viewer(page_size=40)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "s", "end", "enter")
+            await settle(pilot)
+            screen = app.list_screen
+            assert screen.filters.status == "blocked+error"
+            assert "status=blocked+error" in str(screen.query_one("#filter-bar").render())
+            assert {r.status for r in screen.rows} == {"blocked", "error"}
+            both = FilterState(status="blocked+error").to_filter(FIXED_NOW)
+            assert screen.count == sample_repo.count_traces(both)
 
     asyncio.run(run())

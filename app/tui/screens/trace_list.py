@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
-from ..filter_state import FilterState
+from ..filter_state import FAILURES, STATUSES, FilterState
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
@@ -309,11 +309,11 @@ class TraceListScreen(Screen[None]):
         )
 
     def action_filter_status(self) -> None:
-        """Choose one status."""
+        """Choose one status, or blocked and error together."""
         pick_one(
             self,
             "Status",
-            ["success", "blocked", "error"],
+            [*STATUSES, FAILURES],
             self.filters.status,
             lambda value: self.set_filters(replace(self.filters, status=value)),
         )

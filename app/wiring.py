@@ -12,7 +12,7 @@ from store.writer import TraceWriter
 
 
 def record_to_rows(record: TraceRecord) -> TraceWithSpans:
-    """The store's rows for one engine trace (runs on the writer thread)."""
+    """The store's rows for one engine trace (writer thread; the store derives durations)."""
     trace = TraceRow(
         id=record.trace_id,
         trigger_event=record.trigger_event,
@@ -20,7 +20,6 @@ def record_to_rows(record: TraceRecord) -> TraceWithSpans:
         status_message=record.status_message,
         started_at=record.started_at,
         ended_at=record.ended_at,
-        duration_ms=(record.ended_at - record.started_at) / 1_000_000,
         user_id=record.user_id,
         request_ip=record.request_ip,
         context_snapshot=record.context_snapshot,
@@ -44,7 +43,6 @@ def record_to_rows(record: TraceRecord) -> TraceWithSpans:
             status_message=s.status_message,
             started_at=s.started_at,
             ended_at=s.ended_at,
-            duration_ms=(s.ended_at - s.started_at) / 1_000_000,
             attributes=s.attributes,
         )
         for s in record.spans

@@ -41,15 +41,8 @@ def test_upgrade_from_empty(empty_sqld_url: str, tmp_path: Path) -> None:
             backend.close()
 
 
-@pytest.mark.parametrize("backend_name", ["sqlite", "sqld"])
-def test_upgrade_keeps_rows_written_by_the_baseline(
-    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = (
-        str(tmp_path / "old.db")
-        if backend_name == "sqlite"
-        else request.getfixturevalue("empty_sqld_url")
-    )
+def test_upgrade_keeps_rows_written_by_the_baseline(store_url: str) -> None:
+    url = store_url
     _load_baseline(url)
     repo = open_store(url)
     try:
@@ -70,15 +63,8 @@ def test_upgrade_keeps_rows_written_by_the_baseline(
         repo.close()
 
 
-@pytest.mark.parametrize("backend_name", ["sqlite", "sqld"])
-def test_a_newer_database_is_refused(
-    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = (
-        str(tmp_path / "new.db")
-        if backend_name == "sqlite"
-        else request.getfixturevalue("empty_sqld_url")
-    )
+def test_a_newer_database_is_refused(store_url: str) -> None:
+    url = store_url
     open_store(url).close()
     backend = open_backend(parse_database_url(url))
     backend.write([Statement("UPDATE alembic_version SET version_num = '9999'")])

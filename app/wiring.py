@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine import Engine, IdSource, TraceRecord, bundled_pipelines_dir
-from store import Repository, SpanRow, TraceRow, TraceWithSpans
+from store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
 from store.writer import TraceWriter
 
 
@@ -48,6 +48,28 @@ def record_to_rows(record: TraceRecord) -> TraceWithSpans:
         for s in record.spans
     ]
     return TraceWithSpans(trace, spans)
+
+
+class StoreSink:
+    """The store's writer for a recorder process (see engine.OutOfProcess): it opens its own
+    connection there, at the schema the parent already migrated, and closes it with the writer."""
+
+    def __init__(self, db_url: str | None) -> None:
+        self.repository = open_store(db_url, migrate=False)
+        self.writer = TraceWriter(self.repository, convert=record_to_rows)
+
+    def submit(self, record: TraceRecord) -> None:
+        """Queue one record for the writer thread."""
+        self.writer.submit(record)
+
+    def flush(self) -> None:
+        """Wait until the queued records are written."""
+        self.writer.flush()
+
+    def close(self) -> None:
+        """Write what is queued, then release the connection."""
+        self.writer.close()
+        self.repository.close()
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from engine.errors import EngineError, PipelineError
 from engine.ids import IdSource, RandomIds, SeededIds
 from engine.limits import Limits
 from engine.manifest import Pipelines, Script, Trigger, load_pipelines
+from engine.offload import OutOfProcess
 from engine.tracing import SpanRecord, TraceRecord, TraceSink
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "EngineError",
     "IdSource",
     "Limits",
+    "OutOfProcess",
     "Outcome",
     "PipelineError",
     "Pipelines",

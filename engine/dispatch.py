@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 from engine.tracing import TraceRecord, TraceSink
 
@@ -15,19 +15,34 @@ from engine.tracing import TraceRecord, TraceSink
 _IDLE_WAIT = 0.05
 
 
-class TraceDispatcher:
-    """Bounded fire-and-forget queue in front of a sink; drops and counts when full.
+class Dispatcher(Protocol):
+    """Takes packed facts from the engine without ever blocking, and delivers their records."""
 
-    The caller queues raw facts; build turns them into a record on the dispatcher thread.
-    """
+    submitted: int
+    dropped: int
+    sink_errors: int
+
+    def put(self, packed: bytes) -> None: ...
+
+    def flush(self, timeout: float = 5.0) -> bool: ...
+
+    def close(self, timeout: float = 5.0) -> bool: ...
+
+
+class TraceDispatcher:
+    """Bounded fire-and-forget queue in front of a sink in this process; drops and counts when
+    full. The caller queues packed facts; build turns them into a record on the thread."""
 
     def __init__(
-        self, sink: TraceSink, build: Callable[[Any], TraceRecord], max_pending: int = 10_000
+        self,
+        sink: TraceSink,
+        build: Callable[[bytes], TraceRecord],
+        max_pending: int = 10_000,
     ) -> None:
         self._sink = sink
         self._build = build
         self._max = max_pending
-        self._queue: deque[Any] = deque()
+        self._queue: deque[bytes] = deque()
         self._busy = False
         self._stop = False
         self._wake = threading.Event()
@@ -37,12 +52,12 @@ class TraceDispatcher:
         self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
         self._thread.start()
 
-    def put(self, facts: Any) -> None:
-        """Queue the facts of one execution; never blocks and never raises."""
+    def put(self, packed: bytes) -> None:
+        """Queue the packed facts of one execution; never blocks and never raises."""
         if len(self._queue) >= self._max or self._stop:
             self.dropped += 1
             return
-        self._queue.append(facts)
+        self._queue.append(packed)
 
     def _work(self) -> None:
         """Build and submit queued records until stopped and drained."""

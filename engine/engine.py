@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.dispatch import TraceDispatcher
+from engine.dispatch import Dispatcher, TraceDispatcher
 from engine.ids import IdSource, RandomIds
 from engine.manifest import Pipelines, Trigger, load_pipelines
-from engine.record import build_record
+from engine.offload import OutOfProcess, ProcessDispatcher
+from engine.record import Recorder, pack_facts
 from engine.results import DATA, EXTRAS, INT_KEYS, NESTED, data_start, script_data, shaped
 from engine.sandbox import Sandbox
 from engine.tracing import TraceSink
@@ -22,6 +23,17 @@ from engine.values import DEFAULT_REDACT_KEYS, InputError, SecretKeys, clone, me
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
 _MS = 1_000_000
+
+
+def _dispatcher(
+    sink: TraceSink | OutOfProcess | None, recorder: Recorder, max_pending: int
+) -> Dispatcher | None:
+    """Where packed facts go: nowhere, a thread in front of a sink, or a recorder process."""
+    if sink is None:
+        return None
+    if isinstance(sink, OutOfProcess):
+        return ProcessDispatcher(sink, recorder, max_pending)
+    return TraceDispatcher(sink, recorder.build, max_pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +52,7 @@ class Engine:
     def __init__(
         self,
         pipelines: Pipelines,
-        sink: TraceSink | None = None,
+        sink: TraceSink | OutOfProcess | None = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
         redact_keys: Iterable[str] = DEFAULT_REDACT_KEYS,
@@ -52,7 +64,9 @@ class Engine:
         self._ids = ids or RandomIds()
         self._secrets = SecretKeys(redact_keys)
         self._local = threading.local()
-        self._dispatcher = TraceDispatcher(sink, build_record, max_pending_traces) if sink else None
+        self._dispatcher = _dispatcher(
+            sink, Recorder(pipelines, self._ids, self._secrets), max_pending_traces
+        )
         self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
         self._async_thread: threading.Thread | None = None
         self._async_lock = threading.Lock()
@@ -188,9 +202,9 @@ class Engine:
         """Run the layers, apply the failure policy, queue the trace and build the Outcome."""
         origin = _perf()
         limits = self.pipelines.limits
-        facts: list[tuple[Any, ...]] = []
+        runs: list[Any] = []
         merged: dict[str, Any] | list[Any] = {}
-        status, message, allowed, input_bytes = "success", None, True, None
+        status, message, allowed, input_bytes, crashed = "success", None, True, None, False
         if spec is None:
             status, message = "error", f"unknown trigger '{trigger}'"
         else:
@@ -199,20 +213,26 @@ class Engine:
             except InputError as exc:
                 status, message = "error", str(exc)
                 allowed = spec.failure == "open"
-                facts = self._skipped(spec.layers, 0, _perf())
             else:
-                status, message, allowed, merged = self._run_layers(
-                    spec, input, trace_id, started_at, facts
+                status, message, allowed, merged, crashed = self._run_layers(
+                    spec, input, trace_id, started_at, runs
                 )
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
-            # Raw facts only: the record (ids, redaction, caps, spans) is built by the dispatcher.
-            copy = clone(input) if input_bytes is not None else None
-            self._dispatcher.put((
-                trace_id, trigger, spec.mode if spec else None, self.pipelines.version,
-                started_at, origin, _perf(), status, message, allowed, dict(meta), copy, merged,
-                replay_of, input_bytes, facts, limits, self._ids, self._secrets,
-            ))  # fmt: skip
+            # Raw facts only, packed at once (which copies the input); see Recorder.build.
+            user_id, request_ip = meta.get("user_id"), meta.get("request_ip")
+            try:
+                packed = pack_facts((
+                    trace_id, trigger, started_at, origin, _perf(), status, message, allowed,
+                    None if user_id is None else str(user_id),
+                    None if request_ip is None else str(request_ip),
+                    input if input_bytes is not None else None, replay_of, input_bytes, crashed,
+                    runs,
+                ))  # fmt: skip
+            except Exception:
+                self._dispatcher.dropped += 1
+            else:
+                self._dispatcher.put(packed)
         return outcome
 
     def _run_layers(
@@ -221,9 +241,11 @@ class Engine:
         input: dict[str, Any],
         trace_id: str,
         started_at: int,
-        facts: list[tuple[Any, ...]],
-    ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any]]:
-        """Run layers until one blocks or fails closed; return status, message, allowed, data."""
+        runs: list[Any],
+    ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool]:
+        """Run layers until one blocks or fails closed; return status, message, allowed, data
+        and whether the host side crashed. When tracing, runs gets start, end and result of
+        each script that ran."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
@@ -260,35 +282,26 @@ class Engine:
                         if script.failure == "closed":
                             failed = failed or f"{script.id}: {msg}"
                     if tracing:
-                        facts.append((script, status, msg, start, end, res))
+                        runs += (start, end, res)
                 if blocked or failed:
-                    if tracing:
-                        facts.extend(self._skipped(spec.layers, number + 1, _perf()))
                     break
                 if number < last:
                     sandbox.commit_layer()
             result = shaped(merged, int_keys)
         except Exception as exc:
             self._local.sandbox = None
-            return self._crashed(spec, exc, facts)
+            return self._crashed(spec, exc)
         if blocked:
-            return "blocked", blocked, False, result
+            return "blocked", blocked, False, result, False
         if first_error:
-            return "error", failed or first_error, failed is None, result
-        return "success", None, True, result
+            return "error", failed or first_error, failed is None, result, False
+        return "success", None, True, result, False
 
     def _crashed(
-        self, spec: Trigger, exc: Exception, facts: list[tuple[Any, ...]]
-    ) -> tuple[str, str | None, bool, dict[str, Any]]:
+        self, spec: Trigger, exc: Exception
+    ) -> tuple[str, str | None, bool, dict[str, Any], bool]:
         """A host-side runtime failure (e.g. memory while converting) is an error of the run."""
         name = type(exc).__name__
         text = "memory limit exceeded" if "Memory" in name else f"{name}: {exc}"
         message = f"runtime failure: {text}"
-        return "error", message, spec.failure == "open", {}
-
-    def _skipped(self, layers: Any, first: int, at: int) -> list[tuple[Any, ...]]:
-        """Facts for scripts that never ran because an earlier layer stopped the trigger."""
-        if self._dispatcher is None:
-            return []
-        reason = "an earlier layer stopped the trigger"
-        return [(s, "skipped", reason, at, at, None) for layer in layers[first:] for s in layer]
+        return "error", message, spec.failure == "open", {}, True

@@ -19,13 +19,30 @@ class IdSource(Protocol):
     def span_id(self) -> str: ...
 
 
-class RandomIds:
+class _Picklable:
+    """Id sources travel to a recorder process by pickle; their lock is made afresh there."""
+
+    _lock: threading.Lock
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class RandomIds(_Picklable):
     """Ids from os.urandom, read in blocks so a trace with many spans costs one system call."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._buf = b""
         self._pos = 0
+
+    def __getstate__(self) -> dict[str, object]:
+        # The copy must not hand out the random bytes this process already holds.
+        return {"_buf": b"", "_pos": 0}
 
     def _hex(self, n: int) -> str:
         """Take n random bytes from the buffer as lowercase hex."""
@@ -55,7 +72,7 @@ class RandomIds:
         return ids
 
 
-class SeededIds:
+class SeededIds(_Picklable):
     """Reproducible ids from a seed, for tests, replays of demos and back-dated fixtures."""
 
     def __init__(self, seed: int | str = 0) -> None:

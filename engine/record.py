@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from engine.ids import IdSource
-from engine.results import DATA, INT_KEYS, data_start, extras, script_data, shaped
+from engine.manifest import Pipelines, Script
+from engine.results import (
+    DATA,
+    INT_KEYS,
+    data_start,
+    extras,
+    merged_data,
+    run_status,
+    script_data,
+    shaped,
+)
 from engine.tracing import SpanRecord, TraceRecord
-from engine.values import capped
+from engine.values import SecretKeys, capped, clone, plain
 
+_SKIPPED = "an earlier layer stopped the trigger"
+_CRASHED = "the engine failed before this script finished"
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
     ("instruction budget exceeded", "instruction_budget"),
@@ -35,61 +48,107 @@ def limit_name(message: str | None) -> str | None:
     return None
 
 
-def build_record(facts: tuple[Any, ...]) -> TraceRecord:
-    """Turn the raw facts the engine queued (plain Python values only) into one trace record.
+def pack_facts(facts: tuple[Any, ...]) -> bytes:
+    """Serialise one execution's raw facts (see Recorder.build) in one C call, which also
+    copies the caller's input, so later changes by the caller cannot leak into the trace."""
+    try:
+        return marshal.dumps(facts)
+    except ValueError:
+        # Subclasses of dict, list, str or int (an OrderedDict, an enum) become plain values.
+        return marshal.dumps(plain(facts))
 
-    facts is (trace_id, trigger, mode, version, started_at, origin, ended, status, message,
-    allowed, metadata, input copy, result data, replay_of, input bytes, scripts, limits, ids,
-    secret keys); each script is (script, status, message, started, ended, run() result), times
-    from perf_counter_ns.
-    """
-    (
-        trace_id, trigger, mode, version, base, origin, ended, status, message, allowed, meta,
-        snapshot, result_data, replay_of, input_bytes, scripts, limits, ids, secrets,
-    ) = facts  # fmt: skip
-    cap = limits.max_attribute_bytes
-    runs = [(fact, extras(fact[5]) if fact[5] else None) for fact in scripts]
-    count = 1 + len(runs) + sum(len(extra[4]) // 6 for _, extra in runs if extra)
-    new_ids = iter(span_ids(ids, count))
-    root_id = next(new_ids)
-    root_attrs: dict[str, Any] = {"trigger.mode": mode, "pipeline.version": version}
-    if input_bytes is not None:
-        root_attrs["input.bytes"] = input_bytes
-    root_attrs["scripts"] = len(runs)
-    end = base + ended - origin
-    spans = [
-        SpanRecord(
-            root_id, None, trigger, "INTERNAL", None, None, None, status, message, base, end,
-            root_attrs,
+
+class Recorder:
+    """Builds trace records from the engine's raw facts; picklable, so a recorder process can
+    hold one."""
+
+    def __init__(self, pipelines: Pipelines, ids: IdSource, secrets: SecretKeys) -> None:
+        self.version = pipelines.version
+        self.limits = pipelines.limits
+        self.order = {
+            name: [script for layer in trigger.layers for script in layer]
+            for name, trigger in pipelines.triggers.items()
+        }
+        self.modes = {name: trigger.mode for name, trigger in pipelines.triggers.items()}
+        self.ids = ids
+        self.secrets = secrets
+
+    def build(self, packed: bytes) -> TraceRecord:
+        """Turn one execution's packed facts (see pack_facts) into a trace record.
+
+        The facts are (trace_id, trigger, started_at, origin, ended, status, message, allowed,
+        user_id, request_ip, input, replay_of, input bytes, crashed, runs);
+        runs holds start, end and sandbox result of each script that ran, in plan order (the
+        rest were skipped); times other than started_at come from perf_counter_ns.
+        """
+        (
+            trace_id, trigger, base, origin, ended, status, message, allowed, user_id,
+            request_ip, given, replay_of, input_bytes, crashed, runs,
+        ) = marshal.loads(packed)  # fmt: skip
+        limits, version = self.limits, self.version
+        cap = limits.max_attribute_bytes
+        order = self.order.get(trigger, [])
+        results = runs[2::3]
+        info = [extras(res) for res in results]
+        datas = [
+            (script_data(res, data_start(res)), bool(res[2] & INT_KEYS)) if res[2] & DATA else None
+            for res in results
+        ]
+        count = 1 + len(order) + sum(len(extra[4]) // 6 for extra in info)
+        new_ids = iter(span_ids(self.ids, count))
+        root_id = next(new_ids)
+        root_attrs: dict[str, Any] = {
+            "trigger.mode": self.modes.get(trigger),
+            "pipeline.version": version,
+        }
+        if input_bytes is not None:
+            root_attrs["input.bytes"] = input_bytes
+        root_attrs["scripts"] = len(order)
+        end = base + ended - origin
+        spans = [
+            SpanRecord(
+                root_id, None, trigger, "INTERNAL", None, None, None, status, message, base, end,
+                root_attrs,
+            )
+        ]  # fmt: skip
+        offset = base - origin
+        for i, script in enumerate(order):
+            if i < len(results):
+                started, finished, res = runs[3 * i : 3 * i + 3]
+                span = _script_span(
+                    script, res, datas[i], info[i], next(new_ids), root_id, offset + started,
+                    offset + finished, input_bytes, cap,
+                )  # fmt: skip
+                spans.append(span)
+                if info[i][4]:
+                    spans.extend(_custom_spans(finished, info[i][4], span, new_ids, offset))
+            else:
+                reason = _CRASHED if crashed else _SKIPPED
+                spans.append(_skipped_span(script, reason, next(new_ids), root_id, end))
+        snapshot = None
+        if given is not None:
+            snapshot = clone(given)
+            paths = self.secrets.redact_in_place(snapshot)
+            snapshot = capped(snapshot, limits.max_snapshot_bytes)
+            if paths:
+                snapshot["_redacted"] = paths
+        result = {} if crashed else merged_data(datas)
+        return TraceRecord(
+            trace_id=trace_id,
+            trigger_event=trigger,
+            status=status,
+            status_message=message,
+            allowed=allowed,
+            started_at=base,
+            ended_at=end,
+            user_id=user_id,
+            request_ip=request_ip,
+            context_snapshot=snapshot,
+            result_data=capped(result, limits.max_snapshot_bytes),
+            replay_of=replay_of,
+            pipeline_version=version,
+            spans=spans,
         )
-    ]  # fmt: skip
-    offset = base - origin
-    for fact, extra in runs:
-        span = _script_span(fact, extra, next(new_ids), root_id, offset, input_bytes, cap)
-        spans.append(span)
-        if extra and extra[4]:
-            spans.extend(_custom_spans(fact[4], extra[4], span, new_ids, offset))
-    if snapshot is not None:
-        paths = secrets.redact_in_place(snapshot)
-        snapshot = capped(snapshot, limits.max_snapshot_bytes)
-        if paths:
-            snapshot["_redacted"] = paths
-    return TraceRecord(
-        trace_id=trace_id,
-        trigger_event=trigger,
-        status=status,
-        status_message=message,
-        allowed=allowed,
-        started_at=base,
-        ended_at=end,
-        user_id=_text(meta.get("user_id")),
-        request_ip=_text(meta.get("request_ip")),
-        context_snapshot=snapshot,
-        result_data=capped(result_data, limits.max_snapshot_bytes),
-        replay_of=replay_of,
-        pipeline_version=version,
-        spans=spans,
-    )
 
 
 def span_ids(ids: IdSource, count: int) -> list[str]:
@@ -100,38 +159,36 @@ def span_ids(ids: IdSource, count: int) -> list[str]:
     return [ids.span_id() for _ in range(count)]
 
 
-def _text(value: Any) -> str | None:
-    """Metadata values are recorded as strings (or not at all)."""
-    return None if value is None else str(value)
-
-
 def _script_span(
-    fact: tuple[Any, ...],
-    extra: tuple[Any, ...] | None,
+    script: Script,
+    res: tuple[Any, ...],
+    data: tuple[dict[Any, Any], bool] | None,
+    extra: tuple[Any, ...],
     span_id: str,
     parent: str,
-    offset: int,
+    started: int,
+    ended: int,
     input_bytes: int | None,
     cap: int,
 ) -> SpanRecord:
     """One script's span with its inputs, outputs, logs and failure details as attributes."""
-    script, status, message, started, ended, res = fact
-    attrs: dict[str, Any] = {"script.sha256": script.sha256, "script.file": script.file}
-    if status != "skipped":
-        attrs["input.bytes"] = input_bytes
-    if res and res[2] & DATA:
-        data = shaped(script_data(res, data_start(res)), bool(res[2] & INT_KEYS))
-        attrs["output.data"] = capped(data, cap)
-    if extra:
-        used, dropped_spans, dropped_logs, logs, _ = extra
-        if logs:
-            attrs["logs"] = list(logs)
-        if dropped_logs:
-            attrs["logs.dropped"] = dropped_logs
-        if dropped_spans:
-            attrs["custom_spans.dropped"] = dropped_spans
-        if used:
-            attrs["instructions.min"] = used
+    status, message = run_status(script.id, res)
+    attrs: dict[str, Any] = {
+        "script.sha256": script.sha256,
+        "script.file": script.file,
+        "input.bytes": input_bytes,
+    }
+    if data is not None:
+        attrs["output.data"] = capped(shaped(*data), cap)
+    used, dropped_spans, dropped_logs, logs, _ = extra
+    if logs:
+        attrs["logs"] = list(logs)
+    if dropped_logs:
+        attrs["logs.dropped"] = dropped_logs
+    if dropped_spans:
+        attrs["custom_spans.dropped"] = dropped_spans
+    if used:
+        attrs["instructions.min"] = used
     if status == "error" and message:
         limit = limit_name(message)
         if limit:
@@ -145,7 +202,16 @@ def _script_span(
             attrs["lua.error"] = message[:cap]
     return SpanRecord(
         span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
-        script.parallel_index, status, message, offset + started, offset + ended, attrs,
+        script.parallel_index, status, message, started, ended, attrs,
+    )  # fmt: skip
+
+
+def _skipped_span(script: Script, reason: str, span_id: str, parent: str, at: int) -> SpanRecord:
+    """The span of a script that never ran (or never finished) because the trigger stopped."""
+    attrs = {"script.sha256": script.sha256, "script.file": script.file}
+    return SpanRecord(
+        span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
+        script.parallel_index, "skipped", reason, at, at, attrs,
     )  # fmt: skip
 
 

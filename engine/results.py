@@ -46,3 +46,27 @@ def extras(res: tuple[Any, ...]) -> tuple[int, int, int, tuple[str, ...], tuple[
         return 0, 0, 0, (), ()
     pos = 7 + res[6]
     return res[3], res[4], res[5], res[7:pos], res[pos + 1 : pos + 1 + 6 * res[pos]]
+
+
+def run_status(script_id: str, res: tuple[Any, ...]) -> tuple[str, str | None]:
+    """A run's status and message as traced: a kill is an error, and a block always says why."""
+    status, message = res[0], res[1]
+    if status == "blocked":
+        return status, message or f"blocked by {script_id}"
+    if status == "killed":
+        return "error", message
+    return status, message
+
+
+def merged_data(
+    datas: list[tuple[dict[Any, Any], bool] | None],
+) -> dict[str, Any] | list[Any]:
+    """The trigger's data from each run's raw data and integer-key flag (None: no data), in
+    plan order, merged as the engine merges it."""
+    merged: dict[Any, Any] = {}
+    int_keys = False
+    for data in datas:
+        if data is not None:
+            merged.update(data[0])
+            int_keys = int_keys or data[1]
+    return shaped(merged, int_keys)

@@ -146,3 +146,21 @@ def clone(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [clone(v) if isinstance(v, dict | list | tuple) else v for v in value]
     return value
+
+
+def plain(value: Any) -> Any:
+    """Copy a JSON-like value into exact built-in types (an OrderedDict or an enum becomes its
+    base type, tuples become lists), which marshal needs."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,213 @@
+"""A recorder process: trace records are built and delivered beside the caller, not inside it.
+
+The engine packs each execution's raw facts with one marshal call (which also copies the
+input); a sender thread ships the packed bytes in batches over a pipe, and a spawned child
+process builds the records and hands them to a sink made there. The caller's process pays a
+few microseconds per trace for packing instead of building the record.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import pickle
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from engine.errors import EngineError
+from engine.record import Recorder
+from engine.tracing import TraceSink
+
+# Items of a batch: packed facts (bytes), a flush request (its number), or None to stop.
+_Item = bytes | int | None
+_MAX_BATCH = 1024
+
+
+@dataclass(frozen=True)
+class OutOfProcess:
+    """Give this as an Engine's sink to build and deliver records in a recorder process.
+
+    The factory makes the real sink inside that process, so it must be picklable (a
+    module-level function, class or functools.partial of one), as must the engine's id source.
+    """
+
+    factory: Callable[[], TraceSink]
+    """Builds the sink in the recorder process (called once, when the process starts)."""
+    batch_interval: float = 0.02
+    """Seconds between shipments of queued facts; flush() and close() ship at once."""
+
+
+class ProcessDispatcher:
+    """Bounded queue in front of a recorder process; never blocks the caller, drops when full.
+
+    submitted and sink_errors are the child's counts as of the latest flush() or close().
+    """
+
+    def __init__(self, spec: OutOfProcess, recorder: Recorder, max_pending: int = 10_000) -> None:
+        self._max = max_pending
+        self._interval = spec.batch_interval
+        self._queue: deque[_Item] = deque()
+        self._wake = threading.Event()
+        self._stop = False
+        self._flush_lock = threading.Lock()
+        self._requests = 0
+        self.submitted = 0
+        self.dropped = 0
+        self.sink_errors = 0
+        self.error: str | None = None
+        """The recorder process's latest problem (a failing factory or sink), if any."""
+        context = multiprocessing.get_context("spawn")
+        facts_in, self._facts = context.Pipe(duplex=False)
+        self._replies, replies_out = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=serve,
+            args=(spec.factory, recorder, facts_in, replies_out),
+            name="pipetrace-recorder",
+            daemon=True,
+        )
+        try:
+            self._process.start()
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            message = f"the recorder process cannot take this sink or id source: {exc}"
+            raise EngineError(message) from None
+        facts_in.close()
+        replies_out.close()
+        self._sender = threading.Thread(target=self._send, name="pipetrace-sender", daemon=True)
+        self._sender.start()
+
+    def put(self, packed: bytes) -> None:
+        """Queue the packed facts of one execution; never blocks and never raises."""
+        if len(self._queue) >= self._max or self._stop:
+            self.dropped += 1
+            return
+        self._queue.append(packed)
+
+    def _send(self) -> None:
+        """Ship what is queued, one batch per wake-up, until stopped and drained."""
+        queue, wake = self._queue, self._wake
+        while True:
+            wake.wait(self._interval)
+            wake.clear()
+            while queue:
+                batch: list[_Item] = []
+                while queue and len(batch) < _MAX_BATCH:
+                    batch.append(queue.popleft())
+                try:
+                    self._facts.send_bytes(marshal.dumps(batch))
+                except OSError as exc:
+                    self._lost(batch, f"the recorder process is gone ({exc})")
+                    return
+                if batch[-1] is None:
+                    return
+
+    def _lost(self, batch: list[_Item], reason: str) -> None:
+        """Count what can no longer be delivered once the child has died."""
+        self._stop = True
+        self.error = self.error or reason
+        self.dropped += sum(1 for item in batch if type(item) is bytes)
+        while self._queue:
+            if type(self._queue.popleft()) is bytes:
+                self.dropped += 1
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued record reached the sink in the child (and it flushed)."""
+        end = time.monotonic() + timeout
+        with self._flush_lock:
+            if self._stop:
+                return False
+            self._requests += 1
+            request = self._requests
+            self._queue.append(request)
+            self._wake.set()
+            return self._await(request, end)
+
+    def _await(self, request: int, end: float) -> bool:
+        """Read the child's replies until the one for request arrives (or time runs out)."""
+        while True:
+            remaining = end - time.monotonic()
+            try:
+                if remaining <= 0 or not self._replies.poll(remaining):
+                    return False
+                answered, self.submitted, self.sink_errors, error = marshal.loads(
+                    self._replies.recv_bytes()
+                )
+            except (EOFError, OSError):
+                self.error = self.error or "the recorder process stopped"
+                return False
+            self.error = error or self.error
+            if answered == request or answered is None:
+                return True
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Deliver what is queued (up to timeout), let the child close its sink, and stop it."""
+        end = time.monotonic() + timeout
+        with self._flush_lock:
+            stopped = self._stop
+            self._stop = True
+            if not stopped:
+                self._queue.append(None)
+                self._wake.set()
+            done = not stopped and self._await(-1, end)
+        self._sender.join(max(0.0, end - time.monotonic()))
+        self._process.join(max(0.1, end - time.monotonic()))
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(1.0)
+        self._facts.close()
+        self._replies.close()
+        return done
+
+
+def serve(
+    factory: Callable[[], TraceSink], recorder: Recorder, facts: Connection, replies: Connection
+) -> None:
+    """The recorder process: build each record, submit it, answer flushes; stop on None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    submitted = errors = 0
+    error: str | None = None
+    sink: Any = None
+    try:
+        sink = factory()
+    except Exception as exc:
+        error = f"the sink factory failed: {type(exc).__name__}: {exc}"
+    while True:
+        try:
+            batch = marshal.loads(facts.recv_bytes())
+        except (EOFError, OSError):
+            _call(sink, "close")
+            return
+        for item in batch:
+            if type(item) is bytes:
+                if sink is None:
+                    errors += 1
+                    continue
+                try:
+                    sink.submit(recorder.build(item))
+                    submitted += 1
+                except Exception as exc:
+                    errors += 1
+                    error = f"the sink failed: {type(exc).__name__}: {exc}"
+                continue
+            error = _call(sink, "close" if item is None else "flush") or error
+            replies.send_bytes(marshal.dumps((item, submitted, errors, error)))
+            if item is None:
+                return
+
+
+def _call(sink: Any, name: str) -> str | None:
+    """Call the sink's flush or close (a store writer drains then) when it has one; return
+    what went wrong, if anything."""
+    method = getattr(sink, name, None)
+    if method is None:
+        return None
+    try:
+        method()
+    except Exception as exc:
+        return f"the sink's {name} failed: {type(exc).__name__}: {exc}"
+    return None

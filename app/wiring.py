@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine import Engine, IdSource, TraceRecord, bundled_pipelines_dir
-from store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
+from store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
 from store.writer import TraceWriter
 
 
@@ -52,10 +52,10 @@ def record_to_rows(record: TraceRecord) -> TraceWithSpans:
 
 class StoreSink:
     """The store's writer for a recorder process (see engine.OutOfProcess): it opens its own
-    connection there, at the schema the parent already migrated, and closes it with the writer."""
+    connection there and closes it with the writer, reporting traces it could not write."""
 
     def __init__(self, db_url: str | None) -> None:
-        self.repository = open_store(db_url, migrate=False)
+        self.repository = open_store(db_url)
         self.writer = TraceWriter(self.repository, convert=record_to_rows)
 
     def submit(self, record: TraceRecord) -> None:
@@ -63,13 +63,24 @@ class StoreSink:
         self.writer.submit(record)
 
     def flush(self) -> None:
-        """Wait until the queued records are written."""
+        """Wait until the queued records are written; raise if some could not be."""
         self.writer.flush()
+        self._check()
 
     def close(self) -> None:
-        """Write what is queued, then release the connection."""
+        """Write what is queued, then release the connection; raise if some were lost."""
         self.writer.close()
         self.repository.close()
+        self._check()
+
+    def _check(self) -> None:
+        """Turn the writer's losses into an error the recorder process reports."""
+        stats = self.writer.stats()
+        if stats.failed or stats.dropped:
+            lost = stats.failed + stats.dropped
+            raise StoreError(
+                f"{lost} traces not written to {self.repository.url}: {stats.last_error}"
+            )
 
 
 @contextmanager

@@ -21,6 +21,7 @@ class Dispatcher(Protocol):
     submitted: int
     dropped: int
     sink_errors: int
+    error: str | None
 
     def put(self, packed: bytes) -> None: ...
 
@@ -49,6 +50,8 @@ class TraceDispatcher:
         self.submitted = 0
         self.dropped = 0
         self.sink_errors = 0
+        self.error: str | None = None
+        """The sink's latest failure, if any."""
         self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
         self._thread.start()
 
@@ -76,8 +79,9 @@ class TraceDispatcher:
             try:
                 submit(build(facts))
                 self.submitted += 1
-            except Exception:
+            except Exception as exc:
                 self.sink_errors += 1
+                self.error = f"the sink failed: {type(exc).__name__}: {exc}"
             finally:
                 self._busy = False
 

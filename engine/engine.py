@@ -88,6 +88,12 @@ class Engine:
             "async_dropped": self.async_dropped,
         }
 
+    @property
+    def delivery_error(self) -> str | None:
+        """The latest reason traces did not reach the sink (a failing sink, a stopped recorder
+        process), or None."""
+        return self._dispatcher.error if self._dispatcher else None
+
     def execute_trigger(
         self,
         trigger: str,

@@ -1,4 +1,5 @@
-"""Hands finished traces to the sink on a daemon thread, so a slow sink never delays a decision."""
+"""Never-blocking trace delivery: the bounded queue every dispatcher shares, and a daemon thread
+that builds records for a sink in this process, so a slow sink never delays a decision."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any
 
 from engine.tracing import TraceRecord, TraceSink
 
@@ -15,45 +16,20 @@ from engine.tracing import TraceRecord, TraceSink
 _IDLE_WAIT = 0.05
 
 
-class Dispatcher(Protocol):
-    """Takes packed facts from the engine without ever blocking, and delivers their records."""
+class Dispatcher:
+    """A bounded queue the engine puts packed facts on without ever blocking; a subclass
+    delivers their records and counts what it could not."""
 
-    submitted: int
-    dropped: int
-    sink_errors: int
-    error: str | None
-
-    def put(self, packed: bytes) -> None: ...
-
-    def flush(self, timeout: float = 5.0) -> bool: ...
-
-    def close(self, timeout: float = 5.0) -> bool: ...
-
-
-class TraceDispatcher:
-    """Bounded fire-and-forget queue in front of a sink in this process; drops and counts when
-    full. The caller queues packed facts; build turns them into a record on the thread."""
-
-    def __init__(
-        self,
-        sink: TraceSink,
-        build: Callable[[bytes], TraceRecord],
-        max_pending: int = 10_000,
-    ) -> None:
-        self._sink = sink
-        self._build = build
+    def __init__(self, max_pending: int) -> None:
         self._max = max_pending
-        self._queue: deque[bytes] = deque()
-        self._busy = False
-        self._stop = False
+        self._queue: deque[Any] = deque()
         self._wake = threading.Event()
+        self._stop = False
         self.submitted = 0
         self.dropped = 0
         self.sink_errors = 0
         self.error: str | None = None
-        """The sink's latest failure, if any."""
-        self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
-        self._thread.start()
+        """The latest reason records did not reach the sink, if any."""
 
     def put(self, packed: bytes) -> None:
         """Queue the packed facts of one execution; never blocks and never raises."""
@@ -61,6 +37,32 @@ class TraceDispatcher:
             self.dropped += 1
             return
         self._queue.append(packed)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until queued records reached the sink; False if that took too long."""
+        raise NotImplementedError
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Deliver what is queued (up to timeout) and stop."""
+        raise NotImplementedError
+
+
+class TraceDispatcher(Dispatcher):
+    """Fire-and-forget delivery to a sink in this process: build turns packed facts into a
+    record on a daemon thread."""
+
+    def __init__(
+        self,
+        sink: TraceSink,
+        build: Callable[[bytes], TraceRecord],
+        max_pending: int = 10_000,
+    ) -> None:
+        super().__init__(max_pending)
+        self._sink = sink
+        self._build = build
+        self._busy = False
+        self._thread = threading.Thread(target=self._work, name="pipetrace-sink", daemon=True)
+        self._thread.start()
 
     def _work(self) -> None:
         """Build and submit queued records until stopped and drained."""

@@ -14,12 +14,12 @@ import pickle
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from engine.dispatch import Dispatcher
 from engine.errors import EngineError
 from engine.record import Recorder
 from engine.tracing import TraceSink
@@ -43,25 +43,15 @@ class OutOfProcess:
     """Seconds between shipments of queued facts; flush() and close() ship at once."""
 
 
-class ProcessDispatcher:
-    """Bounded queue in front of a recorder process; never blocks the caller, drops when full.
-
-    submitted and sink_errors are the child's counts as of the latest flush() or close().
-    """
+class ProcessDispatcher(Dispatcher):
+    """Delivery through a recorder process; submitted and sink_errors are the child's counts as
+    of the latest flush() or close()."""
 
     def __init__(self, spec: OutOfProcess, recorder: Recorder, max_pending: int = 10_000) -> None:
-        self._max = max_pending
+        super().__init__(max_pending)
         self._interval = spec.batch_interval
-        self._queue: deque[_Item] = deque()
-        self._wake = threading.Event()
-        self._stop = False
         self._flush_lock = threading.Lock()
         self._requests = 0
-        self.submitted = 0
-        self.dropped = 0
-        self.sink_errors = 0
-        self.error: str | None = None
-        """The recorder process's latest problem (a failing factory or sink), if any."""
         context = multiprocessing.get_context("spawn")
         facts_in, self._facts = context.Pipe(duplex=False)
         self._replies, replies_out = context.Pipe(duplex=False)
@@ -80,13 +70,6 @@ class ProcessDispatcher:
         replies_out.close()
         self._sender = threading.Thread(target=self._send, name="pipetrace-sender", daemon=True)
         self._sender.start()
-
-    def put(self, packed: bytes) -> None:
-        """Queue the packed facts of one execution; never blocks and never raises."""
-        if len(self._queue) >= self._max or self._stop:
-            self.dropped += 1
-            return
-        self._queue.append(packed)
 
     def _send(self) -> None:
         """Ship what is queued, one batch per wake-up, until stopped and drained."""

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,12 +14,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from click.testing import CliRunner
+from conftest import running_sqld
 
 from app.cli import main
 from app.server.api import CLEANUP_PATH, create_app
@@ -227,3 +230,38 @@ def _healthy(url: str) -> bool:
             return json.loads(response.read()) == {"ok": True}
     except OSError:
         return False
+
+
+def test_a_second_cleanup_while_one_runs_answers_409(tmp_path: Path, kit) -> None:
+    repo = open_store(str(tmp_path / "t.db"))
+    kit.seed(repo, old=4, new=2)
+    blocker = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the first cleanup waits for this write lock
+    try:
+        with serving(repo, kit.free_port()) as url, ThreadPoolExecutor(2) as pool:
+            first = pool.submit(call, url, f"Bearer {SECRET}")
+            time.sleep(0.3)
+            second = pool.submit(call, url, f"Bearer {SECRET}")
+            done, waiting = wait([first, second], timeout=10, return_when=FIRST_COMPLETED)
+            assert len(done) == 1, "one cleanup must wait for the lock, the other be refused"
+            assert done.pop().result() == (409, {"error": "a cleanup is already running"})
+            blocker.execute("ROLLBACK")
+            status, answer = waiting.pop().result(timeout=30)
+        assert status == 200 and answer["traces"] == 4
+        assert repo.count_traces() == 2
+    finally:
+        blocker.close()
+        repo.close()
+
+
+def test_a_store_that_goes_away_answers_503_in_one_line(tmp_path: Path, kit) -> None:
+    with running_sqld(tmp_path) as sqld:
+        repo = open_store(sqld)
+        kit.seed(repo, old=4, new=2)
+    try:
+        with serving(repo, kit.free_port()) as url:
+            status, answer = call(url, f"Bearer {SECRET}")
+        assert status == 503
+        assert sqld in answer["error"] and "\n" not in answer["error"]
+    finally:
+        repo.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 import time
@@ -71,6 +72,8 @@ class Engine:
         self._async_thread: threading.Thread | None = None
         self._async_lock = threading.Lock()
         self.async_dropped = 0
+        if self._dispatcher is not None:
+            atexit.register(self.close)
 
     @classmethod
     def load(cls, path: str | Path, **kwargs: Any) -> Engine:
@@ -147,6 +150,7 @@ class Engine:
                     )
                     thread.start()
                     self._async_thread = thread
+                    atexit.register(self.close)
 
     def _work(self) -> None:
         """Run queued async triggers until close() posts the stop marker."""
@@ -162,7 +166,8 @@ class Engine:
                 self._async.task_done()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Finish queued async triggers and deliver pending traces."""
+        """Finish queued async triggers and deliver pending traces (also runs at exit)."""
+        atexit.unregister(self.close)
         if self._async_thread is not None:
             self._async.put(None)
             self._async_thread.join(timeout)

@@ -18,6 +18,7 @@ class JsonLinesSink:
 
     def submit(self, trace: TraceRecord) -> None:
         self.file.write(json.dumps(dataclasses.asdict(trace)) + "\n")
+        self.file.flush()
 
     def flush(self) -> None:
         self.file.flush()

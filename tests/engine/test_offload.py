@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -139,3 +141,21 @@ def test_the_recorder_process_keeps_seeded_span_ids_reproducible(tmp_path: Path)
             run_all(engine)
         runs.append([[s["span_id"] for s in json.loads(line)["spans"]] for line in path.open()])
     assert runs[0] == runs[1] and len({i for ids in runs[0] for i in ids}) > 10
+
+
+@pytest.mark.parametrize("where", ["JsonLinesSink", "OutOfProcess"])
+def test_traces_still_queued_at_exit_are_delivered_without_close(tmp_path: Path, where: str):
+    path = tmp_path / "records.jsonl"
+    sink = f"functools.partial(JsonLinesSink, {str(path)!r})"
+    sink = f"OutOfProcess({sink})" if where == "OutOfProcess" else f"{sink}()"
+    code = f"""
+import functools, sys
+sys.path.append({str(Path(__file__).parents[1])!r})
+from recording_sinks import JsonLinesSink
+from engine import Engine, OutOfProcess, bundled_pipelines_dir
+engine = Engine.load(bundled_pipelines_dir(), sink={sink})
+for _ in range(200):
+    engine.execute_trigger("before_signup", {{"email": "a@example.com"}})
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert len(path.read_text().splitlines()) == 200

@@ -25,6 +25,9 @@ pipelines_option = click.option(
 )
 
 
+DEMO_FLUSH_EVERY = 1000
+
+
 def read_input(text: str | None) -> dict[str, Any]:
     """The trigger input from --input: inline JSON, or @file.json."""
     if text is None:
@@ -130,10 +133,13 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
                 ) as progress,
             ):
                 task = progress.add_task("demo", total=count)
-                for request in demo_requests(count, seed, now_ns):
+                for n, request in enumerate(demo_requests(count, seed, now_ns), start=1):
                     clock_value[0] = request.started_at
                     engine.execute_trigger(request.trigger, request.input, request.metadata)
                     progress.advance(task)
+                    if n % DEMO_FLUSH_EVERY == 0:
+                        # A fill, unlike a server, may wait for a slower store instead of dropping.
+                        engine.flush(60)
             stored = repo.count_traces() - before
             repo.analyze()
             missing = f" ({count - stored} could not be stored)" if stored < count else ""

@@ -94,7 +94,7 @@ class Recorder:
             (script_data(res, data_start(res)), bool(res[2] & INT_KEYS)) if res[2] & DATA else None
             for res in results
         ]
-        count = 1 + len(order) + sum(len(extra[4]) // 6 for extra in info)
+        count = 1 + len(order) + sum(len(extra[4]) // 5 for extra in info)
         new_ids = iter(span_ids(self.ids, count))
         root_id = next(new_ids)
         root_attrs: dict[str, Any] = {
@@ -220,18 +220,21 @@ def _custom_spans(
 ) -> list[SpanRecord]:
     """Child spans a script opened with helpers.trace, nested by their recorded depth.
 
-    flat holds name, depth, begin, end, ok and error of each span in the order they opened.
+    flat holds name, depth, begin, end (False while still open) and True or the error of each
+    span, in the order they opened.
     """
     out: list[SpanRecord] = []
     stack = [parent.span_id]
-    for i in range(0, len(flat), 6):
-        name, depth, begin, finish, ok, err = flat[i : i + 6]
+    for i in range(0, len(flat), 5):
+        name, depth, begin, finish, outcome = flat[i : i + 5]
+        ok = outcome is True
+        err = None if ok else outcome
         span_id = next(new_ids)
         del stack[depth + 1 :]
         out.append(
             SpanRecord(
                 span_id, stack[depth], name, "INTERNAL", parent.script_id, parent.layer_index,
-                parent.parallel_index, "success" if ok else "error", None if ok else err,
+                parent.parallel_index, "success" if ok else "error", err,
                 offset + begin, offset + (finish or ended), {"custom": True},
             )
         )  # fmt: skip

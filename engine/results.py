@@ -6,15 +6,17 @@ from typing import Any
 
 from engine.values import decode
 
-DATA, INT_KEYS, NESTED, EXTRAS = 1, 2, 4, 8
+DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED = 1, 2, 4, 8, 16, 32
+_LOW32 = (1 << 32) - 1
 
 
 def data_start(res: tuple[Any, ...]) -> int:
     """Index where the data's keys and values begin (after the extras, when there are any)."""
-    if not res[2] & EXTRAS:
+    flags = res[2]
+    if not flags & EXTRAS:
         return 3
-    pos = 7 + res[6]
-    return pos + 1 + 6 * res[pos]
+    counts = res[3]
+    return 4 + (flags & DROPS and 2) + (flags & USED and 1) + (counts & _LOW32) + 5 * (counts >> 32)
 
 
 def script_data(res: tuple[Any, ...], pos: int) -> dict[Any, Any]:
@@ -41,11 +43,27 @@ def shaped(data: dict[Any, Any], int_keys: bool) -> dict[str, Any] | list[Any]:
 
 
 def extras(res: tuple[Any, ...]) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...]]:
-    """Instructions, dropped spans, dropped logs, logs and flat custom spans of one run."""
-    if not res[2] & EXTRAS:
+    """Instructions, dropped spans, dropped logs, logs and flat custom spans (name, depth,
+    begin, end, then True or the error, each) of one run."""
+    flags = res[2]
+    if not flags & EXTRAS:
         return 0, 0, 0, (), ()
-    pos = 7 + res[6]
-    return res[3], res[4], res[5], res[7:pos], res[pos + 1 : pos + 1 + 6 * res[pos]]
+    counts, pos = res[3], 4
+    dropped = dropped_logs = used = 0
+    if flags & DROPS:
+        dropped, dropped_logs = res[4], res[5]
+        pos = 6
+    if flags & USED:
+        used = res[pos]
+        pos += 1
+    logs_end = pos + (counts & _LOW32)
+    return (
+        used,
+        dropped,
+        dropped_logs,
+        res[pos:logs_end],
+        res[logs_end : logs_end + 5 * (counts >> 32)],
+    )
 
 
 def run_status(script_id: str, res: tuple[Any, ...]) -> tuple[str, str | None]:

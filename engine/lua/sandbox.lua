@@ -12,9 +12,13 @@ local math_type, math_huge, math_randomseed = math.type, math.huge, math.randoms
 local s_find, s_match, s_gmatch, s_gsub = string.find, string.match, string.gmatch, string.gsub
 local s_rep, s_sub, s_byte, s_format = string.rep, string.sub, string.byte, string.format
 local utf8_len, t_unpack, t_pack, t_concat = utf8.len, table.unpack, table.pack, table.concat
+local t_move = table.move
 local load, tonumber = load, tonumber
 
--- Per-run state, reset by run(); shared by the hook and the helpers.
+-- Per-run state, reset by run(); shared by the hook and the helpers. Custom spans are kept
+-- flat, five slots each (name, depth, begin, end, true or the error), so a trace copies them
+-- with one table.move. Both buffers are reused; only their first n_logs / 5 * n_spans slots
+-- belong to the current run.
 local used, budget, step, deadline, deadline_ms, killed = 0, 0, 1, 0, 0, nil
 local logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
 local spans, n_spans, dropped, depth = {}, 0, 0, 0
@@ -223,16 +227,16 @@ local function trace(name, fn, ...)
     dropped = dropped + 1
     return fn(...)
   end
+  local at = n_spans * 5
   n_spans = n_spans + 1
-  local span = { n = safe_text(s_sub(name, 1, 128)), d = depth, b = clock_ns(), ok = true }
-  spans[n_spans] = span
+  spans[at + 1], spans[at + 2], spans[at + 3], spans[at + 4], spans[at + 5] =
+    safe_text(s_sub(name, 1, 128)), depth, clock_ns(), false, true
   depth = depth + 1
   local r = t_pack(pcall(fn, ...))
   depth = depth - 1
-  span.e = clock_ns()
+  spans[at + 4] = clock_ns()
   if not r[1] then
-    span.ok = false
-    span.err = safe_text(r[2])
+    spans[at + 5] = safe_text(r[2])
     error(r[2], 0)
   end
   return t_unpack(r, 2, r.n)
@@ -414,33 +418,36 @@ local function begin(input, seed_, now, tracing_)
   pending, pending_ids = {}, {}
 end
 
--- Appends what only a trace needs, without generic flattening: instructions, dropped spans,
--- dropped logs, the logs, then name, depth, begin, end, ok and error of each custom span.
-local function add_extras(n)
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = used, dropped, log_dropped, n_logs
-  n = n + 4
-  for i = 1, n_logs do out[n + i] = logs[i] end
-  n = n + n_logs + 1
-  out[n] = n_spans
-  for i = 1, n_spans do
-    local sp = spans[i]
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] =
-      sp.n, sp.d, sp.b, sp.e, sp.ok, sp.err
-    n = n + 6
+-- Appends what only a trace needs, without generic flattening: the log and span counts in one
+-- integer (logs + spans * 2^32), dropped spans and logs (flag 16) and instructions (flag 32)
+-- when there are any, the logs, then the flat custom spans. Returns the new end and flags.
+local function add_extras(n, flags)
+  out[n + 1] = n_logs + (n_spans << 32)
+  n = n + 1
+  if dropped > 0 or log_dropped > 0 then
+    out[n + 1], out[n + 2] = dropped, log_dropped
+    n, flags = n + 2, flags | 16
   end
-  return n
+  if used > 0 then
+    out[n + 1] = used
+    n, flags = n + 1, flags | 32
+  end
+  t_move(logs, 1, n_logs, n + 1, out)
+  t_move(spans, 1, n_spans * 5, n + n_logs + 1, out)
+  return n + n_logs + n_spans * 5, flags
 end
 
 -- Runs one compiled script under the hook. Returns status, message and flags (1 data,
--- 2 integer keys in data, 4 nested data, 8 extras follow), then the extras (only when tracing
+-- 2 integer keys in data, 4 nested data, 8 extras follow, 16 and 32 see add_extras), then the
+-- extras (only when tracing
 -- and the script logged, traced, dropped or was counted by the hook), then the data's keys and
 -- values (nested tables flattened).
 local function run(index, deadline_)
   local script = scripts[index]
   used, budget, step, deadline, deadline_ms, killed =
     0, script.budget, script.step, deadline_, script.deadline_ms, nil
-  logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
-  spans, n_spans, dropped, depth = {}, 0, 0, 0
+  n_logs, log_bytes, log_dropped = 0, 0, 0
+  n_spans, dropped, depth = 0, 0, 0
   math_randomseed(seed, script.seed)
   local env = setmetatable({ context = ctx_view, helpers = H }, ENV_MT)
   env._G = env
@@ -468,8 +475,7 @@ local function run(index, deadline_)
   end
   local flags, n = 0, 3
   if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0) then
-    flags = 8
-    n = add_extras(n)
+    n, flags = add_extras(n, 8)
   end
   if data then
     pending_ids[#pending_ids + 1] = script.id

@@ -210,3 +210,28 @@ def test_timestamps_use_the_injected_clock(make_engine, sink):
     assert trace.started_at == base
     assert all(base <= s.started_at <= s.ended_at for s in trace.spans)
     assert trace.spans[1].ended_at - trace.spans[1].started_at > 0
+
+
+def test_every_trace_extra_of_a_run_arrives_together(make_engine, sink):
+    script = """
+    for i = 1, 3 do helpers.log("line " .. i) end
+    local n = 0
+    for i = 1, 30000 do n = n + i end
+    pcall(helpers.trace, "fails", function() error("boom") end)
+    helpers.trace("ok", function() end)
+    helpers.trace("dropped", function() end)
+    return {data = {n = n}}
+    """
+    manifest = MANIFEST_ONE + "\n[limits]\nmax_logs = 2\nmax_custom_spans = 2\n"
+    engine = make_engine({"check.lua": script}, manifest)
+    assert engine.execute_trigger("before_signup", {}).data == {"n": 450015000}
+    [trace] = sink.after(engine)
+    _root, span, fails, ok = trace.spans
+    attrs = span.attributes
+    assert attrs["logs"] == ["line 1", "line 2"] and attrs["logs.dropped"] == 1
+    assert attrs["custom_spans.dropped"] == 1
+    assert attrs["instructions.min"] >= 30000
+    assert attrs["output.data"] == {"n": 450015000}
+    assert (fails.name, fails.status) == ("fails", "error") and "boom" in fails.status_message
+    assert (ok.name, ok.status, ok.status_message) == ("ok", "success", None)
+    assert fails.parent_span_id == ok.parent_span_id == span.span_id

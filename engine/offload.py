@@ -8,6 +8,7 @@ few microseconds per trace for packing instead of building the record.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import multiprocessing
 import pickle
@@ -27,6 +28,7 @@ from engine.tracing import TraceSink
 # Items of a batch: packed facts (bytes), a flush request (its number), or None to stop.
 _Item = bytes | int | None
 _MAX_BATCH = 1024
+_GC_THRESHOLDS = (50_000, 20, 20)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ def serve(
         sink = factory()
     except Exception as exc:
         error = f"the sink factory failed: {type(exc).__name__}: {exc}"
+    # This process only builds short-lived records: collect the young generation less often
+    # and leave what start-up made out of every collection.
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
     while True:
         try:
             batch = marshal.loads(facts.recv_bytes())

@@ -4,11 +4,13 @@ child that fails, hangs or dies never reaching the caller."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import json
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -44,20 +46,46 @@ def run_all(engine: Engine) -> list:
     return [engine.execute_trigger("before_signup", s, {"user_id": 7}) for s in SIGNUPS]
 
 
+class Attempts(enum.IntEnum):
+    MANY = 30
+
+
+OTHER_CALLS = [
+    ("token_build", {"user_id": "u1", "roles": ["admin"], "token": "t0k3n"}),
+    ("after_signup", {"email": "a@example.com"}),
+    ("no_such_trigger", {}),
+    ("before_signup", {"email": "a@example.com", "tags": {1, 2}}),
+    ("before_signup", {"email": "a@example.com", "ip": ("81.2.69.160",)}),
+    ("before_signup", OrderedDict(email="a@example.com", attempts_last_hour=Attempts.MANY)),
+]
+
+
+def run_every_kind(engine: Engine) -> list:
+    """Blocking runs that allow, block and fail, then enrichment, async, an unknown trigger and
+    inputs the engine refuses or must normalise; async runs are waited for in order."""
+    outcomes = run_all(engine)
+    for trigger, payload in OTHER_CALLS:
+        outcomes.append(engine.execute_trigger(trigger, payload, {"request_ip": "10.0.0.1"}))
+        engine.flush()
+    return outcomes
+
+
 def test_the_recorder_process_builds_the_records_the_engine_builds_in_process(tmp_path, sink):
     pipelines = load_pipelines(bundled_pipelines_dir())
     with Engine(pipelines, sink=sink, ids=SeededIds(5), clock=lambda: 10**18) as engine:
-        expected = run_all(engine)
+        expected = run_every_kind(engine)
     path = tmp_path / "records.jsonl"
     spec = OutOfProcess(functools.partial(JsonLinesSink, str(path)))
     with Engine(pipelines, sink=spec, ids=SeededIds(5), clock=lambda: 10**18) as engine:
-        assert run_all(engine) == expected
+        assert run_every_kind(engine) == expected
     got = [json.loads(line) for line in path.read_text().splitlines()]
     want = [json.loads(json.dumps(dataclasses.asdict(t))) for t in sink.traces]
+    assert len(got) == len(SIGNUPS) + len(OTHER_CALLS)
     assert [without_times(t) for t in got] == [without_times(t) for t in want]
     assert {t["status"] for t in got} == {"success", "blocked", "error"}
+    assert {t["trigger_event"] for t in got} >= {"token_build", "after_signup", "no_such_trigger"}
     assert got[0]["context_snapshot"]["password"] == "[REDACTED]"
-    assert engine.counters["submitted"] == 4
+    assert engine.counters["submitted"] == len(got)
 
 
 def test_the_store_receives_what_the_recorder_process_writes(store_url):

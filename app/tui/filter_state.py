@@ -10,8 +10,6 @@ from ..timeparse import format_duration, format_ns, parse_age
 
 RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
 STATUSES = ("success", "blocked", "error")
-FAILURES = "blocked+error"
-"""The status choice for every trace that did not simply succeed: what operators look for."""
 FIELDS = ("trigger", "status", "range", "duration", "text")
 
 
@@ -19,8 +17,10 @@ FIELDS = ("trigger", "status", "range", "duration", "text")
 class FilterState:
     """The list's filters; a relative range is resolved against the clock at every query."""
 
-    trigger: str | None = None
-    status: str | None = None
+    triggers: tuple[str, ...] = ()
+    """Any of these triggers (none: every trigger)."""
+    statuses: tuple[str, ...] = ()
+    """Any of these statuses (none: every status); blocked and error is the 3 a.m. choice."""
     range_preset: str | None = None
     custom_from: int | None = None
     custom_until: int | None = None
@@ -34,8 +34,8 @@ class FilterState:
         if self.range_preset:
             started_from, started_until = now_ns - parse_age(self.range_preset), None
         return TraceFilter(
-            triggers=(self.trigger,) if self.trigger else (),
-            statuses=tuple(self.status.split("+")) if self.status else (),
+            triggers=self.triggers,
+            statuses=self.statuses,
             started_from=started_from,
             started_until=started_until,
             min_duration_ms=self.min_ms,
@@ -46,9 +46,9 @@ class FilterState:
     def cleared(self, field: str) -> FilterState:
         """This state without one filter (`field` is one of FIELDS)."""
         if field == "trigger":
-            return replace(self, trigger=None)
+            return replace(self, triggers=())
         if field == "status":
-            return replace(self, status=None)
+            return replace(self, statuses=())
         if field == "range":
             return replace(self, range_preset=None, custom_from=None, custom_until=None)
         if field == "duration":
@@ -60,10 +60,10 @@ class FilterState:
     def chips(self) -> list[tuple[str, str]]:
         """(field, label) for every active filter, in FIELDS order."""
         out: list[tuple[str, str]] = []
-        if self.trigger:
-            out.append(("trigger", f"trigger={self.trigger}"))
-        if self.status:
-            out.append(("status", f"status={self.status}"))
+        if self.triggers:
+            out.append(("trigger", f"trigger={','.join(self.triggers)}"))
+        if self.statuses:
+            out.append(("status", f"status={','.join(self.statuses)}"))
         if self.range_preset:
             out.append(("range", f"last {self.range_preset}"))
         elif self.custom_from is not None or self.custom_until is not None:

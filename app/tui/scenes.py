@@ -71,11 +71,20 @@ async def _nothing(pilot: Pilot[None], _: SampleStore) -> None:
 
 
 async def _filter_trigger(pilot: Pilot[None], _: SampleStore) -> None:
-    await press(pilot, "t", "down", "down", "down", "enter")
+    await press(pilot, "t", "down", "down", "space", "enter")
 
 
 async def _filter_status(pilot: Pilot[None], _: SampleStore) -> None:
-    await press(pilot, "s", "down", "down", "enter")
+    await press(pilot, "s", "down", "space", "enter")
+
+
+async def _choose_failures(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "s", "down", "space", "down", "space")
+
+
+async def _filter_failures(pilot: Pilot[None], store: SampleStore) -> None:
+    await _choose_failures(pilot, store)
+    await press(pilot, "enter")
 
 
 async def _filter_range(pilot: Pilot[None], _: SampleStore) -> None:
@@ -169,6 +178,8 @@ SCENES: list[Scene] = [
     Scene("list", "the trace list, newest first, with the duration plot", _nothing),
     Scene("filter_trigger", "filtered to one trigger", _filter_trigger),
     Scene("filter_status", "filtered to blocked traces", _filter_status),
+    Scene("choose_statuses", "ticking blocked and error in the status filter", _choose_failures),
+    Scene("filter_failures", "every failure: blocked and errored traces", _filter_failures),
     Scene("filter_range", "the last hour only", _filter_range),
     Scene("filter_range_error", "a custom range with a bad time", _filter_custom_range_error),
     Scene("filter_duration", "traces slower than 5 ms", _filter_duration),

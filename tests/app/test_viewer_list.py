@@ -15,14 +15,14 @@ from store.writer import WriterStats
 
 FILTERS = [
     FilterState(),
-    FilterState(trigger="before_signup"),
-    FilterState(status="blocked"),
-    FilterState(status="blocked+error", trigger="before_signup"),
+    FilterState(triggers=("before_signup",)),
+    FilterState(statuses=("blocked",)),
+    FilterState(statuses=("blocked", "error"), triggers=("before_signup", "before_signin")),
     FilterState(range_preset="1h"),
-    FilterState(range_preset="24h", status="error"),
+    FilterState(range_preset="24h", statuses=("error",)),
     FilterState(custom_from=FIXED_NOW - 3 * 3600 * 10**9, custom_until=FIXED_NOW - 3600 * 10**9),
     FilterState(min_ms=2.0),
-    FilterState(min_ms=0.5, max_ms=1.0, trigger="before_signin"),
+    FilterState(min_ms=0.5, max_ms=1.0, triggers=("before_signin",)),
     FilterState(text="mailinator"),
     FilterState(text="185.220"),
 ]
@@ -55,23 +55,27 @@ def test_filters_set_by_keys_are_visible_and_clearable(sample: SampleStore, view
         app = viewer()
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            await press(pilot, "s", "down", "down", "enter")
+            await press(pilot, "s", "down", "space", "enter")
             await press(pilot, "r", "down", "down", "enter")
             await press(pilot, "d")
             await type_text(pilot, "0.5")
             await press(pilot, "enter", "slash")
             await type_text(pilot, "bob")
-            await press(pilot, "enter", "t", "down", "enter")
+            await press(pilot, "enter", "t", "space", "enter")
             screen = app.list_screen
             assert screen.filters == FilterState(
-                trigger="after_signup", status="blocked", range_preset="24h", min_ms=0.5, text="bob"
+                triggers=("after_signup",),
+                statuses=("blocked",),
+                range_preset="24h",
+                min_ms=0.5,
+                text="bob",
             )
             bar = str(screen.query_one("#filter-bar").render())
             for label in ("trigger=after_signup", "status=blocked", "last 24h", "search='bob'"):
                 assert label in bar
             screen.action_clear_filter("status")
             await settle(pilot)
-            assert screen.filters.status is None and screen.filters.trigger == "after_signup"
+            assert screen.filters.statuses == () and screen.filters.triggers == ("after_signup",)
             await press(pilot, "x")
             assert screen.filters == FilterState()
             assert screen.count == len(sample.trace_ids) + len(sample.corrupt_ids)
@@ -128,7 +132,7 @@ def test_open_and_back_keep_the_list_as_it_was(sample: SampleStore, viewer) -> N
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             screen = app.list_screen
-            screen.set_filters(FilterState(trigger="before_signin"))
+            screen.set_filters(FilterState(triggers=("before_signin",)))
             await settle(pilot)
             await press(pilot, "down", "down", "down")
             before = (screen.filters, [r.id for r in screen.rows], screen.table.current_id)
@@ -246,19 +250,24 @@ def test_help_lists_every_described_key(sample: SampleStore, viewer) -> None:
 
 
 def test_status_filter_can_pick_every_failure(sample_repo: Repository, viewer) -> None:
-    """The last status choice lists blocked and errored traces together, as one chip."""
+    """Ticking blocked and error lists every failed trace together, as one chip; ticking
+    nothing clears the filter."""
 
     async def run() -> None:
         app = viewer(page_size=40)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            await press(pilot, "s", "end", "enter")
+            await press(pilot, "s", "down", "space", "down", "space", "enter")
             await settle(pilot)
             screen = app.list_screen
-            assert screen.filters.status == "blocked+error"
-            assert "status=blocked+error" in str(screen.query_one("#filter-bar").render())
+            assert screen.filters.statuses == ("blocked", "error")
+            assert "status=blocked,error" in str(screen.query_one("#filter-bar").render())
             assert {r.status for r in screen.rows} == {"blocked", "error"}
-            both = FilterState(status="blocked+error").to_filter(FIXED_NOW)
+            both = FilterState(statuses=("blocked", "error")).to_filter(FIXED_NOW)
             assert screen.count == sample_repo.count_traces(both)
+            await press(pilot, "s", "down", "space", "down", "space", "enter")
+            await settle(pilot)
+            assert screen.filters.statuses == ()
+            assert screen.count == sample_repo.count_traces()
 
     asyncio.run(run())

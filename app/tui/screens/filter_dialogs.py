@@ -10,65 +10,99 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets import Button, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ..filter_state import RANGE_PRESETS, FilterState
 
-ANY = "__any__"
-
 
 class PickDialog(ModalScreen[str | None]):
-    """Choose one value from a list, or "any" to clear the filter."""
+    """Choose one value from a list."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, values: list[str], current: str | None) -> None:
+    def __init__(self, title: str, values: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.values = values
+
+    def compose(self) -> ComposeResult:
+        """A titled option list."""
+        with Vertical(classes="dialog-box"):
+            yield Label(f"[b]{self.title_text}[/b]  enter picks · escape cancels")
+            yield OptionList(*[Option(value, id=value) for value in self.values], id="pick")
+
+    @on(OptionList.OptionSelected, "#pick")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Choose nothing."""
+        self.dismiss(None)
+
+
+def pick_one(
+    screen: Screen[object], title: str, values: list[str], apply: Callable[[str], None]
+) -> None:
+    """Open a PickDialog and hand the choice, if one was made, to `apply`."""
+
+    def done(choice: str | None) -> None:
+        if choice is not None:
+            apply(choice)
+
+    screen.app.push_screen(PickDialog(title, values), done)
+
+
+class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
+    """Tick any number of values; none ticked clears the filter."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "apply", "Apply", priority=True),
+    ]
+
+    def __init__(self, title: str, values: list[str], current: tuple[str, ...]) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.values = values
         self.current = current
 
     def compose(self) -> ComposeResult:
-        """A titled option list."""
+        """A titled list of checkboxes with the current choice ticked."""
         with Vertical(classes="dialog-box"):
-            yield Label(f"[b]{self.title_text}[/b]  enter picks · escape cancels")
-            options = [Option("any (clear this filter)", id=ANY)]
-            options += [Option(value, id=value) for value in self.values]
-            yield OptionList(*options, id="pick")
+            yield Label(
+                f"[b]{self.title_text}[/b]  space ticks · enter applies (none: any) · "
+                "escape cancels"
+            )
+            yield SelectionList[str](
+                *[(value, value, value in self.current) for value in self.values], id="choose"
+            )
 
-    def on_mount(self) -> None:
-        """Start on the current choice."""
-        picker = self.query_one(OptionList)
-        if self.current in self.values:
-            picker.highlighted = self.values.index(self.current) + 1
-        else:
-            picker.highlighted = 0
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+    def action_apply(self) -> None:
+        """Filter by what is ticked, in the list's order."""
+        ticked = set(self.query_one(SelectionList).selected)
+        self.dismiss(tuple(value for value in self.values if value in ticked))
 
     def action_cancel(self) -> None:
         """Leave the filter as it was."""
         self.dismiss(None)
 
 
-def pick_one(
+def choose(
     screen: Screen[object],
     title: str,
     values: list[str],
-    current: str | None,
-    apply: Callable[[str | None], None],
+    current: tuple[str, ...],
+    apply: Callable[[tuple[str, ...]], None],
 ) -> None:
-    """Open a PickDialog and hand the choice (None for "any") to `apply`."""
+    """Open a ChooseDialog and hand the ticked values (empty for "any") to `apply`."""
 
-    def done(choice: str | None) -> None:
+    def done(choice: tuple[str, ...] | None) -> None:
         if choice is not None:
-            apply(None if choice == ANY else choice)
+            apply(choice)
 
-    screen.app.push_screen(PickDialog(title, values, current), done)
+    screen.app.push_screen(ChooseDialog(title, values, current), done)
 
 
 class FilterDialog(ModalScreen[FilterState | None]):

@@ -280,13 +280,7 @@ class TraceDetailScreen(Screen[None]):
         elif len(links) == 1:
             self.action_open_trace(links[0])
         else:
-            pick_one(
-                self,
-                "Open linked trace",
-                links,
-                None,
-                lambda chosen: chosen and self.action_open_trace(chosen),
-            )
+            pick_one(self, "Open linked trace", links, self.action_open_trace)
 
     def action_open_trace(self, trace_id: str) -> None:
         """Open another trace on top of this one (header links call this)."""

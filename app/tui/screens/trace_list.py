@@ -16,11 +16,11 @@ from textual.widgets import DataTable, Footer, Static
 from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
-from ..filter_state import FAILURES, STATUSES, FilterState
+from ..filter_state import STATUSES, FilterState
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
-from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, pick_one
+from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog
 
 PREFETCH_ROWS = 30
@@ -299,23 +299,23 @@ class TraceListScreen(Screen[None]):
         self.set_filters(FilterState())
 
     def action_filter_trigger(self) -> None:
-        """Choose one trigger from those in the store."""
-        pick_one(
+        """Choose any of the triggers in the store."""
+        choose(
             self,
-            "Trigger",
+            "Triggers",
             self.triggers,
-            self.filters.trigger,
-            lambda value: self.set_filters(replace(self.filters, trigger=value)),
+            self.filters.triggers,
+            lambda values: self.set_filters(replace(self.filters, triggers=values)),
         )
 
     def action_filter_status(self) -> None:
-        """Choose one status, or blocked and error together."""
-        pick_one(
+        """Choose any of the statuses (blocked and error together: every failure)."""
+        choose(
             self,
-            "Status",
-            [*STATUSES, FAILURES],
-            self.filters.status,
-            lambda value: self.set_filters(replace(self.filters, status=value)),
+            "Statuses",
+            list(STATUSES),
+            self.filters.statuses,
+            lambda values: self.set_filters(replace(self.filters, statuses=values)),
         )
 
     def action_filter_range(self) -> None:

@@ -65,8 +65,13 @@ class ProcessDispatcher(Dispatcher):
         )
         try:
             self._process.start()
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            message = f"the recorder process cannot take this sink or id source: {exc}"
+        except (pickle.PicklingError, TypeError, AttributeError, OSError) as exc:
+            for end in (facts_in, self._facts, self._replies, replies_out):
+                end.close()
+            if isinstance(exc, OSError):
+                message = f"the recorder process could not start: {exc}"
+            else:
+                message = f"the recorder process cannot take this sink or id source: {exc}"
             raise EngineError(message) from None
         facts_in.close()
         replies_out.close()

@@ -150,7 +150,8 @@ class Engine:
                     )
                     thread.start()
                     self._async_thread = thread
-                    atexit.register(self.close)
+                    if self._dispatcher is None:  # with a sink, already registered
+                        atexit.register(self.close)
 
     def _work(self) -> None:
         """Run queued async triggers until close() posts the stop marker."""

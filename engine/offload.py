@@ -1,6 +1,6 @@
 """A recorder process: trace records are built and delivered beside the caller, not inside it.
 
-The engine packs each execution's raw facts with one marshal call (which also copies the
+The engine packs each execution's raw facts with one MessagePack call (which also copies the
 input); a sender thread ships the packed bytes in batches over a pipe, and a spawned child
 process builds the records and hands them to a sink made there. The caller's process pays a
 few microseconds per trace for packing instead of building the record.

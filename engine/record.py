@@ -29,6 +29,8 @@ from engine.values import SecretKeys, capped, clone, plain
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
 _MARSHALLED = b"\x00"
+_INPUT = 10
+"""Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
@@ -70,10 +72,13 @@ def pack_facts(facts: tuple[Any, ...]) -> bytes:
 
 
 def unpack_facts(packed: bytes) -> Any:
-    """The facts pack_facts serialised (sequences come back as lists or tuples)."""
-    if packed[:1] == _MARSHALLED:
-        return marshal.loads(memoryview(packed)[1:])
-    return _decode(packed)
+    """The facts pack_facts serialised, as fresh values whose input has lists, not tuples, so
+    redaction can work on it in place."""
+    if packed[:1] != _MARSHALLED:
+        return _decode(packed)
+    facts = list(marshal.loads(memoryview(packed)[1:]))
+    facts[_INPUT] = clone(facts[_INPUT])
+    return facts
 
 
 class Recorder:
@@ -145,7 +150,7 @@ class Recorder:
                 spans.append(_skipped_span(script, reason, next(new_ids), root_id, end))
         snapshot = None
         if given is not None:
-            snapshot = clone(given)
+            snapshot = given
             paths = self.secrets.redact_in_place(snapshot)
             snapshot = capped(snapshot, limits.max_snapshot_bytes)
             if paths:

@@ -14,7 +14,6 @@ from engine.manifest import Pipelines, Script
 from engine.results import (
     DATA,
     INT_KEYS,
-    data_start,
     extras,
     merged_data,
     run_status,
@@ -114,8 +113,8 @@ class Recorder:
         results = runs[2::3]
         info = [extras(res) for res in results]
         datas = [
-            (script_data(res, data_start(res)), bool(res[2] & INT_KEYS)) if res[2] & DATA else None
-            for res in results
+            (script_data(res, extra[5]), bool(res[2] & INT_KEYS)) if res[2] & DATA else None
+            for res, extra in zip(results, info, strict=True)
         ]
         count = 1 + len(order) + sum(len(extra[4]) // 5 for extra in info)
         new_ids = iter(span_ids(self.ids, count))
@@ -203,7 +202,7 @@ def _script_span(
     }
     if data is not None:
         attrs["output.data"] = capped(shaped(*data), cap)
-    used, dropped_spans, dropped_logs, logs, _ = extra
+    used, dropped_spans, dropped_logs, logs, _, _ = extra
     if logs:
         attrs["logs"] = list(logs)
     if dropped_logs:

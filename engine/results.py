@@ -42,12 +42,14 @@ def shaped(data: dict[Any, Any], int_keys: bool) -> dict[str, Any] | list[Any]:
     return {k: data[k] if k in data else data[int(k)] for k in sorted({str(k) for k in data})}
 
 
-def extras(res: tuple[Any, ...]) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...]]:
+def extras(
+    res: tuple[Any, ...],
+) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...], int]:
     """Instructions, dropped spans, dropped logs, logs and flat custom spans (name, depth,
-    begin, end, then True or the error, each) of one run."""
+    begin, end, then True or the error, each) of one run, and where its data begins."""
     flags = res[2]
     if not flags & EXTRAS:
-        return 0, 0, 0, (), ()
+        return 0, 0, 0, (), (), 3
     counts, pos = res[3], 4
     dropped = dropped_logs = used = 0
     if flags & DROPS:
@@ -57,12 +59,14 @@ def extras(res: tuple[Any, ...]) -> tuple[int, int, int, tuple[str, ...], tuple[
         used = res[pos]
         pos += 1
     logs_end = pos + (counts & _LOW32)
+    spans_end = logs_end + 5 * (counts >> 32)
     return (
         used,
         dropped,
         dropped_logs,
         res[pos:logs_end],
-        res[logs_end : logs_end + 5 * (counts >> 32)],
+        res[logs_end:spans_end],
+        spans_end,
     )
 
 

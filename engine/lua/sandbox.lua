@@ -54,6 +54,19 @@ end
 
 -- Bounded string patterns: C matching cannot be interrupted by the hook, so refuse any call
 -- whose worst case (subject length ^ (non-trailing quantifiers + unanchored)) is too costly.
+
+-- Index of the "]" closing a set whose contents start at j (a leading "^" or "]" belongs to
+-- the set; "%" escapes the next character).
+local function set_end(p, j, plen)
+  if s_sub(p, j, j) == "^" then j = j + 1 end
+  if s_sub(p, j, j) == "]" then j = j + 1 end
+  while j <= plen and s_sub(p, j, j) ~= "]" do
+    if s_sub(p, j, j) == "%" then j = j + 1 end
+    j = j + 1
+  end
+  return j
+end
+
 -- Returns the number of multiplying quantifiers and whether the pattern is anchored.
 local function analyse(p)
   local plen = #p
@@ -69,25 +82,11 @@ local function analyse(p)
       if d == "b" or s_find(d, "^%d$") then q = q + 1 end
       if d == "b" then item_end = i + 3
       elseif d == "f" then
-        local j = i + 3
-        if s_sub(p, j, j) == "^" then j = j + 1 end
-        if s_sub(p, j, j) == "]" then j = j + 1 end
-        while j <= plen and s_sub(p, j, j) ~= "]" do
-          if s_sub(p, j, j) == "%" then j = j + 1 end
-          j = j + 1
-        end
-        i = j + 1
+        i = set_end(p, i + 3, plen) + 1
         goto continue
       else item_end = i + 1 end
     elseif c == "[" then
-      local j = i + 1
-      if s_sub(p, j, j) == "^" then j = j + 1 end
-      if s_sub(p, j, j) == "]" then j = j + 1 end
-      while j <= plen and s_sub(p, j, j) ~= "]" do
-        if s_sub(p, j, j) == "%" then j = j + 1 end
-        j = j + 1
-      end
-      item_end = j
+      item_end = set_end(p, i + 1, plen)
     else
       item_end = i
     end

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from store_checks import orphan_spans
 from textual.widgets import Button, Label, Static
 
 from app.sample_store import DAY
 from app.tui.scenes import FIXED_NOW, press, settle, type_text
 from app.tui.screens.cleanup_dialog import CleanupDialog
-from store import Repository
-from store.sql import Statement
-
-
-def orphan_spans(repo: Repository) -> int:
-    """Spans whose trace is gone: what a half-done delete would leave."""
-    rows = repo.backend.query(
-        Statement(
-            "SELECT count(*) FROM pipeline_spans "
-            "WHERE trace_id NOT IN (SELECT id FROM pipeline_traces)"
-        )
-    )
-    return int(rows[0][0])
 
 
 async def open_dialog(pilot, age: str) -> CleanupDialog:

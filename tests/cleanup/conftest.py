@@ -7,9 +7,9 @@ import time
 
 import pytest
 from factories import make_trace
+from store_checks import orphan_spans
 
 from store import Repository, TraceWithSpans
-from store.sql import Statement
 
 DAY_NS = 86_400 * 1_000_000_000
 SPANS_PER_TRACE = 3
@@ -26,17 +26,6 @@ def seed_ages(repo: Repository, old: int, new: int, now_ns: int | None = None) -
     items = [trace_at(i, now_ns - 40 * DAY_NS + i) for i in range(old)]
     items += [trace_at(old + i, now_ns - DAY_NS + i) for i in range(new)]
     repo.save_traces(items)
-
-
-def orphan_spans(repo: Repository) -> int:
-    """Spans whose trace no longer exists: what a half-done delete would leave behind."""
-    rows = repo.backend.query(
-        Statement(
-            "SELECT count(*) FROM pipeline_spans "
-            "WHERE trace_id NOT IN (SELECT id FROM pipeline_traces)"
-        )
-    )
-    return int(rows[0][0])
 
 
 def span_counts(repo: Repository) -> dict[str, int]:

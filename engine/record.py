@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from engine.ids import IdSource
 from engine.manifest import Pipelines, Script
-from engine.results import (
-    DATA,
-    INT_KEYS,
-    extras,
-    merged_data,
-    run_status,
-    script_data,
-    shaped,
-)
+from engine.results import DATA, EXTRAS, INT_KEYS, NESTED, extras, merged_data, script_data, shaped
 from engine.tracing import SpanRecord, TraceRecord
-from engine.values import SecretKeys, capped, clone, plain
+from engine.values import SIZE_BOUND, SecretKeys, capped, clone, plain
 
 # MessagePack through msgspec packs a trigger's facts about three times faster than marshal;
 # marshal output is tagged with a byte that never starts a MessagePack array.
@@ -87,8 +78,8 @@ class Recorder:
     def __init__(self, pipelines: Pipelines, ids: IdSource, secrets: SecretKeys) -> None:
         self.version = pipelines.version
         self.limits = pipelines.limits
-        self.order = {
-            name: [script for layer in trigger.layers for script in layer]
+        self.plans = {
+            name: [_Planned.of(script) for layer in trigger.layers for script in layer]
             for name, trigger in pipelines.triggers.items()
         }
         self.modes = {name: trigger.mode for name, trigger in pipelines.triggers.items()}
@@ -109,23 +100,22 @@ class Recorder:
         ) = unpack_facts(packed)  # fmt: skip
         limits, version = self.limits, self.version
         cap = limits.max_attribute_bytes
-        order = self.order.get(trigger, [])
-        results = runs[2::3]
-        info = [extras(res) for res in results]
-        datas = [
-            (script_data(res, extra[5]), bool(res[2] & INT_KEYS)) if res[2] & DATA else None
-            for res, extra in zip(results, info, strict=True)
-        ]
-        count = 1 + len(order) + sum(len(extra[4]) // 5 for extra in info)
-        new_ids = iter(span_ids(self.ids, count))
-        root_id = next(new_ids)
+        plan = self.plans.get(trigger, ())
+        ran = len(runs) // 3
+        count = 1 + len(plan)
+        for res in runs[2::3]:
+            if res[2] & EXTRAS:
+                count += res[3] >> 32
+        ids = span_ids(self.ids, count)
+        root_id = ids[0]
         root_attrs: dict[str, Any] = {
             "trigger.mode": self.modes.get(trigger),
             "pipeline.version": version,
         }
         if input_bytes is not None:
             root_attrs["input.bytes"] = input_bytes
-        root_attrs["scripts"] = len(order)
+        root_attrs["scripts"] = len(plan)
+        offset = base - origin
         end = base + ended - origin
         spans = [
             SpanRecord(
@@ -133,20 +123,70 @@ class Recorder:
                 root_attrs,
             )
         ]  # fmt: skip
-        offset = base - origin
-        for i, script in enumerate(order):
-            if i < len(results):
-                started, finished, res = runs[3 * i : 3 * i + 3]
-                span = _script_span(
-                    script, res, datas[i], info[i], next(new_ids), root_id, offset + started,
-                    offset + finished, input_bytes, cap,
-                )  # fmt: skip
-                spans.append(span)
-                if info[i][4]:
-                    spans.extend(_custom_spans(finished, info[i][4], span, new_ids, offset))
-            else:
+        datas: list[tuple[dict[Any, Any], bool] | None] = []
+        outputs: list[dict[str, Any]] = []
+        taken = 1
+        for i, (script_id, layer, parallel, sha, file) in enumerate(plan):
+            span_id = ids[taken]
+            taken += 1
+            if i >= ran:
                 reason = _CRASHED if crashed else _SKIPPED
-                spans.append(_skipped_span(script, reason, next(new_ids), root_id, end))
+                spans.append(
+                    SpanRecord(
+                        span_id, root_id, script_id, "INTERNAL", script_id, layer, parallel,
+                        "skipped", reason, end, end, {"script.sha256": sha, "script.file": file},
+                    )
+                )  # fmt: skip
+                continue
+            started, finished, res = runs[3 * i : 3 * i + 3]
+            run_state, run_message, flags = res[0], res[1], res[2]
+            attrs: dict[str, Any] = {
+                "script.sha256": sha, "script.file": file, "input.bytes": input_bytes,
+            }  # fmt: skip
+            if flags & EXTRAS:
+                used, dropped_spans, dropped_logs, logs, flat, pos = extras(res)
+            else:
+                used = dropped_spans = dropped_logs = 0
+                logs = flat = ()
+                pos = 3
+            if flags & DATA:
+                int_keys = bool(flags & INT_KEYS)
+                if flags & (NESTED | INT_KEYS):
+                    data = script_data(res, pos)
+                    attrs["output.data"] = shaped(data, int_keys)
+                else:  # string keys, flat values: sorted once, for the span and the merge
+                    data = dict(sorted(zip(res[pos::2], res[pos + 1 :: 2], strict=True)))
+                    attrs["output.data"] = data
+                datas.append((data, int_keys))
+                outputs.append(attrs)
+            else:
+                datas.append(None)
+            if logs:
+                attrs["logs"] = list(logs)
+            if dropped_logs:
+                attrs["logs.dropped"] = dropped_logs
+            if dropped_spans:
+                attrs["custom_spans.dropped"] = dropped_spans
+            if used:
+                attrs["instructions.min"] = used
+            if run_state == "blocked":
+                run_message = run_message or f"blocked by {script_id}"
+            elif run_state == "killed":
+                run_state = "error"
+            if run_state == "error" and run_message:
+                _describe_failure(attrs, run_message, cap)
+            spans.append(
+                SpanRecord(
+                    span_id, root_id, script_id, "INTERNAL", script_id, layer, parallel,
+                    run_state, run_message, offset + started, offset + finished, attrs,
+                )
+            )  # fmt: skip
+            if flat:
+                spans += _custom_spans(
+                    flat, span_id, ids[taken:], script_id, layer, parallel, offset, finished
+                )
+                taken += len(flat) // 5
+        _cap_outputs(outputs, cap)
         snapshot = None
         if given is not None:
             snapshot = given
@@ -173,6 +213,21 @@ class Recorder:
         )
 
 
+class _Planned(NamedTuple):
+    """What a record needs of a script in the plan, unpacked in one step per span."""
+
+    script_id: str
+    layer: int
+    parallel: int
+    sha256: str
+    file: str
+
+    @classmethod
+    def of(cls, script: Script) -> _Planned:
+        """The recorded fields of a loaded script."""
+        return cls(script.id, script.layer_index, script.parallel_index, script.sha256, script.file)
+
+
 def span_ids(ids: IdSource, count: int) -> list[str]:
     """Take count span ids in one call when the source offers it (fewer locks per trace)."""
     many = getattr(ids, "span_ids", None)
@@ -181,82 +236,62 @@ def span_ids(ids: IdSource, count: int) -> list[str]:
     return [ids.span_id() for _ in range(count)]
 
 
-def _script_span(
-    script: Script,
-    res: tuple[Any, ...],
-    data: tuple[dict[Any, Any], bool] | None,
-    extra: tuple[Any, ...],
-    span_id: str,
-    parent: str,
-    started: int,
-    ended: int,
-    input_bytes: int | None,
-    cap: int,
-) -> SpanRecord:
-    """One script's span with its inputs, outputs, logs and failure details as attributes."""
-    status, message = run_status(script.id, res)
-    attrs: dict[str, Any] = {
-        "script.sha256": script.sha256,
-        "script.file": script.file,
-        "input.bytes": input_bytes,
-    }
-    if data is not None:
-        attrs["output.data"] = capped(shaped(*data), cap)
-    used, dropped_spans, dropped_logs, logs, _, _ = extra
-    if logs:
-        attrs["logs"] = list(logs)
-    if dropped_logs:
-        attrs["logs.dropped"] = dropped_logs
-    if dropped_spans:
-        attrs["custom_spans.dropped"] = dropped_spans
-    if used:
-        attrs["instructions.min"] = used
-    if status == "error" and message:
-        limit = limit_name(message)
-        if limit:
-            attrs["limit"] = limit
-        match = _LUA_ERROR.match(message)
-        if match:
-            attrs["lua.file"] = match.group(1)
-            attrs["lua.line"] = int(match.group(2))
-            attrs["lua.error"] = match.group(3)[:cap]
-        else:
-            attrs["lua.error"] = message[:cap]
-    return SpanRecord(
-        span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
-        script.parallel_index, status, message, started, ended, attrs,
-    )  # fmt: skip
+def _cap_outputs(outputs: list[dict[str, Any]], cap: int) -> None:
+    """Cap each span's output data; one size bound over all of them usually proves none is over
+    (marshal version 2 lengths add up, see capped)."""
+    if not outputs:
+        return
+    try:
+        if SIZE_BOUND * len(marshal.dumps([a["output.data"] for a in outputs], 2)) <= cap:
+            return
+    except ValueError:
+        pass
+    for attrs in outputs:
+        attrs["output.data"] = capped(attrs["output.data"], cap)
 
 
-def _skipped_span(script: Script, reason: str, span_id: str, parent: str, at: int) -> SpanRecord:
-    """The span of a script that never ran (or never finished) because the trigger stopped."""
-    attrs = {"script.sha256": script.sha256, "script.file": script.file}
-    return SpanRecord(
-        span_id, parent, script.id, "INTERNAL", script.id, script.layer_index,
-        script.parallel_index, "skipped", reason, at, at, attrs,
-    )  # fmt: skip
+def _describe_failure(attrs: dict[str, Any], message: str, cap: int) -> None:
+    """Add the limit a failed script hit, and its Lua file, line and error, to its attributes."""
+    limit = limit_name(message)
+    if limit:
+        attrs["limit"] = limit
+    match = _LUA_ERROR.match(message)
+    if match:
+        attrs["lua.file"] = match.group(1)
+        attrs["lua.line"] = int(match.group(2))
+        attrs["lua.error"] = match.group(3)[:cap]
+    else:
+        attrs["lua.error"] = message[:cap]
 
 
 def _custom_spans(
-    ended: int, flat: tuple[Any, ...], parent: SpanRecord, new_ids: Iterator[str], offset: int
+    flat: tuple[Any, ...],
+    parent_id: str,
+    ids: list[str],
+    script_id: str,
+    layer: int,
+    parallel: int,
+    offset: int,
+    ended: int,
 ) -> list[SpanRecord]:
     """Child spans a script opened with helpers.trace, nested by their recorded depth.
 
     flat holds name, depth, begin, end (False while still open) and True or the error of each
-    span, in the order they opened.
+    span, in the order they opened; ids holds their span ids in the same order.
     """
     out: list[SpanRecord] = []
-    stack = [parent.span_id]
-    for i in range(0, len(flat), 5):
+    stack = [parent_id]
+    for k, i in enumerate(range(0, len(flat), 5)):
         name, depth, begin, finish, outcome = flat[i : i + 5]
-        ok = outcome is True
-        err = None if ok else outcome
-        span_id = next(new_ids)
+        span_id = ids[k]
         del stack[depth + 1 :]
+        if outcome is True:
+            state, err = "success", None
+        else:
+            state, err = "error", outcome
         out.append(
             SpanRecord(
-                span_id, stack[depth], name, "INTERNAL", parent.script_id, parent.layer_index,
-                parent.parallel_index, "success" if ok else "error", err,
+                span_id, stack[depth], name, "INTERNAL", script_id, layer, parallel, state, err,
                 offset + begin, offset + (finish or ended), {"custom": True},
             )
         )  # fmt: skip

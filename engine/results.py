@@ -70,16 +70,6 @@ def extras(
     )
 
 
-def run_status(script_id: str, res: tuple[Any, ...]) -> tuple[str, str | None]:
-    """A run's status and message as traced: a kill is an error, and a block always says why."""
-    status, message = res[0], res[1]
-    if status == "blocked":
-        return status, message or f"blocked by {script_id}"
-    if status == "killed":
-        return "error", message
-    return status, message
-
-
 def merged_data(
     datas: list[tuple[dict[Any, Any], bool] | None],
 ) -> dict[str, Any] | list[Any]:

@@ -103,6 +103,12 @@ class DequeSink:
         self.traces.append(trace)
 
 
+def no_sink() -> DequeSink:
+    """A sink factory that fails, so the recorder process drops every trace without building
+    it: what the trigger path and the shipping cost on their own."""
+    raise RuntimeError("this recorder process builds nothing")
+
+
 def build_pipelines(folder: Path) -> Pipelines:
     """Copy the bundled scripts into a five-script, three-layer pipeline."""
     source = bundled_pipelines_dir()
@@ -155,11 +161,11 @@ def bench_neighbour(pipelines: Pipelines, n: int, rounds: int) -> float:
     ratios = []
     for _ in range(rounds):
         alone = run_engine(engine, n)
-        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        time.sleep(0.05)
+        neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.1)
         beside = run_engine(engine, n)
-        spinner.kill()
-        spinner.wait()
+        neighbour.kill()
+        neighbour.wait()
         ratios.append(alone / beside)
     engine.close()
     return statistics.median(ratios)
@@ -224,13 +230,14 @@ def bench_cost(pipelines: Pipelines, n: int, rounds: int) -> tuple[float, float]
 def main() -> None:
     """Run both measurements and print the goal lines."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (about 15 s)")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (about 20 s)")
     args = parser.parse_args()
     n, rounds = (1_000, 9) if args.quick else (2_000, 25)
     with tempfile.TemporaryDirectory() as tmp:
         pipelines = build_pipelines(Path(tmp))
     process = bench_tracing(pipelines, OutOfProcess(DequeSink), n, rounds)
     thread = bench_tracing(pipelines, DequeSink(), n, rounds)
+    shipping = bench_tracing(pipelines, OutOfProcess(no_sink), n, rounds)
     neighbour = bench_neighbour(pipelines, n, max(3, rounds // 3))
     for name, got in (("recorder process", process), ("sink thread", thread)):
         print(
@@ -241,6 +248,7 @@ def main() -> None:
     print(f"engine     : {engine_us:9.1f} us per five-script, three-layer trigger")
     print(f"raw lupa   : {raw_us:9.1f} us for the same five chunks called directly")
     print(f"for the record, a sink thread in this process: on/off {thread['ratio']:.2f}")
+    print(f"for the record, trigger path and shipping, nothing built: {shipping['ratio']:.2f}")
     print(f"for the record, untraced beside a busy second core / alone: {neighbour:.2f}")
     print(f"ratio tracing on/off: {process['ratio']:.2f} (goal >= 0.95)")
     print(f"ratio engine/raw lupa: {engine_us / raw_us:.1f} (goal <= 3)")

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from lupa import lua54
 
@@ -103,7 +103,7 @@ class DequeSink:
         self.traces.append(trace)
 
 
-def no_sink() -> DequeSink:
+def no_sink() -> NoReturn:
     """A sink factory that fails, so the recorder process drops every trace without building
     it: what the trigger path and the shipping cost on their own."""
     raise RuntimeError("this recorder process builds nothing")

@@ -36,8 +36,8 @@ class Waterfall(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last span", show=False),
         Binding("left,h", "fold", "Collapse / parent", show=False),
         Binding("right,l", "unfold", "Expand / child", show=False),
-        Binding("space,enter", "toggle", "Toggle subtree"),
-        Binding("minus", "collapse_all", "Collapse all"),
+        Binding("space,enter", "toggle", "Toggle subtree", show=False),
+        Binding("minus", "collapse_all", "Collapse all", show=False),
         Binding("plus,equals_sign", "expand_all", "Expand all", show=False),
     ]
 

@@ -142,6 +142,27 @@ def test_snapshot_and_output_attributes_are_size_capped(make_engine, sink):
     assert trace.result_data == {"_truncated": True, "size": output["size"]}
 
 
+def test_each_output_is_capped_on_its_own_size(make_engine, sink):
+    manifest = (
+        '[triggers.t]\n[[scripts]]\nid = "a"\ntrigger = "t"\nfile = "a.lua"\n'
+        '[[scripts]]\nid = "b"\ntrigger = "t"\nfile = "b.lua"\n'
+        '[[scripts]]\nid = "c"\ntrigger = "t"\nfile = "c.lua"\n'
+        "[limits]\nmax_attribute_bytes = 40\n"
+    )
+    scripts = {
+        "a.lua": "return {data = {a = string.rep('a', 20)}}",
+        "b.lua": "return {data = {b = string.rep('b', 20)}}",
+        "c.lua": "return {data = {c = string.rep('c', 60)}}",
+    }
+    engine = make_engine(scripts, manifest)
+    engine.execute_trigger("t", {})
+    [trace] = sink.after(engine)
+    outputs = {span.name: span.attributes["output.data"] for span in trace.spans[1:]}
+    # Together a and b are over the cap, but each is under it and stays whole.
+    assert outputs["a"] == {"a": "a" * 20} and outputs["b"] == {"b": "b" * 20}
+    assert outputs["c"]["_truncated"] is True and outputs["c"]["size"] > 60
+
+
 def test_engine_threads_share_nothing(sink):
     pipelines = load_pipelines(bundled_pipelines_dir())
     with Engine(pipelines, sink=sink) as engine:

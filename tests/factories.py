@@ -1,4 +1,5 @@
-"""Builds realistic trace rows for store tests, with fixed ids and times."""
+"""Builds realistic trace rows for store tests, with fixed ids and times, and a sign-up input the
+bundled pipelines block (disposable email) for replay tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ from store import SpanRow, TraceRow, TraceWithSpans
 
 BASE_NS = 1_780_000_000_000_000_000
 SEC = 1_000_000_000
+BLOCKED_SIGNUP = {
+    "email": "ana@mailinator.com",
+    "password": "hunter2",
+    "ip": "81.2.69.160",
+    "country": "DE",
+    "attempts_last_hour": 1,
+}
 
 
 def make_trace(

@@ -7,6 +7,7 @@ import io
 import shutil
 from pathlib import Path
 
+from factories import BLOCKED_SIGNUP as SIGNUP
 from rich.console import Console
 
 from app.replay import ReplayDiff
@@ -17,14 +18,6 @@ from app.tui.widgets.replay_diff import diff_renderable
 from app.wiring import recording_engine
 from engine import bundled_pipelines_dir
 from store import Repository
-
-SIGNUP = {
-    "email": "ana@mailinator.com",
-    "password": "hunter2",
-    "ip": "81.2.69.160",
-    "country": "DE",
-    "attempts_last_hour": 1,
-}
 
 
 def record_blocked(repo: Repository, pipelines: Path | None = None) -> str:

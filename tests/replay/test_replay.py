@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import BLOCKED_SIGNUP as SIGNUP
 
 from app.cli import main
 from app.replay import ReplayError, replay_trace
@@ -15,14 +16,6 @@ from app.wiring import recording_engine
 from engine import bundled_pipelines_dir
 from store import Repository
 from store.sql import Statement
-
-SIGNUP = {
-    "email": "ana@mailinator.com",
-    "password": "hunter2",
-    "ip": "81.2.69.160",
-    "country": "DE",
-    "attempts_last_hour": 1,
-}
 
 
 def record(repo: Repository, trigger: str, payload: dict, pipelines: Path | None = None) -> str:

@@ -11,7 +11,15 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import Engine, OutOfProcess, SeededIds, bundled_pipelines_dir, load_pipelines
+from engine import (
+    Engine,
+    Outcome,
+    OutOfProcess,
+    SeededIds,
+    bundled_pipelines_dir,
+    load_pipelines,
+)
+from store import TraceRow
 
 from ..demo import demo_requests
 from ..wiring import StoreSink, recording_engine
@@ -74,7 +82,7 @@ def run(
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
     metadata = {"user_id": user_id, "request_ip": request_ip}
     with opened_store(db_url) as repo:
-        with recording_engine(repo, pipelines_dir) as (engine, _writer):
+        with recording_engine(repo, pipelines_dir) as (engine, writer):
             if trigger not in engine.pipelines.triggers:
                 known = ", ".join(sorted(engine.pipelines.triggers))
                 fail(f"no trigger {trigger!r} in the bundled pipelines (known: {known})")
@@ -89,12 +97,24 @@ def run(
                 "trace_id": outcome.trace_id,
             }
         )
-        return
+    else:
+        _print_outcome(trigger, outcome, stored)
+    if stored is None:
+        fail(
+            f"{trigger} ran (allowed={outcome.allowed}) but its trace {outcome.trace_id} was not "
+            f"stored: {writer.stats().last_error or 'the writer dropped it'}"
+        )
+
+
+def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> None:
+    """The decision first, because it holds even when the trace could not be stored."""
     decision = "allowed" if outcome.allowed else f"blocked: {outcome.error}"
     click.echo(f"{trigger}: {decision}")
     if outcome.data:
         click.echo(f"data: {json.dumps(outcome.data, ensure_ascii=False, sort_keys=True)}")
-    if stored is not None and stored.status == "error":
+    if stored is None:
+        return
+    if stored.status == "error":
         click.echo(f"script error: {stored.status_message}")
     click.echo(f"trace {outcome.trace_id} (pipetrace show {outcome.trace_id[:12]})")
 

@@ -64,6 +64,25 @@ def test_run_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     assert code == 2 and "no trigger 'no_such_trigger'" in err
 
 
+def test_run_that_cannot_store_its_trace_says_so_after_the_decision(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert invoke("run", "before_signup", "--db", str(db))[0] == 0
+    with sqlite3.connect(db) as conn:  # a store that opens but refuses every new trace
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON pipeline_traces "
+            "BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
+        )
+    for extra in ([], ["--json"]):
+        code, out, err = invoke("run", "before_signup", "--db", str(db), *extra)
+        assert code == 2
+        assert "allowed" in out
+        lines = err.strip().splitlines()
+        assert len(lines) == 1
+        assert "before_signup ran (allowed=True) but its trace" in lines[0]
+        assert "was not stored" in lines[0] and "writes refused" in lines[0]
+    assert len(_summary(db)) == 1
+
+
 def test_run_reports_a_broken_pipelines_folder(tmp_path: Path) -> None:
     folder = tmp_path / "pipes"
     folder.mkdir()

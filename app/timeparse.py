@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 NS = 1_000_000_000
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+MAX_AGE_DAYS = 36_500
+"""About 100 years: a longer age is a typo, and a far longer one overflows the store's int64 ns."""
+EARLIEST_NS = 0
+LATEST_NS = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp()) * NS
+"""Times before 1970 or after 2199 are typos, and past 2262 they no longer fit in int64 ns."""
 
 
 class TimeFormatError(ValueError):
     """A time or age that cannot be read; the message says what was expected."""
 
     title = "Bad time"
+
+
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Prefix a bad time with the option or field it came from, so its one line says where."""
+    try:
+        yield
+    except TimeFormatError as exc:
+        raise TimeFormatError(f"{where}: {exc}") from None
 
 
 def parse_age(text: str) -> int:
@@ -24,7 +40,12 @@ def parse_age(text: str) -> int:
         raise TimeFormatError(
             f"bad age {text!r}: use a number and a unit s, m, h, d or w (e.g. 7d)"
         )
-    return int(float(match.group(1)) * UNITS[match.group(2).lower()] * NS)
+    seconds = float(match.group(1)) * UNITS[match.group(2).lower()]
+    if not seconds <= MAX_AGE_DAYS * UNITS["d"]:
+        raise TimeFormatError(
+            f"age {text!r} is too large: use at most {MAX_AGE_DAYS}d (about 100 years)"
+        )
+    return int(seconds * NS)
 
 
 def parse_time(text: str, now_ns: int | None = None) -> int:
@@ -33,8 +54,14 @@ def parse_time(text: str, now_ns: int | None = None) -> int:
     value = text.strip()
     if value.lower() == "now":
         return now_ns
-    if _AGE.match(value):
-        return now_ns - parse_age(value)
+    ns = now_ns - parse_age(value) if _AGE.match(value) else _iso_ns(text, value)
+    if not EARLIEST_NS <= ns < LATEST_NS:
+        raise TimeFormatError(f"time {text!r} is out of range: use one between 1970 and 2199 (UTC)")
+    return ns
+
+
+def _iso_ns(text: str, value: str) -> int:
+    """An ISO date or date-time in ns, UTC unless it names its offset."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from store import CleanupProgress, CleanupResult, Repository
 
-from ..timeparse import TimeFormatError, format_ns, iso_ns, parse_age
+from ..timeparse import format_ns, iso_ns, naming, parse_age
 from .common import db_option, echo_json, fail, json_option, opened_store
 
 DEFAULT_AGE = "30d"
@@ -28,10 +28,8 @@ shorter gap lets the next batch take the lock first (measured in bench/cleanup.p
 
 def cutoff_for(older_than: str, where: str, now_ns: int | None = None) -> int:
     """Unix ns before which traces are expired; a bad age fails naming the option it came from."""
-    try:
+    with naming(where):
         age = parse_age(older_than)
-    except TimeFormatError as exc:
-        raise TimeFormatError(f"{where}: {exc}") from None
     return (time.time_ns() if now_ns is None else now_ns) - age
 
 

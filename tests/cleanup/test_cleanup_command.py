@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
@@ -100,11 +101,19 @@ def test_without_yes_and_without_a_terminal_it_refuses(tmp_path: Path, kit) -> N
     assert counts(url, kit)[0] == 6
 
 
-def test_bad_age_is_one_line_naming_the_option(tmp_path: Path) -> None:
-    result = run("cleanup", "--older-than", "30days", "--yes", "--db", str(tmp_path / "t.db"))
+@pytest.mark.parametrize(
+    ("age", "fragment"),
+    [
+        ("30days", "bad age '30days'"),
+        ("100000000w", "age '100000000w' is too large"),
+        pytest.param("1" + "0" * 400 + "d", "age '1000", id="1e400d"),
+    ],
+)
+def test_bad_age_is_one_line_naming_the_option(tmp_path: Path, age: str, fragment: str) -> None:
+    result = run("cleanup", "--older-than", age, "--yes", "--db", str(tmp_path / "t.db"))
 
     assert result.exit_code == 2
-    assert result.stderr.startswith("pipetrace: --older-than: bad age '30days'")
+    assert result.stderr.startswith(f"pipetrace: --older-than: {fragment}")
     assert len(result.stderr.strip().splitlines()) == 1
 
 

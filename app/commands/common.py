@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import click
 
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 
-from ..timeparse import iso_ns, parse_time
+from ..timeparse import iso_ns, naming, parse_time
 
 db_option = click.option(
     "--db",
@@ -24,6 +25,8 @@ db_option = click.option(
     help="Store URL: a file path, sqlite:///PATH, libsql://, http:// or https:// "
     "[env: PIPETRACE_DB; default: the user's data folder].",
 )
+MAX_SEARCH_CHARS = 1000
+"""Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
 
 _FILTER_OPTIONS = (
@@ -61,17 +64,39 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         kwargs["filters"] = TraceFilter(
             triggers=triggers,
             statuses=statuses,
-            started_from=parse_time(since) if since else None,
-            started_until=parse_time(until) if until else None,
-            min_duration_ms=min_ms,
-            max_duration_ms=max_ms,
-            text=search,
+            started_from=_time_option(since, "--since"),
+            started_until=_time_option(until, "--until"),
+            min_duration_ms=_finite_option(min_ms, "--min-ms"),
+            max_duration_ms=_finite_option(max_ms, "--max-ms"),
+            text=_search_option(search),
         )
         return command(*args, **kwargs)
 
     for option in reversed(_FILTER_OPTIONS):
         with_filters = option(with_filters)
     return with_filters
+
+
+def _time_option(text: str | None, option: str) -> int | None:
+    """A --since or --until time in ns; a bad one fails naming the option."""
+    if not text:
+        return None
+    with naming(option):
+        return parse_time(text)
+
+
+def _finite_option(value: float | None, option: str) -> float | None:
+    """A duration bound; click reads 'nan' and 'inf' as floats, which filter nothing sensibly."""
+    if value is not None and not math.isfinite(value):
+        fail(f"{option}: {value} is not a number of milliseconds")
+    return value
+
+
+def _search_option(text: str | None) -> str | None:
+    """The search text, capped so SQLite's LIKE pattern limit is never what the user meets."""
+    if text is not None and len(text) > MAX_SEARCH_CHARS:
+        fail(f"--search: {len(text)} characters is too long (at most {MAX_SEARCH_CHARS})")
+    return text
 
 
 @contextmanager

@@ -124,6 +124,8 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
 def resolve_trace_id(repo, text: str) -> str:
     """A full trace id from a unique prefix; refuses an ambiguous one."""
     text = text.strip().lower()
+    if not text:
+        fail("TRACE_ID is empty: give a trace id or a unique prefix of one")
     if len(text) == 32:
         return text
     matches = repo.find_trace_ids(text)

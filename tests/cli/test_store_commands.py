@@ -62,3 +62,45 @@ def test_the_group_db_option_reaches_sub_commands(
     result = CliRunner().invoke(main, ["--db", db, "traces", "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--since", "0001-01-01"], "--since: time '0001-01-01' is out of range"),
+        (["--since", "9999-12-31"], "--since: time '9999-12-31' is out of range"),
+        (["--until", "0001-01-01"], "--until: time '0001-01-01' is out of range"),
+        (["--since", "99999999999d"], "--since: age '99999999999d' is too large"),
+        (["--until", "yesterday-ish"], "--until: bad time 'yesterday-ish'"),
+        (["--min-ms", "nan"], "--min-ms: nan is not a number"),
+        (["--min-ms", "inf"], "--min-ms: inf is not a number"),
+        (["--max-ms", "-inf"], "--max-ms: -inf is not a number"),
+        pytest.param(
+            ["--search", "x" * 100_000], "--search: 100000 characters is too long", id="search-100k"
+        ),
+    ],
+)
+def test_bad_filters_are_one_line_naming_the_option(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1)])
+    repo.close()
+    result = CliRunner().invoke(main, ["traces", *args, "--db", db])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0]
+
+
+@pytest.mark.parametrize("trace_id", ["", "  "])
+def test_show_without_an_id_asks_for_one(tmp_path: Path, trace_id: str) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1), make_trace(2)])
+    repo.close()
+    result = CliRunner().invoke(main, ["show", trace_id, "--db", db])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "pipetrace: TRACE_ID is empty: give a trace id or a unique prefix of one"
+    ]

@@ -22,6 +22,7 @@ from ..timeparse import TimeFormatError
 from .auth import bearer_matches
 
 CLEANUP_PATH = "/api/internal/cleanup-traces"
+OPTION_KEYS = ("older_than", "dry_run")
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -77,14 +78,9 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
 
 def _options(body: bytes, query: dict[str, str]) -> dict[str, Any]:
     """older_than and dry_run from an optional JSON body, else the query string, else defaults."""
-    data: Any = {}
-    if body.strip():
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise BadRequest(f"the body is not JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise BadRequest('the body must be a JSON object like {"older_than": "30d"}')
+    data = _body(body)
+    _refuse_unknown(data, "body key")
+    _refuse_unknown(query, "query parameter")
     older_than = data.get("older_than", query.get("older_than", DEFAULT_AGE))
     if not isinstance(older_than, str):
         raise BadRequest('older_than must be a string like "30d"')
@@ -94,6 +90,30 @@ def _options(body: bytes, query: dict[str, str]) -> dict[str, Any]:
     if not isinstance(dry_run, bool):
         raise BadRequest("dry_run must be true or false")
     return {"older_than": older_than, "dry_run": dry_run}
+
+
+def _body(body: bytes) -> dict[str, Any]:
+    """The JSON object of the body ({} when empty), or a BadRequest saying what is wrong."""
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise BadRequest("the body is nested too deeply to be a cleanup request") from None
+    except ValueError as exc:
+        raise BadRequest(f"the body is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise BadRequest('the body must be a JSON object like {"older_than": "30d"}')
+    return data
+
+
+def _refuse_unknown(given: dict[str, Any], what: str) -> None:
+    """A misspelled option must not fall back to a default that deletes more than was asked."""
+    unknown = sorted(set(given) - set(OPTION_KEYS))
+    if unknown:
+        raise BadRequest(
+            f"unknown {what} {unknown[0][:40]!r}: use only {' and '.join(OPTION_KEYS)}"
+        )
 
 
 def _run(repo: Repository, cutoff: int, dry_run: bool) -> CleanupResult:

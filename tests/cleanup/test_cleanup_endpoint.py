@@ -139,6 +139,19 @@ def test_age_from_body_or_query_and_dry_run(sqlite_repo: Repository, kit) -> Non
         ({"older_than": 30}, "", "older_than must be a string"),
         ({"older_than": "soon"}, "", "older_than: bad age 'soon'"),
         (None, "?dry_run=maybe", "dry_run must be true or false"),
+        ({"older_than": "1d", "dryrun": True}, "", "unknown body key 'dryrun'"),
+        ({"olderThan": "3650d"}, "", "unknown body key 'olderThan'"),
+        (None, "?older_than=1d&dryrun=1", "unknown query parameter 'dryrun'"),
+        pytest.param(
+            b'{"older_than": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "",
+            "nested too deeply",
+            id="nested-100000-deep",
+        ),
+        ({"older_than": "99999999999d"}, "", "older_than: age '99999999999d' is too large"),
+        pytest.param(
+            {"older_than": "1" + "0" * 400 + "d"}, "", "older_than: age '1000", id="age-1e400d"
+        ),
     ],
 )
 def test_bad_requests_answer_400_and_delete_nothing(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ pipelines_option = click.option(
 
 
 DEMO_FLUSH_EVERY = 1000
+MAX_INT_DIGITS = 100
+"""Far past the engine's 64-bit integers, which it reports itself; well below Python's 4300."""
+
+
+class InputOptionError(ValueError):
+    """A --input the engine cannot use; the CLI prints it as one line with exit status 2."""
+
+    title = "Bad input"
 
 
 def read_input(text: str | None) -> dict[str, Any]:
@@ -42,18 +51,81 @@ def read_input(text: str | None) -> dict[str, Any]:
         return {}
     where = "--input"
     if text.startswith("@"):
-        where = text[1:]
-        try:
-            text = Path(where).read_text()
-        except OSError as exc:
-            fail(f"{where}: cannot read the input file ({exc.strerror})")
+        where = f"--input {text[1:]}"
+        text = _read_input_file(text[1:], where)
     try:
-        value = json.loads(text)
+        value = json.loads(
+            text, parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float
+        )
     except json.JSONDecodeError as exc:
-        fail(f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})")
+        raise InputOptionError(
+            f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    except InputOptionError as exc:
+        raise InputOptionError(f"{where}: {exc}") from None
+    except RecursionError:
+        raise InputOptionError(f"{where}: nested too deeply to read") from None
     if not isinstance(value, dict):
-        fail(f"{where}: the input must be a JSON object, not {type(value).__name__}")
+        raise InputOptionError(
+            f"{where}: the input must be a JSON object, not {type(value).__name__}"
+        )
+    _refuse_lone_surrogates(value, where)
     return value
+
+
+def _read_input_file(path: str, where: str) -> str:
+    """The file's text; JSON is UTF-8, so anything else is refused before parsing."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputOptionError(f"{where}: cannot read the input file ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputOptionError(
+            f"{where}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are Python's extension, not JSON; the engine cannot store them."""
+    raise InputOptionError(f"{name} is not JSON (use a number or null)")
+
+
+def _bounded_int(digits: str) -> int:
+    """An integer, refusing one so long that converting it is Python's own error."""
+    count = len(digits.lstrip("-"))
+    if count > MAX_INT_DIGITS:
+        raise InputOptionError(f"a number of {count} digits is too long (at most {MAX_INT_DIGITS})")
+    return int(digits)
+
+
+def _finite_float(text: str) -> float:
+    """A float, refusing one that overflows to infinity (1e999)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise InputOptionError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _refuse_lone_surrogates(value: Any, where: str) -> None:
+    """A \\ud800 escape parses but cannot be encoded, so the scripts would fail on it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputOptionError(
+                    f"{where}: the string {item[:40]!r} is not valid Unicode "
+                    f"(it holds U+{ord(item[exc.start]):04X}, a lone surrogate)"
+                ) from None
 
 
 @click.command()

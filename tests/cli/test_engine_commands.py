@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
@@ -62,6 +63,40 @@ def test_run_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
         assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
     code, _, err = invoke("run", "no_such_trigger", "--db", db)
     assert code == 2 and "no trigger 'no_such_trigger'" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        pytest.param(b"\xff\xfe{\x00}\x00", "not UTF-8 text (byte 0xff at offset 0)", id="utf16"),
+        pytest.param(b"\x89PNG\r\n\x1a\n", "not UTF-8 text (byte 0x89", id="binary"),
+        pytest.param(
+            b'{"a": ' + b"[" * 3000 + b"]" * 3000 + b"}", "nested too deeply", id="3000-deep"
+        ),
+        pytest.param(
+            b'{"a": ' + b"9" * 5000 + b"}", "a number of 5000 digits is too long", id="int-5000"
+        ),
+        (b'{"a": NaN}', "NaN is not JSON"),
+        (b'{"a": -Infinity}', "-Infinity is not JSON"),
+        (b'{"a": 1e999}', "the number 1e999 is too large"),
+        (b'{"email": "\\ud800"}', "the string '\\ud800' is not valid Unicode (it holds U+D800"),
+    ],
+)
+def test_run_refuses_input_json_cannot_carry_in_one_line(
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
+    payload = tmp_path / "in.json"
+    payload.write_bytes(content)
+    db = tmp_path / "t.db"
+    arguments = [(f"@{payload}", f"--input {payload}: ")]
+    if not needle.startswith("not UTF-8"):
+        arguments.append((content.decode(), "--input: "))
+    for argument, where in arguments:
+        code, out, err = invoke("run", "before_signup", "--input", argument, "--db", str(db))
+        lines = err.strip().splitlines()
+        assert (code, out) == (2, ""), err
+        assert len(lines) == 1 and where + needle in lines[0], lines
+    assert not db.exists()
 
 
 def test_run_that_cannot_store_its_trace_says_so_after_the_decision(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import click
 
 from ..commands.common import db_option, fail, opened_store
@@ -28,8 +31,36 @@ def serve(host: str, port: int, db_url: str | None) -> None:
         fail(f"serve needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
         return
     secret = secret_from_env()
-    with opened_store(db_url) as repo:
-        click.echo(f"pipetrace: serving {repo.url} on http://{host}:{port}", err=True)
+    with listening_socket(host, port) as sock, opened_store(db_url) as repo:
+        where = f"[{host}]" if ":" in host else host
+        click.echo(
+            f"pipetrace: serving {repo.url} on http://{where}:{sock.getsockname()[1]}", err=True
+        )
         # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.
         app = create_app(repo, secret, close_store=True)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[sock])
+
+
+class ListenError(Exception):
+    """The host or port cannot be listened on; the command line prints it as one line, exit 2."""
+
+    title = "Cannot listen"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The bound socket, so a bad host or a busy port is one line before anything is served."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise ListenError(
+            f"serve: --host {host!r} is neither an address nor a name that resolves "
+            f"({exc.strerror})"
+        ) from None
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        # create_server adds the address to strerror; the line already names it.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ListenError(
+            f"serve: cannot listen on --host {host} --port {port}: {reason}"
+        ) from None

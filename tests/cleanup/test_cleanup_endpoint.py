@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -183,6 +184,25 @@ def test_refuses_to_start_without_a_long_secret(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0]
     assert not (tmp_path / "t.db").exists()
+
+
+def test_a_host_or_port_it_cannot_listen_on_is_one_line_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRON_SECRET", SECRET)
+    db = str(tmp_path / "t.db")
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        cases = [
+            (["--port", port], f"cannot listen on --host 127.0.0.1 --port {port}: Address already"),
+            (["--host", "999.1.1.1"], "--host '999.1.1.1' is neither an address nor a name"),
+            (["--host", "nonexistent.invalid"], "--host 'nonexistent.invalid' is neither"),
+        ]
+        for args, fragment in cases:
+            result = CliRunner().invoke(main, ["serve", *args, "--db", db])
+            lines = result.stderr.strip().splitlines()
+            assert result.exit_code == 2
+            assert len(lines) == 1 and lines[0].startswith(f"pipetrace: serve: {fragment}"), lines
 
 
 def test_without_the_extra_it_names_the_install_command(tmp_path: Path) -> None:

@@ -200,43 +200,72 @@ def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> N
 @db_option
 def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
-    ids = SeededIds(seed)
-    first_id = SeededIds(seed).trace_id()
-    now_ns = time.time_ns()
     with opened_store(db_url) as repo:
         url = repo.url
-        if repo.get_trace(first_id) is not None:
-            click.echo(f"{url}: the demo traces of seed {seed} are already there")
+        trace_ids = seed_trace_ids(seed, count)
+        present = repo.existing_trace_ids(trace_ids)
+        if len(present) == count:
+            click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
         else:
-            clock_value = [now_ns]
             before = repo.count_traces()
-            # Records are built and written by a recorder process, so the run keeps its pace.
-            sink = OutOfProcess(functools.partial(StoreSink, db_url))
-            with (
-                Engine.load(
-                    bundled_pipelines_dir(), sink=sink, clock=lambda: clock_value[0], ids=ids
-                ) as engine,
-                Progress(
-                    TextColumn("running triggers"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeRemainingColumn(),
-                    transient=True,
-                ) as progress,
-            ):
-                task = progress.add_task("demo", total=count)
-                for n, request in enumerate(demo_requests(count, seed, now_ns), start=1):
-                    clock_value[0] = request.started_at
-                    engine.execute_trigger(request.trigger, request.input, request.metadata)
-                    progress.advance(task)
-                    if n % DEMO_FLUSH_EVERY == 0:
-                        # A fill, unlike a server, may wait for a slower store instead of dropping.
-                        engine.flush(60)
+            interrupted = _fill(db_url, seed, trace_ids, present)
             stored = repo.count_traces() - before
+            wanted = count - len(present)
+            kept = f" ({len(present)} were already there)" if present else ""
+            if interrupted:
+                fail(
+                    f"interrupted: stored {stored} of {wanted} demo traces of seed {seed} in "
+                    f"{url}{kept}; run the same command again to add the rest",
+                    code=130,
+                )
             repo.analyze()
-            missing = f" ({count - stored} could not be stored)" if stored < count else ""
-            click.echo(f"{url}: stored {stored} demo traces{missing}")
+            missing = f" ({wanted - stored} could not be stored)" if stored < wanted else ""
+            click.echo(f"{url}: stored {stored} demo traces{missing}{kept}")
     if not no_open:
         from ..tui import make_app
 
         make_app(db_url).run()
+
+
+def seed_trace_ids(seed: int, count: int) -> list[str]:
+    """The ids the demo's traces get, in order, so a fill can tell which ones it still lacks."""
+    ids = SeededIds(seed)
+    return [ids.trace_id() for _ in range(count)]
+
+
+def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]) -> bool:
+    """Run the seed's requests whose traces are not stored yet; True if Ctrl-C stopped it.
+
+    The engine closes either way, so what was run before an interrupt is still stored."""
+    ids = SeededIds(seed)
+    clock_value = [time.time_ns()]
+    requests = demo_requests(len(trace_ids), seed, clock_value[0])
+    # Records are built and written by a recorder process, so the run keeps its pace.
+    sink = OutOfProcess(functools.partial(StoreSink, db_url))
+    with (
+        Engine.load(
+            bundled_pipelines_dir(), sink=sink, clock=lambda: clock_value[0], ids=ids
+        ) as engine,
+        Progress(
+            TextColumn("running triggers"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("demo", total=len(trace_ids) - len(present))
+        try:
+            for n, (request, trace_id) in enumerate(zip(requests, trace_ids, strict=True), start=1):
+                if trace_id in present:
+                    ids.trace_id()  # stored by an earlier, interrupted fill: keep the ids in step
+                    continue
+                clock_value[0] = request.started_at
+                engine.execute_trigger(request.trigger, request.input, request.metadata)
+                progress.advance(task)
+                if n % DEMO_FLUSH_EVERY == 0:
+                    # A fill, unlike a server, may wait for a slower store instead of dropping.
+                    engine.flush(60)
+        except KeyboardInterrupt:
+            return True
+    return False

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 
+ROOT = Path(__file__).resolve().parents[2]
 SIGNUP = {"email": "ana@mailinator.com", "password": "hunter2", "ip": "81.2.69.160"}
 
 
@@ -148,3 +153,55 @@ def test_demo_same_seed_same_traces_and_idempotent(tmp_path: Path) -> None:
     code, out, _ = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(first))
     assert code == 0 and "already there" in out
     assert len(_summary(first)) == 120
+
+
+def test_demo_completes_a_partial_fill_of_its_seed(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))[0] == 0
+    full = {row[0] for row in _summary(db)}
+    with sqlite3.connect(db) as conn:  # what an interrupted fill leaves: its first traces only
+        lost = [row[0] for row in conn.execute("SELECT id FROM pipeline_traces")][::3]
+        conn.executemany("DELETE FROM pipeline_spans WHERE trace_id = ?", [(i,) for i in lost])
+        conn.executemany("DELETE FROM pipeline_traces WHERE id = ?", [(i,) for i in lost])
+
+    code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
+
+    assert code == 0, err
+    assert f"stored {len(lost)} demo traces ({120 - len(lost)} were already there)" in out
+    assert {row[0] for row in _summary(db)} == full
+
+
+def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    args = ["demo", "--traces", "100000", "--seed", "11", "--no-open", "--db", str(db)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        while not _stored(db):  # some traces are in: the fill is under way
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)  # the command only, as Ctrl-C's handler sees it
+        _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr
+    stored = _stored(db)
+    assert stderr.decode().strip().splitlines()[-1] == (
+        f"pipetrace: interrupted: stored {stored} of 100000 demo traces of seed 11 in {db}; "
+        "run the same command again to add the rest"
+    )
+
+
+def _stored(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM pipeline_traces").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0

@@ -73,7 +73,7 @@ def run(
             known = ", ".join(sorted(pipelines.triggers))
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
     metadata = {"user_id": user_id, "request_ip": request_ip}
-    with opened_store(db_url) as repo:
+    with opened_store(db_url, create=True) as repo:
         with recording_engine(repo, pipelines_dir) as (engine, _writer):
             if trigger not in engine.pipelines.triggers:
                 known = ", ".join(sorted(engine.pipelines.triggers))
@@ -111,7 +111,7 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
     ids = SeededIds(seed)
     first_id = SeededIds(seed).trace_id()
     now_ns = time.time_ns()
-    with opened_store(db_url) as repo:
+    with opened_store(db_url, create=True) as repo:
         url = repo.url
         if repo.get_trace(first_id) is not None:
             click.echo(f"{url}: the demo traces of seed {seed} are already there")

@@ -65,7 +65,9 @@ class LibsqlBackend:
         """sqld manages its own WAL; nothing to do from a client."""
 
     def close(self) -> None:
-        """Close the client, then stop its event-loop thread."""
+        """Close the client, then stop its event-loop thread; closing twice does nothing."""
+        if self.loop.is_closed():
+            return
         with contextlib.suppress(Exception):  # a server that is gone must not fail shutdown
             self._run(self.client.close())
         self._stop_loop()

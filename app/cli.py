@@ -55,7 +55,7 @@ class PipetraceGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
-    if db_url:
+    if db_url is not None:
         # `pipetrace --db URL traces` means the same as `pipetrace traces --db URL`: every
         # sub-command's --db reads this variable when it is not given.
         os.environ["PIPETRACE_DB"] = db_url

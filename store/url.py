@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .errors import StoreError
 
 ENV_URL = "PIPETRACE_DB"
 ENV_TOKEN = "PIPETRACE_DB_AUTH_TOKEN"
+ENV_TIMEOUT = "PIPETRACE_DB_TIMEOUT"
+DEFAULT_TIMEOUT_S = 15.0
 REMOTE_SCHEMES = ("libsql", "http", "https", "ws", "wss")
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
+_TOKEN_PARAM = re.compile(r"(?i)([?&](?:auth_?token|token|password|secret)=)[^&#\s]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +31,20 @@ class DatabaseTarget:
     location: str
     """The file path for SQLite, the server URL for libSQL."""
     auth_token: str | None = None
+    timeout: float = DEFAULT_TIMEOUT_S
+    """Seconds a libSQL server has to answer one request."""
+    is_default: bool = False
+    """The default file nobody named, which may be created on first use by any command."""
 
     @property
     def display(self) -> str:
-        """The URL as shown to users, never with the token."""
-        return self.location
+        """The URL as shown to users, never with the token or a password."""
+        return mask_credentials(self.location)
+
+
+def mask_credentials(text: str) -> str:
+    """The text with every URL's user:password and auth token replaced, so messages leak none."""
+    return _TOKEN_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
 
 
 def default_database_path() -> Path:
@@ -38,31 +55,87 @@ def default_database_path() -> Path:
 
 def parse_database_url(url: str | None) -> DatabaseTarget:
     """Resolve a URL (or the environment, or the default file) to a target, or explain why not."""
-    raw = url if url is not None else os.environ.get(ENV_URL) or ""
-    raw = raw.strip()
+    if url is None:
+        url = os.environ.get(ENV_URL)
+        if url is None:
+            return DatabaseTarget("sqlite", str(default_database_path()), is_default=True)
+    raw = url.strip()
     if not raw:
-        return DatabaseTarget("sqlite", str(default_database_path()))
-    if "://" not in raw:
-        return DatabaseTarget("sqlite", str(Path(raw).expanduser()))
-    scheme = raw.split("://", 1)[0].lower()
-    if scheme == "sqlite" or scheme.startswith("sqlite+"):
-        path = raw.split("://", 1)[1]
-        if not path.startswith("/") or path in ("/", "/:memory:"):
-            raise StoreError(
-                f"{raw}: expected sqlite:///relative/path or sqlite:////absolute/path to a file"
-            )
-        return DatabaseTarget("sqlite", str(Path(path[1:]).expanduser()))
-    if scheme in REMOTE_SCHEMES:
-        parts = urlsplit(raw)
-        if not parts.hostname:
-            raise StoreError(f"{raw}: the URL has no host")
-        try:
-            parts.port  # noqa: B018 - validates the port
-        except ValueError as exc:
-            raise StoreError(f"{raw}: bad port ({exc})") from None
-        token = os.environ.get(ENV_TOKEN) or None
-        return DatabaseTarget("libsql", raw, token)
+        raise StoreError(
+            f"the store URL (--db / {ENV_URL}) is empty: give a file path or a URL, "
+            f"or unset {ENV_URL} for the default store"
+        )
+    scheme = _SCHEME.match(raw)
+    if scheme is None:
+        return _sqlite_file(raw, Path(raw).expanduser())
+    name = scheme.group(1).lower()
+    if name == "sqlite" or name.startswith("sqlite+"):
+        return _sqlite_url(raw)
+    if name in REMOTE_SCHEMES:
+        return _remote(raw)
     raise StoreError(
-        f"{raw}: unsupported database URL scheme {scheme!r}; use a file path, sqlite:///PATH, "
-        "libsql://, http:// or https://"
+        f"{mask_credentials(raw)}: unsupported database URL scheme {name!r}; use a file path, "
+        "sqlite:///PATH, libsql://, http:// or https://"
     )
+
+
+def _sqlite_file(raw: str, path: Path) -> DatabaseTarget:
+    """A file path taken literally; SQLite's in-memory name is refused, as it keeps nothing."""
+    if str(path) == ":memory:":
+        raise StoreError(f"{raw}: an in-memory store keeps nothing; give a file path")
+    return DatabaseTarget("sqlite", str(path))
+
+
+def _sqlite_url(raw: str) -> DatabaseTarget:
+    """A sqlite:/// URL: percent-escapes decoded; query parameters and fragments refused."""
+    shown = mask_credentials(raw)
+    parts = _split(raw)
+    if parts.query:
+        names = ", ".join(dict.fromkeys(k for k, _ in parse_qsl(parts.query, True))) or "?"
+        raise StoreError(
+            f"{shown}: unsupported query parameters ({names}); a sqlite:/// URL names only a file"
+        )
+    if parts.fragment:
+        raise StoreError(f"{shown}: unexpected #fragment; write # in a file name as %23")
+    path = unquote(parts.path)
+    if parts.netloc or not path.startswith("/") or path in ("/", "/:memory:"):
+        raise StoreError(
+            f"{shown}: expected sqlite:///relative/path or sqlite:////absolute/path to a file"
+        )
+    return _sqlite_file(raw, Path(path[1:]).expanduser())
+
+
+def _remote(raw: str) -> DatabaseTarget:
+    """A libSQL server URL, checked for a host and port before any connection is tried."""
+    shown = mask_credentials(raw)
+    parts = _split(raw)
+    if not parts.hostname:
+        raise StoreError(f"{shown}: the URL has no host")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError as exc:
+        raise StoreError(f"{shown}: bad port ({exc})") from None
+    token = os.environ.get(ENV_TOKEN) or None
+    return DatabaseTarget("libsql", raw, token, _timeout())
+
+
+def _split(raw: str) -> SplitResult:
+    """The URL's parts, or one line saying why it is not a URL (an unclosed IPv6 bracket)."""
+    try:
+        return urlsplit(raw)
+    except ValueError as exc:
+        raise StoreError(f"{mask_credentials(raw)}: not a valid URL ({exc})") from None
+
+
+def _timeout() -> float:
+    """Seconds a libSQL server has to answer: PIPETRACE_DB_TIMEOUT, or the default."""
+    text = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise StoreError(f"{ENV_TIMEOUT}={text!r}: expected a number of seconds above 0")
+    return value

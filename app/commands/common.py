@@ -100,9 +100,10 @@ def _search_option(text: str | None) -> str | None:
 
 
 @contextmanager
-def opened_store(db_url: str | None) -> Iterator[Repository]:
-    """The store, closed however the command ends."""
-    repo = open_store(db_url)
+def opened_store(db_url: str | None, *, create: bool = False) -> Iterator[Repository]:
+    """The store, closed however the command ends; only commands that write pass `create`, so
+    a mistyped path is refused by the others instead of becoming a new, empty store."""
+    repo = open_store(db_url, create=create)
     try:
         yield repo
     finally:

@@ -153,7 +153,7 @@ def run(
             known = ", ".join(sorted(pipelines.triggers))
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
     metadata = {"user_id": user_id, "request_ip": request_ip}
-    with opened_store(db_url) as repo:
+    with opened_store(db_url, create=True) as repo:
         with recording_engine(repo, pipelines_dir) as (engine, writer):
             if trigger not in engine.pipelines.triggers:
                 known = ", ".join(sorted(engine.pipelines.triggers))
@@ -200,7 +200,7 @@ def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> N
 @db_option
 def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
-    with opened_store(db_url) as repo:
+    with opened_store(db_url, create=True) as repo:
         url = repo.url
         trace_ids = seed_trace_ids(seed, count)
         present = repo.existing_trace_ids(trace_ids)

@@ -17,6 +17,7 @@ from store.interop import (
     send_export,
     write_export,
 )
+from store.url import mask_credentials
 
 from .common import db_option, fail, filter_options, opened_store
 from .store_cmds import resolve_trace_id
@@ -91,7 +92,7 @@ def export_cmd(
                 # stdout went away (`| head`): stop quietly, as other Unix tools do.
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 sys.exit(1)
-    _summary(report, endpoint or output or "stdout")
+    _summary(report, mask_credentials(endpoint) if endpoint else output or "stdout")
     if report.missing:
         fail(f"no trace {', '.join(report.missing)} in {repo.url}")
 
@@ -125,7 +126,7 @@ def import_cmd(files: tuple[str, ...], db_url: str | None) -> None:
     store are skipped, so importing a file twice adds nothing.
     """
     failed = False
-    with opened_store(db_url) as repo:
+    with opened_store(db_url, create=True) as repo:
         for name in files:
             try:
                 report = import_file(repo, name)

@@ -102,7 +102,7 @@ class PipetraceApp(App[None]):
     def open_repository(self) -> None:
         """Connect and migrate off the UI thread; a slow or dead server never freezes it."""
         try:
-            repo = open_store(self.db_url)
+            repo = open_store(self.db_url, create=False)
         except StoreError as exc:
             self.post_message(self.StoreFailed(exc))
             return

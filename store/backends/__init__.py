@@ -31,12 +31,13 @@ class Backend(Protocol):
         ...
 
 
-def open_backend(target: DatabaseTarget) -> Backend:
-    """Connect to the target's backend (without touching the schema)."""
+def open_backend(target: DatabaseTarget, *, create: bool = True) -> Backend:
+    """Connect to the target's backend (without touching the schema); with `create` False a
+    SQLite file that does not exist is refused, so a mistyped path is not made into a store."""
     if target.kind == "sqlite":
         from .sqlite import SQLiteBackend
 
-        return SQLiteBackend(target)
+        return SQLiteBackend(target, create=create)
     from .libsql import LibsqlBackend
 
     return LibsqlBackend(target)

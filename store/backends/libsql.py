@@ -4,35 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import libsql_client
 
 from ..errors import StoreError, StoreUnavailable
 from ..sql import InsertMany, Operation, Statement
-from ..url import DatabaseTarget
+from ..url import DatabaseTarget, mask_credentials
 
 MAX_PARAMS_PER_STATEMENT = 30_000
 MAX_ROWS_PER_STATEMENT = 500
+T = TypeVar("T")
 
 
 class LibsqlBackend:
-    """Sends compiled statements to sqld; a write is one `batch()`, applied atomically."""
+    """Sends compiled statements to sqld; a write is one `batch()`, applied atomically.
+
+    The async client runs on an event loop in a thread of its own, and every request is
+    bounded by the target's timeout, so a server that accepts and never answers cannot hang
+    a command or the viewer.
+    """
 
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="libsql", daemon=True)
+        self.thread.start()
         try:
-            self.client = libsql_client.create_client_sync(
-                target.location, auth_token=target.auth_token
-            )
+            self.client = self._run(_create_client(target))
         except Exception as exc:  # the client validates the URL eagerly
+            self._stop_loop()
             raise StoreUnavailable(f"{target.display}: {_describe(exc)}") from None
 
     def query(self, statement: Statement) -> list[tuple[Any, ...]]:
         """Run a read and return all rows as tuples."""
         try:
-            result = self.client.execute(statement.sql, list(statement.params))
+            result = self._run(self.client.execute(statement.sql, list(statement.params)))
         except Exception as exc:
             raise self._explain(exc) from None
         return [tuple(row) for row in result.rows]
@@ -48,7 +57,7 @@ class LibsqlBackend:
         if not batch:
             return
         try:
-            self.client.batch(batch)
+            self._run(self.client.batch(batch))
         except Exception as exc:
             raise self._explain(exc) from None
 
@@ -56,12 +65,31 @@ class LibsqlBackend:
         """sqld manages its own WAL; nothing to do from a client."""
 
     def close(self) -> None:
-        """Close the client and its event-loop thread."""
+        """Close the client, then stop its event-loop thread; closing twice does nothing."""
+        if self.loop.is_closed():
+            return
         with contextlib.suppress(Exception):  # a server that is gone must not fail shutdown
-            self.client.close()
+            self._run(self.client.close())
+        self._stop_loop()
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a client call on the loop thread; give up after the target's timeout."""
+        bounded = asyncio.wait_for(coroutine, self.target.timeout)
+        return asyncio.run_coroutine_threadsafe(bounded, self.loop).result()
+
+    def _stop_loop(self) -> None:
+        """End the loop thread and release the loop."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
 
     def _explain(self, exc: BaseException) -> StoreError:
         """One line naming the server URL and the cause."""
+        if isinstance(exc, TimeoutError):
+            return StoreUnavailable(
+                f"the libSQL server at {self.target.display} did not answer "
+                f"within {self.target.timeout:g} s (PIPETRACE_DB_TIMEOUT)"
+            )
         text = _describe(exc)
         code = getattr(exc, "code", None)
         answered = isinstance(exc, libsql_client.LibsqlError) and code not in (None, "SERVER_ERROR")
@@ -83,13 +111,21 @@ def _multi_row_statements(op: InsertMany) -> list[libsql_client.Statement]:
     return statements
 
 
+async def _create_client(target: DatabaseTarget) -> libsql_client.Client:
+    """The async client, made on the loop thread, where its HTTP session must live."""
+    return libsql_client.create_client(target.location, auth_token=target.auth_token)
+
+
 def _describe(exc: BaseException) -> str:
-    """A short cause for the usual client failures (refused, unauthorized, timeouts)."""
+    """A short cause for the usual client failures (refused, unauthorized), without secrets."""
+    return mask_credentials(_cause(exc))
+
+
+def _cause(exc: BaseException) -> str:
+    """What went wrong, in the client's words where they are short enough."""
     status = getattr(exc, "status", None)
     if status in (401, 403):
         return f"the server refused the auth token (HTTP {status}); check PIPETRACE_DB_AUTH_TOKEN"
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return "the server did not answer in time"
     name = type(exc).__name__
     if "Connector" in name or isinstance(exc, ConnectionError | OSError):
         return f"cannot connect ({str(exc).splitlines()[0] if str(exc) else name})"

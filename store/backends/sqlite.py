@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import StoreError, StoreUnavailable
@@ -23,17 +23,22 @@ BUSY_TIMEOUT_MS = 10_000
 class SQLiteBackend:
     """Runs compiled statements on a pooled SQLAlchemy engine over one SQLite file."""
 
-    def __init__(self, target: DatabaseTarget) -> None:
+    def __init__(self, target: DatabaseTarget, *, create: bool = True) -> None:
         self.target = target
         path = Path(target.location)
         if path.is_dir():
             raise StoreUnavailable(f"{target.display}: is a folder, not a database file")
+        if not (create or target.is_default or path.exists()):
+            raise StoreUnavailable(
+                f"no store at {target.display} (check --db / PIPETRACE_DB; "
+                "only commands that add traces create one)"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreUnavailable(f"{target.display}: cannot create its folder ({exc})") from None
         self.engine: Engine = create_engine(
-            f"sqlite:///{path}",
+            URL.create("sqlite", database=str(path)),  # the path as is: no URL parsing
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             pool_size=8,
             max_overflow=8,

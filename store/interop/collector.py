@@ -9,6 +9,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..url import mask_credentials
 from .errors import CollectorError
 
 TRACES_PATH = "/v1/traces"
@@ -24,9 +25,19 @@ class SendStats:
 
 def traces_url(endpoint: str) -> str:
     """The collector's traces URL: a base URL gets /v1/traces appended."""
-    parsed = urllib.parse.urlsplit(endpoint.strip())
+    shown = mask_credentials(endpoint)
+    try:
+        parsed = urllib.parse.urlsplit(endpoint.strip())
+        parsed.port  # noqa: B018 - validates the port
+    except ValueError as exc:
+        raise CollectorError(f"endpoint {shown!r} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise CollectorError(f"endpoint {endpoint!r} is not an http:// or https:// URL")
+        raise CollectorError(f"endpoint {shown!r} is not an http:// or https:// URL")
+    if "@" in parsed.netloc:
+        raise CollectorError(
+            f"endpoint {shown!r}: user:password in the URL is not sent; "
+            "use --header 'Authorization=Basic ...' instead"
+        )
     path = parsed.path.rstrip("/")
     if not path.endswith(TRACES_PATH):
         path += TRACES_PATH
@@ -86,11 +97,14 @@ def _post(
         excerpt = " ".join(exc.read(300).decode("utf-8", "replace").split())
         detail = f": {excerpt}" if excerpt else ""
         raise CollectorError(
-            f"collector at {url} refused the export: HTTP {exc.code} {exc.reason}{detail}"
+            f"collector at {mask_credentials(url)} refused the export: "
+            f"HTTP {exc.code} {exc.reason}{detail}"
         ) from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise CollectorError(f"cannot reach collector at {url}: {reason}") from None
+        raise CollectorError(
+            f"cannot reach collector at {mask_credentials(url)}: {reason}"
+        ) from None
     stats.requests += 1
     stats.rejected_spans += _rejected(answer)
 

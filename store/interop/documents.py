@@ -8,6 +8,7 @@ MalformedFile naming the file and the line (and column, for JSON syntax) that is
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.decoder import scanstring
@@ -21,6 +22,9 @@ from .zipkin_in import parse_zipkin
 
 FORMATS = ("otlp", "jaeger", "zipkin")
 _WS = " \t\r\n"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Left in a decoded string only unpaired: json pairs a high and a low surrogate escape."""
+_SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 @dataclass(slots=True)
@@ -45,7 +49,7 @@ def parse_text(text: str, name: str) -> ParsedFile:
         raise MalformedFile(f"{name}: JSON nested too deeply") from None
     fmt, parse = _detect(doc, name, None)
     try:
-        return ParsedFile(fmt, parse(doc))
+        return ParsedFile(fmt, parse(_valid_unicode(doc, text)))
     except Invalid as exc:
         line = locate(text, exc.path)
         raise MalformedFile(f"{name}:{line}: {exc.where()} {exc.message}") from None
@@ -81,12 +85,29 @@ def _parse_lines(text: str, name: str) -> ParsedFile:
             raise MalformedFile(f"{name}:{number}: {line_fmt} data after {fmt} data")
         fmt = line_fmt
         try:
-            spans += parse(doc)
+            spans += parse(_valid_unicode(doc, line))
         except Invalid as exc:
             raise MalformedFile(f"{name}:{number}: {exc.where()} {exc.message}") from None
         except RecursionError:
             raise MalformedFile(f"{name}:{number}: values nested too deeply") from None
     return ParsedFile(fmt or "otlp", spans)
+
+
+def _valid_unicode(doc: Any, text: str) -> Any:
+    """The document with each unpaired surrogate (a lone JSON \\ud800 escape) replaced by U+FFFD,
+    which UTF-8 can store; only a text that has one is walked."""
+    return _replace_surrogates(doc) if _SURROGATE_IN_TEXT.search(text) else doc
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """Every string of a parsed JSON value, keys included, without unpaired surrogates."""
+    if type(value) is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if type(value) is list:
+        return [_replace_surrogates(v) for v in value]
+    if type(value) is dict:
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _detect(doc: Any, name: str, line: int | None) -> tuple[str, Callable[[Any], list[SpanRow]]]:

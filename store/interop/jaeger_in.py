@@ -37,8 +37,7 @@ _STATUS_TAGS = {"OK": STATUS_OK, "ERROR": STATUS_ERROR, "UNSET": STATUS_UNSET}
 
 def parse_jaeger(doc: dict[str, Any]) -> list[SpanRow]:
     """Every span of every trace in the document, in file order."""
-    data = doc.get("data")
-    traces = [data] if type(data) is dict else data
+    traces = doc.get("data")
     if type(traces) is not list:
         raise Invalid("is not a list of traces", "data")
     out: list[SpanRow] = []
@@ -46,7 +45,7 @@ def parse_jaeger(doc: dict[str, Any]) -> list[SpanRow]:
         try:
             _trace(trace, out)
         except Invalid as exc:
-            raise (exc.at("data") if type(data) is dict else exc.at("data", ti)) from None
+            raise exc.at("data", ti) from None
     return out
 
 

@@ -38,7 +38,7 @@ def test_unreachable_server_shows_a_message_and_retries(viewer) -> None:
 
 
 def test_retry_succeeds_once_the_store_can_be_opened(tmp_path: Path, viewer) -> None:
-    """A path that is a folder fails; once it is gone, Retry opens a fresh store."""
+    """A path that is a folder fails; once a store is there instead, Retry opens it."""
     target = tmp_path / "traces.db"
     target.mkdir()
 
@@ -48,11 +48,27 @@ def test_retry_succeeds_once_the_store_can_be_opened(tmp_path: Path, viewer) -> 
             await settle(pilot)
             assert isinstance(app.screen, ErrorScreen)
             target.rmdir()
+            open_store(str(target)).close()
             await press(pilot, "r")
             assert app.screen is app.list_screen
             assert app.list_screen.count == 0 and app.list_screen.problem is None
 
     asyncio.run(run())
+
+
+def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, viewer) -> None:
+    """A mistyped path: the dialog says there is no store there, and none is made."""
+    typo = tmp_path / "typo" / "traces.db"
+
+    async def run() -> None:
+        app = viewer(str(typo))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert f"no store at {typo}" in str(app.screen.query_one("#error-message").render())
+
+    asyncio.run(run())
+    assert not typo.parent.exists()
 
 
 def test_store_breaking_while_open_keeps_rows_and_recovers(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from interop.interop_data import SAMPLES, count_rows
 
 from store import Repository
-from store.interop import MalformedFile, import_file, import_text
+from store.interop import MalformedFile, import_file, import_text, write_export
 
 GOOD_LINE = (SAMPLES / "otlp2jaeger-multi-in.json.txt").read_text().splitlines()[0]
 
@@ -106,12 +106,56 @@ def test_truncated_json_gives_line_and_column(repo: Repository, tmp_path):
         ('{"data": [{"spans": [{"traceID": "ab", "spanID": "cd", "startTime": 5,'
          ' "tags": [{"key": "k", "type": "int64", "value": "x"}]}]}]}',
          "data[0].spans[0].tags[0].value is not a int64 value"),
+        ('{"data": {"traceID": "ab", "spans": []}}', "bad.json:1: data is not a list of traces"),
     ],
 )  # fmt: skip
 def test_hand_made_bad_files(repo: Repository, tmp_path, content, expected):
     path = tmp_path / "bad.json"
     path.write_text(content)
     _refused(repo, path, expected)
+
+
+LONE = "\ud800"
+"""A high surrogate with no low one after it: JSON can escape it, UTF-8 cannot store it."""
+
+
+def _otlp_with_lone_surrogates() -> str:
+    doc = json.loads(_span_line(name=f"lone{LONE}"))
+    span = doc["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"] = [{"key": f"k{LONE}", "value": {"stringValue": f"v{LONE}"}}]
+    return GOOD_LINE + "\n" + json.dumps(doc) + "\n"
+
+
+def _jaeger_with_lone_surrogates() -> str:
+    tag = {"key": f"k{LONE}", "type": "string", "value": f"v{LONE}"}
+    span = {"traceID": "ab", "spanID": "cd", "operationName": f"lone{LONE}", "startTime": 5}
+    return json.dumps({"data": [{"spans": [{**span, "tags": [tag]}]}]}, indent=1)
+
+
+def _zipkin_with_lone_surrogates() -> str:
+    span = {"traceId": "ab", "id": "cd", "name": f"lone{LONE}", "timestamp": 5}
+    return json.dumps([{**span, "tags": {f"k{LONE}": f"v{LONE}"}}])
+
+
+@pytest.mark.parametrize(
+    "make", [_otlp_with_lone_surrogates, _jaeger_with_lone_surrogates, _zipkin_with_lone_surrogates]
+)
+def test_lone_surrogates_become_replacement_characters(repo: Repository, tmp_path, make):
+    path = tmp_path / "lone.json"
+    path.write_text(make())
+    assert "\\ud800" in path.read_text()
+    report = import_file(repo, path)
+    (span,) = [
+        s
+        for t in repo.list_traces(limit=10).rows
+        for s in repo.get_trace_with_spans(t.id).spans
+        if s.name.startswith("lone")
+    ]
+    assert report.traces_added >= 1 and span.name == "lone\ufffd"
+    assert span.attributes["k\ufffd"] == "v\ufffd"
+    exported = tmp_path / "out.jsonl"
+    write_export(repo, [span.trace_id], exported)
+    assert "lone\ufffd" in exported.read_text(encoding="utf-8")
 
 
 def test_not_utf8_gives_the_byte_offset(sqlite_repo: Repository, tmp_path):

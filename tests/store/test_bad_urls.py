@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import os
 import socket
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from conftest import running_sqld
+
+from store import open_store
 
 # The public key of RFC 8032's first Ed25519 test vector: any token we send is wrong for it.
 RFC8032_PUBLIC_KEY = (
@@ -96,5 +101,81 @@ def test_not_a_database_and_another_application(tmp_path: Path) -> None:
 
 def test_bad_filters_are_one_line(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
+    open_store(db).close()
     assert_one_line_error(run_cli("traces", "--db", db, "--since", "yesterday-ish"), "bad time")
     assert_one_line_error(run_cli("show", "abc", "--db", db), "no trace 'abc'")
+
+
+def test_empty_store_url_is_refused(tmp_path: Path) -> None:
+    default_store = Path(os.environ["XDG_DATA_HOME"]) / "pipetrace" / "traces.db"
+    default_store.unlink(missing_ok=True)
+    assert_one_line_error(run_cli("traces", "--db", ""), "--db / PIPETRACE_DB", "empty")
+    assert_one_line_error(run_cli("--db", " ", "traces"), "--db / PIPETRACE_DB", "empty")
+    assert_one_line_error(run_cli("traces", env={"PIPETRACE_DB": ""}), "PIPETRACE_DB", "empty")
+    assert not default_store.exists()
+
+
+def test_a_plain_path_is_taken_literally(tmp_path: Path) -> None:
+    for name in ("a?b.db", "p%20q.db", "c#d.db"):
+        result = run_cli("db", "upgrade", "--db", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b.db", "c#d.db", "p%20q.db"]
+    result = run_cli("traces", "--db", f"sqlite:///{tmp_path}/p%2520q.db", "--json")
+    assert result.returncode == 0, result.stderr
+    url = f"sqlite:///{tmp_path}/a.db?mode=ro"
+    assert_one_line_error(run_cli("traces", "--db", url), url, "query parameters (mode)")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "a.db").exists()
+
+
+def test_read_commands_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "dir" / "x.db"
+    for command in (["traces"], ["show", "abc"], ["export"], ["cleanup", "--yes"]):
+        assert_one_line_error(run_cli(*command, "--db", str(typo)), f"no store at {typo}")
+    assert not (tmp_path / "typo").exists()
+    zipkin = tmp_path / "zipkin.json"
+    zipkin.write_text('[{"traceId": "1", "id": "2", "name": "n", "timestamp": 1}]')
+    result = run_cli("import", str(zipkin), "--db", str(typo))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(run_cli("traces", "--db", str(typo), "--json").stdout)["total"] == 1
+
+
+def test_memory_and_broken_urls_are_one_line_without_credentials(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("traces", "--db", ":memory:"), ":memory:", "in-memory")
+    for url, needle in (
+        ("http://ana:s3cret@[::1", "not a valid URL"),
+        ("http://ana:s3cret@h:99999", "bad port"),
+        ("libsql://h?authToken=s3cret&tls=0", "explicit port"),
+        ("sqlite:///x.db?password=s3cret", "unsupported query parameters"),
+    ):
+        result = run_cli("traces", "--db", url)
+        assert_one_line_error(result, needle)
+        assert "s3cret" not in result.stderr, result.stderr
+    db = str(tmp_path / "t.db")
+    open_store(db).close()
+    for endpoint, needle in (
+        ("http://ana:s3cret@[::1", "not a valid URL"),
+        ("http://ana:s3cret@127.0.0.1:4318", "user:password in the URL is not sent"),
+    ):
+        result = run_cli("export", "--db", db, "--endpoint", endpoint)
+        assert_one_line_error(result, "endpoint", needle)
+        assert "s3cret" not in result.stderr, result.stderr
+
+
+def _never_answer(server: socket.socket) -> None:
+    """Accept every connection and keep it open without a byte, until the server closes."""
+    held = []
+    with contextlib.suppress(OSError):
+        while True:
+            held.append(server.accept()[0])
+
+
+def test_server_that_accepts_and_never_answers() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        threading.Thread(target=_never_answer, args=(server,), daemon=True).start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        result = run_cli("traces", "--db", url, env={"PIPETRACE_DB_TIMEOUT": "1"})
+    assert_one_line_error(result, f"the libSQL server at {url} did not answer within 1 s")
+    result = run_cli("traces", "--db", url, env={"PIPETRACE_DB_TIMEOUT": "soon"})
+    assert_one_line_error(result, "PIPETRACE_DB_TIMEOUT='soon'")

@@ -185,10 +185,7 @@ def _parse_script(
         if key not in SCRIPT_LIMITS:
             raise PipelineError(f"{MANIFEST}: {where}limit '{key}' cannot be set per script")
     own = limits.with_overrides(overrides, f"{MANIFEST}: {where.rstrip(': ')}")
-    try:
-        data = (root / file).read_bytes()
-    except OSError:
-        raise PipelineError(f"{MANIFEST}: {where}file '{file}' not found") from None
+    data = _read_script(root, file, where)
     if len(data) > limits.max_script_bytes:
         raise PipelineError(
             f"{file}: script too large ({len(data)} > {limits.max_script_bytes} bytes)"
@@ -209,6 +206,24 @@ def _parse_script(
         "deadline_ms": own.deadline_ms,
         "order": index,
     }
+
+
+def _read_script(root: Path, file: str, where: str) -> bytes:
+    """Read a script file, refusing folders and links that lead outside the pipelines folder."""
+    try:
+        path = (root / file).resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' not found") from None
+    if not path.is_relative_to(root.resolve()):
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' leads outside the pipelines folder")
+    if path.is_dir():
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' is a folder, not a .lua file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PipelineError(
+            f"{MANIFEST}: {where}file '{file}' cannot be read: {exc.strerror}"
+        ) from None
 
 
 def _plan(

@@ -66,7 +66,9 @@ def syntax_errors(sources: dict[str, tuple[str, str]]) -> dict[str, str]:
     for script_id, (source, name) in sources.items():
         ok, err = check(source, "=" + name)
         if not ok:
-            errors[script_id] = str(err)
+            # Lua leaves the chunk name out of some messages (a binary chunk, no memory).
+            err = str(err)
+            errors[script_id] = err if err.startswith(f"{name}:") else f"{name}: {err}"
     return errors
 
 

@@ -282,3 +282,45 @@ def test_manifest_order_decides_parallel_index(tmp_path):
     )
     [layer] = load_pipelines(root).triggers["t"].layers
     assert [(s.id, s.parallel_index) for s in layer] == [("zeta", 0), ("alpha", 1)]
+
+
+def test_a_binary_chunk_is_refused_naming_its_file(tmp_path):
+    root = write(tmp_path / "p", HEAD + script("a"), {"a.lua": "\x1bLua return 1"})
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == "a.lua: attempt to load a binary chunk (mode is 't')"
+
+
+def test_a_folder_named_as_a_file_is_called_a_folder(tmp_path):
+    root = write(tmp_path / "p", HEAD + script("a"), {})
+    (root / "a.lua").mkdir()
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == (
+        "pipelines.toml: script 'a': file 'a.lua' is a folder, not a .lua file"
+    )
+
+
+@pytest.mark.parametrize("target", ["outside.lua", "elsewhere"])
+def test_a_link_out_of_the_folder_is_refused(tmp_path, target):
+    (tmp_path / "outside.lua").write_text("return nil")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "a.lua").write_text("return nil")
+    root = write(tmp_path / "p", HEAD + script("a", file="lib/a.lua"), {})
+    if target == "outside.lua":
+        (root / "lib").mkdir()
+        (root / "lib" / "a.lua").symlink_to(tmp_path / target)
+    else:
+        (root / "lib").symlink_to(tmp_path / target)
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == (
+        "pipelines.toml: script 'a': file 'lib/a.lua' leads outside the pipelines folder"
+    )
+
+
+def test_links_inside_the_folder_and_a_linked_folder_load(tmp_path):
+    real = write(tmp_path / "real", HEAD + script("a") + script("b"), {"b.lua": "return nil"})
+    (real / "a.lua").symlink_to(real / "b.lua")
+    (tmp_path / "link").symlink_to(real)
+    assert set(load_pipelines(tmp_path / "link").scripts) == {"a", "b"}

@@ -78,7 +78,9 @@ def load_pipelines(path: str | Path) -> Pipelines:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PipelineError(f"{MANIFEST}: invalid TOML: {exc}") from None
     _check_keys(doc, _TOP_KEYS, "")
-    limits = Limits().with_overrides(_table(doc.get("limits", {}), "[limits]"), MANIFEST)
+    limits = Limits().with_overrides(
+        _table(doc.get("limits", {}), "[limits]"), f"{MANIFEST}: [limits]"
+    )
     triggers_raw = _table(doc.get("triggers", {}), "[triggers]")
     entries = doc.get("scripts", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -122,16 +124,28 @@ def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
             raise PipelineError(f"{MANIFEST}: {where}unknown key '{key}'")
 
 
+def _text(table: dict[str, Any], key: str, default: str | None, where: str) -> Any:
+    """Read an optional string field, refusing other TOML types before they reach a lookup."""
+    value = table.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise PipelineError(
+            f"{MANIFEST}: {where}'{key}' must be a string, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
 def _trigger_settings(name: str, value: object) -> tuple[str, str]:
     """Validate one [triggers.NAME] table and return its mode and failure policy."""
     table = _table(value, f"[triggers.{name}]")
-    _check_keys(table, _TRIGGER_KEYS, f"trigger '{name}': ")
-    mode = table.get("mode", "blocking")
+    where = f"trigger '{name}': "
+    _check_keys(table, _TRIGGER_KEYS, where)
+    _text(table, "description", None, where)
+    mode = _text(table, "mode", "blocking", where)
     if mode not in MODES:
         raise PipelineError(
             f"{MANIFEST}: trigger '{name}': bad mode {mode!r} (use {', '.join(MODES)})"
         )
-    failure = table.get("failure", "open")
+    failure = _text(table, "failure", "open", where)
     if failure not in FAILURES:
         raise PipelineError(
             f"{MANIFEST}: trigger '{name}': bad failure {failure!r} (use open, closed)"
@@ -147,12 +161,13 @@ def _parse_script(
     limits: Limits,
 ) -> dict[str, Any]:
     """Validate one [[scripts]] entry and read its file."""
-    script_id = entry.get("id")
-    if not isinstance(script_id, str) or not script_id:
+    script_id = _text(entry, "id", None, f"script #{index + 1}: ")
+    if not script_id:
         raise PipelineError(f"{MANIFEST}: script #{index + 1} has no 'id'")
     where = f"script '{script_id}': "
     _check_keys(entry, _SCRIPT_KEYS, where)
-    trigger = entry.get("trigger")
+    _text(entry, "description", None, where)
+    trigger = _text(entry, "trigger", None, where)
     if trigger not in settings:
         raise PipelineError(f"{MANIFEST}: {where}unknown trigger {trigger!r}")
     file = entry.get("file", f"{script_id}.lua")
@@ -162,7 +177,7 @@ def _parse_script(
     depends = entry.get("depends_on", [])
     if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
         raise PipelineError(f"{MANIFEST}: {where}'depends_on' must be a list of script ids")
-    failure = entry.get("failure", settings[trigger][1])
+    failure = _text(entry, "failure", settings[trigger][1], where)
     if failure not in FAILURES:
         raise PipelineError(f"{MANIFEST}: {where}bad failure {failure!r} (use open, closed)")
     overrides = _table(entry.get("limits", {}), f"script '{script_id}' limits")
@@ -170,10 +185,7 @@ def _parse_script(
         if key not in SCRIPT_LIMITS:
             raise PipelineError(f"{MANIFEST}: {where}limit '{key}' cannot be set per script")
     own = limits.with_overrides(overrides, f"{MANIFEST}: {where.rstrip(': ')}")
-    try:
-        data = (root / file).read_bytes()
-    except OSError:
-        raise PipelineError(f"{MANIFEST}: {where}file '{file}' not found") from None
+    data = _read_script(root, file, where)
     if len(data) > limits.max_script_bytes:
         raise PipelineError(
             f"{file}: script too large ({len(data)} > {limits.max_script_bytes} bytes)"
@@ -194,6 +206,24 @@ def _parse_script(
         "deadline_ms": own.deadline_ms,
         "order": index,
     }
+
+
+def _read_script(root: Path, file: str, where: str) -> bytes:
+    """Read a script file, refusing folders and links that lead outside the pipelines folder."""
+    try:
+        path = (root / file).resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' not found") from None
+    if not path.is_relative_to(root.resolve()):
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' leads outside the pipelines folder")
+    if path.is_dir():
+        raise PipelineError(f"{MANIFEST}: {where}file '{file}' is a folder, not a .lua file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PipelineError(
+            f"{MANIFEST}: {where}file '{file}' cannot be read: {exc.strerror}"
+        ) from None
 
 
 def _plan(

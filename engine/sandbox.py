@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 import time
 from collections.abc import Iterable
 from importlib import resources
@@ -14,6 +15,7 @@ from engine.limits import Limits
 
 _BOOTSTRAP = resources.files("engine").joinpath("lua/sandbox.lua").read_text("utf-8")
 _HOOK_STEP = 10_000
+_WORDS = struct.Struct(">4q")
 
 
 def _deny_attributes(obj: object, name: object, is_setting: bool) -> str:
@@ -21,9 +23,11 @@ def _deny_attributes(obj: object, name: object, is_setting: bool) -> str:
     raise AttributeError("attribute access is not allowed in the sandbox")
 
 
-def _sha256_hex(text: str) -> str:
-    """Hash a string for helpers.hash (runs in the host because Lua has no sha256)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _sha256_words(text: str) -> tuple[int, int, int, int]:
+    """Hash a string for helpers.hash (Lua has no sha256) as four integers, because pushing a
+    string back into a runtime whose memory is full would unwind through lupa's Python call."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    return _WORDS.unpack(digest)
 
 
 def new_runtime(limits: Limits) -> tuple[Any, Any]:
@@ -50,7 +54,7 @@ def new_runtime(limits: Limits) -> tuple[Any, Any]:
             "max_output_nodes": limits.max_output_values,
         }
     )
-    host = lua.execute(_BOOTSTRAP, time.perf_counter_ns, _sha256_hex, caps)
+    host = lua.execute(_BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps)
     return lua, host
 
 
@@ -62,7 +66,9 @@ def syntax_errors(sources: dict[str, tuple[str, str]]) -> dict[str, str]:
     for script_id, (source, name) in sources.items():
         ok, err = check(source, "=" + name)
         if not ok:
-            errors[script_id] = str(err)
+            # Lua leaves the chunk name out of some messages (a binary chunk, no memory).
+            err = str(err)
+            errors[script_id] = err if err.startswith(f"{name}:") else f"{name}: {err}"
     return errors
 
 
@@ -84,11 +90,20 @@ class Sandbox:
             if err:
                 raise ValueError(str(err))
             self.index[script.id] = index
-        self.lua.set_max_memory(limits.max_memory)
+        self.max_memory = limits.max_memory
+        self.lua.set_max_memory(self.max_memory)
 
     def begin(self, input_data: dict[str, Any], seed: int, now: int, tracing: bool) -> None:
-        """Start a trigger run with a validated input as the context of every script."""
-        self.begin_run(self.lua.table_from(input_data, recursive=True), seed, now, tracing)
+        """Start a trigger run with a validated input as the context of every script, converting
+        it without the memory cap: lupa builds the table outside a protected call, where running
+        out of memory aborts the process, and measure_input has already bounded its size."""
+        lua = self.lua
+        lua.set_max_memory(0)
+        try:
+            table = lua.table_from(input_data, recursive=True)
+        finally:
+            lua.set_max_memory(self.max_memory)
+        self.begin_run(table, seed, now, tracing)
 
     def recover(self) -> None:
         """Free what a killed script left behind so the runtime stays usable."""

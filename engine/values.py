@@ -12,13 +12,31 @@ DEFAULT_REDACT_KEYS = ("password", "token", "secret", "authorization", "api_key"
 REDACTED = "[REDACTED]"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class InputError(ValueError):
     """A trigger input that breaks the input limits or is not JSON-like."""
 
 
+class _NotUnicode(InputError):
+    """Text with a lone surrogate, which no UTF-8 encoder (Lua's, the store's) takes; it collects
+    the keys on its way out, so the message can say where it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: list[str] = []
+
+
 def measure_input(value: Any, max_bytes: int, max_depth: int) -> int:
     """Return the approximate JSON size of an input, refusing oversized, deep or odd values."""
-    size = _measure(value, 1, max_depth, max_bytes, 0)
+    try:
+        size = _measure(value, 1, max_depth, max_bytes, 0)
+    except _NotUnicode as exc:
+        where = f"input key {'.'.join(reversed(exc.path))!r}" if exc.path else "input"
+        raise InputError(
+            f"{where} holds text that is not valid Unicode (a lone surrogate)"
+        ) from None
     if size > max_bytes:
         raise InputError(f"input too large ({size} > {max_bytes} bytes)")
     return size
@@ -27,6 +45,8 @@ def measure_input(value: Any, max_bytes: int, max_depth: int) -> int:
 def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -> int:
     """Walk one value, adding its approximate encoded size to acc."""
     if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):  # ASCII: one flag check
+            raise _NotUnicode()
         return acc + len(value) + 2
     if value is None or isinstance(value, bool):
         return acc + 5
@@ -44,12 +64,23 @@ def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise InputError(f"input has a non-string key {key!r}")
-                acc = _measure(item, depth + 1, max_depth, max_bytes, acc + len(key) + 3)
+                if not key.isascii() and _SURROGATE.search(key):
+                    raise InputError(f"input has a key that is not valid Unicode: {key!r}")
+                try:
+                    acc = _measure(item, depth + 1, max_depth, max_bytes, acc + len(key) + 3)
+                except _NotUnicode as exc:
+                    exc.path.append(key)
+                    raise
                 if acc > max_bytes:
                     raise InputError(f"input too large (over {max_bytes} bytes)")
         else:
             for item in value:
-                acc = _measure(item, depth + 1, max_depth, max_bytes, acc + 1)
+                try:
+                    acc = _measure(item, depth + 1, max_depth, max_bytes, acc + 1)
+                except _NotUnicode as exc:
+                    # An equal item before this one would have failed first.
+                    exc.path.append(str(value.index(item)))
+                    raise
                 if acc > max_bytes:
                     raise InputError(f"input too large (over {max_bytes} bytes)")
         return acc

@@ -1,7 +1,7 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_hex, caps = ...
+local clock_ns, sha256_words, caps = ...
 
 local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
@@ -246,7 +246,10 @@ local H = freeze({
   now = function() return frozen_now end,
   hash = function(s)
     if type(s) ~= "string" and type(s) ~= "number" then error("helpers.hash needs a string", 2) end
-    return sha256_hex(tostring(s))
+    s = tostring(s)
+    -- The host cannot take other text, and an error raised in a host call may need memory.
+    if not utf8_len(s) then error("helpers.hash needs UTF-8 text", 2) end
+    return s_format("%016x%016x%016x%016x", sha256_words(s))
   end,
   matches = function(s, p)
     if type(s) ~= "string" or type(p) ~= "string" then return false end
@@ -410,7 +413,8 @@ local out = {}
 -- Starts a trigger run: the converted input becomes the context, with outputs and prev; the
 -- previous run's state is dropped here (the host merges the data run() hands it).
 local function begin(input, seed_, now, tracing_)
-  ctx = input
+  -- The previous context goes first, so a collection can free it if memory runs short here.
+  ctx, ctx_view = input, nil
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing = seed_, now, tracing_
@@ -458,6 +462,9 @@ local function run(index, deadline_)
   local ok, res = co_resume(co)
   if ok and co_status(co) ~= "dead" then ok, res = false, "script yielded outside a coroutine" end
   debug_setupvalue(chunk, 1, nil)
+  -- Let go of the script's coroutine (a failed one keeps its stack) and globals, so a
+  -- collection can free what the script allocated before the work below needs memory.
+  co, env = nil, nil
   local status, msg, data
   if killed then
     status, msg = "killed", killed
@@ -472,6 +479,7 @@ local function run(index, deadline_)
     status, _, msg, data = check_result(res)
     if msg then msg = safe_text(msg) end
   end
+  res = nil
   local flags, n = 0, 3
   if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0) then
     n, flags = add_extras(n, 8)

@@ -1,7 +1,8 @@
 """Runs one sandbox probe in a fresh process and prints what happened as JSON.
 
-Usage: python probe_runner.py PROBE_LUA_FILE [LIMITS_TOML]. It runs a benign trigger, the probe,
-and the benign trigger again with the same trace id, so a caller can check nothing leaked.
+Usage: python probe_runner.py PROBE_LUA_FILE [LIMITS_TOML [INPUT_JSON_FILE]]. It runs a benign
+trigger, the probe, and the benign trigger again with the same trace id, so a caller can check
+nothing leaked; with INPUT_JSON_FILE all three get that input.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Sink:
 def main() -> None:
     probe = Path(sys.argv[1]).read_text()
     limits = sys.argv[2] if len(sys.argv) > 2 else ""
+    given = json.loads(Path(sys.argv[3]).read_text()) if len(sys.argv) > 3 else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "pipelines.toml").write_text(MANIFEST + limits)
@@ -68,9 +70,9 @@ def main() -> None:
         (root / "check.lua").write_text(CHECK)
         sink = Sink()
         with Engine(load_pipelines(root), sink=sink, ids=FixedIds()) as engine:
-            before = engine.execute_trigger("check", {})
-            outcome = engine.execute_trigger("probe", {"email": "a@b.c"})
-            after = engine.execute_trigger("check", {})
+            before = engine.execute_trigger("check", given or {})
+            outcome = engine.execute_trigger("probe", given or {"email": "a@b.c"})
+            after = engine.execute_trigger("check", given or {})
             assert engine.flush(10)
     span = sink.traces[1].spans[1]
     print(

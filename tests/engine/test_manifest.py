@@ -131,7 +131,123 @@ CASES = [
         "bad limit",
         HEAD + "[limits]\nmax_layers = -1\n",
         {},
-        "'max_layers' must be a positive integer",
+        "pipelines.toml: [limits]: limit 'max_layers' must be an integer from 1 to 1000, got -1",
+    ),
+    (
+        "max_memory below the floor",
+        HEAD + "[limits]\nmax_memory = 32768\n",
+        {},
+        "pipelines.toml: [limits]: limit 'max_memory' = 32768 is too small; the sandbox needs at "
+        "least 3145728 bytes",
+    ),
+    (
+        "max_memory below the floor for a larger input",
+        HEAD + "[limits]\nmax_memory = 4194304\nmax_input_bytes = 1048576\n",
+        {},
+        "limit 'max_memory' = 4194304 is too small; the sandbox needs at least 34603008 bytes",
+    ),
+    (
+        "huge max_memory",
+        HEAD + "[limits]\nmax_memory = 9223372036854775807\n",
+        {},
+        "pipelines.toml: [limits]: limit 'max_memory' must be an integer from 1 to 1099511627776",
+    ),
+    (
+        "huge deadline",
+        HEAD + "[limits]\ndeadline_ms = 9223372036854775807\n",
+        {},
+        "pipelines.toml: [limits]: limit 'deadline_ms' must be an integer from 1 to 3600000, got "
+        "9223372036854775807",
+    ),
+    (
+        "huge script deadline",
+        HEAD + script("a") + "limits = { deadline_ms = 9223372036854775807 }\n",
+        OK,
+        "pipelines.toml: script 'a': limit 'deadline_ms' must be an integer from 1 to 3600000",
+    ),
+    (
+        "fractional limit",
+        HEAD + "[limits]\ninstruction_budget = 1.5\n",
+        {},
+        "limit 'instruction_budget' must be an integer from 1 to 1000000000000, got 1.5",
+    ),
+    (
+        "string limit",
+        HEAD + '[limits]\nmax_logs = "50"\n',
+        {},
+        "limit 'max_logs' must be an integer from 1 to 10000, got '50'",
+    ),
+    (
+        "boolean limit",
+        HEAD + "[limits]\nmax_input_depth = true\n",
+        {},
+        "limit 'max_input_depth' must be an integer from 1 to 100, got True",
+    ),
+    (
+        "limits not a table",
+        HEAD + script("a") + "limits = 5\n",
+        OK,
+        "pipelines.toml: script 'a' limits must be a table",
+    ),
+    (
+        "trigger as a list",
+        HEAD + script("a", trigger="t").replace('trigger = "t"', 'trigger = ["t"]'),
+        OK,
+        "pipelines.toml: script 'a': 'trigger' must be a string, got list ['t']",
+    ),
+    (
+        "id as a number",
+        HEAD + '\n[[scripts]]\nid = 7\ntrigger = "t"\n',
+        OK,
+        "pipelines.toml: script #1: 'id' must be a string, got int 7",
+    ),
+    (
+        "script failure as a list",
+        HEAD + script("a") + 'failure = ["closed"]\n',
+        OK,
+        "pipelines.toml: script 'a': 'failure' must be a string, got list ['closed']",
+    ),
+    (
+        "script description as a table",
+        HEAD + script("a") + "description = { text = 'x' }\n",
+        OK,
+        "pipelines.toml: script 'a': 'description' must be a string, got dict",
+    ),
+    (
+        "trigger mode as a number",
+        "[triggers.t]\nmode = 1\n",
+        {},
+        "pipelines.toml: trigger 't': 'mode' must be a string, got int 1",
+    ),
+    (
+        "trigger failure as a boolean",
+        "[triggers.t]\nfailure = true\n",
+        {},
+        "pipelines.toml: trigger 't': 'failure' must be a string, got bool True",
+    ),
+    (
+        "trigger description as a list",
+        '[triggers.t]\ndescription = ["x"]\n',
+        {},
+        "pipelines.toml: trigger 't': 'description' must be a string, got list",
+    ),
+    (
+        "trigger as a value",
+        "[triggers]\nt = 1\n",
+        {},
+        "pipelines.toml: [triggers.t] must be a table",
+    ),
+    (
+        "depends_on as a string",
+        HEAD + script("a").replace("depends_on = []", 'depends_on = "b"'),
+        OK,
+        "pipelines.toml: script 'a': 'depends_on' must be a list of script ids",
+    ),
+    (
+        "file as a number",
+        HEAD + script("a").replace('file = "a.lua"', "file = 3"),
+        OK,
+        "pipelines.toml: script 'a': 'file' must be a relative .lua path, got 3",
     ),
     (
         "script too large",
@@ -166,3 +282,45 @@ def test_manifest_order_decides_parallel_index(tmp_path):
     )
     [layer] = load_pipelines(root).triggers["t"].layers
     assert [(s.id, s.parallel_index) for s in layer] == [("zeta", 0), ("alpha", 1)]
+
+
+def test_a_binary_chunk_is_refused_naming_its_file(tmp_path):
+    root = write(tmp_path / "p", HEAD + script("a"), {"a.lua": "\x1bLua return 1"})
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == "a.lua: attempt to load a binary chunk (mode is 't')"
+
+
+def test_a_folder_named_as_a_file_is_called_a_folder(tmp_path):
+    root = write(tmp_path / "p", HEAD + script("a"), {})
+    (root / "a.lua").mkdir()
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == (
+        "pipelines.toml: script 'a': file 'a.lua' is a folder, not a .lua file"
+    )
+
+
+@pytest.mark.parametrize("target", ["outside.lua", "elsewhere"])
+def test_a_link_out_of_the_folder_is_refused(tmp_path, target):
+    (tmp_path / "outside.lua").write_text("return nil")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "a.lua").write_text("return nil")
+    root = write(tmp_path / "p", HEAD + script("a", file="lib/a.lua"), {})
+    if target == "outside.lua":
+        (root / "lib").mkdir()
+        (root / "lib" / "a.lua").symlink_to(tmp_path / target)
+    else:
+        (root / "lib").symlink_to(tmp_path / target)
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == (
+        "pipelines.toml: script 'a': file 'lib/a.lua' leads outside the pipelines folder"
+    )
+
+
+def test_links_inside_the_folder_and_a_linked_folder_load(tmp_path):
+    real = write(tmp_path / "real", HEAD + script("a") + script("b"), {"b.lua": "return nil"})
+    (real / "a.lua").symlink_to(real / "b.lua")
+    (tmp_path / "link").symlink_to(real)
+    assert set(load_pipelines(tmp_path / "link").scripts) == {"a", "b"}

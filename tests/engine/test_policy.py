@@ -144,6 +144,9 @@ def test_unknown_trigger_allows_and_is_traced(make_engine, sink):
         ({"a": {"b": {"c": {"d": 1}}}}, "input too deep"),
         ({"when": object()}, "input contains a object value"),
         ({"big": 1 << 70}, "64-bit range"),
+        ({"a": "\ud800"}, "input key 'a' holds text that is not valid Unicode (a lone surrogate)"),
+        ({"a": {"b": ["ok", "x\udfff"]}}, "input key 'a.b.1' holds text that is not valid Unicode"),
+        ({"\udc80": 1}, "input has a key that is not valid Unicode: '\\udc80'"),
     ],
 )
 def test_input_limits_are_checked_before_running(make_engine, sink, payload, message):

@@ -13,11 +13,20 @@ from lupa import lua54
 
 from engine.limits import Limits
 from engine.sandbox import Sandbox
+from engine.values import measure_input
 
 RUNNER = Path(__file__).with_name("probe_runner.py")
 ROOT = Path(__file__).resolve().parents[2]
 # Probes that must hit the instruction budget get a deadline a loaded machine cannot reach first.
 SLOW_OK = "[limits]\ndeadline_ms = 10000\n"
+# A script that keeps nearly all of a small memory cap filled, for what it does next; its logs
+# make the host side need memory after it (a bigger result buffer than the check script's).
+FILL_MEMORY = (
+    "for i = 1, 50 do helpers.log('line ' .. i) end\n"
+    "local keep = {}\n"
+    "pcall(function() local i = 0 while true do i = i + 1 keep[i] = {i} end end)\n"
+)
+SMALL_MEMORY = "[limits]\nmax_memory = 4194304\ndeadline_ms = 10000\n"
 
 NIL_GLOBALS = """
 return {data = {
@@ -226,26 +235,52 @@ PROBES = {
     ),
     "yield at top level": ("coroutine.yield(1)", "error", "yielded outside a coroutine", ""),
     "non-UTF-8 output": ('return {data = {s = "\\255\\254"}}', "error", "not UTF-8", ""),
+    "helpers.hash with memory full": (
+        FILL_MEMORY + "local errors = {}\n"
+        "for i = 1, 50 do\n"
+        "  local ok, err = pcall(helpers.hash, 'abc' .. i)\n"
+        "  if not ok then errors[#errors + 1] = tostring(err) end\n"
+        "end\n"
+        "keep = nil\nreturn {data = {errors = #errors}}",
+        "error",
+        "memory limit exceeded",
+        SMALL_MEMORY,
+    ),
+    "an error with memory full": (
+        FILL_MEMORY + "error('boom')",
+        "error",
+        "boom",
+        SMALL_MEMORY,
+    ),
+    "a result with memory full": (
+        FILL_MEMORY + "return {data = {n = #keep}}",
+        "error",
+        "memory limit exceeded",
+        SMALL_MEMORY,
+    ),
 }
+
+
+def run_probe(tmp_path: Path, source: str, limits: str, given: object = None) -> dict:
+    """Run the probe runner in its own process and return what it printed."""
+    probe = tmp_path / "probe.lua"
+    probe.write_text(source)
+    args = [sys.executable, str(RUNNER), str(probe), limits]
+    if given is not None:
+        (tmp_path / "input.json").write_text(json.dumps(given))
+        args.append(str(tmp_path / "input.json"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        args, capture_output=True, text=True, timeout=30, cwd=ROOT, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("name", list(PROBES))
 def test_probe_is_contained(tmp_path, name):
     source, status, fragment, limits = PROBES[name]
-    probe = tmp_path / "probe.lua"
-    probe.write_text(source)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(probe), limits],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_probe(tmp_path, source, limits)
     assert result["status"] == status, result
     if fragment:
         assert fragment in (result["message"] or ""), result
@@ -255,6 +290,18 @@ def test_probe_is_contained(tmp_path, name):
     assert result["after"]["upper"] == "ABC" and result["after"]["leak"] == "nil"
     if name == "globals are absent":
         assert set(result["data"].values()) == {"nil", False}
+
+
+def test_the_smallest_max_memory_takes_the_largest_inputs_one_after_another(tmp_path):
+    limits = Limits()
+    # A list of empty lists costs Lua the most memory per input byte (3 bytes each in JSON).
+    given = {"l": [[] for _ in range(limits.max_input_bytes // 3 - 10)]}
+    assert measure_input(given, limits.max_input_bytes, limits.max_input_depth)
+    toml = f"[limits]\nmax_memory = {limits.min_memory()}\n"
+    result = run_probe(tmp_path, "return {data = {n = #context.l}}", toml, given)
+    assert result["status"] == "success", result
+    assert result["data"] == {"n": len(given["l"])}
+    assert result["after_allowed"] is True and result["after"] == result["before"]
 
 
 def test_attribute_filter_denies_host_objects():

@@ -11,8 +11,10 @@ from dataclasses import asdict
 from typing import Any
 
 import click
+from rich.text import Text
 
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
+from store.codec import escape_surrogates
 
 from ..timeparse import iso_ns, parse_time
 
@@ -87,6 +89,11 @@ def opened_store(db_url: str | None) -> Iterator[Repository]:
 def echo_json(value: Any) -> None:
     """Pretty JSON on stdout, UTF-8 kept readable."""
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """Stored or typed text for Rich, never read as markup or emoji and printable as UTF-8."""
+    return Text("" if value is None else escape_surrogates(str(value)), style=style)
 
 
 def trace_json(row: TraceRow) -> dict[str, Any]:

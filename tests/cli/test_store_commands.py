@@ -62,3 +62,26 @@ def test_the_group_db_option_reaches_sub_commands(
     result = CliRunner().invoke(main, ["--db", db, "traces", "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["total"] == 1
+
+
+MARKUP = ("[/]", "[bold]x", "[link=https://example.com]here[/link] :thumbs_up:")
+
+
+def test_stored_text_is_printed_as_it_is_never_as_markup(tmp_path: Path) -> None:
+    db = str(tmp_path / "[/]markup.db")
+    item = make_trace(1, status="blocked", message=MARKUP[2], user_id=MARKUP[0])
+    item.trace.request_ip = MARKUP[1]
+    item.spans[1].name = MARKUP[1]
+    repo = open_store(db)
+    repo.save_traces([item])
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "300"})
+    listed = runner.invoke(main, ["traces", "--db", db])
+    assert listed.exit_code == 0, listed.output
+    shown = runner.invoke(main, ["show", item.trace.id, "--db", db])
+    assert shown.exit_code == 0, shown.output
+    for text in MARKUP:
+        assert text in listed.stdout and text in shown.stdout
+    missing = runner.invoke(main, ["show", "[/]", "--db", db])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"pipetrace: no trace '[/]' in {db}\n"

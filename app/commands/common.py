@@ -14,7 +14,7 @@ import click
 from rich.text import Text
 
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
-from store.codec import escape_surrogates
+from store.codec import escape_surrogates, json_safe
 
 from ..timeparse import iso_ns, parse_time
 
@@ -87,8 +87,9 @@ def opened_store(db_url: str | None) -> Iterator[Repository]:
 
 
 def echo_json(value: Any) -> None:
-    """Pretty JSON on stdout, UTF-8 kept readable."""
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """Pretty JSON on stdout, UTF-8 kept readable; stored NaN and lone surrogates stay valid."""
+    text = json.dumps(json_safe(value), indent=2, ensure_ascii=False, default=str)
+    click.echo(escape_surrogates(text))
 
 
 def plain(value: Any, style: str = "") -> Text:

@@ -144,6 +144,24 @@ def test_duration_points_follow_the_filter(repo: Repository) -> None:
     assert points == [(BASE_NS + SEC, 9.0, "error")]
 
 
+def test_duration_points_leave_out_start_times_no_clock_can_show(repo: Repository) -> None:
+    repo.save_traces([make_trace(n) for n in range(1, 4)])
+    repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET started_at = 1.5e30 WHERE id = ?", (f"{1:032x}",)
+            ),
+            Statement(
+                "UPDATE pipeline_traces SET started_at = 'soon' WHERE id = ?", (f"{2:032x}",)
+            ),
+            Statement(
+                "UPDATE pipeline_traces SET duration_ms = 'slow' WHERE id = ?", (f"{3:032x}",)
+            ),
+        ]
+    )
+    assert repo.duration_points() == [(BASE_NS + 3 * SEC, None, "success")]
+
+
 def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:
     repo.save_traces([make_trace(1), make_trace(2)])
     top = repo.list_traces(limit=1).rows[0]

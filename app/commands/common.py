@@ -111,10 +111,17 @@ def _row_json(row: TraceRow | SpanRow, id_key: str) -> dict[str, Any]:
     """A stored row as JSON: its id under a name other tools understand, times in ISO too."""
     data = asdict(row)
     data[id_key] = data.pop("id")
-    data["started"] = iso_ns(row.started_at)
+    data["started"] = iso_ns(started_ns(row))
     data["ended"] = iso_ns(row.ended_at)
     data["problems"] = list(row.problems)
     return data
+
+
+def started_ns(row: TraceRow | SpanRow) -> int | None:
+    """The start time to show: None where the stored one was unreadable (the row holds 0)."""
+    if any(p.startswith("started_at") for p in row.problems):
+        return None
+    return row.started_at
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -22,6 +22,7 @@ from .common import (
     opened_store,
     plain,
     span_json,
+    started_ns,
     trace_json,
 )
 
@@ -62,7 +63,7 @@ def traces(
         if r.problems:
             status.append(" !", style="magenta")
         table.add_row(
-            format_ns(r.started_at),
+            format_ns(started_ns(r)),
             plain(r.trigger_event),
             status,
             format_duration(r.duration_ms),
@@ -98,7 +99,7 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
             "status ",
             status_text(t.status),
             f"  decision {decision}  duration {format_duration(t.duration_ms)}  "
-            f"started {format_ns(t.started_at, precise=True)}",
+            f"started {format_ns(started_ns(t), precise=True)}",
         )
     )
     console.print(

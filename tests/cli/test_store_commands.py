@@ -129,6 +129,8 @@ def test_damaged_rows_are_listed_and_shown_with_their_problems(tmp_path: Path) -
     assert as_json.exit_code == 0, as_json.output
     rows = {t["trace_id"]: t for t in strict_json(as_json.stdout)["traces"]}
     assert rows[ids[1]]["problems"] == ["started_at out of range (1.5e+30)"]
+    assert rows[ids[1]]["started"] is None and rows[ids[0]]["started"].startswith("2026-")
+    assert "1970" not in listed.stdout
     assert rows[ids[2]]["problems"] == ["ended_at out of range (1.5e+30)"]
     expected = {
         ids[0]: "user_id: stored as a BLOB",

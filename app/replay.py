@@ -113,8 +113,10 @@ def replayable_input(original: TraceWithSpans) -> dict[str, Any]:
             "engine can be replayed"
         )
     snapshot = trace.context_snapshot
-    if snapshot is None or any(p.startswith("context_snapshot") for p in trace.problems):
-        raise ReplayError(f"trace {trace.id} has no readable stored input to replay")
+    damage = next((p for p in trace.problems if p.startswith("context_snapshot")), None)
+    if snapshot is None or damage:
+        why = f" (stored row problem: {damage})" if damage else ""
+        raise ReplayError(f"trace {trace.id} has no readable stored input to replay{why}")
     if snapshot.get("_truncated"):
         raise ReplayError(
             f"trace {trace.id}: its input was too large to store ({snapshot.get('size')} bytes "

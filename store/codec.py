@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from .models import SpanRow, TraceRow
@@ -14,7 +17,61 @@ SUMMARY_COLUMNS: tuple[str, ...] = tuple(
     c for c in TRACE_COLUMNS if c not in ("context_snapshot", "result_data", "attributes")
 )
 
+TRACE_TEXT = (
+    "id",
+    "trigger_event",
+    "status",
+    "status_message",
+    "user_id",
+    "request_ip",
+    "replay_of",
+    "pipeline_version",
+    "source",
+)
+SPAN_TEXT = (
+    "trace_id",
+    "id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "script_id",
+    "status",
+    "status_message",
+)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_JSON_DEPTH = 100
+"""Deeper JSON columns are not read: printing, exporting and the viewer walk values recursively."""
+
 _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class LostValue(str):
+    """A row problem whose stored value could not be read and was replaced (by `_raw`, a
+    default or decoded text), so exports and replays refuse the row instead of passing it on."""
+
+
+def lost_value(problems: Iterable[str]) -> str | None:
+    """The first problem that replaced a stored value, or None if every value was kept."""
+    return next((p for p in problems if isinstance(p, LostValue)), None)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities as the strings proto3 JSON uses, so output stays JSON."""
+    if type(value) is float:
+        return value if math.isfinite(value) else _NONFINITE[str(value)]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with lone surrogates as \\u escapes: UTF-8 cannot carry them, a reader gets
+    the same string back."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def dump_json(value: Any) -> str | None:
@@ -77,11 +134,12 @@ def _duration(duration_ms: float | None, started_at: int, ended_at: int | None) 
 def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRow:
     """A TraceRow from selected columns; problems are listed, never raised."""
     data = dict(zip(columns, values, strict=True))
-    if _clean_trace(data):
+    if _clean_trace(data, values):
         if data.get("allowed") is not None:
             data["allowed"] = bool(data["allowed"])
         return TraceRow(**data)
     problems: list[str] = []
+    _read_text(data, TRACE_TEXT, problems)
     for key in ("context_snapshot", "result_data", "attributes"):
         if key in data:
             data[key] = _load_object(data[key], key, problems)
@@ -90,7 +148,7 @@ def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRo
         problems.append(f"unknown status {data.get('status')!r}")
     for key in ("trigger_event", "status"):
         if data.get(key) is None:
-            problems.append(f"{key} missing")
+            problems.append(LostValue(f"{key} missing"))
             data[key] = "?"
     if data.get("started_at") is None:
         data["started_at"] = 0
@@ -101,7 +159,7 @@ def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRo
     return TraceRow(**data, problems=tuple(problems))
 
 
-def _clean_trace(data: dict[str, Any]) -> bool:
+def _clean_trace(data: dict[str, Any], values: tuple[Any, ...]) -> bool:
     """The common case, checked cheaply: nothing to parse, nothing wrong."""
     duration = data.get("duration_ms")
     return (
@@ -110,10 +168,11 @@ def _clean_trace(data: dict[str, Any]) -> bool:
         and type(data.get("started_at")) is int
         and type(data.get("ended_at")) is int
         and type(duration) is float
-        and duration >= 0
+        and 0 <= duration < math.inf
         and type(data.get("span_count")) is int
         and type(data.get("source")) is str
         and "context_snapshot" not in data
+        and bytes not in {type(v) for v in values}
     )
 
 
@@ -121,6 +180,7 @@ def span_from_row(values: tuple[Any, ...]) -> SpanRow:
     """A SpanRow from SPAN_COLUMNS values; problems are listed, never raised."""
     data = dict(zip(SPAN_COLUMNS, values, strict=True))
     problems: list[str] = []
+    _read_text(data, SPAN_TEXT, problems)
     data["attributes"] = _load_object(data["attributes"], "attributes", problems) or {}
     data["extra"] = _load_object(data["extra"], "extra", problems)
     _check_times(data, problems)
@@ -128,48 +188,101 @@ def span_from_row(values: tuple[Any, ...]) -> SpanRow:
         problems.append(f"unknown status {data.get('status')!r}")
     for key in ("id", "name", "status"):
         if data.get(key) is None:
-            problems.append(f"{key} missing")
+            problems.append(LostValue(f"{key} missing"))
             data[key] = "?"
     if data.get("started_at") is None:
         data["started_at"] = 0
     data["kind"] = data.get("kind") or "INTERNAL"
+    for key in ("layer_index", "parallel_index"):
+        data[key] = _int_or(data.get(key), None, key, problems)
     return SpanRow(**data, problems=tuple(problems))
+
+
+def _read_text(data: dict[str, Any], keys: tuple[str, ...], problems: list[str]) -> None:
+    """Text columns another writer filled with a BLOB are decoded, so every caller gets str."""
+    for key in keys:
+        value = data.get(key)
+        if not isinstance(value, bytes):
+            continue
+        try:
+            data[key] = value.decode("utf-8")
+            problems.append(f"{key}: stored as a BLOB")
+        except UnicodeDecodeError:
+            data[key] = value.decode("utf-8", "backslashreplace")
+            problems.append(LostValue(f"{key}: stored as a BLOB that is not UTF-8 text"))
 
 
 def _load_object(text: Any, key: str, problems: list[str]) -> dict[str, Any] | None:
     """Parse a JSON object column; anything else is kept visible under `_raw`."""
     if text is None or text == "":
         return None
+    if isinstance(text, bytes):
+        problems.append(f"{key}: stored as a BLOB")
+        text = text.decode("utf-8", "backslashreplace")
     try:
         value = json.loads(text)
     except (TypeError, ValueError) as exc:
-        problems.append(f"{key}: invalid JSON ({exc})")
+        problems.append(LostValue(f"{key}: invalid JSON ({exc})"))
+        return {"_raw": str(text)[:2000]}
+    except RecursionError:
+        deep = True
+    else:
+        deep = _too_deep(text, value)
+    if deep:
+        problems.append(LostValue(f"{key}: JSON nested deeper than {MAX_JSON_DEPTH} levels"))
         return {"_raw": str(text)[:2000]}
     if not isinstance(value, dict):
-        problems.append(f"{key}: not a JSON object")
+        problems.append(LostValue(f"{key}: not a JSON object"))
         return {"_raw": value}
     return value
 
 
+def _too_deep(text: str, value: Any) -> bool:
+    """Whether containers nest deeper than MAX_JSON_DEPTH, found without recursion."""
+    if text.count("{") + text.count("[") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _check_times(data: dict[str, Any], problems: list[str]) -> None:
-    """Missing end times and negative durations are marked, not fixed."""
+    """Missing end times and negative durations are marked, not fixed; unreadable times go."""
     for key in ("started_at", "ended_at"):
-        if data.get(key) is not None and not isinstance(data[key], int):
-            data[key] = _int_or(data[key], None, key, problems)
-    if data.get("started_at") is None:
-        problems.append("started_at missing")
-    if data.get("ended_at") is None:
-        problems.append("ended_at missing")
+        if data.get(key) is not None:
+            data[key] = _read_ns(data[key], key, problems)
+        elif key == "started_at":
+            problems.append(LostValue("started_at missing"))
+        else:
+            problems.append("ended_at missing")
     duration = data.get("duration_ms")
     if duration is not None:
         try:
             data["duration_ms"] = float(duration)
         except (TypeError, ValueError):
-            problems.append(f"duration_ms not a number ({duration!r})")
+            problems.append(LostValue(f"duration_ms not a number ({duration!r})"))
             data["duration_ms"] = None
             return
-        if data["duration_ms"] < 0:
+        if not math.isfinite(data["duration_ms"]):
+            problems.append(f"duration_ms not finite ({data['duration_ms']})")
+        elif data["duration_ms"] < 0:
             problems.append(f"negative duration ({data['duration_ms']} ms)")
+
+
+def _read_ns(value: Any, key: str, problems: list[str]) -> int | None:
+    """A Unix ns column; one that is no integer, or beyond 64 bits, cannot be shown as a time."""
+    number = _int_or(value, None, key, problems)
+    if number is not None and not INT64_MIN <= number <= INT64_MAX:
+        problems.append(LostValue(f"{key} out of range ({value!r})"))
+        return None
+    return number
 
 
 def _int_or(value: Any, default: Any, key: str, problems: list[str]) -> Any:
@@ -178,6 +291,6 @@ def _int_or(value: Any, default: Any, key: str, problems: list[str]) -> Any:
         return default if value is None else value
     try:
         return int(value)
-    except (TypeError, ValueError):
-        problems.append(f"{key} not an integer ({value!r})")
+    except (TypeError, ValueError, OverflowError):
+        problems.append(LostValue(f"{key} not an integer ({value!r})"))
         return default

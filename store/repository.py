@@ -277,7 +277,11 @@ class Repository:
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000
     ) -> list[tuple[int, float | None, str]]:
-        """(started_at, duration_ms, status) of the newest matching traces, for the results plot."""
+        """(started_at, duration_ms, status) of the newest matching traces, for the results plot.
+
+        A start time another writer stored as text or beyond 64 bits is left out, a duration
+        that is no number plotted as unknown; the list and detail show such rows' problems.
+        """
         f = filters or TraceFilter()
         values = filter_values(f)
         values["limit"] = limit
@@ -291,8 +295,9 @@ class Repository:
             values,
         )
         return [
-            (int(r[0] or 0), None if r[1] is None else float(r[1]), str(r[2]))
+            (r[0], float(r[1]) if type(r[1]) in (int, float) else None, str(r[2]))
             for r in self.backend.query(stmt)
+            if type(r[0]) is int
         ]
 
     def _summaries(self, stmt: Statement) -> list[TraceRow]:

@@ -12,8 +12,10 @@ from dataclasses import asdict
 from typing import Any
 
 import click
+from rich.text import Text
 
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
+from store.codec import escape_surrogates, json_safe
 
 from ..timeparse import iso_ns, naming, parse_time
 
@@ -111,8 +113,14 @@ def opened_store(db_url: str | None, *, create: bool = False) -> Iterator[Reposi
 
 
 def echo_json(value: Any) -> None:
-    """Pretty JSON on stdout, UTF-8 kept readable."""
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """Pretty JSON on stdout, UTF-8 kept readable; stored NaN and lone surrogates stay valid."""
+    text = json.dumps(json_safe(value), indent=2, ensure_ascii=False, default=str)
+    click.echo(escape_surrogates(text))
+
+
+def plain(value: Any, style: str = "") -> Text:
+    """Stored or typed text for Rich, never read as markup or emoji and printable as UTF-8."""
+    return Text("" if value is None else escape_surrogates(str(value)), style=style)
 
 
 def trace_json(row: TraceRow) -> dict[str, Any]:
@@ -129,10 +137,17 @@ def _row_json(row: TraceRow | SpanRow, id_key: str) -> dict[str, Any]:
     """A stored row as JSON: its id under a name other tools understand, times in ISO too."""
     data = asdict(row)
     data[id_key] = data.pop("id")
-    data["started"] = iso_ns(row.started_at)
+    data["started"] = iso_ns(started_ns(row))
     data["ended"] = iso_ns(row.ended_at)
     data["problems"] = list(row.problems)
     return data
+
+
+def started_ns(row: TraceRow | SpanRow) -> int | None:
+    """The start time to show: None where the stored one was unreadable (the row holds 0)."""
+    if any(p.startswith("started_at") for p in row.problems):
+        return None
+    return row.started_at
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from store import TraceFilter
+from store import Repository, TraceFilter
 from store.interop import (
     DEFAULT_SERVICE,
     ExportReport,
@@ -74,6 +74,7 @@ def export_cmd(
     with opened_store(db_url) as repo:
         if trace_ids:
             selection: list[str] = [resolve_trace_id(repo, t) for t in trace_ids]
+            _require_stored(repo, selection)
         else:
             selection = list(select_trace_ids(repo, filters, limit))
         if endpoint:
@@ -92,9 +93,17 @@ def export_cmd(
                 # stdout went away (`| head`): stop quietly, as other Unix tools do.
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 sys.exit(1)
-    _summary(report, mask_credentials(endpoint) if endpoint else output or "stdout")
     if report.missing:
         fail(f"no trace {', '.join(report.missing)} in {repo.url}")
+    _summary(report, mask_credentials(endpoint) if endpoint else output or "stdout")
+
+
+def _require_stored(repo: Repository, trace_ids: list[str]) -> None:
+    """Fail before anything is written when a requested trace is not in the store."""
+    stored = repo.existing_trace_ids(trace_ids)
+    missing = [t for t in dict.fromkeys(trace_ids) if t not in stored]
+    if missing:
+        fail(f"no trace {', '.join(missing)} in {repo.url}")
 
 
 def _header(text: str) -> tuple[str, str]:

@@ -9,12 +9,13 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..replay import ReplayDiff, replay_trace
 from ..timeparse import format_duration
-from .common import db_option, echo_json, json_option, opened_store
+from .common import db_option, echo_json, json_option, opened_store, plain
 from .engine_cmds import pipelines_option
-from .store_cmds import STATUS_STYLE, resolve_trace_id
+from .store_cmds import resolve_trace_id, status_text
 
 
 @click.command()
@@ -42,40 +43,65 @@ def _value(value: Any) -> str:
 
 def print_diff(diff: ReplayDiff, console: Console) -> None:
     """The diff as people read it: decision first, then data, then script by script."""
-    console.print(f"[bold]{diff.trigger}[/] {diff.original_id} replayed as {diff.replay_id}")
     arrow = " -> "
     console.print(
-        f"decision: {_decision(diff.allowed_before)}{arrow}{_decision(diff.allowed_after)}"
-        f"   status: {diff.status_before}{arrow}{diff.status_after}"
+        Text.assemble(
+            plain(diff.trigger, "bold"),
+            " ",
+            plain(diff.original_id),
+            " replayed as ",
+            plain(diff.replay_id),
+        )
+    )
+    console.print(
+        Text.assemble(
+            f"decision: {_decision(diff.allowed_before)}{arrow}{_decision(diff.allowed_after)}",
+            "   status: ",
+            plain(diff.status_before),
+            arrow,
+            plain(diff.status_after),
+        )
     )
     if diff.error_before or diff.error_after:
-        console.print(f"message:  {diff.error_before or '-'}{arrow}{diff.error_after or '-'}")
+        console.print(
+            Text.assemble(
+                "message:  ", plain(diff.error_before or "-"), arrow, plain(diff.error_after or "-")
+            )
+        )
     for change in diff.data:
-        console.print(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
+        console.print(
+            plain(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
+        )
     table = Table(title="scripts", title_justify="left")
     for name in ("script", "change", "status", "duration", "source", "message"):
         table.add_column(name, no_wrap=name != "message")
     for span in diff.spans:
-        status = (
-            f"[{STATUS_STYLE.get(span.status_before or '', 'dim')}]{span.status_before or '-'}[/]"
-            f"{arrow}[{STATUS_STYLE.get(span.status_after or '', 'dim')}]"
-            f"{span.status_after or '-'}[/]"
+        status = Text.assemble(
+            _span_status(span.status_before), arrow, _span_status(span.status_after)
         )
         source = {True: "[yellow]changed[/]", False: "same", None: "unknown"}[span.source_changed]
         message = span.message_after if span.change != "removed" else span.message_before
         table.add_row(
-            span.script_id,
+            plain(span.script_id),
             span.change,
             status,
             f"{format_duration(span.duration_before_ms)}{arrow}"
             f"{format_duration(span.duration_after_ms)}",
             source,
-            message or "",
+            plain(message),
         )
     console.print(table)
     if diff.redacted:
         console.print(
-            "redacted when stored (the replay saw them as [REDACTED]): " + ", ".join(diff.redacted)
+            plain(
+                "redacted when stored (the replay saw them as [REDACTED]): "
+                + ", ".join(diff.redacted)
+            )
         )
     if diff.identical:
         console.print("[green]identical: same decision, data and script results[/]")
+
+
+def _span_status(status: str | None) -> Text:
+    """A script's status on one side of the diff; '-' where it did not run."""
+    return status_text(status) if status else plain("-", "dim")

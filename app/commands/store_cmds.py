@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from store import StoreError, TraceFilter, open_store
 from store.backends import open_backend
@@ -19,7 +20,9 @@ from .common import (
     filter_options,
     json_option,
     opened_store,
+    plain,
     span_json,
+    started_ns,
     trace_json,
 )
 
@@ -56,19 +59,19 @@ def traces(
     table.add_column("trace id", no_wrap=True)
     table.add_column("message", no_wrap=True, overflow="ellipsis")
     for r in page.rows:
-        status = f"[{STATUS_STYLE.get(r.status, 'magenta')}]{r.status}[/]"
+        status = status_text(r.status)
         if r.problems:
-            status += " [magenta]![/]"
+            status.append(" !", style="magenta")
         table.add_row(
-            format_ns(r.started_at),
-            r.trigger_event,
+            format_ns(started_ns(r)),
+            plain(r.trigger_event),
             status,
             format_duration(r.duration_ms),
             str(r.span_count),
-            r.user_id or "",
-            r.request_ip or "",
-            r.id,
-            r.status_message or "",
+            plain(r.user_id),
+            plain(r.request_ip),
+            plain(r.id),
+            plain(r.status_message),
         )
     Console().print(table)
 
@@ -89,21 +92,25 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
         return
     t = found.trace
     console = Console()
-    console.print(f"[bold]{t.trigger_event}[/] {t.id}")
+    console.print(Text.assemble(plain(t.trigger_event, "bold"), " ", plain(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
-    style = STATUS_STYLE.get(t.status, "magenta")
     console.print(
-        f"status [{style}]{t.status}[/]  decision {decision}  "
-        f"duration {format_duration(t.duration_ms)}  "
-        f"started {format_ns(t.started_at, precise=True)}"
+        Text.assemble(
+            "status ",
+            status_text(t.status),
+            f"  decision {decision}  duration {format_duration(t.duration_ms)}  "
+            f"started {format_ns(started_ns(t), precise=True)}",
+        )
     )
-    console.print(f"user {t.user_id or '-'}  ip {t.request_ip or '-'}")
+    console.print(
+        Text.assemble("user ", plain(t.user_id or "-"), "  ip ", plain(t.request_ip or "-"))
+    )
     if t.status_message:
-        console.print(f"message: {t.status_message}")
+        console.print(Text.assemble("message: ", plain(t.status_message)))
     if t.replay_of:
-        console.print(f"replay of {t.replay_of}")
+        console.print(Text.assemble("replay of ", plain(t.replay_of)))
     for problem in t.problems:
-        console.print(f"[magenta]stored row problem: {problem}[/]")
+        console.print(plain(f"stored row problem: {problem}", "magenta"))
     table = Table(show_lines=False)
     for name in ("span", "layer", "status", "duration", "span id", "message"):
         table.add_column(name, no_wrap=name != "message")
@@ -111,14 +118,19 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
     for s in found.spans:
         indent = "  " * depth.get(s.id, 0)
         table.add_row(
-            indent + s.name,
+            plain(indent + s.name),
             "" if s.layer_index is None else str(s.layer_index),
-            f"[{STATUS_STYLE.get(s.status, 'magenta')}]{s.status}[/]",
+            status_text(s.status),
             format_duration(s.duration_ms),
-            s.id,
-            s.status_message or ("; ".join(s.problems) if s.problems else ""),
+            plain(s.id),
+            plain(s.status_message or "; ".join(s.problems)),
         )
     console.print(table)
+
+
+def status_text(status: str | None) -> Text:
+    """A status in its colour; one no pipetrace writes shows magenta, as damaged rows do."""
+    return plain(status, STATUS_STYLE.get(status or "", "magenta"))
 
 
 def resolve_trace_id(repo, text: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from ..codec import lost_value
 from ..models import TraceFilter, TraceWithSpans
 from ..repository import Repository
 from .collector import send_batches
@@ -72,7 +76,22 @@ def load_traces(
         if missing is not None and len(loaded) < len(set(chunk)):
             found = {item.trace.id for item in loaded}
             missing.extend(t for t in chunk if t.lower() not in found)
-        yield from loaded
+        for item in loaded:
+            _check_readable(item)
+            yield item
+
+
+def _check_readable(item: TraceWithSpans) -> None:
+    """Refuse a trace whose stored row could only be read in part: its export would pass the
+    stand-in values off as data."""
+    where, problem = "", lost_value(item.trace.problems)
+    for span in item.spans:
+        if problem is None and (problem := lost_value(span.problems)):
+            where = f" span {span.id}:"
+    if problem:
+        raise InteropError(
+            f"trace {item.trace.id}:{where} cannot export: stored row problem: {problem}"
+        )
 
 
 def export_traces(
@@ -89,7 +108,11 @@ def write_export(
     *,
     service_name: str = DEFAULT_SERVICE,
 ) -> ExportReport:
-    """Write the chosen traces to `path` (stdout for None or "-") as OTLP JSON lines."""
+    """Write the chosen traces to `path` (stdout for None or "-") as OTLP JSON lines.
+
+    A file is replaced only once every chosen trace was written; a missing trace (see the
+    report) or an error leaves an existing file as it was.
+    """
     stats, missing = ExportStats(), []
     lines = export_lines(load_traces(repo, selection, missing), service_name, stats)
     name = None if path is None else os.fspath(path)
@@ -99,12 +122,32 @@ def write_export(
         sys.stdout.flush()
     else:
         try:
-            with open(name, "w", encoding="utf-8") as handle:
-                for line in lines:
-                    handle.write(line + "\n")
+            _write_file(name, lines, missing)
         except OSError as exc:
             raise InteropError(f"cannot write {name}: {exc.strerror or exc}") from None
     return ExportReport(stats.traces, stats.spans, stats.empty, missing)
+
+
+def _write_file(name: str, lines: Iterable[str], missing: list[str]) -> None:
+    """Write beside the file and put it in place only once every requested trace was written,
+    so a failed export never leaves an existing file empty or half written."""
+    target = os.path.realpath(name)
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "w", encoding="utf-8") as handle:  # a device or pipe: no rename
+            handle.writelines(line + "\n" for line in lines)
+        return
+    folder, base = os.path.split(target)
+    temporary = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as handle:
+            handle.writelines(line + "\n" for line in lines)
+        if not missing:
+            if os.path.exists(target):
+                shutil.copymode(target, temporary)
+            os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def send_export(

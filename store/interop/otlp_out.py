@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..codec import dump_json
+from ..codec import dump_json, escape_surrogates, json_safe
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from .anyvalue import encode_value
 from .conventions import (
@@ -42,7 +42,7 @@ _EXPORT_ONLY = ("links", "droppedLinksCount", "resource", "resourceSchemaUrl", "
 _CONSUMED = frozenset(
     (*_SPAN_FIELDS, *_EXPORT_ONLY, "scopeSchemaUrl", "statusCode", "kind", "otlpValues")
 )
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 @dataclass(slots=True)
@@ -211,7 +211,17 @@ def export_pairs(
         if not item.spans:
             stats.empty += 1
             continue
-        line = _dumps(traces_data(item, service_name))
+        line = _otlp_line(traces_data(item, service_name))
         stats.traces += 1
         stats.spans += len(item.spans)
         yield line, len(item.spans)
+
+
+def _otlp_line(document: dict[str, Any]) -> str:
+    """One document as strict JSON that UTF-8 can carry: a NaN kept verbatim from an import
+    becomes the string proto3 JSON uses, a lone surrogate its \\u escape."""
+    try:
+        line = _dumps(document)
+    except ValueError:
+        line = _dumps(json_safe(document))
+    return escape_surrogates(line)

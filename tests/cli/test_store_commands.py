@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from factories import BASE_NS, SEC, make_trace
 
 from app.cli import main
 from store import TraceFilter, open_store
+from store.sql import Statement
 
 
 def test_traces_filters_match_the_repository(store_url: str) -> None:
@@ -104,3 +106,115 @@ def test_show_without_an_id_asks_for_one(tmp_path: Path, trace_id: str) -> None:
     assert result.stderr.strip().splitlines() == [
         "pipetrace: TRACE_ID is empty: give a trace id or a unique prefix of one"
     ]
+
+
+MARKUP = ("[/]", "[bold]x", "[link=https://example.com]here[/link] :thumbs_up:")
+
+
+def test_stored_text_is_printed_as_it_is_never_as_markup(tmp_path: Path) -> None:
+    db = str(tmp_path / "[/]markup.db")
+    item = make_trace(1, status="blocked", message=MARKUP[2], user_id=MARKUP[0])
+    item.trace.request_ip = MARKUP[1]
+    item.spans[1].name = MARKUP[1]
+    repo = open_store(db)
+    repo.save_traces([item])
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "300"})
+    listed = runner.invoke(main, ["traces", "--db", db])
+    assert listed.exit_code == 0, listed.output
+    shown = runner.invoke(main, ["show", item.trace.id, "--db", db])
+    assert shown.exit_code == 0, shown.output
+    for text in MARKUP:
+        assert text in listed.stdout and text in shown.stdout
+    missing = runner.invoke(main, ["show", "[/]", "--db", db])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"pipetrace: no trace '[/]' in {db}\n"
+
+
+def strict_json(text: str) -> Any:
+    """JSON as other tools read it: NaN and Infinity are not JSON."""
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_damaged_rows_are_listed_and_shown_with_their_problems(tmp_path: Path) -> None:
+    db = str(tmp_path / "damaged.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(n) for n in range(1, 5)])
+    ids = [f"{n:032x}" for n in range(1, 5)]
+    deep = '{"a": ' + "[" * 2000 + "]" * 2000 + "}"
+    repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET user_id = ?, result_data = ? WHERE id = ?",
+                (b"u-1", b'{"score": 1}', ids[0]),
+            ),
+            Statement(
+                "UPDATE pipeline_spans SET attributes = ? WHERE trace_id = ?", (b"{", ids[0])
+            ),
+            Statement("UPDATE pipeline_traces SET started_at = 1.5e30 WHERE id = ?", (ids[1],)),
+            Statement("UPDATE pipeline_traces SET ended_at = 1.5e30 WHERE id = ?", (ids[2],)),
+            Statement(
+                "UPDATE pipeline_traces SET context_snapshot = ? WHERE id = ?", (deep, ids[3])
+            ),
+        ]
+    )
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "300"})
+    listed = runner.invoke(main, ["traces", "--db", db])
+    assert listed.exit_code == 0, listed.output
+    assert all(trace_id in listed.stdout for trace_id in ids)
+    as_json = runner.invoke(main, ["traces", "--db", db, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = {t["trace_id"]: t for t in strict_json(as_json.stdout)["traces"]}
+    assert rows[ids[1]]["problems"] == ["started_at out of range (1.5e+30)"]
+    assert rows[ids[1]]["started"] is None and rows[ids[0]]["started"].startswith("2026-")
+    assert "1970" not in listed.stdout
+    assert rows[ids[2]]["problems"] == ["ended_at out of range (1.5e+30)"]
+    expected = {
+        ids[0]: "user_id: stored as a BLOB",
+        ids[1]: "started_at out of range (1.5e+30)",
+        ids[2]: "ended_at out of range (1.5e+30)",
+        ids[3]: "context_snapshot: JSON nested deeper than 100 levels",
+    }
+    for trace_id, problem in expected.items():
+        shown = runner.invoke(main, ["show", trace_id, "--db", db])
+        assert shown.exit_code == 0, shown.output
+        assert f"stored row problem: {problem}" in shown.stdout
+        body = runner.invoke(main, ["show", trace_id, "--db", db, "--json"])
+        assert body.exit_code == 0, body.output
+        assert problem in strict_json(body.stdout)["trace"]["problems"]
+
+
+def test_show_json_stays_json_for_stored_nan_and_lone_surrogates(tmp_path: Path) -> None:
+    db = str(tmp_path / "odd.db")
+    item = make_trace(1)
+    item.spans[0].attributes = {"\ud800": "x\udfff"}
+    repo = open_store(db)
+    repo.save_traces([item])
+    repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET result_data = ?, duration_ms = 9e999 WHERE id = ?",
+                ('{"nan": NaN, "inf": Infinity, "big": 1e999, "neg": -Infinity}', item.trace.id),
+            )
+        ]
+    )
+    repo.close()
+    result = CliRunner().invoke(main, ["show", item.trace.id, "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    body = strict_json(result.stdout)
+    assert body["trace"]["result_data"] == {
+        "nan": "NaN",
+        "inf": "Infinity",
+        "big": "Infinity",
+        "neg": "-Infinity",
+    }
+    assert body["trace"]["duration_ms"] == "Infinity"
+    assert body["trace"]["problems"] == ["duration_ms not finite (inf)"]
+    assert body["spans"][0]["attributes"] == {"\ud800": "x\udfff"}
+    text = CliRunner().invoke(main, ["show", item.trace.id, "--db", db])
+    assert text.exit_code == 0, text.output

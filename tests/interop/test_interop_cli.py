@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+from cli.test_store_commands import strict_json
 from click.testing import CliRunner
+from factories import make_trace
 from interop.interop_data import SAMPLES, count_rows
 
 from app.cli import main
 from store import open_store
+from store.interop import write_export
+from store.sql import Statement
 
 
 def test_import_files_one_bad_export_to_file(tmp_path, store_url):
@@ -58,3 +62,85 @@ def test_export_one_trace_by_prefix_to_stdout(tmp_path):
     }
     missing = runner.invoke(main, ["export", "--db", db, "--trace", "f" * 32])
     assert missing.exit_code == 2 and f"no trace {'f' * 32}" in missing.output
+
+
+def _store(tmp_path, items, *statements) -> str:
+    """A SQLite store holding `items`, then changed by raw SQL as a foreign writer would."""
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    try:
+        repo.save_traces(items)
+        repo.backend.write(list(statements))
+    finally:
+        repo.close()
+    return db
+
+
+def test_a_failed_export_leaves_the_existing_file_alone(tmp_path):
+    item = make_trace(1)
+    deep = "[" * 2000 + "]" * 2000
+    db = _store(
+        tmp_path,
+        [item, make_trace(2)],
+        Statement(
+            "UPDATE pipeline_spans SET extra = ? WHERE trace_id = ? AND parent_span_id IS NOT NULL",
+            ('{"a": ' + deep + "}", item.trace.id),
+        ),
+    )
+    out = tmp_path / "k.jsonl"
+    out.write_text("precious\n")
+    runner = CliRunner()
+    missing = runner.invoke(main, ["export", "--db", db, "--trace", "nosuchid", "-o", str(out)])
+    assert missing.exit_code == 2
+    assert missing.output == f"pipetrace: no trace nosuchid in {db}\n"
+    damaged = runner.invoke(main, ["export", "--db", db, "-o", str(out)])
+    assert damaged.exit_code == 2
+    assert damaged.output == (
+        f"pipetrace: trace {item.trace.id}: span {item.spans[1].id}: cannot export: stored row "
+        "problem: extra: JSON nested deeper than 100 levels\n"
+    )
+    assert out.read_text() == "precious\n"
+    repo = open_store(db)
+    try:
+        report = write_export(repo, [f"{2:032x}", "f" * 32], out)
+    finally:
+        repo.close()
+    assert report.missing == ["f" * 32] and out.read_text() == "precious\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    good = runner.invoke(main, ["export", "--db", db, "--trace", f"{2:032x}", "-o", str(out)])
+    assert good.exit_code == 0 and "exported 1 traces (3 spans)" in good.output
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_export_writes_stored_nan_and_lone_surrogates_as_json(tmp_path):
+    """As an import of a file with a bare NaN stores them; export -> import keeps both."""
+    item = make_trace(1)
+    nan = '[{"key": "x", "value": {"doubleValue": NaN}}]'
+    item.spans[0].attributes = {"\ud800": "x\udfff"}
+    db = _store(
+        tmp_path,
+        [item],
+        Statement(
+            "UPDATE pipeline_spans SET extra = ? WHERE trace_id = ? AND parent_span_id IS NULL",
+            (
+                f'{{"events": [{{"name": "e", "timeUnixNano": "1", "attributes": {nan}}}]}}',
+                item.trace.id,
+            ),
+        ),
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["export", "--db", db, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    (line,) = out.read_text(encoding="utf-8").splitlines()
+    span = strict_json(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert span["events"][0]["attributes"][0]["value"] == {"doubleValue": "NaN"}
+    assert span["attributes"][0] == {"key": "\ud800", "value": {"stringValue": "x\udfff"}}
+    again = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "back.db"), str(out)])
+    assert again.exit_code == 0, again.output
+    back = open_store(str(tmp_path / "back.db"))
+    try:
+        found = back.get_trace_with_spans(item.trace.id)
+    finally:
+        back.close()
+    assert found is not None and found.spans[0].attributes == {"\ud800": "x\udfff"}
+    assert found.spans[0].extra is not None and found.spans[0].extra["events"][0]["name"] == "e"

@@ -147,3 +147,39 @@ def test_replay_command_json_and_text(tmp_path: Path) -> None:
     assert "identical" in text.stdout and "disposable_email" in text.stdout
     missing = runner.invoke(main, ["replay", "0" * 32, "--db", db])
     assert missing.exit_code == 2 and "no trace" in missing.stderr
+
+
+def test_replay_text_prints_stored_text_as_it_is(sqlite_repo: Repository) -> None:
+    original = record(sqlite_repo, "before_signup", SIGNUP)
+    sqlite_repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET status_message = ?, result_data = ? WHERE id = ?",
+                ("[/]", '{"[bold]key": "[link=x]v"}', original),
+            )
+        ]
+    )
+    db = sqlite_repo.backend.target.location
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(main, ["replay", original, "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "message:  [/] -> " in result.stdout
+    assert 'data [bold]key: "[link=x]v" -> -' in result.stdout
+
+
+def test_replay_of_input_nested_too_deeply_names_trace_and_field(sqlite_repo: Repository) -> None:
+    original = record(sqlite_repo, "before_signup", SIGNUP)
+    deep = '{"email": ' + "[" * 2000 + "]" * 2000 + "}"
+    sqlite_repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET context_snapshot = ? WHERE id = ?", (deep, original)
+            )
+        ]
+    )
+    db = sqlite_repo.backend.target.location
+    result = CliRunner().invoke(main, ["replay", original, "--db", db])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"pipetrace: trace {original} has no readable stored input to replay (stored row "
+        "problem: context_snapshot: JSON nested deeper than 100 levels)\n"
+    )

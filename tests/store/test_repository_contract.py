@@ -6,6 +6,7 @@ import pytest
 from factories import BASE_NS, SEC, make_trace
 
 from store import Cursor, Repository, SpanRow, StoreError, TraceFilter
+from store.codec import lost_value
 from store.sql import Statement
 
 
@@ -143,6 +144,24 @@ def test_duration_points_follow_the_filter(repo: Repository) -> None:
     assert points == [(BASE_NS + SEC, 9.0, "error")]
 
 
+def test_duration_points_leave_out_start_times_no_clock_can_show(repo: Repository) -> None:
+    repo.save_traces([make_trace(n) for n in range(1, 4)])
+    repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET started_at = 1.5e30 WHERE id = ?", (f"{1:032x}",)
+            ),
+            Statement(
+                "UPDATE pipeline_traces SET started_at = 'soon' WHERE id = ?", (f"{2:032x}",)
+            ),
+            Statement(
+                "UPDATE pipeline_traces SET duration_ms = 'slow' WHERE id = ?", (f"{3:032x}",)
+            ),
+        ]
+    )
+    assert repo.duration_points() == [(BASE_NS + 3 * SEC, None, "success")]
+
+
 def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:
     repo.save_traces([make_trace(1), make_trace(2)])
     top = repo.list_traces(limit=1).rows[0]
@@ -191,6 +210,48 @@ def test_corrupt_rows_come_back_marked(repo: Repository) -> None:
     spans = repo.get_trace_with_spans(item.trace.id)
     assert spans is not None
     assert all(s.corrupt and s.attributes == {"_raw": "[1, 2"} for s in spans.spans)
+
+
+def test_values_no_writer_of_ours_stores_come_back_marked(repo: Repository) -> None:
+    """BLOBs in text and JSON columns, times beyond 64 bits and JSON nested past what printing
+    can walk are read into plain values with a problem each; nothing raises."""
+    repo.save_traces([make_trace(n) for n in range(1, 5)])
+    deep = '{"a": ' + "[" * 2000 + "]" * 2000 + "}"
+    ids = [f"{n:032x}" for n in range(1, 5)]
+    repo.backend.write(
+        [
+            Statement(
+                "UPDATE pipeline_traces SET user_id = ?, status_message = ?, result_data = ?"
+                " WHERE id = ?",
+                (b"u\xff", b"blob text", b'{"score": 1}', ids[0]),
+            ),
+            Statement("UPDATE pipeline_spans SET name = ? WHERE trace_id = ?", (b"s", ids[0])),
+            Statement("UPDATE pipeline_traces SET started_at = 1.5e30 WHERE id = ?", (ids[1],)),
+            Statement("UPDATE pipeline_traces SET ended_at = 1.5e30 WHERE id = ?", (ids[2],)),
+            Statement(
+                "UPDATE pipeline_traces SET context_snapshot = ? WHERE id = ?", (deep, ids[3])
+            ),
+            Statement("UPDATE pipeline_spans SET extra = ? WHERE trace_id = ?", (deep, ids[3])),
+        ]
+    )
+    listed = {r.id: r for r in repo.list_traces().rows}
+    assert len(listed) == 4 and not listed[ids[3]].problems
+    blob = repo.get_trace_with_spans(ids[0])
+    assert blob is not None
+    assert (blob.trace.user_id, blob.trace.status_message) == ("u\\xff", "blob text")
+    assert blob.trace.result_data == {"score": 1}
+    assert "user_id: stored as a BLOB that is not UTF-8 text" in blob.trace.problems
+    assert lost_value(blob.trace.problems) == "user_id: stored as a BLOB that is not UTF-8 text"
+    assert {s.name for s in blob.spans} == {"s"} and blob.spans[0].problems
+    assert lost_value(blob.spans[0].problems) is None
+    assert listed[ids[1]].started_at == 0
+    assert listed[ids[1]].problems == ("started_at out of range (1.5e+30)",)
+    assert listed[ids[2]].ended_at is None
+    assert listed[ids[2]].problems == ("ended_at out of range (1.5e+30)",)
+    nested = repo.get_trace_with_spans(ids[3])
+    assert nested is not None and nested.trace.context_snapshot == {"_raw": deep[:2000]}
+    assert nested.trace.problems == ("context_snapshot: JSON nested deeper than 100 levels",)
+    assert all(s.problems == ("extra: JSON nested deeper than 100 levels",) for s in nested.spans)
 
 
 def test_cleanup_deletes_old_traces_with_their_spans(repo: Repository) -> None:

@@ -113,7 +113,8 @@ def test_a_failed_export_leaves_the_existing_file_alone(tmp_path):
 
 
 def test_export_writes_stored_nan_and_lone_surrogates_as_json(tmp_path):
-    """As an import of a file with a bare NaN stores them; export -> import keeps both."""
+    """As an import of a file with a bare NaN stores them; export writes both as valid JSON, and
+    importing that file again stores the surrogates as U+FFFD, as every import does."""
     item = make_trace(1)
     nan = '[{"key": "x", "value": {"doubleValue": NaN}}]'
     item.spans[0].attributes = {"\ud800": "x\udfff"}
@@ -142,5 +143,5 @@ def test_export_writes_stored_nan_and_lone_surrogates_as_json(tmp_path):
         found = back.get_trace_with_spans(item.trace.id)
     finally:
         back.close()
-    assert found is not None and found.spans[0].attributes == {"\ud800": "x\udfff"}
+    assert found is not None and found.spans[0].attributes == {"\ufffd": "x\ufffd"}
     assert found.spans[0].extra is not None and found.spans[0].extra["events"][0]["name"] == "e"

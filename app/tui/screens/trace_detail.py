@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
@@ -138,7 +139,7 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         header = self.query_one(TraceHeader)
         if message.tree is None:
-            header.update(f"trace {self.trace_id} is not in the store (deleted?)")
+            header.update(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
             return
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
@@ -151,7 +152,11 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         if self.span_tree is None:
             self.query_one(TraceHeader).update(
-                f"[b red]{message.error.title}[/]: {message.error.message}  (ctrl+r retries)"
+                Content.from_markup(
+                    "[b red]$title[/]: $message  (ctrl+r retries)",
+                    title=message.error.title,
+                    message=message.error.message,
+                )
             )
         self.app.show_store_error(message.error, self.load)  # type: ignore[attr-defined]
 
@@ -243,12 +248,18 @@ class TraceDetailScreen(Screen[None]):
             return
         node = self.waterfall.current_node
         if not self.matches:
-            status.update(f"find [b]{self.query_text}[/b]: no matches")
+            status.update(
+                Content.from_markup("find [b]$query[/b]: no matches", query=self.query_text)
+            )
             return
         where = f"{self.matches.index(node) + 1}/" if node in self.matches else ""
         status.update(
-            f"find [b]{self.query_text}[/b]: {where}{len(self.matches)} matches"
-            " · n next · N previous"
+            Content.from_markup(
+                "find [b]$query[/b]: $where$count matches · n next · N previous",
+                query=self.query_text,
+                where=where,
+                count=len(self.matches),
+            )
         )
 
     # -- copy, links, back ------------------------------------------------------------------
@@ -265,7 +276,7 @@ class TraceDetailScreen(Screen[None]):
             return
         span_id = self.span_tree.spans[node].id
         self.app.copy_to_clipboard(span_id)
-        self.notify(f"copied span id {span_id}")
+        self.notify(f"copied span id {span_id}", markup=False)
 
     def links(self) -> list[str]:
         """Trace ids this trace links to: what it replays, then its replays."""
@@ -322,13 +333,19 @@ class TraceDetailScreen(Screen[None]):
     def _exported(self, message: Exported) -> None:
         report = message.report
         if report.missing:
-            self.notify(f"trace {self.trace_id} is no longer in the store", severity="warning")
+            self.notify(
+                f"trace {self.trace_id} is no longer in the store", severity="warning", markup=False
+            )
             return
-        self.notify(f"wrote {report.traces} trace, {report.spans} spans to {message.path}")
+        self.notify(
+            f"wrote {report.traces} trace, {report.spans} spans to {message.path}", markup=False
+        )
 
     @on(ExportFailed)
     def _export_failed(self, message: ExportFailed) -> None:
-        self.notify(message.message, title=message.title, severity="error", timeout=10)
+        self.notify(
+            message.message, title=message.title, severity="error", timeout=10, markup=False
+        )
 
     def action_back(self) -> None:
         """Close the find bar, or go back to where this trace was opened from."""

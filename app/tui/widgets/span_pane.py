@@ -72,7 +72,7 @@ def span_details(span: SpanRow) -> RenderableType:
         for key in sorted(rest):
             value = rest[key]
             shown = value if isinstance(value, str) else json.dumps(value, default=str)
-            table.add_row(key, shown)
+            table.add_row(Text(key), Text(shown))
         parts += [Text("\nattributes", style="bold underline"), table]
     for key in DATA_KEYS:
         if key in attrs:

@@ -32,12 +32,12 @@ def row_cells(row: TraceRow, message_chars: int) -> tuple[object, ...]:
         message = message[: message_chars - 1] + "…"
     return (
         format_ns(row.started_at)[5:],
-        row.trigger_event,
+        Text(row.trigger_event),
         status_text(row.status, row.problems),
         Text(format_duration(row.duration_ms), justify="right"),
         Text(str(row.span_count), justify="right"),
-        row.user_id or "",
-        row.request_ip or "",
+        Text(row.user_id or ""),
+        Text(row.request_ip or ""),
         Text(message, style="magenta" if row.problems else ""),
     )
 

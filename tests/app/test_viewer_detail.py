@@ -95,3 +95,25 @@ def test_blocked_trace_shows_decision_and_blocking_span(sample: SampleStore, vie
             assert [s.status for s in tree.spans].count("blocked") == 2
 
     asyncio.run(run())
+
+
+def test_next_failure_stops_at_the_blocking_span(sample: SampleStore, viewer) -> None:
+    """On a blocked trace without errors, e goes to the span that blocked, then around."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            app.open_trace(sample.blocked_id)
+            await settle(pilot)
+            waterfall = app.screen.query_one(Waterfall)
+            tree = waterfall.span_tree
+            assert not any(s.status == "error" for s in tree.spans)
+            await press(pilot, "e")
+            span = tree.spans[waterfall.current_node]
+            assert span.status == "blocked" and span.parent_span_id is not None
+            await press(pilot, "e")
+            assert waterfall.current_node == 0, "wraps around to the blocked root"
+            assert not app._notifications, "no 'nothing found' toast"
+
+    asyncio.run(run())

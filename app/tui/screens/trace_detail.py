@@ -1,4 +1,4 @@
-"""One trace: header, span waterfall, find, next error, and the selected span's pane."""
+"""One trace: header, span waterfall, find, next failure, and the selected span's pane."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ class TraceDetailScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("e", "next_error(1)", "Next error"),
-        Binding("E", "next_error(-1)", "Prev error", show=False),
+        Binding("e", "next_failure(1)", "Next failure"),
+        Binding("E", "next_failure(-1)", "Prev failure", show=False),
         Binding("R", "replay", "Replay this trace"),
         Binding("slash", "find", "Find"),
         Binding("n", "find_next(1)", "Next match", show=False),
@@ -231,15 +231,15 @@ class TraceDetailScreen(Screen[None]):
             return
         self._go(self._after(self.matches, step))
 
-    def action_next_error(self, step: int) -> None:
-        """Go to the next (1) or previous (-1) failed or damaged span."""
+    def action_next_failure(self, step: int) -> None:
+        """Go to the next (1) or previous (-1) errored, blocked or damaged span."""
         if self.span_tree is None:
             return
-        errors = self.span_tree.errors()
-        if not errors:
-            self.notify("no errors in this trace")
+        failures = self.span_tree.failures()
+        if not failures:
+            self.notify("no errored, blocked or damaged spans in this trace")
             return
-        self._go(self._after(errors, step))
+        self._go(self._after(failures, step))
 
     def _show_find_status(self) -> None:
         status = self.query_one("#find-status", Static)

@@ -47,7 +47,6 @@ def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
             header = str(screen.query_one("#trace-header").render())
             assert "user [/]" in header and "ip zz[(%" in header and "[bold]x" in header
             await press(pilot, "down")
-            await asyncio.sleep(0.1)
             await settle(pilot)
             shown = app.export_screenshot()
             assert "[/]&#160;[bold]x" in shown and "[REDACTED]" in shown, "span name, attribute"

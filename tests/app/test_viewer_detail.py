@@ -72,6 +72,8 @@ def test_copy_ids_and_follow_replay_links(sample: SampleStore, viewer) -> None:
             first = app.screen
             await press(pilot, "y")
             assert app.clipboard == sample.replay_id
+            toast = list(app._notifications)[-1].message
+            assert toast == f"trace id {sample.replay_id} sent to the clipboard (OSC 52)"
             await press(pilot, "down", "Y")
             waterfall = first.query_one(Waterfall)
             assert app.clipboard == waterfall.span_tree.spans[waterfall.current_node].id

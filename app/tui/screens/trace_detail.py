@@ -265,18 +265,21 @@ class TraceDetailScreen(Screen[None]):
     # -- copy, links, back ------------------------------------------------------------------
 
     def action_copy_trace_id(self) -> None:
-        """Put the trace id on the clipboard."""
-        self.app.copy_to_clipboard(self.trace_id)
-        self.notify(f"copied trace id {self.trace_id}")
+        """Send the trace id to the clipboard."""
+        self.send_to_clipboard("trace id", self.trace_id)
 
     def action_copy_span_id(self) -> None:
         """Put the selected span's id on the clipboard."""
         node = self.waterfall.current_node
         if self.span_tree is None or node < 0:
             return
-        span_id = self.span_tree.spans[node].id
-        self.app.copy_to_clipboard(span_id)
-        self.notify(f"copied span id {span_id}", markup=False)
+        self.send_to_clipboard("span id", self.span_tree.spans[node].id)
+
+    def send_to_clipboard(self, what: str, value: str) -> None:
+        """Send `value` by OSC 52, which a terminal may ignore unseen: the toast says so honestly
+        and shows the value, so it can be selected by hand."""
+        self.app.copy_to_clipboard(value)
+        self.notify(f"{what} {value} sent to the clipboard (OSC 52)", markup=False)
 
     def links(self) -> list[str]:
         """Trace ids this trace links to: what it replays, then its replays."""

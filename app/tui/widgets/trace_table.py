@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from store import TraceRow
@@ -42,8 +43,22 @@ def row_cells(row: TraceRow, message_chars: int) -> tuple[object, ...]:
     )
 
 
-class TraceTable(DataTable[object]):
-    """A DataTable that can also put new rows on top while the cursor stays on its trace."""
+class TraceTable(DataTable[object], inherit_bindings=False):
+    """A DataTable that can also put new rows on top while the cursor stays on its trace.
+
+    Only keys that do something here are bound (so help lists no sideways scrolling: the rows
+    always fit the width), and home / end go to the first / last row as in the waterfall.
+    """
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "scroll_top", "First row", show=False),
+        Binding("end,ctrl+end", "scroll_bottom", "Last loaded row", show=False),
+    ]
 
     def on_mount(self) -> None:
         """Fixed columns so the layout does not jump as pages arrive."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from app.sample_store import SampleStore
-from app.tui.scenes import press, settle
+from app.tui.scenes import open_trace, press, settle
 from app.tui.widgets.trace_table import TraceTable
 
 SIDEWAYS = {"Cursor left", "Cursor right", "Home", "End", "Page Left", "Page Right"}
@@ -27,5 +27,23 @@ def test_list_help_is_truthful_and_home_end_move_the_cursor(sample: SampleStore,
             keys = dict((description, key) for key, description in app.screen.keys)
             assert not SIDEWAYS & set(keys)
             assert keys["First row"] == "home ^home" and keys["Last loaded row"] == "end ^end"
+
+    asyncio.run(run())
+
+
+def test_detail_help_lists_no_sideways_paging(sample: SampleStore, viewer) -> None:
+    """The waterfall fits the width: help offers no Page Left / Page Right; ctrl+end jumps."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await open_trace(pilot, sample.blocked_id)
+            await press(pilot, "ctrl+end")
+            waterfall = app.screen.query_one("#waterfall")
+            assert waterfall.cursor == len(waterfall.span_tree.visible) - 1
+            await press(pilot, "question_mark")
+            keys = dict((description, key) for key, description in app.screen.keys)
+            assert not SIDEWAYS & set(keys)
+            assert keys["First span"] == "home ^home" and keys["Last span"] == "end ^end"
 
     asyncio.run(run())

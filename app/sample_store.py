@@ -1,7 +1,13 @@
-"""A fixed, realistic set of traces so screenshots and UI snapshots never depend on the engine."""
+"""A fixed, realistic set of traces so screenshots and UI snapshots never depend on the engine.
+
+Spans carry the attributes the engine writes (engine/record.py), so pictures show what operators
+see on real traces.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,22 +121,26 @@ def _trace(
     culprit = rng.choice(layers[culprit_layer]) if culprit_layer >= 0 else ""
     spans: list[SpanRow] = []
     message: str | None = None
+    snapshot = {"email": user, "ip": ip, "password": "[REDACTED]", "_redacted": ["password"]}
+    input_bytes = len(json.dumps(snapshot))
+    result: dict[str, Any] = {}
     clock = start + rng.randint(20, 80) * 1000
     for layer_index, layer in enumerate(layers):
         layer_end = clock
         for parallel_index, script in enumerate(layer):
             begin = clock + rng.randint(5, 40) * 1000
             took = int(rng.lognormvariate(-0.7, 0.8) * MS * (18 if slow else 1))
-            status, attrs = "success", _io(script, user, ip)
+            status, attrs = "success", _script_attrs(script, input_bytes)
             if script == culprit and outcome == "blocked" and script in BLOCKS:
                 status, message = "blocked", BLOCKS[script]
-                attrs["output"] = {"allowed": False, "error": message}
+                attrs.pop("output.data")
             elif script == culprit and outcome == "error":
                 error, line = next(((m, n) for s, m, n in ERRORS if s == script), FALLBACK_ERROR)
                 status, message = "error", f"{script}: {error}"
                 took = 50 * MS if "deadline" in error else took
-                attrs.update({"lua.error": error, "lua.line": line, "lua.source": f"{script}.lua"})
-                attrs.pop("output")
+                attrs.update({"lua.error": error, "lua.line": line, "lua.file": f"{script}.lua"})
+                attrs.pop("output.data")
+            result.update(attrs.get("output.data", {}))
             span_id = ids.span()
             spans.append(
                 _span(trace_id, span_id, root_id, script, begin, took, status, message, attrs)
@@ -148,8 +158,10 @@ def _trace(
     status = "blocked" if outcome == "blocked" else outcome
     root = _span(trace_id, root_id, None, f"trigger {trigger}", start, end - start, status, message)
     root.attributes = {
-        "trigger": trigger,
-        "mode": "async" if trigger == "after_signup" else "blocking",
+        "trigger.mode": "async" if trigger == "after_signup" else "blocking",
+        "pipeline.version": "9f2c41d0",
+        "input.bytes": input_bytes,
+        "scripts": sum(len(layer) for layer in layers),
     }
     trace = TraceRow(
         id=trace_id,
@@ -160,25 +172,21 @@ def _trace(
         ended_at=end,
         user_id=user,
         request_ip=ip,
-        context_snapshot={
-            "email": user,
-            "ip": ip,
-            "password": "[REDACTED]",
-            "_redacted": ["password"],
-        },
-        result_data={"allowed": status != "blocked"},
+        context_snapshot=snapshot,
+        result_data=result,
         allowed=status != "blocked",
         pipeline_version="9f2c41d0",
     )
     return TraceWithSpans(trace, [root, *spans])
 
 
-def _io(script: str, user: str, ip: str) -> dict[str, Any]:
-    """The input and output a script span records."""
+def _script_attrs(script: str, input_bytes: int) -> dict[str, Any]:
+    """The attributes the engine records on a script span that returned data."""
     return {
-        "script.id": script,
-        "input": {"email": user, "ip": ip, "headers": {"user-agent": "Mozilla/5.0"}},
-        "output": {"allowed": True, "data": {f"{script}.checked": True}},
+        "script.file": f"{script}.lua",
+        "script.sha256": hashlib.sha256(script.encode()).hexdigest(),
+        "input.bytes": input_bytes,
+        "output.data": {f"{script}.checked": True},
     }
 
 
@@ -250,7 +258,7 @@ def synthetic_trace(trace_id: str, n_spans: int, start: int, *, seed: int = 7) -
             failed = n % 397 == 0
             status = "error" if failed else "success"
             message = "claims_enricher: attempt to index a nil value" if failed else None
-            attrs = {"input": {"claim": n}, "output": {"value": n % 7}}
+            attrs = {"output.data": {"value": n % 7}}
             if failed:
                 attrs.update({"lua.error": "attempt to index a nil value", "lua.line": 9})
         spans.append(

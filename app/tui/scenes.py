@@ -114,6 +114,10 @@ async def _blocked(pilot: Pilot[None], store: SampleStore) -> None:
     await press(pilot, "down", "down", "down", "down")
 
 
+async def _root_data(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.blocked_id)
+
+
 async def _errored_span(pilot: Pilot[None], store: SampleStore) -> None:
     await open_trace(pilot, store.error_id)
     await press(pilot, "e")
@@ -186,6 +190,7 @@ SCENES: list[Scene] = [
     Scene("filter_text", "a text search", _filter_text),
     Scene("live", "live mode on", _live),
     Scene("detail_blocked", "a blocked trace: header, waterfall, span pane", _blocked),
+    Scene("detail_input", "a trace's root span: the trigger's input and result data", _root_data),
     Scene("detail_error_span", "jumped to the errored span", _errored_span),
     Scene("detail_collapsed", "a 2,000-span trace with subtrees collapsed", _collapsed),
     Scene("detail_find", "find with matches highlighted", _find),

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 from store import SpanRow, TraceRow
 
+FAILED = frozenset({"error", "blocked"})
+"""Span statuses an operator jumps to: what the list's "every failure" filter also means."""
+
 
 class SpanTree:
     """Spans as a forest by parent span id; `visible` lists the node indices shown, in order.
@@ -155,9 +158,9 @@ class SpanTree:
         earlier = [c for c in ordered if self.position[c] < pos]
         return earlier[-1] if earlier else ordered[-1]
 
-    def errors(self) -> list[int]:
-        """Nodes whose span failed or whose row is corrupt."""
-        return [i for i, s in enumerate(self.spans) if s.status == "error" or s.problems]
+    def failures(self) -> list[int]:
+        """Nodes whose span errored or blocked, or whose row is corrupt: where to look first."""
+        return [i for i, s in enumerate(self.spans) if s.status in FAILED or s.problems]
 
     def find(self, query: str) -> list[int]:
         """Nodes whose name or attributes contain `query`, ignoring case."""

@@ -53,4 +53,18 @@ def test_find_matches_names_and_attributes() -> None:
     tree = SpanTree(trace(), spans)
     assert tree.find("index nil") == [1]
     assert tree.find("S1") == [0]
-    assert tree.errors() == [1]
+    assert tree.failures() == [1]
+
+
+def test_failures_are_errored_blocked_and_damaged_spans() -> None:
+    """Next failure stops at blocked spans too, like the list's "every failure" filter."""
+    spans = [
+        span("1", None, 0, status="blocked"),
+        span("2", "1", 1),
+        span("3", "1", 2, status="blocked"),
+        span("4", "1", 3, status="skipped"),
+        span("5", "1", 4, status="error"),
+        span("6", "1", 5),
+    ]
+    spans[5].problems = ("end time missing",)
+    assert SpanTree(trace(), spans).failures() == [0, 2, 4, 5]

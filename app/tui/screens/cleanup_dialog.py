@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -107,7 +108,9 @@ class CleanupDialog(ModalScreen[bool]):
         try:
             cutoff = cutoff_for(text, "age", self.now_ns)
         except TimeFormatError as exc:
-            self.query_one("#dialog-error", Label).update(f"[b red]{exc}[/]")
+            self.query_one("#dialog-error", Label).update(
+                Content.from_markup("[b red]$error[/]", error=str(exc))
+            )
             self.query_one("#cleanup-preview", Static).update("")
             return
         self.query_one("#dialog-error", Label).update("")
@@ -197,7 +200,9 @@ class CleanupDialog(ModalScreen[bool]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.query_one("#dialog-error", Label).update(
-            f"[b red]{message.title}: {message.message}[/]"
+            Content.from_markup(
+                "[b red]$title: $message[/]", title=message.title, message=message.message
+            )
         )
         if self.running:
             self._finish()

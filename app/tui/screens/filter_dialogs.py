@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
@@ -31,7 +33,7 @@ class PickDialog(ModalScreen[str | None]):
         """A titled option list."""
         with Vertical(classes="dialog-box"):
             yield Label(f"[b]{self.title_text}[/b]  enter picks · escape cancels")
-            yield OptionList(*[Option(value, id=value) for value in self.values], id="pick")
+            yield OptionList(*[Option(Text(value), id=value) for value in self.values], id="pick")
 
     @on(OptionList.OptionSelected, "#pick")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -76,7 +78,7 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
                 "escape cancels"
             )
             yield SelectionList[str](
-                *[(value, value, value in self.current) for value in self.values], id="choose"
+                *[(Text(value), value, value in self.current) for value in self.values], id="choose"
             )
 
     def action_apply(self) -> None:
@@ -120,7 +122,9 @@ class FilterDialog(ModalScreen[FilterState | None]):
 
     def fail(self, message: str) -> None:
         """Show what is wrong under the inputs."""
-        self.query_one("#dialog-error", Label).update(f"[b red]{message}[/]")
+        self.query_one("#dialog-error", Label).update(
+            Content.from_markup("[b red]$message[/]", message=message)
+        )
 
     def buttons(self) -> ComposeResult:
         """Apply, clear and an error line, shared by every form."""

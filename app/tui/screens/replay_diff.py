@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -69,7 +68,7 @@ class ReplayDiffScreen(Screen[None]):
         if self.diff is not None:
             self._show(self.diff)
             return
-        self._title(f"replaying trace {self.trace_id} through the current pipelines…")
+        self._title("replaying trace $id through the current pipelines…", id=self.trace_id)
         self.query_one("#replay-body").loading = True
         self.run_replay(self.repo, self.trace_id, self.pipelines_dir)
 
@@ -91,17 +90,22 @@ class ReplayDiffScreen(Screen[None]):
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        self.app.notify(message.message, title=message.title, severity="error", timeout=10)
+        self.app.notify(
+            message.message, title=message.title, severity="error", timeout=10, markup=False
+        )
         self.dismiss()
 
-    def _title(self, markup: str) -> None:
-        self.query_one("#replay-title", Static).update(Content.from_markup(markup))
+    def _title(self, markup: str, **values: object) -> None:
+        self.query_one("#replay-title", Static).update(Content.from_markup(markup, **values))
 
     def _show(self, diff: ReplayDiff) -> None:
         self.diff = diff
         self._title(
-            f"[b]Replay diff[/b]  [b]{escape(diff.trigger)}[/b]  {diff.original_id}"
-            f" [grey62]->[/] [cyan]{diff.replay_id}[/]  [grey62](o opens the replay)[/]"
+            "[b]Replay diff[/b]  [b]$trigger[/b]  $original [grey62]->[/] [cyan]$replay[/]"
+            "  [grey62](o opens the replay)[/]",
+            trigger=diff.trigger,
+            original=diff.original_id,
+            replay=diff.replay_id,
         )
         self.query_one("#replay-diff", Static).update(diff_renderable(diff))
         self.refresh_bindings()

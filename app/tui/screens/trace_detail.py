@@ -1,4 +1,4 @@
-"""One trace: header, span waterfall, find, next error, and the selected span's pane."""
+"""One trace: header, span waterfall, find, next failure, and the selected span's pane."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
@@ -35,8 +36,8 @@ class TraceDetailScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("e", "next_error(1)", "Next error"),
-        Binding("E", "next_error(-1)", "Prev error", show=False),
+        Binding("e", "next_failure(1)", "Next failure"),
+        Binding("E", "next_failure(-1)", "Prev failure", show=False),
         Binding("R", "replay", "Replay this trace"),
         Binding("slash", "find", "Find"),
         Binding("n", "find_next(1)", "Next match", show=False),
@@ -138,7 +139,7 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         header = self.query_one(TraceHeader)
         if message.tree is None:
-            header.update(f"trace {self.trace_id} is not in the store (deleted?)")
+            header.update(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
             return
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
@@ -151,7 +152,11 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         if self.span_tree is None:
             self.query_one(TraceHeader).update(
-                f"[b red]{message.error.title}[/]: {message.error.message}  (ctrl+r retries)"
+                Content.from_markup(
+                    "[b red]$title[/]: $message  (ctrl+r retries)",
+                    title=message.error.title,
+                    message=message.error.message,
+                )
             )
         self.app.show_store_error(message.error, self.load)  # type: ignore[attr-defined]
 
@@ -170,7 +175,7 @@ class TraceDetailScreen(Screen[None]):
     async def show_span_later(self, tree: SpanTree, node: int) -> None:
         """Fill the pane once the cursor rests; each new move cancels the previous wait."""
         await asyncio.sleep(PANE_DELAY)
-        self.query_one(SpanPane).show_span(tree.spans[node])
+        self.query_one(SpanPane).show_span(tree.spans[node], tree.trace)
 
     def action_switch_pane(self) -> None:
         """Move focus between the waterfall and the span pane (to scroll long data)."""
@@ -226,15 +231,15 @@ class TraceDetailScreen(Screen[None]):
             return
         self._go(self._after(self.matches, step))
 
-    def action_next_error(self, step: int) -> None:
-        """Go to the next (1) or previous (-1) failed or damaged span."""
+    def action_next_failure(self, step: int) -> None:
+        """Go to the next (1) or previous (-1) errored, blocked or damaged span."""
         if self.span_tree is None:
             return
-        errors = self.span_tree.errors()
-        if not errors:
-            self.notify("no errors in this trace")
+        failures = self.span_tree.failures()
+        if not failures:
+            self.notify("no errored, blocked or damaged spans in this trace")
             return
-        self._go(self._after(errors, step))
+        self._go(self._after(failures, step))
 
     def _show_find_status(self) -> None:
         status = self.query_one("#find-status", Static)
@@ -243,29 +248,38 @@ class TraceDetailScreen(Screen[None]):
             return
         node = self.waterfall.current_node
         if not self.matches:
-            status.update(f"find [b]{self.query_text}[/b]: no matches")
+            status.update(
+                Content.from_markup("find [b]$query[/b]: no matches", query=self.query_text)
+            )
             return
         where = f"{self.matches.index(node) + 1}/" if node in self.matches else ""
         status.update(
-            f"find [b]{self.query_text}[/b]: {where}{len(self.matches)} matches"
-            " · n next · N previous"
+            Content.from_markup(
+                "find [b]$query[/b]: $where$count matches · n next · N previous",
+                query=self.query_text,
+                where=where,
+                count=len(self.matches),
+            )
         )
 
     # -- copy, links, back ------------------------------------------------------------------
 
     def action_copy_trace_id(self) -> None:
-        """Put the trace id on the clipboard."""
-        self.app.copy_to_clipboard(self.trace_id)
-        self.notify(f"copied trace id {self.trace_id}")
+        """Send the trace id to the clipboard."""
+        self.send_to_clipboard("trace id", self.trace_id)
 
     def action_copy_span_id(self) -> None:
         """Put the selected span's id on the clipboard."""
         node = self.waterfall.current_node
         if self.span_tree is None or node < 0:
             return
-        span_id = self.span_tree.spans[node].id
-        self.app.copy_to_clipboard(span_id)
-        self.notify(f"copied span id {span_id}")
+        self.send_to_clipboard("span id", self.span_tree.spans[node].id)
+
+    def send_to_clipboard(self, what: str, value: str) -> None:
+        """Send `value` by OSC 52, which a terminal may ignore unseen: the toast says so honestly
+        and shows the value, so it can be selected by hand."""
+        self.app.copy_to_clipboard(value)
+        self.notify(f"{what} {value} sent to the clipboard (OSC 52)", markup=False)
 
     def links(self) -> list[str]:
         """Trace ids this trace links to: what it replays, then its replays."""
@@ -322,13 +336,19 @@ class TraceDetailScreen(Screen[None]):
     def _exported(self, message: Exported) -> None:
         report = message.report
         if report.missing:
-            self.notify(f"trace {self.trace_id} is no longer in the store", severity="warning")
+            self.notify(
+                f"trace {self.trace_id} is no longer in the store", severity="warning", markup=False
+            )
             return
-        self.notify(f"wrote {report.traces} trace, {report.spans} spans to {message.path}")
+        self.notify(
+            f"wrote {report.traces} trace, {report.spans} spans to {message.path}", markup=False
+        )
 
     @on(ExportFailed)
     def _export_failed(self, message: ExportFailed) -> None:
-        self.notify(message.message, title=message.title, severity="error", timeout=10)
+        self.notify(
+            message.message, title=message.title, severity="error", timeout=10, markup=False
+        )
 
     def action_back(self) -> None:
         """Close the find bar, or go back to where this trace was opened from."""

@@ -8,7 +8,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -389,13 +388,16 @@ class TraceListScreen(Screen[None]):
         report = message.report
         self.notify(
             f"{report.path} ({report.format}): added {report.traces_added} traces "
-            f"with {report.spans} spans, skipped {report.traces_skipped} already stored"
+            f"with {report.spans} spans, skipped {report.traces_skipped} already stored",
+            markup=False,
         )
         self.reload()
 
     @on(ImportFailed)
     def _import_failed(self, message: ImportFailed) -> None:
-        self.notify(message.message, title=message.title, severity="error", timeout=10)
+        self.notify(
+            message.message, title=message.title, severity="error", timeout=10, markup=False
+        )
 
     # -- display ----------------------------------------------------------------------------
 
@@ -406,12 +408,13 @@ class TraceListScreen(Screen[None]):
         else:
             text = (
                 "  ".join(
-                    f"[reverse] {escape(label)} [@click=screen.clear_filter('{field}')]✕[/] [/]"
-                    for field, label in chips
+                    f"[reverse] $chip{n} [@click=screen.clear_filter('{field}')]✕[/] [/]"
+                    for n, (field, _) in enumerate(chips)
                 )
                 + "  [dim]x clears all[/]"
             )
-        self.query_one("#filter-bar", Static).update(Content.from_markup(text))
+        labels = {f"chip{n}": label for n, (_, label) in enumerate(chips)}
+        self.query_one("#filter-bar", Static).update(Content.from_markup(text, **labels))
 
     def _show_status(self) -> None:
         parts = []
@@ -421,15 +424,16 @@ class TraceListScreen(Screen[None]):
             parts.append("counting…")
         else:
             parts.append(f"[b]{self.count:,}[/b] matching traces · {len(self.rows):,} loaded")
-        parts.append(escape(self.store_url))
+        parts.append("$url")
         stats = self.app.writer_stats_text()  # type: ignore[attr-defined]
         if stats:
             parts.append(f"[yellow]{stats}[/]")
         if self.live:
             parts.append("[b green]● LIVE[/]")
         if self.problem:
-            parts.append(f"[b red]{escape(self.problem)}[/] [dim](ctrl+r retries)[/]")
-        self.query_one("#status-line", Static).update(Content.from_markup(" · ".join(parts)))
+            parts.append("[b red]$problem[/] [dim](ctrl+r retries)[/]")
+        line = Content.from_markup(" · ".join(parts), url=self.store_url, problem=self.problem)
+        self.query_one("#status-line", Static).update(line)
 
     def refresh_status(self) -> None:
         """Redraw the status line (the app calls this when writer counters change)."""

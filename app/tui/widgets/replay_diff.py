@@ -100,7 +100,7 @@ def data_table(diff: ReplayDiff) -> RenderableType:
         table.add_column(name, no_wrap=name == "key")
     for change in diff.data:
         table.add_row(
-            change.key,
+            Text(change.key),
             _value(change.before, change.added),
             _value(change.after, change.removed),
         )

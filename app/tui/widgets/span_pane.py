@@ -1,4 +1,4 @@
-"""The selected span's details: status, Lua error location, attributes and pretty JSON data."""
+"""The selected span's details: status, Lua error location, pretty JSON data and attributes."""
 
 from __future__ import annotations
 
@@ -12,26 +12,56 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from store import SpanRow
+from store import SpanRow, TraceRow
 
 from ...timeparse import format_duration, format_ns
 from ..look import status_colour
 
-DATA_KEYS = ("input", "output")
-LUA_KEYS = ("lua.error", "lua.line", "lua.source")
+LUA_KEYS = ("lua.error", "lua.line", "lua.file")
+OUTPUT_KEY = "output.data"
 MAX_JSON_CHARS = 20_000
 
 
-def pretty_json(value: Any) -> RenderableType:
-    """Indented, highlighted JSON, cut short when a value is huge."""
+def pretty_json(value: Any) -> Text:
+    """Indented, highlighted JSON that wraps to the pane (rich's own never wraps, so long values
+    were cut at the edge), cut short only when a value is huge."""
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     if len(text) > MAX_JSON_CHARS:
-        return Text(text[:MAX_JSON_CHARS] + "\n… (cut)", style="grey70")
-    return JSON(text)
+        return Text(text[:MAX_JSON_CHARS] + "\n… (cut)", style="grey70", overflow="fold")
+    highlighted = JSON(text).text
+    highlighted.no_wrap, highlighted.overflow = False, "fold"
+    return highlighted
 
 
-def span_details(span: SpanRow) -> RenderableType:
-    """Everything known about one span, most useful first."""
+def data_section(title: str, value: Any) -> list[RenderableType]:
+    """A titled block of pretty JSON, so data is read whole instead of squeezed into a cell."""
+    return [Text(f"\n{title}", style="bold underline"), pretty_json(value)]
+
+
+def trace_data(trace: TraceRow) -> list[RenderableType]:
+    """The trigger's stored input and result: what the scripts saw and what they returned."""
+    parts: list[RenderableType] = []
+    if trace.context_snapshot is not None:
+        parts += data_section("trigger input (secrets redacted)", trace.context_snapshot)
+    if trace.result_data is not None:
+        parts += data_section("result data", trace.result_data)
+    return parts
+
+
+def attribute_table(attrs: dict[str, Any]) -> Table:
+    """Scalar attributes as key and value; long values wrap instead of being cut."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="grey70", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key in sorted(attrs):
+        value = attrs[key]
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        table.add_row(Text(key), Text(shown))
+    return table
+
+
+def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType:
+    """Everything known about one span, most useful first; a root span also shows `trace`'s data."""
     parts: list[RenderableType] = []
     title = Text(span.name, style="bold")
     title.append(f"  {span.status}", style=f"bold {status_colour(span.status)}")
@@ -56,7 +86,7 @@ def span_details(span: SpanRow) -> RenderableType:
         parts.append(Text(span.status_message, style=status_colour(span.status)))
     attrs = span.attributes or {}
     if "lua.error" in attrs or "lua.line" in attrs:
-        source = attrs.get("lua.source", span.script_id or "script")
+        source = attrs.get("lua.file", span.script_id or "script")
         line = attrs.get("lua.line", "?")
         parts.append(
             Text(f"Lua error at {source}:{line}: {attrs.get('lua.error', '')}", "bold red")
@@ -64,19 +94,17 @@ def span_details(span: SpanRow) -> RenderableType:
     if span.problems:
         parts.append(Text("stored row is damaged:", style="bold magenta"))
         parts.extend(Text(f"  ! {p}", style="magenta") for p in span.problems)
-    rest = {k: v for k, v in attrs.items() if k not in DATA_KEYS and k not in LUA_KEYS}
+    if trace is not None and span.parent_span_id is None:
+        parts += trace_data(trace)
+    rest = {k: v for k, v in attrs.items() if k not in LUA_KEYS}
+    structured = sorted(
+        (k for k, v in rest.items() if isinstance(v, dict | list)),
+        key=lambda k: (k != OUTPUT_KEY, k),
+    )
+    for key in structured:
+        parts += data_section("output data" if key == OUTPUT_KEY else key, rest.pop(key))
     if rest:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="grey70", no_wrap=True)
-        table.add_column()
-        for key in sorted(rest):
-            value = rest[key]
-            shown = value if isinstance(value, str) else json.dumps(value, default=str)
-            table.add_row(key, shown)
-        parts += [Text("\nattributes", style="bold underline"), table]
-    for key in DATA_KEYS:
-        if key in attrs:
-            parts += [Text(f"\n{key}", style="bold underline"), pretty_json(attrs[key])]
+        parts += [Text("\nattributes", style="bold underline"), attribute_table(rest)]
     return Group(*parts)
 
 
@@ -87,7 +115,7 @@ class SpanPane(VerticalScroll, can_focus=True):
         """One static body, replaced as the cursor moves."""
         yield Static(Text("no span selected", style="dim"), id="span-body")
 
-    def show_span(self, span: SpanRow) -> None:
-        """Show `span` from its top."""
-        self.query_one("#span-body", Static).update(span_details(span))
+    def show_span(self, span: SpanRow, trace: TraceRow | None = None) -> None:
+        """Show `span` from its top (with `trace`'s input and result when it is the root)."""
+        self.query_one("#span-body", Static).update(span_details(span, trace))
         self.scroll_home(animate=False)

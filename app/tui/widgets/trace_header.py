@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.markup import escape
 from textual.widgets import Static
 
 from store import TraceRow
@@ -19,37 +18,51 @@ def decision(trace: TraceRow) -> str:
     return "[bold green]allowed[/]" if trace.allowed else "[bold yellow]denied[/]"
 
 
-def header_markup(trace: TraceRow, replays: list[TraceRow]) -> str:
-    """The header as Textual markup; trace links are clickable and open that trace."""
+def trace_link(trace_id: str, shown: str) -> Content:
+    """`shown`, clickable to open `trace_id`; stored ids stay literal whatever they hold."""
+    return Content(shown).stylize(f"@click=screen.open_trace({trace_id!r})")
+
+
+def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:
+    """The header; stored text goes in as template values, so it is never read as markup."""
     colour = status_colour(trace.status)
     lines = [
-        f"[b]{escape(trace.trigger_event)}[/b]  [{colour}]{escape(trace.status)}[/]  "
-        f"{decision(trace)}  [grey62]{format_duration(trace.duration_ms)} · "
-        f"started {format_ns(trace.started_at, precise=True)}[/]",
-        f"[grey62]user[/] {escape(trace.user_id or '-')}  [grey62]ip[/] "
-        f"{escape(trace.request_ip or '-')}  [grey62]trace[/] {trace.id}  "
-        f"[grey62]spans[/] {trace.span_count}",
+        Content.from_markup(
+            f"[b]$trigger[/b]  [{colour}]$status[/]  {decision(trace)}  "
+            "[grey62]$duration · started $started[/]",
+            trigger=trace.trigger_event,
+            status=trace.status,
+            duration=format_duration(trace.duration_ms),
+            started=format_ns(trace.started_at, precise=True),
+        ),
+        Content.from_markup(
+            "[grey62]user[/] $user  [grey62]ip[/] $ip  [grey62]trace[/] $id  [grey62]spans[/] $n",
+            user=trace.user_id or "-",
+            ip=trace.request_ip or "-",
+            id=trace.id,
+            n=trace.span_count,
+        ),
     ]
     if trace.status_message:
-        lines.append(f"[{colour}]{escape(trace.status_message)}[/]")
-    links = []
+        lines.append(Content.styled(trace.status_message, colour))
+    links: list[Content] = []
     if trace.replay_of:
-        links.append(
-            f"replay of [@click=screen.open_trace('{trace.replay_of}')]{trace.replay_of}[/]"
-        )
+        links.append(Content.assemble("replay of ", trace_link(trace.replay_of, trace.replay_of)))
     if replays:
-        shown = ", ".join(
-            f"[@click=screen.open_trace('{r.id}')]{r.id[:12]}…[/]" for r in replays[:4]
-        )
+        shown = Content(", ").join(trace_link(r.id, f"{r.id[:12]}…") for r in replays[:4])
         more = f" (+{len(replays) - 4})" if len(replays) > 4 else ""
-        links.append(f"replayed by {shown}{more}")
+        links.append(Content.assemble("replayed by ", shown, more))
     if links:
-        lines.append("[cyan]" + "  ".join(links) + "[/]  [grey62](o to open)[/]")
+        cyan = Content("  ").join(links).stylize("cyan")
+        lines.append(Content.assemble(cyan, Content.from_markup("  [grey62](o to open)[/]")))
     if trace.problems:
         lines.append(
-            "[b magenta]! damaged row:[/] [magenta]" + escape("; ".join(trace.problems)) + "[/]"
+            Content.from_markup(
+                "[b magenta]! damaged row:[/] [magenta]$problems[/]",
+                problems="; ".join(trace.problems),
+            )
         )
-    return "\n".join(lines)
+    return Content("\n").join(lines)
 
 
 class TraceHeader(Static):
@@ -57,4 +70,4 @@ class TraceHeader(Static):
 
     def show_trace(self, trace: TraceRow, replays: list[TraceRow]) -> None:
         """Replace the header with `trace`'s."""
-        self.update(Content.from_markup(header_markup(trace, replays)))
+        self.update(header_content(trace, replays))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from store import TraceRow
@@ -32,18 +33,32 @@ def row_cells(row: TraceRow, message_chars: int) -> tuple[object, ...]:
         message = message[: message_chars - 1] + "…"
     return (
         format_ns(row.started_at)[5:],
-        row.trigger_event,
+        Text(row.trigger_event),
         status_text(row.status, row.problems),
         Text(format_duration(row.duration_ms), justify="right"),
         Text(str(row.span_count), justify="right"),
-        row.user_id or "",
-        row.request_ip or "",
+        Text(row.user_id or ""),
+        Text(row.request_ip or ""),
         Text(message, style="magenta" if row.problems else ""),
     )
 
 
-class TraceTable(DataTable[object]):
-    """A DataTable that can also put new rows on top while the cursor stays on its trace."""
+class TraceTable(DataTable[object], inherit_bindings=False):
+    """A DataTable that can also put new rows on top while the cursor stays on its trace.
+
+    Only keys that do something here are bound (so help lists no sideways scrolling: the rows
+    always fit the width), and home / end go to the first / last row as in the waterfall.
+    """
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "scroll_top", "First row", show=False),
+        Binding("end,ctrl+end", "scroll_bottom", "Last loaded row", show=False),
+    ]
 
     def on_mount(self) -> None:
         """Fixed columns so the layout does not jump as pages arrive."""

@@ -24,16 +24,20 @@ CORRUPT = Style(color="magenta", bold=True)
 MAX_INDENT = 16
 
 
-class Waterfall(ScrollView, can_focus=True):
-    """Bars on one time axis per visible span; cursor moves touch two lines, not the tree."""
+class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
+    """Bars on one time axis per visible span; cursor moves touch two lines, not the tree.
+
+    Only its own keys are bound: ScrollView's sideways paging would do nothing (bars fit the
+    width) yet be listed in help.
+    """
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First span", show=False),
-        Binding("end", "jump(-1)", "Last span", show=False),
+        Binding("home,ctrl+home", "jump(0)", "First span", show=False),
+        Binding("end,ctrl+end", "jump(-1)", "Last span", show=False),
         Binding("left,h", "fold", "Collapse / parent", show=False),
         Binding("right,l", "unfold", "Expand / child", show=False),
         Binding("space,enter", "toggle", "Toggle subtree", show=False),

@@ -1,0 +1,73 @@
+"""Stored and typed text that looks like markup is shown as it is, never parsed or fatal."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from factories import BASE_NS, make_trace
+
+from app.tui.scenes import press, settle, type_text
+from app.tui.screens.trace_detail import TraceDetailScreen
+from app.tui.widgets.waterfall import Waterfall
+from store import open_store
+
+TRICKY = ("[/]", "[bold]x", "zz[(%", "[REDACTED]")
+
+
+def _tricky_store(path: Path) -> str:
+    """One trace whose user, message, span name, attributes and input hold markup-like text."""
+    item = make_trace(1, status="blocked", started_at=BASE_NS, user_id="[/]", message="[bold]x")
+    item.trace.request_ip = "zz[(%"
+    item.trace.context_snapshot = {"[/]": "[bold]x"}
+    item.spans[1].name = "[/] [bold]x"
+    item.spans[1].status_message = "[/]"
+    item.spans[1].attributes = {"note": "[/]", "[bold]x": "[REDACTED]"}
+    repo = open_store(str(path))
+    try:
+        repo.save_traces([item])
+    finally:
+        repo.close()
+    return item.trace.id
+
+
+def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
+    """List, detail header, span pane, find, search chip and a dialog error all show `[/]`."""
+    trace_id = _tricky_store(tmp_path / "tricky.db")
+
+    async def run() -> None:
+        app = viewer(str(tmp_path / "tricky.db"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            listed = app.export_screenshot()
+            assert "[/]" in listed and "[bold]x" in listed and "zz[(%" in listed
+            await press(pilot, "enter")
+            screen = app.screen
+            assert isinstance(screen, TraceDetailScreen) and screen.trace_id == trace_id
+            header = str(screen.query_one("#trace-header").render())
+            assert "user [/]" in header and "ip zz[(%" in header and "[bold]x" in header
+            await press(pilot, "down")
+            await settle(pilot)
+            shown = app.export_screenshot()
+            assert "[/]&#160;[bold]x" in shown and "[REDACTED]" in shown, "span name, attribute"
+            await press(pilot, "slash")
+            await type_text(pilot, "[/]")
+            await press(pilot, "enter")
+            waterfall = screen.query_one(Waterfall)
+            assert waterfall.current_node == 1
+            assert str(screen.query_one("#find-status").render()).startswith("find [/]: 1/1")
+            for query in ("zz[(%", "[REDACTED]"):
+                await press(pilot, "slash", *["backspace"] * 5)
+                await type_text(pilot, query)
+                await press(pilot, "enter")
+                assert str(screen.query_one("#find-status").render()).startswith(f"find {query}: ")
+            await press(pilot, "escape", "slash")
+            await type_text(pilot, "[/]")
+            await press(pilot, "enter")
+            assert "[/]" in str(app.list_screen.query_one("#filter-bar").render())
+            await press(pilot, "d")
+            await type_text(pilot, "[/]")
+            await press(pilot, "enter")
+            assert "'[/]' is not a number" in str(app.screen.query_one("#dialog-error").render())
+
+    asyncio.run(run())

@@ -89,3 +89,23 @@ def test_a_bad_age_is_explained_inline_and_nothing_can_be_deleted(sample, viewer
     error, disabled = asyncio.run(run())
     assert error.startswith("age: ") and "soon" in error
     assert disabled
+
+
+def test_an_age_beyond_the_store_is_refused_inline(sample, viewer):
+    """An age reaching before 1677 is refused in one line while typing; nothing is counted."""
+
+    async def run() -> tuple[str, bool]:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "C", "ctrl+u")
+            await type_text(pilot, "99999999d")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, CleanupDialog)
+            error = str(dialog.query_one("#dialog-error", Label).render())
+            return error, dialog.query_one("#delete", Button).disabled
+
+    error, disabled = asyncio.run(run())
+    assert error.startswith("age: '99999999d' is out of range")
+    assert disabled

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from textual.widgets import Input
+
 from app.sample_store import SampleStore, synthetic_trace
 from app.tui.filter_state import FilterState
 from app.tui.scenes import FIXED_NOW, press, settle, type_text
+from app.tui.screens.error import ErrorScreen
 from app.tui.screens.trace_detail import TraceDetailScreen
 from app.tui.screens.trace_list import TraceListScreen
 from store import Repository
@@ -101,6 +104,43 @@ def test_bad_custom_range_and_duration_say_what_is_wrong(sample: SampleStore, vi
             assert "'fast' is not a number" in str(app.screen.query_one("#dialog-error").render())
             await press(pilot, "escape")
             assert app.list_screen.filters == FilterState()
+
+    asyncio.run(run())
+
+
+def test_times_beyond_the_store_are_refused_inline(sample: SampleStore, viewer) -> None:
+    """Ages and dates 64-bit nanoseconds cannot hold get one line in the dialog, never a crash."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "r", "tab")
+            for typed in ("99999999d", "200000d", "9999-12-31", "9" * 400 + "d"):
+                app.screen.query_one("#from", Input).value = typed
+                await press(pilot, "enter")
+                error = str(app.screen.query_one("#dialog-error").render())
+                assert f"from: {typed!r} is out of range" in error
+            await press(pilot, "escape")
+            assert app.list_screen.filters == FilterState()
+
+    asyncio.run(run())
+
+
+def test_a_value_the_store_refuses_is_reported_not_fatal(sample: SampleStore, viewer) -> None:
+    """A query worker meeting a value the driver cannot bind reports it; the app keeps running."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            shown = [r.id for r in app.list_screen.rows]
+            app.list_screen.set_filters(FilterState(custom_from=-(2**64)))
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert "the store refused a value" in app.screen.message
+            await press(pilot, "escape")
+            assert [r.id for r in app.list_screen.rows] == shown
 
     asyncio.run(run())
 

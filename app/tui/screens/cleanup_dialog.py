@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -14,10 +15,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from store import CleanupProgress, CleanupResult, Repository, StoreError
+from store import CleanupProgress, CleanupResult, Repository
 
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
+from ..guards import QUERY_ERRORS, as_store_error, storable_time
 
 
 class CleanupDialog(ModalScreen[bool]):
@@ -105,7 +107,8 @@ class CleanupDialog(ModalScreen[bool]):
         self.preview = None
         self.query_one("#delete", Button).disabled = True
         try:
-            cutoff = cutoff_for(text, "age", self.now_ns)
+            read = functools.partial(cutoff_for, text, "age", self.now_ns)
+            cutoff = storable_time(read, f"age: {text!r}")
         except TimeFormatError as exc:
             self.query_one("#dialog-error", Label).update(f"[b red]{exc}[/]")
             self.query_one("#cleanup-preview", Static).update("")
@@ -119,8 +122,9 @@ class CleanupDialog(ModalScreen[bool]):
         """Count what the age would delete, off the UI thread."""
         try:
             traces, spans = repo.count_older_than(cutoff)
-        except StoreError as exc:
-            self.post_message(self.Failed(exc.title, exc.message))
+        except QUERY_ERRORS as exc:
+            error = as_store_error(exc)
+            self.post_message(self.Failed(error.title, error.message))
             return
         self.post_message(self.Counted(age, cutoff, traces, spans))
 
@@ -163,8 +167,9 @@ class CleanupDialog(ModalScreen[bool]):
                 cancel=self.cancel,
                 pause=PAUSE_SECONDS,
             )
-        except StoreError as exc:
-            self.post_message(self.Failed(exc.title, exc.message))
+        except QUERY_ERRORS as exc:
+            error = as_store_error(exc)
+            self.post_message(self.Failed(error.title, error.message))
             return
         self.post_message(self.Finished(result))
 

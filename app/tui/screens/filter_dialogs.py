@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ..filter_state import RANGE_PRESETS, FilterState
+from ..guards import storable_time
 
 
 class PickDialog(ModalScreen[str | None]):
@@ -243,7 +245,8 @@ class RangeDialog(FilterDialog):
         for name in ("from", "to"):
             text = self.query_one(f"#{name}", Input).value.strip()
             try:
-                bounds.append(parse_time(text, self.now_ns) if text else None)
+                read = functools.partial(parse_time, text, self.now_ns)
+                bounds.append(storable_time(read, repr(text)) if text else None)
             except TimeFormatError as exc:
                 self.fail(f"{name}: {exc}")
                 return None

@@ -17,6 +17,7 @@ from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import STATUSES, FilterState
+from ..guards import QUERY_ERRORS, as_store_error
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
@@ -161,8 +162,10 @@ class TraceListScreen(Screen[None]):
         """One keyset page, off the UI thread."""
         try:
             page = repo.list_traces(filters, limit=self.app.page_size, cursor=cursor)  # type: ignore[attr-defined]
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "load_more" if append else "reload"))
+        except QUERY_ERRORS as exc:
+            self.post_message(
+                self.LoadFailed(as_store_error(exc), "load_more" if append else "reload")
+            )
             return
         self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
 
@@ -173,8 +176,8 @@ class TraceListScreen(Screen[None]):
             points = repo.duration_points(filters, limit=PLOT_POINTS)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "reload"))
+        except QUERY_ERRORS as exc:
+            self.post_message(self.LoadFailed(as_store_error(exc), "reload"))
             return
         window = (filters.started_from, filters.started_until)
         if filters.started_from is not None and filters.started_until is None:
@@ -188,8 +191,8 @@ class TraceListScreen(Screen[None]):
         """Traces newer than the top row, for live mode."""
         try:
             rows = repo.list_newer(filters, top)
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "poll"))
+        except QUERY_ERRORS as exc:
+            self.post_message(self.LoadFailed(as_store_error(exc), "poll"))
             return
         self.post_message(self.NewerLoaded(generation, rows))
 

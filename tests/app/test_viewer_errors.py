@@ -6,7 +6,11 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+
+from app.commands.viewer_cmds import run_viewer
 from app.sample_store import SampleStore, build_sample_store
+from app.tui import PipetraceApp
 from app.tui.scenes import FIXED_NOW, press, settle
 from app.tui.screens.error import ErrorScreen
 from store import Repository, open_store
@@ -107,3 +111,18 @@ def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
             )
 
     asyncio.run(run())
+
+
+class CrashingViewer(PipetraceApp):
+    """The viewer with a bug that raises once it is on screen."""
+
+    def on_ready(self) -> None:
+        """Fail the way an unexpected exception in any handler does."""
+        raise RuntimeError("a bug")
+
+
+def test_a_crashed_viewer_exits_non_zero(sample: SampleStore) -> None:
+    """After a crash the process ends with a failing status, so shells and scripts notice."""
+    with pytest.raises(SystemExit) as exited:
+        run_viewer(CrashingViewer("traces.db", clock=lambda: FIXED_NOW), headless=True)
+    assert exited.value.code == 1

@@ -132,9 +132,28 @@ def test_each_filter_and_count(repo: Repository) -> None:
     assert ids(TraceFilter(text="ALICE")) == [3]
     assert ids(TraceFilter(text=f"{3:032x}")) == [3]
     assert ids(TraceFilter(text="100%_")) == []
+    assert ids(TraceFilter(text="U4@EXAMPLE.com")) == [4]
     assert ids(TraceFilter(triggers=("before_signup",), statuses=("blocked",))) == [2]
     assert repo.distinct_triggers() == ["after_signin", "before_signup", "token_build"]
     assert repo.count_traces() == 4
+
+
+def test_search_finds_the_input_as_it_was_typed(repo: Repository) -> None:
+    """The input is stored as JSON; quotes, backslashes and accents are found as typed."""
+    odd = make_trace(1)
+    odd.trace.context_snapshot = {"name": 'José "Pepe" C:\\tmp', "email": "pepe@mailinator.com"}
+    repo.save_traces([odd, make_trace(2)])
+
+    def ids(text: str) -> list[int]:
+        f = TraceFilter(text=text)
+        rows = repo.list_traces(f).rows
+        assert repo.count_traces(f) == len(rows)
+        return [int(r.id, 16) for r in rows]
+
+    assert ids("mailinator") == [1]
+    assert ids('José "Pepe"') == [1]
+    assert ids("C:\\tmp") == [1]
+    assert ids("Pepe C") == []
 
 
 def test_duration_points_follow_the_filter(repo: Repository) -> None:

@@ -155,14 +155,14 @@ class FilterDialog(ModalScreen[FilterState | None]):
 
 
 class SearchDialog(FilterDialog):
-    """Text search over trace id, user, IP and message."""
+    """Text search over trace id, user, IP, message and input."""
 
     field = "text"
 
     def compose(self) -> ComposeResult:
         """One input."""
         with Vertical(classes="dialog-box"):
-            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix or message text")
+            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix, message or input text")
             yield Input(self.filters.text, placeholder="e.g. mailinator", id="text")
             yield from self.buttons()
 

@@ -330,7 +330,7 @@ class TraceListScreen(Screen[None]):
         self.app.push_screen(DurationDialog(self.filters), self._apply_dialog)
 
     def action_filter_text(self) -> None:
-        """Search trace id, user, IP and message."""
+        """Search trace id, user, IP, message and input."""
         self.app.push_screen(SearchDialog(self.filters), self._apply_dialog)
 
     def _apply_dialog(self, result: FilterState | None) -> None:

@@ -102,6 +102,16 @@ def test_bad_custom_range_and_duration_say_what_is_wrong(sample: SampleStore, vi
             await type_text(pilot, "fast")
             await press(pilot, "enter")
             assert "'fast' is not a number" in str(app.screen.query_one("#dialog-error").render())
+            for typed in ("nan", "inf", "-Infinity"):
+                app.screen.query_one("#min", Input).value = typed
+                await press(pilot, "enter")
+                error = str(app.screen.query_one("#dialog-error").render())
+                assert f"minimum duration {typed!r} is not a number" in error
+            app.screen.query_one("#min", Input).value = ""
+            app.screen.query_one("#max", Input).value = "inf"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert "maximum duration 'inf' is not a number" in error
             await press(pilot, "escape")
             assert app.list_screen.filters == FilterState()
 

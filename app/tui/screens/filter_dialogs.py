@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -197,6 +198,8 @@ class DurationDialog(FilterDialog):
             try:
                 value = float(text)
             except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
                 self.fail(f"{name}imum duration {text!r} is not a number of milliseconds")
                 return None
             if value < 0:

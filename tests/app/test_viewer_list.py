@@ -220,8 +220,37 @@ def test_live_mode_adds_new_traces_on_top_without_moving_the_cursor(
             assert screen.rows[0].id == fresh.trace.id
             assert screen.table.current_id == held
             assert screen.count == len(sample.trace_ids) + len(sample.corrupt_ids) + 1
+            assert "↑ 1 new" in str(screen.query_one("#status-line").render())
+            await press(pilot, "home")
+            assert screen.table.current_id == fresh.trace.id
+            assert "new" not in str(screen.query_one("#status-line").render())
             await press(pilot, "l")
             assert not screen.live
+
+    asyncio.run(run())
+
+
+def test_live_mode_follows_the_top_from_the_first_row(
+    sample: SampleStore, sample_repo: Repository, viewer
+) -> None:
+    """With the cursor on the newest trace, a new one takes its place in view."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen: TraceListScreen = app.list_screen
+            await press(pilot, "l")
+            fresh = synthetic_trace("f" * 31 + "2", 5, FIXED_NOW + 10**9)
+            sample_repo.save_traces([fresh])
+            for _ in range(100):
+                await pilot.pause(0.05)
+                await settle(pilot)
+                if screen.rows[0].id == fresh.trace.id:
+                    break
+            assert screen.table.current_id == fresh.trace.id
+            assert screen.table.scroll_y == 0
+            assert "new" not in str(screen.query_one("#status-line").render())
 
     asyncio.run(run())
 

@@ -102,6 +102,8 @@ class TraceListScreen(Screen[None]):
         self.generation = 0
         self.live = False
         self.loading_more = False
+        self.unseen = 0
+        """Live traces put on top while the cursor was further down, not yet scrolled to."""
         self.problem: str | None = None
         self._live_timer = None
 
@@ -211,6 +213,7 @@ class TraceListScreen(Screen[None]):
             self.table.append_rows(message.rows)
         else:
             self.rows = list(message.rows)
+            self.unseen = 0
             self.table.clear()
             self.table.append_rows(self.rows)
             self.table.move_cursor(row=0)
@@ -233,10 +236,16 @@ class TraceListScreen(Screen[None]):
         fresh = [r for r in message.rows if r.id not in known]
         if not fresh:
             return
+        follow = self.table.cursor_row == 0
         self.rows = fresh + self.rows
         if self.count is not None:
             self.count += len(fresh)
         self.table.replace_rows(self.rows)
+        if follow:
+            self.table.move_cursor(row=0)
+            self.table.scroll_home(animate=False, immediate=True)
+        else:
+            self.unseen += len(fresh)
         self._show_status()
 
     @on(LoadFailed)
@@ -251,7 +260,11 @@ class TraceListScreen(Screen[None]):
     # -- paging -----------------------------------------------------------------------------
 
     @on(DataTable.RowHighlighted)
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The table's own cursor, not the event's: replacing rows posts a stale highlight of row 0.
+        if self.table.cursor_row < self.unseen:
+            self.unseen = self.table.cursor_row
+            self._show_status()
         if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
             self.action_load_more()
 
@@ -266,7 +279,7 @@ class TraceListScreen(Screen[None]):
     # -- live mode --------------------------------------------------------------------------
 
     def action_toggle_live(self) -> None:
-        """Poll for new traces and put them on top, without moving the cursor."""
+        """Poll for new traces: from the first row the view follows them, else they are counted."""
         self.live = not self.live
         if self.live:
             interval = self.app.poll_interval  # type: ignore[attr-defined]
@@ -430,6 +443,8 @@ class TraceListScreen(Screen[None]):
             parts.append(f"[yellow]{stats}[/]")
         if self.live:
             parts.append("[b green]● LIVE[/]")
+        if self.unseen:
+            parts.append(f"[b yellow]↑ {self.unseen:,} new[/] [dim](home)[/]")
         if self.problem:
             parts.append(f"[b red]{escape(self.problem)}[/] [dim](ctrl+r retries)[/]")
         self.query_one("#status-line", Static).update(Content.from_markup(" · ".join(parts)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from store import TraceRow
@@ -44,6 +45,8 @@ def row_cells(row: TraceRow, message_chars: int) -> tuple[object, ...]:
 
 class TraceTable(DataTable[object]):
     """A DataTable that can also put new rows on top while the cursor stays on its trace."""
+
+    BINDINGS = [Binding("home", "scroll_top", "Newest trace", show=False)]
 
     def on_mount(self) -> None:
         """Fixed columns so the layout does not jump as pages arrive."""

@@ -21,7 +21,7 @@ from ..guards import QUERY_ERRORS, as_store_error
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
-from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, choose
+from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog
 
 PREFETCH_ROWS = 30
@@ -98,7 +98,8 @@ class TraceListScreen(Screen[None]):
         self.rows: list[TraceRow] = []
         self.next_cursor: Cursor | None = None
         self.count: int | None = None
-        self.triggers: list[str] = []
+        self.triggers: list[str] | None = None
+        """Every trigger in the store; None until the first summary arrives."""
         self.generation = 0
         self.live = False
         self.loading_more = False
@@ -225,6 +226,8 @@ class TraceListScreen(Screen[None]):
             return
         self.count = message.count
         self.triggers = message.triggers
+        if isinstance(self.app.screen, ChooseDialog) and self.app.screen.values is None:
+            self.app.screen.fill(self.triggers)
         self.query_one(DurationPlot).show(message.points, message.window)
         self._show_status()
 
@@ -315,7 +318,7 @@ class TraceListScreen(Screen[None]):
         self.set_filters(FilterState())
 
     def action_filter_trigger(self) -> None:
-        """Choose any of the triggers in the store."""
+        """Choose any of the triggers in the store (the dialog fills once they are loaded)."""
         choose(
             self,
             "Triggers",

@@ -350,3 +350,29 @@ def test_status_filter_can_pick_every_failure(sample_repo: Repository, viewer) -
             assert screen.count == sample_repo.count_traces()
 
     asyncio.run(run())
+
+
+def test_message_takes_the_rest_of_any_width(sample: SampleStore, viewer) -> None:
+    """The message column fills what the others leave, is cut with an ellipsis, re-fits on
+    resize, and the rows never scroll sideways."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = app.list_screen.table
+            for width, height in ((120, 36), (80, 24), (200, 40), (60, 15)):
+                await pilot.resize_terminal(width, height)
+                await settle(pilot)
+                message = table.columns["message"]
+                used = sum(c.get_render_width(table) for c in table.columns.values())
+                assert used == width - 2
+                assert message.width >= (24 if width >= 80 else 1)
+                assert table.max_scroll_x == 0
+                cells = [str(table.get_row(r.id)[-1]) for r in app.list_screen.rows]
+                longest = max(len(r.status_message or "") for r in app.list_screen.rows)
+                if longest > message.width:
+                    assert any(c.endswith("…") and len(c) == message.width for c in cells)
+            assert list(table.columns)[-1] == "message"
+
+    asyncio.run(run())

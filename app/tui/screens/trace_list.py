@@ -215,9 +215,7 @@ class TraceListScreen(Screen[None]):
         else:
             self.rows = list(message.rows)
             self.unseen = 0
-            self.table.clear()
-            self.table.append_rows(self.rows)
-            self.table.move_cursor(row=0)
+            self.table.show_rows(self.rows)
         self._show_status()
 
     @on(SummaryLoaded)

@@ -376,3 +376,21 @@ def test_message_takes_the_rest_of_any_width(sample: SampleStore, viewer) -> Non
             assert list(table.columns)[-1] == "message"
 
     asyncio.run(run())
+
+
+def test_short_terminals_give_their_rows_to_traces(sample: SampleStore, viewer) -> None:
+    """The plot shrinks on a short terminal and hides on a tiny one."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            plot = app.list_screen.query_one("#plot")
+            heights = {}
+            for rows in (36, 24, 15):
+                await pilot.resize_terminal(120, rows)
+                await settle(pilot)
+                heights[rows] = plot.region.height
+            assert heights == {36: 8, 24: 6, 15: 0}
+
+    asyncio.run(run())

@@ -71,6 +71,8 @@ class CleanupDialog(ModalScreen[bool]):
         self.preview: CleanupDialog.Counted | None = None
         self.result: CleanupResult | None = None
         self.running = False
+        self.submitted = False
+        """Enter was pressed in the age field: focus Delete as soon as there is a preview."""
 
     def compose(self) -> ComposeResult:
         """Age input, preview, progress bar, report and the buttons."""
@@ -78,7 +80,8 @@ class CleanupDialog(ModalScreen[bool]):
             yield Label("[b]Clean up old traces[/b]")
             yield Static(
                 "[dim]Deletes traces (and their spans) that started longer ago than an age "
-                "such as 30d, 12h or 2w, oldest first, in small batches.[/dim]"
+                "such as 30d, 12h or 2w, oldest first, in small batches. Enter goes to Delete; "
+                "nothing is deleted until you press it.[/dim]"
             )
             yield Input(DEFAULT_AGE, placeholder="age, e.g. 30d", id="age")
             yield Label("", id="dialog-error")
@@ -100,6 +103,7 @@ class CleanupDialog(ModalScreen[bool]):
 
     @on(Input.Changed, "#age")
     def _age_changed(self) -> None:
+        self.submitted = False
         self._recount()
 
     def _recount(self) -> None:
@@ -128,6 +132,19 @@ class CleanupDialog(ModalScreen[bool]):
             return
         self.post_message(self.Counted(age, cutoff, traces, spans))
 
+    @on(Input.Submitted, "#age")
+    def _age_submitted(self) -> None:
+        """Enter moves on to Delete once the preview is counted; only pressing it deletes."""
+        self.submitted = True
+        self._offer_delete()
+
+    def _offer_delete(self) -> None:
+        """Focus Delete if Enter asked for it and the preview found something to delete."""
+        delete = self.query_one("#delete", Button)
+        if self.submitted and not delete.disabled:
+            self.submitted = False
+            delete.focus()
+
     @on(Counted)
     def _counted(self, message: Counted) -> None:
         if message.age != self.query_one("#age", Input).value.strip() or self.running:
@@ -139,6 +156,7 @@ class CleanupDialog(ModalScreen[bool]):
             + ("" if message.traces else "\n[dim]nothing to delete[/dim]")
         )
         self.query_one("#delete", Button).disabled = message.traces == 0
+        self._offer_delete()
 
     # -- delete -----------------------------------------------------------------------------
 

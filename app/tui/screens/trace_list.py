@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -25,6 +25,8 @@ from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDia
 from .path_dialog import PathDialog
 
 PREFETCH_ROWS = 30
+SHORT_ROWS, TINY_ROWS = 30, 20
+"""Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 2000
 
 
@@ -123,6 +125,11 @@ class TraceListScreen(Screen[None]):
         self.table.loading = True
         self._show_filters()
         self._show_status()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Give short terminals' rows to the traces rather than the plot."""
+        self.set_class(TINY_ROWS <= event.size.height < SHORT_ROWS, "short")
+        self.set_class(event.size.height < TINY_ROWS, "tiny")
 
     @property
     def table(self) -> TraceTable:

@@ -13,6 +13,7 @@ from app.tui.scenes import FIXED_NOW, press, settle, type_text
 from app.tui.screens.error import ErrorScreen
 from app.tui.screens.trace_detail import TraceDetailScreen
 from app.tui.screens.trace_list import TraceListScreen
+from app.tui.widgets.duration_plot import axis_label, scale
 from store import Repository
 from store.writer import WriterStats
 
@@ -394,3 +395,13 @@ def test_short_terminals_give_their_rows_to_traces(sample: SampleStore, viewer) 
             assert heights == {36: 8, 24: 6, 15: 0}
 
     asyncio.run(run())
+
+
+def test_plot_scale_separates_typical_durations() -> None:
+    """50 µs to 200 ms land on different rows, and the axis starts at the fastest trace shown."""
+    dot_rows = 20
+    durations = (0.05, 0.5, 5.0, 50.0, 200.0)
+    rows = [int(scale(d, 0.05, 200.0) * (dot_rows - 1)) for d in durations]
+    assert rows == sorted(set(rows)) and rows[0] == 0 and rows[-1] == dot_rows - 1
+    labels = [axis_label(r, 5, 2.0, 80.0) for r in range(5)]
+    assert labels[0] == "80.0ms" and labels[-1] == "2.00ms" and "0" not in labels

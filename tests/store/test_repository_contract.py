@@ -162,6 +162,25 @@ def test_duration_points_follow_the_filter(repo: Repository) -> None:
     assert points == [(BASE_NS + SEC, 9.0, "error")]
 
 
+def test_duration_points_spread_over_the_whole_range(repo: Repository) -> None:
+    """A limit far below the matches still samples every part of the range, not the newest."""
+    hour = 3600 * SEC
+    repo.save_traces(
+        [make_trace(n, started_at=BASE_NS + n * hour, duration_ms=n, spans=1) for n in range(200)]
+    )
+    points = repo.duration_points(limit=20, slices=10)
+    slice_ns = (199 * hour + 1) // 10 + 1
+    slices = sorted({(started - BASE_NS) // slice_ns for started, _, _ in points})
+    assert len(points) == 20 and slices == list(range(10))
+    assert max(p[0] for p in points) == BASE_NS + 199 * hour
+    window = TraceFilter(started_from=BASE_NS + 50 * hour, started_until=BASE_NS + 100 * hour)
+    inside = repo.duration_points(window, limit=10, slices=5)
+    assert len(inside) == 10
+    assert all(BASE_NS + 50 * hour <= p[0] < BASE_NS + 100 * hour for p in inside)
+    assert min(p[0] for p in inside) < BASE_NS + 60 * hour
+    assert repo.duration_points(TraceFilter(statuses=("blocked",)), slices=10) == []
+
+
 def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:
     repo.save_traces([make_trace(1), make_trace(2)])
     top = repo.list_traces(limit=1).rows[0]

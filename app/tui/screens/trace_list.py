@@ -27,7 +27,8 @@ from .path_dialog import PathDialog
 PREFETCH_ROWS = 30
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
-PLOT_POINTS = 2000
+PLOT_POINTS = 4000
+PLOT_TITLE = "durations over time (log scale)"
 
 
 class TraceListScreen(Screen[None]):
@@ -114,7 +115,7 @@ class TraceListScreen(Screen[None]):
         """Filters on top, then the plot, the rows, the status line and the footer."""
         yield Static(id="filter-bar")
         plot = DurationPlot(id="plot")
-        plot.border_title = "durations over time (log scale)"
+        plot.border_title = PLOT_TITLE
         yield plot
         yield TraceTable(id="traces", cursor_type="row", zebra_stripes=True)
         yield Static(id="status-line")
@@ -156,7 +157,8 @@ class TraceListScreen(Screen[None]):
         self.table.loading = True
         filters = self.filters.to_filter(self.now)
         self.load_page(self.repo, self.generation, filters, None, False)
-        self.load_summary(self.repo, self.generation, filters)
+        slices = self.query_one(DurationPlot).dot_columns
+        self.load_summary(self.repo, self.generation, filters, slices)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -180,10 +182,12 @@ class TraceListScreen(Screen[None]):
         self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
 
     @work(thread=True, exclusive=True, group="list-summary")
-    def load_summary(self, repo: Repository, generation: int, filters: TraceFilter) -> None:
-        """The count, the plot and the trigger names, which may take longer than a page."""
+    def load_summary(
+        self, repo: Repository, generation: int, filters: TraceFilter, slices: int
+    ) -> None:
+        """The count, the plot (a sample spread over `slices` time slices) and the triggers."""
         try:
-            points = repo.duration_points(filters, limit=PLOT_POINTS)
+            points = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except QUERY_ERRORS as exc:
@@ -233,7 +237,14 @@ class TraceListScreen(Screen[None]):
         self.triggers = message.triggers
         if isinstance(self.app.screen, ChooseDialog) and self.app.screen.values is None:
             self.app.screen.fill(self.triggers)
-        self.query_one(DurationPlot).show(message.points, message.window)
+        plot = self.query_one(DurationPlot)
+        plot.show(message.points, message.window)
+        sampled = len(message.points) < message.count
+        plot.border_title = PLOT_TITLE + (
+            f" · a sample of {len(message.points):,} spread evenly over the time range"
+            if sampled
+            else ""
+        )
         self._show_status()
 
     @on(NewerLoaded)

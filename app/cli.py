@@ -14,7 +14,7 @@ from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.replay_cmds import replay
 from .commands.store_cmds import db, show, traces
-from .commands.viewer_cmds import screenshots
+from .commands.viewer_cmds import run_viewer, screenshots
 from .server.command import serve
 
 
@@ -62,7 +62,7 @@ def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> 
     if ctx.invoked_subcommand is None:
         from .tui import make_app
 
-        make_app(db_url, pipelines_dir=pipelines_dir).run()
+        run_viewer(make_app(db_url, pipelines_dir=pipelines_dir))
 
 
 main.add_command(traces)

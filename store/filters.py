@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.sql import ColumnElement
 
+from .codec import dump_json
 from .models import TraceFilter
 from .schema import traces
 
@@ -46,6 +47,9 @@ def filter_values(f: TraceFilter) -> dict[str, Any]:
         values["text_id"] = pattern.lower() + "%"
         values["text_prefix"] = pattern + "%"
         values["text_anywhere"] = "%" + pattern + "%"
+        # The input is stored as JSON: match the text as it is written there (quotes, backslashes
+        # and non-ASCII letters escaped).
+        values["text_input"] = "%" + escape_like(dump_json(text)[1:-1]) + "%"
     return values
 
 
@@ -73,6 +77,7 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
                 c.user_id.like(bindparam("text_anywhere"), escape="\\"),
                 c.request_ip.like(bindparam("text_prefix"), escape="\\"),
                 c.status_message.like(bindparam("text_anywhere"), escape="\\"),
+                c.context_snapshot.like(bindparam("text_input"), escape="\\"),
             )
         )
     return and_(*conds) if conds else None

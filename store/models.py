@@ -84,7 +84,7 @@ class TraceFilter:
     min_duration_ms: float | None = None
     max_duration_ms: float | None = None
     text: str | None = None
-    """Trace id prefix, user id, request IP or a substring of the status message."""
+    """Trace id prefix, user id, request IP, or a substring of the status message or the input."""
 
 
 @dataclass(frozen=True, slots=True)

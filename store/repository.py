@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from sqlalchemy import Select, bindparam, delete, func, select, tuple_
+from sqlalchemy import Select, bindparam, delete, func, literal, select, tuple_
 
 from .backends import Backend
 from .codec import (
@@ -275,30 +275,62 @@ class Repository:
         return int(self.backend.query(cached_statement(key, build, values))[0][0])
 
     def duration_points(
-        self, filters: TraceFilter | None = None, limit: int = 2000
+        self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
     ) -> list[tuple[int, float | None, str]]:
-        """(started_at, duration_ms, status) of the newest matching traces, for the results plot.
+        """(started_at, duration_ms, status) of up to `limit` matching traces for the results plot.
 
-        A start time another writer stored as text or beyond 64 bits is left out, a duration
-        that is no number plotted as unknown; the list and detail show such rows' problems.
+        The filter's time range (or, where it is open, the matching traces' own) is cut into
+        `slices` equal slices and each gives its newest traces, so the points cover the whole
+        range however many traces match; each slice is one index range read. A start time
+        another writer stored as text or beyond 64 bits is left out, a duration that is no
+        number plotted as unknown; the list and detail show such rows' problems.
         """
         f = filters or TraceFilter()
+        span = self._time_span(f)
+        if span is None:
+            return []
+        start, end = span
+        slices = max(1, min(slices, limit))
         values = filter_values(f)
-        values["limit"] = limit
-        stmt = cached_statement(
-            ("points", filter_shape(f)),
-            lambda: (
-                _filtered(select(traces.c.started_at, traces.c.duration_ms, traces.c.status), f)
-                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
-                .limit(bindparam("limit"))
-            ),
-            values,
+        values.update(
+            plot_start=start,
+            slice_ns=-(-(end - start) // slices),
+            slices=slices,
+            per_slice=limit // slices,
         )
+        stmt = cached_statement(("points", filter_shape(f)), lambda: _sampled_points(f), values)
         return [
             (r[0], float(r[1]) if type(r[1]) in (int, float) else None, str(r[2]))
             for r in self.backend.query(stmt)
             if type(r[0]) is int
         ]
+
+    def _time_span(self, f: TraceFilter) -> tuple[int, int] | None:
+        """[start, end) of `f`'s time range, open ends closed by the oldest and newest match."""
+        start = f.started_from if f.started_from is not None else self._edge(f, newest=False)
+        end = f.started_until if f.started_until is not None else self._edge(f, newest=True)
+        if start is None or end is None or start >= end:
+            return None
+        return start, end
+
+    def _edge(self, f: TraceFilter, newest: bool) -> int | None:
+        """The oldest start of a trace matching `f`, or just after the newest (one index read);
+        a start another writer stored as text or a float does not count."""
+        order = traces.c.started_at.desc() if newest else traces.c.started_at.asc()
+        stmt = cached_statement(
+            ("edge", newest, filter_shape(f)),
+            lambda: (
+                _filtered(select(traces.c.started_at), f)
+                .where(func.typeof(traces.c.started_at) == "integer")
+                .order_by(order)
+                .limit(1)
+            ),
+            filter_values(f),
+        )
+        rows = self.backend.query(stmt)
+        if not rows:
+            return None
+        return int(rows[0][0]) + int(newest)
 
     def _summaries(self, stmt: Statement) -> list[TraceRow]:
         """Run a query of SUMMARY_COLUMNS and decode its rows."""
@@ -391,6 +423,27 @@ class Repository:
         """
         if self.backend.target.kind == "sqlite":
             self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
+
+
+def _sampled_points(f: TraceFilter) -> Select:
+    """The newest `per_slice` traces matching `f` in each of `slices` time slices (a recursive
+    CTE numbers the slices; a correlated, index-ordered subquery picks each one's traces)."""
+    numbers = select(literal(0).label("i")).cte("slice_numbers", recursive=True)
+    numbers = numbers.union_all(
+        select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
+    )
+    low = bindparam("plot_start") + numbers.c.i * bindparam("slice_ns")
+    picked = (
+        _filtered(select(traces.c.id), f)
+        .where(traces.c.started_at >= low, traces.c.started_at < low + bindparam("slice_ns"))
+        .order_by(traces.c.started_at.desc())
+        .limit(bindparam("per_slice"))
+        .correlate(numbers)
+    )
+    point = traces.alias("point")
+    return select(point.c.started_at, point.c.duration_ms, point.c.status).select_from(
+        numbers.join(point, point.c.id.in_(picked.scalar_subquery()))
+    )
 
 
 def _filtered(stmt: Select, f: TraceFilter) -> Select:

@@ -44,7 +44,11 @@ _FILTER_OPTIONS = (
     click.option("--until", metavar="WHEN", help="Started before: an age or ISO time."),
     click.option("--min-ms", type=float, help="Duration at least this many milliseconds."),
     click.option("--max-ms", type=float, help="Duration at most this many milliseconds."),
-    click.option("--search", metavar="TEXT", help="Trace id prefix, user id, IP or message text."),
+    click.option(
+        "--search",
+        metavar="TEXT",
+        help="Trace id prefix, user id, IP prefix, message or input text.",
+    ),
 )
 
 

@@ -1,11 +1,23 @@
-"""`screenshots`: SVG pictures of every viewer state, from a fixed sample store."""
+"""Running the viewer, and `screenshots`: SVG pictures of every viewer state from a fixed store."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+def run_viewer(app: App[object], *, headless: bool = False) -> None:
+    """Run the viewer; a crash exits with its non-zero code, so scripts and shells see it."""
+    app.run(headless=headless)
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 @click.command()

@@ -89,3 +89,65 @@ def test_a_bad_age_is_explained_inline_and_nothing_can_be_deleted(sample, viewer
     error, disabled = asyncio.run(run())
     assert error.startswith("age: ") and "soon" in error
     assert disabled
+
+
+def test_an_age_beyond_the_store_is_refused_inline(sample, viewer):
+    """An age over the parser's 100 years is refused in one line while typing; none counted."""
+
+    async def run() -> tuple[str, bool]:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "C", "ctrl+u")
+            await type_text(pilot, "99999999d")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, CleanupDialog)
+            error = str(dialog.query_one("#dialog-error", Label).render())
+            return error, dialog.query_one("#delete", Button).disabled
+
+    error, disabled = asyncio.run(run())
+    assert error.startswith("age: ") and "'99999999d' is too large" in error
+    assert disabled
+
+
+def test_enter_goes_to_delete_and_only_delete_deletes(sample, sample_repo, viewer):
+    """Enter in the age field focuses Delete once counted; nothing goes before Delete is pressed."""
+    total = sample_repo.count_traces()
+    expected = sample_repo.count_older_than(FIXED_NOW - 2 * DAY)[0]
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            dialog = await open_dialog(pilot, "2d")
+            await press(pilot, "enter")
+            assert app.focused is dialog.query_one("#delete", Button)
+            assert sample_repo.count_traces() == total
+            await press(pilot, "enter")
+            assert sample_repo.count_traces() == total - expected
+
+    asyncio.run(run())
+
+
+def test_dialogs_fit_a_small_terminal(sample, viewer):
+    """At 60x15 every field and button of the cleanup and filter dialogs can be reached in view."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(60, 15)) as pilot:
+            await settle(pilot)
+            for key in ("C", "r", "d", "slash"):
+                await press(pilot, key)
+                dialog = app.screen
+                box = dialog.query_one(".dialog-box")
+                assert dialog.region.contains_region(box.region), key
+                for _ in range(8):
+                    await press(pilot, "tab")
+                    focused = app.focused
+                    assert focused is not None and box.region.contains_region(focused.region), (
+                        key,
+                        focused,
+                    )
+                await press(pilot, "escape")
+
+    asyncio.run(run())

@@ -6,9 +6,15 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
+from textual.widgets import SelectionList
+
+from app.commands.viewer_cmds import run_viewer
 from app.sample_store import SampleStore, build_sample_store
+from app.tui import PipetraceApp
 from app.tui.scenes import FIXED_NOW, press, settle
 from app.tui.screens.error import ErrorScreen
+from app.tui.screens.filter_dialogs import ChooseDialog
 from store import Repository, open_store
 from store.sql import Statement
 
@@ -121,5 +127,52 @@ def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
             assert (
                 tree is not None and tree.spans[app.screen.waterfall.current_node].status == "error"
             )
+
+    asyncio.run(run())
+
+
+class CrashingViewer(PipetraceApp):
+    """The viewer with a bug that raises once it is on screen."""
+
+    def on_ready(self) -> None:
+        """Fail the way an unexpected exception in any handler does."""
+        raise RuntimeError("a bug")
+
+
+def test_a_crashed_viewer_exits_non_zero(sample: SampleStore) -> None:
+    """After a crash the process ends with a failing status, so shells and scripts notice."""
+    with pytest.raises(SystemExit) as exited:
+        run_viewer(CrashingViewer("traces.db", clock=lambda: FIXED_NOW), headless=True)
+    assert exited.value.code == 1
+
+
+def test_trigger_dialog_opened_before_the_store_fills_once_it_loads(
+    sample: SampleStore, viewer
+) -> None:
+    """Pressing t before the triggers are known shows 'loading…', then the store's triggers."""
+    sample_path = Path("traces.db")
+    hidden = sample_path.rename("later.db")
+    sample_path.mkdir()
+
+    async def run() -> None:
+        app = viewer(str(sample_path))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "escape", "t")
+            dialog = app.screen
+            assert isinstance(dialog, ChooseDialog)
+            assert "loading" in str(dialog.query_one("#choose-note").render())
+            await press(pilot, "enter")
+            assert app.screen is dialog
+            sample_path.rmdir()
+            hidden.rename(sample_path)
+            app.open_repository()
+            await settle(pilot)
+            options = dialog.query_one(SelectionList)
+            listed = [options.get_option_at_index(i).value for i in range(options.option_count)]
+            assert listed == open_store(str(sample_path)).distinct_triggers()
+            assert not dialog.query_one("#choose-note").display
+            await press(pilot, "space", "enter")
+            assert app.list_screen.filters.triggers == (listed[0],)
 
     asyncio.run(run())

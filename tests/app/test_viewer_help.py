@@ -26,7 +26,7 @@ def test_list_help_is_truthful_and_home_end_move_the_cursor(sample: SampleStore,
             await press(pilot, "question_mark")
             keys = dict((description, key) for key, description in app.screen.keys)
             assert not SIDEWAYS & set(keys)
-            assert keys["First row"] == "home ^home" and keys["Last loaded row"] == "end ^end"
+            assert keys["Newest trace"] == "home ^home" and keys["Last loaded row"] == "end ^end"
 
     asyncio.run(run())
 

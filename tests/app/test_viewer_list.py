@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from textual.widgets import Input
+
 from app.sample_store import SampleStore, synthetic_trace
 from app.tui.filter_state import FilterState
 from app.tui.scenes import FIXED_NOW, press, settle, type_text
+from app.tui.screens.error import ErrorScreen
 from app.tui.screens.trace_detail import TraceDetailScreen
 from app.tui.screens.trace_list import TraceListScreen
+from app.tui.widgets.duration_plot import axis_label, scale
 from store import Repository
 from store.writer import WriterStats
 
@@ -99,8 +103,60 @@ def test_bad_custom_range_and_duration_say_what_is_wrong(sample: SampleStore, vi
             await type_text(pilot, "fast")
             await press(pilot, "enter")
             assert "'fast' is not a number" in str(app.screen.query_one("#dialog-error").render())
+            for typed in ("nan", "inf", "-Infinity"):
+                app.screen.query_one("#min", Input).value = typed
+                await press(pilot, "enter")
+                error = str(app.screen.query_one("#dialog-error").render())
+                assert f"minimum duration {typed!r} is not a number" in error
+            app.screen.query_one("#min", Input).value = ""
+            app.screen.query_one("#max", Input).value = "inf"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert "maximum duration 'inf' is not a number" in error
             await press(pilot, "escape")
             assert app.list_screen.filters == FilterState()
+
+    asyncio.run(run())
+
+
+def test_times_beyond_the_store_are_refused_inline(sample: SampleStore, viewer) -> None:
+    """Ages and dates 64-bit nanoseconds cannot hold get one line in the dialog, never a crash."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await press(pilot, "r", "tab")
+            for typed, reason in (
+                ("99999999d", "is too large"),
+                ("200000d", "is too large"),
+                ("9999-12-31", "is out of range"),
+                ("9" * 400 + "d", "is too large"),
+            ):
+                app.screen.query_one("#from", Input).value = typed
+                await press(pilot, "enter")
+                error = str(app.screen.query_one("#dialog-error").render())
+                assert error.startswith("from: ") and f"{typed!r} {reason}" in error
+            await press(pilot, "escape")
+            assert app.list_screen.filters == FilterState()
+
+    asyncio.run(run())
+
+
+def test_a_value_the_store_refuses_is_reported_not_fatal(sample: SampleStore, viewer) -> None:
+    """A query worker meeting a value the driver cannot bind reports it; the app keeps running."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            shown = [r.id for r in app.list_screen.rows]
+            app.list_screen.set_filters(FilterState(custom_from=-(2**64)))
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert "the store refused a value" in app.screen.message
+            await press(pilot, "escape")
+            assert [r.id for r in app.list_screen.rows] == shown
 
     asyncio.run(run())
 
@@ -170,8 +226,37 @@ def test_live_mode_adds_new_traces_on_top_without_moving_the_cursor(
             assert screen.rows[0].id == fresh.trace.id
             assert screen.table.current_id == held
             assert screen.count == len(sample.trace_ids) + len(sample.corrupt_ids) + 1
+            assert "↑ 1 new" in str(screen.query_one("#status-line").render())
+            await press(pilot, "home")
+            assert screen.table.current_id == fresh.trace.id
+            assert "new" not in str(screen.query_one("#status-line").render())
             await press(pilot, "l")
             assert not screen.live
+
+    asyncio.run(run())
+
+
+def test_live_mode_follows_the_top_from_the_first_row(
+    sample: SampleStore, sample_repo: Repository, viewer
+) -> None:
+    """With the cursor on the newest trace, a new one takes its place in view."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen: TraceListScreen = app.list_screen
+            await press(pilot, "l")
+            fresh = synthetic_trace("f" * 31 + "2", 5, FIXED_NOW + 10**9)
+            sample_repo.save_traces([fresh])
+            for _ in range(100):
+                await pilot.pause(0.05)
+                await settle(pilot)
+                if screen.rows[0].id == fresh.trace.id:
+                    break
+            assert screen.table.current_id == fresh.trace.id
+            assert screen.table.scroll_y == 0
+            assert "new" not in str(screen.query_one("#status-line").render())
 
     asyncio.run(run())
 
@@ -271,3 +356,57 @@ def test_status_filter_can_pick_every_failure(sample_repo: Repository, viewer) -
             assert screen.count == sample_repo.count_traces()
 
     asyncio.run(run())
+
+
+def test_message_takes_the_rest_of_any_width(sample: SampleStore, viewer) -> None:
+    """The message column fills what the others leave, is cut with an ellipsis, re-fits on
+    resize, and the rows never scroll sideways."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = app.list_screen.table
+            for width, height in ((120, 36), (80, 24), (200, 40), (60, 15)):
+                await pilot.resize_terminal(width, height)
+                await settle(pilot)
+                message = table.columns["message"]
+                used = sum(c.get_render_width(table) for c in table.columns.values())
+                assert used == width - 2
+                assert message.width >= (24 if width >= 80 else 1)
+                assert table.max_scroll_x == 0
+                cells = [str(table.get_row(r.id)[-1]) for r in app.list_screen.rows]
+                longest = max(len(r.status_message or "") for r in app.list_screen.rows)
+                if longest > message.width:
+                    assert any(c.endswith("…") and len(c) == message.width for c in cells)
+            assert list(table.columns)[-1] == "message"
+
+    asyncio.run(run())
+
+
+def test_short_terminals_give_their_rows_to_traces(sample: SampleStore, viewer) -> None:
+    """The plot shrinks on a short terminal and hides on a tiny one."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            plot = app.list_screen.query_one("#plot")
+            heights = {}
+            for rows in (36, 24, 15):
+                await pilot.resize_terminal(120, rows)
+                await settle(pilot)
+                heights[rows] = plot.region.height
+            assert heights == {36: 8, 24: 6, 15: 0}
+
+    asyncio.run(run())
+
+
+def test_plot_scale_separates_typical_durations() -> None:
+    """50 µs to 200 ms land on different rows, and the axis starts at the fastest trace shown."""
+    dot_rows = 20
+    durations = (0.05, 0.5, 5.0, 50.0, 200.0)
+    rows = [int(scale(d, 0.05, 200.0) * (dot_rows - 1)) for d in durations]
+    assert rows == sorted(set(rows)) and rows[0] == 0 and rows[-1] == dot_rows - 1
+    labels = [axis_label(r, 5, 2.0, 80.0) for r in range(5)]
+    assert labels[0] == "80.0ms" and labels[-1] == "2.00ms" and "0" not in labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,9 @@ filter_strategy = st.builds(
     started_until=st.one_of(st.none(), st.integers(-100, 1000).map(lambda m: BASE_NS + m * MINUTE)),
     min_duration_ms=st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
     max_duration_ms=st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
-    text=st.one_of(st.none(), st.sampled_from((*WORDS, "ALICE", "203.0", "0000", "%", "_"))),
+    text=st.one_of(
+        st.none(), st.sampled_from((*WORDS, "ALICE", "203.0", "0000", "%", "_", "U7@EXAMPLE"))
+    ),
 )
 
 
@@ -107,11 +110,13 @@ def matches(row: TraceRow, f: TraceFilter) -> bool:
     text = (f.text or "").strip()
     if text:
         needle = ascii_lower(text)
+        stored_input = json.dumps(row.context_snapshot, separators=(",", ":"))
         return (
             row.id.startswith(needle)
             or needle in ascii_lower(row.user_id or "\0")
             or ascii_lower(row.request_ip or "\0").startswith(needle)
             or needle in ascii_lower(row.status_message or "\0")
+            or ascii_lower(json.dumps(text)[1:-1]) in ascii_lower(stored_input)
         )
     return True
 

@@ -133,9 +133,28 @@ def test_each_filter_and_count(repo: Repository) -> None:
     assert ids(TraceFilter(text="ALICE")) == [3]
     assert ids(TraceFilter(text=f"{3:032x}")) == [3]
     assert ids(TraceFilter(text="100%_")) == []
+    assert ids(TraceFilter(text="U4@EXAMPLE.com")) == [4]
     assert ids(TraceFilter(triggers=("before_signup",), statuses=("blocked",))) == [2]
     assert repo.distinct_triggers() == ["after_signin", "before_signup", "token_build"]
     assert repo.count_traces() == 4
+
+
+def test_search_finds_the_input_as_it_was_typed(repo: Repository) -> None:
+    """The input is stored as JSON; quotes, backslashes and accents are found as typed."""
+    odd = make_trace(1)
+    odd.trace.context_snapshot = {"name": 'José "Pepe" C:\\tmp', "email": "pepe@mailinator.com"}
+    repo.save_traces([odd, make_trace(2)])
+
+    def ids(text: str) -> list[int]:
+        f = TraceFilter(text=text)
+        rows = repo.list_traces(f).rows
+        assert repo.count_traces(f) == len(rows)
+        return [int(r.id, 16) for r in rows]
+
+    assert ids("mailinator") == [1]
+    assert ids('José "Pepe"') == [1]
+    assert ids("C:\\tmp") == [1]
+    assert ids("Pepe C") == []
 
 
 def test_duration_points_follow_the_filter(repo: Repository) -> None:
@@ -160,6 +179,25 @@ def test_duration_points_leave_out_start_times_no_clock_can_show(repo: Repositor
         ]
     )
     assert repo.duration_points() == [(BASE_NS + 3 * SEC, None, "success")]
+
+
+def test_duration_points_spread_over_the_whole_range(repo: Repository) -> None:
+    """A limit far below the matches still samples every part of the range, not the newest."""
+    hour = 3600 * SEC
+    repo.save_traces(
+        [make_trace(n, started_at=BASE_NS + n * hour, duration_ms=n, spans=1) for n in range(200)]
+    )
+    points = repo.duration_points(limit=20, slices=10)
+    slice_ns = (199 * hour + 1) // 10 + 1
+    slices = sorted({(started - BASE_NS) // slice_ns for started, _, _ in points})
+    assert len(points) == 20 and slices == list(range(10))
+    assert max(p[0] for p in points) == BASE_NS + 199 * hour
+    window = TraceFilter(started_from=BASE_NS + 50 * hour, started_until=BASE_NS + 100 * hour)
+    inside = repo.duration_points(window, limit=10, slices=5)
+    assert len(inside) == 10
+    assert all(BASE_NS + 50 * hour <= p[0] < BASE_NS + 100 * hour for p in inside)
+    assert min(p[0] for p in inside) < BASE_NS + 60 * hour
+    assert repo.duration_points(TraceFilter(statuses=("blocked",)), slices=10) == []
 
 
 def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:

@@ -15,10 +15,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from store import CleanupProgress, CleanupResult, Repository, StoreError
+from store import CleanupProgress, CleanupResult, Repository
 
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
+from ..guards import QUERY_ERRORS, as_store_error
 
 
 class CleanupDialog(ModalScreen[bool]):
@@ -70,6 +71,8 @@ class CleanupDialog(ModalScreen[bool]):
         self.preview: CleanupDialog.Counted | None = None
         self.result: CleanupResult | None = None
         self.running = False
+        self.submitted = False
+        """Enter was pressed in the age field: focus Delete as soon as there is a preview."""
 
     def compose(self) -> ComposeResult:
         """Age input, preview, progress bar, report and the buttons."""
@@ -77,7 +80,8 @@ class CleanupDialog(ModalScreen[bool]):
             yield Label("[b]Clean up old traces[/b]")
             yield Static(
                 "[dim]Deletes traces (and their spans) that started longer ago than an age "
-                "such as 30d, 12h or 2w, oldest first, in small batches.[/dim]"
+                "such as 30d, 12h or 2w, oldest first, in small batches. Enter goes to Delete; "
+                "nothing is deleted until you press it.[/dim]"
             )
             yield Input(DEFAULT_AGE, placeholder="age, e.g. 30d", id="age")
             yield Label("", id="dialog-error")
@@ -99,6 +103,7 @@ class CleanupDialog(ModalScreen[bool]):
 
     @on(Input.Changed, "#age")
     def _age_changed(self) -> None:
+        self.submitted = False
         self._recount()
 
     def _recount(self) -> None:
@@ -122,10 +127,24 @@ class CleanupDialog(ModalScreen[bool]):
         """Count what the age would delete, off the UI thread."""
         try:
             traces, spans = repo.count_older_than(cutoff)
-        except StoreError as exc:
-            self.post_message(self.Failed(exc.title, exc.message))
+        except QUERY_ERRORS as exc:
+            error = as_store_error(exc)
+            self.post_message(self.Failed(error.title, error.message))
             return
         self.post_message(self.Counted(age, cutoff, traces, spans))
+
+    @on(Input.Submitted, "#age")
+    def _age_submitted(self) -> None:
+        """Enter moves on to Delete once the preview is counted; only pressing it deletes."""
+        self.submitted = True
+        self._offer_delete()
+
+    def _offer_delete(self) -> None:
+        """Focus Delete if Enter asked for it and the preview found something to delete."""
+        delete = self.query_one("#delete", Button)
+        if self.submitted and not delete.disabled:
+            self.submitted = False
+            delete.focus()
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
@@ -138,6 +157,7 @@ class CleanupDialog(ModalScreen[bool]):
             + ("" if message.traces else "\n[dim]nothing to delete[/dim]")
         )
         self.query_one("#delete", Button).disabled = message.traces == 0
+        self._offer_delete()
 
     # -- delete -----------------------------------------------------------------------------
 
@@ -166,8 +186,9 @@ class CleanupDialog(ModalScreen[bool]):
                 cancel=self.cancel,
                 pause=PAUSE_SECONDS,
             )
-        except StoreError as exc:
-            self.post_message(self.Failed(exc.title, exc.message))
+        except QUERY_ERRORS as exc:
+            error = as_store_error(exc)
+            self.post_message(self.Failed(error.title, error.message))
             return
         self.post_message(self.Finished(result))
 

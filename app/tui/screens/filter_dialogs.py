@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -57,17 +58,18 @@ def pick_one(
 
 
 class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
-    """Tick any number of values; none ticked clears the filter."""
+    """Tick any number of values; none ticked clears the filter; values may arrive later."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "apply", "Apply", priority=True),
     ]
 
-    def __init__(self, title: str, values: list[str], current: tuple[str, ...]) -> None:
+    def __init__(self, title: str, values: list[str] | None, current: tuple[str, ...]) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.values = values
+        """None until the values are loaded (see `fill`)."""
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -77,12 +79,31 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
                 f"[b]{self.title_text}[/b]  space ticks · enter applies (none: any) · "
                 "escape cancels"
             )
-            yield SelectionList[str](
-                *[(Text(value), value, value in self.current) for value in self.values], id="choose"
-            )
+            yield Label("[dim]loading…[/dim]", id="choose-note")
+            yield SelectionList[str](id="choose")
+
+    def on_mount(self) -> None:
+        """Show the values if they are already known."""
+        if self.values is not None:
+            self.fill(self.values)
+
+    def fill(self, values: list[str]) -> None:
+        """Show `values` (called again once they load), the current choice ticked."""
+        self.values = values
+        choices = self.query_one(SelectionList)
+        choices.clear_options()
+        choices.add_options([(Text(value), value, value in self.current) for value in values])
+        if values:
+            choices.highlighted = 0
+            choices.focus()
+        note = self.query_one("#choose-note", Label)
+        note.update("[dim]nothing to choose from yet[/dim]")
+        note.display = not values
 
     def action_apply(self) -> None:
-        """Filter by what is ticked, in the list's order."""
+        """Filter by what is ticked, in the list's order (nothing while loading)."""
+        if self.values is None:
+            return
         ticked = set(self.query_one(SelectionList).selected)
         self.dismiss(tuple(value for value in self.values if value in ticked))
 
@@ -94,11 +115,11 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
 def choose(
     screen: Screen[object],
     title: str,
-    values: list[str],
+    values: list[str] | None,
     current: tuple[str, ...],
     apply: Callable[[tuple[str, ...]], None],
 ) -> None:
-    """Open a ChooseDialog and hand the ticked values (empty for "any") to `apply`."""
+    """Open a ChooseDialog (None: values still loading) and hand the ticked ones to `apply`."""
 
     def done(choice: tuple[str, ...] | None) -> None:
         if choice is not None:
@@ -157,14 +178,14 @@ class FilterDialog(ModalScreen[FilterState | None]):
 
 
 class SearchDialog(FilterDialog):
-    """Text search over trace id, user, IP and message."""
+    """Text search over trace id, user, IP, message and input."""
 
     field = "text"
 
     def compose(self) -> ComposeResult:
         """One input."""
         with Vertical(classes="dialog-box"):
-            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix or message text")
+            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix, message or input text")
             yield Input(self.filters.text, placeholder="e.g. mailinator", id="text")
             yield from self.buttons()
 
@@ -199,6 +220,8 @@ class DurationDialog(FilterDialog):
             try:
                 value = float(text)
             except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
                 self.fail(f"{name}imum duration {text!r} is not a number of milliseconds")
                 return None
             if value < 0:

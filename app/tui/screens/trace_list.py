@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -16,14 +16,18 @@ from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import STATUSES, FilterState
+from ..guards import QUERY_ERRORS, as_store_error
 from ..widgets.duration_plot import DurationPlot, Point
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
-from .filter_dialogs import DurationDialog, RangeDialog, SearchDialog, choose
+from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog
 
 PREFETCH_ROWS = 30
-PLOT_POINTS = 2000
+SHORT_ROWS, TINY_ROWS = 30, 20
+"""Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
+PLOT_POINTS = 4000
+PLOT_TITLE = "durations over time (log scale)"
 
 
 class TraceListScreen(Screen[None]):
@@ -96,10 +100,13 @@ class TraceListScreen(Screen[None]):
         self.rows: list[TraceRow] = []
         self.next_cursor: Cursor | None = None
         self.count: int | None = None
-        self.triggers: list[str] = []
+        self.triggers: list[str] | None = None
+        """Every trigger in the store; None until the first summary arrives."""
         self.generation = 0
         self.live = False
         self.loading_more = False
+        self.unseen = 0
+        """Live traces put on top while the cursor was further down, not yet scrolled to."""
         self.problem: str | None = None
         self._live_timer = None
 
@@ -107,7 +114,7 @@ class TraceListScreen(Screen[None]):
         """Filters on top, then the plot, the rows, the status line and the footer."""
         yield Static(id="filter-bar")
         plot = DurationPlot(id="plot")
-        plot.border_title = "durations over time (log scale)"
+        plot.border_title = PLOT_TITLE
         yield plot
         yield TraceTable(id="traces", cursor_type="row", zebra_stripes=True)
         yield Static(id="status-line")
@@ -118,6 +125,11 @@ class TraceListScreen(Screen[None]):
         self.table.loading = True
         self._show_filters()
         self._show_status()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Give short terminals' rows to the traces rather than the plot."""
+        self.set_class(TINY_ROWS <= event.size.height < SHORT_ROWS, "short")
+        self.set_class(event.size.height < TINY_ROWS, "tiny")
 
     @property
     def table(self) -> TraceTable:
@@ -144,7 +156,8 @@ class TraceListScreen(Screen[None]):
         self.table.loading = True
         filters = self.filters.to_filter(self.now)
         self.load_page(self.repo, self.generation, filters, None, False)
-        self.load_summary(self.repo, self.generation, filters)
+        slices = self.query_one(DurationPlot).dot_columns
+        self.load_summary(self.repo, self.generation, filters, slices)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -160,20 +173,24 @@ class TraceListScreen(Screen[None]):
         """One keyset page, off the UI thread."""
         try:
             page = repo.list_traces(filters, limit=self.app.page_size, cursor=cursor)  # type: ignore[attr-defined]
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "load_more" if append else "reload"))
+        except QUERY_ERRORS as exc:
+            self.post_message(
+                self.LoadFailed(as_store_error(exc), "load_more" if append else "reload")
+            )
             return
         self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
 
     @work(thread=True, exclusive=True, group="list-summary")
-    def load_summary(self, repo: Repository, generation: int, filters: TraceFilter) -> None:
-        """The count, the plot and the trigger names, which may take longer than a page."""
+    def load_summary(
+        self, repo: Repository, generation: int, filters: TraceFilter, slices: int
+    ) -> None:
+        """The count, the plot (a sample spread over `slices` time slices) and the triggers."""
         try:
-            points = repo.duration_points(filters, limit=PLOT_POINTS)
+            points = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "reload"))
+        except QUERY_ERRORS as exc:
+            self.post_message(self.LoadFailed(as_store_error(exc), "reload"))
             return
         window = (filters.started_from, filters.started_until)
         if filters.started_from is not None and filters.started_until is None:
@@ -187,8 +204,8 @@ class TraceListScreen(Screen[None]):
         """Traces newer than the top row, for live mode."""
         try:
             rows = repo.list_newer(filters, top)
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, "poll"))
+        except QUERY_ERRORS as exc:
+            self.post_message(self.LoadFailed(as_store_error(exc), "poll"))
             return
         self.post_message(self.NewerLoaded(generation, rows))
 
@@ -207,9 +224,8 @@ class TraceListScreen(Screen[None]):
             self.table.append_rows(message.rows)
         else:
             self.rows = list(message.rows)
-            self.table.clear()
-            self.table.append_rows(self.rows)
-            self.table.move_cursor(row=0)
+            self.unseen = 0
+            self.table.show_rows(self.rows)
         self._show_status()
 
     @on(SummaryLoaded)
@@ -218,7 +234,16 @@ class TraceListScreen(Screen[None]):
             return
         self.count = message.count
         self.triggers = message.triggers
-        self.query_one(DurationPlot).show(message.points, message.window)
+        if isinstance(self.app.screen, ChooseDialog) and self.app.screen.values is None:
+            self.app.screen.fill(self.triggers)
+        plot = self.query_one(DurationPlot)
+        plot.show(message.points, message.window)
+        sampled = len(message.points) < message.count
+        plot.border_title = PLOT_TITLE + (
+            f" · a sample of {len(message.points):,} spread evenly over the time range"
+            if sampled
+            else ""
+        )
         self._show_status()
 
     @on(NewerLoaded)
@@ -229,10 +254,16 @@ class TraceListScreen(Screen[None]):
         fresh = [r for r in message.rows if r.id not in known]
         if not fresh:
             return
+        follow = self.table.cursor_row == 0
         self.rows = fresh + self.rows
         if self.count is not None:
             self.count += len(fresh)
         self.table.replace_rows(self.rows)
+        if follow:
+            self.table.move_cursor(row=0)
+            self.table.scroll_home(animate=False, immediate=True)
+        else:
+            self.unseen += len(fresh)
         self._show_status()
 
     @on(LoadFailed)
@@ -247,7 +278,11 @@ class TraceListScreen(Screen[None]):
     # -- paging -----------------------------------------------------------------------------
 
     @on(DataTable.RowHighlighted)
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The table's own cursor, not the event's: replacing rows posts a stale highlight of row 0.
+        if self.table.cursor_row < self.unseen:
+            self.unseen = self.table.cursor_row
+            self._show_status()
         if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
             self.action_load_more()
 
@@ -262,7 +297,7 @@ class TraceListScreen(Screen[None]):
     # -- live mode --------------------------------------------------------------------------
 
     def action_toggle_live(self) -> None:
-        """Poll for new traces and put them on top, without moving the cursor."""
+        """Poll for new traces: from the first row the view follows them, else they are counted."""
         self.live = not self.live
         if self.live:
             interval = self.app.poll_interval  # type: ignore[attr-defined]
@@ -298,7 +333,7 @@ class TraceListScreen(Screen[None]):
         self.set_filters(FilterState())
 
     def action_filter_trigger(self) -> None:
-        """Choose any of the triggers in the store."""
+        """Choose any of the triggers in the store (the dialog fills once they are loaded)."""
         choose(
             self,
             "Triggers",
@@ -326,7 +361,7 @@ class TraceListScreen(Screen[None]):
         self.app.push_screen(DurationDialog(self.filters), self._apply_dialog)
 
     def action_filter_text(self) -> None:
-        """Search trace id, user, IP and message."""
+        """Search trace id, user, IP, message and input."""
         self.app.push_screen(SearchDialog(self.filters), self._apply_dialog)
 
     def _apply_dialog(self, result: FilterState | None) -> None:
@@ -430,6 +465,8 @@ class TraceListScreen(Screen[None]):
             parts.append(f"[yellow]{stats}[/]")
         if self.live:
             parts.append("[b green]● LIVE[/]")
+        if self.unseen:
+            parts.append(f"[b yellow]↑ {self.unseen:,} new[/] [dim](home)[/]")
         if self.problem:
             parts.append("[b red]$problem[/] [dim](ctrl+r retries)[/]")
         line = Content.from_markup(" · ".join(parts), url=self.store_url, problem=self.problem)

@@ -17,11 +17,26 @@ DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 LABEL_W = 8
 
 
-def scale(duration: float | None, top: float) -> float:
-    """Where a duration sits between 0 and `top` on a log scale (missing ones at the bottom)."""
-    if duration is None or duration <= 0:
+def scale(duration: float | None, low: float, top: float) -> float:
+    """Where a duration sits between `low` and `top` on a log scale (missing ones at the bottom).
+
+    The axis spans the durations shown rather than starting at zero, so traces of 50 µs and of
+    200 ms land rows apart.
+    """
+    if duration is None or duration <= low or top <= low:
         return 0.0
-    return math.log1p(duration) / math.log1p(top)
+    return min(1.0, math.log(duration / low) / math.log(top / low))
+
+
+def axis_label(row: int, rows: int, low: float, top: float) -> str:
+    """The duration at the top, middle and bottom rows of the axis; the others stay blank."""
+    if row == 0:
+        return format_duration(top)
+    if row == rows - 1 and rows > 1:
+        return format_duration(low)
+    if row == (rows - 1) // 2 and rows > 3:
+        return format_duration(math.sqrt(low * top))
+    return ""
 
 
 class DurationPlot(Widget):
@@ -31,6 +46,12 @@ class DurationPlot(Widget):
         super().__init__(id=id)
         self.points: list[Point] = []
         self.window: tuple[int, int] | None = None
+
+    @property
+    def dot_columns(self) -> int:
+        """How many dots wide the plot is (two per cell), so the store can sample one slice each."""
+        width = self.size.width or self.app.size.width - 4  # before layout: less border, padding
+        return 2 * max(4, width - LABEL_W - 1)
 
     def show(self, points: list[Point], window: tuple[int | None, int | None]) -> None:
         """Plot `points` over `window` (None ends fall back to the points' own range)."""
@@ -48,15 +69,15 @@ class DurationPlot(Widget):
         if not self.points or self.window is None:
             return Text("no traces in this window", style="dim", justify="center")
         t0, t1 = self.window
-        known = [p[1] for p in self.points if p[1] is not None and p[1] >= 0]
-        top = max(known, default=1.0) or 1.0
+        known = [p[1] for p in self.points if p[1] is not None and p[1] > 0]
+        low, top = min(known, default=1.0), max(known, default=1.0)
         bits = [[0] * cols for _ in range(rows)]
         worst = [[-1] * cols for _ in range(rows)]
         for started, duration, status in self.points:
             x = int((started - t0) / (t1 - t0) * (cols * 2 - 1))
             if not 0 <= x < cols * 2:
                 continue
-            fraction = scale(duration, top)
+            fraction = scale(duration, low, top)
             y = min(rows * 4 - 1, int(fraction * (rows * 4 - 1)))
             cell_row = rows - 1 - y // 4
             bits[cell_row][x // 2] |= DOTS[x % 2][3 - y % 4]
@@ -65,7 +86,7 @@ class DurationPlot(Widget):
         colours = {0: status_colour("success"), 1: "yellow", 2: "red", 3: UNKNOWN_COLOUR}
         out = Text(no_wrap=True, overflow="crop")
         for r in range(rows):
-            label = format_duration(top) if r == 0 else ("0" if r == rows - 1 else "")
+            label = axis_label(r, rows, low, top)
             out.append(f"{label:>{LABEL_W}}┤", style="grey62")
             for c in range(cols):
                 char = chr(0x2800 + bits[r][c]) if bits[r][c] else " "
@@ -78,6 +99,8 @@ class DurationPlot(Widget):
             ("● error ", "red"),
             ("● bad row", "magenta"),
         )
+        if cols - len(left) - len(right) - legend.cell_len < 2:
+            legend = Text()  # a narrow plot keeps its time range rather than the colour key
         gap = max(2, cols - len(left) - len(right) - legend.cell_len)
         out.append(" " * (LABEL_W + 1) + left + " " * (gap // 2), style="grey62")
         out.append_text(legend)

@@ -1,8 +1,9 @@
-"""The trace list's table: one row per loaded trace, keyed by trace id."""
+"""The trace list's table: one row per loaded trace, keyed by trace id, fitted to its width."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -17,30 +18,54 @@ COLUMNS = (
     ("status", 9),
     ("duration", 8),
     ("spans", 5),
-    ("user", 17),
+    ("user", 12),
     ("ip", 15),
     ("message", None),
 )
-FIXED_WIDTH = sum(width or 0 for _, width in COLUMNS) + 2 * len(COLUMNS)
+"""Every column and its width; the message takes the room the others leave."""
+DROPPED_FIRST = ("spans", "ip", "user", "duration")
+"""Columns given up, in this order, until the message has MIN_MESSAGE characters."""
+MIN_MESSAGE = 24
+PADDING = 2
+"""A cell's padding, one character either side."""
 
 
-def row_cells(row: TraceRow, message_chars: int) -> tuple[object, ...]:
-    """The cells of one trace; corrupt rows get a magenta mark, never an exception."""
+def fit(text: Text, width: int) -> Text:
+    """A cell cut to `width` characters, with an ellipsis when something was cut."""
+    if text.cell_len <= width:
+        return text
+    cut = text.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
+
+
+def layout(width: int) -> dict[str, int]:
+    """The columns shown in `width` characters and their widths, in order, the message last."""
+    shown = {label: size for label, size in COLUMNS if size is not None}
+    dropped = list(DROPPED_FIRST)
+    while True:
+        message = width - sum(size + PADDING for size in shown.values()) - PADDING
+        if message >= MIN_MESSAGE or not dropped:
+            return shown | {"message": max(1, message)}
+        del shown[dropped.pop(0)]
+
+
+def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
+    """The cells of one trace for the columns in `sizes`; corrupt rows get a magenta mark."""
     message = row.status_message or ""
     if row.problems:
         message = f"! {'; '.join(row.problems)}" + (f" · {message}" if message else "")
-    if len(message) > message_chars:
-        message = message[: message_chars - 1] + "…"
-    return (
-        format_ns(row.started_at)[5:],
-        Text(row.trigger_event),
-        status_text(row.status, row.problems),
-        Text(format_duration(row.duration_ms), justify="right"),
-        Text(str(row.span_count), justify="right"),
-        Text(row.user_id or ""),
-        Text(row.request_ip or ""),
-        Text(message, style="magenta" if row.problems else ""),
-    )
+    cells = {
+        "started (UTC)": Text(format_ns(row.started_at)[5:]),
+        "trigger": Text(row.trigger_event),
+        "status": status_text(row.status, row.problems),
+        "duration": Text(format_duration(row.duration_ms), justify="right"),
+        "spans": Text(str(row.span_count), justify="right"),
+        "user": Text(row.user_id or ""),
+        "ip": Text(row.request_ip or ""),
+        "message": Text(message, style="magenta" if row.problems else ""),
+    }
+    return [fit(cell, sizes[name]) for name, cell in cells.items() if name in sizes]
 
 
 class TraceTable(DataTable[object], inherit_bindings=False):
@@ -56,32 +81,56 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "scroll_top", "First row", show=False),
+        Binding("home,ctrl+home", "scroll_top", "Newest trace", show=False),
         Binding("end,ctrl+end", "scroll_bottom", "Last loaded row", show=False),
     ]
 
-    def on_mount(self) -> None:
-        """Fixed columns so the layout does not jump as pages arrive."""
-        for label, width in COLUMNS:
-            self.add_column(label, width=width, key=label)
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.traces: list[TraceRow] = []
+        self.fitted: dict[str, int] = {}
+        """The columns shown and their widths."""
 
-    @property
-    def message_chars(self) -> int:
-        """Room left for the message, so rows fit the screen without scrolling sideways."""
-        return max(16, max(self.size.width, self.app.size.width) - FIXED_WIDTH - 3)
+    def on_mount(self) -> None:
+        """Columns for the screen's width until the table knows its own."""
+        self._fit(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the columns again, so the message always takes the rest of a new width."""
+        if self._fit(event.size.width):
+            self.replace_rows(self.traces)
+
+    def _fit(self, width: int) -> bool:
+        """Lay the columns out for `width` (less a scrollbar); True when they changed."""
+        fitted = layout(width - self.styles.scrollbar_size_vertical)
+        if fitted == self.fitted:
+            return False
+        self.fitted = fitted
+        self.clear(columns=True)
+        for label, size in fitted.items():
+            self.add_column(label, width=size, key=label)
+        return True
 
     def append_rows(self, rows: list[TraceRow]) -> None:
         """Add rows at the bottom (the next page)."""
-        room = self.message_chars
         for row in rows:
             if row.id not in self.rows:
-                self.add_row(*row_cells(row, room), key=row.id)
+                self.traces.append(row)
+                self.add_row(*row_cells(row, self.fitted), key=row.id)
+
+    def show_rows(self, rows: list[TraceRow]) -> None:
+        """Show exactly `rows` with the cursor on the first."""
+        self.clear()
+        self.traces = []
+        self.append_rows(rows)
+        self.move_cursor(row=0)
 
     def replace_rows(self, rows: list[TraceRow]) -> None:
         """Show exactly `rows`, keeping the cursor on the same trace when it is still there."""
         current = self.current_id
         offset = self.cursor_row - int(self.scroll_y)
         self.clear()
+        self.traces = []
         self.append_rows(rows)
         if current is not None and current in self.rows:
             index = self.get_row_index(current)

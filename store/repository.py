@@ -35,6 +35,9 @@ from .schema import HOUR_NS, spans, trace_counts, traces
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 
 MAX_PAGE = 10_000
+SAVE_NEW_ATTEMPTS = 5
+DUPLICATE_TRACE = f"UNIQUE constraint failed: {traces.name}.id"
+"""How both backends word an insert of a trace id that is already stored."""
 
 
 class Repository:
@@ -62,6 +65,27 @@ class Repository:
     def save_traces(self, items: Sequence[TraceWithSpans]) -> None:
         """Many traces and their spans in one transaction (the writer's and importer's path)."""
         self.backend.write(self._insert_operations(items))
+
+    def save_new_traces(self, items: Sequence[TraceWithSpans]) -> list[TraceWithSpans]:
+        """Those of `items` not stored yet, with their spans, in one transaction; returns them.
+
+        Another client may store some of the same traces between the check and the insert:
+        the insert then fails whole on the duplicate key, so the check is made again and the
+        traces it finds are skipped too.
+        """
+        for _attempt in range(SAVE_NEW_ATTEMPTS):
+            existing = self.existing_trace_ids([t.trace.id for t in items])
+            new = [t for t in items if t.trace.id not in existing]
+            try:
+                if new:
+                    self.save_traces(new)
+                return new
+            except StoreError as exc:
+                if DUPLICATE_TRACE not in exc.message:
+                    raise
+        raise StoreError(
+            f"{self.url}: other clients kept storing the same traces; nothing was stored"
+        )
 
     def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
         now = self.clock()

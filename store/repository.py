@@ -19,6 +19,7 @@ from .codec import (
     trace_from_row,
     trace_to_tuple,
 )
+from .errors import StoreError
 from .filters import filter_clause, filter_shape, filter_values
 from .models import (
     CleanupProgress,
@@ -34,6 +35,9 @@ from .schema import HOUR_NS, spans, trace_counts, traces
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 
 MAX_PAGE = 10_000
+SAVE_NEW_ATTEMPTS = 5
+DUPLICATE_TRACE = f"UNIQUE constraint failed: {traces.name}.id"
+"""How both backends word an insert of a trace id that is already stored."""
 
 
 class Repository:
@@ -61,6 +65,27 @@ class Repository:
     def save_traces(self, items: Sequence[TraceWithSpans]) -> None:
         """Many traces and their spans in one transaction (the writer's and importer's path)."""
         self.backend.write(self._insert_operations(items))
+
+    def save_new_traces(self, items: Sequence[TraceWithSpans]) -> list[TraceWithSpans]:
+        """Those of `items` not stored yet, with their spans, in one transaction; returns them.
+
+        Another client may store some of the same traces between the check and the insert:
+        the insert then fails whole on the duplicate key, so the check is made again and the
+        traces it finds are skipped too.
+        """
+        for _attempt in range(SAVE_NEW_ATTEMPTS):
+            existing = self.existing_trace_ids([t.trace.id for t in items])
+            new = [t for t in items if t.trace.id not in existing]
+            try:
+                if new:
+                    self.save_traces(new)
+                return new
+            except StoreError as exc:
+                if DUPLICATE_TRACE not in exc.message:
+                    raise
+        raise StoreError(
+            f"{self.url}: other clients kept storing the same traces; nothing was stored"
+        )
 
     def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
         now = self.clock()
@@ -390,31 +415,40 @@ class Repository:
         total = self.count_older_than(cutoff)[0] if on_progress else None
         deleted_traces = deleted_spans = 0
         while not (cancel is not None and cancel.is_set()):
-            pick = (
-                select(traces.c.id)
-                .where(traces.c.started_at < cutoff)
-                .order_by(traces.c.started_at)
-                .limit(batch_size)
-            )
-            ids = [r[0] for r in self.backend.query(compile_statement(pick))]
-            if not ids:
-                return CleanupResult(deleted_traces, deleted_spans)
-            span_count = select(func.count()).select_from(spans).where(spans.c.trace_id.in_(ids))
-            n_spans = int(self.backend.query(compile_statement(span_count))[0][0])
-            self.backend.write(
-                [
-                    compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
-                    compile_statement(delete(traces).where(traces.c.id.in_(ids))),
-                ]
-            )
-            deleted_traces += len(ids)
-            deleted_spans += n_spans
-            self.backend.checkpoint()
+            try:
+                batch = self._delete_oldest(cutoff, batch_size)
+                if batch is None:
+                    return CleanupResult(deleted_traces, deleted_spans)
+                deleted_traces += batch[0]
+                deleted_spans += batch[1]
+                self.backend.checkpoint()
+            except StoreError as exc:
+                raise _with_partial(exc, CleanupResult(deleted_traces, deleted_spans)) from None
             if on_progress is not None:
                 on_progress(CleanupProgress(deleted_traces, deleted_spans, total))
             if pause:
                 time.sleep(pause)
         return CleanupResult(deleted_traces, deleted_spans, cancelled=True)
+
+    def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:
+        """One batch: the (traces, spans) its DELETEs really removed, since another cleanup may
+        have taken some of the picked ids first; None when nothing is left to pick."""
+        pick = (
+            select(traces.c.id)
+            .where(traces.c.started_at < cutoff)
+            .order_by(traces.c.started_at)
+            .limit(batch_size)
+        )
+        ids = [r[0] for r in self.backend.query(compile_statement(pick))]
+        if not ids:
+            return None
+        n_spans, n_traces = self.backend.write(
+            [
+                compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
+                compile_statement(delete(traces).where(traces.c.id.in_(ids))),
+            ]
+        )
+        return n_traces, n_spans
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after bulk changes, so filters pick the right index.
@@ -443,6 +477,16 @@ def _sampled_points(f: TraceFilter) -> Select:
     point = traces.alias("point")
     return select(point.c.started_at, point.c.duration_ms, point.c.status).select_from(
         numbers.join(point, point.c.id.in_(picked.scalar_subquery()))
+    )
+
+
+def _with_partial(exc: StoreError, done: CleanupResult) -> StoreError:
+    """The same failure, saying what the cleanup deleted before it, so that is not lost."""
+    if not done.traces:
+        return exc
+    return type(exc)(
+        f"{exc.message} (after deleting {done.traces} traces and {done.spans} spans)",
+        partial=done,
     )
 
 

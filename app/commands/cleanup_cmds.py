@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from store import CleanupProgress, CleanupResult, Repository
+from store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..timeparse import format_ns, iso_ns, naming, parse_age
 from .common import db_option, echo_json, fail, json_option, opened_store
@@ -44,6 +44,12 @@ def summary(cutoff: int, older_than: str, result: CleanupResult, dry_run: bool) 
         "dry_run": dry_run,
         "cancelled": result.cancelled,
     }
+
+
+def failed_summary(cutoff: int, older_than: str, exc: StoreError) -> dict[str, Any]:
+    """The JSON answer of a cleanup the store failed midway: what it deleted, and why it
+    stopped, so a cron log still records the deletions."""
+    return {**summary(cutoff, older_than, exc.partial, dry_run=False), "error": exc.message}
 
 
 @click.command()
@@ -97,7 +103,13 @@ def cleanup(
             if not click.confirm("Delete them?", default=False, err=True):
                 fail("cleanup: nothing deleted", code=1)
         show_bar = not as_json and sys.stderr.isatty()
-        result = _delete(repo, cutoff, batch_size, n_traces, show_bar, announce=not as_json)
+        try:
+            result = _delete(repo, cutoff, batch_size, n_traces, show_bar, announce=not as_json)
+        except StoreError as exc:
+            if exc.partial is None:
+                raise
+            _report(failed_summary(cutoff, older_than, exc), as_json)
+            fail(f"cleanup stopped: {exc.message}")
     _report(summary(cutoff, older_than, result, dry_run=False), as_json)
     if not as_json:
         verb = "cancelled after deleting" if result.cancelled else "deleted"

@@ -6,6 +6,7 @@ import functools
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from store import TraceRow
+from store import Repository, StoreError, TraceRow
 
 from ..demo import demo_requests
 from ..wiring import StoreSink, recording_engine
@@ -35,6 +36,8 @@ pipelines_option = click.option(
 
 
 DEMO_FLUSH_EVERY = 1000
+DEMO_FLUSH_TIMEOUT = 15.0
+"""How long a fill waits for the store to take the last thousand traces before it stops."""
 MAX_INT_DIGITS = 100
 """Far past the engine's 64-bit integers, which it reports itself; well below Python's 4300."""
 
@@ -207,24 +210,59 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
         if len(present) == count:
             click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
         else:
-            before = repo.count_traces()
-            interrupted = _fill(db_url, seed, trace_ids, present)
-            stored = repo.count_traces() - before
-            wanted = count - len(present)
-            kept = f" ({len(present)} were already there)" if present else ""
-            if interrupted:
-                fail(
-                    f"interrupted: stored {stored} of {wanted} demo traces of seed {seed} in "
-                    f"{url}{kept}; run the same command again to add the rest",
-                    code=130,
-                )
-            repo.analyze()
-            missing = f" ({wanted - stored} could not be stored)" if stored < wanted else ""
-            click.echo(f"{url}: stored {stored} demo traces{missing}{kept}")
+            fill = _fill(db_url, seed, trace_ids, present)
+            _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
         from ..tui import make_app
 
         make_app(db_url).run()
+
+
+@dataclass
+class Fill:
+    """How a fill ended: run to the end, interrupted by Ctrl-C, or stopped by the store."""
+
+    confirmed: int = 0
+    """Traces the store had taken at the last flush that went through."""
+    interrupted: bool = False
+    stopped: str | None = None
+    """Why the fill gave up early: the store stopped taking traces."""
+    lost: str | None = None
+    """Why some traces were not written (the writer's last error), if any were not."""
+
+
+def _report_fill(
+    repo: Repository, fill: Fill, seed: int, trace_ids: list[str], present: set[str]
+) -> None:
+    """One line with the seed's traces this fill stored (not the store's total, which other
+    writers change meanwhile), and why the rest were not, when some were not."""
+    url, wanted = repo.url, len(trace_ids) - len(present)
+    kept = f" ({len(present)} were already there)" if present else ""
+    again = "run the same command again to add the rest"
+    try:
+        stored = len(repo.existing_trace_ids(trace_ids)) - len(present)
+    except StoreError as exc:
+        cause = fill.stopped or exc.message
+        fail(
+            f"stopped: stored at least {fill.confirmed} of {wanted} demo traces of seed {seed} "
+            f"in {url}{kept}, the rest may be lost: {cause}; {again}"
+        )
+    if fill.interrupted:
+        fail(
+            f"interrupted: stored {stored} of {wanted} demo traces of seed {seed} in "
+            f"{url}{kept}; {again}",
+            code=130,
+        )
+    if fill.stopped:
+        fail(
+            f"stopped: stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}, "
+            f"{wanted - stored} not stored: {fill.stopped}; {again}"
+        )
+    repo.analyze()
+    missing = f" ({wanted - stored} could not be stored)" if stored < wanted else ""
+    click.echo(f"{url}: stored {stored} demo traces{missing}{kept}")
+    if fill.lost:
+        click.echo(f"pipetrace: some demo traces were not written: {fill.lost}", err=True)
 
 
 def seed_trace_ids(seed: int, count: int) -> list[str]:
@@ -233,13 +271,15 @@ def seed_trace_ids(seed: int, count: int) -> list[str]:
     return [ids.trace_id() for _ in range(count)]
 
 
-def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]) -> bool:
-    """Run the seed's requests whose traces are not stored yet; True if Ctrl-C stopped it.
+def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]) -> Fill:
+    """Run the seed's requests whose traces are not stored yet, until done, Ctrl-C, or a
+    store that stops taking traces (so the command never waits on it for minutes).
 
     The engine closes either way, so what was run before an interrupt is still stored."""
     ids = SeededIds(seed)
     clock_value = [time.time_ns()]
     requests = demo_requests(len(trace_ids), seed, clock_value[0])
+    fill = Fill()
     # Records are built and written by a recorder process, so the run keeps its pace.
     sink = OutOfProcess(functools.partial(StoreSink, db_url))
     with (
@@ -255,6 +295,7 @@ def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]
         ) as progress,
     ):
         task = progress.add_task("demo", total=len(trace_ids) - len(present))
+        ran = 0
         try:
             for n, (request, trace_id) in enumerate(zip(requests, trace_ids, strict=True), start=1):
                 if trace_id in present:
@@ -262,10 +303,22 @@ def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]
                     continue
                 clock_value[0] = request.started_at
                 engine.execute_trigger(request.trigger, request.input, request.metadata)
+                ran += 1
                 progress.advance(task)
                 if n % DEMO_FLUSH_EVERY == 0:
-                    # A fill, unlike a server, may wait for a slower store instead of dropping.
-                    engine.flush(60)
+                    # A fill, unlike a server, may wait for a slower store instead of dropping,
+                    # but not for one that is down.
+                    if not engine.flush(DEMO_FLUSH_TIMEOUT):
+                        fill.stopped = _not_taken(engine.delivery_error)
+                        break
+                    fill.confirmed = ran
         except KeyboardInterrupt:
-            return True
-    return False
+            fill.interrupted = True
+    fill.lost = engine.delivery_error
+    return fill
+
+
+def _not_taken(cause: str | None) -> str:
+    """Why a fill stopped: the store did not take a flush's traces in time."""
+    waited = f"the store did not take the traces within {DEMO_FLUSH_TIMEOUT:g} s"
+    return f"{waited} ({cause})" if cause else waited

@@ -16,7 +16,13 @@ from starlette.routing import Route
 
 from store import CleanupResult, Repository, StoreError
 
-from ..commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
+from ..commands.cleanup_cmds import (
+    DEFAULT_AGE,
+    DEFAULT_BATCH_SIZE,
+    PAUSE_SECONDS,
+    cutoff_for,
+    failed_summary,
+)
 from ..commands.cleanup_cmds import summary as cleanup_summary
 from ..timeparse import TimeFormatError
 from .auth import bearer_matches
@@ -53,16 +59,14 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
             cutoff = cutoff_for(options["older_than"], "older_than")
         except (BadRequest, TimeFormatError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        if options["dry_run"]:
+            return await _answer(repo, cutoff, options)
         if not running.acquire(blocking=False):
             return JSONResponse({"error": "a cleanup is already running"}, status_code=409)
         try:
-            result = await run_in_threadpool(_run, repo, cutoff, options["dry_run"])
-        except StoreError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
+            return await _answer(repo, cutoff, options)
         finally:
             running.release()
-        answer = cleanup_summary(cutoff, options["older_than"], result, options["dry_run"])
-        return JSONResponse(answer)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
@@ -114,6 +118,18 @@ def _refuse_unknown(given: dict[str, Any], what: str) -> None:
         raise BadRequest(
             f"unknown {what} {unknown[0][:40]!r}: use only {' and '.join(OPTION_KEYS)}"
         )
+
+
+async def _answer(repo: Repository, cutoff: int, options: dict[str, Any]) -> JSONResponse:
+    """Run the cleanup (or its count) off the event loop and answer its summary; a store
+    failure is 503, with what was deleted before it when anything was."""
+    try:
+        result = await run_in_threadpool(_run, repo, cutoff, options["dry_run"])
+    except StoreError as exc:
+        if exc.partial is None:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse(failed_summary(cutoff, options["older_than"], exc), status_code=503)
+    return JSONResponse(cleanup_summary(cutoff, options["older_than"], result, options["dry_run"]))
 
 
 def _run(repo: Repository, cutoff: int, dry_run: bool) -> CleanupResult:

@@ -18,8 +18,8 @@ class Backend(Protocol):
         """Run a read and return all rows as tuples."""
         ...
 
-    def write(self, operations: Sequence[Operation]) -> None:
-        """Run the operations in one transaction: all or nothing."""
+    def write(self, operations: Sequence[Operation]) -> list[int]:
+        """Run the operations in one transaction: all or nothing; rows each one changed."""
         ...
 
     def checkpoint(self) -> None:

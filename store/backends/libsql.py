@@ -46,20 +46,29 @@ class LibsqlBackend:
             raise self._explain(exc) from None
         return [tuple(row) for row in result.rows]
 
-    def write(self, operations: Sequence[Operation]) -> None:
-        """Send every operation in one batch; multi-row inserts keep round trips few."""
+    def write(self, operations: Sequence[Operation]) -> list[int]:
+        """Send every operation in one batch (multi-row inserts keep round trips few); returns
+        the rows each operation changed, summed over the statements it was split into."""
         batch: list[libsql_client.Statement] = []
+        sizes = []
         for op in operations:
             if isinstance(op, InsertMany):
-                batch.extend(_multi_row_statements(op))
+                statements = _multi_row_statements(op)
             else:
-                batch.append(libsql_client.Statement(op.sql, list(op.params)))
+                statements = [libsql_client.Statement(op.sql, list(op.params))]
+            batch.extend(statements)
+            sizes.append(len(statements))
         if not batch:
-            return
+            return [0] * len(operations)
         try:
-            self._run(self.client.batch(batch))
+            results = self._run(self.client.batch(batch))
         except Exception as exc:
             raise self._explain(exc) from None
+        changed, start = [], 0
+        for size in sizes:
+            changed.append(sum(r.rows_affected for r in results[start : start + size]))
+            start += size
+        return changed
 
     def checkpoint(self) -> None:
         """sqld manages its own WAL; nothing to do from a client."""

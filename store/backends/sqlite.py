@@ -62,15 +62,20 @@ class SQLiteBackend:
             result = conn.exec_driver_sql(statement.sql, statement.params)
             return [tuple(row) for row in result.fetchall()]
 
-    def write(self, operations: Sequence[Operation]) -> None:
-        """Run the operations in one transaction: all or nothing."""
+    def write(self, operations: Sequence[Operation]) -> list[int]:
+        """Run the operations in one transaction: all or nothing; rows each one changed."""
+        changed = []
         with self.connection() as conn, conn.begin():
             for op in operations:
                 if isinstance(op, InsertMany):
-                    if op.rows:
-                        conn.exec_driver_sql(op.single_row_sql(), list(op.rows))
+                    if not op.rows:
+                        changed.append(0)
+                        continue
+                    result = conn.exec_driver_sql(op.single_row_sql(), list(op.rows))
                 else:
-                    conn.exec_driver_sql(op.sql, op.params)
+                    result = conn.exec_driver_sql(op.sql, op.params)
+                changed.append(max(result.rowcount, 0))
+        return changed
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the file so it does not grow without bound."""

@@ -43,10 +43,7 @@ def import_text(repo: Repository, text: str, name: str = "<text>") -> ImportRepo
     """Import the text of a trace file; `name` is what error messages call it."""
     parsed = parse_text(text, name)
     built = assemble(parsed.spans, parsed.format)
-    existing = repo.existing_trace_ids([t.trace.id for t in built.traces])
-    new = [t for t in built.traces if t.trace.id not in existing]
-    if new:
-        repo.save_traces(new)
+    new = repo.save_new_traces(built.traces)
     return ImportReport(
         path=name,
         format=parsed.format,

@@ -191,3 +191,33 @@ def test_ctrl_c_stops_between_batches_and_reports(tmp_path: Path, kit) -> None:
     assert line.startswith(f"cancelled after deleting {7 - traces} traces")
     assert traces >= 6  # at most the one batch that was waiting went
     assert (orphans, set(per_trace.values())) == (0, {3})
+
+
+def _failing_at_third_oldest(url: str) -> None:
+    """A real SQLite trigger that makes the batch holding the third oldest trace fail."""
+    with sqlite3.connect(url) as conn:
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE DELETE ON pipeline_traces WHEN old.id = '{3:032x}' "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_store_failure_midway_reports_what_was_deleted(
+    tmp_path: Path, kit, as_json: bool
+) -> None:
+    url = seeded(str(tmp_path / "t.db"), kit)
+    _failing_at_third_oldest(url)
+
+    flags = ["--json"] if as_json else []
+    result = run("cleanup", "--yes", "--batch-size", "2", *flags, "--db", url)
+
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()[-1:]
+    assert line.startswith("pipetrace: cleanup stopped: ")
+    assert "disk I/O error" in line and "(after deleting 2 traces and 6 spans)" in line
+    if as_json:
+        answer = json.loads(result.stdout)
+        assert (answer["traces"], answer["spans"], answer["cancelled"]) == (2, 6, False)
+        assert answer["error"] in line
+    assert counts(url, kit)[0] == 4

@@ -84,8 +84,8 @@ def served(repo: Repository, kit) -> Iterator[tuple[str, Repository]]:
         "Bearer wrong",
         f"Bearer {SECRET[:-1]}",
         SECRET,
-        f"bearer {SECRET}",
         f"Basic {SECRET}",
+        f"Bearer  {SECRET}",
     ],
 )
 def test_without_the_right_secret_it_answers_401_and_deletes_nothing(
@@ -118,6 +118,16 @@ def test_the_right_secret_deletes_and_answers_the_counts(
     assert answer["cutoff"].endswith("Z") and isinstance(answer["cutoff_ns"], int)
     assert repo.count_traces() == 2
     assert kit.orphan_spans(repo) == 0
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_scheme_name_is_case_insensitive(served: tuple[str, Repository], scheme: str) -> None:
+    url, repo = served
+
+    status, answer = call(url, f"{scheme} {SECRET}")
+
+    assert (status, answer["traces"]) == (200, 4)
+    assert repo.count_traces() == 2
 
 
 def test_age_from_body_or_query_and_dry_run(sqlite_repo: Repository, kit) -> None:
@@ -278,6 +288,8 @@ def test_a_second_cleanup_while_one_runs_answers_409(tmp_path: Path, kit) -> Non
             done, waiting = wait([first, second], timeout=10, return_when=FIRST_COMPLETED)
             assert len(done) == 1, "one cleanup must wait for the lock, the other be refused"
             assert done.pop().result() == (409, {"error": "a cleanup is already running"})
+            status, preview = call(url, f"Bearer {SECRET}", {"dry_run": True})
+            assert (status, preview["traces"], preview["dry_run"]) == (200, 4, True)
             blocker.execute("ROLLBACK")
             status, answer = waiting.pop().result(timeout=30)
         assert status == 200 and answer["traces"] == 4
@@ -296,5 +308,25 @@ def test_a_store_that_goes_away_answers_503_in_one_line(tmp_path: Path, kit) -> 
             status, answer = call(url, f"Bearer {SECRET}")
         assert status == 503
         assert sqld in answer["error"] and "\n" not in answer["error"]
+    finally:
+        repo.close()
+
+
+def test_a_store_failure_midway_answers_503_with_what_was_deleted(tmp_path: Path, kit) -> None:
+    repo = open_store(str(tmp_path / "t.db"))
+    kit.seed(repo, old=600, new=2)
+    with sqlite3.connect(tmp_path / "t.db") as conn:  # the second batch of 500 fails
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE DELETE ON pipeline_traces WHEN old.id = '{550:032x}' "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+    try:
+        with serving(repo, kit.free_port()) as url:
+            status, answer = call(url, f"Bearer {SECRET}")
+        assert status == 503
+        assert (answer["traces"], answer["spans"], answer["dry_run"]) == (500, 1500, False)
+        assert "disk I/O error" in answer["error"]
+        assert "after deleting 500 traces" in answer["error"]
+        assert repo.count_traces() == 102
     finally:
         repo.close()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from pathlib import Path
 
-from store import CleanupProgress, Repository
+import pytest
+from conftest import running_sqld
+
+from store import CleanupProgress, CleanupResult, Repository, StoreUnavailable, open_store
 
 BASE = 1_780_000_000_000_000_000
 NOW = BASE + 100 * 86_400 * 1_000_000_000
+CLEANERS = 3
 
 
 def test_trace_exactly_at_cutoff_stays_and_one_ns_older_goes(repo: Repository, kit) -> None:
@@ -94,3 +100,49 @@ def test_nothing_older_deletes_nothing(repo: Repository, kit) -> None:
 
     assert (result.traces, result.spans, result.cancelled) == (0, 0, False)
     assert repo.count_traces() == 3
+
+
+def test_overlapping_cleanups_count_only_what_each_deleted(store_url: str, kit) -> None:
+    repos = [open_store(store_url) for _ in range(CLEANERS)]
+    try:
+        kit.seed(repos[0], old=600, new=5, now_ns=NOW)
+        start = threading.Barrier(CLEANERS)
+        results: list[CleanupResult] = []
+
+        def clean(repo: Repository) -> None:
+            start.wait()
+            results.append(repo.cleanup_old_traces(NOW - 30 * kit.DAY, batch_size=20))
+
+        threads = [threading.Thread(target=clean, args=(repo,)) for repo in repos]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sum(r.traces for r in results) == 600
+        assert sum(r.spans for r in results) == 1800
+        assert repos[0].count_traces() == 5
+    finally:
+        for repo in repos:
+            repo.close()
+
+
+def test_a_store_failure_mid_cleanup_says_what_was_deleted(tmp_path: Path, kit) -> None:
+    server = contextlib.ExitStack()
+    repo = open_store(server.enter_context(running_sqld(tmp_path)))
+    try:
+        kit.seed(repo, old=10, new=2, now_ns=NOW)
+
+        def stop_server_after_two_batches(progress: CleanupProgress) -> None:
+            if progress.traces == 6:
+                server.close()
+
+        with pytest.raises(StoreUnavailable, match=r"after deleting 6 traces and 18 spans") as err:
+            repo.cleanup_old_traces(
+                NOW - 30 * kit.DAY, batch_size=3, on_progress=stop_server_after_two_batches
+            )
+    finally:
+        repo.close()
+        server.close()
+    assert "cannot connect" in err.value.message
+    assert err.value.partial == CleanupResult(6, 18)

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import make_trace
 
 from app.cli import main
+from app.commands.engine_cmds import seed_trace_ids
+from store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNUP = {"email": "ana@mailinator.com", "password": "hunter2", "ip": "81.2.69.160"}
@@ -205,3 +208,28 @@ def _stored(db: Path) -> int:
             return conn.execute("SELECT count(*) FROM pipeline_traces").fetchone()[0]
     except sqlite3.OperationalError:  # the schema is not there yet
         return 0
+
+
+def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    repo = open_store(str(db))
+    repo.save_traces([make_trace(n, user_id="old") for n in range(1, 151)])
+    repo.close()
+    refused = seed_trace_ids(3, 120)[7]
+    with sqlite3.connect(db) as conn:  # a cleanup running meanwhile, and a write refused
+        old = "(SELECT min(id) FROM pipeline_traces WHERE user_id = 'old')"
+        conn.execute(
+            "CREATE TRIGGER cleanup AFTER INSERT ON pipeline_traces WHEN new.user_id IS NOT 'old' "
+            f"BEGIN DELETE FROM pipeline_spans WHERE trace_id = {old}; "
+            f"DELETE FROM pipeline_traces WHERE id = {old}; END"
+        )
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON pipeline_traces WHEN new.id = '{refused}' "
+            "BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END"
+        )
+
+    code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
+
+    assert code == 0, err
+    assert "stored 119 demo traces (1 could not be stored)" in out
+    assert "disk quota exceeded" in err

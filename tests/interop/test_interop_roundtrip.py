@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from conftest import wipe_sqld
+from factories import make_trace
 from google.protobuf.json_format import Parse
-from interop.interop_data import SAMPLES, all_trace_ids, stored
+from interop.interop_data import SAMPLES, all_trace_ids, count_rows, stored
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from store import Repository, open_store
 from store.interop import export_traces, import_file, write_export
+from store.interop.importer import ImportReport
+
+RACED_TRACES = 300
+RACE_ROUNDS = 4
+IMPORTERS = 3
 
 
 def test_exported_lines_parse_as_protobuf_traces_data(sqlite_repo: Repository, pipeline_traces):
@@ -111,3 +120,43 @@ def test_foreign_fields_survive_export(sqlite_repo: Repository, tmp_path: Path):
     attributes = {a["key"]: a["value"] for a in span["attributes"]}
     for kv in source["attributes"]:
         assert attributes[kv["key"]] == kv["value"]
+
+
+def test_the_same_file_imported_at_once_is_stored_once(store_url: str, tmp_path: Path):
+    source = open_store(str(tmp_path / "source.db"))
+    try:
+        source.save_traces([make_trace(n, spans=2) for n in range(1, RACED_TRACES + 1)])
+        write_export(source, [f"{n:032x}" for n in range(1, RACED_TRACES + 1)], tmp_path / "t.json")
+    finally:
+        source.close()
+    for round_ in range(RACE_ROUNDS):
+        url = store_url if store_url.startswith("http") else str(tmp_path / f"t{round_}.db")
+        if round_ and url == store_url:
+            wipe_sqld(url)
+        reports = _import_at_once(url, tmp_path / "t.json", IMPORTERS)
+        assert sum(r.traces_added for r in reports) == RACED_TRACES
+        assert {r.traces_added + r.traces_skipped for r in reports} == {RACED_TRACES}
+        target = open_store(url)
+        try:
+            assert count_rows(target) == (RACED_TRACES, 2 * RACED_TRACES)
+        finally:
+            target.close()
+
+
+def _import_at_once(url: str, path: Path, importers: int) -> list[ImportReport]:
+    """`importers` threads import the same file into the store at the same moment."""
+    start = threading.Barrier(importers)
+    reports: list[ImportReport] = []
+
+    def import_one() -> None:
+        repo = open_store(url)
+        try:
+            start.wait()
+            reports.append(import_file(repo, path))
+        finally:
+            repo.close()
+
+    with ThreadPoolExecutor(importers) as pool:
+        for done in [pool.submit(import_one) for _ in range(importers)]:
+            done.result()
+    return reports

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import wipe_sqld
 from factories import BASE_NS
 
 from app.cli import main
@@ -18,6 +20,7 @@ from store.sql import Statement
 from store.url import parse_database_url
 
 BASELINE = Path(__file__).parent / "fixtures" / "baseline_0001.sql"
+RACE_ROUNDS = 6
 
 
 def _load_baseline(url: str) -> None:
@@ -91,3 +94,50 @@ def test_db_upgrade_command(tmp_path: Path, empty_sqld_url: str) -> None:
         assert f"upgraded from empty to {head_revision()}" in first.output
         again = runner.invoke(main, ["db", "upgrade", "--db", url])
         assert f"already at revision {head_revision()}" in again.output
+
+
+def _open_at_once(url: str, clients: int) -> list[BaseException]:
+    """`clients` threads open the store at the same moment; what each one raised."""
+    start = threading.Barrier(clients)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            open_store(url).close()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.parametrize("start", ["empty", "baseline"])
+def test_clients_upgrading_at_once_all_succeed(start: str, store_url: str, tmp_path: Path) -> None:
+    for round_ in range(RACE_ROUNDS):
+        url = store_url if store_url.startswith("http") else str(tmp_path / f"race{round_}.db")
+        if url == store_url and round_:
+            wipe_sqld(url)
+        if start == "baseline":
+            _load_baseline(url)
+        assert _open_at_once(url, clients=5) == []
+        backend = open_backend(parse_database_url(url))
+        try:
+            assert current_revision(backend) == head_revision()
+        finally:
+            backend.close()
+
+
+def test_an_empty_version_table_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "nover.db"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM alembic_version")
+    with pytest.raises(SchemaError, match=r"schema version is missing") as caught:
+        open_store(str(path))
+    assert "not a pipetrace database" not in caught.value.message
+    assert f"INSERT INTO alembic_version VALUES ('{head_revision()}')" in caught.value.message

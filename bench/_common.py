@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+_HERE = ROOT / "bench"
+# Run as a script, the bench folder comes first on sys.path, where engine.py would shadow the
+# engine package: the repository root takes its place.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, _HERE)]
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

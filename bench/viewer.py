@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 
+import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
+
 from app.sample_store import synthetic_trace
 from app.tui import make_app
 from app.tui.scenes import FIXED_NOW, settle

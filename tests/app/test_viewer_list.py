@@ -367,9 +367,12 @@ def test_message_takes_the_rest_of_any_width(sample: SampleStore, viewer) -> Non
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             table = app.list_screen.table
+            await press(pilot, *["down"] * 6)
+            held = table.current_id
             for width, height in ((120, 36), (80, 24), (200, 40), (60, 15)):
                 await pilot.resize_terminal(width, height)
                 await settle(pilot)
+                assert table.current_id == held
                 message = table.columns["message"]
                 used = sum(c.get_render_width(table) for c in table.columns.values())
                 assert used == width - 2

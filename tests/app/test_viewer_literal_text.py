@@ -23,6 +23,7 @@ def _tricky_store(path: Path) -> str:
     item.spans[1].name = "[/] [bold]x"
     item.spans[1].status_message = "[/]"
     item.spans[1].attributes = {"note": "[/]", "[bold]x": "[REDACTED]"}
+    item.trace.replay_of = "[/]"
     repo = open_store(str(path))
     try:
         repo.save_traces([item])
@@ -46,6 +47,14 @@ def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
             assert isinstance(screen, TraceDetailScreen) and screen.trace_id == trace_id
             header = str(screen.query_one("#trace-header").render())
             assert "user [/]" in header and "ip zz[(%" in header and "[bold]x" in header
+            await press(pilot, "o")
+            await settle(pilot)
+            linked = app.screen
+            assert isinstance(linked, TraceDetailScreen) and linked.trace_id == "[/]"
+            linked_header = str(linked.query_one("#trace-header").render())
+            assert "trace [/] is not in the store" in linked_header
+            await press(pilot, "escape")
+            assert app.screen is screen
             await press(pilot, "down")
             await settle(pilot)
             shown = app.export_screenshot()

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 from store import Repository, StoreError, TraceRow
 from store.interop import ExportReport, InteropError, write_export
 
+from ..guards import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader
@@ -95,7 +96,7 @@ class TraceDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Header over a waterfall beside the span pane, a find bar and the footer."""
-        yield TraceHeader(f"loading trace {self.trace_id}…", id="trace-header")
+        yield TraceHeader(Content(f"loading trace {self.trace_id}…"), id="trace-header")
         with Horizontal(id="detail-body"):
             yield Waterfall(id="waterfall")
             yield SpanPane(id="span-pane")
@@ -128,8 +129,8 @@ class TraceDetailScreen(Screen[None]):
         try:
             found = repo.get_trace_with_spans(trace_id)
             replays = repo.replays_of(trace_id) if found else []
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc))
+        except QUERY_ERRORS as exc:
+            self.post_message(self.LoadFailed(as_store_error(exc)))
             return
         tree = SpanTree(found.trace, found.spans) if found else None
         self.post_message(self.Loaded(tree, replays))
@@ -269,7 +270,7 @@ class TraceDetailScreen(Screen[None]):
         self.send_to_clipboard("trace id", self.trace_id)
 
     def action_copy_span_id(self) -> None:
-        """Put the selected span's id on the clipboard."""
+        """Send the selected span's id to the clipboard."""
         node = self.waterfall.current_node
         if self.span_tree is None or node < 0:
             return
@@ -327,8 +328,12 @@ class TraceDetailScreen(Screen[None]):
         """Write the file off the UI thread."""
         try:
             report = write_export(repo, [self.trace_id], path)
-        except (InteropError, StoreError) as exc:
+        except InteropError as exc:
             self.post_message(self.ExportFailed(exc.title, str(exc)))
+            return
+        except QUERY_ERRORS as exc:
+            failure = as_store_error(exc)
+            self.post_message(self.ExportFailed(failure.title, str(failure)))
             return
         self.post_message(self.Exported(path, report))
 

@@ -234,8 +234,9 @@ class TraceListScreen(Screen[None]):
             return
         self.count = message.count
         self.triggers = message.triggers
-        if isinstance(self.app.screen, ChooseDialog) and self.app.screen.values is None:
-            self.app.screen.fill(self.triggers)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ChooseDialog) and screen.values is None:
+                screen.fill(self.triggers)
         plot = self.query_one(DurationPlot)
         plot.show(message.points, message.window)
         sampled = len(message.points) < message.count

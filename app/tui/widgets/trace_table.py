@@ -96,9 +96,11 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         self._fit(self.app.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Fit the columns again, so the message always takes the rest of a new width."""
+        """Fit the columns again, so the message always takes the rest of a new width; the
+        cursor stays on its trace (rebuilding the columns drops the rows)."""
+        current, offset = self.current_id, self.cursor_row - int(self.scroll_y)
         if self._fit(event.size.width):
-            self.replace_rows(self.traces)
+            self._refill(self.traces, current, offset)
 
     def _fit(self, width: int) -> bool:
         """Lay the columns out for `width` (less a scrollbar); True when they changed."""
@@ -127,8 +129,10 @@ class TraceTable(DataTable[object], inherit_bindings=False):
 
     def replace_rows(self, rows: list[TraceRow]) -> None:
         """Show exactly `rows`, keeping the cursor on the same trace when it is still there."""
-        current = self.current_id
-        offset = self.cursor_row - int(self.scroll_y)
+        self._refill(rows, self.current_id, self.cursor_row - int(self.scroll_y))
+
+    def _refill(self, rows: list[TraceRow], current: str | None, offset: int) -> None:
+        """Show `rows` with the cursor on `current`, `offset` rows below the top, if it is there."""
         self.clear()
         self.traces = []
         self.append_rows(rows)

@@ -50,7 +50,7 @@ def open_store(url: str | None = None, *, migrate: bool = True, create: bool = T
         backend.query(Statement("SELECT 1"))
         if migrate:
             upgrade(backend)
-    except StoreError:
+    except BaseException:
         backend.close()
         raise
     return Repository(backend)

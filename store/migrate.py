@@ -64,6 +64,8 @@ def _read_revision(query: Callable[[Statement], list[tuple[Any, ...]]], where: s
         if rows:
             return str(rows[0][0])
     foreign = sorted(tables - OUR_TABLES)
+    if tables == {"alembic_version"}:
+        return None  # an empty version table and nothing else: a store never created
     if not foreign and "alembic_version" in tables:
         raise SchemaError(_missing_version(where, tables))
     if foreign or tables:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -325,9 +326,7 @@ class Repository:
         )
         stmt = cached_statement(("points", filter_shape(f)), lambda: _sampled_points(f), values)
         return [
-            (r[0], float(r[1]) if type(r[1]) in (int, float) else None, str(r[2]))
-            for r in self.backend.query(stmt)
-            if type(r[0]) is int
+            (r[0], _finite(r[1]), str(r[2])) for r in self.backend.query(stmt) if type(r[0]) is int
         ]
 
     def _time_span(self, f: TraceFilter) -> tuple[int, int] | None:
@@ -488,6 +487,13 @@ def _with_partial(exc: StoreError, done: CleanupResult) -> StoreError:
         f"{exc.message} (after deleting {done.traces} traces and {done.spans} spans)",
         partial=done,
     )
+
+
+def _finite(value: object) -> float | None:
+    """A stored duration as a number the plot can place, or None (text, NaN, infinite)."""
+    if type(value) not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
+        return None
+    return float(value)  # type: ignore[arg-type]
 
 
 def _filtered(stmt: Select, f: TraceFilter) -> Select:

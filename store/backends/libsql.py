@@ -16,6 +16,8 @@ from ..url import DatabaseTarget, mask_credentials
 
 MAX_PARAMS_PER_STATEMENT = 30_000
 MAX_ROWS_PER_STATEMENT = 500
+WRITE_TIMEOUTS = 10
+"""A write batch (a whole imported file is one) may take this many request timeouts."""
 T = TypeVar("T")
 
 
@@ -32,6 +34,7 @@ class LibsqlBackend:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="libsql", daemon=True)
         self.thread.start()
+        self.closing = threading.Lock()
         try:
             self.client = self._run(_create_client(target))
         except Exception as exc:  # the client validates the URL eagerly
@@ -61,7 +64,7 @@ class LibsqlBackend:
         if not batch:
             return [0] * len(operations)
         try:
-            results = self._run(self.client.batch(batch))
+            results = self._run(self.client.batch(batch), WRITE_TIMEOUTS * self.target.timeout)
         except Exception as exc:
             raise self._explain(exc) from None
         changed, start = [], 0
@@ -74,17 +77,26 @@ class LibsqlBackend:
         """sqld manages its own WAL; nothing to do from a client."""
 
     def close(self) -> None:
-        """Close the client, then stop its event-loop thread; closing twice does nothing."""
-        if self.loop.is_closed():
-            return
-        with contextlib.suppress(Exception):  # a server that is gone must not fail shutdown
-            self._run(self.client.close())
-        self._stop_loop()
+        """Close the client, then stop its event-loop thread; closing twice (or from two
+        threads at once) does nothing more."""
+        with self.closing:
+            if self.loop.is_closed():
+                return
+            with contextlib.suppress(Exception):  # a server that is gone must not fail shutdown
+                self._run(self.client.close())
+            self._stop_loop()
 
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a client call on the loop thread; give up after the target's timeout."""
-        bounded = asyncio.wait_for(coroutine, self.target.timeout)
-        return asyncio.run_coroutine_threadsafe(bounded, self.loop).result()
+    def _run(self, coroutine: Coroutine[Any, Any, T], limit: float | None = None) -> T:
+        """Run a client call on the loop thread; give up after `limit` (the target's timeout),
+        and refuse a call once the backend is closed instead of waiting for a stopped loop."""
+        limit = self.target.timeout if limit is None else limit
+        bounded = asyncio.wait_for(coroutine, limit)
+        try:
+            future = asyncio.run_coroutine_threadsafe(bounded, self.loop)
+        except RuntimeError:
+            bounded.close()
+            raise StoreUnavailable(f"{self.target.display}: the connection is closed") from None
+        return future.result(limit + 1)
 
     def _stop_loop(self) -> None:
         """End the loop thread and release the loop."""
@@ -94,10 +106,13 @@ class LibsqlBackend:
 
     def _explain(self, exc: BaseException) -> StoreError:
         """One line naming the server URL and the cause."""
+        if isinstance(exc, StoreError):
+            return exc
         if isinstance(exc, TimeoutError):
             return StoreUnavailable(
                 f"the libSQL server at {self.target.display} did not answer "
-                f"within {self.target.timeout:g} s (PIPETRACE_DB_TIMEOUT)"
+                f"within {self.target.timeout:g} s (PIPETRACE_DB_TIMEOUT; a write batch gets "
+                f"{WRITE_TIMEOUTS} times that)"
             )
         text = _describe(exc)
         code = getattr(exc, "code", None)

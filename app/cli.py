@@ -21,6 +21,16 @@ from .server.command import serve
 class PipetraceGroup(click.Group):
     """Turns every failure into one line on stderr: exit 2 for bad input, 1 for a bug."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse an argument the shell passed as bytes that are not UTF-8 (Python keeps them as
+        lone surrogates, which no store, script or terminal can take)."""
+        for number, arg in enumerate(args, start=1):
+            if not arg.isascii() and any("\udc80" <= c <= "\udcff" for c in arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                click.echo(f"pipetrace: argument {number} ({shown!r}) is not valid UTF-8", err=True)
+                sys.exit(2)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

@@ -141,7 +141,7 @@ class TraceWriter:
                     self._last_error = exc.message
                 self._sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
-            except StoreError:
+            except Exception:  # a rejected batch (a duplicate id, a value the driver refuses)
                 self._write_one_by_one(batch)
                 return
             else:
@@ -156,6 +156,8 @@ class TraceWriter:
                 self.repository.save_traces([item])
             except StoreError as exc:
                 self._count_failure(1, exc.message)
+            except Exception as exc:  # the thread must live on: count it as a failed trace
+                self._count_failure(1, f"cannot store a trace: {type(exc).__name__}: {exc}")
             else:
                 with self._lock:
                     self._written += 1

@@ -175,9 +175,10 @@ def run(
     else:
         _print_outcome(trigger, outcome, stored)
     if stored is None:
+        reason = writer.stats().last_error or engine.delivery_error or "the writer dropped it"
         fail(
             f"{trigger} ran (allowed={outcome.allowed}) but its trace {outcome.trace_id} was not "
-            f"stored: {writer.stats().last_error or 'the writer dropped it'}"
+            f"stored: {reason}"
         )
 
 
@@ -214,8 +215,9 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
             _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
         from ..tui import make_app
+        from .viewer_cmds import run_viewer
 
-        make_app(db_url).run()
+        run_viewer(make_app(db_url))
 
 
 @dataclass

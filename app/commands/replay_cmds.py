@@ -25,7 +25,7 @@ from .store_cmds import resolve_trace_id, status_text
 @json_option
 def replay(trace_id: str, pipelines_dir: Path | None, db_url: str | None, as_json: bool) -> None:
     """Replay a trace's trigger with its stored input and metadata; print what changed."""
-    with opened_store(db_url, create=True) as repo:
+    with opened_store(db_url) as repo:
         diff = replay_trace(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
     if as_json:
         echo_json(diff.to_json())

@@ -55,7 +55,7 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            options = _options(await request.body(), dict(request.query_params))
+            options = _options(await request.body(), _single_params(request))
             cutoff = cutoff_for(options["older_than"], "older_than")
         except (BadRequest, TimeFormatError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
@@ -96,12 +96,31 @@ def _options(body: bytes, query: dict[str, str]) -> dict[str, Any]:
     return {"older_than": older_than, "dry_run": dry_run}
 
 
+def _single_params(request: Request) -> dict[str, str]:
+    """The query parameters, refusing one given twice (which value was meant is unknowable)."""
+    params = request.query_params
+    for key in params:
+        if len(params.getlist(key)) > 1:
+            raise BadRequest(f"query parameter {key!r} is given more than once")
+    return dict(params)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise BadRequest(f"body key {key!r} is given more than once")
+        data[key] = value
+    return data
+
+
 def _body(body: bytes) -> dict[str, Any]:
     """The JSON object of the body ({} when empty), or a BadRequest saying what is wrong."""
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
+        data = json.loads(body, object_pairs_hook=_unique_keys)
     except RecursionError:
         raise BadRequest("the body is nested too deeply to be a cleanup request") from None
     except ValueError as exc:

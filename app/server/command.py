@@ -51,10 +51,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """The bound socket, so a bad host or a busy port is one line before anything is served."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
         raise ListenError(
-            f"serve: --host {host!r} is neither an address nor a name that resolves "
-            f"({exc.strerror})"
+            f"serve: --host {host!r} is neither an address nor a name that resolves ({reason})"
         ) from None
     try:
         return socket.create_server((host, port), family=family)

@@ -131,11 +131,13 @@ def write_export(
 def _write_file(name: str, lines: Iterable[str], missing: list[str]) -> None:
     """Write beside the file and put it in place only once every requested trace was written,
     so a failed export never leaves an existing file empty or half written."""
-    target = os.path.realpath(name)
-    if os.path.exists(target) and not os.path.isfile(target):
-        with open(target, "w", encoding="utf-8") as handle:  # a device or pipe: no rename
+    if name.startswith(("/dev/", "/proc/")) or (os.path.exists(name) and not os.path.isfile(name)):
+        # A device, pipe or descriptor (-o /dev/stdout): write through it, appending, so a
+        # shell's `>> log` behind it keeps what it had.
+        with open(name, "a", encoding="utf-8") as handle:
             handle.writelines(line + "\n" for line in lines)
         return
+    target = os.path.realpath(name)
     folder, base = os.path.split(target)
     temporary = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
     try:

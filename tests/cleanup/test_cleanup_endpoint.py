@@ -153,6 +153,8 @@ def test_age_from_body_or_query_and_dry_run(sqlite_repo: Repository, kit) -> Non
         ({"older_than": "1d", "dryrun": True}, "", "unknown body key 'dryrun'"),
         ({"olderThan": "3650d"}, "", "unknown body key 'olderThan'"),
         (None, "?older_than=1d&dryrun=1", "unknown query parameter 'dryrun'"),
+        (None, "?older_than=1s&older_than=30d", "query parameter 'older_than' is given more"),
+        (b'{"older_than": "1s", "older_than": "30d"}', "", "body key 'older_than' is given more"),
         pytest.param(
             b'{"older_than": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
             "",

@@ -218,3 +218,18 @@ def test_show_json_stays_json_for_stored_nan_and_lone_surrogates(tmp_path: Path)
     assert body["spans"][0]["attributes"] == {"\ud800": "x\udfff"}
     text = CliRunner().invoke(main, ["show", item.trace.id, "--db", db])
     assert text.exit_code == 0, text.output
+
+
+def test_arguments_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
+    """Bytes the shell passes that are not UTF-8 arrive as lone surrogates: refused up front."""
+    db = str(tmp_path / "t.db")
+    open_store(db).close()
+    for args in (
+        ["show", "\udcff"],
+        ["traces", "--search", "a\udcffb"],
+        ["run", "x", "--user", "\udcff"],
+    ):
+        result = CliRunner().invoke(main, [*args, "--db", db])
+        assert result.exit_code == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "is not valid UTF-8" in lines[0], result.output

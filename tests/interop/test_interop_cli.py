@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from cli.test_store_commands import strict_json
 from click.testing import CliRunner
@@ -145,3 +148,16 @@ def test_export_writes_stored_nan_and_lone_surrogates_as_json(tmp_path):
         back.close()
     assert found is not None and found.spans[0].attributes == {"\ufffd": "x\ufffd"}
     assert found.spans[0].extra is not None and found.spans[0].extra["events"][0]["name"] == "e"
+
+
+def test_export_to_a_device_writes_through_it_and_appends(tmp_path: Path) -> None:
+    """-o /dev/stdout reaches a pipe, and a shell's `>> log` behind it keeps what it had."""
+    db = _store(tmp_path, [make_trace(1), make_trace(2)])
+    log = tmp_path / "log.jsonl"
+    log.write_text("kept\n")
+    command = [sys.executable, "-m", "app", "export", "--db", db, "-o", "/dev/stdout"]
+    piped = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert len(piped.stdout.splitlines()) == 2
+    with log.open("a") as handle:
+        subprocess.run(command, stdout=handle, check=True)
+    assert log.read_text().splitlines()[0] == "kept" and len(log.read_text().splitlines()) == 3

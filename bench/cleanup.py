@@ -23,12 +23,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parent.parent
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
+import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
 
-from app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS  # noqa: E402
-from store import (  # noqa: E402
+from app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS
+from store import (
     Repository,
     SpanRow,
     StoreError,

@@ -17,14 +17,10 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
 from lupa import lua54
 
-# Run as a script, this file's folder comes first on sys.path and its name would shadow the
-# engine package: put the repository root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-from engine import (  # noqa: E402
+from engine import (
     Engine,
     OutOfProcess,
     Pipelines,

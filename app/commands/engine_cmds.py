@@ -261,10 +261,12 @@ def _report_fill(
             f"{wanted - stored} not stored: {fill.stopped}; {again}"
         )
     repo.analyze()
-    missing = f" ({wanted - stored} could not be stored)" if stored < wanted else ""
-    click.echo(f"{url}: stored {stored} demo traces{missing}{kept}")
-    if fill.lost:
-        click.echo(f"pipetrace: some demo traces were not written: {fill.lost}", err=True)
+    if stored < wanted:
+        fail(
+            f"stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}; "
+            f"{wanted - stored} were not written: {fill.lost or 'the store refused them'}; {again}"
+        )
+    click.echo(f"{url}: stored {stored} demo traces{kept}")
 
 
 def seed_trace_ids(seed: int, count: int) -> list[str]:

@@ -230,6 +230,7 @@ def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: 
 
     code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
 
-    assert code == 0, err
-    assert "stored 119 demo traces (1 could not be stored)" in out
-    assert "disk quota exceeded" in err
+    assert code == 2, err
+    (line,) = err.strip().splitlines()
+    assert "stored 119 of 120 demo traces of seed 3" in line
+    assert "1 were not written" in line and "disk quota exceeded" in line

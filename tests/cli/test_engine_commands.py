@@ -228,7 +228,7 @@ def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: 
             "BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END"
         )
 
-    code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
+    code, _out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
 
     assert code == 2, err
     (line,) = err.strip().splitlines()

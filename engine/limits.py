@@ -83,7 +83,8 @@ MAX_LIMITS = {
     "max_input_bytes": 16 * _MIB,
     "max_input_depth": 100,
     "max_output_bytes": 16 * _MIB,
-    "max_output_depth": 100,
+    # One below the store's JSON depth: outputs are stored one level down, in "output.data".
+    "max_output_depth": 99,
     "max_output_values": 1_000_000,
     "max_custom_spans": 10_000,
     "max_custom_span_depth": 100,

@@ -212,6 +212,8 @@ def _read_script(root: Path, file: str, where: str) -> bytes:
     """Read a script file, refusing folders and links that lead outside the pipelines folder."""
     try:
         path = (root / file).resolve(strict=True)
+    except ValueError:  # a NUL character, which no file name can hold
+        raise PipelineError(f"{MANIFEST}: {where}file {file!r} is not a valid file name") from None
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop
         raise PipelineError(f"{MANIFEST}: {where}file '{file}' not found") from None
     if not path.is_relative_to(root.resolve()):

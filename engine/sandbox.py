@@ -66,9 +66,11 @@ def syntax_errors(sources: dict[str, tuple[str, str]]) -> dict[str, str]:
     for script_id, (source, name) in sources.items():
         ok, err = check(source, "=" + name)
         if not ok:
-            # Lua leaves the chunk name out of some messages (a binary chunk, no memory).
+            # Lua leaves the chunk name out of some messages (a binary chunk, no memory); where
+            # it is there, Lua may have shortened it to LUA_IDSIZE (60) bytes.
             err = str(err)
-            errors[script_id] = err if err.startswith(f"{name}:") else f"{name}: {err}"
+            named = err.startswith(f"{name[:40]}")
+            errors[script_id] = err if named else f"{name}: {err}"
     return errors
 
 

@@ -26,6 +26,7 @@ class _NotUnicode(InputError):
     def __init__(self) -> None:
         super().__init__()
         self.path: list[str] = []
+        self.in_key = False
 
 
 def measure_input(value: Any, max_bytes: int, max_depth: int) -> int:
@@ -33,10 +34,10 @@ def measure_input(value: Any, max_bytes: int, max_depth: int) -> int:
     try:
         size = _measure(value, 1, max_depth, max_bytes, 0)
     except _NotUnicode as exc:
-        where = f"input key {'.'.join(reversed(exc.path))!r}" if exc.path else "input"
-        raise InputError(
-            f"{where} holds text that is not valid Unicode (a lone surrogate)"
-        ) from None
+        path = ".".join(part[:64] for part in reversed(exc.path))
+        where = f"input key {path!r}" if exc.path else "input"
+        what = "is" if exc.in_key else "holds text that is"
+        raise InputError(f"{where} {what} not valid Unicode (a lone surrogate)") from None
     if size > max_bytes:
         raise InputError(f"input too large ({size} > {max_bytes} bytes)")
     return size
@@ -65,7 +66,10 @@ def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -
                 if not isinstance(key, str):
                     raise InputError(f"input has a non-string key {key!r}")
                 if not key.isascii() and _SURROGATE.search(key):
-                    raise InputError(f"input has a key that is not valid Unicode: {key!r}")
+                    bad_key = _NotUnicode()
+                    bad_key.path.append(key)
+                    bad_key.in_key = True
+                    raise bad_key
                 try:
                     acc = _measure(item, depth + 1, max_depth, max_bytes, acc + len(key) + 3)
                 except _NotUnicode as exc:
@@ -74,12 +78,11 @@ def _measure(value: Any, depth: int, max_depth: int, max_bytes: int, acc: int) -
                 if acc > max_bytes:
                     raise InputError(f"input too large (over {max_bytes} bytes)")
         else:
-            for item in value:
+            for index, item in enumerate(value):
                 try:
                     acc = _measure(item, depth + 1, max_depth, max_bytes, acc + 1)
                 except _NotUnicode as exc:
-                    # An equal item before this one would have failed first.
-                    exc.path.append(str(value.index(item)))
+                    exc.path.append(str(index))
                     raise
                 if acc > max_bytes:
                     raise InputError(f"input too large (over {max_bytes} bytes)")

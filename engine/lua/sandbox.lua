@@ -413,12 +413,12 @@ local out = {}
 -- Starts a trigger run: the converted input becomes the context, with outputs and prev; the
 -- previous run's state is dropped here (the host merges the data run() hands it).
 local function begin(input, seed_, now, tracing_)
-  -- The previous context goes first, so a collection can free it if memory runs short here.
-  ctx, ctx_view = input, nil
+  -- The previous context and outputs go first, so a collection can free them if memory runs
+  -- short here.
+  ctx, ctx_view, pending, pending_ids = input, nil, {}, {}
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing = seed_, now, tracing_
-  pending, pending_ids = {}, {}
 end
 
 -- Appends what only a trace needs, without generic flattening: the log and span counts in one

@@ -291,6 +291,23 @@ def test_a_binary_chunk_is_refused_naming_its_file(tmp_path):
     assert str(info.value) == "a.lua: attempt to load a binary chunk (mode is 't')"
 
 
+def test_a_file_name_with_a_nul_is_refused(tmp_path):
+    root = write(tmp_path / "p", HEAD + script("a", file="a\\u0000.lua"), {"a.lua": ""})
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value) == (
+        "pipelines.toml: script 'a': file 'a\\x00.lua' is not a valid file name"
+    )
+
+
+def test_a_long_file_name_is_named_once_in_a_syntax_error(tmp_path):
+    name = "with_a_rather_long_script_name_that_lua_shortens_in_messages.lua"
+    root = write(tmp_path / "p", HEAD + script("a", file=name), {name: "return +"})
+    with pytest.raises(PipelineError) as info:
+        load_pipelines(root)
+    assert str(info.value).count("with_a_rather_long") == 1
+
+
 def test_a_folder_named_as_a_file_is_called_a_folder(tmp_path):
     root = write(tmp_path / "p", HEAD + script("a"), {})
     (root / "a.lua").mkdir()

@@ -146,7 +146,8 @@ def test_unknown_trigger_allows_and_is_traced(make_engine, sink):
         ({"big": 1 << 70}, "64-bit range"),
         ({"a": "\ud800"}, "input key 'a' holds text that is not valid Unicode (a lone surrogate)"),
         ({"a": {"b": ["ok", "x\udfff"]}}, "input key 'a.b.1' holds text that is not valid Unicode"),
-        ({"\udc80": 1}, "input has a key that is not valid Unicode: '\\udc80'"),
+        ({"\udc80": 1}, "input key '\\udc80' is not valid Unicode (a lone surrogate)"),
+        ({"a": [{"b" * 100 + "\udc80": 1}]}, f"input key 'a.0.{'b' * 64}' is not valid Unicode"),
     ],
 )
 def test_input_limits_are_checked_before_running(make_engine, sink, payload, message):

@@ -415,10 +415,11 @@ local out = {}
 local function begin(input, seed_, now, tracing_)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
-  ctx, ctx_view, pending, pending_ids = input, nil, {}, {}
+  ctx, ctx_view, pending, pending_ids = input, nil, nil, nil
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing = seed_, now, tracing_
+  pending, pending_ids = {}, {}
 end
 
 -- Appends what only a trace needs, without generic flattening: the log and span counts in one

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +32,24 @@ from .common import (
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 
 
+LIST_COLUMNS = (
+    ("started (UTC)", 19),
+    ("trace id", 12),
+    ("status", 7),
+    ("message", 24),
+    ("trigger", 0),
+    ("duration", 0),
+    ("spans", 0),
+    ("user", 0),
+    ("ip", 0),
+)
+"""The list's columns and the width each keeps however narrow the terminal."""
+ID_PREFIX = 12
+"""Characters of a trace id the list shows; show, replay and export take a unique prefix."""
+PIPE_WIDTH = 220
+"""Width of the list when stdout is not a terminal."""
+
+
 @click.command()
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
@@ -53,27 +74,33 @@ def traces(
             }
         )
         return
-    table = Table(title=f"{len(page.rows)} of {total} traces", title_justify="left")
-    for name in ("started (UTC)", "trigger", "status", "duration", "spans", "user", "ip"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("trace id", no_wrap=True)
-    table.add_column("message", no_wrap=True, overflow="ellipsis")
+    table = Table(
+        title=f"{len(page.rows)} of {total} traces",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    # What says when, which and why keeps its width on a narrow terminal; the rest give way.
+    for name, width in LIST_COLUMNS:
+        table.add_column(name, no_wrap=True, min_width=width, overflow="ellipsis")
     for r in page.rows:
         status = status_text(r.status)
         if r.problems:
             status.append(" !", style="magenta")
         table.add_row(
             format_ns(started_ns(r)),
-            plain(r.trigger_event),
+            plain(r.id[:ID_PREFIX]),
             status,
+            plain(r.status_message),
+            plain(r.trigger_event),
             format_duration(r.duration_ms),
             str(r.span_count),
             plain(r.user_id),
             plain(r.request_ip),
-            plain(r.id),
-            plain(r.status_message),
         )
-    Console().print(table)
+    # A pipe gets whole rows (grep, less -S); a terminal gets its own width.
+    Console(width=None if sys.stdout.isatty() else PIPE_WIDTH).print(table)
 
 
 @click.command()

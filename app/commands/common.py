@@ -19,6 +19,9 @@ from store.codec import escape_surrogates, json_safe
 
 from ..timeparse import iso_ns, naming, parse_time
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x09: " ", 0x0A: " "}
+"""C0 controls and DEL as visible escapes; a tab or line break in a message reads as a space."""
+
 db_option = click.option(
     "--db",
     "db_url",
@@ -123,8 +126,10 @@ def echo_json(value: Any) -> None:
 
 
 def plain(value: Any, style: str = "") -> Text:
-    """Stored or typed text for Rich, never read as markup or emoji and printable as UTF-8."""
-    return Text("" if value is None else escape_surrogates(str(value)), style=style)
+    """Stored or typed text for Rich, never read as markup or emoji, printable as UTF-8, and
+    with control characters shown as escapes, so stored text cannot drive the terminal."""
+    text = "" if value is None else escape_surrogates(str(value))
+    return Text(text.translate(_CONTROLS), style=style)
 
 
 def trace_json(row: TraceRow) -> dict[str, Any]:

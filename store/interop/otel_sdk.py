@@ -61,12 +61,10 @@ class PipetraceSpanExporter(SpanExporter):
 
     def _store(self, rows: list[SpanRow]) -> None:
         built = assemble(rows, SOURCE).traces
-        existing = self.repo.existing_trace_ids([t.trace.id for t in built])
-        new = [t for t in built if t.trace.id not in existing]
-        if new:
-            self.repo.save_traces(new)
+        # save_new_traces skips traces another service stored meanwhile; those are merged.
+        saved = {t.trace.id for t in self.repo.save_new_traces(built)}
         for item in built:
-            if item.trace.id in existing:
+            if item.trace.id not in saved:
                 self._merge(item)
 
     def _merge(self, item: TraceWithSpans) -> None:

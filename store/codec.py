@@ -44,7 +44,8 @@ MAX_JSON_DEPTH = 100
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: what a decoded string holds only when its escape was unpaired."""
 
 
 class LostValue(str):
@@ -71,7 +72,7 @@ def json_safe(value: Any) -> Any:
 def escape_surrogates(text: str) -> str:
     """JSON text with lone surrogates as \\u escapes: UTF-8 cannot carry them, a reader gets
     the same string back."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def dump_json(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import Any
 
+from ..codec import SURROGATE
 from ..models import SpanRow
 from .errors import Invalid, MalformedFile
 from .jaeger_in import parse_jaeger
@@ -22,8 +23,6 @@ from .zipkin_in import parse_zipkin
 
 FORMATS = ("otlp", "jaeger", "zipkin")
 _WS = " \t\r\n"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-"""Left in a decoded string only unpaired: json pairs a high and a low surrogate escape."""
 _SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
@@ -102,7 +101,7 @@ def _valid_unicode(doc: Any, text: str) -> Any:
 def _replace_surrogates(value: Any) -> Any:
     """Every string of a parsed JSON value, keys included, without unpaired surrogates."""
     if type(value) is str:
-        return _SURROGATE.sub("\ufffd", value)
+        return SURROGATE.sub("\ufffd", value)
     if type(value) is list:
         return [_replace_surrogates(v) for v in value]
     if type(value) is dict:

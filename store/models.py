@@ -116,6 +116,18 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class DurationPoints:
+    """The results plot's points and why it may hold fewer of them than matching traces."""
+
+    points: list[tuple[int, float | None, str]]
+    """(started_at, duration_ms, status); a duration that is no number is None."""
+    sampled: bool
+    """Some time slice held more traces than its share of the limit: only its newest are here."""
+    unplaceable: int
+    """Matching traces left out because their start time is no number within 64 bits."""
+
+
+@dataclass(frozen=True, slots=True)
 class CleanupResult:
     """What a retention run removed, and whether it was cancelled before the end."""
 

@@ -7,11 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, tuple_
+from sqlalchemy import Select, bindparam, delete, func, literal, or_, select, tuple_
 
 from .backends import Backend
 from .codec import (
+    INT64_MAX,
+    INT64_MIN,
     SPAN_COLUMNS,
     SUMMARY_COLUMNS,
     TRACE_COLUMNS,
@@ -26,6 +29,7 @@ from .models import (
     CleanupProgress,
     CleanupResult,
     Cursor,
+    DurationPoints,
     Page,
     SpanRow,
     TraceFilter,
@@ -238,7 +242,7 @@ class Repository:
                     tuple_(traces.c.started_at, traces.c.id)
                     > tuple_(bindparam("after_started"), bindparam("after_id"))
                 )
-                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
+                .order_by(traces.c.started_at.desc())
                 .limit(bindparam("limit"))
             )
 
@@ -302,32 +306,63 @@ class Repository:
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
-    ) -> list[tuple[int, float | None, str]]:
-        """(started_at, duration_ms, status) of up to `limit` matching traces for the results plot.
+    ) -> DurationPoints:
+        """Up to `limit` matching traces for the results plot, and why any are missing from it.
 
         The filter's time range (or, where it is open, the matching traces' own) is cut into
         `slices` equal slices and each gives its newest traces, so the points cover the whole
-        range however many traces match; each slice is one index range read. A start time
-        another writer stored as text or beyond 64 bits is left out, a duration that is no
-        number plotted as unknown; the list and detail show such rows' problems.
+        range however many traces match; each slice is one index range read that asks for one
+        trace more than its share, so a slice that had to be sampled is known. A start time
+        another writer stored as text, a BLOB or beyond 64 bits cannot be placed: such rows are
+        counted and left out. A duration that is no number is plotted as unknown.
         """
         f = filters or TraceFilter()
+        unplaceable = self._count_unplaceable(f)
         span = self._time_span(f)
         if span is None:
-            return []
+            return DurationPoints([], False, unplaceable)
         start, end = span
         slices = max(1, min(slices, limit))
+        share = limit // slices
         values = filter_values(f)
         values.update(
             plot_start=start,
             slice_ns=-(-(end - start) // slices),
             slices=slices,
-            per_slice=limit // slices,
+            per_slice=share + 1,
         )
         stmt = cached_statement(("points", filter_shape(f)), lambda: _sampled_points(f), values)
-        return [
-            (r[0], _finite(r[1]), str(r[2])) for r in self.backend.query(stmt) if type(r[0]) is int
-        ]
+        by_slice: dict[int, list[Sequence[Any]]] = {}
+        for row in self.backend.query(stmt):
+            by_slice.setdefault(row[0], []).append(row)
+        points: list[tuple[int, float | None, str]] = []
+        sampled = False
+        for rows in by_slice.values():
+            if len(rows) > share:
+                sampled = True
+                rows = sorted(rows, key=lambda r: (r[1], r[2]), reverse=True)[:share]
+            points += [(int(r[1]), _finite(r[3]), str(r[4])) for r in rows]
+        return DurationPoints(points, sampled, unplaceable)
+
+    def _count_unplaceable(self, f: TraceFilter) -> int:
+        """Matching traces whose start is text, a BLOB or a number beyond 64 bits; all of them
+        sort outside the 64-bit numbers, so only they are read (two short index ranges)."""
+        values = filter_values(f)
+        values.update(int64_min=INT64_MIN, int64_max=INT64_MAX)
+
+        def build() -> Select:
+            outside = traces.alias("outside")
+            matches = _filtered(select(literal(1)), f).where(traces.c.id == outside.c.id)
+            return select(func.count()).where(
+                or_(
+                    outside.c.started_at > bindparam("int64_max"),
+                    outside.c.started_at < bindparam("int64_min"),
+                ),
+                matches.exists(),
+            )
+
+        stmt = cached_statement(("unplaceable", filter_shape(f)), build, values)
+        return int(self.backend.query(stmt)[0][0])
 
     def _time_span(self, f: TraceFilter) -> tuple[int, int] | None:
         """[start, end) of `f`'s time range, open ends closed by the oldest and newest match."""
@@ -339,17 +374,19 @@ class Repository:
 
     def _edge(self, f: TraceFilter, newest: bool) -> int | None:
         """The oldest start of a trace matching `f`, or just after the newest (one index read);
-        a start another writer stored as text or a float does not count."""
+        a start that is no number within 64 bits (text, a BLOB, beyond) does not count."""
         order = traces.c.started_at.desc() if newest else traces.c.started_at.asc()
+        values = filter_values(f)
+        values.update(int64_min=INT64_MIN, int64_max=INT64_MAX)
         stmt = cached_statement(
             ("edge", newest, filter_shape(f)),
             lambda: (
                 _filtered(select(traces.c.started_at), f)
-                .where(func.typeof(traces.c.started_at) == "integer")
+                .where(traces.c.started_at.between(bindparam("int64_min"), bindparam("int64_max")))
                 .order_by(order)
                 .limit(1)
             ),
-            filter_values(f),
+            values,
         )
         rows = self.backend.query(stmt)
         if not rows:
@@ -459,8 +496,9 @@ class Repository:
 
 
 def _sampled_points(f: TraceFilter) -> Select:
-    """The newest `per_slice` traces matching `f` in each of `slices` time slices (a recursive
-    CTE numbers the slices; a correlated, index-ordered subquery picks each one's traces)."""
+    """The slice number and newest `per_slice` traces matching `f` in each of `slices` time
+    slices (a recursive CTE numbers the slices; a correlated, index-ordered subquery picks each
+    one's traces)."""
     numbers = select(literal(0).label("i")).cte("slice_numbers", recursive=True)
     numbers = numbers.union_all(
         select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
@@ -474,9 +512,9 @@ def _sampled_points(f: TraceFilter) -> Select:
         .correlate(numbers)
     )
     point = traces.alias("point")
-    return select(point.c.started_at, point.c.duration_ms, point.c.status).select_from(
-        numbers.join(point, point.c.id.in_(picked.scalar_subquery()))
-    )
+    return select(
+        numbers.c.i, point.c.started_at, point.c.id, point.c.duration_ms, point.c.status
+    ).select_from(numbers.join(point, point.c.id.in_(picked.scalar_subquery())))
 
 
 def _with_partial(exc: StoreError, done: CleanupResult) -> StoreError:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from factories import BASE_NS, make_trace
+from textual.pilot import Pilot
 
 from app.tui.scenes import press, settle, type_text
 from app.tui.screens.trace_detail import TraceDetailScreen
@@ -78,5 +79,69 @@ def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
             await type_text(pilot, "[/]")
             await press(pilot, "enter")
             assert "'[/]' is not a number" in str(app.screen.query_one("#dialog-error").render())
+
+    asyncio.run(run())
+
+
+QUOTED = 'it\'s "x" [b]'
+"""A stored id with both quote characters and markup-like text (imports may store any text)."""
+
+
+def _linked_store(path: Path) -> tuple[str, str]:
+    """A trace replaying the missing id QUOTED, and its replay whose own id holds quotes."""
+    original = make_trace(1, started_at=BASE_NS)
+    original.trace.replay_of = QUOTED
+    replay = make_trace(2, started_at=BASE_NS + 1)
+    replay.trace.id = "r'\"[b]" + replay.trace.id
+    for span in replay.spans:
+        span.trace_id = replay.trace.id
+    replay.trace.replay_of = original.trace.id
+    repo = open_store(str(path))
+    try:
+        repo.save_traces([original, replay])
+    finally:
+        repo.close()
+    return original.trace.id, replay.trace.id
+
+
+async def _click_link(pilot: Pilot[None], after: str) -> None:
+    """Click the header's first link that follows the text `after`."""
+    header = pilot.app.screen.query_one("#trace-header")
+    lines = str(header.render()).splitlines()
+    row = next(n for n, line in enumerate(lines) if after in line)
+    column = lines[row].index(after) + len(after)
+    region = header.content_region
+    await pilot.click(offset=(region.x + column, region.y + row))
+    await settle(pilot)
+
+
+def test_header_links_open_the_exact_id_whatever_it_holds(tmp_path: Path, viewer) -> None:
+    """Ids holding ' and " and `[b]` are shown literally and their links open exactly them."""
+    original_id, replay_id = _linked_store(tmp_path / "linked.db")
+
+    async def run() -> None:
+        app = viewer(str(tmp_path / "linked.db"))
+        async with app.run_test(size=(160, 36)) as pilot:
+            await settle(pilot)
+            app.open_trace(original_id)
+            await settle(pilot)
+            first = app.screen
+            header = str(first.query_one("#trace-header").render())
+            assert f"replay of {QUOTED}" in header
+            assert f"replayed by {replay_id[:12]}…" in header
+            await _click_link(pilot, "replay of ")
+            missing = app.screen
+            assert isinstance(missing, TraceDetailScreen) and missing is not first
+            assert missing.trace_id == QUOTED
+            assert f"trace {QUOTED} is not in the store" in str(
+                missing.query_one("#trace-header").render()
+            )
+            await press(pilot, "escape")
+            assert app.screen is first
+            await _click_link(pilot, "replayed by ")
+            opened = app.screen
+            assert isinstance(opened, TraceDetailScreen) and opened is not first
+            assert opened.trace_id == replay_id
+            assert f"replay of {original_id}" in str(opened.query_one("#trace-header").render())
 
     asyncio.run(run())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import BASE_NS, SEC, make_trace
 
-from store import Cursor, Repository, SpanRow, StoreError, TraceFilter
+from store import Cursor, DurationPoints, Repository, SpanRow, StoreError, TraceFilter
 from store.codec import lost_value
 from store.sql import Statement
 
@@ -159,33 +159,51 @@ def test_search_finds_the_input_as_it_was_typed(repo: Repository) -> None:
 
 def test_duration_points_follow_the_filter(repo: Repository) -> None:
     repo.save_traces([make_trace(1, status="error", duration_ms=9), make_trace(2)])
-    points = repo.duration_points(TraceFilter(statuses=("error",)))
-    assert points == [(BASE_NS + SEC, 9.0, "error")]
+    plot = repo.duration_points(TraceFilter(statuses=("error",)))
+    assert plot == DurationPoints([(BASE_NS + SEC, 9.0, "error")], sampled=False, unplaceable=0)
 
 
-def test_duration_points_leave_out_start_times_no_clock_can_show(repo: Repository) -> None:
+def test_duration_points_count_start_times_no_clock_can_show(repo: Repository) -> None:
+    """Starts that are text, a BLOB or beyond 64 bits are left out and counted; a duration that
+    is no number is plotted as unknown."""
     # libsql-client cannot read an infinite REAL back from sqld at all, so only SQLite has one.
     infinite = repo.backend.target.kind == "sqlite"
-    repo.save_traces([make_trace(n) for n in range(1, 4 + infinite)])
+    repo.save_traces([make_trace(n) for n in range(1, 7 + infinite)])
+    damage = {
+        1: "started_at = 1.5e30",
+        2: "started_at = 'soon'",
+        3: "started_at = x'00ff'",
+        4: "started_at = -1.5e30",
+        5: "duration_ms = 'slow'",
+        7: "duration_ms = 9e999",
+    }
     repo.backend.write(
         [
-            Statement(
-                "UPDATE pipeline_traces SET started_at = 1.5e30 WHERE id = ?", (f"{1:032x}",)
-            ),
-            Statement(
-                "UPDATE pipeline_traces SET started_at = 'soon' WHERE id = ?", (f"{2:032x}",)
-            ),
-            Statement(
-                "UPDATE pipeline_traces SET duration_ms = 'slow' WHERE id = ?", (f"{3:032x}",)
-            ),
-            Statement(
-                "UPDATE pipeline_traces SET duration_ms = 9e999 WHERE id = ?", (f"{4:032x}",)
-            ),
+            Statement(f"UPDATE pipeline_traces SET {change} WHERE id = ?", (f"{n:032x}",))
+            for n, change in damage.items()
+            if n < 7 + infinite
         ]
     )
-    assert sorted(repo.duration_points()) == [
-        (BASE_NS + n * SEC, None, "success") for n in range(3, 4 + infinite)
+    plot = repo.duration_points()
+    assert sorted(plot.points) == [
+        (BASE_NS + 5 * SEC, None, "success"),
+        (BASE_NS + 6 * SEC, 2.5, "success"),
+        *[(BASE_NS + 7 * SEC, None, "success")] * infinite,
     ]
+    assert (plot.sampled, plot.unplaceable) == (False, 4)
+    assert repo.duration_points(TraceFilter(text="soon")).unplaceable == 0
+    assert repo.duration_points(TraceFilter(text=f"{2:032x}")).unplaceable == 1
+    assert repo.duration_points(TraceFilter(statuses=("error",))).unplaceable == 0
+
+
+def test_duration_points_say_when_a_slice_was_sampled(repo: Repository) -> None:
+    """A slice holding exactly its share is whole; one trace more and it keeps its newest."""
+    repo.save_traces([make_trace(n, spans=1) for n in range(1, 4)])
+    whole = repo.duration_points(limit=3)
+    assert (len(whole.points), whole.sampled) == (3, False)
+    sampled = repo.duration_points(limit=2)
+    assert sampled.sampled
+    assert sorted(p[0] for p in sampled.points) == [BASE_NS + 2 * SEC, BASE_NS + 3 * SEC]
 
 
 def test_duration_points_spread_over_the_whole_range(repo: Repository) -> None:
@@ -194,17 +212,19 @@ def test_duration_points_spread_over_the_whole_range(repo: Repository) -> None:
     repo.save_traces(
         [make_trace(n, started_at=BASE_NS + n * hour, duration_ms=n, spans=1) for n in range(200)]
     )
-    points = repo.duration_points(limit=20, slices=10)
+    plot = repo.duration_points(limit=20, slices=10)
     slice_ns = (199 * hour + 1) // 10 + 1
-    slices = sorted({(started - BASE_NS) // slice_ns for started, _, _ in points})
-    assert len(points) == 20 and slices == list(range(10))
-    assert max(p[0] for p in points) == BASE_NS + 199 * hour
+    slices = sorted({(started - BASE_NS) // slice_ns for started, _, _ in plot.points})
+    assert len(plot.points) == 20 and slices == list(range(10)) and plot.sampled
+    assert max(p[0] for p in plot.points) == BASE_NS + 199 * hour
     window = TraceFilter(started_from=BASE_NS + 50 * hour, started_until=BASE_NS + 100 * hour)
-    inside = repo.duration_points(window, limit=10, slices=5)
+    inside = repo.duration_points(window, limit=10, slices=5).points
     assert len(inside) == 10
     assert all(BASE_NS + 50 * hour <= p[0] < BASE_NS + 100 * hour for p in inside)
     assert min(p[0] for p in inside) < BASE_NS + 60 * hour
-    assert repo.duration_points(TraceFilter(statuses=("blocked",)), slices=10) == []
+    assert repo.duration_points(TraceFilter(statuses=("blocked",)), slices=10) == DurationPoints(
+        [], sampled=False, unplaceable=0
+    )
 
 
 def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:

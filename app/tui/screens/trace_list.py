@@ -12,12 +12,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
+from store import Cursor, DurationPoints, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import STATUSES, FilterState
 from ..guards import QUERY_ERRORS, as_store_error
-from ..widgets.duration_plot import DurationPlot, Point
+from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
 from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
@@ -28,6 +28,17 @@ SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
 PLOT_TITLE = "durations over time (log scale)"
+
+
+def plot_title(plot: DurationPoints) -> str:
+    """The plot's title, saying why it may show fewer dots than matching traces."""
+    title = PLOT_TITLE
+    if plot.sampled:
+        title += f" · a sample of {len(plot.points):,} spread evenly over the time range"
+    if plot.unplaceable:
+        noun = "trace" if plot.unplaceable == 1 else "traces"
+        title += f" · {plot.unplaceable:,} damaged {noun} not plotted"
+    return title
 
 
 class TraceListScreen(Screen[None]):
@@ -61,7 +72,7 @@ class TraceListScreen(Screen[None]):
 
         generation: int
         count: int
-        points: list[Point]
+        plot: DurationPoints
         triggers: list[str]
         window: tuple[int | None, int | None]
 
@@ -184,9 +195,9 @@ class TraceListScreen(Screen[None]):
     def load_summary(
         self, repo: Repository, generation: int, filters: TraceFilter, slices: int
     ) -> None:
-        """The count, the plot (a sample spread over `slices` time slices) and the triggers."""
+        """The count, the plot (sampled per time slice if needed) and the triggers."""
         try:
-            points = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
+            plot = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except QUERY_ERRORS as exc:
@@ -195,7 +206,7 @@ class TraceListScreen(Screen[None]):
         window = (filters.started_from, filters.started_until)
         if filters.started_from is not None and filters.started_until is None:
             window = (filters.started_from, self.now)
-        self.post_message(self.SummaryLoaded(generation, count, points, triggers, window))
+        self.post_message(self.SummaryLoaded(generation, count, plot, triggers, window))
 
     @work(thread=True, exclusive=True, group="list-live")
     def load_newer(
@@ -238,13 +249,8 @@ class TraceListScreen(Screen[None]):
             if isinstance(screen, ChooseDialog) and screen.values is None:
                 screen.fill(self.triggers)
         plot = self.query_one(DurationPlot)
-        plot.show(message.points, message.window)
-        sampled = len(message.points) < message.count
-        plot.border_title = PLOT_TITLE + (
-            f" · a sample of {len(message.points):,} spread evenly over the time range"
-            if sampled
-            else ""
-        )
+        plot.show(message.plot.points, message.window)
+        plot.border_title = plot_title(message.plot)
         self._show_status()
 
     @on(NewerLoaded)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.content import Content
+from textual.style import Style
 from textual.widgets import Static
 
 from store import TraceRow
@@ -19,8 +20,8 @@ def decision(trace: TraceRow) -> str:
 
 
 def trace_link(trace_id: str, shown: str) -> Content:
-    """`shown`, clickable to open `trace_id`; stored ids stay literal whatever they hold."""
-    return Content(shown).stylize(f"@click=screen.open_trace({trace_id!r})")
+    """`shown`, clickable to open `trace_id`; the id goes as an argument, never parsed as text."""
+    return Content(shown).stylize(Style.from_meta({"@click": ("screen.open_trace", (trace_id,))}))
 
 
 def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:

@@ -1,0 +1,80 @@
+"""The duration plot's title says why it shows fewer dots than traces: a sample, damaged rows."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from factories import BASE_NS, SEC, make_trace
+
+from app.tui.scenes import settle
+from app.tui.screens.trace_list import PLOT_TITLE
+from app.tui.widgets.duration_plot import DurationPlot
+from store import TraceWithSpans, open_store
+
+MS = 1_000_000
+
+
+def _store(path: Path, items: list[TraceWithSpans], damage: dict[int, str]) -> None:
+    """A SQLite file of `items`; raw SQL sets trace n's started_at to the SQL value damage[n]."""
+    repo = open_store(str(path))
+    try:
+        repo.save_traces(items)
+    finally:
+        repo.close()
+    with sqlite3.connect(path) as db:
+        for n, value in damage.items():
+            db.execute(
+                f"UPDATE pipeline_traces SET started_at = {value} WHERE id = ?", (f"{n:032x}",)
+            )
+        # A duration that is no number is plotted (as a bad-row dot at the bottom), not left out.
+        db.execute("UPDATE pipeline_traces SET duration_ms = 'slow' WHERE id = ?", (f"{1:032x}",))
+    db.close()
+
+
+async def _plot(path: Path, viewer) -> tuple[str, int, int]:
+    """(plot title, dots, matching traces) once the list has loaded."""
+    app = viewer(str(path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        plot = app.list_screen.query_one(DurationPlot)
+        return str(plot.border_title), len(plot.points), app.list_screen.count
+
+
+def test_damaged_rows_left_out_are_named_not_called_a_sample(tmp_path: Path, viewer) -> None:
+    """Eight traces, three with start times no clock can show: five dots, and no 'sample'."""
+    path = tmp_path / "damaged.db"
+    items = [make_trace(n, spans=1) for n in range(1, 9)]
+    _store(path, items, {2: "'soon'", 3: "x'00ff'", 4: "1.5e30"})
+
+    title, dots, count = asyncio.run(_plot(path, viewer))
+
+    assert (dots, count) == (5, 8)
+    assert title == f"{PLOT_TITLE} · 3 damaged traces not plotted"
+
+
+def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewer) -> None:
+    """Sixty traces in one millisecond-wide burst and one a day later: the burst is sampled."""
+    path = tmp_path / "sampled.db"
+    burst = [make_trace(n, started_at=BASE_NS + n * MS // 100, spans=1) for n in range(1, 61)]
+    later = make_trace(61, started_at=BASE_NS + 86_400 * SEC, spans=1)
+    _store(path, [*burst, later], {60: "'soon'"})
+
+    title, dots, count = asyncio.run(_plot(path, viewer))
+
+    assert count == 61 and 1 < dots < 59
+    assert title == (
+        f"{PLOT_TITLE} · a sample of {dots} spread evenly over the time range"
+        " · 1 damaged trace not plotted"
+    )
+
+
+def test_every_trace_plotted_has_no_note(tmp_path: Path, viewer) -> None:
+    """Five whole traces, five dots: the title adds nothing."""
+    path = tmp_path / "whole.db"
+    _store(path, [make_trace(n, spans=1) for n in range(1, 6)], {})
+
+    title, dots, count = asyncio.run(_plot(path, viewer))
+
+    assert (title, dots, count) == (PLOT_TITLE, 5, 5)

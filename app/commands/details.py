@@ -11,12 +11,11 @@ from rich.text import Text
 from store import TraceWithSpans
 from store.codec import json_safe
 
-from ..lua_failure import lua_failure
+from ..span_attributes import OUTPUT_KEY, lua_failure
 from .common import plain
 
 MAX_JSON_CHARS = 2000
 """Characters of one JSON value `show` prints; `show --json` has the rest."""
-OUTPUT_KEY = "output.data"
 
 
 def trace_details(found: TraceWithSpans) -> list[Text]:

@@ -14,11 +14,10 @@ from textual.widgets import Static
 
 from store import SpanRow, TraceRow
 
-from ...lua_failure import LUA_KEYS, lua_failure
+from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
 from ..look import status_colour
 
-OUTPUT_KEY = "output.data"
 MAX_JSON_CHARS = 20_000
 
 

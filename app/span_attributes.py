@@ -1,10 +1,13 @@
-"""Where a script stopped in Lua, read from the attributes the engine records on its span."""
+"""The span attributes the engine records that the viewer and the command line both read."""
 
 from __future__ import annotations
 
 from store import SpanRow
 
 LUA_KEYS = ("lua.error", "lua.line", "lua.file")
+"""Where a failed script stopped: its error text, line and file."""
+OUTPUT_KEY = "output.data"
+"""The data a script returned."""
 
 
 def lua_failure(span: SpanRow) -> str | None:

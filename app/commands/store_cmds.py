@@ -54,16 +54,9 @@ SPAN_COLUMNS = (
 """Which script, how it ended and why stay readable on a narrow terminal; the rest give way."""
 ID_PREFIX = 12
 """Characters of a trace id the list shows; show, replay and export take a unique prefix."""
-PAGING_HELP = (
-    "List traces, newest first.\n\n"
-    "To page through more than --limit traces, add --json: each page ends with next_cursor "
-    "(null on the last page); run the same command again with --cursor set to it, with the "
-    "same filters, until next_cursor is null. Give --since as a time, not an age, while "
-    "paging, or the window moves on between pages."
-)
 
 
-@click.command(help=PAGING_HELP)
+@click.command()
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option(
@@ -80,6 +73,13 @@ def traces(
     db_url: str | None,
     as_json: bool,
 ) -> None:
+    """List traces, newest first.
+
+    To page through more than --limit traces, add --json: each page ends with next_cursor (null
+    on the last page); run the same command again with --cursor set to it, with the same
+    filters, until next_cursor is null. Give --since as a time, not an age, while paging, or
+    the window moves on between pages.
+    """
     scope = filter_scope()
     after = _cursor_option(cursor, scope)
     with opened_store(db_url) as repo:

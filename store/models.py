@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,24 +88,51 @@ class TraceFilter:
     """Trace id prefix, user id, request IP, or a substring of the status message or the input."""
 
 
+CURSOR_ORDER = "newest"
+"""The order a cursor token continues: newest first, by started_at then trace id."""
+_CURSOR_TOKEN = re.compile(
+    r"([a-z]{1,16}):(0|-?[1-9][0-9]{0,18}):([0-9a-f]{32})(?::([0-9a-f]{1,16}))?"
+)
+"""Exactly what `encode` writes (a number as str() writes it), so each position has one token."""
+_MAX_TOKEN_CHARS = 100
+"""Longer than any token `encode` makes; longer text is refused before it is parsed."""
+_INT64 = range(-(2**63), 2**63)
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Keyset position: the last row of the previous page, newest-first order."""
 
     started_at: int
     trace_id: str
+    scope: str = ""
+    """Up to 16 hex digits a caller binds the token to (e.g. its filters); the store ignores it."""
 
     def encode(self) -> str:
-        """A compact string for command lines and JSON output."""
-        return f"{self.started_at}:{self.trace_id}"
+        """A compact token for command lines and JSON output: ORDER:STARTED_NS:TRACE_ID[:SCOPE]."""
+        token = f"{CURSOR_ORDER}:{self.started_at}:{self.trace_id}"
+        return f"{token}:{self.scope}" if self.scope else token
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
-        """Parse what `encode` produced; raises ValueError on anything else."""
-        started, _, trace_id = text.partition(":")
-        if not trace_id:
-            raise ValueError(f"bad cursor {text!r}: expected STARTED_NS:TRACE_ID")
-        return cls(int(started), trace_id)
+        """Parse what `encode` produced; anything else, such as a token edited by hand or one
+        for another order, raises ValueError saying what is wrong."""
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        if len(text) > _MAX_TOKEN_CHARS:
+            raise ValueError(f"{shown!r} is too long to be a cursor")
+        match = _CURSOR_TOKEN.fullmatch(text)
+        if match is None:
+            raise ValueError(
+                f"{shown!r} is not a cursor (expected {CURSOR_ORDER}:STARTED_NS:TRACE_ID[:SCOPE])"
+            )
+        order, started, trace_id, scope = match.groups()
+        if order != CURSOR_ORDER:
+            raise ValueError(
+                f"cursor {shown!r} belongs to the {order!r} order, not to {CURSOR_ORDER} first"
+            )
+        if int(started) not in _INT64:
+            raise ValueError(f"cursor {shown!r}: start time {started} is out of range")
+        return cls(int(started), trace_id, scope or "")
 
 
 @dataclass(slots=True)

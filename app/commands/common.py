@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.text import Text
@@ -32,6 +33,7 @@ db_option = click.option(
 )
 MAX_SEARCH_CHARS = 1000
 """Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
+_SCOPE_KEY = "pipetrace.filter_scope"
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
 
 _FILTER_OPTIONS = (
@@ -79,11 +81,20 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             max_duration_ms=_finite_option(max_ms, "--max-ms"),
             text=_search_option(search),
         )
+        typed = [sorted(triggers), sorted(statuses), since, until, min_ms, max_ms, search]
+        digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
+        click.get_current_context().meta[_SCOPE_KEY] = digest[:8]
         return command(*args, **kwargs)
 
     for option in reversed(_FILTER_OPTIONS):
         with_filters = option(with_filters)
     return with_filters
+
+
+def filter_scope() -> str:
+    """8 hex digits naming the filter options as typed, so a cursor a listing printed is only
+    used with the same filters (typed, not resolved: `--since 7d` names the same filter later)."""
+    return click.get_current_context().meta[_SCOPE_KEY]
 
 
 def _time_option(text: str | None, option: str) -> int | None:
@@ -159,7 +170,7 @@ def started_ns(row: TraceRow | SpanRow) -> int | None:
     return row.started_at
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr and the exit status for bad input."""
     click.echo(f"pipetrace: {message}", err=True)
     sys.exit(code)

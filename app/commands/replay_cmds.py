@@ -8,14 +8,24 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ..replay import ReplayDiff, replay_trace
 from ..timeparse import format_duration
 from .common import db_option, echo_json, json_option, opened_store, plain
 from .engine_cmds import pipelines_option
+from .layout import Column, output_console, print_table
 from .store_cmds import resolve_trace_id, status_text
+
+SCRIPT_COLUMNS = (
+    Column("script", 16),
+    Column("change", 7),
+    Column("status", 18),
+    Column("duration"),
+    Column("source"),
+    Column("message", 24, wraps=True),
+)
+"""Which script, what changed and why stay readable on a narrow terminal; the rest give way."""
 
 
 @click.command()
@@ -30,7 +40,7 @@ def replay(trace_id: str, pipelines_dir: Path | None, db_url: str | None, as_jso
     if as_json:
         echo_json(diff.to_json())
         return
-    print_diff(diff, Console())
+    print_diff(diff, output_console())
 
 
 def _decision(allowed: bool | None) -> str:
@@ -72,25 +82,25 @@ def print_diff(diff: ReplayDiff, console: Console) -> None:
         console.print(
             plain(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
         )
-    table = Table(title="scripts", title_justify="left")
-    for name in ("script", "change", "status", "duration", "source", "message"):
-        table.add_column(name, no_wrap=name != "message")
+    rows = []
     for span in diff.spans:
         status = Text.assemble(
             _span_status(span.status_before), arrow, _span_status(span.status_after)
         )
         source = {True: "[yellow]changed[/]", False: "same", None: "unknown"}[span.source_changed]
         message = span.message_after if span.change != "removed" else span.message_before
-        table.add_row(
-            plain(span.script_id),
-            span.change,
-            status,
-            f"{format_duration(span.duration_before_ms)}{arrow}"
-            f"{format_duration(span.duration_after_ms)}",
-            source,
-            plain(message),
+        rows.append(
+            (
+                plain(span.script_id),
+                span.change,
+                status,
+                f"{format_duration(span.duration_before_ms)}{arrow}"
+                f"{format_duration(span.duration_after_ms)}",
+                Text.from_markup(source),
+                plain(message),
+            )
         )
-    console.print(table)
+    print_table(console, SCRIPT_COLUMNS, rows, "scripts")
     if diff.redacted:
         console.print(
             plain(

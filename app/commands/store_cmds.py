@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+from dataclasses import replace
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from store import StoreError, TraceFilter, open_store
+from store import Cursor, StoreError, TraceFilter, open_store
 from store.backends import open_backend
 from store.migrate import upgrade
 from store.url import parse_database_url
@@ -21,6 +18,7 @@ from .common import (
     echo_json,
     fail,
     filter_options,
+    filter_scope,
     json_option,
     opened_store,
     plain,
@@ -28,79 +26,116 @@ from .common import (
     started_ns,
     trace_json,
 )
+from .details import trace_details
+from .layout import Column, output_console, print_table
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 
-
 LIST_COLUMNS = (
-    ("started (UTC)", 19),
-    ("trace id", 12),
-    ("status", 7),
-    ("message", 24),
-    ("trigger", 0),
-    ("duration", 0),
-    ("spans", 0),
-    ("user", 0),
-    ("ip", 0),
+    Column("started (UTC)", 19),
+    Column("trace id", 12),
+    Column("status", 7),
+    Column("message", 24),
+    Column("trigger"),
+    Column("duration"),
+    Column("spans"),
+    Column("user"),
+    Column("ip"),
 )
-"""The list's columns and the width each keeps however narrow the terminal."""
+"""What says when, which and why keeps its width on a narrow terminal; the rest give way."""
+SPAN_COLUMNS = (
+    Column("span", 16),
+    Column("layer"),
+    Column("status", 7),
+    Column("duration"),
+    Column("span id"),
+    Column("message", 24, wraps=True),
+)
+"""Which script, how it ended and why stay readable on a narrow terminal; the rest give way."""
 ID_PREFIX = 12
 """Characters of a trace id the list shows; show, replay and export take a unique prefix."""
-PIPE_WIDTH = 220
-"""Width of the list when stdout is not a terminal."""
 
 
 @click.command()
 @filter_options
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option(
+    "--cursor",
+    metavar="TOKEN",
+    help="Continue after the page that printed this next_cursor (same filters).",
+)
 @db_option
 @json_option
 def traces(
     filters: TraceFilter,
     limit: int,
+    cursor: str | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
-    """List traces, newest first."""
+    """List traces, newest first.
+
+    To page through more than --limit traces, add --json: each page ends with next_cursor (null
+    on the last page); run the same command again with --cursor set to it, with the same
+    filters, until next_cursor is null. Give --since as a time, not an age, while paging, or
+    the window moves on between pages.
+    """
+    scope = filter_scope()
+    after = _cursor_option(cursor, scope)
     with opened_store(db_url) as repo:
-        page = repo.list_traces(filters, limit=limit)
+        page = repo.list_traces(filters, limit=limit, cursor=after)
         total = repo.count_traces(filters)
+    next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None
     if as_json:
         echo_json(
             {
                 "total": total,
                 "traces": [trace_json(r) for r in page.rows],
-                "next_cursor": page.next_cursor.encode() if page.next_cursor else None,
+                "next_cursor": next_cursor,
             }
         )
         return
-    table = Table(
-        title=f"{len(page.rows)} of {total} traces",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    # What says when, which and why keeps its width on a narrow terminal; the rest give way.
-    for name, width in LIST_COLUMNS:
-        table.add_column(name, no_wrap=True, min_width=width, overflow="ellipsis")
+    rows = []
     for r in page.rows:
         status = status_text(r.status)
         if r.problems:
             status.append(" !", style="magenta")
-        table.add_row(
-            format_ns(started_ns(r)),
-            plain(r.id[:ID_PREFIX]),
-            status,
-            plain(r.status_message),
-            plain(r.trigger_event),
-            format_duration(r.duration_ms),
-            str(r.span_count),
-            plain(r.user_id),
-            plain(r.request_ip),
+        rows.append(
+            (
+                format_ns(started_ns(r)),
+                plain(r.id[:ID_PREFIX]),
+                status,
+                plain(r.status_message),
+                plain(r.trigger_event),
+                format_duration(r.duration_ms),
+                str(r.span_count),
+                plain(r.user_id),
+                plain(r.request_ip),
+            )
         )
-    # A pipe gets whole rows (grep, less -S); a terminal gets its own width.
-    Console(width=None if sys.stdout.isatty() else PIPE_WIDTH).print(table)
+    console = output_console()
+    title = f"{len(page.rows)} of {total} traces" + (" (after the cursor)" if after else "")
+    print_table(console, LIST_COLUMNS, rows, title)
+    if next_cursor:
+        console.print(plain(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+
+
+def _cursor_option(text: str | None, scope: str) -> Cursor | None:
+    """The --cursor position; one line naming the option for a token that is not one this
+    listing printed, or one printed for other filters."""
+    if text is None:
+        return None
+    try:
+        cursor = Cursor.decode(text.strip())
+    except ValueError as exc:
+        fail(f"--cursor: {exc}")
+    if cursor.scope != scope:
+        fail(
+            "--cursor: it continues a listing with other filters; give the same --trigger, "
+            "--status, --since, --until, --min-ms, --max-ms and --search as the command that "
+            "printed it"
+        )
+    return cursor
 
 
 @click.command()
@@ -108,7 +143,7 @@ def traces(
 @db_option
 @json_option
 def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
-    """Show one trace with its spans (a unique id prefix is enough)."""
+    """Show one trace with its spans, input, outputs and errors (a unique id prefix is enough)."""
     with opened_store(db_url) as repo:
         found = repo.get_trace_with_spans(resolve_trace_id(repo, trace_id))
     if found is None:
@@ -118,7 +153,7 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
         echo_json({"trace": trace_json(found.trace), "spans": [span_json(s) for s in found.spans]})
         return
     t = found.trace
-    console = Console()
+    console = output_console()
     console.print(Text.assemble(plain(t.trigger_event, "bold"), " ", plain(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
     console.print(
@@ -138,21 +173,21 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
         console.print(Text.assemble("replay of ", plain(t.replay_of)))
     for problem in t.problems:
         console.print(plain(f"stored row problem: {problem}", "magenta"))
-    table = Table(show_lines=False)
-    for name in ("span", "layer", "status", "duration", "span id", "message"):
-        table.add_column(name, no_wrap=name != "message")
     depth = _depths(found.spans)
-    for s in found.spans:
-        indent = "  " * depth.get(s.id, 0)
-        table.add_row(
-            plain(indent + s.name),
+    rows = [
+        (
+            plain("  " * depth.get(s.id, 0) + s.name),
             "" if s.layer_index is None else str(s.layer_index),
             status_text(s.status),
             format_duration(s.duration_ms),
             plain(s.id),
             plain(s.status_message or "; ".join(s.problems)),
         )
-    console.print(table)
+        for s in found.spans
+    ]
+    print_table(console, SPAN_COLUMNS, rows)
+    for line in trace_details(found):
+        console.print(line, soft_wrap=True)
 
 
 def status_text(status: str | None) -> Text:

@@ -14,11 +14,10 @@ from textual.widgets import Static
 
 from store import SpanRow, TraceRow
 
+from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
 from ..look import status_colour
 
-LUA_KEYS = ("lua.error", "lua.line", "lua.file")
-OUTPUT_KEY = "output.data"
 MAX_JSON_CHARS = 20_000
 
 
@@ -85,12 +84,9 @@ def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType
     if span.status_message:
         parts.append(Text(span.status_message, style=status_colour(span.status)))
     attrs = span.attributes or {}
-    if "lua.error" in attrs or "lua.line" in attrs:
-        source = attrs.get("lua.file", span.script_id or "script")
-        line = attrs.get("lua.line", "?")
-        parts.append(
-            Text(f"Lua error at {source}:{line}: {attrs.get('lua.error', '')}", "bold red")
-        )
+    failure = lua_failure(span)
+    if failure is not None:
+        parts.append(Text(f"Lua error at {failure}", "bold red"))
     if span.problems:
         parts.append(Text("stored row is damaged:", style="bold magenta"))
         parts.extend(Text(f"  ! {p}", style="magenta") for p in span.problems)

@@ -1,0 +1,50 @@
+"""`show`'s lines under its span table: the trigger's input and result, each script's output and
+where a failed script stopped, one line each and bounded so a huge value cannot flood the screen."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+
+from store import TraceWithSpans
+from store.codec import json_safe
+
+from ..span_attributes import OUTPUT_KEY, lua_failure
+from .common import plain
+
+MAX_JSON_CHARS = 2000
+"""Characters of one JSON value `show` prints; `show --json` has the rest."""
+
+
+def trace_details(found: TraceWithSpans) -> list[Text]:
+    """The input, result, outputs and Lua failures of a trace, each as a labelled line."""
+    trace = found.trace
+    lines = []
+    if trace.context_snapshot is not None:
+        lines.append(_line("input:", one_line_json(trace.context_snapshot)))
+    if trace.result_data is not None:
+        lines.append(_line("result:", one_line_json(trace.result_data)))
+    for span in found.spans:
+        attrs = span.attributes or {}
+        if OUTPUT_KEY in attrs:
+            lines.append(_line(f"{span.name} output:", one_line_json(attrs[OUTPUT_KEY])))
+        failure = lua_failure(span)
+        if failure is not None:
+            limit = f" (limit {attrs['limit']})" if attrs.get("limit") else ""
+            lines.append(_line(f"{span.name} error at", failure + limit, "red"))
+    return lines
+
+
+def one_line_json(value: Any) -> str:
+    """Stored data as one line of JSON, cut at MAX_JSON_CHARS with a note of its whole size."""
+    text = json.dumps(json_safe(value), ensure_ascii=False, default=str)
+    if len(text) <= MAX_JSON_CHARS:
+        return text
+    return f"{text[:MAX_JSON_CHARS]}… (cut: {len(text)} characters in all; show --json has them)"
+
+
+def _line(label: str, value: str, style: str = "") -> Text:
+    """`label value`, both literal: stored names and values never become markup or controls."""
+    return Text.assemble(plain(label, "bold"), " ", plain(value, style))

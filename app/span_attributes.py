@@ -1,0 +1,20 @@
+"""The span attributes the engine records that the viewer and the command line both read."""
+
+from __future__ import annotations
+
+from store import SpanRow
+
+LUA_KEYS = ("lua.error", "lua.line", "lua.file")
+"""Where a failed script stopped: its error text, line and file."""
+OUTPUT_KEY = "output.data"
+"""The data a script returned."""
+
+
+def lua_failure(span: SpanRow) -> str | None:
+    """'FILE:LINE: error' for a span whose script failed in Lua ('?' for a line the engine
+    did not learn, such as a deadline's), or None when it did not fail there."""
+    attrs = span.attributes or {}
+    if "lua.error" not in attrs and "lua.line" not in attrs:
+        return None
+    source = attrs.get("lua.file", span.script_id or "script")
+    return f"{source}:{attrs.get('lua.line', '?')}: {attrs.get('lua.error', '')}"

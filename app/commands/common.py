@@ -20,8 +20,9 @@ from store.codec import escape_surrogates, json_safe
 
 from ..timeparse import iso_ns, naming, parse_time
 
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x09: " ", 0x0A: " "}
-"""C0 controls and DEL as visible escapes; a tab or line break in a message reads as a space."""
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
+"""C0 controls, DEL and C1 controls (U+009B starts an escape sequence on some terminals) as
+visible escapes; a tab or line break in a message reads as a space."""
 
 db_option = click.option(
     "--db",

@@ -238,7 +238,7 @@ def test_arguments_that_are_not_utf8_are_one_line(tmp_path: Path) -> None:
 def test_control_characters_in_stored_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     item = make_trace(
-        1, status="blocked", message="\x1b[2J\x1b]52;c;ZXZpbA==\x07 gone", user_id="a\rb"
+        1, status="blocked", message="\x1b[2J\x1b]52;c;ZXZpbA==\x07 gone \x9b2J", user_id="a\rb"
     )
     repo = open_store(db)
     repo.save_traces([item])
@@ -247,5 +247,6 @@ def test_control_characters_in_stored_text_cannot_drive_the_terminal(tmp_path: P
     for args in (["traces"], ["show", item.trace.id]):
         result = runner.invoke(main, [*args, "--db", db])
         assert result.exit_code == 0, result.output
-        assert "\x1b" not in result.stdout and "\r" not in result.stdout
+        assert not {"\x1b", "\r", "\x9b"} & set(result.stdout)
         assert "\\x1b[2J" in result.stdout and "a\\x0db" in result.stdout
+        assert "\\x9b2J" in result.stdout

@@ -132,9 +132,9 @@ def _delete(
 ) -> CleanupResult:
     """Run the batched delete with Ctrl-C turned into a cancel between batches."""
     cancel = threading.Event()
-    with _cancel_on_interrupt(cancel), _progress(total, show_bar) as on_progress:
-        if announce:
-            click.echo("deleting (Ctrl-C stops after the current batch)", err=True)
+    if announce:
+        click.echo("deleting (Ctrl-C stops after the current batch)", err=True)
+    with _progress(total, show_bar) as (on_progress, say), _cancel_on_interrupt(cancel, say):
         return repo.cleanup_old_traces(
             cutoff,
             batch_size=batch_size,
@@ -145,7 +145,7 @@ def _delete(
 
 
 @contextlib.contextmanager
-def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
+def _cancel_on_interrupt(cancel: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
     """SIGINT sets the cancel event instead of raising mid-transaction."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -153,7 +153,7 @@ def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
 
     def on_sigint(_signum: int, _frame: object) -> None:
         if not cancel.is_set():
-            click.echo("\nstopping after the current batch...", err=True)
+            say("stopping after the current batch...")
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
@@ -164,10 +164,13 @@ def _cancel_on_interrupt(cancel: threading.Event) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _progress(total: int, show: bool) -> Iterator[Callable[[CleanupProgress], None] | None]:
-    """A progress bar on stderr fed by the repository's progress callback, when on a terminal."""
+def _progress(
+    total: int, show: bool
+) -> Iterator[tuple[Callable[[CleanupProgress], None] | None, Callable[[str], None]]]:
+    """A progress bar on stderr fed by the repository's progress callback, when on a terminal,
+    and how to print a line meanwhile without tearing the bar."""
     if not show:
-        yield None
+        yield None, lambda line: click.echo(f"\n{line}", err=True)
         return
     columns = (
         TextColumn("deleting traces"),
@@ -182,4 +185,4 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[CleanupProgress], No
         def on_progress(p: CleanupProgress) -> None:
             bar.update(task, completed=p.traces, total=p.total_traces or total, spans=p.spans)
 
-        yield on_progress
+        yield on_progress, lambda line: bar.console.print(line, markup=False, highlight=False)

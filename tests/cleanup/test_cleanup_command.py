@@ -126,11 +126,12 @@ def test_nothing_to_delete_says_so(tmp_path: Path, kit) -> None:
     assert result.stdout.startswith("nothing to delete: 0 traces and 0 spans older than 30d")
 
 
-def _on_terminal(url: str, answer: bytes) -> tuple[int, str]:
-    """Cleanup with a pseudo-terminal on stdin and stderr; answers its question; (exit, stdout)."""
+def _on_terminal(url: str, answer: bytes, batch_size: str = "1000") -> tuple[int, str, bytes]:
+    """Cleanup with a pseudo-terminal on stdin and stderr; answers its question; (exit, stdout,
+    what the terminal received)."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [*CLI, "cleanup", "--db", url],
+        [*CLI, "cleanup", "--db", url, "--batch-size", batch_size],
         stdin=follower,
         stdout=subprocess.PIPE,
         stderr=follower,
@@ -149,20 +150,29 @@ def _on_terminal(url: str, answer: bytes) -> tuple[int, str]:
     stdout, _ = process.communicate(timeout=60)
     assert b"4 traces and 12 spans older than 30d" in screen
     assert b"Delete them? [y/N]" in screen
-    return process.returncode, stdout.decode()
+    return process.returncode, stdout.decode(), screen
 
 
 def test_on_a_terminal_it_previews_and_asks(tmp_path: Path, kit) -> None:
     url = seeded(str(tmp_path / "t.db"), kit)
 
-    declined, _ = _on_terminal(url, b"n\n")
+    declined, _, _ = _on_terminal(url, b"n\n")
     assert declined == 1
     assert counts(url, kit)[0] == 6
 
-    accepted, stdout = _on_terminal(url, b"y\n")
+    accepted, stdout, _ = _on_terminal(url, b"y\n")
     assert accepted == 0
     assert "deleted 4 traces and 12 spans older than 30d" in stdout
     assert counts(url, kit)[0] == 2
+
+
+def test_on_a_terminal_the_hint_is_its_own_line_above_the_bar(tmp_path: Path, kit) -> None:
+    url = seeded(str(tmp_path / "t.db"), kit)
+
+    _, _, screen = _on_terminal(url, b"y\n", batch_size="1")
+
+    hint = screen.index(b"deleting (Ctrl-C stops after the current batch)\r\n")
+    assert b"deleting traces" not in screen[:hint]
 
 
 def test_ctrl_c_stops_between_batches_and_reports(tmp_path: Path, kit) -> None:

@@ -23,7 +23,7 @@ from engine import (
 )
 from store import Repository, StoreError, TraceRow
 
-from ..demo import demo_requests
+from ..demo import demo_age, demo_requests
 from ..wiring import StoreSink, recording_engine
 from .common import db_option, echo_json, fail, json_option, opened_store
 
@@ -211,7 +211,8 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
         if len(present) == count:
             click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
         else:
-            fill = _fill(db_url, seed, trace_ids, present)
+            now_ns = _fill_time(repo, seed, trace_ids, present)
+            fill = _fill(db_url, seed, trace_ids, present, now_ns)
             _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
         from ..tui import make_app
@@ -275,14 +276,31 @@ def seed_trace_ids(seed: int, count: int) -> list[str]:
     return [ids.trace_id() for _ in range(count)]
 
 
-def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]) -> Fill:
+def _fill_time(repo: Repository, seed: int, trace_ids: list[str], present: set[str]) -> int:
+    """The moment the fill back-dates its traces from: now, or for a fill that resumes an
+    interrupted one, that fill's moment, read back from a trace it stored, so the resumed
+    traces are the ones an uninterrupted fill would have stored (never later than now, should
+    the trace come from a fill of another --traces count)."""
+    now_ns = time.time_ns()
+    position = next((n for n, trace_id in enumerate(trace_ids) if trace_id in present), None)
+    if position is None:
+        return now_ns
+    stored = repo.get_trace(trace_ids[position])
+    if stored is None:  # deleted meanwhile
+        return now_ns
+    return min(now_ns, stored.started_at + demo_age(len(trace_ids), seed, position))
+
+
+def _fill(
+    db_url: str | None, seed: int, trace_ids: list[str], present: set[str], now_ns: int
+) -> Fill:
     """Run the seed's requests whose traces are not stored yet, until done, Ctrl-C, or a
     store that stops taking traces (so the command never waits on it for minutes).
 
     The engine closes either way, so what was run before an interrupt is still stored."""
     ids = SeededIds(seed)
-    clock_value = [time.time_ns()]
-    requests = demo_requests(len(trace_ids), seed, clock_value[0])
+    clock_value = [now_ns]
+    requests = demo_requests(len(trace_ids), seed, now_ns)
     fill = Fill()
     # Records are built and written by a recorder process, so the run keeps its pace.
     sink = OutOfProcess(functools.partial(StoreSink, db_url))

@@ -34,8 +34,8 @@ class DemoRequest:
 def demo_requests(count: int, seed: int, now_ns: int) -> Iterator[DemoRequest]:
     """`count` requests over the 30 days before `now_ns`, oldest first; same seed, same requests."""
     rng = random.Random(seed)
-    times = sorted(now_ns - rng.randrange(30 * DAY_NS) for _ in range(count))
-    for started_at in times:
+    for age in _ages(rng, count):
+        started_at = now_ns - age
         user = f"user-{rng.randrange(1, 400):04d}"
         ip = rng.choice(GOOD_IPS)
         roll = rng.random()
@@ -48,6 +48,17 @@ def demo_requests(count: int, seed: int, now_ns: int) -> Iterator[DemoRequest]:
         else:
             trigger, payload = "after_signup", {"email": _email(rng), "plan": "free"}
         yield DemoRequest(trigger, payload, {"user_id": user, "request_ip": ip}, started_at)
+
+
+def demo_age(count: int, seed: int, position: int) -> int:
+    """How long before the fill's `now_ns` the request at `position` started, so a resumed fill
+    can read that moment back from a trace it stored."""
+    return _ages(random.Random(seed), count)[position]
+
+
+def _ages(rng: random.Random, count: int) -> list[int]:
+    """How long before `now_ns` each request starts, oldest first (the rng's first draws)."""
+    return sorted((rng.randrange(30 * DAY_NS) for _ in range(count)), reverse=True)
 
 
 def _email(rng: random.Random, domain: str | None = None) -> str:

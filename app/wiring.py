@@ -62,6 +62,12 @@ class StoreSink:
         """Queue one record for the writer thread."""
         self.writer.submit(record)
 
+    @property
+    def stall(self) -> str | None:
+        """Why the writer cannot write just now (the store is unavailable), for the caller
+        waiting on a flush (see engine.OutOfProcess)."""
+        return self.writer.stats().stalled
+
     def flush(self) -> None:
         """Wait until the queued records are written; raise if some could not be."""
         self.writer.flush()

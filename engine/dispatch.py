@@ -30,6 +30,8 @@ class Dispatcher:
         self.sink_errors = 0
         self.error: str | None = None
         """The latest reason records did not reach the sink, if any."""
+        self.stall: str | None = None
+        """Why the sink has not finished the latest flush, as it last said, if it said."""
 
     def put(self, packed: bytes) -> None:
         """Queue the packed facts of one execution; never blocks and never raises."""

@@ -97,6 +97,12 @@ class Engine:
         process), or None."""
         return self._dispatcher.error if self._dispatcher else None
 
+    @property
+    def delivery_stall(self) -> str | None:
+        """Why the latest flush is not done yet, as a recorder process's sink says (a store it
+        cannot reach), or None."""
+        return self._dispatcher.stall if self._dispatcher else None
+
     def execute_trigger(
         self,
         trigger: str,

@@ -12,7 +12,11 @@ _ZERO_SPAN = "0" * 16
 
 
 class IdSource(Protocol):
-    """Produces W3C ids: 32 lowercase hex for traces, 16 for spans, never all zero."""
+    """Produces W3C ids: 32 lowercase hex for traces, 16 for spans, never all zero.
+
+    A source may also offer span_ids(count), or span_ids_of(trace_id, count) for ids that
+    depend on their trace only; the recorder takes a trace's span ids through them when present.
+    """
 
     def trace_id(self) -> str: ...
 
@@ -76,6 +80,7 @@ class SeededIds(_Picklable):
     """Reproducible ids from a seed, for tests, replays of demos and back-dated fixtures."""
 
     def __init__(self, seed: int | str = 0) -> None:
+        self._seed = seed
         # Separate streams: trace ids do not depend on how many spans were recorded.
         self._traces = random.Random(f"{seed}:trace")
         self._spans = random.Random(f"{seed}:span")
@@ -91,8 +96,9 @@ class SeededIds(_Picklable):
         with self._lock:
             return f"{self._spans.getrandbits(64) | 1:016x}"
 
-    def span_ids(self, count: int) -> list[str]:
-        """Return the next count span ids of the seeded sequence under one lock."""
-        bits = self._spans.getrandbits
-        with self._lock:
-            return [f"{bits(64) | 1:016x}" for _ in range(count)]
+    def span_ids_of(self, trace_id: str, count: int) -> list[str]:
+        """Return the first count span ids of one trace, from the seed and the trace id alone,
+        so they do not depend on the traces recorded before it (async runs finish out of order,
+        a resumed demo fill skips the traces it stored before)."""
+        bits = random.Random(f"{self._seed}:span:{trace_id}").getrandbits
+        return [f"{bits(64) | 1:016x}" for _ in range(count)]

@@ -28,6 +28,10 @@ from engine.tracing import TraceSink
 # Items of a batch: packed facts (bytes), a flush request (its number), or None to stop.
 _Item = bytes | int | None
 _MAX_BATCH = 1024
+_STALL = 0
+"""The number of a reply that passes on the sink's stall (flush requests count from 1)."""
+_WATCH_EVERY = 0.2
+"""Seconds between looks at what a flushing sink's `stall` says."""
 _GC_THRESHOLDS = (50_000, 20, 20)
 
 
@@ -37,6 +41,8 @@ class OutOfProcess:
 
     The factory makes the real sink inside that process, so it must be picklable (a
     module-level function, class or functools.partial of one), as must the engine's id source.
+    A sink may have a `stall` attribute saying why it cannot deliver just now (a store it
+    cannot reach); while the sink flushes, the engine's delivery_stall follows it.
     """
 
     factory: Callable[[], TraceSink]
@@ -113,6 +119,7 @@ class ProcessDispatcher(Dispatcher):
                 return False
             self._requests += 1
             request = self._requests
+            self.stall = None
             self._queue.append(request)
             self._wake.set()
             return self._await(request, end)
@@ -130,8 +137,12 @@ class ProcessDispatcher(Dispatcher):
             except (EOFError, OSError):
                 self.error = self.error or "the recorder process stopped"
                 return False
+            if answered == _STALL:
+                self.stall = error
+                continue
             self.error = error or self.error
             if answered == request or answered is None:
+                self.stall = None
                 return True
 
     def close(self, timeout: float = 5.0) -> bool:
@@ -141,6 +152,7 @@ class ProcessDispatcher(Dispatcher):
             stopped = self._stop
             self._stop = True
             if not stopped:
+                self.stall = None
                 self._queue.append(None)
                 self._wake.set()
             done = not stopped and self._await(-1, end)
@@ -162,6 +174,11 @@ def serve(
     submitted = errors = 0
     error: str | None = None
     sink: Any = None
+
+    def report(stall: str | None) -> None:
+        """Pass what the sink's stall says on to the caller, with the counts so far."""
+        replies.send_bytes(marshal.dumps((_STALL, submitted, errors, stall)))
+
     try:
         sink = factory()
     except Exception as exc:
@@ -188,20 +205,51 @@ def serve(
                     errors += 1
                     error = f"the sink failed: {type(exc).__name__}: {exc}"
                 continue
-            error = _call(sink, "close" if item is None else "flush") or error
+            error = _call(sink, "close" if item is None else "flush", report) or error
             replies.send_bytes(marshal.dumps((item, submitted, errors, error)))
             if item is None:
                 return
 
 
-def _call(sink: Any, name: str) -> str | None:
-    """Call the sink's flush or close (a store writer drains then) when it has one; return
-    what went wrong, if anything."""
+def _call(sink: Any, name: str, report: Callable[[str | None], None] | None = None) -> str | None:
+    """Call the sink's flush or close (a store writer drains then) when it has one, reporting
+    its stall meanwhile, so a caller whose wait runs out first knows why; return what went
+    wrong, if anything."""
     method = getattr(sink, name, None)
     if method is None:
         return None
+    done = threading.Event()
+    watcher = None
+    if report is not None:
+        watcher = threading.Thread(
+            target=_watch_stall, args=(sink, report, done), name="pipetrace-stall", daemon=True
+        )
+        watcher.start()
     try:
         method()
     except Exception as exc:
         return f"the sink's {name} failed: {type(exc).__name__}: {exc}"
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
     return None
+
+
+def _watch_stall(sink: Any, report: Callable[[str | None], None], done: threading.Event) -> None:
+    """Report what the sink's stall says each time it changes, until done."""
+    reported = None
+    while True:
+        try:
+            stall = getattr(sink, "stall", None)
+            stall = None if stall is None else str(stall)
+        except Exception as exc:
+            stall = f"the sink's stall failed: {type(exc).__name__}: {exc}"
+        if stall != reported:
+            reported = stall
+            try:
+                report(stall)
+            except OSError:  # the caller is gone
+                return
+        if done.wait(_WATCH_EVERY):
+            return

@@ -106,7 +106,7 @@ class Recorder:
         for res in runs[2::3]:
             if res[2] & EXTRAS:
                 count += res[3] >> 32
-        ids = span_ids(self.ids, count)
+        ids = span_ids(self.ids, trace_id, count)
         root_id = ids[0]
         root_attrs: dict[str, Any] = {
             "trigger.mode": self.modes.get(trigger),
@@ -228,8 +228,12 @@ class _Planned(NamedTuple):
         return cls(script.id, script.layer_index, script.parallel_index, script.sha256, script.file)
 
 
-def span_ids(ids: IdSource, count: int) -> list[str]:
-    """Take count span ids in one call when the source offers it (fewer locks per trace)."""
+def span_ids(ids: IdSource, trace_id: str, count: int) -> list[str]:
+    """Take a trace's count span ids: the trace's own ids when the source derives them from
+    the trace id, else in one call when the source offers it (fewer locks per trace)."""
+    of_trace = getattr(ids, "span_ids_of", None)
+    if of_trace is not None:
+        return of_trace(trace_id, count)
     many = getattr(ids, "span_ids", None)
     if many is not None:
         return many(count)

@@ -27,6 +27,8 @@ class WriterStats:
     failed: int
     pending: int
     last_error: str | None
+    stalled: str | None = None
+    """Why writes fail now (the database is unavailable), until one goes through again."""
 
 
 class TraceWriter:
@@ -57,6 +59,7 @@ class TraceWriter:
         self._lock = threading.Lock()
         self._written = self._dropped = self._failed = 0
         self._last_error: str | None = None
+        self._stalled: str | None = None
         self._closed = False
         self._give_up_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="pipetrace-writer", daemon=True)
@@ -75,7 +78,12 @@ class TraceWriter:
         """A consistent snapshot of the counters."""
         with self._lock:
             return WriterStats(
-                self._written, self._dropped, self._failed, self._queue.qsize(), self._last_error
+                self._written,
+                self._dropped,
+                self._failed,
+                self._queue.qsize(),
+                self._last_error,
+                self._stalled,
             )
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -133,12 +141,12 @@ class TraceWriter:
             try:
                 self.repository.save_traces(batch)
             except StoreUnavailable as exc:
+                with self._lock:
+                    self._stalled = self._last_error = exc.message
                 closing = self._give_up_at is not None and time.monotonic() >= self._give_up_at
                 if attempt == self.max_retries or closing:
                     self._count_failure(len(batch), exc.message)
                     return
-                with self._lock:
-                    self._last_error = exc.message
                 self._sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
             except Exception:  # a rejected batch (a duplicate id, a value the driver refuses)
@@ -147,6 +155,7 @@ class TraceWriter:
             else:
                 with self._lock:
                     self._written += len(batch)
+                    self._stalled = None
                 return
 
     def _write_one_by_one(self, batch: list[TraceWithSpans]) -> None:
@@ -161,6 +170,7 @@ class TraceWriter:
             else:
                 with self._lock:
                     self._written += 1
+                    self._stalled = None
 
     def _sleep(self, seconds: float) -> None:
         """Back off, but no later than the moment `close` gives up."""

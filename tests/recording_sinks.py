@@ -34,6 +34,22 @@ class HangingSink:
         time.sleep(3600)
 
 
+class SlowFlushSink:
+    """Takes two seconds to flush and says why meanwhile, like a writer retrying a store that
+    comes back."""
+
+    def __init__(self) -> None:
+        self.stall: str | None = None
+
+    def submit(self, trace: TraceRecord) -> None:
+        pass
+
+    def flush(self) -> None:
+        self.stall = "the collector is not answering"
+        time.sleep(2)
+        self.stall = None
+
+
 def broken_factory() -> JsonLinesSink:
     """A factory that fails when the recorder process starts."""
     raise ConnectionError("collector refused the connection")

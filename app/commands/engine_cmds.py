@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from engine import (
 )
 from store import Repository, StoreError, TraceRow
 
-from ..demo import demo_requests
+from ..demo import demo_age, demo_requests
 from ..wiring import StoreSink, recording_engine
 from .common import db_option, echo_json, fail, json_option, opened_store
 
@@ -38,6 +39,7 @@ pipelines_option = click.option(
 DEMO_FLUSH_EVERY = 1000
 DEMO_FLUSH_TIMEOUT = 15.0
 """How long a fill waits for the store to take the last thousand traces before it stops."""
+DEMO_TIMEOUT_ENV = "PIPETRACE_DEMO_TIMEOUT"
 MAX_INT_DIGITS = 100
 """Far past the engine's 64-bit integers, which it reports itself; well below Python's 4300."""
 
@@ -204,6 +206,7 @@ def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> N
 @db_option
 def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
+    wait = _flush_timeout()
     with opened_store(db_url, create=True) as repo:
         url = repo.url
         trace_ids = seed_trace_ids(seed, count)
@@ -211,7 +214,8 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
         if len(present) == count:
             click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
         else:
-            fill = _fill(db_url, seed, trace_ids, present)
+            now_ns = _fill_time(repo, seed, trace_ids, present)
+            fill = _fill(db_url, seed, trace_ids, present, now_ns, wait)
             _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
         from ..tui import make_app
@@ -227,8 +231,10 @@ class Fill:
     confirmed: int = 0
     """Traces the store had taken at the last flush that went through."""
     interrupted: bool = False
-    stopped: str | None = None
-    """Why the fill gave up early: the store stopped taking traces."""
+    stopped_after: float | None = None
+    """The seconds the fill waited for the store to take a flush's traces before it gave up."""
+    stall: str | None = None
+    """What the store's writer said kept it from writing meanwhile, if it said."""
     lost: str | None = None
     """Why some traces were not written (the writer's last error), if any were not."""
 
@@ -244,7 +250,9 @@ def _report_fill(
     try:
         stored = len(repo.existing_trace_ids(trace_ids)) - len(present)
     except StoreError as exc:
-        cause = fill.stopped or exc.message
+        cause = exc.message
+        if fill.stopped_after is not None:
+            cause = _not_taken(fill.stopped_after, fill.stall or exc.message)
         fail(
             f"stopped: stored at least {fill.confirmed} of {wanted} demo traces of seed {seed} "
             f"in {url}{kept}, the rest may be lost: {cause}; {again}"
@@ -255,10 +263,10 @@ def _report_fill(
             f"{url}{kept}; {again}",
             code=130,
         )
-    if fill.stopped:
+    if fill.stopped_after is not None:
         fail(
             f"stopped: stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}, "
-            f"{wanted - stored} not stored: {fill.stopped}; {again}"
+            f"{wanted - stored} not stored: {_not_taken(fill.stopped_after, fill.stall)}; {again}"
         )
     repo.analyze()
     if stored < wanted:
@@ -275,14 +283,51 @@ def seed_trace_ids(seed: int, count: int) -> list[str]:
     return [ids.trace_id() for _ in range(count)]
 
 
-def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]) -> Fill:
+def _fill_time(repo: Repository, seed: int, trace_ids: list[str], present: set[str]) -> int:
+    """The moment the fill back-dates its traces from: now, or for a fill that resumes an
+    interrupted one, that fill's moment, read back from a trace it stored, so the resumed
+    traces are the ones an uninterrupted fill would have stored (never later than now, should
+    the trace come from a fill of another --traces count)."""
+    now_ns = time.time_ns()
+    position = next((n for n, trace_id in enumerate(trace_ids) if trace_id in present), None)
+    if position is None:
+        return now_ns
+    stored = repo.get_trace(trace_ids[position])
+    if stored is None:  # deleted meanwhile
+        return now_ns
+    return min(now_ns, stored.started_at + demo_age(len(trace_ids), seed, position))
+
+
+def _flush_timeout() -> float:
+    """How long a fill waits for the store to take each thousand traces: PIPETRACE_DEMO_TIMEOUT
+    seconds, or the default."""
+    text = os.environ.get(DEMO_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEMO_FLUSH_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        fail(f"{DEMO_TIMEOUT_ENV}={text!r}: expected a number of seconds above 0")
+    return value
+
+
+def _fill(
+    db_url: str | None,
+    seed: int,
+    trace_ids: list[str],
+    present: set[str],
+    now_ns: int,
+    wait: float,
+) -> Fill:
     """Run the seed's requests whose traces are not stored yet, until done, Ctrl-C, or a
     store that stops taking traces (so the command never waits on it for minutes).
 
     The engine closes either way, so what was run before an interrupt is still stored."""
     ids = SeededIds(seed)
-    clock_value = [time.time_ns()]
-    requests = demo_requests(len(trace_ids), seed, clock_value[0])
+    clock_value = [now_ns]
+    requests = demo_requests(len(trace_ids), seed, now_ns)
     fill = Fill()
     # Records are built and written by a recorder process, so the run keeps its pace.
     sink = OutOfProcess(functools.partial(StoreSink, db_url))
@@ -312,8 +357,9 @@ def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]
                 if n % DEMO_FLUSH_EVERY == 0:
                     # A fill, unlike a server, may wait for a slower store instead of dropping,
                     # but not for one that is down.
-                    if not engine.flush(DEMO_FLUSH_TIMEOUT):
-                        fill.stopped = _not_taken(engine.delivery_error)
+                    if not engine.flush(wait):
+                        fill.stopped_after = wait
+                        fill.stall = engine.delivery_stall or engine.delivery_error
                         break
                     fill.confirmed = ran
         except KeyboardInterrupt:
@@ -322,7 +368,8 @@ def _fill(db_url: str | None, seed: int, trace_ids: list[str], present: set[str]
     return fill
 
 
-def _not_taken(cause: str | None) -> str:
-    """Why a fill stopped: the store did not take a flush's traces in time."""
-    waited = f"the store did not take the traces within {DEMO_FLUSH_TIMEOUT:g} s"
-    return f"{waited} ({cause})" if cause else waited
+def _not_taken(wait: float, cause: str | None) -> str:
+    """Why a fill stopped: the store did not take a flush's traces in time, and why not, when
+    the store said."""
+    waited = f"the store did not take the traces within {wait:g} s"
+    return f"{waited}: {cause}" if cause else waited

@@ -158,22 +158,6 @@ def test_demo_same_seed_same_traces_and_idempotent(tmp_path: Path) -> None:
     assert len(_summary(first)) == 120
 
 
-def test_demo_completes_a_partial_fill_of_its_seed(tmp_path: Path) -> None:
-    db = tmp_path / "t.db"
-    assert invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))[0] == 0
-    full = {row[0] for row in _summary(db)}
-    with sqlite3.connect(db) as conn:  # what an interrupted fill leaves: its first traces only
-        lost = [row[0] for row in conn.execute("SELECT id FROM pipeline_traces")][::3]
-        conn.executemany("DELETE FROM pipeline_spans WHERE trace_id = ?", [(i,) for i in lost])
-        conn.executemany("DELETE FROM pipeline_traces WHERE id = ?", [(i,) for i in lost])
-
-    code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
-
-    assert code == 0, err
-    assert f"stored {len(lost)} demo traces ({120 - len(lost)} were already there)" in out
-    assert {row[0] for row in _summary(db)} == full
-
-
 def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     args = ["demo", "--traces", "100000", "--seed", "11", "--no-open", "--db", str(db)]

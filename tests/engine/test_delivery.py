@@ -37,6 +37,40 @@ def test_replay_with_same_ids_and_clock_is_identical(sink):
     assert spans_without_times(first) == spans_without_times(second)
 
 
+def test_seeded_span_ids_depend_on_their_trace_only(sink):
+    """A resumed demo fill skips the traces it stored before (taking their trace ids to keep in
+    step), and async runs finish out of order: neither may change another trace's span ids."""
+    pipelines = load_pipelines(bundled_pipelines_dir())
+    calls = [
+        ("before_signup", SIGNUP),
+        ("after_signup", {"email": "ana@example.com"}),
+        ("token_build", {"roles": ["admin", "billing"], "plan": "pro"}),
+        ("before_signup", dict(SIGNUP, ip="203.0.113.7")),
+        ("before_signin", dict(SIGNUP, session_token="tok_1")),
+    ]
+    with Engine(pipelines, sink=sink, ids=SeededIds(4), clock=lambda: 0) as engine:
+        for trigger, payload in calls:
+            engine.execute_trigger(trigger, payload)
+    ids = SeededIds(4)
+    with Engine(pipelines, sink=sink, ids=ids, clock=lambda: 0) as engine:
+        for n, (trigger, payload) in enumerate(calls):
+            if n % 2 == 0:
+                ids.trace_id()
+            else:
+                engine.execute_trigger(trigger, payload)
+
+    def span_ids(traces: list[TraceRecord]) -> dict[str, list[tuple[str, str | None]]]:
+        return {t.trace_id: [(s.span_id, s.parent_span_id) for s in t.spans] for t in traces}
+
+    every, resumed = span_ids(sink.traces[: len(calls)]), span_ids(sink.traces[len(calls) :])
+    assert len(every) == len(calls) and len(resumed) == 2
+    assert resumed == {trace_id: every[trace_id] for trace_id in resumed}
+    assert all(len(spans) > 1 for spans in resumed.values())
+    assert len({span for spans in every.values() for span, _ in spans}) == sum(
+        len(spans) for spans in every.values()
+    )
+
+
 def test_random_is_seeded_from_the_trace_id(make_engine, sink):
     manifest = '[triggers.t]\n[[scripts]]\nid = "r"\ntrigger = "t"\nfile = "r.lua"\n'
     engine = make_engine(

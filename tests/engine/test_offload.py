@@ -14,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-from recording_sinks import HangingSink, JsonLinesSink, broken_factory
+from recording_sinks import HangingSink, JsonLinesSink, SlowFlushSink, broken_factory
 
 from app.wiring import StoreSink
 from engine import (
@@ -147,6 +147,18 @@ def test_a_hanging_sink_in_the_recorder_process_neither_delays_nor_blocks_close(
     engine.close(timeout=1)
     assert time.perf_counter() - start < 5
     assert engine.counters["dropped"] > 0
+
+
+def test_a_flush_that_runs_out_of_time_says_why_the_sink_is_late_until_it_is_done():
+    with Engine.load(bundled_pipelines_dir(), sink=OutOfProcess(SlowFlushSink)) as engine:
+        run_all(engine)
+        assert engine.delivery_stall is None
+        assert not engine.flush(1)
+        assert engine.delivery_stall == "the collector is not answering"
+        assert engine.flush(20)
+        assert engine.delivery_stall is None
+        assert engine.delivery_error is None  # late is not lost
+        assert engine.counters["submitted"] == len(SIGNUPS)
 
 
 def test_a_killed_recorder_process_is_reported_and_later_traces_are_counted_as_dropped():

@@ -86,10 +86,13 @@ def test_keeps_running_and_catches_up_when_the_database_returns(tmp_path: Path) 
         deadline = time.monotonic() + 10
         while writer.stats().last_error is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert writer.stats().written == 0
+        stats = writer.stats()
+        assert stats.written == 0
+        assert stats.stalled == stats.last_error and f"{url}: cannot connect" in stats.stalled
         with running_sqld(folder, port=port):
             assert writer.flush(timeout=30)
-            assert writer.stats().written == 1
+            stats = writer.stats()
+            assert (stats.written, stats.stalled) == (1, None)
             assert repo.get_trace_with_spans(make_trace(1).trace.id) is not None
             writer.close()
     finally:

@@ -132,16 +132,23 @@ def _delete(
 ) -> CleanupResult:
     """Run the batched delete with Ctrl-C turned into a cancel between batches."""
     cancel = threading.Event()
-    if announce:
-        click.echo("deleting (Ctrl-C stops after the current batch)", err=True)
-    with _progress(total, show_bar) as (on_progress, say), _cancel_on_interrupt(cancel, say):
-        return repo.cleanup_old_traces(
-            cutoff,
-            batch_size=batch_size,
-            on_progress=on_progress,
-            cancel=cancel,
-            pause=PAUSE_SECONDS,
-        )
+    console = Console(stderr=True)
+
+    def say(line: str) -> None:
+        """A line on stderr; while the bar runs, Rich prints it above the bar."""
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    with _cancel_on_interrupt(cancel, say):
+        if announce:
+            say("deleting (Ctrl-C stops after the current batch)")
+        with _progress(total, show_bar, console) as on_progress:
+            return repo.cleanup_old_traces(
+                cutoff,
+                batch_size=batch_size,
+                on_progress=on_progress,
+                cancel=cancel,
+                pause=PAUSE_SECONDS,
+            )
 
 
 @contextlib.contextmanager
@@ -165,12 +172,11 @@ def _cancel_on_interrupt(cancel: threading.Event, say: Callable[[str], None]) ->
 
 @contextlib.contextmanager
 def _progress(
-    total: int, show: bool
-) -> Iterator[tuple[Callable[[CleanupProgress], None] | None, Callable[[str], None]]]:
-    """A progress bar on stderr fed by the repository's progress callback, when on a terminal,
-    and how to print a line meanwhile without tearing the bar."""
+    total: int, show: bool, console: Console
+) -> Iterator[Callable[[CleanupProgress], None] | None]:
+    """A progress bar on stderr fed by the repository's progress callback, when on a terminal."""
     if not show:
-        yield None, lambda line: click.echo(f"\n{line}", err=True)
+        yield None
         return
     columns = (
         TextColumn("deleting traces"),
@@ -179,10 +185,10 @@ def _progress(
         TextColumn("{task.fields[spans]} spans"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("cleanup", total=total, spans=0)
 
         def on_progress(p: CleanupProgress) -> None:
             bar.update(task, completed=p.traces, total=p.total_traces or total, spans=p.spans)
 
-        yield on_progress, lambda line: bar.console.print(line, markup=False, highlight=False)
+        yield on_progress

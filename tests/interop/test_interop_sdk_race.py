@@ -8,15 +8,16 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanKind, Tracer, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from store import Repository
+from store import Repository, SpanRow
 from store.backends import open_backend
-from store.interop.otel_sdk import PipetraceSpanExporter
+from store.interop.otel_sdk import MERGE_ATTEMPTS, PipetraceSpanExporter
 from store.url import parse_database_url
 
 ROUNDS = 8
@@ -142,3 +143,64 @@ def test_first_spans_of_the_same_traces_exported_at_once(repo: Repository, store
     results = _export_at_once(store_url, shop, billing)
     assert results == [SpanExportResult.SUCCESS] * 2 * ROUNDS
     _assert_stored_once(repo, expected)
+
+
+def test_spans_added_to_the_same_stored_traces_at_once(repo: Repository, store_url: str):
+    """Then both export the spans enclosing their first ones, merging into the same stored
+    traces at once: each trace's summary must count both services' spans and name its root."""
+    shop: Batches = []
+    billing: Batches = []
+    expected: dict[str, list[str]] = {}
+    for _ in range(ROUNDS):
+        shop_batches, billing_batches, span_ids = _requests(REQUESTS_PER_ROUND)
+        shop += shop_batches
+        billing += billing_batches
+        expected.update({t: list(ids.values()) for t, ids in span_ids.items()})
+    results = _export_at_once(store_url, shop, billing)
+    assert results == [SpanExportResult.SUCCESS] * 4 * ROUNDS
+    _assert_stored_once(repo, expected)
+    for item in repo.get_traces_with_spans(list(expected)):
+        assert item.trace.trigger_event == "POST /checkout", item.trace.id
+        assert item.trace.attributes["services"] == ["billing", "shop"], item.trace.id
+
+
+class IntrudingClock:
+    """A Repository clock that, once armed, has another service add a span to the trace each
+    time it is read, just before the exporter's write: the exporter's summary is always stale."""
+
+    def __init__(self, other: Repository, trace_id: str) -> None:
+        self.other = other
+        self.trace_id = trace_id
+        self.armed = False
+        self.added: list[str] = []
+
+    def __call__(self) -> int:
+        now = time.time_ns()
+        if self.armed:
+            span_id = f"{len(self.added) + 1:016x}"
+            self.other.create_spans([SpanRow(self.trace_id, span_id, "retry", "success", now)])
+            self.added.append(span_id)
+        return now
+
+
+def test_a_trace_others_keep_adding_to_still_gets_the_spans(
+    repo: Repository, store_url: str, caplog: pytest.LogCaptureFixture
+):
+    """The exporter stores its spans and does not fail the batch; it stops summarising the
+    trace anew after a few tries and says its summary may be behind, instead of looping."""
+    (carts, roots), _, span_ids = _requests(1)
+    ((trace_id, ids),) = span_ids.items()
+    clock = IntrudingClock(repo, trace_id)
+    exporter = PipetraceSpanExporter(Repository(open_backend(parse_database_url(store_url)), clock))
+    try:
+        assert exporter.export(carts) == SpanExportResult.SUCCESS
+        clock.armed = True
+        assert exporter.export(roots) == SpanExportResult.SUCCESS
+    finally:
+        exporter.repo.close()
+    found = repo.get_trace_with_spans(trace_id)
+    assert found is not None
+    stored = Counter(s.id for s in found.spans)
+    assert stored == Counter([ids["load cart"], ids["POST /checkout"], *clock.added])
+    assert len(clock.added) == MERGE_ATTEMPTS
+    assert "other services kept adding to it" in caplog.text

@@ -118,20 +118,31 @@ class Repository:
             [InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
         )
 
-    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow]) -> None:
-        """Add spans to a stored trace and rewrite its summary columns, in one transaction.
+    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow], held: int) -> bool:
+        """Add spans to a stored trace and rewrite its summary columns, in one transaction;
+        returns whether the summary was written.
 
         For exporters that deliver one trace in several calls (the OpenTelemetry SDK's).
+        `trace` is a summary computed from the `held` spans read before plus `spans_`; if
+        another client added spans meanwhile it would leave theirs out, so it is written only
+        if the trace then holds exactly those spans. Otherwise the spans are still added, and
+        the caller reads the trace again and writes a new summary (with no spans to add).
         """
         values = dict(zip(TRACE_COLUMNS, trace_to_tuple(trace, self.clock()), strict=True))
         del values["id"], values["created_at"]
-        summary = traces.update().where(traces.c.id == trace.id).values(values)
-        self.backend.write(
+        count = select(func.count()).where(spans.c.trace_id == trace.id).scalar_subquery()
+        summary = (
+            traces.update()
+            .where(traces.c.id == trace.id, count == held + len(spans_))
+            .values(values)
+        )
+        changed = self.backend.write(
             [
                 InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_]),
                 compile_statement(summary),
             ]
         )
+        return changed[-1] == 1
 
     # -- reads --------------------------------------------------------------------------------
 

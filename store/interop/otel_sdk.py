@@ -31,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 SOURCE = "otel-sdk"
+MERGE_ATTEMPTS = 5
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +69,8 @@ class PipetraceSpanExporter(SpanExporter):
                 self._merge(item)
 
     def _merge(self, item: TraceWithSpans) -> None:
+        """Add the spans not stored yet and bring the trace's summary up to date; when another
+        service added spans between the read and the write, read again and summarise anew."""
         stored = self.repo.get_trace_with_spans(item.trace.id)
         if stored is None:
             return
@@ -75,9 +78,20 @@ class PipetraceSpanExporter(SpanExporter):
         fresh = [s for s in item.spans if (s.id, s.kind, s.started_at, s.ended_at) not in known]
         if not fresh:
             return
-        merged = trace_of([*stored.spans, *fresh], stored.trace.source).trace
-        merged.created_at = stored.trace.created_at
-        self.repo.append_spans(merged, fresh)
+        for _attempt in range(MERGE_ATTEMPTS):
+            merged = trace_of([*stored.spans, *fresh], stored.trace.source).trace
+            merged.created_at = stored.trace.created_at
+            if self.repo.append_spans(merged, fresh, len(stored.spans)):
+                return
+            fresh = []  # stored now; only the summary is left to write
+            stored = self.repo.get_trace_with_spans(item.trace.id)
+            if stored is None:
+                return
+        log.warning(
+            "pipetrace exporter stored spans of trace %s, but other services kept adding to it; "
+            "its summary (root, times, status, span count) may leave their latest spans out",
+            item.trace.id,
+        )
 
     def shutdown(self) -> None:
         """Stop accepting spans and close the store if this exporter opened it."""

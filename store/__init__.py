@@ -11,9 +11,11 @@ from .models import (
     Cursor,
     Page,
     SpanRow,
+    StoreSpace,
     TraceFilter,
     TraceRow,
     TraceWithSpans,
+    VacuumResult,
 )
 from .repository import Repository
 from .sql import Statement
@@ -29,10 +31,12 @@ __all__ = [
     "SchemaError",
     "SpanRow",
     "StoreError",
+    "StoreSpace",
     "StoreUnavailable",
     "TraceFilter",
     "TraceRow",
     "TraceWithSpans",
+    "VacuumResult",
     "open_store",
     "parse_database_url",
 ]

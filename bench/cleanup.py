@@ -240,7 +240,7 @@ def report(label: str, figures: dict, batch_size: int, pause: float) -> None:
     print(
         f"[{label}] database and log on disk: {figures['disk'][0] / 1e6:.1f} MB before cleanup, "
         f"{figures['disk'][1] / 1e6:.1f} MB after; cleanup gave back "
-        f"{result.freed_bytes / 1e6:.1f} MB ({space.mode if space else '?'} auto-vacuum, "
+        f"{result.freed_bytes / 1e6:.1f} MB (space mode {space.mode if space else '?'}, "
         f"{(space.free_bytes if space else 0) / 1e6:.1f} MB of free pages left)"
     )
     prefix = "" if label == "sqlite" else f"{label} "

@@ -309,3 +309,28 @@ def test_on_a_libsql_server_space_is_left_to_the_server(empty_sqld_url: str) -> 
         f"pipetrace: {empty_sqld_url}: a libSQL server manages its own disk space and refuses "
         "VACUUM from clients; nothing was changed (free pages are reused for new traces)"
     ]
+
+
+def test_a_store_in_full_auto_vacuum_shrinks_at_each_commit_and_vacuum_switches_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "full.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA auto_vacuum = FULL")
+        conn.execute("PRAGMA journal_mode = WAL")
+    repo = open_store(str(path))
+    try:
+        seed(repo)
+    finally:
+        repo.close()
+    before = path.stat().st_size
+
+    cleaned = run("cleanup", "--yes", "--db", str(path))
+
+    after = path.stat().st_size
+    assert cleaned.stdout.splitlines()[-1] == (
+        f"SQLite gave the freed pages back as it committed; the file is now {format_bytes(after)}"
+    )
+    assert after < before // 5
+    assert run("db", "vacuum", "--db", str(path)).exit_code == 0
+    assert pragma(path, "auto_vacuum") == 2

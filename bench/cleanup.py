@@ -2,7 +2,8 @@
 
 Builds a SQLite store with many expired traces, measures a writer that inserts a trace every
 5 ms with no cleanup running (the baseline), then the same writer while cleanup_old_traces
-deletes every expired trace; samples the -wal file size throughout.
+deletes every expired trace; samples the -wal file size throughout, and reports how much disk
+space the cleanup gave back.
 
 Usage: python bench/cleanup.py [--quick] [--sqld] [--traces N] [--batch-size N] [--pause SECONDS]
 """
@@ -167,7 +168,14 @@ def measure_writer(path: str, prefix: str, seconds: float | None, work=None) -> 
     return writer
 
 
-def run(url: str, count: int, batch_size: int, pause: float, wal: Callable[[], int]) -> dict:
+def run(
+    url: str,
+    count: int,
+    batch_size: int,
+    pause: float,
+    wal: Callable[[], int],
+    disk: Callable[[], int],
+) -> dict:
     """Build the store at `url`, then measure the writer alone and during cleanup."""
     builder = open_store(url)
     try:
@@ -179,6 +187,7 @@ def run(url: str, count: int, batch_size: int, pause: float, wal: Callable[[], i
     print(f"built {count:,} expired traces ({count * SPANS_PER_TRACE:,} spans) in {built:.1f} s")
     repo = open_store(url)
     try:
+        disk_before = disk()
         alone = measure_writer(url, "a", 3.0 if count <= 50_000 else 8.0)
         sampler = WalSampler(wal)
         sampler.start()
@@ -193,9 +202,17 @@ def run(url: str, count: int, batch_size: int, pause: float, wal: Callable[[], i
         sampler.stop.set()
         sampler.join()
         left = repo.count_older_than(cutoff)
+        disk_after = disk()
     finally:
         repo.close()
-    return {**outcome, "alone": alone, "during": during, "wal": sampler.largest, "left": left}
+    return {
+        **outcome,
+        "alone": alone,
+        "during": during,
+        "wal": sampler.largest,
+        "left": left,
+        "disk": (disk_before, disk_after),
+    }
 
 
 def report(label: str, figures: dict, batch_size: int, pause: float) -> None:
@@ -219,6 +236,13 @@ def report(label: str, figures: dict, batch_size: int, pause: float) -> None:
         f"longest {d_max:.1f} ms, p99 {d_p99:.2f} ms, median {d_med:.2f} ms"
     )
     print(f"[{label}] largest WAL seen during cleanup: {figures['wal'] / 1e6:.1f} MB")
+    space = result.space
+    print(
+        f"[{label}] database and log on disk: {figures['disk'][0] / 1e6:.1f} MB before cleanup, "
+        f"{figures['disk'][1] / 1e6:.1f} MB after; cleanup gave back "
+        f"{result.freed_bytes / 1e6:.1f} MB (space mode {space.mode if space else '?'}, "
+        f"{(space.free_bytes if space else 0) / 1e6:.1f} MB of free pages left)"
+    )
     prefix = "" if label == "sqlite" else f"{label} "
     print(
         f"ratio {prefix}writer longest wait / {WAIT_GOAL_MS:.0f} ms: "
@@ -269,6 +293,16 @@ def largest_wal(folder: Path) -> Callable[[], int]:
     return lambda: max((p.stat().st_size for p in folder.rglob("*-wal")), default=0)
 
 
+def database_files(folder: Path, name: str) -> Callable[[], int]:
+    """The size of every database file called `name` under `folder` and its -wal file."""
+
+    def size() -> int:
+        files = [*folder.rglob(name), *folder.rglob(f"{name}-wal")]
+        return sum(p.stat().st_size for p in files if p.is_file())
+
+    return size
+
+
 def main() -> None:
     """SQLite at full size (and sqld at a small size with --sqld); figures and goal lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -282,13 +316,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="pipetrace-bench-") as folder:
         path = Path(folder) / "traces.db"
-        figures = run(str(path), count, args.batch_size, args.pause, largest_wal(Path(folder)))
+        files = largest_wal(Path(folder)), database_files(Path(folder), path.name)
+        figures = run(str(path), count, args.batch_size, args.pause, *files)
         report("sqlite", figures, args.batch_size, args.pause)
     if args.sqld:
         with tempfile.TemporaryDirectory(prefix="pipetrace-bench-sqld-") as folder:
             with sqld(Path(folder)) as url:
                 small = max(1_000, count // 10)
-                figures = run(url, small, args.batch_size, args.pause, largest_wal(Path(folder)))
+                files = largest_wal(Path(folder)), database_files(Path(folder), "data")
+                figures = run(url, small, args.batch_size, args.pause, *files)
             report("sqld", figures, args.batch_size, args.pause)
 
 

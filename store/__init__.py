@@ -12,9 +12,11 @@ from .models import (
     DurationPoints,
     Page,
     SpanRow,
+    StoreSpace,
     TraceFilter,
     TraceRow,
     TraceWithSpans,
+    VacuumResult,
 )
 from .repository import Repository
 from .sql import Statement
@@ -31,10 +33,12 @@ __all__ = [
     "SchemaError",
     "SpanRow",
     "StoreError",
+    "StoreSpace",
     "StoreUnavailable",
     "TraceFilter",
     "TraceRow",
     "TraceWithSpans",
+    "VacuumResult",
     "open_store",
     "parse_database_url",
 ]

@@ -156,12 +156,47 @@ class DurationPoints:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSpace:
+    """How large the database is, how much of it is free pages, and who can give those back."""
+
+    size_bytes: int
+    """Pages times page size: the database file's size once its write-ahead log is folded in."""
+    free_bytes: int
+    """Pages that hold nothing; new traces reuse them."""
+    mode: str
+    """"incremental": cleanup gives free pages back to the disk as it deletes; "none": a store
+    made before pipetrace did that keeps them until `pipetrace db vacuum`; "full": SQLite gives
+    them back at every commit; "server": a libSQL server manages its own disk space."""
+
+    @property
+    def vacuum_helps(self) -> bool:
+        """Whether a full VACUUM has work: free pages to give back, or a mode to switch."""
+        return self.mode != "server" and (self.mode != "incremental" or self.free_bytes > 0)
+
+
+@dataclass(frozen=True, slots=True)
 class CleanupResult:
     """What a retention run removed, and whether it was cancelled before the end."""
 
     traces: int
     spans: int
     cancelled: bool = False
+    freed_bytes: int = 0
+    """How much the database file shrank by: free pages given back to the disk."""
+    space: StoreSpace | None = None
+    """The store's size and free pages afterwards, when they could be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class VacuumResult:
+    """A full VACUUM: the database and its log on disk before and after, and what it changed."""
+
+    before_bytes: int
+    after_bytes: int
+    vacuumed: bool
+    """False when there was nothing to give back and the store was left as it was."""
+    converted: bool
+    """The store was switched to incremental auto-vacuum by this VACUUM."""
 
 
 @dataclass(frozen=True, slots=True)

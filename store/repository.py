@@ -32,14 +32,18 @@ from .models import (
     DurationPoints,
     Page,
     SpanRow,
+    StoreSpace,
     TraceFilter,
     TraceRow,
     TraceWithSpans,
+    VacuumResult,
 )
 from .schema import HOUR_NS, spans, trace_counts, traces
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 
 MAX_PAGE = 10_000
+RELEASE_STEP_PAGES = 512
+"""Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
 SAVE_NEW_ATTEMPTS = 5
 DUPLICATE_TRACE = f"UNIQUE constraint failed: {traces.name}.id"
 """How both backends word an insert of a trace id that is already stored."""
@@ -457,25 +461,60 @@ class Repository:
         """Delete traces that started before `cutoff` and their spans, oldest first, in batches.
 
         Each batch is one transaction (spans, then their traces), followed by a WAL checkpoint
-        and an optional pause, so concurrent writers only ever wait for one small batch.
+        and an optional pause; on a store with incremental auto-vacuum the pages a batch freed
+        are then given back to the disk in short transactions of their own, each followed by a
+        checkpoint (which shrinks the file) and the pause. So concurrent writers only ever wait
+        for one small step.
         """
         total = self.count_older_than(cutoff)[0] if on_progress else None
-        deleted_traces = deleted_spans = 0
-        while not (cancel is not None and cancel.is_set()):
+        releases = self.backend.space().mode == "incremental"
+        deleted_traces = deleted_spans = freed = 0
+        while not _cancelled(cancel):
             try:
                 batch = self._delete_oldest(cutoff, batch_size)
                 if batch is None:
-                    return CleanupResult(deleted_traces, deleted_spans)
+                    return CleanupResult(
+                        deleted_traces, deleted_spans, freed_bytes=freed, space=self.space()
+                    )
                 deleted_traces += batch[0]
                 deleted_spans += batch[1]
                 self.backend.checkpoint()
+                if on_progress is not None:
+                    on_progress(CleanupProgress(deleted_traces, deleted_spans, total))
+                if pause:
+                    time.sleep(pause)
+                if releases:
+                    freed += self._release_free_pages(cancel, pause)
             except StoreError as exc:
-                raise _with_partial(exc, CleanupResult(deleted_traces, deleted_spans)) from None
-            if on_progress is not None:
-                on_progress(CleanupProgress(deleted_traces, deleted_spans, total))
+                done = CleanupResult(deleted_traces, deleted_spans, freed_bytes=freed)
+                raise _with_partial(exc, done) from None
+        return CleanupResult(
+            deleted_traces, deleted_spans, cancelled=True, freed_bytes=freed, space=self.space()
+        )
+
+    def _release_free_pages(self, cancel: threading.Event | None, pause: float) -> int:
+        """Give the free pages back to the disk in steps, each with a checkpoint and a pause,
+        until none are left or cleanup is cancelled; returns the bytes the file shrank by."""
+        freed = 0
+        while not _cancelled(cancel):
+            shrank, left = self.backend.release_free_pages(RELEASE_STEP_PAGES)
+            freed += shrank
+            self.backend.checkpoint()
             if pause:
                 time.sleep(pause)
-        return CleanupResult(deleted_traces, deleted_spans, cancelled=True)
+            if not (shrank and left):
+                break
+        return freed
+
+    def space(self) -> StoreSpace:
+        """The database's size, its free pages, and whether cleanup can give them back."""
+        return self.backend.space()
+
+    def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
+        """Rewrite the database compactly and in incremental auto-vacuum mode (SQLite only);
+        refuses when the disk lacks room or the write lock is not free within `wait` seconds.
+        `on_start` hears the bytes of data to rewrite once the checks have passed."""
+        return self.backend.vacuum(wait, on_start)
 
     def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:
         """One batch: the (traces, spans) its DELETEs really removed, since another cleanup may
@@ -526,6 +565,11 @@ def _sampled_points(f: TraceFilter) -> Select:
     return select(
         numbers.c.i, point.c.started_at, point.c.id, point.c.duration_ms, point.c.status
     ).select_from(numbers.join(point, point.c.id.in_(picked.scalar_subquery())))
+
+
+def _cancelled(cancel: threading.Event | None) -> bool:
+    """Whether the caller asked cleanup to stop at the next step."""
+    return cancel is not None and cancel.is_set()
 
 
 def _with_partial(exc: StoreError, done: CleanupResult) -> StoreError:

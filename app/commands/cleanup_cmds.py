@@ -18,6 +18,7 @@ from store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..timeparse import format_ns, iso_ns, naming, parse_age
 from .common import db_option, echo_json, fail, json_option, opened_store
+from .space import space_json, space_line
 
 DEFAULT_AGE = "30d"
 DEFAULT_BATCH_SIZE = 500
@@ -34,7 +35,8 @@ def cutoff_for(older_than: str, where: str, now_ns: int | None = None) -> int:
 
 
 def summary(cutoff: int, older_than: str, result: CleanupResult, dry_run: bool) -> dict[str, Any]:
-    """The JSON answer of the command and of the HTTP endpoint."""
+    """The JSON answer of the command and of the HTTP endpoint: the counts, the disk space given
+    back, and the store's size afterwards."""
     return {
         "cutoff": iso_ns(cutoff),
         "cutoff_ns": cutoff,
@@ -43,6 +45,7 @@ def summary(cutoff: int, older_than: str, result: CleanupResult, dry_run: bool) 
         "spans": result.spans,
         "dry_run": dry_run,
         "cancelled": result.cancelled,
+        **space_json(result.space, result.freed_bytes),
     }
 
 
@@ -94,9 +97,12 @@ def cleanup(
             f"(before {format_ns(cutoff)} UTC) in {repo.url}"
         )
         if dry_run or n_traces == 0:
-            _report(summary(cutoff, older_than, CleanupResult(n_traces, n_spans), dry_run), as_json)
+            space = repo.space()
+            counted = CleanupResult(n_traces, n_spans, space=space)
+            _report(summary(cutoff, older_than, counted, dry_run), as_json)
             if not as_json:
                 click.echo(preview if dry_run else f"nothing to delete: {preview}")
+                click.echo(space_line(space))
             return
         if not yes:
             click.echo(preview, err=True)
@@ -117,6 +123,8 @@ def cleanup(
             f"{verb} {result.traces} traces and {result.spans} spans older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) from {repo.url}"
         )
+        if result.space is not None:
+            click.echo(space_line(result.space, result.freed_bytes))
     if result.cancelled:
         sys.exit(130)
 

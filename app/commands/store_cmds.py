@@ -7,7 +7,7 @@ from dataclasses import replace
 import click
 from rich.text import Text
 
-from store import Cursor, StoreError, TraceFilter, open_store
+from store import Cursor, StoreError, TraceFilter, VacuumResult, open_store
 from store.backends import open_backend
 from store.migrate import upgrade
 from store.url import parse_database_url
@@ -28,6 +28,7 @@ from .common import (
 )
 from .details import trace_details
 from .layout import Column, output_console, print_table
+from .space import format_bytes
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 
@@ -54,6 +55,8 @@ SPAN_COLUMNS = (
 """Which script, how it ended and why stay readable on a narrow terminal; the rest give way."""
 ID_PREFIX = 12
 """Characters of a trace id the list shows; show, replay and export take a unique prefix."""
+VACUUM_WAIT_S = 5.0
+"""How long `db vacuum` waits for the write lock before it calls the store busy."""
 
 
 @click.command()
@@ -224,7 +227,71 @@ def _depths(spans: list) -> dict[str, int]:
 
 @click.group()
 def db() -> None:
-    """Manage the store's schema."""
+    """Manage the store's schema and disk space."""
+
+
+@db.command("vacuum")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 600),
+    default=VACUUM_WAIT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for the store's write lock before refusing it as busy.",
+)
+@db_option
+@json_option
+def db_vacuum(wait: float, db_url: str | None, as_json: bool) -> None:
+    """Give every free page of a SQLite store back to the disk (a full VACUUM), once.
+
+    It also switches an older store to incremental auto-vacuum (new stores start in it), after
+    which cleanup shrinks the file as it deletes. It rewrites the whole file and holds the write
+    lock meanwhile (writers wait), needs free disk space for two copies of the data, and refuses
+    in one line when that space or the lock is not there. A libSQL server manages its own space.
+    """
+    with opened_store(db_url) as repo:
+
+        def announce(in_use: int) -> None:
+            if not as_json:
+                click.echo(
+                    f"vacuuming {repo.url} ({format_bytes(in_use)} of data; "
+                    "writers wait until it ends)",
+                    err=True,
+                )
+
+        result = repo.vacuum(wait, on_start=announce)
+        space = repo.space()
+    if as_json:
+        echo_json(
+            {
+                "store": repo.url,
+                "vacuumed": result.vacuumed,
+                "converted": result.converted,
+                "before_bytes": result.before_bytes,
+                "after_bytes": result.after_bytes,
+                "freed_bytes": max(0, result.before_bytes - result.after_bytes),
+                "space_mode": space.mode,
+            }
+        )
+        return
+    click.echo(_vacuum_line(repo.url, result))
+
+
+def _vacuum_line(url: str, result: VacuumResult) -> str:
+    """What the vacuum gave back, and what it means for later cleanups."""
+    if not result.vacuumed:
+        return (
+            f"{url}: nothing to give back ({format_bytes(result.before_bytes)}, no free pages); "
+            "cleanup already gives space back as it deletes"
+        )
+    line = (
+        f"vacuumed {url}: {format_bytes(result.before_bytes)} -> "
+        f"{format_bytes(result.after_bytes)} on disk "
+        f"({format_bytes(max(0, result.before_bytes - result.after_bytes))} given back)"
+    )
+    if result.converted:
+        line += "; switched to incremental auto-vacuum: cleanup now shrinks the file as it deletes"
+    return line
 
 
 @db.command("upgrade")

@@ -154,5 +154,5 @@ async def _answer(repo: Repository, cutoff: int, options: dict[str, Any]) -> JSO
 def _run(repo: Repository, cutoff: int, dry_run: bool) -> CleanupResult:
     """The blocking part, run in a worker thread so the server keeps answering."""
     if dry_run:
-        return CleanupResult(*repo.count_older_than(cutoff))
+        return CleanupResult(*repo.count_older_than(cutoff), space=repo.space())
     return repo.cleanup_old_traces(cutoff, batch_size=DEFAULT_BATCH_SIZE, pause=PAUSE_SECONDS)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from ..models import StoreSpace, VacuumResult
 from ..sql import Operation, Statement
 from ..url import DatabaseTarget
 
@@ -24,6 +25,21 @@ class Backend(Protocol):
 
     def checkpoint(self) -> None:
         """Move the write-ahead log back into the database file, where the backend has one."""
+        ...
+
+    def space(self) -> StoreSpace:
+        """The database's size, its free pages, and who can give them back to the disk."""
+        ...
+
+    def release_free_pages(self, max_pages: int) -> tuple[int, int]:
+        """Give up to `max_pages` free pages back to the disk in one short write transaction,
+        where the store allows it; returns (bytes the database shrank by, free bytes left)."""
+        ...
+
+    def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
+        """Rewrite the database compactly in incremental auto-vacuum mode, or refuse in one line
+        (not enough disk, the write lock not free within `wait` seconds, or not allowed);
+        `on_start` hears the bytes of data to rewrite once the checks have passed."""
         ...
 
     def close(self) -> None:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import libsql_client
 
 from ..errors import StoreError, StoreUnavailable
+from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget, mask_credentials
 
 MAX_PARAMS_PER_STATEMENT = 30_000
 MAX_ROWS_PER_STATEMENT = 500
 WRITE_TIMEOUTS = 10
+SPACE_SQL = "SELECT * FROM pragma_page_size(), pragma_page_count(), pragma_freelist_count()"
 """A write batch (a whole imported file is one) may take this many request timeouts."""
 T = TypeVar("T")
 
@@ -75,6 +77,22 @@ class LibsqlBackend:
 
     def checkpoint(self) -> None:
         """sqld manages its own WAL; nothing to do from a client."""
+
+    def space(self) -> StoreSpace:
+        """Sizes the server reports (it answers read-only pragmas); its disk is its own."""
+        page_size, pages, free = self.query(Statement(SPACE_SQL))[0]
+        return StoreSpace(pages * page_size, free * page_size, "server")
+
+    def release_free_pages(self, max_pages: int) -> tuple[int, int]:
+        """sqld refuses `PRAGMA incremental_vacuum` from clients: nothing is given back here."""
+        return 0, self.space().free_bytes
+
+    def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
+        """sqld refuses VACUUM and writable pragmas from clients; say so instead of trying."""
+        raise StoreError(
+            f"{self.target.display}: a libSQL server manages its own disk space and refuses "
+            "VACUUM from clients; nothing was changed (free pages are reused for new traces)"
+        )
 
     def close(self) -> None:
         """Close the client, then stop its event-loop thread; closing twice (or from two

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,15 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import StoreError, StoreUnavailable
+from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget
+from .sqlite_space import AUTO_VACUUM_MODES, SPACE_SQL, vacuum
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
+"""A write-ahead log a big import or delete grew is cut back to this when it starts over
+(about what SQLite's automatic checkpoint lets it reach), so its disk space comes back too."""
 
 
 class SQLiteBackend:
@@ -82,6 +87,40 @@ class SQLiteBackend:
         with self.connection() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+    def space(self) -> StoreSpace:
+        """The file's pages, its free pages, and its auto-vacuum mode."""
+        with self.connection() as conn:
+            page_size, pages, free, mode = conn.exec_driver_sql(SPACE_SQL).one()
+        return StoreSpace(pages * page_size, free * page_size, AUTO_VACUUM_MODES.get(mode, "none"))
+
+    def release_free_pages(self, max_pages: int) -> tuple[int, int]:
+        """`PRAGMA incremental_vacuum` one page at a time inside BEGIN IMMEDIATE, so the pages
+        counted are exactly this transaction's; a store without incremental auto-vacuum gives
+        nothing back. The file shrinks when the next checkpoint folds the log in."""
+        with self.connection() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # our BEGIN, not the driver's
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                page_size, before, free, mode = cursor.execute(SPACE_SQL).fetchone()
+                if AUTO_VACUUM_MODES.get(mode) == "incremental":
+                    # Python's driver steps a statement once: one page per call.
+                    for _ in range(min(free, max_pages)):
+                        cursor.execute("PRAGMA incremental_vacuum(1)")
+                _, after, left, _ = cursor.execute(SPACE_SQL).fetchone()
+                cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    cursor.execute("ROLLBACK")
+                raise
+            finally:
+                cursor.close()
+        return (before - after) * page_size, left * page_size
+
+    def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
+        """The full VACUUM, on a connection of its own with a short busy timeout."""
+        return vacuum(self.target, wait, on_start)
+
     def close(self) -> None:
         """Release pooled connections."""
         self.engine.dispose()
@@ -102,11 +141,17 @@ class SQLiteBackend:
 
 
 def _configure_connection(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    """WAL for concurrent readers, a busy timeout for writers, foreign keys on."""
+    """WAL for concurrent readers, a busy timeout for writers, foreign keys on, and incremental
+    auto-vacuum for a new file, so cleanup can give the space it frees back to the disk."""
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # Only a file with no pages takes the mode, and switching to WAL writes its first
+            # page; an older store keeps its mode until `pipetrace db vacuum` converts it.
+            cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
             # A read-only file keeps its journal mode; its writes will report the cause.

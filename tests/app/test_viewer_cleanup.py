@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from store_checks import orphan_spans
 from textual.widgets import Button, Label, Static
 
+from app.commands.space import format_bytes
 from app.sample_store import DAY
 from app.tui.scenes import FIXED_NOW, press, settle, type_text
 from app.tui.screens.cleanup_dialog import CleanupDialog
+from app.tui.shots import STORE_FILE
+from store import CleanupResult
 
 
 async def open_dialog(pilot, age: str) -> CleanupDialog:
@@ -29,7 +33,7 @@ def test_preview_then_delete_removes_exactly_the_counted_traces(sample, sample_r
     total = sample_repo.count_traces()
     assert 0 < expected[0] < total
 
-    async def run() -> tuple[str, str, int | None]:
+    async def run() -> tuple[str, str, int | None, CleanupResult | None]:
         app = viewer()
         async with app.run_test(size=(120, 36)) as pilot:
             dialog = await open_dialog(pilot, "2d")
@@ -39,11 +43,17 @@ def test_preview_then_delete_removes_exactly_the_counted_traces(sample, sample_r
             report = str(dialog.query_one("#cleanup-report", Static).render())
             await pilot.click("#close")
             await settle(pilot)
-            return preview, report, app.list_screen.count
+            return preview, report, app.list_screen.count, dialog.result
 
-    preview, report, count = asyncio.run(run())
+    preview, report, count, result = asyncio.run(run())
     assert f"{expected[0]} traces and {expected[1]} spans older than 2d" in preview
     assert f"deleted {expected[0]} traces and {expected[1]} spans" in report
+    assert result is not None and result.space is not None and result.freed_bytes > 0
+    assert Path(STORE_FILE).stat().st_size == result.space.size_bytes
+    assert (
+        f"the file shrank by {format_bytes(result.freed_bytes)} to "
+        f"{format_bytes(result.space.size_bytes)}"
+    ) in report
     assert count == total - expected[0] == sample_repo.count_traces()
     assert sample_repo.count_older_than(FIXED_NOW - 2 * DAY) == (0, 0)
     assert orphan_spans(sample_repo) == 0

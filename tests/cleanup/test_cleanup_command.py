@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from app.commands.space import format_bytes
 from store import open_store
 
 CLI = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -73,9 +74,21 @@ def test_dry_run_previews_and_deletes_nothing(tmp_path: Path, kit) -> None:
     assert as_json.exit_code == 0 and as_text.exit_code == 0
     answer = json.loads(as_json.stdout)
     assert (answer["traces"], answer["spans"], answer["dry_run"]) == (4, 12, True)
+    size = Path(url).stat().st_size
+    assert {k: answer[k] for k in ("freed_bytes", "size_bytes", "free_bytes", "space_mode")} == {
+        "freed_bytes": 0,
+        "size_bytes": size,
+        "free_bytes": 0,
+        "space_mode": "incremental",
+    }
     assert as_text.stdout.startswith("4 traces and 12 spans older than 30d (before ")
     assert f"UTC) in {url}" in as_text.stdout
+    assert as_text.stdout.splitlines()[1] == (
+        f"the file is {format_bytes(size)} (0 bytes free); cleanup gives what it frees back to "
+        "the disk"
+    )
     assert counts(url, kit)[0] == 6
+    assert Path(url).stat().st_size == size
 
 
 def test_older_than_moves_the_cutoff(tmp_path: Path, kit) -> None:

@@ -116,6 +116,11 @@ def test_the_right_secret_deletes_and_answers_the_counts(
     }
     assert answer["older_than"] == "30d"
     assert answer["cutoff"].endswith("Z") and isinstance(answer["cutoff_ns"], int)
+    assert (
+        answer["space_mode"]
+        == {"sqlite": "incremental", "libsql": "server"}[repo.backend.target.kind]
+    )
+    assert answer["size_bytes"] == repo.space().size_bytes
     assert repo.count_traces() == 2
     assert kit.orphan_spans(repo) == 0
 

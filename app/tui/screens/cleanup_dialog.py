@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -18,6 +19,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from store import CleanupProgress, CleanupResult, Repository
 
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
+from ...commands.space import space_line
 from ...timeparse import TimeFormatError, format_ns
 from ..guards import QUERY_ERRORS, as_store_error
 
@@ -213,9 +215,10 @@ class CleanupDialog(ModalScreen[bool]):
             if self.preview
             else ""
         )
-        self.query_one("#cleanup-report", Static).update(
-            f"[b {colour}]{verb} {result.traces:,} traces and {result.spans:,} spans[/]{where}"
-        )
+        report = f"[b {colour}]{verb} {result.traces:,} traces and {result.spans:,} spans[/]{where}"
+        if result.space is not None:
+            report += f"\n[dim]{escape(space_line(result.space, result.freed_bytes))}[/dim]"
+        self.query_one("#cleanup-report", Static).update(report)
         self._finish()
 
     @on(Failed)

@@ -50,7 +50,8 @@ def test_trigger_failure_closed_blocks_with_the_error(make_engine, sink):
 
 
 def test_script_failure_closed_overrides_an_open_trigger(make_engine, sink):
-    text = manifest() + 'failure = "closed"\n'
+    # A generous deadline, so a loaded machine still stops the loop by its instruction budget.
+    text = manifest() + 'failure = "closed"\nlimits = { deadline_ms = 10000 }\n'
     engine = make_engine({"s.lua": "while true do end"}, text)
     outcome = engine.execute_trigger("t", {})
     assert not outcome.allowed and "instruction budget exceeded" in outcome.error

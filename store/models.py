@@ -85,6 +85,12 @@ class TraceFilter:
     max_duration_ms: float | None = None
     text: str | None = None
     """Trace id prefix, user id, request IP, or a substring of the status message or the input."""
+    user_id: str | None = None
+    """Exactly this user id."""
+    request_ip: str | None = None
+    """Exactly this request IP, as stored (the text is compared, not the address)."""
+    ip_network: str | None = None
+    """An IPv4 network such as 10.0.0.0/8: request IPs in it, written in dotted decimal."""
 
 
 @dataclass(frozen=True, slots=True)

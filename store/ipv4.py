@@ -41,8 +41,8 @@ def network_text(network: str) -> NetworkText:
     if bits in (8, 16, 24):
         return NetworkText(prefix=".".join(octets[: bits // 8]) + ".")
     raise ValueError(
-        f"{network!r}: give a network of whole octets (/8, /16, /24) or one inside a /24 "
-        "(/25 to /32); IPs are stored as text, which sorts other networks into many ranges"
+        f"{network!r} is not one range of stored IP text: give a network of whole octets "
+        "(/8, /16, /24) or one inside a /24 (/25 to /32)"
     )
 
 

@@ -90,7 +90,8 @@ class TraceFilter:
     request_ip: str | None = None
     """Exactly this request IP, as stored (the text is compared, not the address)."""
     ip_network: str | None = None
-    """An IPv4 network such as 10.0.0.0/8: request IPs in it, written in dotted decimal."""
+    """An IPv4 network of whole octets (10.0.0.0/8, /16, /24) or inside a /24 (/25 to /32): request
+    IPs in it, written in dotted decimal. Any other raises ValueError (see store/ipv4.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Turns a TraceFilter into SQL conditions with named parameters, plus a key for its shape.
 
-Filters of the same shape (which fields are set, how many triggers and statuses) compile to the
-same SQL text, so the repository compiles each shape once and only binds new values.
+Filters of the same shape (which fields are set, how many triggers, statuses and network
+addresses) compile to the same SQL text, so the repository compiles each shape once and only
+binds new values.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, bindparam, func, literal_column, or_
 from sqlalchemy.sql import ColumnElement
 
 from .codec import dump_json
+from .ipv4 import NetworkText, network_text, prefix_end
 from .models import TraceFilter
 from .schema import traces
 
 
 def filter_shape(f: TraceFilter) -> Hashable:
     """What decides the SQL text of `f`'s conditions (not the values)."""
+    network = _network(f)
     return (
         len(set(f.triggers)),
         len(set(f.statuses)),
@@ -27,7 +30,22 @@ def filter_shape(f: TraceFilter) -> Hashable:
         f.min_duration_ms is not None,
         f.max_duration_ms is not None,
         bool((f.text or "").strip()),
+        f.user_id is not None,
+        f.request_ip is not None,
+        len(network.addresses),
+        network.prefix is not None,
     )
+
+
+def hourly_countable(f: TraceFilter) -> bool:
+    """Whether `f` filters by nothing but trigger, status and time, which the hourly counts
+    hold; any other field needs the rows counted."""
+    return not any(filter_shape(f)[4:])
+
+
+def _network(f: TraceFilter) -> NetworkText:
+    """How the addresses of `f`'s IPv4 network are written (nothing without one)."""
+    return NetworkText() if f.ip_network is None else network_text(f.ip_network)
 
 
 def filter_values(f: TraceFilter) -> dict[str, Any]:
@@ -50,6 +68,13 @@ def filter_values(f: TraceFilter) -> dict[str, Any]:
         # The input is stored as JSON: match the text as it is written there (quotes, backslashes
         # and non-ASCII letters escaped).
         values["text_input"] = "%" + escape_like(dump_json(text)[1:-1]) + "%"
+    values["user_id"] = f.user_id
+    values["request_ip"] = f.request_ip
+    network = _network(f)
+    for i, address in enumerate(network.addresses):
+        values[f"ip_address_{i}"] = address
+    if network.prefix is not None:
+        values["ip_from"], values["ip_before"] = network.prefix, prefix_end(network.prefix)
     return values
 
 
@@ -57,7 +82,19 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
     """All of `f`'s conditions joined with AND (named parameters), or None if nothing filters."""
     c = traces.c
     conds: list[ColumnElement[bool]] = []
-    n_triggers, n_statuses, has_from, has_until, has_min, has_max, has_text = filter_shape(f)
+    (
+        n_triggers,
+        n_statuses,
+        has_from,
+        has_until,
+        has_min,
+        has_max,
+        has_text,
+        has_user,
+        has_ip,
+        n_addresses,
+        has_prefix,
+    ) = filter_shape(f)
     if n_triggers:
         conds.append(c.trigger_event.in_([bindparam(f"trigger_{i}") for i in range(n_triggers)]))
     if n_statuses:
@@ -80,7 +117,25 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
                 c.context_snapshot.like(bindparam("text_input"), escape="\\"),
             )
         )
+    if has_user:
+        conds.append(c.user_id == bindparam("user_id"))
+    if has_ip:
+        conds.append(c.request_ip == bindparam("request_ip"))
+    if n_addresses:
+        addresses = [bindparam(f"ip_address_{i}") for i in range(n_addresses)]
+        conds.append(_few(c.request_ip.in_(addresses)))
+    if has_prefix:
+        conds.append(
+            _few(and_(c.request_ip >= bindparam("ip_from"), c.request_ip < bindparam("ip_before")))
+        )
     return and_(*conds) if conds else None
+
+
+def _few(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition`, marked as true for few rows: SQLite then reads a network's traces from the
+    request_ip index (cost in proportion to them) rather than walking every trace newest first
+    looking for them, which reads the whole table when the network has none."""
+    return func.likelihood(condition, literal_column("0.0001"))
 
 
 def escape_like(text: str) -> str:

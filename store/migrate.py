@@ -25,6 +25,8 @@ UPGRADE_ATTEMPTS = 3
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
 OUR_TABLES = {"pipeline_traces", "pipeline_spans", "pipeline_trace_counts", "alembic_version"}
+REVISION_MARKS = (("0003", "ix_pipeline_traces_user_started"), ("0002", "pipeline_trace_counts"))
+"""Newest first: a table or index each revision created, to tell a store's revision by."""
 
 
 def alembic_config() -> Config:
@@ -54,10 +56,13 @@ def current_revision(backend: Backend) -> str | None:
 
 def _read_revision(query: Callable[[Statement], list[tuple[Any, ...]]], where: str) -> str | None:
     """The revision as `query` sees it, so a caller holding a write lock reads through it."""
+    names = query(
+        Statement("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')")
+    )
     tables = {
-        row[0]
-        for row in query(Statement("SELECT name FROM sqlite_master WHERE type = 'table'"))
-        if not str(row[0]).startswith(("sqlite_", "_litestream", "libsql_"))
+        str(name)
+        for kind, name in names
+        if kind == "table" and not str(name).startswith(("sqlite_", "_litestream", "libsql_"))
     }
     if "alembic_version" in tables:
         rows = query(Statement("SELECT version_num FROM alembic_version"))
@@ -67,16 +72,17 @@ def _read_revision(query: Callable[[Statement], list[tuple[Any, ...]]], where: s
     if tables == {"alembic_version"}:
         return None  # an empty version table and nothing else: a store never created
     if not foreign and "alembic_version" in tables:
-        raise SchemaError(_missing_version(where, tables))
+        indexes = {str(name) for kind, name in names if kind == "index"}
+        raise SchemaError(_missing_version(where, tables | indexes))
     if foreign or tables:
         shown = ", ".join(foreign or sorted(tables))
         raise SchemaError(f"{where}: not a pipetrace database (it has tables: {shown})")
     return None
 
 
-def _missing_version(where: str, tables: set[str]) -> str:
+def _missing_version(where: str, names: set[str]) -> str:
     """Pipetrace's tables with an empty version table: say which revision they look like."""
-    looks_like = head_revision() if "pipeline_trace_counts" in tables else "0001"
+    looks_like = next((rev for rev, mark in REVISION_MARKS if mark in names), "0001")
     return (
         f"{where}: its schema version is missing (the alembic_version table is empty, the other "
         f"tables are pipetrace's); its tables look like revision {looks_like}: record it with "

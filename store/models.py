@@ -86,6 +86,13 @@ class TraceFilter:
     max_duration_ms: float | None = None
     text: str | None = None
     """Trace id prefix, user id, request IP, or a substring of the status message or the input."""
+    user_id: str | None = None
+    """Exactly this user id."""
+    request_ip: str | None = None
+    """Exactly this request IP, as stored (the text is compared, not the address)."""
+    ip_network: str | None = None
+    """An IPv4 network of whole octets (10.0.0.0/8, /16, /24) or inside a /24 (/25 to /32): request
+    IPs in it, written in dotted decimal. Any other raises ValueError (see store/ipv4.py)."""
 
 
 CURSOR_ORDER = "newest"

@@ -24,7 +24,7 @@ from .codec import (
     trace_to_tuple,
 )
 from .errors import StoreError
-from .filters import filter_clause, filter_shape, filter_values
+from .filters import filter_clause, filter_shape, filter_values, hourly_countable
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -268,10 +268,11 @@ class Repository:
 
         Trigger, status and time filters are answered from the hourly counts (whole hours) plus
         an exact count of the partial hours at each end, so the cost does not grow with the
-        number of matching traces; other filters count the rows themselves.
+        number of matching traces; other filters count the rows themselves (user and IP by
+        their indexes).
         """
         f = filters or TraceFilter()
-        if f.min_duration_ms is not None or f.max_duration_ms is not None or (f.text or "").strip():
+        if not hourly_countable(f):
             return self._count_rows(f)
         first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
         last = None if f.started_until is None else f.started_until // HOUR_NS

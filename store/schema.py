@@ -99,8 +99,9 @@ Index(
 )
 Index("ix_pipeline_traces_status_started", traces.c.status, traces.c.started_at)
 Index("ix_pipeline_traces_duration", traces.c.duration_ms)
-Index("ix_pipeline_traces_user_id", traces.c.user_id)
-Index("ix_pipeline_traces_request_ip", traces.c.request_ip)
+# One user's or IP's traces newest first, a page at a time, without sorting them all (0003).
+Index("ix_pipeline_traces_user_started", traces.c.user_id, traces.c.started_at, traces.c.id)
+Index("ix_pipeline_traces_ip_started", traces.c.request_ip, traces.c.started_at, traces.c.id)
 Index("ix_pipeline_traces_replay_of", traces.c.replay_of)
 Index("ix_pipeline_spans_trace_id_started", spans.c.trace_id, spans.c.started_at)
 

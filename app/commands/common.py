@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import json
 import math
 import sys
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 from store.codec import escape_surrogates, json_safe
+from store.ipv4 import network_text
 
 from ..timeparse import iso_ns, naming, parse_time
 
@@ -35,6 +37,10 @@ db_option = click.option(
 MAX_SEARCH_CHARS = 1000
 """Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
 _SCOPE_KEY = "pipetrace.filter_scope"
+MAX_USER_CHARS = 1000
+"""Longer than any user id an auth server hands over (the column holds 200)."""
+MAX_IP_CHARS = 64
+"""Longer than any IP address or network in text, scope id included."""
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
 
 _FILTER_OPTIONS = (
@@ -55,6 +61,12 @@ _FILTER_OPTIONS = (
         metavar="TEXT",
         help="Trace id prefix, user id, IP prefix, message or input text.",
     ),
+    click.option("--user", "user_id", metavar="ID", help="Only this user id (exact)."),
+    click.option(
+        "--ip",
+        metavar="IP",
+        help="Only this request IP (exact), or an IPv4 network: /8, /16, /24 or /25 to /32.",
+    ),
 )
 
 
@@ -71,8 +83,11 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         min_ms: float | None,
         max_ms: float | None,
         search: str | None,
+        user_id: str | None,
+        ip: str | None,
         **kwargs: Any,
     ) -> Any:
+        request_ip, ip_network = _ip_option(ip)
         kwargs["filters"] = TraceFilter(
             triggers=triggers,
             statuses=statuses,
@@ -81,8 +96,19 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             min_duration_ms=_finite_option(min_ms, "--min-ms"),
             max_duration_ms=_finite_option(max_ms, "--max-ms"),
             text=_search_option(search),
+            user_id=_user_option(user_id),
+            request_ip=request_ip,
+            ip_network=ip_network,
         )
-        typed = [sorted(triggers), sorted(statuses), since, until, min_ms, max_ms, search]
+        typed = [
+            sorted(triggers),
+            sorted(statuses),
+            since,
+            until,
+            min_ms,
+            max_ms,
+            search,
+        ]
         digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
         click.get_current_context().meta[_SCOPE_KEY] = digest[:8]
         return command(*args, **kwargs)
@@ -118,6 +144,36 @@ def _search_option(text: str | None) -> str | None:
     if text is not None and len(text) > MAX_SEARCH_CHARS:
         fail(f"--search: {len(text)} characters is too long (at most {MAX_SEARCH_CHARS})")
     return text
+
+
+def _user_option(text: str | None) -> str | None:
+    """The user id to match exactly, as typed: not empty, and of a length a user id can have."""
+    if text is not None and not text:
+        fail("--user: the user id is empty")
+    if text is not None and len(text) > MAX_USER_CHARS:
+        fail(f"--user: {len(text)} characters is too long (at most {MAX_USER_CHARS})")
+    return text
+
+
+def _ip_option(text: str | None) -> tuple[str | None, str | None]:
+    """(address, network): an IP address to match exactly as typed, or an IPv4 network."""
+    if text is None:
+        return None, None
+    if not text:
+        fail("--ip: the IP is empty")
+    if len(text) > MAX_IP_CHARS:
+        fail(f"--ip: {len(text)} characters is too long for an IP (at most {MAX_IP_CHARS})")
+    if "/" in text:
+        try:
+            network_text(text)
+        except ValueError as exc:
+            fail(f"--ip: {exc}")
+        return None, text
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        fail(f"--ip: {text!r} is not an IP address (e.g. 203.0.113.9) or network (10.0.0.0/8)")
+    return text, None
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from store.url import parse_database_url
 from store.writer import WriterStats
 
 from .commands import ScreenActions
+from .filter_state import FilterState
 from .keys import screen_actions
 from .screens.error import ErrorScreen
 from .screens.help import HelpScreen
@@ -151,6 +152,11 @@ class PipetraceApp(App[None]):
         """Push the detail screen of one trace."""
         if self.repo is not None:
             self.push_screen(TraceDetailScreen(trace_id, self.repo))
+
+    def show_list(self, filters: FilterState) -> None:
+        """Close every screen over the trace list and show it with `filters`."""
+        self.list_screen.pop_until_active()
+        self.list_screen.set_filters(filters)
 
     def action_help(self) -> None:
         """Show every key of the current screen."""

@@ -10,7 +10,7 @@ from ..timeparse import format_duration, format_ns, parse_age
 
 RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
 STATUSES = ("success", "blocked", "error")
-FIELDS = ("trigger", "status", "range", "duration", "text")
+FIELDS = ("trigger", "status", "range", "duration", "text", "user", "ip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,10 @@ class FilterState:
     min_ms: float | None = None
     max_ms: float | None = None
     text: str = ""
+    user_id: str | None = None
+    """Exactly this user (set from a trace's detail)."""
+    request_ip: str | None = None
+    """Exactly this request IP (set from a trace's detail)."""
 
     def to_filter(self, now_ns: int) -> TraceFilter:
         """The store's filter for this state at time `now_ns`."""
@@ -41,6 +45,8 @@ class FilterState:
             min_duration_ms=self.min_ms,
             max_duration_ms=self.max_ms,
             text=self.text or None,
+            user_id=self.user_id,
+            request_ip=self.request_ip,
         )
 
     def cleared(self, field: str) -> FilterState:
@@ -55,6 +61,10 @@ class FilterState:
             return replace(self, min_ms=None, max_ms=None)
         if field == "text":
             return replace(self, text="")
+        if field == "user":
+            return replace(self, user_id=None)
+        if field == "ip":
+            return replace(self, request_ip=None)
         raise ValueError(f"unknown filter {field!r}")
 
     def chips(self) -> list[tuple[str, str]]:
@@ -76,4 +86,8 @@ class FilterState:
             out.append(("duration", f"duration {low} to {high}"))
         if self.text:
             out.append(("text", f"search={self.text!r}"))
+        if self.user_id is not None:
+            out.append(("user", f"user={self.user_id!r}"))
+        if self.request_ip is not None:
+            out.append(("ip", f"ip={self.request_ip!r}"))
         return out

@@ -109,6 +109,11 @@ async def _filter_text(pilot: Pilot[None], _: SampleStore) -> None:
     await press(pilot, "enter")
 
 
+async def _filter_user(pilot: Pilot[None], store: SampleStore) -> None:
+    await open_trace(pilot, store.blocked_id)
+    await press(pilot, "u")
+
+
 async def _blocked(pilot: Pilot[None], store: SampleStore) -> None:
     await open_trace(pilot, store.blocked_id)
     await press(pilot, "down", "down", "down", "down")
@@ -188,6 +193,7 @@ SCENES: list[Scene] = [
     Scene("filter_range_error", "a custom range with a bad time", _filter_custom_range_error),
     Scene("filter_duration", "traces slower than 5 ms", _filter_duration),
     Scene("filter_text", "a text search", _filter_text),
+    Scene("filter_user", "every trace of a blocked trace's user (u in its detail)", _filter_user),
     Scene("live", "live mode on", _live),
     Scene("detail_blocked", "a blocked trace: header, waterfall, span pane", _blocked),
     Scene("detail_input", "a trace's root span: the trigger's input and result data", _root_data),

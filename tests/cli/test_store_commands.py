@@ -80,6 +80,16 @@ def test_the_group_db_option_reaches_sub_commands(
         pytest.param(
             ["--search", "x" * 100_000], "--search: 100000 characters is too long", id="search-100k"
         ),
+        (["--user", ""], "--user: the user id is empty"),
+        (["--user", "u" * 1001], "--user: 1001 characters is too long (at most 1000)"),
+        (["--ip", ""], "--ip: the IP is empty"),
+        (["--ip", "1" * 65], "--ip: 65 characters is too long for an IP"),
+        (["--ip", "10.0.0.256"], "--ip: '10.0.0.256' is not an IP address"),
+        (["--ip", "user-1"], "--ip: 'user-1' is not an IP address"),
+        (["--ip", "10.0.0.0/12"], "--ip: '10.0.0.0/12' is not one range of stored IP text"),
+        (["--ip", "10.0.0.0/33"], "--ip: '10.0.0.0/33' is not an IPv4 network"),
+        (["--ip", "2001:db8::/32"], "--ip: '2001:db8::/32' is not an IPv4 network"),
+        (["--ip", "\x1b[2J"], "--ip: '\\x1b[2J' is not an IP address"),
     ],
 )
 def test_bad_filters_are_one_line_naming_the_option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,16 @@ from store.sql import Statement
 TRIGGERS = ("before_signup", "before_signin", "token_build")
 STATUSES = ("success", "blocked", "error")
 WORDS = ("deny", "list", "email", "risk", "geo", "x_y", "50%")
+USERS = ("alice", "alice2", "Alice", "bob", "", None)
+IPS = ("10.0.0.1", "10.0.0.10", "10.0.0.129", "10.1.0.1", "100.0.0.1", "203.0.113.9", "n/a", None)
+NETWORKS = (
+    "10.0.0.0/8",
+    "10.0.0.0/16",
+    "10.0.0.7/24",
+    "10.0.0.0/25",
+    "10.0.0.1/32",
+    "203.0.113.0/31",
+)
 MINUTE = 60 * SEC
 STEP = 23 * MINUTE  # rows spread over many hours, so counts use whole hours and partial edges
 
@@ -26,8 +37,8 @@ rows_strategy = st.lists(
         st.sampled_from(STATUSES),
         st.integers(0, 40),  # start step; repeats exercise the keyset tie-break
         st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 3)),
-        st.sampled_from(("alice", "bob", "carol", None)),
-        st.sampled_from(("10.0.0.1", "203.0.113.9", None)),
+        st.sampled_from(USERS),
+        st.sampled_from(IPS),
         st.one_of(
             st.none(), st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(" ".join)
         ),
@@ -48,6 +59,9 @@ filter_strategy = st.builds(
     text=st.one_of(
         st.none(), st.sampled_from((*WORDS, "ALICE", "203.0", "0000", "%", "_", "U7@EXAMPLE"))
     ),
+    user_id=st.one_of(st.none(), st.sampled_from((*USERS[:-1], "ali"))),
+    request_ip=st.one_of(st.none(), st.sampled_from((*IPS[:-1], "10.0.0"))),
+    ip_network=st.one_of(st.none(), st.sampled_from(NETWORKS)),
 )
 
 
@@ -110,6 +124,12 @@ def matches(row: TraceRow, f: TraceFilter) -> bool:
         return False
     if f.max_duration_ms is not None and not row.duration_ms <= f.max_duration_ms:
         return False
+    if f.user_id is not None and row.user_id != f.user_id:
+        return False
+    if f.request_ip is not None and row.request_ip != f.request_ip:
+        return False
+    if f.ip_network is not None and not in_network(row.request_ip, f.ip_network):
+        return False
     text = (f.text or "").strip()
     if text:
         needle = ascii_lower(text)
@@ -122,6 +142,16 @@ def matches(row: TraceRow, f: TraceFilter) -> bool:
             or ascii_lower(json.dumps(text)[1:-1]) in ascii_lower(stored_input)
         )
     return True
+
+
+def in_network(ip: str | None, network: str) -> bool:
+    """Whether a stored IP is an IPv4 address inside `network`."""
+    if ip is None:
+        return False
+    try:
+        return ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(network, strict=False)
+    except ValueError:
+        return False
 
 
 def newest_first(rows: list[TraceRow]) -> list[str]:

@@ -141,3 +141,46 @@ def test_an_empty_version_table_is_explained(tmp_path: Path) -> None:
         open_store(str(path))
     assert "not a pipetrace database" not in caught.value.message
     assert f"INSERT INTO alembic_version VALUES ('{head_revision()}')" in caught.value.message
+
+
+def _trace_indexes(url: str) -> set[str]:
+    backend = open_backend(parse_database_url(url))
+    try:
+        rows = backend.query(
+            Statement(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND name LIKE 'ix_%'",
+                ("pipeline_traces",),
+            )
+        )
+    finally:
+        backend.close()
+    return {str(r[0]) for r in rows}
+
+
+def test_upgrade_gives_user_and_ip_indexes_with_the_start_time(store_url: str) -> None:
+    _load_baseline(store_url)
+    assert {"ix_pipeline_traces_user_id", "ix_pipeline_traces_request_ip"} <= _trace_indexes(
+        store_url
+    )
+    repo = open_store(store_url)
+    try:
+        assert repo.count_traces(TraceFilter(user_id="user-1")) == 1
+        assert repo.count_traces(TraceFilter(ip_network="10.0.0.0/24")) == 5
+    finally:
+        repo.close()
+    indexes = _trace_indexes(store_url)
+    assert {"ix_pipeline_traces_user_started", "ix_pipeline_traces_ip_started"} <= indexes
+    assert not {"ix_pipeline_traces_user_id", "ix_pipeline_traces_request_ip"} & indexes
+
+
+def test_a_missing_version_is_told_from_the_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "at0002.db"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX ix_pipeline_traces_user_started")
+        conn.execute("DROP INDEX ix_pipeline_traces_ip_started")
+        conn.execute("CREATE INDEX ix_pipeline_traces_user_id ON pipeline_traces (user_id)")
+        conn.execute("DELETE FROM alembic_version")
+    with pytest.raises(SchemaError, match=r"look like revision 0002: record it"):
+        open_store(str(path))

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 from store import Repository, StoreError, TraceRow
 from store.interop import ExportReport, InteropError, write_export
 
+from ..filter_state import FilterState
 from ..guards import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
@@ -43,6 +44,8 @@ class TraceDetailScreen(Screen[None]):
         Binding("slash", "find", "Find"),
         Binding("n", "find_next(1)", "Next match", show=False),
         Binding("N", "find_next(-1)", "Prev match", show=False),
+        Binding("u", "traces_of('user')", "Traces of this user", show=False),
+        Binding("i", "traces_of('ip')", "Traces of this IP", show=False),
         Binding("y", "copy_trace_id", "Copy trace id"),
         Binding("Y", "copy_span_id", "Copy span id", show=False),
         Binding("o", "open_link", "Open link", show=False),
@@ -300,6 +303,23 @@ class TraceDetailScreen(Screen[None]):
     def action_open_trace(self, trace_id: str) -> None:
         """Open another trace on top of this one (header links call this)."""
         self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+
+    def action_traces_of(self, field: str) -> None:
+        """Back to the list, showing every trace of this trace's user ("user") or IP ("ip");
+        the list's other filters are cleared, so nothing of theirs hides a trace."""
+        if self.span_tree is None:
+            self.notify("the trace has not loaded yet", severity="warning")
+            return
+        trace = self.span_tree.trace
+        if field == "user" and trace.user_id:
+            filters = FilterState(user_id=trace.user_id)
+        elif field == "ip" and trace.request_ip:
+            filters = FilterState(request_ip=trace.request_ip)
+        else:
+            what = "user id" if field == "user" else "request IP"
+            self.notify(f"this trace has no {what}", severity="warning")
+            return
+        self.app.show_list(filters)  # type: ignore[attr-defined]
 
     # -- replay and export -------------------------------------------------------------------
 

@@ -108,6 +108,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             min_ms,
             max_ms,
             search,
+            user_id,
+            ip,
         ]
         digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
         click.get_current_context().meta[_SCOPE_KEY] = digest[:8]

@@ -120,9 +120,14 @@ def test_a_cursor_only_continues_the_filters_that_printed_it(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["traces"]) == 2
     others = (["--status", "error", *since], ["--status", "blocked"], [], since)
+    narrower = (["--user", "u-1"], ["--ip", "203.0.113.9"])
     for other in (*others, ["--status", "blocked", "--since", "2026-01-02"]):
         result = CliRunner().invoke(main, ["traces", *other, "--cursor", blocked, "--db", db])
         assert result.exit_code == 2
+        assert result.stderr.startswith("pipetrace: --cursor: it continues a listing with other")
+    for other in narrower:
+        result = CliRunner().invoke(main, ["traces", *same, *other, "--db", db])
+        assert result.exit_code == 2, result.output
         assert result.stderr.startswith("pipetrace: --cursor: it continues a listing with other")
     unfiltered = next_cursor(db)
     result = CliRunner().invoke(main, ["traces", "--cursor", unfiltered, "--db", db, "--json"])

@@ -49,7 +49,8 @@ from .store_cmds import resolve_trace_id
     type=click.IntRange(min=1),
     default=2000,
     show_default=True,
-    help="Spans per request to --endpoint.",
+    help="Most spans per request to --endpoint; whole traces share a request while they fit, "
+    "a larger trace is split across requests (collectors join a trace's parts by its id).",
 )
 @click.option(
     "--service-name", default=DEFAULT_SERVICE, show_default=True, help="Resource service.name."

@@ -222,7 +222,8 @@ class Engine:
 
         started_at is when an async trigger was queued, or None to read the clock here. This
         thread's sandbox is made first, so its start-up (about 1.5 ms) is not in the trace."""
-        sandbox = None if spec is None else self._sandbox()
+        if spec is not None:
+            self._sandbox()
         if started_at is None:
             started_at = self._now()
         origin = _perf()
@@ -240,7 +241,7 @@ class Engine:
                 allowed = spec.failure == "open"
             else:
                 status, message, allowed, merged, crashed = self._run_layers(
-                    sandbox, spec, input, trace_id, started_at, runs
+                    spec, input, trace_id, started_at, runs
                 )
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
@@ -262,7 +263,6 @@ class Engine:
 
     def _run_layers(
         self,
-        sandbox: Sandbox,
         spec: Trigger,
         input: dict[str, Any],
         trace_id: str,
@@ -272,6 +272,7 @@ class Engine:
         """Run layers until one blocks or fails closed; return status, message, allowed, data
         and whether the host side crashed. When tracing, runs gets start, end and result of
         each script that ran."""
+        sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
         blocked = failed = first_error = None

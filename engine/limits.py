@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -33,25 +34,26 @@ class Limits:
     max_pattern_cost: int = 4_000_000
     max_string_rep: int = 1024 * 1024
 
-    def with_overrides(self, table: dict[str, Any], where: str) -> Limits:
+    def with_overrides(self, table: dict[str, Any], where: Callable[[str], str]) -> Limits:
         """Return a copy with a TOML table applied, rejecting unknown names and values that
-        would break the engine at run time instead of at load."""
+        would break the engine at run time instead of at load; where(key) names the place of a
+        key in messages."""
         known = {f.name for f in fields(self)}
         for key, value in table.items():
             if key not in known:
-                raise PipelineError(f"{where}: unknown limit '{key}'")
+                raise PipelineError(f"{where(key)}: unknown limit {key!r}")
             top = MAX_LIMITS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
                 raise PipelineError(
-                    f"{where}: limit '{key}' must be an integer from 1 to {top}, got {value!r}"
+                    f"{where(key)}: limit '{key}' must be an integer from 1 to {top}, got {value!r}"
                 )
         limits = replace(self, **table)
         floor = limits.min_memory()
         if limits.max_memory < floor:
             raise PipelineError(
-                f"{where}: limit 'max_memory' = {limits.max_memory} is too small; the sandbox "
-                f"needs at least {floor} bytes ({_BASE_MEMORY} plus {_MEMORY_PER_INPUT_BYTE} "
-                f"per byte of max_input_bytes)"
+                f"{where('max_memory')}: limit 'max_memory' = {limits.max_memory} is too small; "
+                f"the sandbox needs at least {floor} bytes ({_BASE_MEMORY} plus "
+                f"{_MEMORY_PER_INPUT_BYTE} per byte of max_input_bytes)"
             )
         return limits
 

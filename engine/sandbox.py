@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import time
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from engine.limits import Limits
 _BOOTSTRAP = resources.files("engine").joinpath("lua/sandbox.lua").read_text("utf-8")
 _HOOK_STEP = 10_000
 _WORDS = struct.Struct(">4q")
+_SYNTAX_AT = re.compile(r"s:(\d+): (.*)", re.DOTALL)
 
 
 def _deny_attributes(obj: object, name: object, is_setting: bool) -> str:
@@ -58,19 +60,17 @@ def new_runtime(limits: Limits) -> tuple[Any, Any]:
     return lua, host
 
 
-def syntax_errors(sources: dict[str, tuple[str, str]]) -> dict[str, str]:
-    """Compile scripts in a scratch runtime; return Lua's message for each that does not parse."""
+def syntax_errors(sources: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Compile scripts in a scratch runtime; return the line and Lua's message for each that
+    does not parse (line 1 when Lua names none, as for a binary chunk, which starts there)."""
     lua = lua54.LuaRuntime(register_eval=False, register_builtins=False)
-    check = lua.eval("function(s, n) local f, e = load(s, n, 't', {}) return f ~= nil, e end")
+    check = lua.eval("function(s) local f, e = load(s, '=s', 't', {}) return f ~= nil, e end")
     errors = {}
-    for script_id, (source, name) in sources.items():
-        ok, err = check(source, "=" + name)
+    for script_id, source in sources.items():
+        ok, err = check(source)
         if not ok:
-            # Lua leaves the chunk name out of some messages (a binary chunk, no memory); where
-            # it is there, Lua may have shortened it to LUA_IDSIZE (60) bytes.
-            err = str(err)
-            named = err.startswith(f"{name[:40]}")
-            errors[script_id] = err if named else f"{name}: {err}"
+            found = _SYNTAX_AT.match(str(err))
+            errors[script_id] = (int(found[1]), found[2]) if found else (1, str(err))
     return errors
 
 

@@ -49,10 +49,15 @@ from .store_cmds import resolve_trace_id
     type=click.IntRange(min=1),
     default=2000,
     show_default=True,
-    help="Spans per request to --endpoint.",
+    help="Most spans per request to --endpoint; whole traces share a request while they fit, "
+    "a larger trace is split across requests (collectors join a trace's parts by its id).",
 )
 @click.option(
-    "--service-name", default=DEFAULT_SERVICE, show_default=True, help="Resource service.name."
+    "--service-name",
+    metavar="NAME",
+    help="Resource service.name of every exported span, imported ones included (other resource "
+    f"attributes are kept). Without it: {DEFAULT_SERVICE!r} for spans pipetrace recorded, and "
+    "imported spans keep the resource they came with.",
 )
 @db_option
 def export_cmd(
@@ -64,7 +69,7 @@ def export_cmd(
     endpoint: str | None,
     headers: tuple[str, ...],
     batch_spans: int,
-    service_name: str,
+    service_name: str | None,
     db_url: str | None,
 ) -> None:
     """Export traces as OTLP JSON to a file, stdout or an OpenTelemetry collector."""

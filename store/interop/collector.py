@@ -6,8 +6,9 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..url import mask_credentials
 from .errors import CollectorError
@@ -52,20 +53,52 @@ def send_batches(
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,
 ) -> SendStats:
-    """POST exported (line, span count) pairs in requests of about `batch_spans` spans each."""
+    """POST exported (line, span count) pairs in requests of at most `batch_spans` spans.
+
+    Whole traces share a request while they fit; a trace with more spans than that is split
+    into parts of `batch_spans`, each span under its own resource and scope, as OpenTelemetry
+    SDKs split traces across exports (collectors put a trace together by its id).
+    """
     url = traces_url(endpoint)
     stats = SendStats()
     batch: list[str] = []
     count = 0
     for line, spans in lines:
-        batch.append(_resource_spans(line))
-        count += spans
-        if count >= batch_spans:
-            _post(url, batch, headers, timeout, stats)
-            batch, count = [], 0
+        parts = [(line, spans)] if spans <= batch_spans else _split(line, batch_spans)
+        for part, size in parts:
+            if batch and count + size > batch_spans:
+                _post(url, batch, headers, timeout, stats)
+                batch, count = [], 0
+            batch.append(_resource_spans(part))
+            count += size
     if batch:
         _post(url, batch, headers, timeout, stats)
     return stats
+
+
+def _split(line: str, size: int) -> Iterator[tuple[str, int]]:
+    """A TracesData line as lines of at most `size` spans, in order, each span keeping the
+    resource and scope (with their schema URLs) it had."""
+    resources = json.loads(line)["resourceSpans"]
+    flat = [
+        (r, s, span)
+        for r, rs in enumerate(resources)
+        for s, ss in enumerate(rs["scopeSpans"])
+        for span in ss["spans"]
+    ]
+    for start in range(0, len(flat), size):
+        part = flat[start : start + size]
+        out: list[dict[str, Any]] = []
+        last = None
+        for r, s, span in part:
+            if last is None or last[0] != r:
+                out.append({**resources[r], "scopeSpans": []})
+            if last != (r, s):
+                out[-1]["scopeSpans"].append({**resources[r]["scopeSpans"][s], "spans": []})
+            out[-1]["scopeSpans"][-1]["spans"].append(span)
+            last = (r, s)
+        # ASCII JSON: a lone surrogate read back from its \u escape is written as one again.
+        yield json.dumps({"resourceSpans": out}, separators=(",", ":")), len(part)
 
 
 def _resource_spans(line: str) -> str:

@@ -15,7 +15,7 @@ from ..models import TraceFilter, TraceWithSpans
 from ..repository import Repository
 from .collector import send_batches
 from .errors import InteropError
-from .otlp_out import DEFAULT_SERVICE, ExportStats, export_lines, export_pairs
+from .otlp_out import ExportStats, export_lines, export_pairs
 
 LOAD_BATCH = 200
 """Traces loaded per pair of queries while exporting."""
@@ -95,7 +95,7 @@ def _check_readable(item: TraceWithSpans) -> None:
 
 
 def export_traces(
-    repo: Repository, selection: Selection, *, service_name: str = DEFAULT_SERVICE
+    repo: Repository, selection: Selection, *, service_name: str | None = None
 ) -> Iterator[str]:
     """The chosen traces as OTLP JSON lines (one TracesData each, no newline)."""
     return export_lines(load_traces(repo, selection), service_name)
@@ -106,7 +106,7 @@ def write_export(
     selection: Selection,
     path: str | os.PathLike[str] | None,
     *,
-    service_name: str = DEFAULT_SERVICE,
+    service_name: str | None = None,
 ) -> ExportReport:
     """Write the chosen traces to `path` (stdout for None or "-") as OTLP JSON lines.
 
@@ -157,7 +157,7 @@ def send_export(
     selection: Selection,
     endpoint: str,
     *,
-    service_name: str = DEFAULT_SERVICE,
+    service_name: str | None = None,
     batch_spans: int = 2000,
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,

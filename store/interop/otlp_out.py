@@ -2,11 +2,13 @@
 
 Ids are lowercase hex, enums integers, times nanosecond decimal strings, attributes typed
 (see `anyvalue`). Spans pipetrace recorded itself go under a resource whose service.name is
-configurable and the instrumentation scope "pipetrace"; imported spans go back under the
-resource and scope they came with. Span columns OTLP has no field for are attributes
-(pipeline.script_id, pipeline.layer_index, pipeline.parallel_index, pipeline.status); the
-trace's columns ride on its root span (pipeline.trigger, pipeline.user_id, pipeline.request_ip,
-pipeline.trace.*), so that export -> import restores the same rows.
+"pipetrace" and the instrumentation scope "pipetrace"; imported spans go back under the
+resource and scope they came with. A service name given to the export replaces service.name
+in every resource, imported ones included (their other attributes stay). Span columns OTLP
+has no field for are attributes (pipeline.script_id, pipeline.layer_index,
+pipeline.parallel_index, pipeline.status); the trace's columns ride on its root span
+(pipeline.trigger, pipeline.user_id, pipeline.request_ip, pipeline.trace.*), so that export ->
+import restores the same rows.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .conventions import (
 )
 
 DEFAULT_SERVICE = "pipetrace"
+SERVICE_NAME = "service.name"
 SCOPE_VERSION = "1"
 # extra keys that are OTLP span fields (written as such) or consumed by export itself.
 _SPAN_FIELDS = ("traceState", "flags", "droppedAttributesCount", "events", "droppedEventsCount")
@@ -54,8 +57,9 @@ class ExportStats:
     empty: int = 0
 
 
-def traces_data(item: TraceWithSpans, service_name: str = DEFAULT_SERVICE) -> dict[str, Any]:
-    """One trace as an OTLP TracesData object (also a valid ExportTraceServiceRequest)."""
+def traces_data(item: TraceWithSpans, service_name: str | None = None) -> dict[str, Any]:
+    """One trace as an OTLP TracesData object (also a valid ExportTraceServiceRequest); a
+    service_name replaces service.name in every resource."""
     spans = item.spans
     root = pick_root(spans)
     groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
@@ -78,10 +82,12 @@ def traces_data(item: TraceWithSpans, service_name: str = DEFAULT_SERVICE) -> di
     by_resource: dict[str | None, dict[str, Any]] = {}
     for key, out_spans in groups.items():
         if key == (None, None):
-            resource: tuple[Any, Any] = (_native_resource(service_name), None)
+            resource: tuple[Any, Any] = (_native_resource(service_name or DEFAULT_SERVICE), None)
             scope: tuple[Any, Any] = ({"name": NATIVE_SCOPE, "version": SCOPE_VERSION}, None)
         else:
             resource, scope = sources[key]
+            if service_name is not None:
+                resource = (_renamed(resource[0], service_name), resource[1])
         rs = by_resource.get(key[0])
         if rs is None:
             rs = {"resource": resource[0] or {}, "scopeSpans": []}
@@ -96,7 +102,18 @@ def traces_data(item: TraceWithSpans, service_name: str = DEFAULT_SERVICE) -> di
 
 
 def _native_resource(service_name: str) -> dict[str, Any]:
-    return {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]}
+    return {"attributes": [_service(service_name)]}
+
+
+def _renamed(resource: dict[str, Any] | None, service_name: str) -> dict[str, Any]:
+    """An imported resource with its service.name replaced (or added), the rest kept."""
+    resource = resource or {}
+    kept = [a for a in resource.get("attributes") or [] if a.get("key") != SERVICE_NAME]
+    return {**resource, "attributes": [_service(service_name), *kept]}
+
+
+def _service(service_name: str) -> dict[str, Any]:
+    return {"key": SERVICE_NAME, "value": {"stringValue": service_name}}
 
 
 def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -193,7 +210,7 @@ def trace_fields(trace: TraceRow, spans: Sequence[SpanRow]) -> dict[str, Any]:
 
 def export_lines(
     items: Iterable[TraceWithSpans],
-    service_name: str = DEFAULT_SERVICE,
+    service_name: str | None = None,
     stats: ExportStats | None = None,
 ) -> Iterator[str]:
     """Each trace that has spans as one line of OTLP JSON (without the newline)."""
@@ -202,7 +219,7 @@ def export_lines(
 
 def export_pairs(
     items: Iterable[TraceWithSpans],
-    service_name: str = DEFAULT_SERVICE,
+    service_name: str | None = None,
     stats: ExportStats | None = None,
 ) -> Iterator[tuple[str, int]]:
     """Each trace that has spans as (OTLP JSON line, span count); the sender batches by count."""

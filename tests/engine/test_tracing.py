@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
+
+import pytest
+
+from engine.sandbox import Sandbox
 
 MANIFEST_ONE = """
 [triggers.before_signup]
@@ -210,6 +215,31 @@ def test_timestamps_use_the_injected_clock(make_engine, sink):
     assert trace.started_at == base
     assert all(base <= s.started_at <= s.ended_at for s in trace.spans)
     assert trace.spans[1].ended_at - trace.spans[1].started_at > 0
+
+
+# Five large scripts of another trigger make the sandbox slow to start (tens of ms), so start-up
+# inside a trace would stand out against a tiny script's run.
+HEAVY = "local t = {}\n" + "".join(
+    f"t[{i}] = function(x) local y = x * {i} if y > 3 then return y end return -y end\n"
+    for i in range(700)
+)
+
+
+@pytest.mark.parametrize("mode", ["blocking", "async"])
+def test_sandbox_start_up_stays_out_of_the_first_trace(make_engine, sink, mode):
+    scripts = {"check.lua": "return nil"} | {f"heavy{i}.lua": HEAVY for i in range(5)}
+    manifest = MANIFEST_ONE.replace('"blocking"', f'"{mode}"') + "[triggers.other]\n"
+    manifest += "".join(f'[[scripts]]\nid = "heavy{i}"\ntrigger = "other"\n' for i in range(5))
+    engine = make_engine(scripts, manifest)
+    before = time.perf_counter_ns()
+    Sandbox(engine.pipelines.limits, engine.pipelines.scripts.values())
+    start_up = time.perf_counter_ns() - before
+    engine.execute_trigger("before_signup", {})
+    [trace] = sink.after(engine)
+    root, span = trace.spans
+    assert root.started_at <= span.started_at <= span.ended_at <= root.ended_at
+    assert span.started_at - root.started_at < start_up / 4
+    assert root.ended_at - span.ended_at < start_up / 4
 
 
 def test_every_trace_extra_of_a_run_arrives_together(make_engine, sink):

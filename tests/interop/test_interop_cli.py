@@ -57,12 +57,13 @@ def test_export_one_trace_by_prefix_to_stdout(tmp_path):
     db = str(tmp_path / "t.db")
     runner = CliRunner()
     runner.invoke(main, ["import", "--db", db, str(SAMPLES / "trace.json")])
-    result = runner.invoke(main, ["export", "--db", db, "--trace", "5B8E", "--service-name", "x"])
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout.splitlines()[0])
-    assert doc["resourceSpans"][0]["resource"]["attributes"][0]["value"] == {
-        "stringValue": "my.service"
-    }
+    for args, service in [([], "my.service"), (["--service-name", "auth-prod"], "auth-prod")]:
+        result = runner.invoke(main, ["export", "--db", db, "--trace", "5B8E", *args])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout.splitlines()[0])
+        assert doc["resourceSpans"][0]["resource"]["attributes"] == [
+            {"key": "service.name", "value": {"stringValue": service}}
+        ]
     missing = runner.invoke(main, ["export", "--db", db, "--trace", "f" * 32])
     assert missing.exit_code == 2 and f"no trace {'f' * 32}" in missing.output
 

@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from app.cli import main
 from store import Repository, open_store
-from store.interop import CollectorError, send_export
+from store.interop import CollectorError, import_file, send_export
 
 
 class Collector:
@@ -77,6 +77,92 @@ def test_sends_batches_of_otlp_json(sqlite_repo: Repository, pipeline_traces, co
         for rs in message.resource_spans:
             seen += [s.name for ss in rs.scope_spans for s in ss.spans]
     assert seen == [s.name for t in pipeline_traces for s in t.spans]
+
+
+def _spans_per_request(collector: Collector) -> list[int]:
+    return [
+        sum(
+            len(ss["spans"])
+            for rs in json.loads(r["body"])["resourceSpans"]
+            for ss in rs["scopeSpans"]
+        )
+        for r in collector.requests
+    ]
+
+
+def test_whole_traces_share_a_request_only_while_they_fit(
+    sqlite_repo: Repository, pipeline_traces, collector
+):
+    sqlite_repo.save_traces(pipeline_traces)
+    report = send_export(
+        sqlite_repo, [t.trace.id for t in pipeline_traces], collector.url, batch_spans=12
+    )
+    assert _spans_per_request(collector) == [10, 10] and report.requests == 2
+
+
+def _otlp_span(n: int) -> dict[str, Any]:
+    return {
+        "traceId": "ab" * 16,
+        "spanId": f"{n:016x}",
+        "name": f"s{n}",
+        "startTimeUnixNano": str(1_700_000_000_000_000_000 + n),
+        "endTimeUnixNano": str(1_700_000_000_000_000_100 + n),
+    }
+
+
+def _resource(service: str, scopes: list[tuple[str, list[int]]]) -> dict[str, Any]:
+    return {
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "schemaUrl": f"https://example.com/{service}",
+        "scopeSpans": [
+            {"scope": {"name": scope}, "spans": [_otlp_span(n) for n in spans]}
+            for scope, spans in scopes
+        ],
+    }
+
+
+def _placement(documents: list[dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """Each span's name with the service, resource schema URL and scope it is sent under."""
+    return {
+        span["name"]: (
+            rs["resource"]["attributes"][0]["value"]["stringValue"],
+            rs["schemaUrl"],
+            ss["scope"]["name"],
+        )
+        for document in documents
+        for rs in document["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    }
+
+
+def test_a_trace_larger_than_a_batch_is_split_keeping_resources_and_scopes(
+    sqlite_repo: Repository, pipeline_traces, collector, tmp_path
+):
+    document = {
+        "resourceSpans": [
+            _resource("svc-a", [("lib-1", [1, 2]), ("lib-2", [3])]),
+            _resource("svc-b", [("lib-3", [4, 5])]),
+        ]
+    }
+    (tmp_path / "big.json").write_text(json.dumps(document))
+    import_file(sqlite_repo, tmp_path / "big.json")
+    sqlite_repo.save_traces(pipeline_traces[:1])
+    ids = ["ab" * 16, pipeline_traces[0].trace.id]
+    report = send_export(sqlite_repo, ids, collector.url, batch_spans=2)
+    assert (report.traces, report.spans) == (2, 10)
+    assert _spans_per_request(collector) == [2, 2, 1, 2, 2, 1]
+    bodies = [json.loads(r["body"]) for r in collector.requests]
+    for body in bodies:
+        Parse(json.dumps(body), ExportTraceServiceRequest())
+    assert _placement(bodies[:3]) == _placement([document])
+    assert [
+        s["name"]
+        for b in bodies[3:]
+        for rs in b["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for s in ss["spans"]
+    ] == [s.name for s in pipeline_traces[0].spans]
 
 
 def test_full_traces_url_is_kept_and_partial_success_reported(

@@ -54,6 +54,49 @@ def test_exported_lines_parse_as_protobuf_traces_data(sqlite_repo: Repository, p
         assert root["pipeline.trace.status"].string_value == item.trace.status
 
 
+def _resources(line: str) -> list[dict]:
+    return [rs["resource"] for rs in json.loads(line)["resourceSpans"]]
+
+
+def test_a_service_name_is_set_on_every_resource_imported_ones_included(
+    sqlite_repo: Repository, pipeline_traces, tmp_path
+):
+    host = {"key": "host.name", "value": {"stringValue": "web-1"}}
+    service = {"key": "service.name", "value": {"stringValue": "frontend"}}
+    span = {"traceId": "cd" * 16, "name": "GET /", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+    document = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [host, service], "droppedAttributesCount": 1},
+                "scopeSpans": [{"scope": {"name": "http"}, "spans": [span | {"spanId": "1" * 16}]}],
+            },
+            {
+                "resource": {"attributes": [host]},
+                "scopeSpans": [{"scope": {"name": "db"}, "spans": [span | {"spanId": "2" * 16}]}],
+            },
+        ]
+    }
+    (tmp_path / "foreign.json").write_text(json.dumps(document))
+    import_file(sqlite_repo, tmp_path / "foreign.json")
+    sqlite_repo.save_traces(pipeline_traces[:1])
+    ids = ["cd" * 16, pipeline_traces[0].trace.id]
+    named = {"key": "service.name", "value": {"stringValue": "auth-prod"}}
+    foreign, ours = export_traces(sqlite_repo, ids, service_name="auth-prod")
+    assert _resources(foreign) == [
+        {"attributes": [named, host], "droppedAttributesCount": 1},
+        {"attributes": [named, host]},
+    ]
+    assert _resources(ours) == [{"attributes": [named]}]
+    foreign, ours = export_traces(sqlite_repo, ids)
+    assert _resources(foreign) == [
+        {"attributes": [host, service], "droppedAttributesCount": 1},
+        {"attributes": [host]},
+    ]
+    assert _resources(ours) == [
+        {"attributes": [{"key": "service.name", "value": {"stringValue": "pipetrace"}}]}
+    ]
+
+
 def test_typed_attributes_on_the_wire(sqlite_repo: Repository, pipeline_traces):
     sqlite_repo.save_traces(pipeline_traces[:1])
     (line,) = export_traces(sqlite_repo, [pipeline_traces[0].trace.id])

@@ -66,10 +66,6 @@ class Pipelines:
     limits: Limits
     version: str
 
-    def sources(self) -> dict[str, tuple[str, str]]:
-        """Map script ids to (source, chunk name) for compiling."""
-        return {s.id: (s.source, s.file) for s in self.scripts.values()}
-
 
 def load_pipelines(path: str | Path) -> Pipelines:
     """Read and check a pipelines folder, raising one PipelineError for the first problem."""

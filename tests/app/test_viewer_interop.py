@@ -144,7 +144,7 @@ def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
     assert _traces_of(first) == {CONVERSION_2}
     assert _traces_of(yelp) == {"0000000000000000a03ee8fff1dcd9b9"}
     assert again == f"./trace-{CONVERSION_2}-2.otlp.json"
-    assert warning == f"{second.name} exists: Export again replaces it, or change the name"
+    assert warning == f"{second.name} exists: Export again to replace it"
     assert warned_first
     assert _traces_of(second) == {CONVERSION_2}
     assert messages[-1] == f"wrote 1 trace, 2 spans to {second.name}", messages

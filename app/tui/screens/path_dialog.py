@@ -63,7 +63,7 @@ class PathDialog(ModalScreen[str | None]):
             self.warned = path
             error.update(
                 Content.from_markup(
-                    "[b yellow]$path exists[/]: $ok again replaces it, or change the name",
+                    "[b yellow]$path exists[/]: $ok again to replace it",
                     path=path,
                     ok=self.ok,
                 )

@@ -318,7 +318,7 @@ class TraceDetailScreen(Screen[None]):
         """Ask for a file name and write this trace there as OTLP JSON."""
         dialog = PathDialog(
             "Export trace as OTLP JSON",
-            "one TracesData object per line; an existing file is replaced only if you confirm",
+            "one TracesData object per line; asks before replacing a file",
             suggested_export_path(self.trace_id),
             ok="Export",
             confirm_overwrite=True,

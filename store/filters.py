@@ -17,6 +17,7 @@ from .codec import dump_json
 from .ipv4 import NetworkText, network_text, prefix_end
 from .models import TraceFilter
 from .schema import traces
+from .trace_ids import PADDING
 
 
 def filter_shape(f: TraceFilter) -> Hashable:
@@ -63,6 +64,9 @@ def filter_values(f: TraceFilter) -> dict[str, Any]:
     if text:
         pattern = escape_like(text)
         values["text_id"] = pattern.lower() + "%"
+        # A 64-bit id as Zipkin prints it matches behind the zero padding it is stored with; text
+        # that is no prefix of one (too long, not hex) makes a pattern no stored id has.
+        values["text_id_padded"] = PADDING + pattern.lower() + "%"
         values["text_prefix"] = pattern + "%"
         values["text_anywhere"] = "%" + pattern + "%"
         # The input is stored as JSON: match the text as it is written there (quotes, backslashes
@@ -111,6 +115,7 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
         conds.append(
             or_(
                 c.id.like(bindparam("text_id"), escape="\\"),
+                c.id.like(bindparam("text_id_padded"), escape="\\"),
                 c.user_id.like(bindparam("text_anywhere"), escape="\\"),
                 c.request_ip.like(bindparam("text_prefix"), escape="\\"),
                 c.status_message.like(bindparam("text_anywhere"), escape="\\"),

@@ -9,7 +9,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 
 from .backends import Backend
 from .codec import (
@@ -40,6 +51,7 @@ from .models import (
 )
 from .schema import HOUR_NS, spans, trace_counts, traces
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
+from .trace_ids import lookup_prefixes
 
 MAX_PAGE = 10_000
 RELEASE_STEP_PAGES = 512
@@ -203,14 +215,10 @@ class Repository:
         return [TraceWithSpans(found[i], grouped.get(i, [])) for i in ids if i in found]
 
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
-        """Trace ids starting with `prefix`, so people can type a short id."""
-        stmt = (
-            select(traces.c.id)
-            .where(traces.c.id >= prefix.lower(), traces.c.id < prefix.lower() + "g")
-            .order_by(traces.c.id)
-            .limit(limit)
-        )
-        return [r[0] for r in self.backend.query(compile_statement(stmt))]
+        """Up to `limit` trace ids, sorted, that `prefix` may mean, so people can type a short
+        id: those starting with it and, for a 64-bit id as Zipkin prints it, those starting with
+        it behind the zero padding (see `lookup_prefixes`)."""
+        return [r[0] for r in self.backend.query(compile_statement(id_lookup(prefix, limit)))]
 
     def list_traces(
         self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
@@ -544,6 +552,21 @@ class Repository:
         """
         if self.backend.target.kind == "sqlite":
             self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
+
+
+def id_lookup(prefix: str, limit: int) -> CompoundSelect:
+    """The ids `find_trace_ids` answers: each meaning of `prefix` is one index range read that
+    stops after `limit` ids, and a UNION joins them (an OR of the ranges would read every id in
+    each range before sorting)."""
+    arms = [
+        select(traces.c.id)
+        .where(traces.c.id >= start, traces.c.id < start + "g")
+        .order_by(traces.c.id)
+        .limit(limit)
+        .subquery()
+        for start in lookup_prefixes(prefix)
+    ]
+    return union(*[select(arm.c.id) for arm in arms]).order_by("id").limit(limit)
 
 
 def _sampled_points(f: TraceFilter) -> Select:

@@ -25,6 +25,7 @@ from engine import (
 from store import Repository, StoreError, TraceRow
 
 from ..demo import demo_age, demo_requests
+from ..short_ids import short_id
 from ..wiring import StoreSink, recording_engine
 from .common import db_option, echo_json, fail, json_option, opened_store
 
@@ -194,7 +195,7 @@ def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> N
         return
     if stored.status == "error":
         click.echo(f"script error: {stored.status_message}")
-    click.echo(f"trace {outcome.trace_id} (pipetrace show {outcome.trace_id[:12]})")
+    click.echo(f"trace {outcome.trace_id} (pipetrace show {short_id(outcome.trace_id)})")
 
 
 @click.command()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import click
 from rich.text import Text
 
-from store import Cursor, StoreError, TraceFilter, VacuumResult, open_store
+from store import Cursor, Repository, StoreError, TraceFilter, VacuumResult, open_store
 from store.backends import open_backend
 from store.migrate import upgrade
+from store.trace_ids import ID_DIGITS, lookup_prefixes
 from store.url import parse_database_url
 
+from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
 from .common import (
     db_option,
@@ -34,7 +37,7 @@ STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skippe
 
 LIST_COLUMNS = (
     Column("started (UTC)", 19),
-    Column("trace id", 12),
+    Column("trace id", SHORT_DIGITS),
     Column("status", 7),
     Column("message", 24),
     Column("trigger"),
@@ -53,10 +56,10 @@ SPAN_COLUMNS = (
     Column("message", 24, wraps=True),
 )
 """Which script, how it ended and why stay readable on a narrow terminal; the rest give way."""
-ID_PREFIX = 12
-"""Characters of a trace id the list shows; show, replay and export take a unique prefix."""
 VACUUM_WAIT_S = 5.0
 """How long `db vacuum` waits for the write lock before it calls the store busy."""
+CANDIDATES = 5
+"""Ids an ambiguous prefix lists."""
 
 
 @click.command()
@@ -98,6 +101,7 @@ def traces(
             }
         )
         return
+    shown = short_ids(r.id for r in page.rows)
     rows = []
     for r in page.rows:
         status = status_text(r.status)
@@ -106,7 +110,7 @@ def traces(
         rows.append(
             (
                 format_ns(started_ns(r)),
-                plain(r.id[:ID_PREFIX]),
+                plain(shown[r.id]),
                 status,
                 plain(r.status_message),
                 plain(r.trigger_event),
@@ -118,9 +122,21 @@ def traces(
         )
     console = output_console()
     title = f"{len(page.rows)} of {total} traces" + (" (after the cursor)" if after else "")
-    print_table(console, LIST_COLUMNS, rows, title)
+    print_table(console, _list_columns(shown.values()), rows, title)
     if next_cursor:
         console.print(plain(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+
+
+def _list_columns(shown: Iterable[str]) -> tuple[Column, ...]:
+    """LIST_COLUMNS with the trace id column keeping the width of its longest short id, so
+    no id is cut to look like another on a narrow terminal."""
+    widest = max(map(len, shown), default=0)
+    id_column = LIST_COLUMNS[1]
+    return (
+        LIST_COLUMNS[0],
+        replace(id_column, keep=max(id_column.keep, widest)),
+        *LIST_COLUMNS[2:],
+    )
 
 
 def _cursor_option(text: str | None, scope: str) -> Cursor | None:
@@ -198,16 +214,22 @@ def status_text(status: str | None) -> Text:
     return plain(status, STATUS_STYLE.get(status or "", "magenta"))
 
 
-def resolve_trace_id(repo, text: str) -> str:
-    """A full trace id from a unique prefix; refuses an ambiguous one."""
+def resolve_trace_id(repo: Repository, text: str) -> str:
+    """A full trace id from a unique prefix (of the id, or of a 64-bit id's significant part);
+    a complete id wins over the longer ids it also begins; an ambiguous one is refused with its
+    candidates."""
     text = text.strip().lower()
     if not text:
         fail("TRACE_ID is empty: give a trace id or a unique prefix of one")
-    if len(text) == 32:
+    if len(text) == ID_DIGITS:
         return text
-    matches = repo.find_trace_ids(text)
+    matches = repo.find_trace_ids(text, limit=CANDIDATES + 1)
+    complete = [m for m in matches if m in lookup_prefixes(text)]
+    if complete:
+        return complete[0]
     if len(matches) > 1:
-        fail(f"trace id prefix {text!r} is ambiguous in {repo.url}")
+        listed = ", ".join(matches[:CANDIDATES]) + (", …" if len(matches) > CANDIDATES else "")
+        fail(f"trace id prefix {text!r} is ambiguous in {repo.url}: it may mean {listed}")
     return matches[0] if matches else text
 
 

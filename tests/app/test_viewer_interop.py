@@ -6,13 +6,22 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+from interop.interop_data import SAMPLES
+from textual.widgets import Input, Label
+
 from app.tui.scenes import press, settle, type_text
+from app.tui.screens.path_dialog import PathDialog
 from store import open_store
-from store.interop import write_export
+from store.interop import import_file, write_export
+
+CONVERSION_2 = "00000000000000010000000000000000"
+CONVERSION_3 = "00000000000000020000000000000000"
+"""otel_traces_01.json's two ids, alike in their first 15 digits."""
 
 
 def test_export_writes_the_open_trace_as_otlp_json(sample, viewer, tmp_path: Path) -> None:
-    """x, enter: the default ./trace-<id12>.otlp.json holds the trace's TracesData."""
+    """x, enter: the default ./trace-<id>.otlp.json holds the trace's TracesData."""
 
     async def run() -> list[str]:
         app = viewer()
@@ -24,7 +33,7 @@ def test_export_writes_the_open_trace_as_otlp_json(sample, viewer, tmp_path: Pat
             return [n.message for n in app._notifications]
 
     messages = asyncio.run(run())
-    path = tmp_path / f"trace-{sample.blocked_id[:12]}.otlp.json"
+    path = tmp_path / f"trace-{sample.blocked_id}.otlp.json"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     spans = json.loads(lines[0])["resourceSpans"][0]["scopeSpans"][0]["spans"]
@@ -62,3 +71,80 @@ def test_import_adds_traces_and_a_malformed_file_is_refused(
     errors = [m for severity, m in notes if severity == "error"]
     assert len(errors) == 1 and bad.name in errors[0] and "\n" not in errors[0]
     assert any(f"added 2 traces with {report.spans} spans" in m for _, m in notes), notes
+
+
+def _traces_of(path: Path) -> set[str]:
+    """The trace ids of the spans an exported file holds."""
+    return {
+        span["traceId"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        for rs in json.loads(line)["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+    }
+
+
+def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
+    viewer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Zero-padded ids get names that tell them apart (the 64-bit one without its padding); a
+    second export of a trace suggests a free name; typing an existing file's name warns, and
+    only the second enter replaces it."""
+    monkeypatch.chdir(tmp_path)
+    repo = open_store("samples.db")
+    for name in ("otel_traces_01.json", "yelp.json"):
+        import_file(repo, SAMPLES / name)
+    repo.close()
+    first, second, yelp = (
+        tmp_path / f"trace-{CONVERSION_2}.otlp.json",
+        tmp_path / f"trace-{CONVERSION_3}.otlp.json",
+        tmp_path / "trace-a03ee8fff1dcd9b9.otlp.json",
+    )
+
+    async def export(pilot, trace_id: str) -> str:
+        """Open the trace, press x: the suggested path; enter exports it; back to the list."""
+        pilot.app.open_trace(trace_id)
+        await settle(pilot)
+        await press(pilot, "x")
+        suggested = pilot.app.screen.query_one("#path", Input).value
+        await press(pilot, "enter", "escape")
+        return suggested
+
+    async def run() -> tuple[list[str], str, str, bool, list[str]]:
+        app = viewer("samples.db")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            suggested = [
+                await export(pilot, CONVERSION_2),
+                await export(pilot, CONVERSION_3),
+                await export(pilot, "0000000000000000a03ee8fff1dcd9b9"),
+            ]
+            second.write_text("kept\n", encoding="utf-8")
+            app.open_trace(CONVERSION_2)
+            await settle(pilot)
+            await press(pilot, "x")
+            again = app.screen.query_one("#path", Input).value
+            await press(pilot, "ctrl+u")
+            await type_text(pilot, second.name)
+            await press(pilot, "enter")
+            warning = str(app.screen.query_one("#dialog-error", Label).render())
+            still_open = isinstance(app.screen, PathDialog)
+            unchanged = second.read_text(encoding="utf-8") == "kept\n"
+            await press(pilot, "enter")
+            return (
+                suggested,
+                again,
+                warning,
+                still_open and unchanged,
+                [n.message for n in app._notifications],
+            )
+
+    suggested, again, warning, warned_first, messages = asyncio.run(run())
+    assert suggested == [f"./{first.name}", f"./{second.name}", f"./{yelp.name}"]
+    assert _traces_of(first) == {CONVERSION_2}
+    assert _traces_of(yelp) == {"0000000000000000a03ee8fff1dcd9b9"}
+    assert again == f"./trace-{CONVERSION_2}-2.otlp.json"
+    assert warning == f"{second.name} exists: Export again to replace it"
+    assert warned_first
+    assert _traces_of(second) == {CONVERSION_2}
+    assert messages[-1] == f"wrote 1 trace, 2 spans to {second.name}", messages

@@ -28,6 +28,9 @@ NETWORKS = (
     "10.0.0.1/32",
     "203.0.113.0/31",
 )
+PADDED_ID_TEXTS = ("000000000000001", "0000000000000002", "000000000000001A")
+"""Prefixes of the rows' ids (make_trace's n, zero-padded) only behind 16 zeros, as Zipkin
+prints a 64-bit id."""
 MINUTE = 60 * SEC
 STEP = 23 * MINUTE  # rows spread over many hours, so counts use whole hours and partial edges
 
@@ -57,7 +60,10 @@ filter_strategy = st.builds(
     min_duration_ms=st.one_of(st.none(), DURATION_BOUND),
     max_duration_ms=st.one_of(st.none(), DURATION_BOUND),
     text=st.one_of(
-        st.none(), st.sampled_from((*WORDS, "ALICE", "203.0", "0000", "%", "_", "U7@EXAMPLE"))
+        st.none(),
+        st.sampled_from(
+            (*WORDS, "ALICE", "203.0", "0000", "%", "_", "U7@EXAMPLE", *PADDED_ID_TEXTS)
+        ),
     ),
     user_id=st.one_of(st.none(), st.sampled_from((*USERS[:-1], "ali"))),
     request_ip=st.one_of(st.none(), st.sampled_from((*IPS[:-1], "10.0.0"))),
@@ -136,6 +142,7 @@ def matches(row: TraceRow, f: TraceFilter) -> bool:
         stored_input = json.dumps(row.context_snapshot, separators=(",", ":"))
         return (
             row.id.startswith(needle)
+            or row.id.startswith("0" * 16 + needle)
             or needle in ascii_lower(row.user_id or "\0")
             or ascii_lower(row.request_ip or "\0").startswith(needle)
             or needle in ascii_lower(row.status_message or "\0")

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import os
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 
 class PathDialog(ModalScreen[str | None]):
-    """Dismisses with the trimmed path, or None when cancelled; an empty path is refused inline."""
+    """Dismisses with the trimmed path, or None when cancelled; an empty path is refused inline.
+
+    With `confirm_overwrite` (a file to write) a path naming an existing file is only taken when
+    confirmed a second time, after a warning, so no file is replaced unawares.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, hint: str, default: str = "", ok: str = "OK") -> None:
+    def __init__(
+        self,
+        title: str,
+        hint: str,
+        default: str = "",
+        ok: str = "OK",
+        *,
+        confirm_overwrite: bool = False,
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.hint = hint
         self.default = default
         self.ok = ok
+        self.confirm_overwrite = confirm_overwrite
+        self.warned: str | None = None
+        """The existing file the user was warned about; confirming it again replaces it."""
 
     def compose(self) -> ComposeResult:
         """Title, hint, the path input, an error line and two buttons."""
@@ -37,8 +55,19 @@ class PathDialog(ModalScreen[str | None]):
     @on(Input.Submitted, "#path")
     def _confirm(self) -> None:
         path = self.query_one("#path", Input).value.strip()
+        error = self.query_one("#dialog-error", Label)
         if not path:
-            self.query_one("#dialog-error", Label).update("[b red]type a file path first[/]")
+            error.update("[b red]type a file path first[/]")
+            return
+        if self.confirm_overwrite and os.path.isfile(path) and path != self.warned:
+            self.warned = path
+            error.update(
+                Content.from_markup(
+                    "[b yellow]$path exists[/]: $ok again to replace it",
+                    path=path,
+                    ok=self.ok,
+                )
+            )
             return
         self.dismiss(path)
 

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 from store import Repository, StoreError, TraceRow
 from store.interop import ExportReport, InteropError, write_export
 
+from ..export_path import suggested_export_path
 from ..filter_state import FilterState
 from ..guards import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
@@ -337,9 +338,10 @@ class TraceDetailScreen(Screen[None]):
         """Ask for a file name and write this trace there as OTLP JSON."""
         dialog = PathDialog(
             "Export trace as OTLP JSON",
-            "one TracesData object per line; an existing file is overwritten",
-            f"./trace-{self.trace_id[:12]}.otlp.json",
+            "one TracesData object per line; asks before replacing a file",
+            suggested_export_path(self.trace_id),
             ok="Export",
+            confirm_overwrite=True,
         )
         self.app.push_screen(dialog, lambda path: path and self.export(self.repo, path))
 

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from store import TraceRow
 
+from ...short_ids import short_ids
 from ...timeparse import format_duration, format_ns
 from ..look import status_colour
 
@@ -50,7 +51,8 @@ def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:
     if trace.replay_of:
         links.append(Content.assemble("replay of ", trace_link(trace.replay_of, trace.replay_of)))
     if replays:
-        shown = Content(", ").join(trace_link(r.id, f"{r.id[:12]}…") for r in replays[:4])
+        short = short_ids(r.id for r in replays[:4])
+        shown = Content(", ").join(trace_link(r.id, f"{short[r.id]}…") for r in replays[:4])
         more = f" (+{len(replays) - 4})" if len(replays) > 4 else ""
         links.append(Content.assemble("replayed by ", shown, more))
     if links:

@@ -1,0 +1,17 @@
+"""The file name the export dialog suggests: one per trace, and never a file that exists."""
+
+from __future__ import annotations
+
+import os
+
+from store.trace_ids import significant_id
+
+
+def suggested_export_path(trace_id: str, folder: str = ".") -> str:
+    """`folder`/trace-<significant id>.otlp.json, numbered -2, -3… past names already taken."""
+    stem = os.path.join(folder, f"trace-{significant_id(trace_id)}")
+    path, n = f"{stem}.otlp.json", 1
+    while os.path.lexists(path):
+        n += 1
+        path = f"{stem}-{n}.otlp.json"
+    return path

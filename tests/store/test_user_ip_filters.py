@@ -110,7 +110,7 @@ def test_user_and_ip_combine_with_every_other_filter(repo: Repository) -> None:
 
 def test_user_filter_narrows_the_plot(repo: Repository) -> None:
     rows = _fill(repo)
-    points = repo.duration_points(TraceFilter(user_id="user-0199"), slices=4)
+    points = repo.duration_points(TraceFilter(user_id="user-0199"), slices=4).points
     wanted = sorted(r.started_at for r in rows if r.user_id == "user-0199")
     assert sorted(p[0] for p in points) == wanted
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 FIXED_NOW = 1_773_489_600_000_000_000
 """2026-03-14 12:00:00 UTC: the clock of every screenshot and snapshot."""
 SIZE = (120, 36)
+SMALL = (80, 24)
+"""The smallest terminal the viewer is laid out for."""
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -64,6 +66,8 @@ class Scene:
     script: Script
     store: str = "sample"
     """"sample", "empty" or "unreachable"."""
+    size: tuple[int, int] = SIZE
+    """The terminal's columns and rows."""
 
 
 async def _nothing(pilot: Pilot[None], _: SampleStore) -> None:
@@ -85,6 +89,14 @@ async def _choose_failures(pilot: Pilot[None], _: SampleStore) -> None:
 async def _filter_failures(pilot: Pilot[None], store: SampleStore) -> None:
     await _choose_failures(pilot, store)
     await press(pilot, "enter")
+
+
+async def _range_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "r")
+
+
+async def _import_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "i")
 
 
 async def _filter_range(pilot: Pilot[None], _: SampleStore) -> None:
@@ -202,6 +214,9 @@ SCENES: list[Scene] = [
     Scene("cleanup_done", "cleanup: the report after deleting", _cleanup_done),
     Scene("empty", "an empty store", _nothing, store="empty"),
     Scene("db_error", "the database cannot be reached", _nothing, store="unreachable"),
+    Scene("small_list", "the trace list on an 80x24 terminal", _nothing, size=SMALL),
+    Scene("small_range", "the time range dialog on an 80x24 terminal", _range_dialog, size=SMALL),
+    Scene("small_import", "the import dialog on an 80x24 terminal", _import_dialog, size=SMALL),
 ]
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from screen_text import screen_lines
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label
@@ -12,6 +15,8 @@ from textual.widgets import Button, Input, Label
 from app.sample_store import SampleStore
 from app.tui.scenes import press, settle
 from app.tui.screens.filter_dialogs import RangeDialog
+from app.tui.screens.trace_list import shorten_left
+from app.tui.shots import STORE_FILE
 
 SMALL = (80, 24)
 
@@ -55,3 +60,44 @@ def test_the_range_dialog_shows_its_title_and_buttons(
                 assert [w for w in fixed if not on_screen(w)] == []
 
     asyncio.run(run())
+
+
+def test_the_status_line_shortens_a_long_store_path_from_the_left(
+    sample: SampleStore, tmp_path: Path, viewer
+) -> None:
+    """A store deep in folders: the status line keeps the counts and ends with the file name,
+    the path cut from the left with an ellipsis, at 80 columns and after a resize."""
+    folder = tmp_path / "a-rather-long-folder-name" / "holding-the-pipeline-traces-of-2026"
+    folder.mkdir(parents=True)
+    store = folder / "traces.db"
+    shutil.copyfile(STORE_FILE, store)
+
+    async def run() -> None:
+        app = viewer(str(store))
+        async with app.run_test(size=SMALL) as pilot:
+            await settle(pilot)
+            counts = " 146 matching traces · 100 loaded · "
+            whole = len(counts + str(store)) + 1
+            for width in (80, whole - 1, whole):
+                await pilot.resize_terminal(width, 24)
+                await settle(pilot)
+                line = screen_lines(app)[-2].rstrip()
+                assert line.startswith(counts) and line.endswith("/traces.db")
+                assert len(line) <= width - 1
+                url = line.removeprefix(counts)
+                if width < whole:
+                    assert url.startswith("…") and str(store).endswith(url[1:])
+                    assert len(line) == width - 1
+                else:
+                    assert url == str(store)
+
+    asyncio.run(run())
+
+
+def test_shortening_counts_cells_not_characters() -> None:
+    """Wide characters take two cells each: the shortened text still fits its cells."""
+    text = "/srv/数据/追踪/traces.db"
+    shown = shorten_left(text, 14)
+    assert shown.startswith("…") and text.endswith(shown[1:])
+    assert cell_len(shown) <= 14 and cell_len(shown) >= 13
+    assert shorten_left(text, 40) == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +28,21 @@ PREFETCH_ROWS = 30
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
+STATUS_PADDING = 2
+"""The status line's padding, one cell either side."""
+MIN_URL = 16
+"""The status line gives the store's URL at least this many cells, cutting what follows."""
 PLOT_TITLE = "durations over time (log scale)"
+
+
+def shorten_left(text: str, width: int) -> str:
+    """`text` in `width` cells, cut from the left with an ellipsis: a path keeps its file name."""
+    if cell_len(text) <= width:
+        return text
+    kept = text
+    while kept and cell_len(kept) > width - 1:
+        kept = kept[1:]
+    return "…" + kept
 
 
 def plot_title(plot: DurationPoints) -> str:
@@ -138,9 +153,10 @@ class TraceListScreen(Screen[None]):
         self._show_status()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give short terminals' rows to the traces rather than the plot."""
+        """Give short terminals' rows to the traces rather than the plot, and fit the status."""
         self.set_class(TINY_ROWS <= event.size.height < SHORT_ROWS, "short")
         self.set_class(event.size.height < TINY_ROWS, "tiny")
+        self._show_status()
 
     @property
     def table(self) -> TraceTable:
@@ -474,9 +490,13 @@ class TraceListScreen(Screen[None]):
             parts.append("[b green]● LIVE[/]")
         if self.unseen:
             parts.append(f"[b yellow]↑ {self.unseen:,} new[/] [dim](home)[/]")
+        # The URL is fitted beside the other parts; a problem comes last and is cut if need be.
+        others = Content.from_markup(" · ".join(parts), url="").cell_length
+        room = self.app.size.width - STATUS_PADDING - others
+        url = shorten_left(self.store_url, max(MIN_URL, room))
         if self.problem:
             parts.append("[b red]$problem[/] [dim](ctrl+r retries)[/]")
-        line = Content.from_markup(" · ".join(parts), url=self.store_url, problem=self.problem)
+        line = Content.from_markup(" · ".join(parts), url=url, problem=self.problem)
         self.query_one("#status-line", Static).update(line)
 
     def refresh_status(self) -> None:

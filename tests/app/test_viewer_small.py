@@ -13,10 +13,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
 from app.sample_store import SampleStore
-from app.tui.scenes import press, settle
+from app.tui.scenes import open_trace, press, settle
 from app.tui.screens.filter_dialogs import RangeDialog
 from app.tui.screens.trace_list import shorten_left
 from app.tui.shots import STORE_FILE
+from app.tui.widgets.trace_header import TraceHeader
 
 SMALL = (80, 24)
 
@@ -101,3 +102,33 @@ def test_shortening_counts_cells_not_characters() -> None:
     assert shown.startswith("…") and text.endswith(shown[1:])
     assert cell_len(shown) <= 14 and cell_len(shown) >= 13
     assert shorten_left(text, 40) == text
+
+
+def test_the_detail_header_keeps_each_label_with_its_value(sample: SampleStore, viewer) -> None:
+    """At every width from 60 to 120 columns, user, ip, trace and spans sit on the same line
+    as their values, and the header's first line keeps the trigger and status together."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=SMALL) as pilot:
+            await settle(pilot)
+            await open_trace(pilot, sample.blocked_id)
+            assert app.repo is not None
+            trace = app.repo.get_trace(sample.blocked_id)
+            assert trace is not None
+            pairs = [
+                f"user {trace.user_id}",
+                f"ip {trace.request_ip}",
+                f"trace {trace.id}",
+                f"spans {trace.span_count}",
+                f"{trace.trigger_event}  {trace.status}",
+            ]
+            for width in range(60, 121):
+                await pilot.resize_terminal(width, 24)
+                await settle(pilot)
+                region = app.screen.query_one(TraceHeader).region
+                lines = screen_lines(app)[region.y : region.bottom]
+                missing = [p for p in pairs if not any(p in line for line in lines)]
+                assert missing == [], width
+
+    asyncio.run(run())

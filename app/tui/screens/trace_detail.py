@@ -140,7 +140,7 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         header = self.query_one(TraceHeader)
         if message.tree is None:
-            header.update(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
+            header.show_message(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
             return
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
@@ -152,7 +152,7 @@ class TraceDetailScreen(Screen[None]):
     def _load_failed(self, message: LoadFailed) -> None:
         self.waterfall.loading = False
         if self.span_tree is None:
-            self.query_one(TraceHeader).update(
+            self.query_one(TraceHeader).show_message(
                 Content.from_markup(
                     "[b red]$title[/]: $message  (ctrl+r retries)",
                     title=message.error.title,

@@ -215,6 +215,12 @@ SCENES: list[Scene] = [
     Scene("empty", "an empty store", _nothing, store="empty"),
     Scene("db_error", "the database cannot be reached", _nothing, store="unreachable"),
     Scene("small_list", "the trace list on an 80x24 terminal", _nothing, size=SMALL),
+    Scene(
+        "small_detail",
+        "a blocked trace on an 80x24 terminal: the pane under the bars",
+        _blocked,
+        size=SMALL,
+    ),
     Scene("small_range", "the time range dialog on an 80x24 terminal", _range_dialog, size=SMALL),
     Scene("small_import", "the import dialog on an 80x24 terminal", _import_dialog, size=SMALL),
 ]

@@ -17,7 +17,9 @@ from app.tui.scenes import open_trace, press, settle
 from app.tui.screens.filter_dialogs import RangeDialog
 from app.tui.screens.trace_list import shorten_left
 from app.tui.shots import STORE_FILE
+from app.tui.widgets.span_pane import SpanPane
 from app.tui.widgets.trace_header import TraceHeader
+from app.tui.widgets.waterfall import Waterfall
 
 SMALL = (80, 24)
 
@@ -130,5 +132,44 @@ def test_the_detail_header_keeps_each_label_with_its_value(sample: SampleStore, 
                 lines = screen_lines(app)[region.y : region.bottom]
                 missing = [p for p in pairs if not any(p in line for line in lines)]
                 assert missing == [], width
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("size", [SMALL, (100, 30), (120, 36)])
+@pytest.mark.parametrize("which", ["blocked_id", "large_id"])
+def test_every_span_row_has_its_name_and_a_bar(
+    size: tuple[int, int], which: str, sample: SampleStore, viewer
+) -> None:
+    """Below 100 columns the span pane goes under the waterfall; at every size each span row
+    shows at least one cell of bar, however short the span (the 2,000-span trace has spans of
+    a few µs in 23 ms), and its name: whole at 80 and 120 columns, at 100 (beside the pane,
+    the bars keeping a third of the width) perhaps cut with an ellipsis."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await open_trace(pilot, getattr(sample, which))
+            waterfall = app.screen.query_one(Waterfall)
+            pane = app.screen.query_one(SpanPane)
+            if size[0] < 100:
+                assert waterfall.region.width == size[0]
+                assert pane.region.y >= waterfall.region.bottom
+            else:
+                assert pane.region.x >= waterfall.region.right
+            tree = waterfall.span_tree
+            assert tree is not None
+            region = waterfall.region
+            lines = screen_lines(app)[region.y + 1 : region.bottom]
+            rows = [line[region.x : region.right] for line in lines]
+            names = [tree.spans[node].name for node in tree.visible[: len(rows)]]
+            assert len(names) >= 5
+            for name, row in zip(names, rows, strict=False):
+                assert "█" in row, row
+                if which == "blocked_id" and size[0] != 100:
+                    assert name in row, row
+                else:
+                    assert name in row or (name[:12] in row and "…" in row), row
 
     asyncio.run(run())

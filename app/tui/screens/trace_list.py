@@ -13,11 +13,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store import Cursor, DurationPoints, Repository, StoreError, TraceFilter, TraceRow
+from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import STATUSES, FilterState
 from ..guards import QUERY_ERRORS, as_store_error
+from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
@@ -45,15 +46,25 @@ def shorten_left(text: str, width: int) -> str:
     return "…" + kept
 
 
-def plot_title(plot: DurationPoints) -> str:
-    """The plot's title, saying why it may show fewer dots than matching traces."""
+def plot_title(data: PlotData) -> str:
+    """The plot's title: how many traces lie beyond the ends of its time axis (drawn at the
+    edge), then why it may show fewer dots than matching traces."""
+    plot = data.plot
     title = PLOT_TITLE
+    if data.older:
+        title += f" · {data.older:,} older {noun(data.older)} off the left edge"
+    if data.newer:
+        title += f" · {data.newer:,} newer {noun(data.newer)} off the right edge"
     if plot.sampled:
         title += f" · a sample of {len(plot.points):,} spread evenly over the time range"
     if plot.unplaceable:
-        noun = "trace" if plot.unplaceable == 1 else "traces"
-        title += f" · {plot.unplaceable:,} damaged {noun} not plotted"
+        title += f" · {plot.unplaceable:,} damaged {noun(plot.unplaceable)} not plotted"
     return title
+
+
+def noun(n: int) -> str:
+    """'trace' or 'traces', as `n` needs."""
+    return "trace" if n == 1 else "traces"
 
 
 class TraceListScreen(Screen[None]):
@@ -87,9 +98,8 @@ class TraceListScreen(Screen[None]):
 
         generation: int
         count: int
-        plot: DurationPoints
+        plot: PlotData
         triggers: list[str]
-        window: tuple[int | None, int | None]
 
     @dataclass
     class NewerLoaded(Message):
@@ -213,16 +223,13 @@ class TraceListScreen(Screen[None]):
     ) -> None:
         """The count, the plot (sampled per time slice if needed) and the triggers."""
         try:
-            plot = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
+            plot = plot_data(repo, filters, self.now, PLOT_POINTS, slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except QUERY_ERRORS as exc:
             self.post_message(self.LoadFailed(as_store_error(exc), "reload"))
             return
-        window = (filters.started_from, filters.started_until)
-        if filters.started_from is not None and filters.started_until is None:
-            window = (filters.started_from, self.now)
-        self.post_message(self.SummaryLoaded(generation, count, plot, triggers, window))
+        self.post_message(self.SummaryLoaded(generation, count, plot, triggers))
 
     @work(thread=True, exclusive=True, group="list-live")
     def load_newer(
@@ -265,8 +272,9 @@ class TraceListScreen(Screen[None]):
             if isinstance(screen, ChooseDialog) and screen.values is None:
                 screen.fill(self.triggers)
         plot = self.query_one(DurationPlot)
-        plot.show(message.plot.points, message.window)
-        plot.border_title = plot_title(message.plot)
+        data = message.plot
+        plot.show(data.plot.points, data.window, (data.older > 0, data.newer > 0))
+        plot.border_title = plot_title(data)
         self._show_status()
 
     @on(NewerLoaded)

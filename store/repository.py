@@ -293,6 +293,12 @@ class Repository:
             total += self._count_rows(replace(f, started_from=last * HOUR_NS))
         return total
 
+    def count_rows(self, filters: TraceFilter) -> int:
+        """How many traces match, counted row by row rather than from the hourly counts: exact
+        for a time range that damaged rows could fall in (the hourly counts file a start time
+        that is text or a BLOB under hour 0), at a cost that grows with the matches."""
+        return self._count_rows(filters)
+
     def _count_rows(self, f: TraceFilter) -> int:
         """COUNT(*) over the matching rows (index-only for trigger, status and time)."""
         stmt = cached_statement(
@@ -387,6 +393,15 @@ class Repository:
 
         stmt = cached_statement(("unplaceable", filter_shape(f)), build, values)
         return int(self.backend.query(stmt)[0][0])
+
+    def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
+        """The first and last start time of the traces matching `filters` (two index reads), or
+        None when none match; a start that is no number within 64 bits does not count."""
+        first = self._edge(filters, newest=False)
+        last = self._edge(filters, newest=True)
+        if first is None or last is None:
+            return None
+        return first, last - 1
 
     def _time_span(self, f: TraceFilter) -> tuple[int, int] | None:
         """[start, end) of `f`'s time range, open ends closed by the oldest and newest match."""

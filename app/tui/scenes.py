@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual.pilot import Pilot
 
 from ..replay import diff_traces
-from ..sample_store import SampleStore
+from ..sample_store import SampleStore, synthetic_trace
 from .screens.replay_diff import ReplayDiffScreen
 
 if TYPE_CHECKING:
@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 FIXED_NOW = 1_773_489_600_000_000_000
 """2026-03-14 12:00:00 UTC: the clock of every screenshot and snapshot."""
+OLD_TRACE_NS = 1_556_755_200_000_000_000
+"""2019-05-02 00:00:00 UTC: an imported trace far older than the sample store's week."""
 SIZE = (120, 36)
+SMALL = (80, 24)
+"""The smallest terminal the viewer is laid out for."""
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -64,6 +68,8 @@ class Scene:
     script: Script
     store: str = "sample"
     """"sample", "empty" or "unreachable"."""
+    size: tuple[int, int] = SIZE
+    """The terminal's columns and rows."""
 
 
 async def _nothing(pilot: Pilot[None], _: SampleStore) -> None:
@@ -85,6 +91,22 @@ async def _choose_failures(pilot: Pilot[None], _: SampleStore) -> None:
 async def _filter_failures(pilot: Pilot[None], store: SampleStore) -> None:
     await _choose_failures(pilot, store)
     await press(pilot, "enter")
+
+
+async def _range_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "r")
+
+
+async def _import_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "i")
+
+
+async def _old_trace(pilot: Pilot[None], _: SampleStore) -> None:
+    """One trace from 2019 added (as an import would), then the list paged to its end."""
+    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    assert app.repo is not None
+    app.repo.save_traces([synthetic_trace("2019" + "0" * 27 + "1", 3, OLD_TRACE_NS)])
+    await press(pilot, "ctrl+r", "end", "end")
 
 
 async def _filter_range(pilot: Pilot[None], _: SampleStore) -> None:
@@ -208,6 +230,21 @@ SCENES: list[Scene] = [
     Scene("cleanup_done", "cleanup: the report after deleting", _cleanup_done),
     Scene("empty", "an empty store", _nothing, store="empty"),
     Scene("db_error", "the database cannot be reached", _nothing, store="unreachable"),
+    Scene("small_list", "the trace list on an 80x24 terminal", _nothing, size=SMALL),
+    Scene(
+        "small_detail",
+        "a blocked trace on an 80x24 terminal: the pane under the bars",
+        _blocked,
+        size=SMALL,
+    ),
+    Scene("small_range", "the time range dialog on an 80x24 terminal", _range_dialog, size=SMALL),
+    Scene("small_import", "the import dialog on an 80x24 terminal", _import_dialog, size=SMALL),
+    Scene(
+        "small_old_trace",
+        "a 2019 trace among this week's: dated rows, and drawn at the plot's left edge",
+        _old_trace,
+        size=SMALL,
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ from store import open_store
 
 from ..sample_store import SampleStore, build_sample_store
 from . import make_app
-from .scenes import FIXED_NOW, SCENES, SIZE, Scene, settle, unreachable_url
+from .scenes import FIXED_NOW, SCENES, Scene, settle, unreachable_url
 
 STORE_FILE = "traces.db"
 
@@ -44,7 +44,7 @@ def prepare_store(folder: Path, kind: str, sample: Path) -> str:
 async def render_scene(scene: Scene, url: str, info: SampleStore) -> str:
     """Run the app through a scene headless and return the SVG of where it ended."""
     app = make_app(url, clock=lambda: FIXED_NOW)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=scene.size) as pilot:
         await settle(pilot)
         await scene.script(pilot, info)
         await settle(pilot)

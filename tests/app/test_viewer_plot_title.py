@@ -55,15 +55,17 @@ def test_damaged_rows_left_out_are_named_not_called_a_sample(tmp_path: Path, vie
 
 
 def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewer) -> None:
-    """Sixty traces in one millisecond-wide burst and one a day later: the burst is sampled."""
+    """Sixty traces in one millisecond-wide burst, then one an hour for a day: the burst is
+    sampled. (The hourly traces make the day the bulk of the plot: one lone trace a day after
+    the burst would be a far outlier, drawn at the edge and the burst spread over the axis.)"""
     path = tmp_path / "sampled.db"
     burst = [make_trace(n, started_at=BASE_NS + n * MS // 100, spans=1) for n in range(1, 61)]
-    later = make_trace(61, started_at=BASE_NS + 86_400 * SEC, spans=1)
-    _store(path, [*burst, later], {60: "'soon'"})
+    later = [make_trace(60 + h, started_at=BASE_NS + h * 3600 * SEC, spans=1) for h in range(1, 25)]
+    _store(path, [*burst, *later], {60: "'soon'"})
 
     title, dots, count = asyncio.run(_plot(path, viewer))
 
-    assert count == 61 and 1 < dots < 59
+    assert count == 84 and 24 < dots < 83
     assert title == (
         f"{PLOT_TITLE} · a sample of {dots} spread evenly over the time range"
         " · 1 damaged trace not plotted"

@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from app.sample_store import SampleStore
-from app.tui.scenes import SCENES, SIZE, Scene, settle, unreachable_url
+from app.tui.scenes import SCENES, Scene, settle, unreachable_url
 from app.tui.shots import STORE_FILE
 from store import open_store
 
@@ -37,4 +37,4 @@ def test_screen_state(
         await scene.script(pilot, sample)
         await settle(pilot)
 
-    assert snap_compare(viewer(url), terminal_size=SIZE, run_before=run)
+    assert snap_compare(viewer(url), terminal_size=scene.size, run_before=run)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, SelectionList
@@ -129,31 +129,56 @@ def choose(
 
 
 class FilterDialog(ModalScreen[FilterState | None]):
-    """A form over some fields of the filters; enter applies, escape cancels."""
+    """A form over some fields of the filters; enter applies, escape cancels.
+
+    The title and the buttons always show: on a short terminal only the fields between them
+    scroll (the box is marked cramped once it no longer fits).
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    heading = ""
+    """The title line, as markup."""
+    field = ""
 
     def __init__(self, filters: FilterState) -> None:
         super().__init__(classes="dialog")
         self.filters = filters
+
+    def compose(self) -> ComposeResult:
+        """The title, the form's fields, an error line and the buttons."""
+        with Vertical(classes="dialog-box"):
+            yield Label(self.heading, id="dialog-title")
+            with VerticalScroll(classes="dialog-middle", can_focus=False):
+                yield from self.fields()
+            yield Label("", id="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply", id="apply", variant="primary")
+                yield Button("Clear", id="clear")
+                yield Button("Cancel", id="cancel")
+
+    def fields(self) -> ComposeResult:
+        """The inputs of this form."""
+        raise NotImplementedError
+
+    def on_resize(self) -> None:
+        """Lay the box out at its natural height, then cramp it if that no longer fits."""
+        self.remove_class("cramped")
+        self.call_after_refresh(self._cramp)
+
+    def _cramp(self) -> None:
+        box = self.query_one(".dialog-box")
+        self.set_class(box.max_scroll_y > 0, "cramped")
 
     def action_cancel(self) -> None:
         """Leave the filters as they were."""
         self.dismiss(None)
 
     def fail(self, message: str) -> None:
-        """Show what is wrong under the inputs."""
+        """Show what is wrong above the buttons."""
         self.query_one("#dialog-error", Label).update(
             Content.from_markup("[b red]$message[/]", message=message)
         )
-
-    def buttons(self) -> ComposeResult:
-        """Apply, clear and an error line, shared by every form."""
-        yield Label("", id="dialog-error")
-        with Horizontal(classes="dialog-buttons"):
-            yield Button("Apply", id="apply", variant="primary")
-            yield Button("Clear", id="clear")
-            yield Button("Cancel", id="cancel")
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -170,8 +195,6 @@ class FilterDialog(ModalScreen[FilterState | None]):
     def _clear(self) -> None:
         self.dismiss(self.filters.cleared(self.field))
 
-    field = ""
-
     def read(self) -> FilterState | None:
         """The filters with this form's fields, or None after showing an error."""
         raise NotImplementedError
@@ -181,13 +204,11 @@ class SearchDialog(FilterDialog):
     """Text search over trace id, user, IP, message and input."""
 
     field = "text"
+    heading = "[b]Search[/b]  trace id prefix, user, IP prefix, message or input text"
 
-    def compose(self) -> ComposeResult:
+    def fields(self) -> ComposeResult:
         """One input."""
-        with Vertical(classes="dialog-box"):
-            yield Label("[b]Search[/b]  trace id prefix, user, IP prefix, message or input text")
-            yield Input(self.filters.text, placeholder="e.g. mailinator", id="text")
-            yield from self.buttons()
+        yield Input(self.filters.text, placeholder="e.g. mailinator", id="text")
 
     def read(self) -> FilterState | None:
         """The search text, trimmed."""
@@ -198,16 +219,14 @@ class DurationDialog(FilterDialog):
     """Minimum and maximum duration in milliseconds."""
 
     field = "duration"
+    heading = "[b]Duration[/b]  in milliseconds; leave a side empty for no bound"
 
-    def compose(self) -> ComposeResult:
+    def fields(self) -> ComposeResult:
         """Two inputs."""
         low = "" if self.filters.min_ms is None else f"{self.filters.min_ms:g}"
         high = "" if self.filters.max_ms is None else f"{self.filters.max_ms:g}"
-        with Vertical(classes="dialog-box"):
-            yield Label("[b]Duration[/b]  in milliseconds; leave a side empty for no bound")
-            yield Input(low, placeholder="minimum ms, e.g. 5", id="min")
-            yield Input(high, placeholder="maximum ms, e.g. 250", id="max")
-            yield from self.buttons()
+        yield Input(low, placeholder="minimum ms, e.g. 5", id="min")
+        yield Input(high, placeholder="maximum ms, e.g. 250", id="max")
 
     def read(self) -> FilterState | None:
         """Both bounds, checked."""
@@ -239,23 +258,21 @@ class RangeDialog(FilterDialog):
     """A preset range (last 15m … 30d, all) or a custom from/to."""
 
     field = "range"
+    heading = "[b]Time range[/b]  pick a preset, or type from/to and press enter"
 
     def __init__(self, filters: FilterState, now_ns: int) -> None:
         super().__init__(filters)
         self.now_ns = now_ns
 
-    def compose(self) -> ComposeResult:
+    def fields(self) -> ComposeResult:
         """Presets, then the custom inputs."""
         start = "" if self.filters.custom_from is None else format_ns(self.filters.custom_from)
         end = "" if self.filters.custom_until is None else format_ns(self.filters.custom_until)
-        with Vertical(classes="dialog-box"):
-            yield Label("[b]Time range[/b]  pick a preset, or type from/to and press enter")
-            options = [Option(f"last {p}", id=p) for p in RANGE_PRESETS]
-            yield OptionList(*options, Option("all time", id="all"), id="presets")
-            yield Label("custom: an age (7d, 90m), 'now' or an ISO time (UTC)")
-            yield Input(start.replace(" ", "T"), placeholder="from, e.g. 2d", id="from")
-            yield Input(end.replace(" ", "T"), placeholder="to, e.g. now", id="to")
-            yield from self.buttons()
+        options = [Option(f"last {p}", id=p) for p in RANGE_PRESETS]
+        yield OptionList(*options, Option("all time", id="all"), id="presets")
+        yield Label("custom: an age (7d, 90m), 'now' or an ISO time (UTC)")
+        yield Input(start.replace(" ", "T"), placeholder="from, e.g. 2d", id="from")
+        yield Input(end.replace(" ", "T"), placeholder="to, e.g. now", id="to")
 
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:

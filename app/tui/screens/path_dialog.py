@@ -44,7 +44,7 @@ class PathDialog(ModalScreen[str | None]):
         """Title, hint, the path input, an error line and two buttons."""
         with Vertical(classes="dialog-box"):
             yield Label(f"[b]{self.title_text}[/b]")
-            yield Label(f"[dim]{self.hint}[/dim]")
+            yield Label(f"[dim]{self.hint}[/dim]", id="path-hint")
             yield Input(self.default, placeholder="path to a file", id="path")
             yield Label("", id="dialog-error")
             with Horizontal(classes="dialog-buttons"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -30,6 +30,8 @@ from .replay_diff import ReplayDiffScreen
 
 PANE_DELAY = 0.06
 """Seconds the cursor rests before the span pane is filled: laying the pane out costs ~55 ms."""
+STACK_BELOW = 100
+"""On a terminal narrower than this the span pane goes under the waterfall, not beside it."""
 
 
 class TraceDetailScreen(Screen[None]):
@@ -99,7 +101,7 @@ class TraceDetailScreen(Screen[None]):
         self.matches: list[int] = []
 
     def compose(self) -> ComposeResult:
-        """Header over a waterfall beside the span pane, a find bar and the footer."""
+        """Header over a waterfall beside (or above) the span pane, a find bar and the footer."""
         yield TraceHeader(Content(f"loading trace {self.trace_id}…"), id="trace-header")
         with Horizontal(id="detail-body"):
             yield Waterfall(id="waterfall")
@@ -107,6 +109,10 @@ class TraceDetailScreen(Screen[None]):
         yield Input(placeholder="find in span names and attributes, enter to search", id="find")
         yield Static(id="find-status")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Stack the span pane under the waterfall when beside it the bars would be too short."""
+        self.set_class(event.size.width < STACK_BELOW, "stacked")
 
     def on_mount(self) -> None:
         """Start loading; the waterfall shows a loading state meanwhile."""
@@ -144,7 +150,7 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = False
         header = self.query_one(TraceHeader)
         if message.tree is None:
-            header.update(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
+            header.show_message(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
             return
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
@@ -156,7 +162,7 @@ class TraceDetailScreen(Screen[None]):
     def _load_failed(self, message: LoadFailed) -> None:
         self.waterfall.loading = False
         if self.span_tree is None:
-            self.query_one(TraceHeader).update(
+            self.query_one(TraceHeader).show_message(
                 Content.from_markup(
                     "[b red]$title[/]: $message  (ctrl+r retries)",
                     title=message.error.title,

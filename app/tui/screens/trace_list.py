@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,11 +13,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store import Cursor, DurationPoints, Repository, StoreError, TraceFilter, TraceRow
+from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
 from ..filter_state import STATUSES, FilterState
 from ..guards import QUERY_ERRORS, as_store_error
+from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
 from .cleanup_dialog import CleanupDialog
@@ -27,18 +29,42 @@ PREFETCH_ROWS = 30
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
+STATUS_PADDING = 2
+"""The status line's padding, one cell either side."""
+MIN_URL = 16
+"""The status line gives the store's URL at least this many cells, cutting what follows."""
 PLOT_TITLE = "durations over time (log scale)"
 
 
-def plot_title(plot: DurationPoints) -> str:
-    """The plot's title, saying why it may show fewer dots than matching traces."""
+def shorten_left(text: str, width: int) -> str:
+    """`text` in `width` cells, cut from the left with an ellipsis: a path keeps its file name."""
+    if cell_len(text) <= width:
+        return text
+    kept = text
+    while kept and cell_len(kept) > width - 1:
+        kept = kept[1:]
+    return "…" + kept
+
+
+def plot_title(data: PlotData) -> str:
+    """The plot's title: how many traces lie beyond the ends of its time axis (drawn at the
+    edge), then why it may show fewer dots than matching traces."""
+    plot = data.plot
     title = PLOT_TITLE
+    if data.older:
+        title += f" · {data.older:,} older {noun(data.older)} off the left edge"
+    if data.newer:
+        title += f" · {data.newer:,} newer {noun(data.newer)} off the right edge"
     if plot.sampled:
         title += f" · a sample of {len(plot.points):,} spread evenly over the time range"
     if plot.unplaceable:
-        noun = "trace" if plot.unplaceable == 1 else "traces"
-        title += f" · {plot.unplaceable:,} damaged {noun} not plotted"
+        title += f" · {plot.unplaceable:,} damaged {noun(plot.unplaceable)} not plotted"
     return title
+
+
+def noun(n: int) -> str:
+    """'trace' or 'traces', as `n` needs."""
+    return "trace" if n == 1 else "traces"
 
 
 class TraceListScreen(Screen[None]):
@@ -72,9 +98,8 @@ class TraceListScreen(Screen[None]):
 
         generation: int
         count: int
-        plot: DurationPoints
+        plot: PlotData
         triggers: list[str]
-        window: tuple[int | None, int | None]
 
     @dataclass
     class NewerLoaded(Message):
@@ -138,9 +163,10 @@ class TraceListScreen(Screen[None]):
         self._show_status()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give short terminals' rows to the traces rather than the plot."""
+        """Give short terminals' rows to the traces rather than the plot, and fit the status."""
         self.set_class(TINY_ROWS <= event.size.height < SHORT_ROWS, "short")
         self.set_class(event.size.height < TINY_ROWS, "tiny")
+        self._show_status()
 
     @property
     def table(self) -> TraceTable:
@@ -197,16 +223,13 @@ class TraceListScreen(Screen[None]):
     ) -> None:
         """The count, the plot (sampled per time slice if needed) and the triggers."""
         try:
-            plot = repo.duration_points(filters, limit=PLOT_POINTS, slices=slices)
+            plot = plot_data(repo, filters, self.now, PLOT_POINTS, slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except QUERY_ERRORS as exc:
             self.post_message(self.LoadFailed(as_store_error(exc), "reload"))
             return
-        window = (filters.started_from, filters.started_until)
-        if filters.started_from is not None and filters.started_until is None:
-            window = (filters.started_from, self.now)
-        self.post_message(self.SummaryLoaded(generation, count, plot, triggers, window))
+        self.post_message(self.SummaryLoaded(generation, count, plot, triggers))
 
     @work(thread=True, exclusive=True, group="list-live")
     def load_newer(
@@ -249,8 +272,9 @@ class TraceListScreen(Screen[None]):
             if isinstance(screen, ChooseDialog) and screen.values is None:
                 screen.fill(self.triggers)
         plot = self.query_one(DurationPlot)
-        plot.show(message.plot.points, message.window)
-        plot.border_title = plot_title(message.plot)
+        data = message.plot
+        plot.show(data.plot.points, data.window, (data.older > 0, data.newer > 0))
+        plot.border_title = plot_title(data)
         self._show_status()
 
     @on(NewerLoaded)
@@ -474,9 +498,13 @@ class TraceListScreen(Screen[None]):
             parts.append("[b green]● LIVE[/]")
         if self.unseen:
             parts.append(f"[b yellow]↑ {self.unseen:,} new[/] [dim](home)[/]")
+        # The URL is fitted beside the other parts; a problem comes last and is cut if need be.
+        others = Content.from_markup(" · ".join(parts), url="").cell_length
+        room = self.app.size.width - STATUS_PADDING - others
+        url = shorten_left(self.store_url, max(MIN_URL, room))
         if self.problem:
             parts.append("[b red]$problem[/] [dim](ctrl+r retries)[/]")
-        line = Content.from_markup(" · ".join(parts), url=self.store_url, problem=self.problem)
+        line = Content.from_markup(" · ".join(parts), url=url, problem=self.problem)
         self.query_one("#status-line", Static).update(line)
 
     def refresh_status(self) -> None:

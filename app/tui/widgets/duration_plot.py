@@ -46,6 +46,8 @@ class DurationPlot(Widget):
         super().__init__(id=id)
         self.points: list[Point] = []
         self.window: tuple[int, int] | None = None
+        self.beyond = (False, False)
+        """Whether traces lie before / after the window (drawn at its edge, marked by arrows)."""
 
     @property
     def dot_columns(self) -> int:
@@ -53,9 +55,16 @@ class DurationPlot(Widget):
         width = self.size.width or self.app.size.width - 4  # before layout: less border, padding
         return 2 * max(4, width - LABEL_W - 1)
 
-    def show(self, points: list[Point], window: tuple[int | None, int | None]) -> None:
-        """Plot `points` over `window` (None ends fall back to the points' own range)."""
+    def show(
+        self,
+        points: list[Point],
+        window: tuple[int | None, int | None],
+        beyond: tuple[bool, bool] = (False, False),
+    ) -> None:
+        """Plot `points` over `window` (None ends fall back to the points' own range); `beyond`
+        says whether some lie before or after it, to be drawn at that edge."""
         self.points = points
+        self.beyond = beyond
         times = [p[0] for p in points]
         start = window[0] if window[0] is not None else min(times, default=0)
         end = window[1] if window[1] is not None else max(times, default=0)
@@ -74,9 +83,8 @@ class DurationPlot(Widget):
         bits = [[0] * cols for _ in range(rows)]
         worst = [[-1] * cols for _ in range(rows)]
         for started, duration, status in self.points:
-            x = int((started - t0) / (t1 - t0) * (cols * 2 - 1))
-            if not 0 <= x < cols * 2:
-                continue
+            # A trace beyond the axis (counted in the title) is drawn at its edge.
+            x = min(cols * 2 - 1, max(0, int((started - t0) / (t1 - t0) * (cols * 2 - 1))))
             fraction = scale(duration, low, top)
             y = min(rows * 4 - 1, int(fraction * (rows * 4 - 1)))
             cell_row = rows - 1 - y // 4
@@ -93,6 +101,10 @@ class DurationPlot(Widget):
                 out.append(char, style=colours.get(worst[r][c], ""))
             out.append("\n")
         left, right = format_ns(t0), format_ns(t1)
+        if self.beyond[0]:
+            left = f"◂ {left}"
+        if self.beyond[1]:
+            right = f"{right} ▸"
         legend = Text.assemble(
             ("● ok ", "green"),
             ("● blocked ", "yellow"),

@@ -25,24 +25,44 @@ def trace_link(trace_id: str, shown: str) -> Content:
     return Content(shown).stylize(Style.from_meta({"@click": ("screen.open_trace", (trace_id,))}))
 
 
-def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:
-    """The header; stored text goes in as template values, so it is never read as markup."""
+def pack(chunks: list[Content], width: int) -> Content:
+    """Chunks two spaces apart, starting a new line where the next would not fit, so a label is
+    never parted from its value (a chunk wider than the line is left to the widget to fold)."""
+    lines: list[Content] = []
+    for chunk in chunks:
+        if lines and lines[-1].cell_length + 2 + chunk.cell_length <= width:
+            lines[-1] = Content.assemble(lines[-1], "  ", chunk)
+        else:
+            lines.append(chunk)
+    return Content("\n").join(lines)
+
+
+def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6) -> Content:
+    """The header in `width` cells; stored text goes in as template values, never read as markup."""
     colour = status_colour(trace.status)
+    grey = "[grey62]$label[/] $value"
     lines = [
-        Content.from_markup(
-            f"[b]$trigger[/b]  [{colour}]$status[/]  {decision(trace)}  "
-            "[grey62]$duration · started $started[/]",
-            trigger=trace.trigger_event,
-            status=trace.status,
-            duration=format_duration(trace.duration_ms),
-            started=format_ns(trace.started_at, precise=True),
+        pack(
+            [
+                Content.from_markup("[b]$trigger[/b]", trigger=trace.trigger_event),
+                Content.from_markup(f"[{colour}]$status[/]", status=trace.status),
+                Content.from_markup(decision(trace)),
+                Content.from_markup(
+                    "[grey62]$duration · started $started[/]",
+                    duration=format_duration(trace.duration_ms),
+                    started=format_ns(trace.started_at, precise=True),
+                ),
+            ],
+            width,
         ),
-        Content.from_markup(
-            "[grey62]user[/] $user  [grey62]ip[/] $ip  [grey62]trace[/] $id  [grey62]spans[/] $n",
-            user=trace.user_id or "-",
-            ip=trace.request_ip or "-",
-            id=trace.id,
-            n=trace.span_count,
+        pack(
+            [
+                Content.from_markup(grey, label="user", value=trace.user_id or "-"),
+                Content.from_markup(grey, label="ip", value=trace.request_ip or "-"),
+                Content.from_markup(grey, label="trace", value=trace.id),
+                Content.from_markup(grey, label="spans", value=str(trace.span_count)),
+            ],
+            width,
         ),
     ]
     if trace.status_message:
@@ -56,8 +76,8 @@ def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:
         more = f" (+{len(replays) - 4})" if len(replays) > 4 else ""
         links.append(Content.assemble("replayed by ", shown, more))
     if links:
-        cyan = Content("  ").join(links).stylize("cyan")
-        lines.append(Content.assemble(cyan, Content.from_markup("  [grey62](o to open)[/]")))
+        links = [link.stylize("cyan") for link in links]
+        lines.append(pack([*links, Content.from_markup("[grey62](o to open)[/]")], width))
     if trace.problems:
         lines.append(
             Content.from_markup(
@@ -71,6 +91,26 @@ def header_content(trace: TraceRow, replays: list[TraceRow]) -> Content:
 class TraceHeader(Static):
     """Shows one trace's summary; the screen hands it the trace when loaded."""
 
+    def __init__(self, content: Content, *, id: str | None = None) -> None:
+        super().__init__(content, id=id)
+        self.shown: tuple[TraceRow, list[TraceRow]] | None = None
+
     def show_trace(self, trace: TraceRow, replays: list[TraceRow]) -> None:
         """Replace the header with `trace`'s."""
-        self.update(header_content(trace, replays))
+        self.shown = (trace, replays)
+        self._fill()
+
+    def show_message(self, content: Content) -> None:
+        """Replace the header with a message (loading, missing, failed)."""
+        self.shown = None
+        self.update(content)
+
+    def on_resize(self) -> None:
+        """Pack the header's lines again for the new width."""
+        if self.shown is not None:
+            self._fill()
+
+    def _fill(self) -> None:
+        assert self.shown is not None
+        width = self.content_region.width or 10**6
+        self.update(header_content(*self.shown, width=width))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -9,11 +11,14 @@ from textual.widgets import DataTable
 
 from store import TraceRow
 
-from ...timeparse import format_duration, format_ns
+from ...timeparse import NS, format_duration, format_ns
 from ..look import status_text
 
+STARTED = "started (UTC)"
+DATED, UNDATED = 19, 14
+"""The started column with its year (YYYY-MM-DD HH:MM:SS) and without it (MM-DD HH:MM:SS)."""
 COLUMNS = (
-    ("started (UTC)", 14),
+    (STARTED, UNDATED),
     ("trigger", 13),
     ("status", 9),
     ("duration", 8),
@@ -39,9 +44,12 @@ def fit(text: Text, width: int) -> Text:
     return cut
 
 
-def layout(width: int) -> dict[str, int]:
-    """The columns shown in `width` characters and their widths, in order, the message last."""
+def layout(width: int, dated: bool = False) -> dict[str, int]:
+    """The columns shown in `width` characters and their widths, in order, the message last;
+    `dated` widens the started column to hold the year."""
     shown = {label: size for label, size in COLUMNS if size is not None}
+    if dated:
+        shown[STARTED] = DATED
     dropped = list(DROPPED_FIRST)
     while True:
         message = width - sum(size + PADDING for size in shown.values()) - PADDING
@@ -50,13 +58,32 @@ def layout(width: int) -> dict[str, int]:
         del shown[dropped.pop(0)]
 
 
+def year_of(ns: int) -> tuple[int, int]:
+    """The UTC year holding `ns`, as [start, end) in Unix ns."""
+    year = datetime.fromtimestamp(ns / NS, tz=UTC).year
+    start, end = (datetime(y, 1, 1, tzinfo=UTC) for y in (year, year + 1))
+    return int(start.timestamp()) * NS, int(end.timestamp()) * NS
+
+
+def fitted_layout(width: int, rows: list[TraceRow], now_ns: int) -> dict[str, int]:
+    """The columns for `rows`: dated when a row is not from the year of `now_ns` (so a 2019 trace
+    never reads as this year's), or when the year costs no other column."""
+    start, end = year_of(now_ns)
+    dated = layout(width, dated=True)
+    if any(not start <= row.started_at < end for row in rows):
+        return dated
+    undated = layout(width)
+    return dated if dated.keys() == undated.keys() else undated
+
+
 def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
     """The cells of one trace for the columns in `sizes`; corrupt rows get a magenta mark."""
     message = row.status_message or ""
     if row.problems:
         message = f"! {'; '.join(row.problems)}" + (f" · {message}" if message else "")
+    started = format_ns(row.started_at)
     cells = {
-        "started (UTC)": Text(format_ns(row.started_at)[5:]),
+        STARTED: Text(started if sizes[STARTED] >= DATED else started[5:]),
         "trigger": Text(row.trigger_event),
         "status": status_text(row.status, row.problems),
         "duration": Text(format_duration(row.duration_ms), justify="right"),
@@ -90,21 +117,26 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         self.traces: list[TraceRow] = []
         self.fitted: dict[str, int] = {}
         """The columns shown and their widths."""
+        self.fitted_width = 0
+        """The width the columns were fitted to."""
 
     def on_mount(self) -> None:
         """Columns for the screen's width until the table knows its own."""
-        self._fit(self.app.size.width)
+        self._fit(self.app.size.width, self.traces)
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the columns again, so the message always takes the rest of a new width; the
         cursor stays on its trace (rebuilding the columns drops the rows)."""
         current, offset = self.current_id, self.cursor_row - int(self.scroll_y)
-        if self._fit(event.size.width):
+        if self._fit(event.size.width, self.traces):
             self._refill(self.traces, current, offset)
 
-    def _fit(self, width: int) -> bool:
-        """Lay the columns out for `width` (less a scrollbar); True when they changed."""
-        fitted = layout(width - self.styles.scrollbar_size_vertical)
+    def _fit(self, width: int, rows: list[TraceRow]) -> bool:
+        """Lay the columns out for `width` (less a scrollbar) and `rows`' years; True when they
+        changed (which drops the rows)."""
+        self.fitted_width = width
+        now = self.app.clock()  # type: ignore[attr-defined]
+        fitted = fitted_layout(width - self.styles.scrollbar_size_vertical, rows, now)
         if fitted == self.fitted:
             return False
         self.fitted = fitted
@@ -114,7 +146,11 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         return True
 
     def append_rows(self, rows: list[TraceRow]) -> None:
-        """Add rows at the bottom (the next page)."""
+        """Add rows at the bottom (the next page); the first row of another year dates them all."""
+        current, offset = self.current_id, self.cursor_row - int(self.scroll_y)
+        if self._fit(self.fitted_width, self.traces + rows):
+            self._refill(self.traces + rows, current, offset)
+            return
         for row in rows:
             if row.id not in self.rows:
                 self.traces.append(row)

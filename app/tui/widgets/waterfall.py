@@ -22,6 +22,10 @@ MATCH = Style(bgcolor="#6b5b00", bold=True)
 AXIS = Style(color="grey62", bold=True)
 CORRUPT = Style(color="magenta", bold=True)
 MAX_INDENT = 16
+NAME_MIN, NAME_MAX = 16, 44
+"""The name column's width: what the longest name needs, within these bounds."""
+STATS = 13
+"""The layer (4) and duration (8 and a space) columns between the names and the bars."""
 
 
 class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
@@ -57,6 +61,8 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree: SpanTree | None = None
         self.cursor = 0
         self.matches: set[int] = set()
+        self.name_need = NAME_MIN
+        """Cells the longest name needs with its indent, arrow and mark, when all are expanded."""
 
     # -- data -------------------------------------------------------------------------------
 
@@ -65,6 +71,13 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree = tree
         self.matches = set()
         self.cursor = 0
+        self.name_need = max(
+            (
+                2 * min(depth, MAX_INDENT) + 2 + (2 if span.problems else 0) + len(span.name) + 1
+                for span, depth in zip(tree.spans, tree.depth, strict=True)
+            ),
+            default=NAME_MIN,
+        )
         self._resize_virtual()
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
@@ -221,9 +234,12 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
     # -- rendering --------------------------------------------------------------------------
 
     def _columns(self, width: int) -> tuple[int, int]:
-        """Widths of the name column and the bar area."""
-        name = max(16, min(44, width * 2 // 5))
-        return name, max(8, width - name - 13)
+        """Widths of the name column and the bar area: names as wide as they need, as long as
+        the bars keep a third of the width; the bars never run past the edge."""
+        room = width - STATS - max(10, width // 3)
+        name = max(NAME_MIN, min(self.name_need, NAME_MAX, room))
+        name = max(1, min(name, width - STATS - 1))
+        return name, max(1, width - name - STATS)
 
     def render_line(self, y: int) -> Strip:
         """One screen line: the axis on top, then the span rows under the scroll offset."""
@@ -242,6 +258,8 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         end = format_duration(total)
         gap = max(1, (bar_w - len(mid)) // 2 - 1)
         ticks = f"0{' ' * gap}{mid}"
+        if len(ticks) + 1 + len(end) > bar_w:
+            ticks = "0"  # too narrow for the middle tick: the end is what matters
         ticks = f"{ticks}{' ' * max(1, bar_w - len(ticks) - len(end))}{end}"
         text = f"{'span':<{name_w}}{'lyr':<4}{'duration':>8} {ticks}"
         return Strip([Segment(text[:width].ljust(width), AXIS)], width)

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.record import limit_name
 from store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
 from store.sql import Statement
 
@@ -36,12 +37,13 @@ BLOCKS: dict[str, str] = {
     "geo_rule": "country KP is not allowed for new accounts",
     "risk_scorer": "risk score 0.91 above threshold 0.80",
 }
-ERRORS: list[tuple[str, str, int]] = [
+ERRORS: list[tuple[str, str, int | None]] = [
     ("geo_rule", "attempt to index a nil value (field 'country')", 14),
-    ("velocity_check", "instruction budget exhausted (1000000 instructions)", 22),
-    ("risk_scorer", "deadline exceeded after 50ms", 31),
+    ("velocity_check", "instruction budget exceeded (1000000)", None),
+    ("risk_scorer", "deadline exceeded (50 ms)", None),
     ("claims_enricher", "bad argument #1 to 'pairs' (table expected, got nil)", 9),
 ]
+"""A script's Lua error and line, or a limit hit (no line), worded as the engine words them."""
 FALLBACK_ERROR = ("attempt to call a nil value (global 'http_post')", 5)
 USERS = ["alice@example.com", "bob@corp.test", "carol@shop.test", "dave@mailinator.com"]
 IPS = ["198.51.100.7", "203.0.113.9", "185.220.101.4", "192.0.2.33", "2001:db8::17"]
@@ -97,7 +99,8 @@ def _fill(repo: Repository, now_ns: int, seed: int) -> SampleStore:
     items.sort(key=lambda item: item.trace.started_at)
     blocked = next(i for i in reversed(items) if i.trace.status == "blocked")
     errored = next(i for i in reversed(items) if i.trace.status == "error")
-    replay = _trace(ids, rng, blocked.trace.trigger_event, now_ns - 30 * 1_000_000_000, "blocked")
+    # Replayed after a fix to the script that blocked: the sign-up now goes through.
+    replay = _trace(ids, rng, blocked.trace.trigger_event, now_ns - 30 * 1_000_000_000, "success")
     replay.trace.replay_of = blocked.trace.id
     replay.trace.user_id = blocked.trace.user_id
     large = synthetic_trace(ids.trace(), 2000, now_ns - 45 * MINUTE, seed=seed)
@@ -121,6 +124,7 @@ def _trace(
     culprit = rng.choice(layers[culprit_layer]) if culprit_layer >= 0 else ""
     spans: list[SpanRow] = []
     message: str | None = None
+    span_message: str | None = None
     snapshot = {"email": user, "ip": ip, "password": "[REDACTED]", "_redacted": ["password"]}
     input_bytes = len(json.dumps(snapshot))
     result: dict[str, Any] = {}
@@ -136,15 +140,20 @@ def _trace(
                 attrs.pop("output.data")
             elif script == culprit and outcome == "error":
                 error, line = next(((m, n) for s, m, n in ERRORS if s == script), FALLBACK_ERROR)
-                status, message = "error", f"{script}: {error}"
+                status, span_message = "error", error
+                if line is None:
+                    attrs.update({"lua.error": error, "limit": limit_name(error)})
+                else:
+                    file = f"{script}.lua"
+                    span_message = f"{file}:{line}: {error}"
+                    attrs.update({"lua.error": error, "lua.line": line, "lua.file": file})
+                message = f"{script}: {span_message}"
                 took = 50 * MS if "deadline" in error else took
-                attrs.update({"lua.error": error, "lua.line": line, "lua.file": f"{script}.lua"})
                 attrs.pop("output.data")
             result.update(attrs.get("output.data", {}))
             span_id = ids.span()
-            spans.append(
-                _span(trace_id, span_id, root_id, script, begin, took, status, message, attrs)
-            )
+            own = span_message if status == "error" else message if status == "blocked" else None
+            spans.append(_span(trace_id, span_id, root_id, script, begin, took, status, own, attrs))
             spans[-1].layer_index, spans[-1].parallel_index = layer_index, parallel_index
             if script == "risk_scorer":
                 spans += _children(ids, rng, trace_id, span_id, begin, took)
@@ -156,7 +165,7 @@ def _trace(
         outcome = "success"
     end = clock + rng.randint(10, 60) * 1000
     status = "blocked" if outcome == "blocked" else outcome
-    root = _span(trace_id, root_id, None, f"trigger {trigger}", start, end - start, status, message)
+    root = _span(trace_id, root_id, None, trigger, start, end - start, status, message)
     root.attributes = {
         "trigger.mode": "async" if trigger == "after_signup" else "blocking",
         "pipeline.version": "9f2c41d0",
@@ -241,7 +250,7 @@ def synthetic_trace(trace_id: str, n_spans: int, start: int, *, seed: int = 7) -
     """A token_build trace of `n_spans` spans in nested groups, for big-trace tests and benches."""
     rng = random.Random(f"{seed}:{trace_id}")
     root_id = f"{rng.getrandbits(64) | 1:016x}"
-    spans = [_span(trace_id, root_id, None, "trigger token_build", start, 0, "success", None)]
+    spans = [_span(trace_id, root_id, None, "token_build", start, 0, "success", None)]
     group_size = 50
     clock = start + 10_000
     parent = root_id

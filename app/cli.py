@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -16,6 +16,7 @@ from .commands.replay_cmds import replay
 from .commands.store_cmds import db, show, traces
 from .commands.viewer_cmds import run_viewer, screenshots
 from .server.command import serve
+from .usage_errors import usage_line
 
 
 class PipetraceGroup(click.Group):
@@ -29,11 +30,16 @@ class PipetraceGroup(click.Group):
                 shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 click.echo(f"pipetrace: argument {number} ({shown!r}) is not valid UTF-8", err=True)
                 sys.exit(2)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -51,6 +57,14 @@ class PipetraceGroup(click.Group):
                 err=True,
             )
             sys.exit(1)
+
+
+def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
+    """One line for a bad option, argument or command; `pipetrace db` alone still shows help."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc
+    click.echo(usage_line(exc, ctx), err=True)
+    sys.exit(exc.exit_code)
 
 
 @click.group(cls=PipetraceGroup, invoke_without_command=True)

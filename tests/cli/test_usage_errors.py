@@ -10,8 +10,11 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from factories import make_trace
 
 from app.cli import main
+from engine import bundled_pipelines_dir
+from store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +121,55 @@ def test_the_installed_program_names_itself_pipetrace() -> None:
     assert done.stderr.splitlines() == [
         "pipetrace traces: --status: 'timeout' is not one of 'success', 'blocked', 'error'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("make", "line"),
+    [
+        (lambda tmp: tmp / "absent", "pipetrace: pipelines.toml: not found in {folder}"),
+        (lambda tmp: tmp, "pipetrace: pipelines.toml: not found in {folder}"),
+        (
+            lambda tmp: _folder(tmp, "[triggers.x\n"),
+            "pipetrace: pipelines.toml: invalid TOML: ",
+        ),
+    ],
+    ids=["missing", "no-manifest", "bad-toml"],
+)
+def test_the_viewer_pipelines_folder_is_checked_at_start_like_run_checks_it(
+    tmp_path: Path, make, line: str
+) -> None:
+    folder = make(tmp_path)
+    expected = line.format(folder=folder)
+    db = str(tmp_path / "t.db")
+    # The viewer in a child process: one that starts anyway would wait for keys until the timeout.
+    viewer = subprocess.run(
+        [sys.executable, "-m", "app", "--pipelines", str(folder), "--db", db],
+        cwd=ROOT,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=30,
+    )
+    assert (viewer.returncode, viewer.stdout) == (2, ""), viewer.stderr
+    run = CliRunner().invoke(main, ["run", "x", "--pipelines", str(folder), "--db", db])
+    assert (run.exit_code, run.stdout) == (2, ""), run.output
+    for stderr in (viewer.stderr, run.stderr):
+        [got] = stderr.splitlines()
+        assert got.startswith(expected), got
+
+
+def test_a_good_pipelines_folder_is_taken(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1)])
+    repo.close()
+    args = ["--pipelines", str(bundled_pipelines_dir()), "traces", "--db", db, "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+
+
+def _folder(tmp: Path, manifest: str) -> Path:
+    folder = tmp / "pipes"
+    folder.mkdir()
+    (folder / "pipelines.toml").write_text(manifest)
+    return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -124,6 +125,82 @@ def test_run_that_cannot_store_its_trace_says_so_after_the_decision(tmp_path: Pa
         assert "before_signup ran (allowed=True) but its trace" in lines[0]
         assert "was not stored" in lines[0] and "writes refused" in lines[0]
     assert len(_summary(db)) == 1
+
+
+def _closed_port_url(tmp_path: Path) -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _newer_store(tmp_path: Path) -> str:
+    db = tmp_path / "newer.db"
+    open_store(str(db)).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    return str(db)
+
+
+def _not_a_database(tmp_path: Path) -> str:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_store", "cause"),
+    [
+        pytest.param(_closed_port_url, "cannot connect", id="server-down"),
+        pytest.param(_newer_store, "newer than this pipetrace", id="newer-schema"),
+        pytest.param(_not_a_database, "not a SQLite database", id="not-a-database"),
+        pytest.param(lambda tmp: str(tmp / "typo" / "x.db"), "does not exist", id="no-folder"),
+    ],
+)
+def test_run_prints_the_decision_when_the_store_cannot_be_opened(
+    tmp_path: Path, make_store, cause: str
+) -> None:
+    db = make_store(tmp_path)
+    signup = json.dumps(SIGNUP)
+    code, out, err = invoke("run", "before_signup", "--input", signup, "--db", db)
+    assert code == 2
+    assert (
+        out.splitlines()[0] == "before_signup: blocked: disposable email addresses are not accepted"
+    )
+    assert "pipetrace show" not in out
+    [line] = err.splitlines()
+    assert line.startswith("pipetrace: before_signup ran (allowed=False) but its trace ")
+    assert "was not stored: " in line and cause in line, line
+
+    code, out, err = invoke(
+        "run", "token_build", "--input", '{"roles": "admin"}', "--db", db, "--json"
+    )
+    assert code == 2
+    outcome = json.loads(out)
+    assert outcome["allowed"] is True and len(outcome["trace_id"]) == 32
+    [line] = err.splitlines()
+    assert f"its trace {outcome['trace_id']} was not stored: " in line and cause in line, line
+    assert not (tmp_path / "typo").exists()
+
+
+def test_run_shows_a_script_error_without_a_store(tmp_path: Path) -> None:
+    db = _closed_port_url(tmp_path)
+    code, out, _ = invoke("run", "token_build", "--input", '{"roles": "admin"}', "--db", db)
+    assert code == 2
+    assert "script error: claims_enricher: claims_enricher.lua:" in out
+
+
+def test_run_refuses_bad_input_before_it_runs_even_without_a_store(tmp_path: Path) -> None:
+    down = _closed_port_url(tmp_path)
+    for args, needle in [
+        (["before_signup", "--input", "{nope", "--db", down], "--input:1:2: not valid JSON"),
+        (["no_such_trigger", "--db", down], "no trigger 'no_such_trigger'"),
+        (["x", "--pipelines", str(tmp_path), "--db", down], "pipelines.toml: not found in"),
+        (["before_signup", "--db", "postgres://db/x"], "unsupported database URL scheme"),
+    ]:
+        code, out, err = invoke("run", *args)
+        assert (code, out) == (2, ""), out
+        [line] = err.splitlines()
+        assert needle in line and "ran" not in line, line
 
 
 def test_run_reports_a_broken_pipelines_folder(tmp_path: Path) -> None:

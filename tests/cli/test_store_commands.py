@@ -112,6 +112,7 @@ MARKUP = ("[/]", "[bold]x", "[link=https://example.com]here[/link] :thumbs_up:")
 
 
 def test_stored_text_is_printed_as_it_is_never_as_markup(tmp_path: Path) -> None:
+    (tmp_path / "[").mkdir()  # the path holds markup, so "[" is a folder of it
     db = str(tmp_path / "[/]markup.db")
     item = make_trace(1, status="blocked", message=MARKUP[2], user_id=MARKUP[0])
     item.trace.request_ip = MARKUP[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from rich.text import Text
 from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 from store.codec import escape_surrogates, json_safe
 
+from ..durations import DurationError, check_order, read_bound
 from ..timeparse import iso_ns, naming, parse_time
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
@@ -48,8 +48,8 @@ _FILTER_OPTIONS = (
     ),
     click.option("--since", metavar="WHEN", help="Started at or after: an age (7d) or ISO time."),
     click.option("--until", metavar="WHEN", help="Started before: an age or ISO time."),
-    click.option("--min-ms", type=float, help="Duration at least this many milliseconds."),
-    click.option("--max-ms", type=float, help="Duration at most this many milliseconds."),
+    click.option("--min-ms", metavar="MS", help="Duration at least this many milliseconds."),
+    click.option("--max-ms", metavar="MS", help="Duration at most this many milliseconds."),
     click.option(
         "--search",
         metavar="TEXT",
@@ -68,8 +68,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         statuses: tuple[str, ...],
         since: str | None,
         until: str | None,
-        min_ms: float | None,
-        max_ms: float | None,
+        min_ms: str | None,
+        max_ms: str | None,
         search: str | None,
         **kwargs: Any,
     ) -> Any:
@@ -78,10 +78,11 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             statuses=statuses,
             started_from=_time_option(since, "--since"),
             started_until=_time_option(until, "--until"),
-            min_duration_ms=_finite_option(min_ms, "--min-ms"),
-            max_duration_ms=_finite_option(max_ms, "--max-ms"),
+            min_duration_ms=_duration_option(min_ms, "--min-ms"),
+            max_duration_ms=_duration_option(max_ms, "--max-ms"),
             text=_search_option(search),
         )
+        _duration_order(kwargs["filters"])
         typed = [sorted(triggers), sorted(statuses), since, until, min_ms, max_ms, search]
         digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
         click.get_current_context().meta[_SCOPE_KEY] = digest[:8]
@@ -106,11 +107,22 @@ def _time_option(text: str | None, option: str) -> int | None:
         return parse_time(text)
 
 
-def _finite_option(value: float | None, option: str) -> float | None:
-    """A duration bound; click reads 'nan' and 'inf' as floats, which filter nothing sensibly."""
-    if value is not None and not math.isfinite(value):
-        fail(f"{option}: {value} is not a number of milliseconds")
-    return value
+def _duration_option(text: str | None, option: str) -> float | None:
+    """A duration bound, read as the viewer reads it; a bad one fails naming the option."""
+    if text is None:
+        return None
+    try:
+        return read_bound(text)
+    except DurationError as exc:
+        fail(f"{option}: {exc}")
+
+
+def _duration_order(filters: TraceFilter) -> None:
+    """Refuse --min-ms above --max-ms, in the viewer's words, instead of listing nothing."""
+    try:
+        check_order(filters.min_duration_ms, filters.max_duration_ms)
+    except DurationError as exc:
+        fail(f"--min-ms, --max-ms: {exc}")
 
 
 def _search_option(text: str | None) -> str | None:

@@ -113,6 +113,15 @@ def test_bad_custom_range_and_duration_say_what_is_wrong(sample: SampleStore, vi
             await press(pilot, "enter")
             error = str(app.screen.query_one("#dialog-error").render())
             assert "maximum duration 'inf' is not a number" in error
+            app.screen.query_one("#max", Input).value = "-1"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert "maximum duration '-1' is negative" in error
+            app.screen.query_one("#min", Input).value = "5"
+            app.screen.query_one("#max", Input).value = "1"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert error == "minimum 5 ms is above maximum 1 ms"
             await press(pilot, "escape")
             assert app.list_screen.filters == FilterState()
 

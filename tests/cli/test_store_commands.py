@@ -74,9 +74,16 @@ def test_the_group_db_option_reaches_sub_commands(
         (["--until", "0001-01-01"], "--until: time '0001-01-01' is out of range"),
         (["--since", "99999999999d"], "--since: age '99999999999d' is too large"),
         (["--until", "yesterday-ish"], "--until: bad time 'yesterday-ish'"),
-        (["--min-ms", "nan"], "--min-ms: nan is not a number"),
-        (["--min-ms", "inf"], "--min-ms: inf is not a number"),
-        (["--max-ms", "-inf"], "--max-ms: -inf is not a number"),
+        (["--min-ms", "nan"], "--min-ms: duration 'nan' is not a number of milliseconds"),
+        (["--min-ms", "inf"], "--min-ms: duration 'inf' is not a number"),
+        (["--max-ms", "-inf"], "--max-ms: duration '-inf' is not a number"),
+        (["--max-ms", "fast"], "--max-ms: duration 'fast' is not a number"),
+        (["--min-ms", "-1"], "--min-ms: duration '-1' is negative"),
+        (["--max-ms", "-0.5"], "--max-ms: duration '-0.5' is negative"),
+        (
+            ["--min-ms", "5", "--max-ms", "1"],
+            "--min-ms, --max-ms: minimum 5 ms is above maximum 1 ms",
+        ),
         pytest.param(
             ["--search", "x" * 100_000], "--search: 100000 characters is too long", id="search-100k"
         ),
@@ -89,10 +96,22 @@ def test_bad_filters_are_one_line_naming_the_option(
     repo = open_store(db)
     repo.save_traces([make_trace(1)])
     repo.close()
-    result = CliRunner().invoke(main, ["traces", *args, "--db", db])
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0]
+    for command in ("traces", "export"):
+        result = CliRunner().invoke(main, [command, *args, "--db", db])
+        assert (result.exit_code, result.stdout) == (2, "")
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], lines
+
+
+def test_equal_duration_bounds_are_a_filter(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1, duration_ms=4), make_trace(2, duration_ms=9)])
+    repo.close()
+    args = ["traces", "--min-ms", "4", "--max-ms", "4.0", "--db", db, "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    assert [t["trace_id"] for t in json.loads(result.stdout)["traces"]] == [f"{1:032x}"]
 
 
 @pytest.mark.parametrize("trace_id", ["", "  "])

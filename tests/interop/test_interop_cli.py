@@ -53,6 +53,17 @@ def test_import_files_one_bad_export_to_file(tmp_path, store_url):
         repo.close()
 
 
+def test_importing_a_file_that_is_not_json_says_what_import_takes(tmp_path):
+    readme = tmp_path / "SOURCES.md"
+    readme.write_text("# Sources\n")
+    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "t.db"), str(readme)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"pipetrace: {readme}:1:1: not valid JSON (Expecting value); "
+        "import takes OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+    ]
+
+
 def test_export_one_trace_by_prefix_to_stdout(tmp_path):
     db = str(tmp_path / "t.db")
     runner = CliRunner()

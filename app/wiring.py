@@ -17,6 +17,8 @@ from engine import (
 from store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
 from store.writer import TraceWriter
 
+from .wording import counted
+
 
 def record_to_rows(record: TraceRecord) -> TraceWithSpans:
     """The store's rows for one engine trace (writer thread; the store derives durations)."""
@@ -86,7 +88,7 @@ class StoreSink:
         if stats.failed or stats.dropped:
             lost = stats.failed + stats.dropped
             raise StoreError(
-                f"{lost} traces not written to {self.repository.url}: {stats.last_error}"
+                f"{counted(lost, 'trace')} not written to {self.repository.url}: {stats.last_error}"
             )
 
 

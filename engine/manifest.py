@@ -257,7 +257,8 @@ def _plan(
         layer_index = len(layers)
         if layer_index >= limits.max_layers:
             raise PipelineError(
-                f"{MANIFEST}: trigger '{trigger}' needs more than {limits.max_layers} layers"
+                f"{MANIFEST}: trigger '{trigger}' needs more layers than max_layers = "
+                f"{limits.max_layers} allows"
             )
         if len(ready) > limits.max_scripts_per_layer:
             raise PipelineError(

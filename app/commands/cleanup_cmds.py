@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..timeparse import format_ns, iso_ns, naming, parse_age
+from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
 
 DEFAULT_AGE = "30d"
@@ -90,7 +91,7 @@ def cleanup(
     with opened_store(db_url) as repo:
         n_traces, n_spans = repo.count_older_than(cutoff)
         preview = (
-            f"{n_traces} traces and {n_spans} spans older than {older_than} "
+            f"{counted(n_traces, 'trace')} and {counted(n_spans, 'span')} older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) in {repo.url}"
         )
         if dry_run or n_traces == 0:
@@ -114,7 +115,8 @@ def cleanup(
     if not as_json:
         verb = "cancelled after deleting" if result.cancelled else "deleted"
         click.echo(
-            f"{verb} {result.traces} traces and {result.spans} spans older than {older_than} "
+            f"{verb} {counted(result.traces, 'trace')} and {counted(result.spans, 'span')} "
+            f"older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) from {repo.url}"
         )
     if result.cancelled:
@@ -173,13 +175,14 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[CleanupProgress], No
         TextColumn("deleting traces"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[spans]} spans"),
+        TextColumn("{task.fields[spans]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("cleanup", total=total, spans=0)
+        task = bar.add_task("cleanup", total=total, spans=counted(0, "span"))
 
         def on_progress(p: CleanupProgress) -> None:
-            bar.update(task, completed=p.traces, total=p.total_traces or total, spans=p.spans)
+            spans = counted(p.spans, "span")
+            bar.update(task, completed=p.traces, total=p.total_traces or total, spans=spans)
 
         yield on_progress

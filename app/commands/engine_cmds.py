@@ -27,6 +27,7 @@ from store import Repository, StoreError, TraceRow, open_store, parse_database_u
 
 from ..demo import demo_requests
 from ..wiring import StoreSink, recording_engine
+from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
 
 pipelines_option = click.option(
@@ -269,7 +270,8 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
         trace_ids = seed_trace_ids(seed, count)
         present = repo.existing_trace_ids(trace_ids)
         if len(present) == count:
-            click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
+            demo_traces = counted(count, "demo trace")
+            click.echo(f"{url}: already holds the {demo_traces} of seed {seed}")
         else:
             fill = _fill(db_url, seed, trace_ids, present)
             _report_fill(repo, fill, seed, trace_ids, present)
@@ -299,34 +301,34 @@ def _report_fill(
     """One line with the seed's traces this fill stored (not the store's total, which other
     writers change meanwhile), and why the rest were not, when some were not."""
     url, wanted = repo.url, len(trace_ids) - len(present)
-    kept = f" ({len(present)} were already there)" if present else ""
+    of_wanted = f"of {counted(wanted, 'demo trace')} of seed {seed}"
+    kept = f" ({len(present)} already there)" if present else ""
     again = "run the same command again to add the rest"
     try:
         stored = len(repo.existing_trace_ids(trace_ids)) - len(present)
     except StoreError as exc:
         cause = fill.stopped or exc.message
         fail(
-            f"stopped: stored at least {fill.confirmed} of {wanted} demo traces of seed {seed} "
-            f"in {url}{kept}, the rest may be lost: {cause}; {again}"
+            f"stopped: stored at least {fill.confirmed} {of_wanted} in {url}{kept}, "
+            f"the rest may be lost: {cause}; {again}"
         )
     if fill.interrupted:
         fail(
-            f"interrupted: stored {stored} of {wanted} demo traces of seed {seed} in "
-            f"{url}{kept}; {again}",
+            f"interrupted: stored {stored} {of_wanted} in {url}{kept}; {again}",
             code=130,
         )
     if fill.stopped:
         fail(
-            f"stopped: stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}, "
+            f"stopped: stored {stored} {of_wanted} in {url}{kept}, "
             f"{wanted - stored} not stored: {fill.stopped}; {again}"
         )
     repo.analyze()
     if stored < wanted:
         fail(
-            f"stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}; "
-            f"{wanted - stored} were not written: {fill.lost or 'the store refused them'}; {again}"
+            f"stored {stored} {of_wanted} in {url}{kept}; "
+            f"{wanted - stored} not written: {fill.lost or 'the store refused them'}; {again}"
         )
-    click.echo(f"{url}: stored {stored} demo traces{kept}")
+    click.echo(f"{url}: stored {counted(stored, 'demo trace')}{kept}")
 
 
 def seed_trace_ids(seed: int, count: int) -> list[str]:

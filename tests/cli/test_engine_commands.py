@@ -231,8 +231,17 @@ def test_demo_same_seed_same_traces_and_idempotent(tmp_path: Path) -> None:
     statuses = {row[2] for row in _summary(first)}
     assert {"success", "blocked"} <= statuses
     code, out, _ = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(first))
-    assert code == 0 and "already there" in out
+    assert code == 0 and "already holds the 120 demo traces of seed 3" in out
     assert len(_summary(first)) == 120
+
+
+def test_a_one_trace_demo_says_trace(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    code, out, err = invoke("demo", "--no-open", "--traces", "1", "--db", db)
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"{db}: stored 1 demo trace"
+    code, out, _ = invoke("demo", "--no-open", "--traces", "1", "--db", db)
+    assert out.splitlines() == [f"{db}: already holds the 1 demo trace of seed 7"]
 
 
 def test_demo_completes_a_partial_fill_of_its_seed(tmp_path: Path) -> None:
@@ -247,7 +256,7 @@ def test_demo_completes_a_partial_fill_of_its_seed(tmp_path: Path) -> None:
     code, out, err = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(db))
 
     assert code == 0, err
-    assert f"stored {len(lost)} demo traces ({120 - len(lost)} were already there)" in out
+    assert f"stored {len(lost)} demo traces ({120 - len(lost)} already there)" in out
     assert {row[0] for row in _summary(db)} == full
 
 
@@ -310,4 +319,4 @@ def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: 
     assert code == 2, err
     (line,) = err.strip().splitlines()
     assert "stored 119 of 120 demo traces of seed 3" in line
-    assert "1 were not written" in line and "disk quota exceeded" in line
+    assert "1 not written" in line and "disk quota exceeded" in line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,22 @@ def test_control_characters_in_stored_text_cannot_drive_the_terminal(tmp_path: P
         assert not {"\x1b", "\r", "\x9b"} & set(result.stdout)
         assert "\\x1b[2J" in result.stdout and "a\\x0db" in result.stdout
         assert "\\x9b2J" in result.stdout
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
+    db, copy, out = str(tmp_path / "t.db"), str(tmp_path / "copy.db"), tmp_path / "one.jsonl"
+    two_days_ago = time.time_ns() - 2 * 86_400 * SEC
+    repo = open_store(db)
+    repo.save_traces([make_trace(1, spans=1, started_at=two_days_ago)])
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "200"})
+    listed = runner.invoke(main, ["traces", "--db", db])
+    assert listed.stdout.splitlines()[0] == "1 of 1 trace"
+    exported = runner.invoke(main, ["export", "--db", db, "-o", str(out)])
+    assert exported.stderr.startswith("exported 1 trace (1 span) to "), exported.stderr
+    imported = runner.invoke(main, ["import", "--db", copy, str(out)])
+    assert imported.stdout == f"{out}: otlp: added 1 trace (1 span)\n"
+    counted = runner.invoke(main, ["cleanup", "--dry-run", "--older-than", "1d", "--db", db])
+    assert counted.stdout.startswith("1 trace and 1 span older than 1d (before ")
+    deleted = runner.invoke(main, ["cleanup", "--yes", "--older-than", "1d", "--db", db])
+    assert deleted.stdout.startswith("deleted 1 trace and 1 span older than 1d ")

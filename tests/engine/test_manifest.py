@@ -93,7 +93,7 @@ CASES = [
         "too many layers",
         HEAD + script("a") + script("b", "a") + script("c", "b") + "\n[limits]\nmax_layers = 2\n",
         OK,
-        "pipelines.toml: trigger 't' needs more than 2 layers",
+        "pipelines.toml: trigger 't' needs more layers than max_layers = 2 allows",
     ),
     (
         "too many scripts per layer",

@@ -19,6 +19,7 @@ from store import CleanupProgress, CleanupResult, Repository
 
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
+from ...wording import counted, plural
 from ..guards import QUERY_ERRORS, as_store_error
 
 
@@ -152,7 +153,8 @@ class CleanupDialog(ModalScreen[bool]):
             return
         self.preview = message
         self.query_one("#cleanup-preview", Static).update(
-            f"[b]{message.traces:,}[/b] traces and [b]{message.spans:,}[/b] spans older than "
+            f"[b]{message.traces:,}[/b] {plural(message.traces, 'trace')} and "
+            f"[b]{message.spans:,}[/b] {plural(message.spans, 'span')} older than "
             f"[b]{message.age}[/b] (before {format_ns(message.cutoff)} UTC)"
             + ("" if message.traces else "\n[dim]nothing to delete[/dim]")
         )
@@ -214,7 +216,8 @@ class CleanupDialog(ModalScreen[bool]):
             else ""
         )
         self.query_one("#cleanup-report", Static).update(
-            f"[b {colour}]{verb} {result.traces:,} traces and {result.spans:,} spans[/]{where}"
+            f"[b {colour}]{verb} {counted(result.traces, 'trace', grouped=True)} and "
+            f"{counted(result.spans, 'span', grouped=True)}[/]{where}"
         )
         self._finish()
 

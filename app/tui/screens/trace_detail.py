@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 from store import Repository, StoreError, TraceRow
 from store.interop import ExportReport, InteropError, write_export
 
+from ...wording import counted
 from ..guards import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
@@ -346,7 +347,9 @@ class TraceDetailScreen(Screen[None]):
             )
             return
         self.notify(
-            f"wrote {report.traces} trace, {report.spans} spans to {message.path}", markup=False
+            f"wrote {counted(report.traces, 'trace')}, {counted(report.spans, 'span')} "
+            f"to {message.path}",
+            markup=False,
         )
 
     @on(ExportFailed)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+
+from engine import load_pipelines
 
 from .commands.cleanup_cmds import cleanup
 from .commands.engine_cmds import demo, run
@@ -16,6 +18,7 @@ from .commands.replay_cmds import replay
 from .commands.store_cmds import db, show, traces
 from .commands.viewer_cmds import run_viewer, screenshots
 from .server.command import serve
+from .usage_errors import usage_line
 
 
 class PipetraceGroup(click.Group):
@@ -29,11 +32,16 @@ class PipetraceGroup(click.Group):
                 shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 click.echo(f"pipetrace: argument {number} ({shown!r}) is not valid UTF-8", err=True)
                 sys.exit(2)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -53,13 +61,21 @@ class PipetraceGroup(click.Group):
             sys.exit(1)
 
 
+def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
+    """One line for a bad option, argument or command; `pipetrace db` alone still shows help."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc
+    click.echo(usage_line(exc, ctx), err=True)
+    sys.exit(exc.exit_code)
+
+
 @click.group(cls=PipetraceGroup, invoke_without_command=True)
 @click.option("--db", "db_url", metavar="URL", envvar="PIPETRACE_DB", help="Store URL.")
 @click.option(
     "--pipelines",
     "pipelines_dir",
     metavar="DIR",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     help="Pipelines folder the viewer's replays run [default: the bundled auth set].",
 )
 @click.pass_context
@@ -69,6 +85,9 @@ def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> 
         # `pipetrace --db URL traces` means the same as `pipetrace traces --db URL`: every
         # sub-command's --db reads this variable when it is not given.
         os.environ["PIPETRACE_DB"] = db_url
+    if pipelines_dir is not None:
+        # Checked now, in run's words, not when the operator first presses R (it takes ~20 ms).
+        load_pipelines(pipelines_dir)
     if ctx.invoked_subcommand is None:
         from .tui import make_app
 

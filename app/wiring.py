@@ -6,9 +6,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine import Engine, IdSource, TraceRecord, bundled_pipelines_dir
+from engine import (
+    Engine,
+    IdSource,
+    Pipelines,
+    TraceRecord,
+    bundled_pipelines_dir,
+    load_pipelines,
+)
 from store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
 from store.writer import TraceWriter
+
+from .wording import counted
 
 
 def record_to_rows(record: TraceRecord) -> TraceWithSpans:
@@ -85,22 +94,26 @@ class StoreSink:
         if stats.failed or stats.dropped:
             lost = stats.failed + stats.dropped
             raise StoreError(
-                f"{lost} traces not written to {self.repository.url}: {stats.last_error}"
+                f"{counted(lost, 'trace')} not written to {self.repository.url}: {stats.last_error}"
             )
 
 
 @contextmanager
 def recording_engine(
     repository: Repository,
-    pipelines: str | Path | None = None,
+    pipelines: Pipelines | str | Path | None = None,
     *,
     clock: Callable[[], int] | None = None,
     ids: IdSource | None = None,
 ) -> Iterator[tuple[Engine, TraceWriter]]:
     """An engine whose traces go to `repository` through a background writer; both are
-    drained and closed on exit, so every trace of the block is stored when it ends."""
+    drained and closed on exit, so every trace of the block is stored when it ends.
+
+    `pipelines` is a folder to load (the bundled one when None) or pipelines already loaded."""
     writer = TraceWriter(repository, convert=record_to_rows)
-    engine = Engine.load(pipelines or bundled_pipelines_dir(), sink=writer, clock=clock, ids=ids)
+    if not isinstance(pipelines, Pipelines):
+        pipelines = load_pipelines(pipelines or bundled_pipelines_dir())
+    engine = Engine(pipelines, sink=writer, clock=clock, ids=ids)
     try:
         yield engine, writer
     finally:

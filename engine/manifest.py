@@ -328,7 +328,8 @@ def _plan(
         if layer_index >= limits.max_layers:
             raise at.error(
                 ("triggers", trigger),
-                f"trigger '{trigger}' needs more than {limits.max_layers} layers",
+                f"trigger '{trigger}' needs more layers than max_layers = {limits.max_layers} "
+                "allows",
             )
         if len(ready) > limits.max_scripts_per_layer:
             raise at.error(

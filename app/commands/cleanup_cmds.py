@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..timeparse import format_ns, iso_ns, naming, parse_age
+from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
 from .space import space_json, space_line
 
@@ -93,13 +94,13 @@ def cleanup(
     with opened_store(db_url) as repo:
         n_traces, n_spans = repo.count_older_than(cutoff)
         preview = (
-            f"{n_traces} traces and {n_spans} spans older than {older_than} "
+            f"{counted(n_traces, 'trace')} and {counted(n_spans, 'span')} older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) in {repo.url}"
         )
         if dry_run or n_traces == 0:
             space = repo.space()
-            counted = CleanupResult(n_traces, n_spans, space=space)
-            _report(summary(cutoff, older_than, counted, dry_run), as_json)
+            found = CleanupResult(n_traces, n_spans, space=space)
+            _report(summary(cutoff, older_than, found, dry_run), as_json)
             if not as_json:
                 click.echo(preview if dry_run else f"nothing to delete: {preview}")
                 click.echo(space_line(space))
@@ -120,7 +121,8 @@ def cleanup(
     if not as_json:
         verb = "cancelled after deleting" if result.cancelled else "deleted"
         click.echo(
-            f"{verb} {result.traces} traces and {result.spans} spans older than {older_than} "
+            f"{verb} {counted(result.traces, 'trace')} and {counted(result.spans, 'span')} "
+            f"older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) from {repo.url}"
         )
         if result.space is not None:
@@ -190,13 +192,14 @@ def _progress(
         TextColumn("deleting traces"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[spans]} spans"),
+        TextColumn("{task.fields[spans]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("cleanup", total=total, spans=0)
+        task = bar.add_task("cleanup", total=total, spans=counted(0, "span"))
 
         def on_progress(p: CleanupProgress) -> None:
-            bar.update(task, completed=p.traces, total=p.total_traces or total, spans=p.spans)
+            spans = counted(p.spans, "span")
+            bar.update(task, completed=p.traces, total=p.total_traces or total, spans=spans)
 
         yield on_progress

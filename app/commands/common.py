@@ -6,7 +6,6 @@ import functools
 import hashlib
 import ipaddress
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 from store.codec import escape_surrogates, json_safe
 from store.ipv4 import network_text
 
+from ..durations import DurationError, check_order, read_bound
 from ..timeparse import iso_ns, naming, parse_time
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
@@ -54,8 +54,8 @@ _FILTER_OPTIONS = (
     ),
     click.option("--since", metavar="WHEN", help="Started at or after: an age (7d) or ISO time."),
     click.option("--until", metavar="WHEN", help="Started before: an age or ISO time."),
-    click.option("--min-ms", type=float, help="Duration at least this many milliseconds."),
-    click.option("--max-ms", type=float, help="Duration at most this many milliseconds."),
+    click.option("--min-ms", metavar="MS", help="Duration at least this many milliseconds."),
+    click.option("--max-ms", metavar="MS", help="Duration at most this many milliseconds."),
     click.option(
         "--search",
         metavar="TEXT",
@@ -80,8 +80,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         statuses: tuple[str, ...],
         since: str | None,
         until: str | None,
-        min_ms: float | None,
-        max_ms: float | None,
+        min_ms: str | None,
+        max_ms: str | None,
         search: str | None,
         user_id: str | None,
         ip: str | None,
@@ -93,13 +93,14 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             statuses=statuses,
             started_from=_time_option(since, "--since"),
             started_until=_time_option(until, "--until"),
-            min_duration_ms=_finite_option(min_ms, "--min-ms"),
-            max_duration_ms=_finite_option(max_ms, "--max-ms"),
+            min_duration_ms=_duration_option(min_ms, "--min-ms"),
+            max_duration_ms=_duration_option(max_ms, "--max-ms"),
             text=_search_option(search),
             user_id=_user_option(user_id),
             request_ip=request_ip,
             ip_network=ip_network,
         )
+        _duration_order(kwargs["filters"])
         typed = [
             sorted(triggers),
             sorted(statuses),
@@ -134,11 +135,22 @@ def _time_option(text: str | None, option: str) -> int | None:
         return parse_time(text)
 
 
-def _finite_option(value: float | None, option: str) -> float | None:
-    """A duration bound; click reads 'nan' and 'inf' as floats, which filter nothing sensibly."""
-    if value is not None and not math.isfinite(value):
-        fail(f"{option}: {value} is not a number of milliseconds")
-    return value
+def _duration_option(text: str | None, option: str) -> float | None:
+    """A duration bound, read as the viewer reads it; a bad one fails naming the option."""
+    if text is None:
+        return None
+    try:
+        return read_bound(text)
+    except DurationError as exc:
+        fail(f"{option}: {exc}")
+
+
+def _duration_order(filters: TraceFilter) -> None:
+    """Refuse --min-ms above --max-ms, in the viewer's words, instead of listing nothing."""
+    try:
+        check_order(filters.min_duration_ms, filters.max_duration_ms)
+    except DurationError as exc:
+        fail(f"--min-ms, --max-ms: {exc}")
 
 
 def _search_option(text: str | None) -> str | None:

@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,15 +18,18 @@ from engine import (
     Engine,
     Outcome,
     OutOfProcess,
+    Pipelines,
     SeededIds,
+    TraceRecord,
     bundled_pipelines_dir,
     load_pipelines,
 )
-from store import Repository, StoreError, TraceRow
+from store import Repository, StoreError, TraceRow, open_store, parse_database_url
 
 from ..demo import demo_age, demo_requests
 from ..short_ids import short_id
 from ..wiring import StoreSink, recording_engine
+from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
 
 pipelines_option = click.option(
@@ -153,19 +156,89 @@ def run(
 ) -> None:
     """Run one trigger through the pipelines and store its trace."""
     payload = read_input(input_text)
-    if pipelines_dir is not None:
-        pipelines = load_pipelines(pipelines_dir)
-        if trigger not in pipelines.triggers:
-            known = ", ".join(sorted(pipelines.triggers))
+    pipelines = load_pipelines(pipelines_dir or bundled_pipelines_dir())
+    if trigger not in pipelines.triggers:
+        known = ", ".join(sorted(pipelines.triggers))
+        if pipelines_dir is not None:
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
+        fail(f"no trigger {trigger!r} in the bundled pipelines (known: {known})")
+    parse_database_url(db_url)  # a malformed URL is bad input: refused before anything runs
     metadata = {"user_id": user_id, "request_ip": request_ip}
-    with opened_store(db_url, create=True) as repo:
-        with recording_engine(repo, pipelines_dir) as (engine, writer):
-            if trigger not in engine.pipelines.triggers:
-                known = ", ".join(sorted(engine.pipelines.triggers))
-                fail(f"no trigger {trigger!r} in the bundled pipelines (known: {known})")
+    try:
+        repo = open_store(db_url, create=True)
+    except StoreError as exc:
+        # The decision holds without a store: print it, then say why it was not recorded.
+        outcome, record = _run_unrecorded(pipelines, trigger, payload, metadata)
+        _report(trigger, outcome, as_json, _script_error(record), stored=False)
+        _not_stored(trigger, outcome, exc.message)
+    try:
+        with recording_engine(repo, pipelines) as (engine, writer):
             outcome = engine.execute_trigger(trigger, payload, metadata)
-        stored = repo.get_trace(outcome.trace_id)
+        stored, lookup_error = _stored_trace(repo, outcome.trace_id)
+    finally:
+        repo.close()
+    _report(trigger, outcome, as_json, _script_error(stored), stored=stored is not None)
+    if stored is None:
+        reason = (
+            lookup_error
+            or writer.stats().last_error
+            or engine.delivery_error
+            or "the writer dropped it"
+        )
+        _not_stored(trigger, outcome, reason)
+
+
+class _Kept:
+    """A sink that keeps a run's trace in memory, for a run whose store could not be opened."""
+
+    def __init__(self) -> None:
+        self.records: list[TraceRecord] = []
+
+    def submit(self, record: TraceRecord) -> None:
+        """Keep the record."""
+        self.records.append(record)
+
+
+def _run_unrecorded(
+    pipelines: Pipelines, trigger: str, payload: dict[str, Any], metadata: dict[str, Any]
+) -> tuple[Outcome, TraceRecord | None]:
+    """The decision, and the trace the engine built for it, without a store to write it to."""
+    kept = _Kept()
+    with Engine(pipelines, sink=kept) as engine:
+        outcome = engine.execute_trigger(trigger, payload, metadata)
+    return outcome, next(iter(kept.records), None)
+
+
+def _stored_trace(repo: Repository, trace_id: str) -> tuple[TraceRow | None, str | None]:
+    """The trace as stored, or why it could not be read back."""
+    try:
+        return repo.get_trace(trace_id), None
+    except StoreError as exc:
+        return None, exc.message
+
+
+def _script_error(trace: TraceRow | TraceRecord | None) -> str | None:
+    """The trace's script error, when a script failed."""
+    return trace.status_message if trace is not None and trace.status == "error" else None
+
+
+def _not_stored(trigger: str, outcome: Outcome, reason: str) -> NoReturn:
+    """After the decision: one line on why its trace is not in the store, and exit status 2."""
+    fail(
+        f"{trigger} ran (allowed={outcome.allowed}) but its trace {outcome.trace_id} was not "
+        f"stored: {reason}"
+    )
+
+
+def _report(
+    trigger: str,
+    outcome: Outcome,
+    as_json: bool,
+    script_error: str | None,
+    *,
+    stored: bool,
+) -> None:
+    """The decision as JSON or text; it holds even when the trace could not be stored."""
     if as_json:
         echo_json(
             {
@@ -175,27 +248,15 @@ def run(
                 "trace_id": outcome.trace_id,
             }
         )
-    else:
-        _print_outcome(trigger, outcome, stored)
-    if stored is None:
-        reason = writer.stats().last_error or engine.delivery_error or "the writer dropped it"
-        fail(
-            f"{trigger} ran (allowed={outcome.allowed}) but its trace {outcome.trace_id} was not "
-            f"stored: {reason}"
-        )
-
-
-def _print_outcome(trigger: str, outcome: Outcome, stored: TraceRow | None) -> None:
-    """The decision first, because it holds even when the trace could not be stored."""
+        return
     decision = "allowed" if outcome.allowed else f"blocked: {outcome.error}"
     click.echo(f"{trigger}: {decision}")
     if outcome.data:
         click.echo(f"data: {json.dumps(outcome.data, ensure_ascii=False, sort_keys=True)}")
-    if stored is None:
-        return
-    if stored.status == "error":
-        click.echo(f"script error: {stored.status_message}")
-    click.echo(f"trace {outcome.trace_id} (pipetrace show {short_id(outcome.trace_id)})")
+    if script_error:
+        click.echo(f"script error: {script_error}")
+    if stored:
+        click.echo(f"trace {outcome.trace_id} (pipetrace show {short_id(outcome.trace_id)})")
 
 
 @click.command()
@@ -213,7 +274,8 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
         trace_ids = seed_trace_ids(seed, count)
         present = repo.existing_trace_ids(trace_ids)
         if len(present) == count:
-            click.echo(f"{url}: the {count} demo traces of seed {seed} are already there")
+            demo_traces = counted(count, "demo trace")
+            click.echo(f"{url}: already holds the {demo_traces} of seed {seed}")
         else:
             now_ns = _fill_time(repo, seed, trace_ids, present)
             fill = _fill(db_url, seed, trace_ids, present, now_ns, wait)
@@ -246,7 +308,8 @@ def _report_fill(
     """One line with the seed's traces this fill stored (not the store's total, which other
     writers change meanwhile), and why the rest were not, when some were not."""
     url, wanted = repo.url, len(trace_ids) - len(present)
-    kept = f" ({len(present)} were already there)" if present else ""
+    of_wanted = f"of {counted(wanted, 'demo trace')} of seed {seed}"
+    kept = f" ({len(present)} already there)" if present else ""
     again = "run the same command again to add the rest"
     try:
         stored = len(repo.existing_trace_ids(trace_ids)) - len(present)
@@ -255,27 +318,26 @@ def _report_fill(
         if fill.stopped_after is not None:
             cause = _not_taken(fill.stopped_after, fill.stall or exc.message)
         fail(
-            f"stopped: stored at least {fill.confirmed} of {wanted} demo traces of seed {seed} "
-            f"in {url}{kept}, the rest may be lost: {cause}; {again}"
+            f"stopped: stored at least {fill.confirmed} {of_wanted} in {url}{kept}, "
+            f"the rest may be lost: {cause}; {again}"
         )
     if fill.interrupted:
         fail(
-            f"interrupted: stored {stored} of {wanted} demo traces of seed {seed} in "
-            f"{url}{kept}; {again}",
+            f"interrupted: stored {stored} {of_wanted} in {url}{kept}; {again}",
             code=130,
         )
     if fill.stopped_after is not None:
         fail(
-            f"stopped: stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}, "
+            f"stopped: stored {stored} {of_wanted} in {url}{kept}, "
             f"{wanted - stored} not stored: {_not_taken(fill.stopped_after, fill.stall)}; {again}"
         )
     repo.analyze()
     if stored < wanted:
         fail(
-            f"stored {stored} of {wanted} demo traces of seed {seed} in {url}{kept}; "
-            f"{wanted - stored} were not written: {fill.lost or 'the store refused them'}; {again}"
+            f"stored {stored} {of_wanted} in {url}{kept}; "
+            f"{wanted - stored} not written: {fill.lost or 'the store refused them'}; {again}"
         )
-    click.echo(f"{url}: stored {stored} demo traces{kept}")
+    click.echo(f"{url}: stored {counted(stored, 'demo trace')}{kept}")
 
 
 def seed_trace_ids(seed: int, count: int) -> list[str]:

@@ -19,6 +19,7 @@ from store.interop import (
 )
 from store.url import mask_credentials
 
+from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store
 from .store_cmds import resolve_trace_id
 
@@ -120,13 +121,15 @@ def _header(text: str) -> tuple[str, str]:
 
 def _summary(report: ExportReport, where: str) -> None:
     """One line on stderr, so stdout stays pure OTLP JSON."""
-    line = f"exported {report.traces} traces ({report.spans} spans) to {where}"
+    line = (
+        f"exported {counted(report.traces, 'trace')} ({counted(report.spans, 'span')}) to {where}"
+    )
     if report.requests:
-        line += f" in {report.requests} requests"
+        line += f" in {counted(report.requests, 'request')}"
     if report.rejected_spans:
-        line += f"; the collector rejected {report.rejected_spans} spans"
+        line += f"; the collector rejected {counted(report.rejected_spans, 'span')}"
     if report.skipped_empty:
-        line += f"; skipped {report.skipped_empty} traces without spans"
+        line += f"; skipped {counted(report.skipped_empty, 'trace')} without spans"
     click.echo(line, err=True)
 
 
@@ -149,13 +152,16 @@ def import_cmd(files: tuple[str, ...], db_url: str | None) -> None:
                 failed = True
                 continue
             line = (
-                f"{name}: {report.format}: added {report.traces_added} traces "
-                f"({report.spans} spans)"
+                f"{name}: {report.format}: added {counted(report.traces_added, 'trace')} "
+                f"({counted(report.spans, 'span')})"
             )
             if report.traces_skipped:
                 line += f", skipped {report.traces_skipped} already stored"
             if report.duplicates:
-                line += f", dropped {report.duplicates} duplicate span deliveries"
+                duplicates = counted(
+                    report.duplicates, "duplicate span delivery", "duplicate span deliveries"
+                )
+                line += f", dropped {duplicates}"
             click.echo(line)
     if failed:
         sys.exit(2)

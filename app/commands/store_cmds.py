@@ -16,6 +16,7 @@ from store.url import parse_database_url
 
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
+from ..wording import counted
 from .common import (
     db_option,
     echo_json,
@@ -121,7 +122,9 @@ def traces(
             )
         )
     console = output_console()
-    title = f"{len(page.rows)} of {total} traces" + (" (after the cursor)" if after else "")
+    title = f"{len(page.rows)} of {counted(total, 'trace')}" + (
+        " (after the cursor)" if after else ""
+    )
     print_table(console, _list_columns(shown.values()), rows, title)
     if next_cursor:
         console.print(plain(f"next page: --cursor {next_cursor}"), soft_wrap=True)

@@ -38,10 +38,7 @@ class SQLiteBackend:
                 f"no store at {target.display} (check --db / PIPETRACE_DB; "
                 "only commands that add traces create one)"
             )
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(f"{target.display}: cannot create its folder ({exc})") from None
+        _check_folder(target, path.parent)
         self.engine: Engine = create_engine(
             URL.create("sqlite", database=str(path)),  # the path as is: no URL parsing
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -138,6 +135,21 @@ class SQLiteBackend:
         if "locked" in text or "busy" in text:
             return StoreUnavailable(f"{where}: the database stayed locked ({text})")
         return StoreError(f"{where}: {text}")
+
+
+def _check_folder(target: DatabaseTarget, folder: Path) -> None:
+    """The folder the file goes in: created for the default store only, since a missing folder
+    in a named path is a typo, not a place to start a store."""
+    if target.is_default:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"{target.display}: cannot create its folder ({exc})") from None
+    elif not folder.is_dir():
+        what = f"{folder} is a file" if folder.exists() else f"the folder {folder} does not exist"
+        raise StoreUnavailable(
+            f"{target.display}: {what} (pipetrace creates a store file, not the folders it goes in)"
+        )
 
 
 def _configure_connection(dbapi_conn: sqlite3.Connection, _record: object) -> None:

@@ -22,6 +22,7 @@ from .otlp_in import parse_otlp
 from .zipkin_in import parse_zipkin
 
 FORMATS = ("otlp", "jaeger", "zipkin")
+FORMAT_NAMES = "OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
 _WS = " \t\r\n"
 _SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
@@ -43,7 +44,7 @@ def parse_text(text: str, name: str) -> ParsedFile:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" or _first_line_parses(text):
             return _parse_lines(text, name)
-        raise MalformedFile(f"{name}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+        raise _not_json(f"{name}:{exc.lineno}:{exc.colno}", exc, text) from None
     except RecursionError:
         raise MalformedFile(f"{name}: JSON nested too deeply") from None
     fmt, parse = _detect(doc, name, None)
@@ -54,6 +55,15 @@ def parse_text(text: str, name: str) -> ParsedFile:
         raise MalformedFile(f"{name}:{line}: {exc.where()} {exc.message}") from None
     except RecursionError:
         raise MalformedFile(f"{name}: values nested too deeply") from None
+
+
+def _not_json(where: str, exc: json.JSONDecodeError, text: str) -> MalformedFile:
+    """A JSON syntax error in `run --input`'s words; a text that does not even start like JSON
+    (a README, a CSV) also hears which files import takes."""
+    message = f"{where}: not valid JSON ({exc.msg})"
+    if not text.lstrip(_WS).startswith(("{", "[")):
+        message += f"; import takes {FORMAT_NAMES}"
+    return MalformedFile(message)
 
 
 def _first_line_parses(text: str) -> bool:
@@ -76,7 +86,7 @@ def _parse_lines(text: str, name: str) -> ParsedFile:
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise MalformedFile(f"{name}:{number}:{exc.colno}: {exc.msg}") from None
+            raise _not_json(f"{name}:{number}:{exc.colno}", exc, line) from None
         except RecursionError:
             raise MalformedFile(f"{name}:{number}: JSON nested too deeply") from None
         line_fmt, parse = _detect(doc, name, number)

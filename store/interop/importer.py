@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..repository import Repository
 from .assemble import assemble
-from .documents import parse_text
+from .documents import FORMAT_NAMES, parse_text
 from .errors import MalformedFile
 
 
@@ -35,7 +35,10 @@ def import_file(repo: Repository, path: str | os.PathLike[str]) -> ImportReport:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedFile(f"{name}: byte offset {exc.start}: not UTF-8 text") from None
+        raise MalformedFile(
+            f"{name}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
+            f"import takes {FORMAT_NAMES}"
+        ) from None
     return import_text(repo, text, name)
 
 

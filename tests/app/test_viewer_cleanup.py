@@ -13,6 +13,7 @@ from app.sample_store import DAY
 from app.tui.scenes import FIXED_NOW, press, settle, type_text
 from app.tui.screens.cleanup_dialog import CleanupDialog
 from app.tui.shots import STORE_FILE
+from app.wording import counted
 from store import CleanupResult
 
 
@@ -80,7 +81,8 @@ def test_cancel_stops_between_batches_and_leaves_no_orphans(sample, sample_repo,
             return dialog.result.traces, dialog.result.spans, dialog.result.cancelled, report
 
     traces, spans, cancelled, report = asyncio.run(run())
-    assert cancelled and f"cancelled after deleting {traces} traces and {spans} spans" in report
+    deleted = f"{counted(traces, 'trace')} and {counted(spans, 'span')}"
+    assert cancelled and f"cancelled after deleting {deleted}" in report
     assert traces > 0 and sample_repo.count_older_than(FIXED_NOW - DAY)[0] > 0, "stopped early"
     assert sample_repo.count_traces() == total - traces
     assert orphan_spans(sample_repo) == 0

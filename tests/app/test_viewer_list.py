@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from factories import make_trace
 from textual.widgets import Input
 
 from app.sample_store import SampleStore, synthetic_trace
@@ -14,7 +15,7 @@ from app.tui.screens.error import ErrorScreen
 from app.tui.screens.trace_detail import TraceDetailScreen
 from app.tui.screens.trace_list import TraceListScreen
 from app.tui.widgets.duration_plot import axis_label, scale
-from store import Repository
+from store import Repository, open_store
 from store.writer import WriterStats
 
 FILTERS = [
@@ -113,6 +114,15 @@ def test_bad_custom_range_and_duration_say_what_is_wrong(sample: SampleStore, vi
             await press(pilot, "enter")
             error = str(app.screen.query_one("#dialog-error").render())
             assert "maximum duration 'inf' is not a number" in error
+            app.screen.query_one("#max", Input).value = "-1"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert "maximum duration '-1' is negative" in error
+            app.screen.query_one("#min", Input).value = "5"
+            app.screen.query_one("#max", Input).value = "1"
+            await press(pilot, "enter")
+            error = str(app.screen.query_one("#dialog-error").render())
+            assert error == "minimum 5 ms is above maximum 1 ms"
             await press(pilot, "escape")
             assert app.list_screen.filters == FilterState()
 
@@ -413,3 +423,18 @@ def test_plot_scale_separates_typical_durations() -> None:
     assert rows == sorted(set(rows)) and rows[0] == 0 and rows[-1] == dot_rows - 1
     labels = [axis_label(r, 5, 2.0, 80.0) for r in range(5)]
     assert labels[0] == "80.0ms" and labels[-1] == "2.00ms" and "0" not in labels
+
+
+def test_one_matching_trace_is_said_in_the_singular(tmp_path, viewer) -> None:
+    db = str(tmp_path / "one.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1)])
+    repo.close()
+
+    async def run() -> str:
+        app = viewer(db)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            return str(app.list_screen.query_one("#status-line").render())
+
+    assert "1 matching trace · 1 loaded" in asyncio.run(run())

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.commands.space import format_bytes
+from app.wording import counted
 from store import open_store
 
 CLI = [sys.executable, "-c", "from app.cli import main; main()"]
@@ -211,7 +212,7 @@ def test_ctrl_c_stops_between_batches_and_reports(tmp_path: Path, kit) -> None:
     line = stdout.decode().strip()
     assert line.startswith("cancelled after deleting ")
     traces, orphans, per_trace = counts(url, kit)
-    assert line.startswith(f"cancelled after deleting {7 - traces} traces")
+    assert line.startswith(f"cancelled after deleting {counted(7 - traces, 'trace')} and ")
     assert traces >= 6  # at most the one batch that was waiting went
     assert (orphans, set(per_trace.values())) == (0, {3})
 

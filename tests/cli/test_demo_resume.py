@@ -71,7 +71,7 @@ def test_a_resumed_fill_stores_the_traces_spans_and_ids_of_one_uninterrupted_fil
 
     out = demo(resumed)
 
-    assert f"stored {len(lost)} demo traces ({COUNT - len(lost)} were already there)" in out
+    assert f"stored {len(lost)} demo traces ({COUNT - len(lost)} already there)" in out
     traces, spans = contents(whole)
     assert contents(resumed) == (traces, spans)
     assert len(traces) == COUNT and len(spans) > 3 * COUNT
@@ -89,7 +89,7 @@ def test_a_fill_of_more_traces_over_a_smaller_one_back_dates_nothing_into_the_fu
     result = CliRunner().invoke(main, [*args, "--traces", "80"])
 
     assert result.exit_code == 0, result.stderr
-    assert "stored 40 demo traces (40 were already there)" in result.stdout
+    assert "stored 40 demo traces (40 already there)" in result.stdout
     with sqlite3.connect(db) as conn:
         (newest,) = conn.execute("SELECT max(started_at) FROM pipeline_traces").fetchone()
     assert newest <= time.time_ns()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,6 +127,82 @@ def test_run_that_cannot_store_its_trace_says_so_after_the_decision(tmp_path: Pa
     assert len(_summary(db)) == 1
 
 
+def _closed_port_url(tmp_path: Path) -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _newer_store(tmp_path: Path) -> str:
+    db = tmp_path / "newer.db"
+    open_store(str(db)).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    return str(db)
+
+
+def _not_a_database(tmp_path: Path) -> str:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_store", "cause"),
+    [
+        pytest.param(_closed_port_url, "cannot connect", id="server-down"),
+        pytest.param(_newer_store, "newer than this pipetrace", id="newer-schema"),
+        pytest.param(_not_a_database, "not a SQLite database", id="not-a-database"),
+        pytest.param(lambda tmp: str(tmp / "typo" / "x.db"), "does not exist", id="no-folder"),
+    ],
+)
+def test_run_prints_the_decision_when_the_store_cannot_be_opened(
+    tmp_path: Path, make_store, cause: str
+) -> None:
+    db = make_store(tmp_path)
+    signup = json.dumps(SIGNUP)
+    code, out, err = invoke("run", "before_signup", "--input", signup, "--db", db)
+    assert code == 2
+    assert (
+        out.splitlines()[0] == "before_signup: blocked: disposable email addresses are not accepted"
+    )
+    assert "pipetrace show" not in out
+    [line] = err.splitlines()
+    assert line.startswith("pipetrace: before_signup ran (allowed=False) but its trace ")
+    assert "was not stored: " in line and cause in line, line
+
+    code, out, err = invoke(
+        "run", "token_build", "--input", '{"roles": "admin"}', "--db", db, "--json"
+    )
+    assert code == 2
+    outcome = json.loads(out)
+    assert outcome["allowed"] is True and len(outcome["trace_id"]) == 32
+    [line] = err.splitlines()
+    assert f"its trace {outcome['trace_id']} was not stored: " in line and cause in line, line
+    assert not (tmp_path / "typo").exists()
+
+
+def test_run_shows_a_script_error_without_a_store(tmp_path: Path) -> None:
+    db = _closed_port_url(tmp_path)
+    code, out, _ = invoke("run", "token_build", "--input", '{"roles": "admin"}', "--db", db)
+    assert code == 2
+    assert "script error: claims_enricher: claims_enricher.lua:" in out
+
+
+def test_run_refuses_bad_input_before_it_runs_even_without_a_store(tmp_path: Path) -> None:
+    down = _closed_port_url(tmp_path)
+    for args, needle in [
+        (["before_signup", "--input", "{nope", "--db", down], "--input:1:2: not valid JSON"),
+        (["no_such_trigger", "--db", down], "no trigger 'no_such_trigger'"),
+        (["x", "--pipelines", str(tmp_path), "--db", down], "pipelines.toml: not found in"),
+        (["before_signup", "--db", "postgres://db/x"], "unsupported database URL scheme"),
+    ]:
+        code, out, err = invoke("run", *args)
+        assert (code, out) == (2, ""), out
+        [line] = err.splitlines()
+        assert needle in line and "ran" not in line, line
+
+
 def test_run_reports_a_broken_pipelines_folder(tmp_path: Path) -> None:
     folder = tmp_path / "pipes"
     folder.mkdir()
@@ -154,8 +231,17 @@ def test_demo_same_seed_same_traces_and_idempotent(tmp_path: Path) -> None:
     statuses = {row[2] for row in _summary(first)}
     assert {"success", "blocked"} <= statuses
     code, out, _ = invoke("demo", "--traces", "120", "--seed", "3", "--no-open", "--db", str(first))
-    assert code == 0 and "already there" in out
+    assert code == 0 and "already holds the 120 demo traces of seed 3" in out
     assert len(_summary(first)) == 120
+
+
+def test_a_one_trace_demo_says_trace(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    code, out, err = invoke("demo", "--no-open", "--traces", "1", "--db", db)
+    assert code == 0, err
+    assert out.splitlines()[-1] == f"{db}: stored 1 demo trace"
+    code, out, _ = invoke("demo", "--no-open", "--traces", "1", "--db", db)
+    assert out.splitlines() == [f"{db}: already holds the 1 demo trace of seed 7"]
 
 
 def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Path) -> None:
@@ -217,4 +303,4 @@ def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: 
     assert code == 2, err
     (line,) = err.strip().splitlines()
     assert "stored 119 of 120 demo traces of seed 3" in line
-    assert "1 were not written" in line and "disk quota exceeded" in line
+    assert "1 not written" in line and "disk quota exceeded" in line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,16 @@ def test_the_group_db_option_reaches_sub_commands(
         (["--until", "0001-01-01"], "--until: time '0001-01-01' is out of range"),
         (["--since", "99999999999d"], "--since: age '99999999999d' is too large"),
         (["--until", "yesterday-ish"], "--until: bad time 'yesterday-ish'"),
-        (["--min-ms", "nan"], "--min-ms: nan is not a number"),
-        (["--min-ms", "inf"], "--min-ms: inf is not a number"),
-        (["--max-ms", "-inf"], "--max-ms: -inf is not a number"),
+        (["--min-ms", "nan"], "--min-ms: duration 'nan' is not a number of milliseconds"),
+        (["--min-ms", "inf"], "--min-ms: duration 'inf' is not a number"),
+        (["--max-ms", "-inf"], "--max-ms: duration '-inf' is not a number"),
+        (["--max-ms", "fast"], "--max-ms: duration 'fast' is not a number"),
+        (["--min-ms", "-1"], "--min-ms: duration '-1' is negative"),
+        (["--max-ms", "-0.5"], "--max-ms: duration '-0.5' is negative"),
+        (
+            ["--min-ms", "5", "--max-ms", "1"],
+            "--min-ms, --max-ms: minimum 5 ms is above maximum 1 ms",
+        ),
         pytest.param(
             ["--search", "x" * 100_000], "--search: 100000 characters is too long", id="search-100k"
         ),
@@ -99,10 +107,22 @@ def test_bad_filters_are_one_line_naming_the_option(
     repo = open_store(db)
     repo.save_traces([make_trace(1)])
     repo.close()
-    result = CliRunner().invoke(main, ["traces", *args, "--db", db])
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0]
+    for command in ("traces", "export"):
+        result = CliRunner().invoke(main, [command, *args, "--db", db])
+        assert (result.exit_code, result.stdout) == (2, "")
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0], lines
+
+
+def test_equal_duration_bounds_are_a_filter(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    repo = open_store(db)
+    repo.save_traces([make_trace(1, duration_ms=4), make_trace(2, duration_ms=9)])
+    repo.close()
+    args = ["traces", "--min-ms", "4", "--max-ms", "4.0", "--db", db, "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    assert [t["trace_id"] for t in json.loads(result.stdout)["traces"]] == [f"{1:032x}"]
 
 
 @pytest.mark.parametrize("trace_id", ["", "  "])
@@ -122,6 +142,7 @@ MARKUP = ("[/]", "[bold]x", "[link=https://example.com]here[/link] :thumbs_up:")
 
 
 def test_stored_text_is_printed_as_it_is_never_as_markup(tmp_path: Path) -> None:
+    (tmp_path / "[").mkdir()  # the path holds markup, so "[" is a folder of it
     db = str(tmp_path / "[/]markup.db")
     item = make_trace(1, status="blocked", message=MARKUP[2], user_id=MARKUP[0])
     item.trace.request_ip = MARKUP[1]
@@ -260,3 +281,22 @@ def test_control_characters_in_stored_text_cannot_drive_the_terminal(tmp_path: P
         assert not {"\x1b", "\r", "\x9b"} & set(result.stdout)
         assert "\\x1b[2J" in result.stdout and "a\\x0db" in result.stdout
         assert "\\x9b2J" in result.stdout
+
+
+def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
+    db, copy, out = str(tmp_path / "t.db"), str(tmp_path / "copy.db"), tmp_path / "one.jsonl"
+    two_days_ago = time.time_ns() - 2 * 86_400 * SEC
+    repo = open_store(db)
+    repo.save_traces([make_trace(1, spans=1, started_at=two_days_ago)])
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "200"})
+    listed = runner.invoke(main, ["traces", "--db", db])
+    assert listed.stdout.splitlines()[0] == "1 of 1 trace"
+    exported = runner.invoke(main, ["export", "--db", db, "-o", str(out)])
+    assert exported.stderr.startswith("exported 1 trace (1 span) to "), exported.stderr
+    imported = runner.invoke(main, ["import", "--db", copy, str(out)])
+    assert imported.stdout == f"{out}: otlp: added 1 trace (1 span)\n"
+    counted = runner.invoke(main, ["cleanup", "--dry-run", "--older-than", "1d", "--db", db])
+    assert counted.stdout.startswith("1 trace and 1 span older than 1d (before ")
+    deleted = runner.invoke(main, ["cleanup", "--yes", "--older-than", "1d", "--db", db])
+    assert deleted.stdout.startswith("deleted 1 trace and 1 span older than 1d ")

@@ -145,7 +145,7 @@ CASES = [
         "too many layers",
         HEAD + script("a") + script("b", "a") + script("c", "b") + "\n[limits]\nmax_layers = 2\n",
         OK,
-        "pipelines.toml:2: trigger 't' needs more than 2 layers",
+        "pipelines.toml:2: trigger 't' needs more layers than max_layers = 2 allows",
     ),
     (
         "too many scripts per layer",

@@ -34,14 +34,14 @@ def test_import_files_one_bad_export_to_file(tmp_path, store_url):
         ],
     )
     assert result.exit_code == 2
-    assert f"{SAMPLES / 'yelp.json'}: zipkin: added 1 traces (16 spans)" in result.output
+    assert f"{SAMPLES / 'yelp.json'}: zipkin: added 1 trace (16 spans)" in result.output
     assert f"pipetrace: {bad}:1: [0].traceId is not 32 hex digits ('zz')" in result.output
     again = runner.invoke(main, ["import", "--db", store_url, str(SAMPLES / "trace.json")])
     assert again.exit_code == 0 and "skipped 1 already stored" in again.output
     out = tmp_path / "out.jsonl"
     exported = runner.invoke(main, ["export", "--db", store_url, "-o", str(out), "--limit", "1"])
     assert exported.exit_code == 0, exported.output
-    assert "exported 1 traces (16 spans)" in exported.output
+    assert "exported 1 trace (16 spans)" in exported.output
     (line,) = out.read_text().splitlines()
     assert json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] == (
         "0000000000000000a03ee8fff1dcd9b9"
@@ -51,6 +51,17 @@ def test_import_files_one_bad_export_to_file(tmp_path, store_url):
         assert count_rows(repo) == (2, 17)
     finally:
         repo.close()
+
+
+def test_importing_a_file_that_is_not_json_says_what_import_takes(tmp_path):
+    readme = tmp_path / "SOURCES.md"
+    readme.write_text("# Sources\n")
+    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "t.db"), str(readme)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"pipetrace: {readme}:1:1: not valid JSON (Expecting value); "
+        "import takes OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+    ]
 
 
 def test_export_one_trace_by_prefix_to_stdout(tmp_path):
@@ -112,7 +123,7 @@ def test_a_failed_export_leaves_the_existing_file_alone(tmp_path):
     assert report.missing == ["f" * 32] and out.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     good = runner.invoke(main, ["export", "--db", db, "--trace", f"{2:032x}", "-o", str(out)])
-    assert good.exit_code == 0 and "exported 1 traces (3 spans)" in good.output
+    assert good.exit_code == 0 and "exported 1 trace (3 spans)" in good.output
     assert len(out.read_text().splitlines()) == 1
 
 

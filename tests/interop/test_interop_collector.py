@@ -217,6 +217,6 @@ def test_cli_export_to_collector(tmp_path, pipeline_traces, collector):
         main, ["export", "--db", db, "--status", "blocked", "--endpoint", collector.url]
     )
     assert result.exit_code == 0, result.output
-    assert "exported 1 traces (5 spans)" in result.output
+    assert "exported 1 trace (5 spans) to " in result.output
     (request,) = collector.requests
     assert '"pipeline.trace.status","value":{"stringValue":"blocked"}' in request["body"]

@@ -83,12 +83,17 @@ def test_truncated_json_gives_line_and_column(repo: Repository, tmp_path):
     path.write_text(cut)
     with pytest.raises(json.JSONDecodeError) as where:
         json.loads(cut)
-    _refused(repo, path, f"cut.json:{where.value.lineno}:{where.value.colno}: Expecting property")
+    message = _refused(
+        repo,
+        path,
+        f"cut.json:{where.value.lineno}:{where.value.colno}: not valid JSON (Expecting property",
+    )
+    assert "import takes" not in message  # it is JSON, cut short: no need to list the formats
     lines = tmp_path / "cut.jsonl"
     lines.write_text(GOOD_LINE + "\n" + GOOD_LINE[:200] + "\n" + GOOD_LINE + "\n")
     with pytest.raises(json.JSONDecodeError) as where:
         json.loads(GOOD_LINE[:200])
-    _refused(repo, lines, f"{lines}:2:{where.value.colno}: Unterminated string")
+    _refused(repo, lines, f"{lines}:2:{where.value.colno}: not valid JSON (Unterminated string")
 
 
 @pytest.mark.parametrize(
@@ -158,10 +163,32 @@ def test_lone_surrogates_become_replacement_characters(repo: Repository, tmp_pat
     assert "lone\ufffd" in exported.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "where", "cause"),
+    [
+        ("SOURCES.md", "# Sources\n\nSee the README.\n", "1:1", "Expecting value"),
+        ("spans.csv", "trace_id,span_id\n1,2\n", "1:1", "Expecting value"),
+        ("notes.txt", "\n\n  nothing here\n", "3:3", "Expecting value"),
+    ],
+)
+def test_a_file_that_is_not_json_says_so_and_what_import_takes(
+    sqlite_repo: Repository, tmp_path, name: str, content: str, where: str, cause: str
+):
+    path = tmp_path / name
+    path.write_text(content)
+    message = _refused(sqlite_repo, path, "")
+    assert message == (
+        f"{path}:{where}: not valid JSON ({cause}); "
+        "import takes OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+    )
+
+
 def test_not_utf8_gives_the_byte_offset(sqlite_repo: Repository, tmp_path):
     path = tmp_path / "latin1.json"
     path.write_bytes(b'{"resourceSpans": [], "x": "caf\xe9"}')
-    _refused(sqlite_repo, path, "byte offset 31: not UTF-8 text")
+    _refused(
+        sqlite_repo, path, "latin1.json: not UTF-8 text (byte 0xe9 at offset 31); import takes "
+    )
 
 
 def test_valid_traces_before_the_error_are_not_stored(repo: Repository, tmp_path):

@@ -132,11 +132,45 @@ def test_read_commands_refuse_a_store_that_does_not_exist(tmp_path: Path) -> Non
     for command in (["traces"], ["show", "abc"], ["export"], ["cleanup", "--yes"]):
         assert_one_line_error(run_cli(*command, "--db", str(typo)), f"no store at {typo}")
     assert not (tmp_path / "typo").exists()
+    typo.parent.mkdir(parents=True)
     zipkin = tmp_path / "zipkin.json"
     zipkin.write_text('[{"traceId": "1", "id": "2", "name": "n", "timestamp": 1}]')
     result = run_cli("import", str(zipkin), "--db", str(typo))
     assert result.returncode == 0, result.stderr
     assert json.loads(run_cli("traces", "--db", str(typo), "--json").stdout)["total"] == 1
+
+
+def test_commands_that_create_a_store_refuse_a_missing_folder(tmp_path: Path) -> None:
+    zipkin = tmp_path / "zipkin.json"
+    zipkin.write_text('[{"traceId": "1", "id": "2", "name": "n", "timestamp": 1}]')
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    creating = (
+        ["demo", "--no-open", "--traces", "1"],
+        ["run", "before_signup"],
+        ["import", str(zipkin)],
+        ["db", "upgrade"],
+    )
+    for command in creating:
+        for store, needle in (
+            (tmp_path / "typo" / "dir" / "x.db", f"the folder {tmp_path / 'typo' / 'dir'} does "),
+            (a_file / "x.db", f"{a_file} is a file"),
+        ):
+            result = run_cli(*command, "--db", str(store))
+            assert result.returncode == 2, (command, result.stderr)
+            [line] = result.stderr.splitlines()
+            assert f"{store}: " in line and needle in line, line
+    assert not (tmp_path / "typo").exists()
+    url = f"sqlite:///{tmp_path}/typo/x.db"
+    assert_one_line_error(run_cli("db", "upgrade", "--db", url), "does not exist")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_default_store_gets_its_folders(tmp_path: Path) -> None:
+    data_home = tmp_path / "fresh" / "data"
+    result = run_cli("db", "upgrade", env={"XDG_DATA_HOME": str(data_home)})
+    assert result.returncode == 0, result.stderr
+    assert (data_home / "pipetrace" / "traces.db").is_file()
 
 
 def test_memory_and_broken_urls_are_one_line_without_credentials(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from store import CleanupProgress, CleanupResult, Repository
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...commands.space import space_line
 from ...timeparse import TimeFormatError, format_ns
+from ...wording import counted, plural
 from ..guards import QUERY_ERRORS, as_store_error
 
 
@@ -154,7 +155,8 @@ class CleanupDialog(ModalScreen[bool]):
             return
         self.preview = message
         self.query_one("#cleanup-preview", Static).update(
-            f"[b]{message.traces:,}[/b] traces and [b]{message.spans:,}[/b] spans older than "
+            f"[b]{message.traces:,}[/b] {plural(message.traces, 'trace')} and "
+            f"[b]{message.spans:,}[/b] {plural(message.spans, 'span')} older than "
             f"[b]{message.age}[/b] (before {format_ns(message.cutoff)} UTC)"
             + ("" if message.traces else "\n[dim]nothing to delete[/dim]")
         )
@@ -215,7 +217,10 @@ class CleanupDialog(ModalScreen[bool]):
             if self.preview
             else ""
         )
-        report = f"[b {colour}]{verb} {result.traces:,} traces and {result.spans:,} spans[/]{where}"
+        report = (
+            f"[b {colour}]{verb} {counted(result.traces, 'trace', grouped=True)} and "
+            f"{counted(result.spans, 'span', grouped=True)}[/]{where}"
+        )
         if result.space is not None:
             report += f"\n[dim]{escape(space_line(result.space, result.freed_bytes))}[/dim]"
         self.query_one("#cleanup-report", Static).update(report)

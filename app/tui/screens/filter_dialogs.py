@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -16,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
+from ...durations import DurationError, check_order, read_bound
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ..filter_state import RANGE_PRESETS, FilterState
 
@@ -233,23 +233,16 @@ class DurationDialog(FilterDialog):
         bounds: list[float | None] = []
         for name in ("min", "max"):
             text = self.query_one(f"#{name}", Input).value.strip()
-            if not text:
-                bounds.append(None)
-                continue
             try:
-                value = float(text)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                self.fail(f"{name}imum duration {text!r} is not a number of milliseconds")
+                bounds.append(read_bound(text) if text else None)
+            except DurationError as exc:
+                self.fail(f"{name}imum {exc}")
                 return None
-            if value < 0:
-                self.fail(f"{name}imum duration {text!r} is negative")
-                return None
-            bounds.append(value)
         low, high = bounds
-        if low is not None and high is not None and low > high:
-            self.fail(f"minimum {low:g} ms is above maximum {high:g} ms")
+        try:
+            check_order(low, high)
+        except DurationError as exc:
+            self.fail(str(exc))
             return None
         return replace(self.filters, min_ms=low, max_ms=high)
 

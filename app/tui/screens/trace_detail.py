@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 from store import Repository, StoreError, TraceRow
 from store.interop import ExportReport, InteropError, write_export
 
+from ...wording import counted
 from ..export_path import suggested_export_path
 from ..filter_state import FilterState
 from ..guards import QUERY_ERRORS, as_store_error
@@ -374,7 +375,9 @@ class TraceDetailScreen(Screen[None]):
             )
             return
         self.notify(
-            f"wrote {report.traces} trace, {report.spans} spans to {message.path}", markup=False
+            f"wrote {counted(report.traces, 'trace')}, {counted(report.spans, 'span')} "
+            f"to {message.path}",
+            markup=False,
         )
 
     @on(ExportFailed)

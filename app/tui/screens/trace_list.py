@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from store.interop import ImportReport, InteropError, import_file
 
+from ...wording import counted, plural
 from ..filter_state import STATUSES, FilterState
 from ..guards import QUERY_ERRORS, as_store_error
 from ..plot_range import PlotData, plot_data
@@ -453,8 +454,8 @@ class TraceListScreen(Screen[None]):
     def _imported(self, message: Imported) -> None:
         report = message.report
         self.notify(
-            f"{report.path} ({report.format}): added {report.traces_added} traces "
-            f"with {report.spans} spans, skipped {report.traces_skipped} already stored",
+            f"{report.path} ({report.format}): added {counted(report.traces_added, 'trace')} "
+            f"with {counted(report.spans, 'span')}, skipped {report.traces_skipped} already stored",
             markup=False,
         )
         self.reload()
@@ -489,7 +490,8 @@ class TraceListScreen(Screen[None]):
         elif self.count is None:
             parts.append("counting…")
         else:
-            parts.append(f"[b]{self.count:,}[/b] matching traces · {len(self.rows):,} loaded")
+            matching = plural(self.count, "matching trace")
+            parts.append(f"[b]{self.count:,}[/b] {matching} · {len(self.rows):,} loaded")
         parts.append("$url")
         stats = self.app.writer_stats_text()  # type: ignore[attr-defined]
         if stats:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ...replay import ReplayDiff, SpanChange
 from ...timeparse import format_duration
+from ...wording import counted
 from ..look import status_colour
 
 ARROW = " -> "
@@ -63,9 +64,9 @@ def banner(diff: ReplayDiff) -> Text:
     if diff.allowed_before != diff.allowed_after:
         what.append("the decision")
     if diff.data:
-        what.append(f"{len(diff.data)} data keys")
+        what.append(counted(len(diff.data), "data key"))
     if changed:
-        what.append(f"{changed} scripts")
+        what.append(counted(changed, "script"))
     return Text(f" ✗ changed: {', '.join(what) or 'the status'} ", "bold black on yellow")
 
 

@@ -53,19 +53,14 @@ def plot_title(data: PlotData) -> str:
     plot = data.plot
     title = PLOT_TITLE
     if data.older:
-        title += f" · {data.older:,} older {noun(data.older)} off the left edge"
+        title += f" · {data.older:,} older {plural(data.older, 'trace')} off the left edge"
     if data.newer:
-        title += f" · {data.newer:,} newer {noun(data.newer)} off the right edge"
+        title += f" · {data.newer:,} newer {plural(data.newer, 'trace')} off the right edge"
     if plot.sampled:
         title += f" · a sample of {len(plot.points):,} spread evenly over the time range"
     if plot.unplaceable:
-        title += f" · {plot.unplaceable:,} damaged {noun(plot.unplaceable)} not plotted"
+        title += f" · {plot.unplaceable:,} damaged {plural(plot.unplaceable, 'trace')} not plotted"
     return title
-
-
-def noun(n: int) -> str:
-    """'trace' or 'traces', as `n` needs."""
-    return "trace" if n == 1 else "traces"
 
 
 class TraceListScreen(Screen[None]):

@@ -265,7 +265,7 @@ class Repository:
                     tuple_(traces.c.started_at, traces.c.id)
                     > tuple_(bindparam("after_started"), bindparam("after_id"))
                 )
-                .order_by(traces.c.started_at.desc())
+                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
                 .limit(bindparam("limit"))
             )
 
@@ -512,8 +512,13 @@ class Repository:
             except StoreError as exc:
                 done = CleanupResult(deleted_traces, deleted_spans, freed_bytes=freed)
                 raise _with_partial(exc, done) from None
+        try:
+            space = self.space()
+        except StoreError as exc:
+            done = CleanupResult(deleted_traces, deleted_spans, cancelled=True, freed_bytes=freed)
+            raise _with_partial(exc, done) from None
         return CleanupResult(
-            deleted_traces, deleted_spans, cancelled=True, freed_bytes=freed, space=self.space()
+            deleted_traces, deleted_spans, cancelled=True, freed_bytes=freed, space=space
         )
 
     def _release_free_pages(self, cancel: threading.Event | None, pause: float) -> int:

@@ -260,6 +260,18 @@ def test_list_newer_returns_only_newer_rows(repo: Repository) -> None:
     assert [r.id for r in newer] == [f"{3:032x}"]
 
 
+def test_list_newer_breaks_ties_by_id_as_the_list_does(repo: Repository) -> None:
+    repo.save_traces([make_trace(2, status="error")])
+    top = repo.list_traces(limit=1).rows[0]
+    # Saved in an order unlike their ids, all started in the same nanosecond, some filtered out.
+    tied = [make_trace(n, status="blocked", started_at=top.started_at + SEC) for n in (3, 9, 1, 5)]
+    repo.save_traces([*tied, make_trace(7, status="success", started_at=top.started_at + SEC)])
+    blocked = TraceFilter(statuses=("blocked",))
+    listed = [r.id for r in repo.list_traces(blocked).rows]
+    newer = [r.id for r in repo.list_newer(blocked, Cursor(top.started_at, top.id))]
+    assert newer == listed == [f"{n:032x}" for n in (9, 5, 3, 1)]
+
+
 def test_find_prefix_and_replays(repo: Repository) -> None:
     original = make_trace(0xABC1)
     replay = make_trace(0xABC2)

@@ -15,7 +15,7 @@ from store.codec import INT64_MAX, INT64_MIN
 
 FAR = 3
 """A gap wider than this many interquartile ranges of the points parts far outliers from them
-(Tukey's "far out")."""
+(Tukey's "far out"); where the quartiles meet, half the 10th-90th percentile range stands in."""
 MIN_POINTS = 8
 """Fewer points than this tell too little about where the bulk is: the axis holds them all."""
 
@@ -44,7 +44,10 @@ def bulk_bounds(times: list[int], newer_too: bool = True) -> tuple[int | None, i
     if n < MIN_POINTS:
         return None, None
     q1, q3 = (n - 1) // 4, 3 * (n - 1) // 4
-    reach = FAR * max(1, t[q3] - t[q1])
+    # Where most times are equal the quartiles meet: half the 10th-90th percentile range then
+    # sets the scale, so a burst stamped to the second keeps its neighbours on the axis.
+    p10, p90 = (n - 1) // 10, 9 * (n - 1) // 10
+    reach = FAR * max(1, t[q3] - t[q1], (t[p90] - t[p10]) // 2)
     low = next((t[k - 1] + 1 for k in range(q1, 0, -1) if t[k] - t[k - 1] > reach), None)
     ends = range(q3 + 1, n) if newer_too else range(0)
     high = next((t[j] - 1 for j in ends if t[j] - t[j - 1] > reach), None)

@@ -137,3 +137,11 @@ def test_bulk_bounds_fall_in_the_gaps_before_and_after_far_outliers() -> None:
     iqr = 1750 - 1250  # the quartiles of the 101 times
     assert bulk_bounds([*spread, 1990 + 3 * iqr]) == (None, None)
     assert bulk_bounds([*spread, 1990 + 3 * iqr + 1]) == (None, 1990 + 3 * iqr)
+
+
+def test_times_that_mostly_coincide_keep_their_near_neighbours_on_the_axis() -> None:
+    """Most traces in one second: the quartiles meet, yet a trace a second away is no outlier;
+    one an hour later still is."""
+    sec = 10**9
+    assert bulk_bounds([0, sec, sec, sec, sec, sec, 2 * sec, 3 * sec]) == (None, None)
+    assert bulk_bounds([0, sec, sec, sec, sec, sec, 2 * sec, 3600 * sec]) == (None, 3600 * sec - 1)

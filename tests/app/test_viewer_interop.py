@@ -111,7 +111,7 @@ def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
         await press(pilot, "enter", "escape")
         return suggested
 
-    async def run() -> tuple[list[str], str, str, bool, list[str]]:
+    async def run() -> tuple[list[str], str, str, str, bool, list[str]]:
         app = viewer("samples.db")
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
@@ -125,6 +125,8 @@ def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
             await settle(pilot)
             await press(pilot, "x")
             again = app.screen.query_one("#path", Input).value
+            await press(pilot, "ctrl+u", "-", "enter")
+            stdout = str(app.screen.query_one("#dialog-error", Label).render())
             await press(pilot, "ctrl+u")
             await type_text(pilot, second.name)
             await press(pilot, "enter")
@@ -136,16 +138,18 @@ def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
                 suggested,
                 again,
                 warning,
+                stdout,
                 still_open and unchanged,
                 [n.message for n in app._notifications],
             )
 
-    suggested, again, warning, warned_first, messages = asyncio.run(run())
+    suggested, again, warning, stdout, warned_first, messages = asyncio.run(run())
     assert suggested == [f"./{first.name}", f"./{second.name}", f"./{yelp.name}"]
     assert _traces_of(first) == {CONVERSION_2}
     assert _traces_of(yelp) == {"0000000000000000a03ee8fff1dcd9b9"}
     assert again == f"./trace-{CONVERSION_2}-2.otlp.json"
     assert warning == f"{second.name} exists: Export again to replace it"
+    assert stdout == "- is standard output, which the viewer owns: type a file path"
     assert warned_first
     assert _traces_of(second) == {CONVERSION_2}
     assert messages[-1] == f"wrote 1 trace, 2 spans to {second.name}", messages

@@ -17,7 +17,8 @@ class PathDialog(ModalScreen[str | None]):
     """Dismisses with the trimmed path, or None when cancelled; an empty path is refused inline.
 
     With `confirm_overwrite` (a file to write) a path naming an existing file is only taken when
-    confirmed a second time, after a warning, so no file is replaced unawares.
+    confirmed a second time, after a warning, so no file is replaced unawares; "-" (standard
+    output, behind the viewer's screen) is refused.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -58,6 +59,9 @@ class PathDialog(ModalScreen[str | None]):
         error = self.query_one("#dialog-error", Label)
         if not path:
             error.update("[b red]type a file path first[/]")
+            return
+        if self.confirm_overwrite and path == "-":
+            error.update("[b red]- is standard output, which the viewer owns: type a file path[/]")
             return
         if self.confirm_overwrite and os.path.isfile(path) and path != self.warned:
             self.warned = path

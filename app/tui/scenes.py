@@ -244,6 +244,12 @@ SCENES: list[Scene] = [
     Scene("small_range", "the time range dialog on an 80x24 terminal", _range_dialog, size=SMALL),
     Scene("small_import", "the import dialog on an 80x24 terminal", _import_dialog, size=SMALL),
     Scene(
+        "small_cleanup_done",
+        "the cleanup report on an 80x24 terminal, Close in view",
+        _cleanup_done,
+        size=SMALL,
+    ),
+    Scene(
         "small_old_trace",
         "a 2019 trace among this week's: dated rows, and drawn at the plot's left edge",
         _old_trace,

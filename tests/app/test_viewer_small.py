@@ -13,7 +13,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
 from app.sample_store import SampleStore
-from app.tui.scenes import open_trace, press, settle
+from app.tui.scenes import open_trace, press, scene_named, settle
+from app.tui.screens.cleanup_dialog import CleanupDialog
 from app.tui.screens.filter_dialogs import RangeDialog
 from app.tui.screens.trace_list import shorten_left
 from app.tui.shots import STORE_FILE
@@ -61,6 +62,29 @@ def test_the_range_dialog_shows_its_title_and_buttons(
                 field = dialog.query_one(f"#{name}", Input)
                 assert app.focused is field and on_screen(field)
                 assert [w for w in fixed if not on_screen(w)] == []
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("height", [24, 18])
+def test_the_cleanup_report_keeps_its_title_and_close_in_view(
+    height: int, sample: SampleStore, viewer
+) -> None:
+    """After a cleanup at 80 columns the report (with its disk-space line) grows the dialog: the
+    title and the focused Close button still show, and the report scrolls between them."""
+
+    async def run() -> None:
+        app = viewer()
+        async with app.run_test(size=(80, height)) as pilot:
+            await settle(pilot)
+            await scene_named("cleanup_done").script(pilot, sample)
+            dialog = app.screen
+            assert isinstance(dialog, CleanupDialog)
+            close = dialog.query_one("#close", Button)
+            title = dialog.query_one(".dialog-box").children[0]
+            assert app.focused is close
+            assert on_screen(title) and on_screen(close)
+            assert "file shrank" in str(dialog.query_one("#cleanup-report").render())
 
     asyncio.run(run())
 

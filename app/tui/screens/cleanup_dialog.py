@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
@@ -23,9 +23,10 @@ from ...commands.space import space_line
 from ...timeparse import TimeFormatError, format_ns
 from ...wording import counted, plural
 from ..guards import QUERY_ERRORS, as_store_error
+from .cramped import KeepsButtonsInView
 
 
-class CleanupDialog(ModalScreen[bool]):
+class CleanupDialog(KeepsButtonsInView, ModalScreen[bool]):
     """Dismisses with True when traces were deleted, so the list knows to reload."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
@@ -81,16 +82,17 @@ class CleanupDialog(ModalScreen[bool]):
         """Age input, preview, progress bar, report and the buttons."""
         with Vertical(classes="dialog-box", id="cleanup-box"):
             yield Label("[b]Clean up old traces[/b]")
-            yield Static(
-                "[dim]Deletes traces (and their spans) that started longer ago than an age "
-                "such as 30d, 12h or 2w, oldest first, in small batches. Enter goes to Delete; "
-                "nothing is deleted until you press it.[/dim]"
-            )
-            yield Input(DEFAULT_AGE, placeholder="age, e.g. 30d", id="age")
-            yield Label("", id="dialog-error")
-            yield Static("counting…", id="cleanup-preview")
-            yield ProgressBar(id="cleanup-progress", show_eta=False)
-            yield Static("", id="cleanup-report")
+            with VerticalScroll(classes="dialog-middle", can_focus=False):
+                yield Static(
+                    "[dim]Deletes traces (and their spans) that started longer ago than an age "
+                    "such as 30d, 12h or 2w, oldest first, in small batches. Enter goes to "
+                    "Delete; nothing is deleted until you press it.[/dim]"
+                )
+                yield Input(DEFAULT_AGE, placeholder="age, e.g. 30d", id="age")
+                yield Label("", id="dialog-error")
+                yield Static("counting…", id="cleanup-preview")
+                yield ProgressBar(id="cleanup-progress", show_eta=False)
+                yield Static("", id="cleanup-report")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete", id="delete", variant="error", disabled=True)
                 yield Button("Cancel", id="cancel")
@@ -242,6 +244,8 @@ class CleanupDialog(ModalScreen[bool]):
         close = self.query_one("#close", Button)
         close.display = True
         close.focus()
+        # On a short terminal the middle scrolls: keep its end, where the report is, in view.
+        self.query_one(".dialog-middle").anchor()
 
     # -- closing ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from ...durations import DurationError, check_order, read_bound
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ..filter_state import RANGE_PRESETS, FilterState
+from .cramped import KeepsButtonsInView
 
 
 class PickDialog(ModalScreen[str | None]):
@@ -128,7 +129,7 @@ def choose(
     screen.app.push_screen(ChooseDialog(title, values, current), done)
 
 
-class FilterDialog(ModalScreen[FilterState | None]):
+class FilterDialog(KeepsButtonsInView, ModalScreen[FilterState | None]):
     """A form over some fields of the filters; enter applies, escape cancels.
 
     The title and the buttons always show: on a short terminal only the fields between them
@@ -160,15 +161,6 @@ class FilterDialog(ModalScreen[FilterState | None]):
     def fields(self) -> ComposeResult:
         """The inputs of this form."""
         raise NotImplementedError
-
-    def on_resize(self) -> None:
-        """Lay the box out at its natural height, then cramp it if that no longer fits."""
-        self.remove_class("cramped")
-        self.call_after_refresh(self._cramp)
-
-    def _cramp(self) -> None:
-        box = self.query_one(".dialog-box")
-        self.set_class(box.max_scroll_y > 0, "cramped")
 
     def action_cancel(self) -> None:
         """Leave the filters as they were."""

@@ -11,10 +11,11 @@ OUTPUT_KEY = "output.data"
 
 
 def lua_failure(span: SpanRow) -> str | None:
-    """'FILE:LINE: error' for a span whose script failed in Lua ('?' for a line the engine
-    did not learn, such as a deadline's), or None when it did not fail there."""
+    """'FILE:LINE: error' for a span whose script failed in Lua, 'FILE: error' where the engine
+    learnt no line (a limit hit such as a deadline's), or None when it did not fail there."""
     attrs = span.attributes or {}
     if "lua.error" not in attrs and "lua.line" not in attrs:
         return None
-    source = attrs.get("lua.file", span.script_id or "script")
-    return f"{source}:{attrs.get('lua.line', '?')}: {attrs.get('lua.error', '')}"
+    source = attrs.get("lua.file") or attrs.get("script.file") or span.script_id or "script"
+    line = f":{attrs['lua.line']}" if "lua.line" in attrs else ""
+    return f"{source}{line}: {attrs.get('lua.error', '')}"

@@ -87,7 +87,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ip: str | None,
         **kwargs: Any,
     ) -> Any:
-        request_ip, ip_network = _ip_option(ip)
+        request_ip, ip_network = checked_ip(ip)
         kwargs["filters"] = TraceFilter(
             triggers=triggers,
             statuses=statuses,
@@ -96,7 +96,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             min_duration_ms=_duration_option(min_ms, "--min-ms"),
             max_duration_ms=_duration_option(max_ms, "--max-ms"),
             text=_search_option(search),
-            user_id=_user_option(user_id),
+            user_id=checked_user(user_id),
             request_ip=request_ip,
             ip_network=ip_network,
         )
@@ -160,7 +160,7 @@ def _search_option(text: str | None) -> str | None:
     return text
 
 
-def _user_option(text: str | None) -> str | None:
+def checked_user(text: str | None) -> str | None:
     """The user id to match exactly, as typed: not empty, and of a length a user id can have."""
     if text is not None and not text:
         fail("--user: the user id is empty")
@@ -169,7 +169,7 @@ def _user_option(text: str | None) -> str | None:
     return text
 
 
-def _ip_option(text: str | None) -> tuple[str | None, str | None]:
+def checked_ip(text: str | None) -> tuple[str | None, str | None]:
     """(address, network): an IP address to match exactly as typed, or an IPv4 network."""
     if text is None:
         return None, None

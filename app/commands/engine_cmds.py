@@ -30,7 +30,15 @@ from ..demo import demo_age, demo_requests
 from ..short_ids import short_id
 from ..wiring import StoreSink, recording_engine
 from ..wording import counted
-from .common import db_option, echo_json, fail, json_option, opened_store
+from .common import (
+    checked_ip,
+    checked_user,
+    db_option,
+    echo_json,
+    fail,
+    json_option,
+    opened_store,
+)
 
 pipelines_option = click.option(
     "--pipelines",
@@ -156,6 +164,10 @@ def run(
 ) -> None:
     """Run one trigger through the pipelines and store its trace."""
     payload = read_input(input_text)
+    # What `traces --user` and `--ip` can find again: a user id, and one address.
+    user_id = checked_user(user_id)
+    if request_ip is not None and checked_ip(request_ip)[1] is not None:
+        fail(f"--ip: {request_ip!r} is a network; a request comes from one address")
     pipelines = load_pipelines(pipelines_dir or bundled_pipelines_dir())
     if trigger not in pipelines.triggers:
         known = ", ".join(sorted(pipelines.triggers))

@@ -76,6 +76,8 @@ def export_cmd(
     """Export traces as OTLP JSON to a file, stdout or an OpenTelemetry collector."""
     if endpoint and output:
         fail("give either -o/--output or --endpoint, not both")
+    if service_name is not None and not service_name.strip():
+        fail("--service-name: the name is empty")
     http_headers = dict(_header(h) for h in headers)
     with opened_store(db_url) as repo:
         if trace_ids:

@@ -154,8 +154,8 @@ def _cursor_option(text: str | None, scope: str) -> Cursor | None:
     if cursor.scope != scope:
         fail(
             "--cursor: it continues a listing with other filters; give the same --trigger, "
-            "--status, --since, --until, --min-ms, --max-ms and --search as the command that "
-            "printed it"
+            "--status, --since, --until, --min-ms, --max-ms, --search, --user and --ip as the "
+            "command that printed it"
         )
     return cursor
 

@@ -74,6 +74,19 @@ def test_run_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
     assert code == 2 and "no trigger 'no_such_trigger'" in err
 
 
+def test_run_takes_only_a_user_and_an_ip_that_traces_can_find_again(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    for args, line in [
+        (["--ip", "not an ip"], "pipetrace: --ip: 'not an ip' is not an IP address"),
+        (["--ip", "10.0.0.0/8"], "pipetrace: --ip: '10.0.0.0/8' is a network; a request comes"),
+        (["--user", ""], "pipetrace: --user: the user id is empty"),
+    ]:
+        code, out, err = invoke("run", "before_signup", *args, "--db", db)
+        assert (code, out) == (2, "") and err.startswith(line), err
+        assert len(err.strip().splitlines()) == 1
+    assert not Path(db).exists()
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [

@@ -129,6 +129,7 @@ def test_a_cursor_only_continues_the_filters_that_printed_it(tmp_path: Path) -> 
         result = CliRunner().invoke(main, ["traces", *same, *other, "--db", db])
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith("pipetrace: --cursor: it continues a listing with other")
+        assert "--search, --user and --ip as the command" in result.stderr
     unfiltered = next_cursor(db)
     result = CliRunner().invoke(main, ["traces", "--cursor", unfiltered, "--db", db, "--json"])
     assert result.exit_code == 0, result.output

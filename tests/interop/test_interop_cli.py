@@ -173,3 +173,13 @@ def test_export_to_a_device_writes_through_it_and_appends(tmp_path: Path) -> Non
     with log.open("a") as handle:
         subprocess.run(command, stdout=handle, check=True)
     assert log.read_text().splitlines()[0] == "kept" and len(log.read_text().splitlines()) == 3
+
+
+def test_an_empty_service_name_is_refused_in_one_line(tmp_path: Path) -> None:
+    """An empty name would be written into every exported resource."""
+    for name in ("", "  "):
+        result = CliRunner().invoke(
+            main, ["export", "--service-name", name, "--db", str(tmp_path / "t.db")]
+        )
+        assert result.exit_code == 2
+        assert result.stderr == "pipetrace: --service-name: the name is empty\n"

@@ -32,6 +32,14 @@ def _sha256_words(text: str) -> tuple[int, int, int, int]:
     return _WORDS.unpack(digest)
 
 
+def _host_error(exc: object) -> str:
+    """What a script's failure says when a host function raised `exc`; an interrupt or exit is
+    raised again, so Ctrl-C stops the caller instead of ending as a script error."""
+    if isinstance(exc, BaseException) and not isinstance(exc, Exception):
+        raise exc
+    return f"host function failed: {type(exc).__name__}"
+
+
 def new_runtime(limits: Limits) -> tuple[Any, Any]:
     """Create a locked-down runtime and return it with the bootstrap's host functions."""
     lua = lua54.LuaRuntime(
@@ -56,7 +64,7 @@ def new_runtime(limits: Limits) -> tuple[Any, Any]:
             "max_output_nodes": limits.max_output_values,
         }
     )
-    host = lua.execute(_BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps)
+    host = lua.execute(_BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps, _host_error)
     return lua, host
 
 

@@ -1,7 +1,7 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_words, caps = ...
+local clock_ns, sha256_words, caps, host_error = ...
 
 local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
@@ -473,7 +473,9 @@ local function run(index, deadline_)
     if res == "not enough memory" then
       status, msg = "killed", "memory limit exceeded"
     else
-      status, msg = "error", safe_text(res)
+      -- A userdata is an exception a host function raised: the host re-raises an interrupt
+      -- (Ctrl-C landing in helpers.hash) instead of it ending as this script's error.
+      status, msg = "error", type(res) == "userdata" and host_error(res) or safe_text(res)
     end
   else
     local _

@@ -187,3 +187,25 @@ def test_a_failing_clock_or_id_source_does_not_raise(make_engine, sink):
     engine = make_engine({"s.lua": "return {data = {ok = 1}}"}, manifest(), clock=bad_clock)
     outcome = engine.execute_trigger("t", {})
     assert outcome.allowed and outcome.data == {"ok": 1}
+
+
+@pytest.mark.parametrize(
+    ("raised", "outcome"),
+    [(KeyboardInterrupt(), "interrupt"), (ValueError("odd text"), "host function failed")],
+)
+def test_ctrl_c_inside_a_helper_stops_the_caller(make_engine, sink, monkeypatch, raised, outcome):
+    """Ctrl-C is delivered where Python code runs, which inside a trigger is helpers.hash: it
+    must stop the caller, not end as the script's error (a demo then ran on to the end)."""
+
+    def interrupted(text: str) -> tuple[int, int, int, int]:
+        raise raised
+
+    monkeypatch.setattr("engine.sandbox._sha256_words", interrupted)
+    engine = make_engine({"s.lua": "return {data = {h = helpers.hash('x')}}"}, manifest())
+    if outcome == "interrupt":
+        with pytest.raises(KeyboardInterrupt):
+            engine.execute_trigger("t", {})
+        return
+    result = engine.execute_trigger("t", {})
+    [trace] = sink.after(engine)
+    assert result.allowed and trace.spans[1].status_message == "host function failed: ValueError"

@@ -266,6 +266,9 @@ def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Pat
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Ctrl-C as an interactive shell gives it: a child inherits an ignored SIGINT (which
+        # Python then leaves ignored), and the test runner's may be ignored by then.
+        preexec_fn=_default_sigint,
     )
     try:
         while not _stored(db):  # some traces are in: the fill is under way
@@ -281,6 +284,11 @@ def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Pat
         f"pipetrace: interrupted: stored {stored} of 100000 demo traces of seed 11 in {db}; "
         "run the same command again to add the rest"
     )
+
+
+def _default_sigint() -> None:
+    """In the child before it runs Python: SIGINT does what it does in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stored(db: Path) -> int:

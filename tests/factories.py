@@ -3,7 +3,10 @@ bundled pipelines block (disposable email) for replay tests."""
 
 from __future__ import annotations
 
-from store import SpanRow, TraceRow, TraceWithSpans
+import sqlite3
+from pathlib import Path
+
+from store import SpanRow, TraceRow, TraceWithSpans, open_store
 
 BASE_NS = 1_780_000_000_000_000_000
 SEC = 1_000_000_000
@@ -64,3 +67,20 @@ def make_trace(
         for j in range(spans)
     ]
     return TraceWithSpans(trace, rows)
+
+
+def saved_with_starts(path: Path, items: list[TraceWithSpans], starts: dict[int, str]) -> str:
+    """A SQLite file of `items` whose trace n's started_at raw SQL then sets to starts[n] (text,
+    a BLOB, a huge number: how foreign writers damage it); its URL."""
+    repo = open_store(str(path))
+    try:
+        repo.save_traces(items)
+    finally:
+        repo.close()
+    with sqlite3.connect(path) as db:
+        for n, value in starts.items():
+            db.execute(
+                f"UPDATE pipeline_traces SET started_at = {value} WHERE id = ?", (f"{n:032x}",)
+            )
+    db.close()
+    return str(path)

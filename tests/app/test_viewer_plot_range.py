@@ -4,18 +4,17 @@ old trace (an import from 2019) cannot squeeze a month of real traffic into two 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from factories import make_trace
+from factories import make_trace, saved_with_starts
 
 from app.tui.filter_state import FilterState
 from app.tui.plot_range import bulk_bounds
 from app.tui.scenes import FIXED_NOW, settle
 from app.tui.screens.trace_list import PLOT_TITLE
 from app.tui.widgets.duration_plot import LABEL_W, DurationPlot
-from store import TraceWithSpans, open_store
+from store import TraceWithSpans
 
 SEC = 1_000_000_000
 DAY = 86_400 * SEC
@@ -29,19 +28,8 @@ FIRST, LAST = MONTH[0].trace.started_at, MONTH[-1].trace.started_at
 
 
 def _store(path: Path, items: list[TraceWithSpans], damage: dict[int, str] | None = None) -> str:
-    """A SQLite file of `items`; raw SQL sets trace n's started_at to the SQL value damage[n]."""
-    repo = open_store(str(path))
-    try:
-        repo.save_traces(items)
-    finally:
-        repo.close()
-    with sqlite3.connect(path) as db:
-        for n, value in (damage or {}).items():
-            db.execute(
-                f"UPDATE pipeline_traces SET started_at = {value} WHERE id = ?", (f"{n:032x}",)
-            )
-    db.close()
-    return str(path)
+    """A SQLite file of `items`, trace n's started_at set to the SQL value damage[n]; its URL."""
+    return saved_with_starts(path, items, damage or {})
 
 
 async def _plot(url: str, viewer, filters: FilterState | None = None):

@@ -6,28 +6,20 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from factories import BASE_NS, SEC, make_trace
+from factories import BASE_NS, SEC, make_trace, saved_with_starts
 
 from app.tui.scenes import settle
 from app.tui.screens.trace_list import PLOT_TITLE
 from app.tui.widgets.duration_plot import DurationPlot
-from store import TraceWithSpans, open_store
+from store import TraceWithSpans
 
 MS = 1_000_000
 
 
 def _store(path: Path, items: list[TraceWithSpans], damage: dict[int, str]) -> None:
-    """A SQLite file of `items`; raw SQL sets trace n's started_at to the SQL value damage[n]."""
-    repo = open_store(str(path))
-    try:
-        repo.save_traces(items)
-    finally:
-        repo.close()
+    """A SQLite file of `items` with damaged starts, and trace 1's duration stored as text."""
+    saved_with_starts(path, items, damage)
     with sqlite3.connect(path) as db:
-        for n, value in damage.items():
-            db.execute(
-                f"UPDATE pipeline_traces SET started_at = {value} WHERE id = ?", (f"{n:032x}",)
-            )
         # A duration that is no number is plotted (as a bad-row dot at the bottom), not left out.
         db.execute("UPDATE pipeline_traces SET duration_ms = 'slow' WHERE id = ?", (f"{1:032x}",))
     db.close()

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from engine import load_pipelines
+from pipetrace.engine import load_pipelines
 
 from .commands.cleanup_cmds import cleanup
 from .commands.engine_cmds import demo, run

@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.record import limit_name
-from store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
-from store.sql import Statement
+from pipetrace.engine.record import limit_name
+from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
+from pipetrace.store.sql import Statement
 
 MS = 1_000_000
 MINUTE = 60 * 1_000_000_000

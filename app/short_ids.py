@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from store.trace_ids import significant_id
+from pipetrace.store.trace_ids import significant_id
 
 SHORT_DIGITS = 12
 """Digits shown of an id, when that many tell it apart."""

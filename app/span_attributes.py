@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store import SpanRow
+from pipetrace.store import SpanRow
 
 LUA_KEYS = ("lua.error", "lua.line", "lua.file")
 """Where a failed script stopped: its error text, line and file."""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
 
-from app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS
-from store import (
+from pipetrace.app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS
+from pipetrace.store import (
     Repository,
     SpanRow,
     StoreError,

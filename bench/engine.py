@@ -25,7 +25,7 @@ from lupa import lua54
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from engine import (  # noqa: E402
+from pipetrace.engine import (  # noqa: E402
     Engine,
     OutOfProcess,
     Pipelines,

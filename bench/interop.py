@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from store import SpanRow, TraceRow, TraceWithSpans, open_store
-from store.interop import import_file, traces_data, write_export
+from pipetrace.store import SpanRow, TraceRow, TraceWithSpans, open_store
+from pipetrace.store.interop import import_file, traces_data, write_export
 
 SPANS_PER_TRACE = 10
 EXPORT_GOAL = 8.0

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from _common import goal_line, temporary_sqld
 
-from store import SpanRow, TraceRow, TraceWithSpans, open_store
-from store.codec import SPAN_COLUMNS, TRACE_COLUMNS, span_to_tuple, trace_to_tuple
+from pipetrace.store import SpanRow, TraceRow, TraceWithSpans, open_store
+from pipetrace.store.codec import SPAN_COLUMNS, TRACE_COLUMNS, span_to_tuple, trace_to_tuple
 
 SPANS_PER_TRACE = 10
 BATCH = 100

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from _common import best_of, goal_line
 
-from store import TraceFilter, open_store
-from store.codec import TRACE_COLUMNS
+from pipetrace.store import TraceFilter, open_store
+from pipetrace.store.codec import TRACE_COLUMNS
 
 DAY_NS = 86_400 * 1_000_000_000
 NOW_NS = 1_790_000_000_000_000_000

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
 
-from app.sample_store import synthetic_trace
-from app.tui import make_app
-from app.tui.scenes import FIXED_NOW, settle
-from app.tui.widgets.waterfall import Waterfall
-from store import TraceRow, TraceWithSpans, open_store
+from pipetrace.app.sample_store import synthetic_trace
+from pipetrace.app.tui import make_app
+from pipetrace.app.tui.scenes import FIXED_NOW, settle
+from pipetrace.app.tui.widgets.waterfall import Waterfall
+from pipetrace.store import TraceRow, TraceWithSpans, open_store
 
 CACHE = Path(tempfile.gettempdir()) / "pipetrace-bench-viewer"
 SIZE = (120, 36)

@@ -1,13 +1,13 @@
 """Sandboxed Lua pipeline engine that records every trigger execution as a trace."""
 
-from engine.bundled import bundled_pipelines_dir
-from engine.engine import Clock, Engine, Outcome
-from engine.errors import EngineError, PipelineError
-from engine.ids import IdSource, RandomIds, SeededIds
-from engine.limits import Limits
-from engine.manifest import Pipelines, Script, Trigger, load_pipelines
-from engine.offload import OutOfProcess
-from engine.tracing import SpanRecord, TraceRecord, TraceSink
+from pipetrace.engine.bundled import bundled_pipelines_dir
+from pipetrace.engine.engine import Clock, Engine, Outcome
+from pipetrace.engine.errors import EngineError, PipelineError
+from pipetrace.engine.ids import IdSource, RandomIds, SeededIds
+from pipetrace.engine.limits import Limits
+from pipetrace.engine.manifest import Pipelines, Script, Trigger, load_pipelines
+from pipetrace.engine.offload import OutOfProcess
+from pipetrace.engine.tracing import SpanRecord, TraceRecord, TraceSink
 
 __all__ = [
     "Clock",

@@ -38,4 +38,4 @@ from pathlib import Path
 
 def bundled_pipelines_dir() -> Path:
     """Return the folder of the bundled pipelines so the demo and tests can load them."""
-    return Path(str(resources.files("engine").joinpath("pipelines")))
+    return Path(str(resources.files("pipetrace.engine").joinpath("pipelines")))

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from engine.tracing import TraceRecord, TraceSink
+from pipetrace.engine.tracing import TraceRecord, TraceSink
 
 # Waking rarely and draining in bursts keeps GIL hand-offs with the triggering threads few;
 # flush() and close() wake the thread at once.

@@ -11,15 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.dispatch import Dispatcher, TraceDispatcher
-from engine.ids import IdSource, RandomIds
-from engine.manifest import Pipelines, Trigger, load_pipelines
-from engine.offload import OutOfProcess, ProcessDispatcher
-from engine.record import Recorder, pack_facts
-from engine.results import DATA, EXTRAS, INT_KEYS, NESTED, data_start, script_data, shaped
-from engine.sandbox import Sandbox
-from engine.tracing import TraceSink
-from engine.values import DEFAULT_REDACT_KEYS, InputError, SecretKeys, clone, measure_input
+from pipetrace.engine.dispatch import Dispatcher, TraceDispatcher
+from pipetrace.engine.ids import IdSource, RandomIds
+from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
+from pipetrace.engine.offload import OutOfProcess, ProcessDispatcher
+from pipetrace.engine.record import Recorder, pack_facts
+from pipetrace.engine.results import DATA, EXTRAS, INT_KEYS, NESTED, data_start, script_data, shaped
+from pipetrace.engine.sandbox import Sandbox
+from pipetrace.engine.tracing import TraceSink
+from pipetrace.engine.values import (
+    DEFAULT_REDACT_KEYS,
+    InputError,
+    SecretKeys,
+    clone,
+    measure_input,
+)
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from engine.errors import PipelineError
+from pipetrace.engine.errors import PipelineError
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from engine.errors import PipelineError
-from engine.limits import SCRIPT_LIMITS, Limits
-from engine.sandbox import syntax_errors
-from engine.toml_lines import Path as KeyPath
-from engine.toml_lines import TomlLines
+from pipetrace.engine.errors import PipelineError
+from pipetrace.engine.limits import SCRIPT_LIMITS, Limits
+from pipetrace.engine.sandbox import syntax_errors
+from pipetrace.engine.toml_lines import Path as KeyPath
+from pipetrace.engine.toml_lines import TomlLines
 
 MANIFEST = "pipelines.toml"
 MODES = ("blocking", "async", "enrichment")

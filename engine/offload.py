@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from engine.dispatch import Dispatcher
-from engine.errors import EngineError
-from engine.record import Recorder
-from engine.tracing import TraceSink
+from pipetrace.engine.dispatch import Dispatcher
+from pipetrace.engine.errors import EngineError
+from pipetrace.engine.record import Recorder
+from pipetrace.engine.tracing import TraceSink
 
 # Items of a batch: packed facts (bytes), a flush request (its number), or None to stop.
 _Item = bytes | int | None

@@ -8,11 +8,20 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from engine.ids import IdSource
-from engine.manifest import Pipelines, Script
-from engine.results import DATA, EXTRAS, INT_KEYS, NESTED, extras, merged_data, script_data, shaped
-from engine.tracing import SpanRecord, TraceRecord
-from engine.values import SIZE_BOUND, SecretKeys, capped, clone, plain
+from pipetrace.engine.ids import IdSource
+from pipetrace.engine.manifest import Pipelines, Script
+from pipetrace.engine.results import (
+    DATA,
+    EXTRAS,
+    INT_KEYS,
+    NESTED,
+    extras,
+    merged_data,
+    script_data,
+    shaped,
+)
+from pipetrace.engine.tracing import SpanRecord, TraceRecord
+from pipetrace.engine.values import SIZE_BOUND, SecretKeys, capped, clone, plain
 
 # MessagePack through msgspec packs a trigger's facts about three times faster than marshal;
 # marshal output is tagged with a byte that never starts a MessagePack array.

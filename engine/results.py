@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.values import decode
+from pipetrace.engine.values import decode
 
 DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED = 1, 2, 4, 8, 16, 32
 _LOW32 = (1 << 32) - 1

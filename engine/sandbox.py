@@ -12,9 +12,9 @@ from typing import Any
 
 from lupa import lua54
 
-from engine.limits import Limits
+from pipetrace.engine.limits import Limits
 
-_BOOTSTRAP = resources.files("engine").joinpath("lua/sandbox.lua").read_text("utf-8")
+_BOOTSTRAP = resources.files("pipetrace.engine").joinpath("lua/sandbox.lua").read_text("utf-8")
 _HOOK_STEP = 10_000
 _WORDS = struct.Struct(">4q")
 _SYNTAX_AT = re.compile(r"s:(\d+): (.*)", re.DOTALL)

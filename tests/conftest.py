@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from store import Repository, open_store
-from store.backends import open_backend
-from store.sql import Statement
-from store.url import parse_database_url
+from pipetrace.store import Repository, open_store
+from pipetrace.store.backends import open_backend
+from pipetrace.store.sql import Statement
+from pipetrace.store.url import parse_database_url
 
 SQLD_START_TIMEOUT = 60.0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from store import SpanRow, TraceRow, TraceWithSpans, open_store
+from pipetrace.store import SpanRow, TraceRow, TraceWithSpans, open_store
 
 BASE_NS = 1_780_000_000_000_000_000
 SEC = 1_000_000_000

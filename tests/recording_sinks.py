@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from engine import TraceRecord
+from pipetrace.engine import TraceRecord
 
 
 class JsonLinesSink:

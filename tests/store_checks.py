@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from store import Repository
-from store.sql import Statement
+from pipetrace.store import Repository
+from pipetrace.store.sql import Statement
 
 
 def orphan_spans(repo: Repository) -> int:

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = {"engine": ("textual", "app", "store"), "store": ("textual", "app", "engine")}
+FORBIDDEN = {
+    "engine": ("textual", "pipetrace.app", "pipetrace.store"),
+    "store": ("textual", "pipetrace.app", "pipetrace.engine"),
+}
+
+
+def _hits(name: str, forbidden: tuple[str, ...]) -> bool:
+    """Whether a dotted module name is one of the forbidden packages or inside one."""
+    return any(name == bad or name.startswith(bad + ".") for bad in forbidden)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -19,9 +27,9 @@ def imported_modules(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
 
 
@@ -30,7 +38,8 @@ def test_no_forbidden_import_in_source(package: str) -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in sorted((ROOT / package).rglob("*.py"))
-        for name in imported_modules(path) & set(FORBIDDEN[package])
+        for name in sorted(imported_modules(path))
+        if _hits(name, FORBIDDEN[package])
     ]
     assert offenders == []
 
@@ -39,8 +48,8 @@ def test_no_forbidden_import_in_source(package: str) -> None:
 def test_no_forbidden_module_loaded_at_runtime(package: str) -> None:
     code = (
         "import importlib, pkgutil, sys\n"
-        f"import {package}\n"
-        f"for info in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
+        f"import pipetrace.{package} as {package}\n"
+        f"for info in pkgutil.walk_packages({package}.__path__, 'pipetrace.{package}.'):\n"
         "    if '.migrations' in info.name:\n"
         "        continue\n"
         "    try:\n"
@@ -48,7 +57,8 @@ def test_no_forbidden_module_loaded_at_runtime(package: str) -> None:
         "    except ImportError as exc:\n"
         "        if 'opentelemetry' not in str(exc):\n"
         "            raise\n"
-        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN[package]!r})\n"
+        f"bad = sorted(m for m in sys.modules\n"
+        f"             if any(m == b or m.startswith(b + '.') for b in {FORBIDDEN[package]!r}))\n"
         "print(bad)\n"
     )
     result = subprocess.run(

@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from store import CleanupProgress, CleanupResult, Repository, StoreError
+from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..timeparse import format_ns, iso_ns, naming, parse_age
 from ..wording import counted

@@ -15,9 +15,9 @@ from typing import Any, NoReturn
 import click
 from rich.text import Text
 
-from store import Repository, SpanRow, TraceFilter, TraceRow, open_store
-from store.codec import escape_surrogates, json_safe
-from store.ipv4 import network_text
+from pipetrace.store import Repository, SpanRow, TraceFilter, TraceRow, open_store
+from pipetrace.store.codec import escape_surrogates, json_safe
+from pipetrace.store.ipv4 import network_text
 
 from ..durations import DurationError, check_order, read_bound
 from ..timeparse import iso_ns, naming, parse_time

@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.text import Text
 
-from store import TraceWithSpans
-from store.codec import json_safe
+from pipetrace.store import TraceWithSpans
+from pipetrace.store.codec import json_safe
 
 from ..span_attributes import OUTPUT_KEY, lua_failure
 from .common import plain

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import (
+from pipetrace.engine import (
     Engine,
     Outcome,
     OutOfProcess,
@@ -24,11 +24,11 @@ from engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from store import Repository, StoreError, TraceRow, open_store, parse_database_url
+from pipetrace.store import Repository, StoreError, TraceRow, open_store, parse_database_url
 
 from ..demo import demo_age, demo_requests
 from ..short_ids import short_id
-from ..wiring import StoreSink, recording_engine
+from pipetrace.app.engine_sink import StoreSink, recording_engine
 from ..wording import counted
 from .common import (
     checked_ip,

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from store import Repository, TraceFilter
-from store.interop import (
+from pipetrace.store import Repository, TraceFilter
+from pipetrace.store.interop import (
     DEFAULT_SERVICE,
     ExportReport,
     InteropError,
@@ -17,7 +17,7 @@ from store.interop import (
     send_export,
     write_export,
 )
-from store.url import mask_credentials
+from pipetrace.store.url import mask_credentials
 
 from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import StoreSpace
+from pipetrace.store import StoreSpace
 
 
 def format_bytes(n: int) -> str:

@@ -8,11 +8,11 @@ from dataclasses import replace
 import click
 from rich.text import Text
 
-from store import Cursor, Repository, StoreError, TraceFilter, VacuumResult, open_store
-from store.backends import open_backend
-from store.migrate import upgrade
-from store.trace_ids import ID_DIGITS, lookup_prefixes
-from store.url import parse_database_url
+from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, VacuumResult, open_store
+from pipetrace.store.backends import open_backend
+from pipetrace.store.migrate import upgrade
+from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
+from pipetrace.store.url import parse_database_url
 
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
@@ -31,7 +31,7 @@ from .common import (
     trace_json,
 )
 from .details import trace_details
-from .layout import Column, output_console, print_table
+from .table_layout import Column, output_console, print_table
 from .space import format_bytes
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from store import CleanupResult, Repository, StoreError
+from pipetrace.store import CleanupResult, Repository, StoreError
 
 from ..commands.cleanup_cmds import (
     DEFAULT_AGE,

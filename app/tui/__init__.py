@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from store import Repository
-from store.writer import WriterStats
+from pipetrace.store import Repository
+from pipetrace.store.writer import WriterStats
 
 from .app import PipetraceApp
 

@@ -14,9 +14,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-from store import Repository, StoreError, open_store
-from store.url import parse_database_url
-from store.writer import WriterStats
+from pipetrace.store import Repository, StoreError, open_store
+from pipetrace.store.url import parse_database_url
+from pipetrace.store.writer import WriterStats
 
 from .commands import ScreenActions
 from .filter_state import FilterState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from store.trace_ids import significant_id
+from pipetrace.store.trace_ids import significant_id
 
 
 def suggested_export_path(trace_id: str, folder: str = ".") -> str:

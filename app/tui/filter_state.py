@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from store import TraceFilter
+from pipetrace.store import TraceFilter
 
 from ..timeparse import format_duration, format_ns, parse_age
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from store import DurationPoints, Repository, TraceFilter
-from store.codec import INT64_MAX, INT64_MIN
+from pipetrace.store import DurationPoints, Repository, TraceFilter
+from pipetrace.store.codec import INT64_MAX, INT64_MIN
 
 FAR = 3
 """A gap wider than this many interquartile ranges of the points parts far outliers from them

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from store import open_store
+from pipetrace.store import open_store
 
 from ..sample_store import SampleStore, build_sample_store
 from . import make_app

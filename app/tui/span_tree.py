@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from store import SpanRow, TraceRow
+from pipetrace.store import SpanRow, TraceRow
 
 FAILED = frozenset({"error", "blocked"})
 """Span statuses an operator jumps to: what the list's "every failure" filter also means."""

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from store.schema import metadata
+from pipetrace.store.schema import metadata
 
 config = context.config
 

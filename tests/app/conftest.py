@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.sample_store import SampleStore, build_sample_store
-from app.tui import PipetraceApp, make_app
-from app.tui.scenes import FIXED_NOW
-from app.tui.shots import STORE_FILE
-from store import Repository, open_store
+from pipetrace.app.sample_store import SampleStore, build_sample_store
+from pipetrace.app.tui import PipetraceApp, make_app
+from pipetrace.app.tui.scenes import FIXED_NOW
+from pipetrace.app.tui.shots import STORE_FILE
+from pipetrace.store import Repository, open_store
 
 Viewer = Callable[..., PipetraceApp]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.sample_store import build_sample_store
-from app.tui.scenes import FIXED_NOW
-from store import open_store
+from pipetrace.app.sample_store import build_sample_store
+from pipetrace.app.tui.scenes import FIXED_NOW
+from pipetrace.store import open_store
 
 
 def test_same_seed_same_store(tmp_path: Path) -> None:

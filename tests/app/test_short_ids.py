@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.short_ids import short_id, short_ids
-from app.tui.widgets.trace_header import header_content
-from store import TraceRow
-from store.trace_ids import lookup_prefixes, significant_id
+from pipetrace.app.short_ids import short_id, short_ids
+from pipetrace.app.tui.widgets.trace_header import header_content
+from pipetrace.store import TraceRow
+from pipetrace.store.trace_ids import lookup_prefixes, significant_id
 
 YELP = "0000000000000000a03ee8fff1dcd9b9"
 

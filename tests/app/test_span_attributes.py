@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.span_attributes import lua_failure
-from store import SpanRow
+from pipetrace.app.span_attributes import lua_failure
+from pipetrace.store import SpanRow
 
 
 def span(**attributes: Any) -> SpanRow:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.tui.span_tree import SpanTree
-from store import SpanRow, TraceRow
+from pipetrace.app.tui.span_tree import SpanTree
+from pipetrace.store import SpanRow, TraceRow
 
 T = "a" * 32
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from store_checks import orphan_spans
 from textual.widgets import Button, Label, Static
 
-from app.commands.space import format_bytes
-from app.sample_store import DAY
-from app.tui.scenes import FIXED_NOW, press, settle, type_text
-from app.tui.screens.cleanup_dialog import CleanupDialog
-from app.tui.shots import STORE_FILE
-from app.wording import counted
-from store import CleanupResult
+from pipetrace.app.commands.space import format_bytes
+from pipetrace.app.sample_store import DAY
+from pipetrace.app.tui.scenes import FIXED_NOW, press, settle, type_text
+from pipetrace.app.tui.screens.cleanup_dialog import CleanupDialog
+from pipetrace.app.tui.shots import STORE_FILE
+from pipetrace.app.wording import counted
+from pipetrace.store import CleanupResult
 
 
 async def open_dialog(pilot, age: str) -> CleanupDialog:

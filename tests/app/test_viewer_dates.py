@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from factories import make_trace
 
-from app.sample_store import SampleStore
-from app.tui.scenes import press, settle
-from store import Repository
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.scenes import press, settle
+from pipetrace.store import Repository
 
 OLD_NS = int(datetime(2019, 5, 2, 8, 30, 15, tzinfo=UTC).timestamp()) * 1_000_000_000
 OLD_ID = f"{9001:032x}"

@@ -8,9 +8,9 @@ import pytest
 from screen_text import screen_lines
 from textual.widgets import Label
 
-from app.sample_store import SampleStore
-from app.tui.scenes import press, settle
-from app.tui.screens.path_dialog import PathDialog
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.scenes import press, settle
+from pipetrace.app.tui.screens.path_dialog import PathDialog
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import SelectionList
 
-from app.commands.viewer_cmds import run_viewer
-from app.sample_store import SampleStore, build_sample_store
-from app.tui import PipetraceApp
-from app.tui.scenes import FIXED_NOW, press, settle
-from app.tui.screens.error import ErrorScreen
-from app.tui.screens.filter_dialogs import ChooseDialog
-from store import Repository, open_store
-from store.sql import Statement
+from pipetrace.app.commands.viewer_cmds import run_viewer
+from pipetrace.app.sample_store import SampleStore, build_sample_store
+from pipetrace.app.tui import PipetraceApp
+from pipetrace.app.tui.scenes import FIXED_NOW, press, settle
+from pipetrace.app.tui.screens.error import ErrorScreen
+from pipetrace.app.tui.screens.filter_dialogs import ChooseDialog
+from pipetrace.store import Repository, open_store
+from pipetrace.store.sql import Statement
 
 
 def _closed_port() -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from app.sample_store import SampleStore
-from app.tui.scenes import open_trace, press, settle
-from app.tui.widgets.trace_table import TraceTable
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.scenes import open_trace, press, settle
+from pipetrace.app.tui.widgets.trace_table import TraceTable
 
 SIDEWAYS = {"Cursor left", "Cursor right", "Home", "End", "Page Left", "Page Right"}
 

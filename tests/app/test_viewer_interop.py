@@ -10,10 +10,10 @@ import pytest
 from interop.interop_data import SAMPLES
 from textual.widgets import Input, Label
 
-from app.tui.scenes import press, settle, type_text
-from app.tui.screens.path_dialog import PathDialog
-from store import open_store
-from store.interop import import_file, write_export
+from pipetrace.app.tui.scenes import press, settle, type_text
+from pipetrace.app.tui.screens.path_dialog import PathDialog
+from pipetrace.store import open_store
+from pipetrace.store.interop import import_file, write_export
 
 CONVERSION_2 = "00000000000000010000000000000000"
 CONVERSION_3 = "00000000000000020000000000000000"

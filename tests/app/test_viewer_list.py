@@ -8,15 +8,15 @@ from dataclasses import replace
 from factories import make_trace
 from textual.widgets import Input
 
-from app.sample_store import SampleStore, synthetic_trace
-from app.tui.filter_state import FilterState
-from app.tui.scenes import FIXED_NOW, press, settle, type_text
-from app.tui.screens.error import ErrorScreen
-from app.tui.screens.trace_detail import TraceDetailScreen
-from app.tui.screens.trace_list import TraceListScreen
-from app.tui.widgets.duration_plot import axis_label, scale
-from store import Repository, open_store
-from store.writer import WriterStats
+from pipetrace.app.sample_store import SampleStore, synthetic_trace
+from pipetrace.app.tui.filter_state import FilterState
+from pipetrace.app.tui.scenes import FIXED_NOW, press, settle, type_text
+from pipetrace.app.tui.screens.error import ErrorScreen
+from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
+from pipetrace.app.tui.screens.trace_list import TraceListScreen
+from pipetrace.app.tui.widgets.duration_plot import axis_label, scale
+from pipetrace.store import Repository, open_store
+from pipetrace.store.writer import WriterStats
 
 FILTERS = [
     FilterState(),

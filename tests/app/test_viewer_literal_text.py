@@ -8,10 +8,10 @@ from pathlib import Path
 from factories import BASE_NS, make_trace
 from textual.pilot import Pilot
 
-from app.tui.scenes import press, settle, type_text
-from app.tui.screens.trace_detail import TraceDetailScreen
-from app.tui.widgets.waterfall import Waterfall
-from store import open_store
+from pipetrace.app.tui.scenes import press, settle, type_text
+from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
+from pipetrace.app.tui.widgets.waterfall import Waterfall
+from pipetrace.store import open_store
 
 TRICKY = ("[/]", "[bold]x", "zz[(%", "[REDACTED]")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from factories import make_trace, saved_with_starts
 
-from app.tui.filter_state import FilterState
-from app.tui.plot_range import bulk_bounds
-from app.tui.scenes import FIXED_NOW, settle
-from app.tui.screens.trace_list import PLOT_TITLE
-from app.tui.widgets.duration_plot import LABEL_W, DurationPlot
-from store import TraceWithSpans
+from pipetrace.app.tui.filter_state import FilterState
+from pipetrace.app.tui.plot_range import bulk_bounds
+from pipetrace.app.tui.scenes import FIXED_NOW, settle
+from pipetrace.app.tui.screens.trace_list import PLOT_TITLE
+from pipetrace.app.tui.widgets.duration_plot import LABEL_W, DurationPlot
+from pipetrace.store import TraceWithSpans
 
 SEC = 1_000_000_000
 DAY = 86_400 * SEC

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from factories import BASE_NS, SEC, make_trace, saved_with_starts
 
-from app.tui.scenes import settle
-from app.tui.screens.trace_list import PLOT_TITLE
-from app.tui.widgets.duration_plot import DurationPlot
-from store import TraceWithSpans
+from pipetrace.app.tui.scenes import settle
+from pipetrace.app.tui.screens.trace_list import PLOT_TITLE
+from pipetrace.app.tui.widgets.duration_plot import DurationPlot
+from pipetrace.store import TraceWithSpans
 
 MS = 1_000_000
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from factories import BLOCKED_SIGNUP as SIGNUP
 from rich.console import Console
 
-from app.replay import ReplayDiff
-from app.tui.scenes import press, settle
-from app.tui.screens.replay_diff import ReplayDiffScreen
-from app.tui.screens.trace_detail import TraceDetailScreen
-from app.tui.widgets.replay_diff import diff_renderable
-from app.wiring import recording_engine
-from engine import bundled_pipelines_dir
-from store import Repository
+from pipetrace.app.replay import ReplayDiff
+from pipetrace.app.tui.scenes import press, settle
+from pipetrace.app.tui.screens.replay_diff import ReplayDiffScreen
+from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
+from pipetrace.app.tui.widgets.replay_diff import diff_renderable
+from pipetrace.app.engine_sink import recording_engine
+from pipetrace.engine import bundled_pipelines_dir
+from pipetrace.store import Repository
 
 
 def record_blocked(repo: Repository, pipelines: Path | None = None) -> str:

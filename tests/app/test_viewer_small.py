@@ -12,15 +12,15 @@ from screen_text import screen_lines
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
-from app.sample_store import SampleStore
-from app.tui.scenes import open_trace, press, scene_named, settle
-from app.tui.screens.cleanup_dialog import CleanupDialog
-from app.tui.screens.filter_dialogs import RangeDialog
-from app.tui.screens.trace_list import shorten_left
-from app.tui.shots import STORE_FILE
-from app.tui.widgets.span_pane import SpanPane
-from app.tui.widgets.trace_header import TraceHeader
-from app.tui.widgets.waterfall import Waterfall
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.scenes import open_trace, press, scene_named, settle
+from pipetrace.app.tui.screens.cleanup_dialog import CleanupDialog
+from pipetrace.app.tui.screens.filter_dialogs import RangeDialog
+from pipetrace.app.tui.screens.trace_list import shorten_left
+from pipetrace.app.tui.shots import STORE_FILE
+from pipetrace.app.tui.widgets.span_pane import SpanPane
+from pipetrace.app.tui.widgets.trace_header import TraceHeader
+from pipetrace.app.tui.widgets.waterfall import Waterfall
 
 SMALL = (80, 24)
 

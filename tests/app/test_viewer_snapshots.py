@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from app.sample_store import SampleStore
-from app.tui.scenes import SCENES, Scene, settle, unreachable_url
-from app.tui.shots import STORE_FILE
-from store import open_store
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.scenes import SCENES, Scene, settle, unreachable_url
+from pipetrace.app.tui.shots import STORE_FILE
+from pipetrace.store import open_store
 
 SNAPSHOT_SCENES = [s for s in SCENES if s.name not in ("detail_help", "filter_range_error")]
 

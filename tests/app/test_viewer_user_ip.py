@@ -6,11 +6,11 @@ import asyncio
 
 from factories import make_trace
 
-from app.sample_store import SampleStore
-from app.tui.filter_state import FilterState
-from app.tui.scenes import FIXED_NOW, open_trace, press, settle, type_text
-from app.tui.screens.trace_detail import TraceDetailScreen
-from store import Repository, TraceFilter
+from pipetrace.app.sample_store import SampleStore
+from pipetrace.app.tui.filter_state import FilterState
+from pipetrace.app.tui.scenes import FIXED_NOW, open_trace, press, settle, type_text
+from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
+from pipetrace.store import Repository, TraceFilter
 
 
 def test_u_lists_every_trace_of_the_user_and_the_chip_clears_it(

@@ -9,7 +9,7 @@ import pytest
 from factories import make_trace
 from store_checks import orphan_spans
 
-from store import Repository, TraceWithSpans
+from pipetrace.store import Repository, TraceWithSpans
 
 DAY_NS = 86_400 * 1_000_000_000
 SPANS_PER_TRACE = 3

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
-from app.commands.space import format_bytes
-from app.wording import counted
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.app.commands.space import format_bytes
+from pipetrace.app.wording import counted
+from pipetrace.store import open_store
 
-CLI = [sys.executable, "-c", "from app.cli import main; main()"]
+CLI = [sys.executable, "-c", "from pipetrace.app.cli import main; main()"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -24,9 +24,9 @@ import uvicorn
 from click.testing import CliRunner
 from conftest import running_sqld
 
-from app.cli import main
-from app.server.api import CLEANUP_PATH, create_app
-from store import Repository, open_store
+from pipetrace.app.cli import main
+from pipetrace.app.server.api import CLEANUP_PATH, create_app
+from pipetrace.store import Repository, open_store
 
 SECRET = "s3cret-" + "x" * 40
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +223,7 @@ def test_a_host_or_port_it_cannot_listen_on_is_one_line_before_serving(
 
 
 def test_without_the_extra_it_names_the_install_command(tmp_path: Path) -> None:
-    code = "import sys; sys.modules['uvicorn'] = None; from app.cli import main; main()"
+    code = "import sys; sys.modules['uvicorn'] = None; from pipetrace.app.cli import main; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "serve", "--db", str(tmp_path / "t.db")],
         capture_output=True,
@@ -246,7 +246,14 @@ def test_the_serve_command_runs_until_stopped(tmp_path: Path, kit) -> None:
     kit.seed(repo, old=3, new=1)
     port = kit.free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from pipetrace.app.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
         cwd=ROOT,
         env={**os.environ, "CRON_SECRET": SECRET, "PIPETRACE_DB": db},
         stdout=subprocess.PIPE,

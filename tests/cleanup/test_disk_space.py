@@ -17,12 +17,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from factories import make_trace
 
-from app.cli import main
-from app.commands.space import format_bytes
-from store import Repository, StoreSpace, TraceWithSpans, open_store
-from store.migrate import split_sql_script
+from pipetrace.app.cli import main
+from pipetrace.app.commands.space import format_bytes
+from pipetrace.store import Repository, StoreSpace, TraceWithSpans, open_store
+from pipetrace.store.migrate import split_sql_script
 
-CLI = [sys.executable, "-c", "from app.cli import main; main()"]
+CLI = [sys.executable, "-c", "from pipetrace.app.cli import main; main()"]
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "tests" / "store" / "fixtures" / "baseline_0001.sql"
 DAY = 86_400 * 1_000_000_000

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import running_sqld
 
-from store import CleanupProgress, CleanupResult, Repository, StoreUnavailable, open_store
+from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreUnavailable, open_store
 
 BASE = 1_780_000_000_000_000_000
 NOW = BASE + 100 * 86_400 * 1_000_000_000

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.store import open_store
 
 SECRET = "s3cret-" + "x" * 40
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def resolve(host, *args, **kwargs):
         return system(host, *args, **kwargs)
     return [entry for address in names[host] for entry in system(address, *args, **kwargs)]
 socket.getaddrinfo = resolve
-from app.cli import main
+from pipetrace.app.cli import main
 main()
 """
 """Runs the CLI with `names` resolving as a hosts file would list them (the rest as usual)."""

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.cli import main
-from app.commands.engine_cmds import seed_trace_ids
+from pipetrace.app.cli import main
+from pipetrace.app.commands.engine_cmds import seed_trace_ids
 
 SEED, COUNT, KEPT = 5, 300, 140
 MEASURED = {"pk", "created_at", "ended_at", "duration_ms"}

@@ -12,8 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import running_sqld
 
-from app.cli import main
-from store import StoreError, open_store
+from pipetrace.app.cli import main
+from pipetrace.store import StoreError, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT, SEED = 3000, 6
@@ -38,7 +38,7 @@ def test_a_fill_whose_server_goes_away_stops_with_the_server_s_reason(tmp_path: 
     env = {**os.environ, "PIPETRACE_DEMO_TIMEOUT": "2"}
     with running_sqld(tmp_path) as url:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", *args, "--db", url],
+            [sys.executable, "-m", "pipetrace", *args, "--db", url],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

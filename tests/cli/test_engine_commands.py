@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from factories import make_trace
 
-from app.cli import main
-from app.commands.engine_cmds import seed_trace_ids
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.app.commands.engine_cmds import seed_trace_ids
+from pipetrace.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNUP = {"email": "ana@mailinator.com", "password": "hunter2", "ip": "81.2.69.160"}
@@ -261,7 +261,7 @@ def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Pat
     db = tmp_path / "t.db"
     args = ["demo", "--traces", "100000", "--seed", "11", "--no-open", "--db", str(db)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "pipetrace", *args],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from app.cli import main
-from app.commands.details import MAX_JSON_CHARS
-from app.commands.layout import PIPE_WIDTH
-from store.codec import json_safe
+from pipetrace.app.cli import main
+from pipetrace.app.commands.details import MAX_JSON_CHARS
+from pipetrace.app.commands.table_layout import PIPE_WIDTH
+from pipetrace.store.codec import json_safe
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = " ".join(f"w{n:03}" for n in range(60))
@@ -138,7 +138,7 @@ def in_terminal(args: list[str], columns: int) -> str:
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color", "NO_COLOR": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "pipetrace", *args],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from factories import BASE_NS, SEC, make_trace
 
-from app.cli import main
-from store import TraceFilter, open_store
-from store.sql import Statement
+from pipetrace.app.cli import main
+from pipetrace.store import TraceFilter, open_store
+from pipetrace.store.sql import Statement
 
 
 def test_traces_filters_match_the_repository(store_url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.timeparse import NS, TimeFormatError, parse_age, parse_time
+from pipetrace.app.timeparse import NS, TimeFormatError, parse_age, parse_time
 
 NOW = 1_790_000_000 * NS  # 2026-09-21
 

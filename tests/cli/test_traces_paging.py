@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from factories import BASE_NS, SEC, make_trace
 
-from app.cli import main
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.store import open_store
 
 
 def fill(db: str, count: int) -> list[str]:

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from factories import make_trace
 
-from app.cli import main
-from engine import bundled_pipelines_dir
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.engine import bundled_pipelines_dir
+from pipetrace.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,7 +111,7 @@ def test_a_group_without_a_command_still_shows_its_help() -> None:
 
 def test_the_installed_program_names_itself_pipetrace() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app", "traces", "--status", "timeout"],
+        [sys.executable, "-m", "pipetrace", "traces", "--status", "timeout"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -143,7 +143,7 @@ def test_the_viewer_pipelines_folder_is_checked_at_start_like_run_checks_it(
     db = str(tmp_path / "t.db")
     # The viewer in a child process: one that starts anyway would wait for keys until the timeout.
     viewer = subprocess.run(
-        [sys.executable, "-m", "app", "--pipelines", str(folder), "--db", db],
+        [sys.executable, "-m", "pipetrace", "--pipelines", str(folder), "--db", db],
         cwd=ROOT,
         capture_output=True,
         stdin=subprocess.DEVNULL,

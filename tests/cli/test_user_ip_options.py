@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from factories import make_trace
 
-from app.cli import main
-from store import open_store
+from pipetrace.app.cli import main
+from pipetrace.store import open_store
 
 USERS = ("user-01", "user-010", "user-0199")
 IPS = ("203.0.113.9", "203.0.113.90", "198.51.100.7")

@@ -12,7 +12,7 @@ from cli.test_show_output import in_terminal
 from click.testing import CliRunner
 from interop.interop_data import SAMPLES
 
-from app.cli import main
+from pipetrace.app.cli import main
 
 YELP = "0000000000000000a03ee8fff1dcd9b9"
 """yelp.json's Zipkin 64-bit id a03ee8fff1dcd9b9, as stored."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, TraceRecord, load_pipelines
+from pipetrace.engine import Engine, TraceRecord, load_pipelines
 
 
 class CollectingSink:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine import Engine, TraceRecord, load_pipelines
+from pipetrace.engine import Engine, TraceRecord, load_pipelines
 
 CHECK = """
 return {data = {

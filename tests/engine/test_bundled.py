@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Engine, bundled_pipelines_dir
+from pipetrace.engine import Engine, bundled_pipelines_dir
 
 GOOD = {"email": "ana@example.com", "ip": "81.2.69.160", "country": "DE", "attempts_last_hour": 1}
 

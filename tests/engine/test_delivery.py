@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from engine import Engine, SeededIds, TraceRecord, bundled_pipelines_dir, load_pipelines
+from pipetrace.engine import Engine, SeededIds, TraceRecord, bundled_pipelines_dir, load_pipelines
 
 SIGNUP = {
     "email": "ana+test@example.com",

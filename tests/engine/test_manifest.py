@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import EngineError, PipelineError, bundled_pipelines_dir, load_pipelines
+from pipetrace.engine import EngineError, PipelineError, bundled_pipelines_dir, load_pipelines
 
 HEAD = """
 [triggers.t]

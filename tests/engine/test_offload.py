@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from recording_sinks import HangingSink, JsonLinesSink, SlowFlushSink, broken_factory
 
-from app.wiring import StoreSink
-from engine import (
+from pipetrace.app.engine_sink import StoreSink
+from pipetrace.engine import (
     Engine,
     EngineError,
     OutOfProcess,
@@ -25,7 +25,7 @@ from engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from store import open_store
+from pipetrace.store import open_store
 
 SIGNUPS = [
     {"email": "ana+test@example.com", "ip": "81.2.69.160", "country": "XX", "password": "p1"},
@@ -197,7 +197,7 @@ def test_traces_still_queued_at_exit_are_delivered_without_close(tmp_path: Path,
 import functools, sys
 sys.path.append({str(Path(__file__).parents[1])!r})
 from recording_sinks import JsonLinesSink
-from engine import Engine, OutOfProcess, bundled_pipelines_dir
+from pipetrace.engine import Engine, OutOfProcess, bundled_pipelines_dir
 engine = Engine.load(bundled_pipelines_dir(), sink={sink})
 for _ in range(200):
     engine.execute_trigger("before_signup", {{"email": "a@example.com"}})

@@ -200,7 +200,7 @@ def test_ctrl_c_inside_a_helper_stops_the_caller(make_engine, sink, monkeypatch,
     def interrupted(text: str) -> tuple[int, int, int, int]:
         raise raised
 
-    monkeypatch.setattr("engine.sandbox._sha256_words", interrupted)
+    monkeypatch.setattr("pipetrace.engine.sandbox._sha256_words", interrupted)
     engine = make_engine({"s.lua": "return {data = {h = helpers.hash('x')}}"}, manifest())
     if outcome == "interrupt":
         with pytest.raises(KeyboardInterrupt):

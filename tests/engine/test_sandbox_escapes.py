@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from lupa import lua54
 
-from engine.limits import Limits
-from engine.sandbox import Sandbox
-from engine.values import measure_input
+from pipetrace.engine.limits import Limits
+from pipetrace.engine.sandbox import Sandbox
+from pipetrace.engine.values import measure_input
 
 RUNNER = Path(__file__).with_name("probe_runner.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from engine.toml_lines import TomlLines
+from pipetrace.engine.toml_lines import TomlLines
 
 TEXT = '''# a comment with [[scripts]] and key = 1
 [triggers.t]

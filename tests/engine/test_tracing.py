@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine.sandbox import Sandbox
+from pipetrace.engine.sandbox import Sandbox
 
 MANIFEST_ONE = """
 [triggers.before_signup]

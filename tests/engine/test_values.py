@@ -7,7 +7,7 @@ import marshal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.values import SIZE_BOUND, approx_size, capped
+from pipetrace.engine.values import SIZE_BOUND, approx_size, capped
 
 json_like = st.recursive(
     st.none()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from interop.interop_data import pipeline_trace
 
-from store import TraceWithSpans
+from pipetrace.store import TraceWithSpans
 
 
 @pytest.fixture

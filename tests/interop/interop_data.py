@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from store import Repository, SpanRow, TraceRow, TraceWithSpans
+from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans
 
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "otel-samples"
 BASE = 1_780_000_000_000_000_000

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from factories import make_trace
 from interop.interop_data import SAMPLES, count_rows
 
-from app.cli import main
-from store import open_store
-from store.interop import write_export
-from store.sql import Statement
+from pipetrace.app.cli import main
+from pipetrace.store import open_store
+from pipetrace.store.interop import write_export
+from pipetrace.store.sql import Statement
 
 
 def test_import_files_one_bad_export_to_file(tmp_path, store_url):
@@ -167,7 +167,7 @@ def test_export_to_a_device_writes_through_it_and_appends(tmp_path: Path) -> Non
     db = _store(tmp_path, [make_trace(1), make_trace(2)])
     log = tmp_path / "log.jsonl"
     log.write_text("kept\n")
-    command = [sys.executable, "-m", "app", "export", "--db", db, "-o", "/dev/stdout"]
+    command = [sys.executable, "-m", "pipetrace", "export", "--db", db, "-o", "/dev/stdout"]
     piped = subprocess.run(command, capture_output=True, text=True, check=True)
     assert len(piped.stdout.splitlines()) == 2
     with log.open("a") as handle:

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from google.protobuf.json_format import Parse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from app.cli import main
-from store import Repository, open_store
-from store.interop import CollectorError, import_file, send_export
+from pipetrace.app.cli import main
+from pipetrace.store import Repository, open_store
+from pipetrace.store.interop import CollectorError, import_file, send_export
 
 
 class Collector:

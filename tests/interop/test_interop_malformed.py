@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from interop.interop_data import SAMPLES, count_rows
 
-from store import Repository
-from store.interop import MalformedFile, import_file, import_text, write_export
+from pipetrace.store import Repository
+from pipetrace.store.interop import MalformedFile, import_file, import_text, write_export
 
 GOOD_LINE = (SAMPLES / "otlp2jaeger-multi-in.json.txt").read_text().splitlines()[0]
 

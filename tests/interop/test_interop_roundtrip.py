@@ -15,9 +15,9 @@ from interop.interop_data import SAMPLES, all_trace_ids, count_rows, stored
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
-from store import Repository, open_store
-from store.interop import export_traces, import_file, write_export
-from store.interop.importer import ImportReport
+from pipetrace.store import Repository, open_store
+from pipetrace.store.interop import export_traces, import_file, write_export
+from pipetrace.store.interop.importer import ImportReport
 
 RACED_TRACES = 300
 RACE_ROUNDS = 4

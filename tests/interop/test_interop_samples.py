@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from interop.interop_data import SAMPLES, all_trace_ids, count_rows
 
-from store import Repository, open_store
-from store.interop import import_file
+from pipetrace.store import Repository, open_store
+from pipetrace.store.interop import import_file
 
 
 def _otlp_spans(name: str) -> list[dict[str, Any]]:

@@ -8,8 +8,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from store import Repository
-from store.interop.otel_sdk import PipetraceSpanExporter
+from pipetrace.store import Repository
+from pipetrace.store.interop.otel_sdk import PipetraceSpanExporter
 
 
 def _checkout(provider: TracerProvider) -> str:

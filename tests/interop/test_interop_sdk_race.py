@@ -15,10 +15,10 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanKind, Tracer, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from store import Repository, SpanRow
-from store.backends import open_backend
-from store.interop.otel_sdk import MERGE_ATTEMPTS, PipetraceSpanExporter
-from store.url import parse_database_url
+from pipetrace.store import Repository, SpanRow
+from pipetrace.store.backends import open_backend
+from pipetrace.store.interop.otel_sdk import MERGE_ATTEMPTS, PipetraceSpanExporter
+from pipetrace.store.url import parse_database_url
 
 ROUNDS = 8
 REQUESTS_PER_ROUND = 8

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from factories import BLOCKED_SIGNUP as SIGNUP
 
-from app.cli import main
-from app.replay import ReplayError, replay_trace
-from app.wiring import recording_engine
-from engine import bundled_pipelines_dir
-from store import Repository
-from store.sql import Statement
+from pipetrace.app.cli import main
+from pipetrace.app.replay import ReplayError, replay_trace
+from pipetrace.app.engine_sink import recording_engine
+from pipetrace.engine import bundled_pipelines_dir
+from pipetrace.store import Repository
+from pipetrace.store.sql import Statement
 
 
 def record(repo: Repository, trigger: str, payload: dict, pipelines: Path | None = None) -> str:

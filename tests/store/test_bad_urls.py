@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import running_sqld
 
-from store import open_store
+from pipetrace.store import open_store
 
 # The public key of RFC 8032's first Ed25519 test vector: any token we send is wrong for it.
 RFC8032_PUBLIC_KEY = (
@@ -30,7 +30,7 @@ RFC8032_PUBLIC_KEY = (
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The real command in a subprocess, as a user or cron would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "pipetrace", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store import Cursor
+from pipetrace.store import Cursor
 
 positions = st.builds(
     Cursor,

@@ -12,8 +12,8 @@ from factories import BASE_NS, SEC, make_trace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import Cursor, Repository, TraceFilter, TraceRow, open_store
-from store.sql import Statement
+from pipetrace.store import Cursor, Repository, TraceFilter, TraceRow, open_store
+from pipetrace.store.sql import Statement
 
 TRIGGERS = ("before_signup", "before_signin", "token_build")
 STATUSES = ("success", "blocked", "error")

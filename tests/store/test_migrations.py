@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from conftest import wipe_sqld
 from factories import BASE_NS
 
-from app.cli import main
-from store import SchemaError, TraceFilter, open_store
-from store.backends import open_backend
-from store.migrate import current_revision, head_revision, split_sql_script, upgrade
-from store.schema import HOUR_NS
-from store.sql import Statement
-from store.url import parse_database_url
+from pipetrace.app.cli import main
+from pipetrace.store import SchemaError, TraceFilter, open_store
+from pipetrace.store.backends import open_backend
+from pipetrace.store.migrate import current_revision, head_revision, split_sql_script, upgrade
+from pipetrace.store.schema import HOUR_NS
+from pipetrace.store.sql import Statement
+from pipetrace.store.url import parse_database_url
 
 BASELINE = Path(__file__).parent / "fixtures" / "baseline_0001.sql"
 RACE_ROUNDS = 6

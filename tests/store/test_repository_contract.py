@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from factories import BASE_NS, SEC, make_trace
 
-from store import (
+from pipetrace.store import (
     Cursor,
     DurationPoints,
     Repository,
@@ -16,8 +16,8 @@ from store import (
     TraceFilter,
     TraceWithSpans,
 )
-from store.codec import lost_value
-from store.sql import Statement
+from pipetrace.store.codec import lost_value
+from pipetrace.store.sql import Statement
 
 
 def test_save_and_read_back_a_trace_with_spans(repo: Repository) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from factories import BASE_NS, SEC, make_trace
 
-from store import Repository, TraceFilter
-from store.codec import INT64_MAX, INT64_MIN
-from store.sql import Statement
+from pipetrace.store import Repository, TraceFilter
+from pipetrace.store.codec import INT64_MAX, INT64_MIN
+from pipetrace.store.sql import Statement
 
 
 def _damage(repo: Repository, changes: dict[int, str]) -> None:

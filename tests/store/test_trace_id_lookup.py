@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from interop.interop_data import SAMPLES
 
-from store import Repository, Statement, TraceFilter
-from store.interop import import_file
-from store.repository import id_lookup
-from store.sql import compile_statement
-from store.trace_ids import lookup_prefixes, significant_id
+from pipetrace.store import Repository, Statement, TraceFilter
+from pipetrace.store.interop import import_file
+from pipetrace.store.repository import id_lookup
+from pipetrace.store.sql import compile_statement
+from pipetrace.store.trace_ids import lookup_prefixes, significant_id
 
 YELP = "0000000000000000a03ee8fff1dcd9b9"
 """yelp.json's Zipkin 64-bit id a03ee8fff1dcd9b9, as stored."""

@@ -8,8 +8,8 @@ from pathlib import Path
 from conftest import running_sqld
 from factories import make_trace
 
-from store import open_store
-from store.writer import TraceWriter
+from pipetrace.store import open_store
+from pipetrace.store.writer import TraceWriter
 
 
 def test_writes_batches_and_counts(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from factories import BASE_NS, SEC, make_trace
 
-from store import Cursor, Repository, TraceFilter
-from store.ipv4 import NetworkText, network_text
-from store.sql import Statement
+from pipetrace.store import Cursor, Repository, TraceFilter
+from pipetrace.store.ipv4 import NetworkText, network_text
+from pipetrace.store.sql import Statement
 
 USERS = ("user-01", "user-010", "user-0199", "USER-01", None)
 IPS = ("10.0.0.1", "10.0.0.10", "10.0.0.200", "10.1.0.1", "100.0.0.1", "2001:db8::1", None)

@@ -16,13 +16,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from store import CleanupProgress, CleanupResult, Repository
+from pipetrace.store import CleanupProgress, CleanupResult, Repository
 
 from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...commands.space import space_line
 from ...timeparse import TimeFormatError, format_ns
 from ...wording import counted, plural
-from ..guards import QUERY_ERRORS, as_store_error
+from ..worker_errors import QUERY_ERRORS, as_store_error
 from .cramped import KeepsButtonsInView
 
 

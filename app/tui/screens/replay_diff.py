@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from store import Repository
+from pipetrace.store import Repository
 
 from ...replay import ReplayDiff, replay_trace
 from ..widgets.replay_diff import diff_renderable

@@ -14,13 +14,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from store import Repository, StoreError, TraceRow
-from store.interop import ExportReport, InteropError, write_export
+from pipetrace.store import Repository, StoreError, TraceRow
+from pipetrace.store.interop import ExportReport, InteropError, write_export
 
 from ...wording import counted
 from ..export_path import suggested_export_path
 from ..filter_state import FilterState
-from ..guards import QUERY_ERRORS, as_store_error
+from ..worker_errors import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader

@@ -13,12 +13,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store import Cursor, Repository, StoreError, TraceFilter, TraceRow
-from store.interop import ImportReport, InteropError, import_file
+from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
+from pipetrace.store.interop import ImportReport, InteropError, import_file
 
 from ...wording import counted, plural
 from ..filter_state import STATUSES, FilterState
-from ..guards import QUERY_ERRORS, as_store_error
+from ..worker_errors import QUERY_ERRORS, as_store_error
 from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ...timeparse import format_duration, format_ns
-from ..look import SEVERITY, UNKNOWN_COLOUR, status_colour
+from ..status_colours import SEVERITY, UNKNOWN_COLOUR, status_colour
 
 Point = tuple[int, float | None, str]
 # Braille dot bits by (column, row) inside one 2x4 cell.

@@ -12,7 +12,7 @@ from rich.text import Text
 from ...replay import ReplayDiff, SpanChange
 from ...timeparse import format_duration
 from ...wording import counted
-from ..look import status_colour
+from ..status_colours import status_colour
 
 ARROW = " -> "
 CHANGE_STYLE = {"same": "grey62", "changed": "bold yellow", "added": "green", "removed": "red"}

@@ -12,11 +12,11 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from store import SpanRow, TraceRow
+from pipetrace.store import SpanRow, TraceRow
 
 from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
-from ..look import status_colour
+from ..status_colours import status_colour
 
 MAX_JSON_CHARS = 20_000
 

@@ -6,11 +6,11 @@ from textual.content import Content
 from textual.style import Style
 from textual.widgets import Static
 
-from store import TraceRow
+from pipetrace.store import TraceRow
 
 from ...short_ids import short_ids
 from ...timeparse import format_duration, format_ns
-from ..look import status_colour
+from ..status_colours import status_colour
 
 
 def decision(trace: TraceRow) -> str:

@@ -9,10 +9,10 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from store import TraceRow
+from pipetrace.store import TraceRow
 
 from ...timeparse import NS, format_duration, format_ns
-from ..look import status_text
+from ..status_colours import status_text
 
 STARTED = "started (UTC)"
 DATED, UNDATED = 19, 14

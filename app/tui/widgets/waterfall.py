@@ -14,7 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...timeparse import format_duration
-from ..look import status_colour
+from ..status_colours import status_colour
 from ..span_tree import SpanTree
 
 CURSOR_BG = Style(bgcolor="#2f4f6f")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine import (
+from pipetrace.engine import (
     Engine,
     IdSource,
     Pipelines,
@@ -14,8 +14,8 @@ from engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
-from store.writer import TraceWriter
+from pipetrace.store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
+from pipetrace.store.writer import TraceWriter
 
 from .wording import counted
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store import StoreError
+from pipetrace.store import StoreError
 
 QUERY_ERRORS = (StoreError, OverflowError, ValueError)
 """What a query worker can meet: store failures, and values the driver refuses to bind."""

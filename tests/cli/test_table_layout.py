@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from app.commands.layout import Column, fitted_table
+from pipetrace.app.commands.table_layout import Column, fitted_table
 
 COLUMNS = (
     Column("name", 12),

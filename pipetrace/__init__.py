@@ -1,0 +1,1 @@
+"""pipetrace: observability for Lua script pipelines (engine, store and viewer)."""

@@ -6,11 +6,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipetrace.app.engine_sink import recording_engine
 from pipetrace.engine import load_pipelines
 from pipetrace.engine.bundled import bundled_pipelines_dir
 from pipetrace.store import Repository, SpanRow, TraceWithSpans
-
-from pipetrace.app.engine_sink import recording_engine
 
 _MISSING = object()
 

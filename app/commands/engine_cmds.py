@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pipetrace.app.engine_sink import StoreSink, recording_engine
 from pipetrace.engine import (
     Engine,
     Outcome,
@@ -28,7 +29,6 @@ from pipetrace.store import Repository, StoreError, TraceRow, open_store, parse_
 
 from ..demo import demo_age, demo_requests
 from ..short_ids import short_id
-from pipetrace.app.engine_sink import StoreSink, recording_engine
 from ..wording import counted
 from .common import (
     checked_ip,

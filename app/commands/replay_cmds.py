@@ -14,8 +14,8 @@ from ..replay import ReplayDiff, replay_trace
 from ..timeparse import format_duration
 from .common import db_option, echo_json, json_option, opened_store, plain
 from .engine_cmds import pipelines_option
-from .table_layout import Column, output_console, print_table
 from .store_cmds import resolve_trace_id, status_text
+from .table_layout import Column, output_console, print_table
 
 SCRIPT_COLUMNS = (
     Column("script", 16),

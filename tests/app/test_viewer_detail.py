@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import Static
 
+from pipetrace.app.engine_sink import recording_engine
 from pipetrace.app.sample_store import SampleStore
 from pipetrace.app.tui.scenes import press, settle, type_text
 from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
 from pipetrace.app.tui.widgets.span_pane import span_details
 from pipetrace.app.tui.widgets.waterfall import Waterfall
-from pipetrace.app.engine_sink import recording_engine
 from pipetrace.store import open_store
 
 LONG_EMAIL = "a.rather.long.local.part.that.needs.wrapping." * 2 + "ana@example.com"

@@ -10,12 +10,12 @@ from pathlib import Path
 from factories import BLOCKED_SIGNUP as SIGNUP
 from rich.console import Console
 
+from pipetrace.app.engine_sink import recording_engine
 from pipetrace.app.replay import ReplayDiff
 from pipetrace.app.tui.scenes import press, settle
 from pipetrace.app.tui.screens.replay_diff import ReplayDiffScreen
 from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
 from pipetrace.app.tui.widgets.replay_diff import diff_renderable
-from pipetrace.app.engine_sink import recording_engine
 from pipetrace.engine import bundled_pipelines_dir
 from pipetrace.store import Repository
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from factories import BLOCKED_SIGNUP as SIGNUP
 
 from pipetrace.app.cli import main
-from pipetrace.app.replay import ReplayError, replay_trace
 from pipetrace.app.engine_sink import recording_engine
+from pipetrace.app.replay import ReplayError, replay_trace
 from pipetrace.engine import bundled_pipelines_dir
 from pipetrace.store import Repository
 from pipetrace.store.sql import Statement

@@ -20,11 +20,11 @@ from pipetrace.store.interop import ExportReport, InteropError, write_export
 from ...wording import counted
 from ..export_path import suggested_export_path
 from ..filter_state import FilterState
-from ..worker_errors import QUERY_ERRORS, as_store_error
 from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader
 from ..widgets.waterfall import Waterfall
+from ..worker_errors import QUERY_ERRORS, as_store_error
 from .filter_dialogs import pick_one
 from .path_dialog import PathDialog
 from .replay_diff import ReplayDiffScreen

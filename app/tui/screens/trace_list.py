@@ -18,10 +18,10 @@ from pipetrace.store.interop import ImportReport, InteropError, import_file
 
 from ...wording import counted, plural
 from ..filter_state import STATUSES, FilterState
-from ..worker_errors import QUERY_ERRORS, as_store_error
 from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
+from ..worker_errors import QUERY_ERRORS, as_store_error
 from .cleanup_dialog import CleanupDialog
 from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog

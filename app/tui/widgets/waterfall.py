@@ -14,8 +14,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...timeparse import format_duration
-from ..status_colours import status_colour
 from ..span_tree import SpanTree
+from ..status_colours import status_colour
 
 CURSOR_BG = Style(bgcolor="#2f4f6f")
 MATCH = Style(bgcolor="#6b5b00", bold=True)

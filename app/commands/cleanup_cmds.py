@@ -6,7 +6,6 @@ import contextlib
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,44 +15,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreError
 
-from ..timeparse import format_ns, iso_ns, naming, parse_age
+from ..disk_space import space_line
+from ..retention import (
+    DEFAULT_AGE,
+    DEFAULT_BATCH_SIZE,
+    PAUSE_SECONDS,
+    cutoff_for,
+    failed_summary,
+    summary,
+)
+from ..timeparse import format_ns
 from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
-from .space import space_json, space_line
-
-DEFAULT_AGE = "30d"
-DEFAULT_BATCH_SIZE = 500
-PAUSE_SECONDS = 0.025
-"""Between batches: SQLite's busy handler retries a waiting writer every 25 ms or so, and a
-shorter gap lets the next batch take the lock first (measured in bench/cleanup.py)."""
-
-
-def cutoff_for(older_than: str, where: str, now_ns: int | None = None) -> int:
-    """Unix ns before which traces are expired; a bad age fails naming the option it came from."""
-    with naming(where):
-        age = parse_age(older_than)
-    return (time.time_ns() if now_ns is None else now_ns) - age
-
-
-def summary(cutoff: int, older_than: str, result: CleanupResult, dry_run: bool) -> dict[str, Any]:
-    """The JSON answer of the command and of the HTTP endpoint: the counts, the disk space given
-    back, and the store's size afterwards."""
-    return {
-        "cutoff": iso_ns(cutoff),
-        "cutoff_ns": cutoff,
-        "older_than": older_than,
-        "traces": result.traces,
-        "spans": result.spans,
-        "dry_run": dry_run,
-        "cancelled": result.cancelled,
-        **space_json(result.space, result.freed_bytes),
-    }
-
-
-def failed_summary(cutoff: int, older_than: str, exc: StoreError) -> dict[str, Any]:
-    """The JSON answer of a cleanup the store failed midway: what it deleted, and why it
-    stopped, so a cron log still records the deletions."""
-    return {**summary(cutoff, older_than, exc.partial, dry_run=False), "error": exc.message}
 
 
 @click.command()

@@ -14,6 +14,7 @@ from pipetrace.store.migrate import upgrade
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 from pipetrace.store.url import parse_database_url
 
+from ..disk_space import format_bytes
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
 from ..wording import counted
@@ -32,7 +33,6 @@ from .common import (
 )
 from .details import trace_details
 from .table_layout import Column, output_console, print_table
-from .space import format_bytes
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 

@@ -16,14 +16,14 @@ from starlette.routing import Route
 
 from pipetrace.store import CleanupResult, Repository, StoreError
 
-from ..commands.cleanup_cmds import (
+from ..retention import (
     DEFAULT_AGE,
     DEFAULT_BATCH_SIZE,
     PAUSE_SECONDS,
     cutoff_for,
     failed_summary,
 )
-from ..commands.cleanup_cmds import summary as cleanup_summary
+from ..retention import summary as cleanup_summary
 from ..timeparse import TimeFormatError
 from .auth import bearer_matches
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from store_checks import orphan_spans
 from textual.widgets import Button, Label, Static
 
-from pipetrace.app.commands.space import format_bytes
+from pipetrace.app.disk_space import format_bytes
 from pipetrace.app.sample_store import DAY
 from pipetrace.app.tui.scenes import FIXED_NOW, press, settle, type_text
 from pipetrace.app.tui.screens.cleanup_dialog import CleanupDialog

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipetrace.app.cli import main
-from pipetrace.app.commands.space import format_bytes
+from pipetrace.app.disk_space import format_bytes
 from pipetrace.app.wording import counted
 from pipetrace.store import open_store
 

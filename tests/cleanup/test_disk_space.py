@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from factories import make_trace
 
 from pipetrace.app.cli import main
-from pipetrace.app.commands.space import format_bytes
+from pipetrace.app.disk_space import format_bytes
 from pipetrace.store import Repository, StoreSpace, TraceWithSpans, open_store
 from pipetrace.store.migrate import split_sql_script
 

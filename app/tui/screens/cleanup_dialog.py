@@ -18,8 +18,8 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from pipetrace.store import CleanupProgress, CleanupResult, Repository
 
-from ...commands.cleanup_cmds import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
-from ...commands.space import space_line
+from ...disk_space import space_line
+from ...retention import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
 from ...wording import counted, plural
 from ..worker_errors import QUERY_ERRORS, as_store_error

@@ -1,7 +1,9 @@
-"""The `pipetrace` command: the viewer by default, and sub-commands for scripts and cron."""
+"""The `pipetrace` command: the viewer by default, and sub-commands for scripts and cron; the one
+place that knows the commands, the viewer and the HTTP app, and hands the commands the other two."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -15,9 +17,10 @@ from .commands.cleanup_cmds import cleanup
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.replay_cmds import replay
+from .commands.serve_cmds import serve
 from .commands.store_cmds import db, show, traces
-from .commands.viewer_cmds import run_viewer, screenshots
-from .server.command import serve
+from .commands.viewer_cmds import screenshots
+from .frontends import CleanupApp, Frontends
 from .usage_errors import usage_line
 
 
@@ -69,6 +72,34 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+def _open_viewer(db_url: str | None, pipelines_dir: Path | None) -> None:
+    """Run the viewer; Textual is imported only here, so commands without it start quickly."""
+    from .tui import make_app, run_viewer
+
+    run_viewer(make_app(db_url, pipelines_dir=pipelines_dir))
+
+
+def _write_screenshots(out: Path) -> list[Path]:
+    """Render every viewer scene to `out`, importing the viewer only when asked."""
+    from .tui.shots import write_screenshots
+
+    return asyncio.run(write_screenshots(out))
+
+
+def _load_cleanup_app() -> CleanupApp:
+    """The HTTP app's factory, imported only by `serve` since it needs the optional extra."""
+    from .server.api import create_app
+
+    return create_app
+
+
+FRONTENDS = Frontends(
+    open_viewer=_open_viewer,
+    write_screenshots=_write_screenshots,
+    load_cleanup_app=_load_cleanup_app,
+)
+
+
 @click.group(cls=PipetraceGroup, invoke_without_command=True)
 @click.option("--db", "db_url", metavar="URL", envvar="PIPETRACE_DB", help="Store URL.")
 @click.option(
@@ -81,6 +112,7 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
+    ctx.obj = FRONTENDS
     if db_url is not None:
         # `pipetrace --db URL traces` means the same as `pipetrace traces --db URL`: every
         # sub-command's --db reads this variable when it is not given.
@@ -89,9 +121,7 @@ def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> 
         # Checked now, in run's words, not when the operator first presses R (it takes ~20 ms).
         load_pipelines(pipelines_dir)
     if ctx.invoked_subcommand is None:
-        from .tui import make_app
-
-        run_viewer(make_app(db_url, pipelines_dir=pipelines_dir))
+        _open_viewer(db_url, pipelines_dir)
 
 
 main.add_command(traces)

@@ -20,6 +20,7 @@ from pipetrace.store.codec import escape_surrogates, json_safe
 from pipetrace.store.ipv4 import network_text
 
 from ..durations import DurationError, check_order, read_bound
+from ..frontends import Frontends
 from ..timeparse import iso_ns, naming, parse_time
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
@@ -42,6 +43,8 @@ MAX_USER_CHARS = 1000
 MAX_IP_CHARS = 64
 """Longer than any IP address or network in text, scope id included."""
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
+pass_frontends = click.make_pass_decorator(Frontends)
+"""Hands a command the viewer and HTTP app that app/cli.py put in click's context object."""
 
 _FILTER_OPTIONS = (
     click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable)."),

@@ -28,6 +28,7 @@ from pipetrace.engine import (
 from pipetrace.store import Repository, StoreError, TraceRow, open_store, parse_database_url
 
 from ..demo import demo_age, demo_requests
+from ..frontends import Frontends
 from ..short_ids import short_id
 from ..wording import counted
 from .common import (
@@ -38,6 +39,7 @@ from .common import (
     fail,
     json_option,
     opened_store,
+    pass_frontends,
 )
 
 pipelines_option = click.option(
@@ -278,7 +280,8 @@ def _report(
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same traces.")
 @click.option("--no-open", is_flag=True, help="Fill the store and exit without the viewer.")
 @db_option
-def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
+@pass_frontends
+def demo(frontends: Frontends, count: int, seed: int, no_open: bool, db_url: str | None) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
     wait = _flush_timeout()
     with opened_store(db_url, create=True) as repo:
@@ -293,10 +296,7 @@ def demo(count: int, seed: int, no_open: bool, db_url: str | None) -> None:
             fill = _fill(db_url, seed, trace_ids, present, now_ns, wait)
             _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
-        from ..tui import make_app
-        from .viewer_cmds import run_viewer
-
-        run_viewer(make_app(db_url))
+        frontends.open_viewer(db_url, None)
 
 
 @dataclass

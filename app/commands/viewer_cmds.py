@@ -1,23 +1,13 @@
-"""Running the viewer, and `screenshots`: SVG pictures of every viewer state from a fixed store."""
+"""`screenshots`: SVG pictures of every viewer state from a fixed store."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    from textual.app import App
-
-
-def run_viewer(app: App[object], *, headless: bool = False) -> None:
-    """Run the viewer; a crash exits with its non-zero code, so scripts and shells see it."""
-    app.run(headless=headless)
-    if app.return_code:
-        sys.exit(app.return_code)
+from ..frontends import Frontends
+from .common import pass_frontends
 
 
 @click.command()
@@ -28,9 +18,8 @@ def run_viewer(app: App[object], *, headless: bool = False) -> None:
     show_default=True,
     help="Folder for the SVG files.",
 )
-def screenshots(out: Path) -> None:
+@pass_frontends
+def screenshots(frontends: Frontends, out: Path) -> None:
     """Write an SVG of every viewer screen state (fixed data, fixed clock) to OUT."""
-    from ..tui.shots import write_screenshots
-
-    for path in asyncio.run(write_screenshots(out.resolve())):
+    for path in frontends.write_screenshots(out.resolve()):
         click.echo(str(path))

@@ -1,1 +1,1 @@
-"""`pipetrace serve`: a small HTTP API for schedulers that can only call a URL (optional extra)."""
+"""The HTTP app `pipetrace serve` runs for schedulers that can only call a URL (optional extra)."""

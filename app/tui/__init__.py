@@ -1,7 +1,9 @@
-"""The Textual trace viewer; `make_app` builds it for the command line and the tests alike."""
+"""The Textual trace viewer; `make_app` builds it and `run_viewer` runs it, for the command line
+and the tests alike."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,4 +39,11 @@ def make_app(
     )
 
 
-__all__ = ["PipetraceApp", "make_app"]
+def run_viewer(app: PipetraceApp, *, headless: bool = False) -> None:
+    """Run the viewer; a crash exits with its non-zero code, so scripts and shells see it."""
+    app.run(headless=headless)
+    if app.return_code:
+        sys.exit(app.return_code)
+
+
+__all__ = ["PipetraceApp", "make_app", "run_viewer"]

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import SelectionList
 
-from pipetrace.app.commands.viewer_cmds import run_viewer
 from pipetrace.app.sample_store import SampleStore, build_sample_store
-from pipetrace.app.tui import PipetraceApp
+from pipetrace.app.tui import PipetraceApp, run_viewer
 from pipetrace.app.tui.scenes import FIXED_NOW, press, settle
 from pipetrace.app.tui.screens.error import ErrorScreen
 from pipetrace.app.tui.screens.filter_dialogs import ChooseDialog

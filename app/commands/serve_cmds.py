@@ -1,4 +1,4 @@
-"""The `serve` command: checks the secret and the store, then runs the app under uvicorn."""
+"""`serve`: checks the secret, the address and the store, then runs the HTTP app under uvicorn."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import click
 
-from ..commands.common import db_option, fail, opened_store
-from .auth import secret_from_env
+from ..frontends import Frontends
+from .common import db_option, fail, opened_store, pass_frontends
+from .cron_secret import secret_from_env
 
 INSTALL_HINT = "pip install 'pipetrace[serve]'"
 
@@ -20,7 +21,8 @@ INSTALL_HINT = "pip install 'pipetrace[serve]'"
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @db_option
-def serve(host: str, port: int, db_url: str | None) -> None:
+@pass_frontends
+def serve(frontends: Frontends, host: str, port: int, db_url: str | None) -> None:
     """Serve POST /api/internal/cleanup-traces for schedulers that can only call a URL.
 
     Requests need `Authorization: Bearer $CRON_SECRET`; the server refuses to start unless
@@ -29,7 +31,7 @@ def serve(host: str, port: int, db_url: str | None) -> None:
     try:
         import uvicorn
 
-        from .api import create_app
+        create_app = frontends.load_cleanup_app()
     except ImportError as exc:
         fail(f"serve needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
         return
@@ -73,7 +75,7 @@ def listening_sockets(host: str, port: int) -> Iterator[list[socket.socket]]:
                 bound.append(stack.enter_context(socket.create_server(address, family=family)))
             except OSError as exc:
                 if exc.errno not in UNAVAILABLE:
-                    raise ListenError(_cannot_listen(host, port, exc, address[0])) from None
+                    raise ListenError(_cannot_listen(host, port, exc, str(address[0]))) from None
                 unavailable = exc
         if not bound:
             raise ListenError(_cannot_listen(host, port, unavailable, host))

@@ -1,0 +1,35 @@
+"""What the commands start but must not import: the viewer, its screenshots and the HTTP app,
+handed to them by app/cli.py through click's context object so commands, tui and server stay
+apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from pipetrace.store import Repository
+
+
+class CleanupApp(Protocol):
+    """Builds the HTTP cleanup app over an open store, closing it at shutdown if asked."""
+
+    def __call__(self, repo: Repository, secret: str, *, close_store: bool = False) -> Starlette:
+        """The ASGI app that answers the cleanup endpoint with `secret` as its bearer token."""
+
+
+@dataclass(frozen=True)
+class Frontends:
+    """The composition root's callables; each imports its heavy modules only when called."""
+
+    open_viewer: Callable[[str | None, Path | None], None]
+    """Run the viewer on a store URL (None: the default store) with the pipelines folder its
+    replays run (None: the bundled set), exiting with the viewer's code when it crashed."""
+    write_screenshots: Callable[[Path], list[Path]]
+    """Write an SVG of every viewer state into a folder and return their paths."""
+    load_cleanup_app: Callable[[], CleanupApp]
+    """The HTTP app's factory; ImportError when the optional extra `serve` is missing."""

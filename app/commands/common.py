@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -17,15 +16,25 @@ from rich.text import Text
 
 from pipetrace.store import Repository, SpanRow, TraceFilter, TraceRow, open_store
 from pipetrace.store.codec import escape_surrogates, json_safe
-from pipetrace.store.ipv4 import network_text
 
-from ..durations import DurationError, check_order, read_bound
+from ..durations import DurationError, check_order
 from ..frontends import Frontends
-from ..timeparse import iso_ns, naming, parse_time
+from ..timeparse import iso_ns
+from .filter_types import (
+    MAX_SEARCH_CHARS,
+    MAX_USER_CHARS,
+    BoundedText,
+    DurationType,
+    IpType,
+    TimeType,
+    TypedTime,
+)
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
 """C0 controls, DEL and C1 controls (U+009B starts an escape sequence on some terminals) as
 visible escapes; a tab or line break in a message reads as a space."""
+_SCOPE_KEY = "pipetrace.filter_scope"
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 db_option = click.option(
     "--db",
@@ -35,16 +44,26 @@ db_option = click.option(
     help="Store URL: a file path, sqlite:///PATH, libsql://, http:// or https:// "
     "[env: PIPETRACE_DB; default: the user's data folder].",
 )
-MAX_SEARCH_CHARS = 1000
-"""Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
-_SCOPE_KEY = "pipetrace.filter_scope"
-MAX_USER_CHARS = 1000
-"""Longer than any user id an auth server hands over (the column holds 200)."""
-MAX_IP_CHARS = 64
-"""Longer than any IP address or network in text, scope id included."""
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
 pass_frontends = click.make_pass_decorator(Frontends)
 """Hands a command the viewer and HTTP app that app/cli.py put in click's context object."""
+
+
+def user_option(help_text: str) -> Decorator:
+    """--user: a user id to match exactly, not empty, of a length a user id can have."""
+    return click.option(
+        "--user",
+        "user_id",
+        type=BoundedText(MAX_USER_CHARS, empty="user id"),
+        metavar="ID",
+        help=help_text,
+    )
+
+
+def ip_option(help_text: str, *, networks: bool) -> Decorator:
+    """--ip: an IP address to match exactly as typed, or, where `networks`, an IPv4 network."""
+    return click.option("--ip", "ip", type=IpType(networks=networks), metavar="IP", help=help_text)
+
 
 _FILTER_OPTIONS = (
     click.option("--trigger", "triggers", multiple=True, help="Only this trigger (repeatable)."),
@@ -55,20 +74,37 @@ _FILTER_OPTIONS = (
         type=click.Choice(["success", "blocked", "error"]),
         help="Only this status (repeatable).",
     ),
-    click.option("--since", metavar="WHEN", help="Started at or after: an age (7d) or ISO time."),
-    click.option("--until", metavar="WHEN", help="Started before: an age or ISO time."),
-    click.option("--min-ms", metavar="MS", help="Duration at least this many milliseconds."),
-    click.option("--max-ms", metavar="MS", help="Duration at most this many milliseconds."),
+    click.option(
+        "--since",
+        type=TimeType(),
+        metavar="WHEN",
+        help="Started at or after: an age (7d) or ISO time.",
+    ),
+    click.option(
+        "--until", type=TimeType(), metavar="WHEN", help="Started before: an age or ISO time."
+    ),
+    click.option(
+        "--min-ms",
+        type=DurationType(),
+        metavar="MS",
+        help="Duration at least this many milliseconds.",
+    ),
+    click.option(
+        "--max-ms",
+        type=DurationType(),
+        metavar="MS",
+        help="Duration at most this many milliseconds.",
+    ),
     click.option(
         "--search",
+        type=BoundedText(MAX_SEARCH_CHARS),
         metavar="TEXT",
         help="Trace id prefix, user id, IP prefix, message or input text.",
     ),
-    click.option("--user", "user_id", metavar="ID", help="Only this user id (exact)."),
-    click.option(
-        "--ip",
-        metavar="IP",
-        help="Only this request IP (exact), or an IPv4 network: /8, /16, /24 or /25 to /32.",
+    user_option("Only this user id (exact)."),
+    ip_option(
+        "Only this request IP (exact), or an IPv4 network: /8, /16, /24 or /25 to /32.",
+        networks=True,
     ),
 )
 
@@ -81,34 +117,34 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         *args: Any,
         triggers: tuple[str, ...],
         statuses: tuple[str, ...],
-        since: str | None,
-        until: str | None,
-        min_ms: str | None,
-        max_ms: str | None,
+        since: TypedTime | None,
+        until: TypedTime | None,
+        min_ms: float | None,
+        max_ms: float | None,
         search: str | None,
         user_id: str | None,
         ip: str | None,
         **kwargs: Any,
     ) -> Any:
-        request_ip, ip_network = checked_ip(ip)
+        _check_order(min_ms, max_ms)
+        network = ip if ip is not None and "/" in ip else None
         kwargs["filters"] = TraceFilter(
             triggers=triggers,
             statuses=statuses,
-            started_from=_time_option(since, "--since"),
-            started_until=_time_option(until, "--until"),
-            min_duration_ms=_duration_option(min_ms, "--min-ms"),
-            max_duration_ms=_duration_option(max_ms, "--max-ms"),
-            text=_search_option(search),
-            user_id=checked_user(user_id),
-            request_ip=request_ip,
-            ip_network=ip_network,
+            started_from=None if since is None else since.ns,
+            started_until=None if until is None else until.ns,
+            min_duration_ms=min_ms,
+            max_duration_ms=max_ms,
+            text=search,
+            user_id=user_id,
+            request_ip=None if network else ip,
+            ip_network=network,
         )
-        _duration_order(kwargs["filters"])
         typed = [
             sorted(triggers),
             sorted(statuses),
-            since,
-            until,
+            None if since is None else since.text,
+            None if until is None else until.text,
             min_ms,
             max_ms,
             search,
@@ -119,78 +155,26 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.get_current_context().meta[_SCOPE_KEY] = digest[:8]
         return command(*args, **kwargs)
 
+    decorated: Callable[..., Any] = with_filters
     for option in reversed(_FILTER_OPTIONS):
-        with_filters = option(with_filters)
-    return with_filters
+        decorated = option(decorated)
+    return decorated
 
 
 def filter_scope() -> str:
-    """8 hex digits naming the filter options as typed, so a cursor a listing printed is only
-    used with the same filters (typed, not resolved: `--since 7d` names the same filter later)."""
+    """8 hex digits naming the filters, so a cursor a listing printed is only used with the same
+    filters (times as typed, not resolved: `--since 7d` names the same filter later)."""
     return click.get_current_context().meta[_SCOPE_KEY]
 
 
-def _time_option(text: str | None, option: str) -> int | None:
-    """A --since or --until time in ns; a bad one fails naming the option."""
-    if not text:
-        return None
-    with naming(option):
-        return parse_time(text)
-
-
-def _duration_option(text: str | None, option: str) -> float | None:
-    """A duration bound, read as the viewer reads it; a bad one fails naming the option."""
-    if text is None:
-        return None
-    try:
-        return read_bound(text)
-    except DurationError as exc:
-        fail(f"{option}: {exc}")
-
-
-def _duration_order(filters: TraceFilter) -> None:
+def _check_order(min_ms: float | None, max_ms: float | None) -> None:
     """Refuse --min-ms above --max-ms, in the viewer's words, instead of listing nothing."""
     try:
-        check_order(filters.min_duration_ms, filters.max_duration_ms)
+        check_order(min_ms, max_ms)
     except DurationError as exc:
-        fail(f"--min-ms, --max-ms: {exc}")
-
-
-def _search_option(text: str | None) -> str | None:
-    """The search text, capped so SQLite's LIKE pattern limit is never what the user meets."""
-    if text is not None and len(text) > MAX_SEARCH_CHARS:
-        fail(f"--search: {len(text)} characters is too long (at most {MAX_SEARCH_CHARS})")
-    return text
-
-
-def checked_user(text: str | None) -> str | None:
-    """The user id to match exactly, as typed: not empty, and of a length a user id can have."""
-    if text is not None and not text:
-        fail("--user: the user id is empty")
-    if text is not None and len(text) > MAX_USER_CHARS:
-        fail(f"--user: {len(text)} characters is too long (at most {MAX_USER_CHARS})")
-    return text
-
-
-def checked_ip(text: str | None) -> tuple[str | None, str | None]:
-    """(address, network): an IP address to match exactly as typed, or an IPv4 network."""
-    if text is None:
-        return None, None
-    if not text:
-        fail("--ip: the IP is empty")
-    if len(text) > MAX_IP_CHARS:
-        fail(f"--ip: {len(text)} characters is too long for an IP (at most {MAX_IP_CHARS})")
-    if "/" in text:
-        try:
-            network_text(text)
-        except ValueError as exc:
-            fail(f"--ip: {exc}")
-        return None, text
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        fail(f"--ip: {text!r} is not an IP address (e.g. 203.0.113.9) or network (10.0.0.0/8)")
-    return text, None
+        raise click.BadParameter(
+            str(exc), ctx=click.get_current_context(), param_hint="--min-ms, --max-ms"
+        ) from None
 
 
 @contextmanager

@@ -32,14 +32,14 @@ from ..frontends import Frontends
 from ..short_ids import short_id
 from ..wording import counted
 from .common import (
-    checked_ip,
-    checked_user,
     db_option,
     echo_json,
     fail,
+    ip_option,
     json_option,
     opened_store,
     pass_frontends,
+    user_option,
 )
 
 pipelines_option = click.option(
@@ -150,8 +150,8 @@ def _refuse_lone_surrogates(value: Any, where: str) -> None:
 @click.command()
 @click.argument("trigger")
 @click.option("--input", "input_text", metavar="JSON|@FILE", help="Trigger input as JSON.")
-@click.option("--user", "user_id", metavar="ID", help="The user the request is for.")
-@click.option("--ip", "request_ip", metavar="IP", help="The client IP of the request.")
+@user_option("The user the request is for.")
+@ip_option("The client IP of the request.", networks=False)
 @pipelines_option
 @db_option
 @json_option
@@ -159,17 +159,13 @@ def run(
     trigger: str,
     input_text: str | None,
     user_id: str | None,
-    request_ip: str | None,
+    ip: str | None,
     pipelines_dir: Path | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
     """Run one trigger through the pipelines and store its trace."""
     payload = read_input(input_text)
-    # What `traces --user` and `--ip` can find again: a user id, and one address.
-    user_id = checked_user(user_id)
-    if request_ip is not None and checked_ip(request_ip)[1] is not None:
-        fail(f"--ip: {request_ip!r} is a network; a request comes from one address")
     pipelines = load_pipelines(pipelines_dir or bundled_pipelines_dir())
     if trigger not in pipelines.triggers:
         known = ", ".join(sorted(pipelines.triggers))
@@ -177,7 +173,7 @@ def run(
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
         fail(f"no trigger {trigger!r} in the bundled pipelines (known: {known})")
     parse_database_url(db_url)  # a malformed URL is bad input: refused before anything runs
-    metadata = {"user_id": user_id, "request_ip": request_ip}
+    metadata = {"user_id": user_id, "request_ip": ip}
     try:
         repo = open_store(db_url, create=True)
     except StoreError as exc:

@@ -77,9 +77,9 @@ def test_run_rejects_bad_input_in_one_line(tmp_path: Path) -> None:
 def test_run_takes_only_a_user_and_an_ip_that_traces_can_find_again(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     for args, line in [
-        (["--ip", "not an ip"], "pipetrace: --ip: 'not an ip' is not an IP address"),
-        (["--ip", "10.0.0.0/8"], "pipetrace: --ip: '10.0.0.0/8' is a network; a request comes"),
-        (["--user", ""], "pipetrace: --user: the user id is empty"),
+        (["--ip", "not an ip"], "pipetrace run: --ip: 'not an ip' is not an IP address"),
+        (["--ip", "10.0.0.0/8"], "pipetrace run: --ip: '10.0.0.0/8' is a network; a request comes"),
+        (["--user", ""], "pipetrace run: --user: the user id is empty"),
     ]:
         code, out, err = invoke("run", "before_signup", *args, "--db", db)
         assert (code, out) == (2, "") and err.startswith(line), err

@@ -111,7 +111,7 @@ def test_bad_filters_are_one_line_naming_the_option(
         result = CliRunner().invoke(main, [command, *args, "--db", db])
         assert (result.exit_code, result.stdout) == (2, "")
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and fragment in lines[0], lines
+        assert len(lines) == 1 and lines[0].startswith(f"pipetrace {command}: {fragment}"), lines
 
 
 def test_equal_duration_bounds_are_a_filter(tmp_path: Path) -> None:

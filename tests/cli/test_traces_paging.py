@@ -135,6 +135,17 @@ def test_a_cursor_only_continues_the_filters_that_printed_it(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
 
 
+def test_a_cursor_continues_an_age_as_typed_and_a_bound_however_written(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    fill(db, 5)
+    age = ["--since", "20000d", "--min-ms", "0"]
+    cursor = next_cursor(db, *age)  # the next command resolves 20000d to a later instant
+    same = ["traces", *age[:3], "0.0", "--cursor", cursor, "--db", db, "--json"]
+    result = CliRunner().invoke(main, same)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["traces"]) == 3
+
+
 def test_help_says_how_to_page(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["traces", "--help"])
     assert result.exit_code == 0

@@ -75,4 +75,4 @@ def test_export_takes_the_same_options(filled: str) -> None:
     assert exported == {t["trace_id"] for t in listed} and len(exported) == 13
     refused = CliRunner().invoke(main, ["export", "--ip", "10.0.0.0/9", "--db", filled])
     assert refused.exit_code == 2 and refused.stdout == ""
-    assert refused.stderr.startswith("pipetrace: --ip: '10.0.0.0/9' is not one range")
+    assert refused.stderr.startswith("pipetrace export: --ip: '10.0.0.0/9' is not one range")

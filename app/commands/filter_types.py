@@ -1,0 +1,116 @@
+"""click parameter types for the filter options, so click refuses a bad value as it parses it."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import NamedTuple
+
+import click
+
+from pipetrace.store.ipv4 import network_text
+
+from ..durations import DurationError, read_bound
+from ..timeparse import TimeFormatError, parse_time
+
+MAX_SEARCH_CHARS = 1000
+"""Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
+MAX_USER_CHARS = 1000
+"""Longer than any user id an auth server hands over (the column holds 200)."""
+MAX_IP_CHARS = 64
+"""Longer than any IP address or network in text, scope id included."""
+
+
+class TypedTime(NamedTuple):
+    """A time as typed, which a cursor's filters are compared by, and the Unix ns it means now."""
+
+    text: str
+    ns: int
+
+
+class TimeType(click.ParamType):
+    """--since and --until: an age (7d), 'now' or an ISO time; empty means no bound."""
+
+    name = "when"
+
+    def convert(
+        self, value: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> TypedTime | None:
+        """The time the text means now, or None for an empty one."""
+        if not value:
+            return None
+        try:
+            return TypedTime(value, parse_time(value))
+        except TimeFormatError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DurationType(click.ParamType):
+    """--min-ms and --max-ms: milliseconds, read as the viewer's duration dialog reads them."""
+
+    name = "ms"
+
+    def convert(
+        self, value: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """The bound in milliseconds."""
+        try:
+            return read_bound(value)
+        except DurationError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class BoundedText(click.ParamType):
+    """Text of a length a user id or a search can have, so the store never meets an absurd one."""
+
+    name = "text"
+
+    def __init__(self, most: int, empty: str | None = None) -> None:
+        """At most `most` characters; `empty` names what an empty value lacks ("user id"), or
+        is None where empty text is a value."""
+        self.most = most
+        self.empty = empty
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The text as typed."""
+        if self.empty is not None and not value:
+            self.fail(f"the {self.empty} is empty", param, ctx)
+        if len(value) > self.most:
+            self.fail(f"{len(value)} characters is too long (at most {self.most})", param, ctx)
+        return value
+
+
+class IpType(click.ParamType):
+    """An IP address to match exactly as typed, or, where `networks`, an IPv4 network."""
+
+    name = "ip"
+
+    def __init__(self, *, networks: bool) -> None:
+        self.networks = networks
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The address or network as typed."""
+        if not value:
+            self.fail("the IP is empty", param, ctx)
+        if len(value) > MAX_IP_CHARS:
+            self.fail(
+                f"{len(value)} characters is too long for an IP (at most {MAX_IP_CHARS})",
+                param,
+                ctx,
+            )
+        if "/" in value:
+            try:
+                network_text(value)
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+            if not self.networks:
+                self.fail(f"{value!r} is a network; a request comes from one address", param, ctx)
+            return value
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an IP address (e.g. 203.0.113.9) or network (10.0.0.0/8)",
+                param,
+                ctx,
+            )
+        return value

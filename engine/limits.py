@@ -2,99 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Annotated, get_args
 
-from pipetrace.engine.errors import PipelineError
+import msgspec
+from msgspec import Meta
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps applied to plans, scripts, data and traces; defaults follow the original system."""
-
-    max_layers: int = 10
-    max_scripts_per_layer: int = 5
-    instruction_budget: int = 1_000_000
-    deadline_ms: int = 50
-    max_memory: int = 32 * 1024 * 1024
-    max_script_bytes: int = 64 * 1024
-    max_input_bytes: int = 64 * 1024
-    max_input_depth: int = 16
-    max_output_bytes: int = 16 * 1024
-    max_output_depth: int = 8
-    max_output_values: int = 2_000
-    max_custom_spans: int = 32
-    max_custom_span_depth: int = 4
-    max_attribute_bytes: int = 4 * 1024
-    max_snapshot_bytes: int = 16 * 1024
-    max_logs: int = 50
-    max_pattern_subject: int = 100_000
-    max_pattern_bytes: int = 256
-    max_pattern_cost: int = 4_000_000
-    max_string_rep: int = 1024 * 1024
-
-    def with_overrides(self, table: dict[str, Any], where: Callable[[str], str]) -> Limits:
-        """Return a copy with a TOML table applied, rejecting unknown names and values that
-        would break the engine at run time instead of at load; where(key) names the place of a
-        key in messages."""
-        known = {f.name for f in fields(self)}
-        for key, value in table.items():
-            if key not in known:
-                raise PipelineError(f"{where(key)}: unknown limit {key!r}")
-            top = MAX_LIMITS[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                raise PipelineError(
-                    f"{where(key)}: limit '{key}' must be an integer from 1 to {top}, got {value!r}"
-                )
-        limits = replace(self, **table)
-        floor = limits.min_memory()
-        if limits.max_memory < floor:
-            raise PipelineError(
-                f"{where('max_memory')}: limit 'max_memory' = {limits.max_memory} is too small; "
-                f"the sandbox needs at least {floor} bytes ({_BASE_MEMORY} plus "
-                f"{_MEMORY_PER_INPUT_BYTE} per byte of max_input_bytes)"
-            )
-        return limits
-
-    def min_memory(self) -> int:
-        """The smallest max_memory that holds the sandbox and a largest input, so that a run
-        can start at all."""
-        return _BASE_MEMORY + _MEMORY_PER_INPUT_BYTE * self.max_input_bytes
-
-
-SCRIPT_LIMITS = frozenset({"instruction_budget", "deadline_ms"})
-
+_MIB = 1024 * 1024
 # Lua memory besides the input: the bootstrap takes about 55 KiB, the bundled scripts 53 KiB
 # more, the pattern cache up to about 200 KiB; the rest is room for scripts to run.
 _BASE_MEMORY = 1024 * 1024
 # A converted input takes up to about 27 bytes of Lua memory per byte of its estimated JSON size
 # (a list of empty lists, measured with lupa 2.8 and Lua 5.4).
 _MEMORY_PER_INPUT_BYTE = 32
-_MIB = 1024 * 1024
 
-# Upper bounds: values must fit the Lua integers and nanosecond sums they end up in, and depths
-# the host's recursion; beyond these a setting is a typo rather than a policy.
-MAX_LIMITS = {
-    "max_layers": 1_000,
-    "max_scripts_per_layer": 1_000,
-    "instruction_budget": 10**12,
-    "deadline_ms": 3_600_000,
-    "max_memory": 1 << 40,
-    "max_script_bytes": 16 * _MIB,
-    "max_input_bytes": 16 * _MIB,
-    "max_input_depth": 100,
-    "max_output_bytes": 16 * _MIB,
-    # One below the store's JSON depth: outputs are stored one level down, in "output.data".
-    "max_output_depth": 99,
-    "max_output_values": 1_000_000,
-    "max_custom_spans": 10_000,
-    "max_custom_span_depth": 100,
-    "max_attribute_bytes": 16 * _MIB,
-    "max_snapshot_bytes": 16 * _MIB,
-    "max_logs": 10_000,
-    "max_pattern_subject": 1 << 30,
-    "max_pattern_bytes": 1 << 20,
-    "max_pattern_cost": 10**15,
-    "max_string_rep": 1 << 30,
+# Every limit is at least 1 and at most a bound: values must fit the Lua integers and nanosecond
+# sums they end up in, and depths the host's recursion; beyond these a setting is a typo rather
+# than a policy.
+InstructionBudget = Annotated[int, Meta(ge=1, le=10**12)]
+DeadlineMs = Annotated[int, Meta(ge=1, le=3_600_000)]
+
+
+class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Caps applied to plans, scripts, data and traces; defaults follow the original system, and
+    a [limits] table converts to one, so a bad setting fails at load rather than at run time."""
+
+    max_layers: Annotated[int, Meta(ge=1, le=1_000)] = 10
+    max_scripts_per_layer: Annotated[int, Meta(ge=1, le=1_000)] = 5
+    instruction_budget: InstructionBudget = 1_000_000
+    deadline_ms: DeadlineMs = 50
+    max_memory: Annotated[int, Meta(ge=1, le=1 << 40)] = 32 * _MIB
+    max_script_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 64 * 1024
+    max_input_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 64 * 1024
+    max_input_depth: Annotated[int, Meta(ge=1, le=100)] = 16
+    max_output_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 16 * 1024
+    # At most one below the store's JSON depth: outputs are stored one level down, in "output.data".
+    max_output_depth: Annotated[int, Meta(ge=1, le=99)] = 8
+    max_output_values: Annotated[int, Meta(ge=1, le=1_000_000)] = 2_000
+    max_custom_spans: Annotated[int, Meta(ge=1, le=10_000)] = 32
+    max_custom_span_depth: Annotated[int, Meta(ge=1, le=100)] = 4
+    max_attribute_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 4 * 1024
+    max_snapshot_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 16 * 1024
+    max_logs: Annotated[int, Meta(ge=1, le=10_000)] = 50
+    max_pattern_subject: Annotated[int, Meta(ge=1, le=1 << 30)] = 100_000
+    max_pattern_bytes: Annotated[int, Meta(ge=1, le=1 << 20)] = 256
+    max_pattern_cost: Annotated[int, Meta(ge=1, le=10**15)] = 4_000_000
+    max_string_rep: Annotated[int, Meta(ge=1, le=1 << 30)] = 1024 * 1024
+
+    def min_memory(self) -> int:
+        """The smallest max_memory that holds the sandbox and a largest input, so that a run
+        can start at all."""
+        return _BASE_MEMORY + _MEMORY_PER_INPUT_BYTE * self.max_input_bytes
+
+    def memory_problem(self) -> str | None:
+        """Why max_memory cannot hold a run with these limits, or None when it can."""
+        floor = self.min_memory()
+        if self.max_memory >= floor:
+            return None
+        return (
+            f"limit 'max_memory' = {self.max_memory} is too small; the sandbox needs at least "
+            f"{floor} bytes ({_BASE_MEMORY} plus {_MEMORY_PER_INPUT_BYTE} per byte of "
+            "max_input_bytes)"
+        )
+
+    def for_script(self, own: ScriptLimits) -> Limits:
+        """These limits with the ones a script sets for itself."""
+        return msgspec.structs.replace(
+            self,
+            instruction_budget=own.instruction_budget or self.instruction_budget,
+            deadline_ms=own.deadline_ms or self.deadline_ms,
+        )
+
+
+class ScriptLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The limits a [[scripts]] entry may set for itself; the rest hold for every script."""
+
+    instruction_budget: InstructionBudget | None = None
+    deadline_ms: DeadlineMs | None = None
+
+
+MAX_LIMITS: dict[str, int] = {
+    field.name: get_args(field.type)[1].le for field in msgspec.structs.fields(Limits)
 }
+"""The largest value of each limit, as its field's msgspec.Meta says, for messages."""

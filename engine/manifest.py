@@ -10,22 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from pipetrace.engine.errors import PipelineError
-from pipetrace.engine.limits import SCRIPT_LIMITS, Limits
+from pipetrace.engine.limits import Limits
+from pipetrace.engine.manifest_problems import refusal, value_at
+from pipetrace.engine.manifest_schema import Failure, Manifest, Mode, ScriptEntry, TriggerTable
 from pipetrace.engine.sandbox import syntax_errors
 from pipetrace.engine.toml_lines import Path as KeyPath
 from pipetrace.engine.toml_lines import TomlLines
 
 MANIFEST = "pipelines.toml"
-MODES = ("blocking", "async", "enrichment")
-FAILURES = ("open", "closed")
-_TOP_KEYS = {"triggers", "scripts", "limits"}
-_TRIGGER_KEYS = {"mode", "failure", "description"}
-_SCRIPT_KEYS = {"id", "trigger", "file", "depends_on", "failure", "limits", "description"}
 _TOML_POSITION = re.compile(r" \(at line (\d+), column (\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Script:
     source: str
     sha256: str
     depends_on: tuple[str, ...]
-    failure: str
+    failure: Failure
     instruction_budget: int
     deadline_ms: int
     layer_index: int
@@ -51,8 +51,8 @@ class Trigger:
     """A named hook with its mode, failure policy and scripts grouped into layers."""
 
     name: str
-    mode: str
-    failure: str
+    mode: Mode
+    failure: Failure
     layers: tuple[tuple[Script, ...], ...]
 
 
@@ -76,19 +76,17 @@ def load_pipelines(path: str | Path) -> Pipelines:
     except OSError:
         raise PipelineError(f"{MANIFEST}: not found in {root}") from None
     doc, at = _parse_manifest(raw)
-    _check_keys(at, doc, _TOP_KEYS, (), "")
-    limits = Limits().with_overrides(
-        _table(at, doc.get("limits", {}), ("limits",), "[limits]"),
-        lambda key: f"{at.prefix(('limits', key))}[limits]",
-    )
-    triggers_raw = _table(at, doc.get("triggers", {}), ("triggers",), "[triggers]")
-    entries = doc.get("scripts", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise at.error(("scripts",), "'scripts' must be an array of tables ([[scripts]])")
-    settings = {name: _trigger_settings(at, name, value) for name, value in triggers_raw.items()}
+    manifest = at.convert(doc, Manifest, ())
+    limits = manifest.limits
+    memory_problem = limits.memory_problem()
+    if memory_problem:
+        raise at.error(("limits", "max_memory"), f"[limits]: {memory_problem}")
+    settings = {
+        name: at.convert(doc, TriggerTable, ("triggers", name)) for name in manifest.triggers
+    }
     parsed = [
         _parse_script(root, at, entry, index, settings, limits)
-        for index, entry in enumerate(entries)
+        for index, entry in enumerate(manifest.scripts)
     ]
     by_id: dict[str, dict[str, Any]] = {}
     for entry in parsed:
@@ -106,10 +104,10 @@ def load_pipelines(path: str | Path) -> Pipelines:
             line, message = compile_errors[entry["id"]]
             raise _one_line(f"{entry['file']}:{line}: script '{entry['id']}': {message}")
     triggers, scripts = {}, {}
-    for name, (mode, failure) in settings.items():
+    for name, table in settings.items():
         members = [e for e in parsed if e["trigger"] == name]
         layers = _plan(at, name, members, by_id, limits)
-        triggers[name] = Trigger(name, mode, failure, layers)
+        triggers[name] = Trigger(name, table.mode, table.failure, layers)
         scripts.update({s.id: s for layer in layers for s in layer})
     digest = hashlib.sha256(raw)
     for script_id in sorted(scripts):
@@ -122,6 +120,14 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         self._lines = TomlLines(text)
+
+    def convert(self, doc: dict[str, Any], kind: type[_T], path: KeyPath) -> _T:
+        """The value at `path` of the parsed file as `kind`, or the error msgspec's refusal
+        means, at the line of the key at fault."""
+        try:
+            return msgspec.convert(value_at(doc, path), kind)
+        except msgspec.ValidationError as exc:
+            raise self.error(*refusal(exc, doc, path)) from None
 
     def line(self, path: KeyPath) -> int:
         """The line of the table or key at `path`."""
@@ -161,86 +167,24 @@ def _parse_manifest(raw: bytes) -> tuple[dict[str, Any], _Lines]:
         raise _one_line(f"{MANIFEST}:{where}: invalid TOML: {reason}") from None
 
 
-def _table(at: _Lines, value: object, path: KeyPath, where: str) -> dict[str, Any]:
-    """Insist on a TOML table so later code can rely on dict access."""
-    if not isinstance(value, dict):
-        raise at.error(path, f"{where} must be a table")
-    return value
-
-
-def _check_keys(
-    at: _Lines, table: dict[str, Any], allowed: set[str], path: KeyPath, where: str
-) -> None:
-    """Reject unknown keys, which are almost always typos that would silently do nothing."""
-    for key in table:
-        if key not in allowed:
-            raise at.error((*path, key), f"{where}unknown key '{key}'")
-
-
-def _text(
-    at: _Lines, table: dict[str, Any], key: str, default: str | None, path: KeyPath, where: str
-) -> Any:
-    """Read an optional string field, refusing other TOML types before they reach a lookup."""
-    value = table.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise at.error(
-            (*path, key), f"{where}'{key}' must be a string, got {type(value).__name__} {value!r}"
-        )
-    return value
-
-
-def _trigger_settings(at: _Lines, name: str, value: object) -> tuple[str, str]:
-    """Validate one [triggers.NAME] table and return its mode and failure policy."""
-    path = ("triggers", name)
-    table = _table(at, value, path, f"[triggers.{name}]")
-    where = f"trigger '{name}': "
-    _check_keys(at, table, _TRIGGER_KEYS, path, where)
-    _text(at, table, "description", None, path, where)
-    mode = _text(at, table, "mode", "blocking", path, where)
-    if mode not in MODES:
-        raise at.error((*path, "mode"), f"{where}bad mode {mode!r} (use {', '.join(MODES)})")
-    failure = _text(at, table, "failure", "open", path, where)
-    if failure not in FAILURES:
-        raise at.error((*path, "failure"), f"{where}bad failure {failure!r} (use open, closed)")
-    return mode, failure
-
-
 def _parse_script(
     root: Path,
     at: _Lines,
-    entry: dict[str, Any],
+    entry: ScriptEntry,
     index: int,
-    settings: dict[str, tuple[str, str]],
+    settings: dict[str, TriggerTable],
     limits: Limits,
 ) -> dict[str, Any]:
-    """Validate one [[scripts]] entry and read its file."""
+    """Check what one [[scripts]] entry refers to, and read its file."""
     path = ("scripts", index)
-    script_id = _text(at, entry, "id", None, path, f"script #{index + 1}: ")
-    if not script_id:
-        raise at.error((*path, "id"), f"script #{index + 1} has no 'id'")
-    where = f"script '{script_id}': "
-    _check_keys(at, entry, _SCRIPT_KEYS, path, where)
-    _text(at, entry, "description", None, path, where)
-    trigger = _text(at, entry, "trigger", None, path, where)
-    if trigger not in settings:
-        raise at.error((*path, "trigger"), f"{where}unknown trigger {trigger!r}")
-    file = entry.get("file", f"{script_id}.lua")
-    pure = PurePosixPath(file) if isinstance(file, str) else None
-    if pure is None or pure.is_absolute() or ".." in pure.parts or not file.endswith(".lua"):
+    where = f"script '{entry.id}': "
+    if entry.trigger not in settings:
+        raise at.error((*path, "trigger"), f"{where}unknown trigger {entry.trigger!r}")
+    file = f"{entry.id}.lua" if entry.file is None else entry.file
+    pure = PurePosixPath(file)
+    if pure.is_absolute() or ".." in pure.parts or not file.endswith(".lua"):
         raise at.error((*path, "file"), f"{where}'file' must be a relative .lua path, got {file!r}")
-    depends = entry.get("depends_on", [])
-    if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
-        raise at.error((*path, "depends_on"), f"{where}'depends_on' must be a list of script ids")
-    failure = _text(at, entry, "failure", settings[trigger][1], path, where)
-    if failure not in FAILURES:
-        raise at.error((*path, "failure"), f"{where}bad failure {failure!r} (use open, closed)")
-    overrides = _table(at, entry.get("limits", {}), (*path, "limits"), f"{where}'limits'")
-    for key in overrides:
-        if key not in SCRIPT_LIMITS:
-            raise at.error((*path, "limits", key), f"{where}limit '{key}' cannot be set per script")
-    own = limits.with_overrides(
-        overrides, lambda key: at.prefix((*path, "limits", key)) + where.rstrip(": ")
-    )
+    own = limits.for_script(entry.limits)
     data = _read_script(root, file, lambda what: at.error((*path, "file"), where + what))
     if len(data) > limits.max_script_bytes:
         raise at.error(
@@ -254,13 +198,13 @@ def _parse_script(
         line = data.count(b"\n", 0, exc.start) + 1
         raise _one_line(f"{file}:{line}: {where}not valid UTF-8") from None
     return {
-        "id": script_id,
-        "trigger": trigger,
+        "id": entry.id,
+        "trigger": entry.trigger,
         "file": file,
         "source": source,
         "sha256": hashlib.sha256(data).hexdigest(),
-        "depends_on": tuple(depends),
-        "failure": failure,
+        "depends_on": tuple(entry.depends_on),
+        "failure": entry.failure or settings[entry.trigger].failure,
         "instruction_budget": own.instruction_budget,
         "deadline_ms": own.deadline_ms,
         "order": index,
@@ -320,7 +264,7 @@ def _plan(
             f"script '{ring[0]}': dependency cycle {' -> '.join([*ring, ring[0]])} "
             f"in trigger '{trigger}'",
         ) from None
-    layers = []
+    layers: list[tuple[Script, ...]] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=lambda i: by_id[i]["order"])
         sorter.done(*ready)

@@ -348,6 +348,48 @@ CASES = [
         "max_script_bytes)",
     ),
     (
+        "script without a trigger",
+        HEAD + '\n[[scripts]]\nid = "a"\n',
+        OK,
+        "pipelines.toml:5: script 'a' has no 'trigger'",
+    ),
+    (
+        "empty id",
+        HEAD + '\n[[scripts]]\nid = ""\ntrigger = "t"\n',
+        OK,
+        "pipelines.toml:6: script #1 has no 'id'",
+    ),
+    (
+        "bad script failure",
+        HEAD + script("a") + 'failure = "maybe"\n',
+        OK,
+        "pipelines.toml:10: script 'a': bad failure 'maybe' (use open, closed)",
+    ),
+    (
+        "triggers as a value",
+        "triggers = 5\n",
+        {},
+        "pipelines.toml:1: [triggers] must be a table",
+    ),
+    (
+        "scripts holding a value",
+        "scripts = [1]\n" + HEAD,
+        {},
+        "pipelines.toml:1: 'scripts' must be an array of tables ([[scripts]])",
+    ),
+    (
+        "depends_on holding a number",
+        HEAD + script("a").replace("depends_on = []", "depends_on = [1]"),
+        OK,
+        "pipelines.toml:9: script 'a': 'depends_on' must be a list of script ids",
+    ),
+    (
+        "unknown script limit",
+        HEAD + script("a") + "limits = { max_fun = 3 }\n",
+        OK,
+        "pipelines.toml:10: script 'a': limit 'max_fun' cannot be set per script",
+    ),
+    (
         "an id with a newline",
         HEAD + script("a\\nb", file="a.lua") + "bogus = 1\n",
         OK,

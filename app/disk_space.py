@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.filesize import decimal
+
 from pipetrace.store import StoreSpace
-
-
-def format_bytes(n: int) -> str:
-    """Bytes in decimal units, as `df -H` and `ls -lh --si` show them."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n} bytes"
 
 
 def space_json(space: StoreSpace | None, freed_bytes: int) -> dict[str, Any]:
@@ -28,7 +22,7 @@ def space_json(space: StoreSpace | None, freed_bytes: int) -> dict[str, Any]:
 
 def space_line(space: StoreSpace, freed_bytes: int | None = None) -> str:
     """After a cleanup (`freed_bytes` given) what it gave back; before one, what it will."""
-    size, free = format_bytes(space.size_bytes), format_bytes(space.free_bytes)
+    size, free = decimal(space.size_bytes), decimal(space.free_bytes)
     if space.mode == "server":
         return (
             f"disk space is managed by the libSQL server (it takes no VACUUM from clients); "
@@ -46,4 +40,4 @@ def space_line(space: StoreSpace, freed_bytes: int | None = None) -> str:
         return f"the file is {size} ({free} free); cleanup gives what it frees back to the disk"
     if space.mode == "full":
         return f"SQLite gave the freed pages back as it committed; the file is now {size}"
-    return f"the file shrank by {format_bytes(freed_bytes)} to {size}"
+    return f"the file shrank by {decimal(freed_bytes)} to {size}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 import click
+from rich.filesize import decimal
 from rich.text import Text
 
 from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, VacuumResult, open_store
@@ -14,7 +15,6 @@ from pipetrace.store.migrate import upgrade
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 from pipetrace.store.url import parse_database_url
 
-from ..disk_space import format_bytes
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
 from ..wording import counted
@@ -279,8 +279,7 @@ def db_vacuum(wait: float, db_url: str | None, as_json: bool) -> None:
         def announce(in_use: int) -> None:
             if not as_json:
                 click.echo(
-                    f"vacuuming {repo.url} ({format_bytes(in_use)} of data; "
-                    "writers wait until it ends)",
+                    f"vacuuming {repo.url} ({decimal(in_use)} of data; writers wait until it ends)",
                     err=True,
                 )
 
@@ -306,13 +305,13 @@ def _vacuum_line(url: str, result: VacuumResult) -> str:
     """What the vacuum gave back, and what it means for later cleanups."""
     if not result.vacuumed:
         return (
-            f"{url}: nothing to give back ({format_bytes(result.before_bytes)}, no free pages); "
+            f"{url}: nothing to give back ({decimal(result.before_bytes)}, no free pages); "
             "cleanup already gives space back as it deletes"
         )
     line = (
-        f"vacuumed {url}: {format_bytes(result.before_bytes)} -> "
-        f"{format_bytes(result.after_bytes)} on disk "
-        f"({format_bytes(max(0, result.before_bytes - result.after_bytes))} given back)"
+        f"vacuumed {url}: {decimal(result.before_bytes)} -> "
+        f"{decimal(result.after_bytes)} on disk "
+        f"({decimal(max(0, result.before_bytes - result.after_bytes))} given back)"
     )
     if result.converted:
         line += "; switched to incremental auto-vacuum: cleanup now shrinks the file as it deletes"

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rich.filesize import decimal
+
 from ..errors import StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..url import DatabaseTarget
@@ -104,9 +106,10 @@ def _check_room(target: DatabaseTarget, in_use: int) -> None:
         if available < needed:
             raise StoreError(
                 f"{target.display}: not enough free disk space to vacuum: the store holds "
-                f"{_mb(in_use)} of data and VACUUM writes it twice ({why}), which needs about "
-                f"{_mb(needed)} free in {folder}, but only {_mb(available)} is; nothing was "
-                "changed (free some space, or set SQLITE_TMPDIR to a folder on a larger disk)"
+                f"{decimal(in_use)} of data and VACUUM writes it twice ({why}), which needs "
+                f"about {decimal(needed)} free in {folder}, but only {decimal(available)} is; "
+                "nothing was changed (free some space, or set SQLITE_TMPDIR to a folder on a "
+                "larger disk)"
             )
 
 
@@ -132,8 +135,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
-
-
-def _mb(n: int) -> str:
-    """Bytes in megabytes, as df -H shows them."""
-    return f"{n / 1e6:,.1f} MB"

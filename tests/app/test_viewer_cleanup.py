@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rich.filesize import decimal
 from store_checks import orphan_spans
 from textual.widgets import Button, Label, Static
 
-from pipetrace.app.disk_space import format_bytes
 from pipetrace.app.sample_store import DAY
 from pipetrace.app.tui.scenes import FIXED_NOW, press, settle, type_text
 from pipetrace.app.tui.screens.cleanup_dialog import CleanupDialog
@@ -52,8 +52,7 @@ def test_preview_then_delete_removes_exactly_the_counted_traces(sample, sample_r
     assert result is not None and result.space is not None and result.freed_bytes > 0
     assert Path(STORE_FILE).stat().st_size == result.space.size_bytes
     assert (
-        f"the file shrank by {format_bytes(result.freed_bytes)} to "
-        f"{format_bytes(result.space.size_bytes)}"
+        f"the file shrank by {decimal(result.freed_bytes)} to {decimal(result.space.size_bytes)}"
     ) in report
     assert count == total - expected[0] == sample_repo.count_traces()
     assert sample_repo.count_older_than(FIXED_NOW - 2 * DAY) == (0, 0)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.filesize import decimal
 
 from pipetrace.app.cli import main
-from pipetrace.app.disk_space import format_bytes
 from pipetrace.app.wording import counted
 from pipetrace.store import open_store
 
@@ -85,8 +85,7 @@ def test_dry_run_previews_and_deletes_nothing(tmp_path: Path, kit) -> None:
     assert as_text.stdout.startswith("4 traces and 12 spans older than 30d (before ")
     assert f"UTC) in {url}" in as_text.stdout
     assert as_text.stdout.splitlines()[1] == (
-        f"the file is {format_bytes(size)} (0 bytes free); cleanup gives what it frees back to "
-        "the disk"
+        f"the file is {decimal(size)} (0 bytes free); cleanup gives what it frees back to the disk"
     )
     assert counts(url, kit)[0] == 6
     assert Path(url).stat().st_size == size

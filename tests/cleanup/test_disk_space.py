@@ -16,9 +16,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from factories import make_trace
+from rich.filesize import decimal
 
 from pipetrace.app.cli import main
-from pipetrace.app.disk_space import format_bytes
 from pipetrace.store import Repository, StoreSpace, TraceWithSpans, open_store
 from pipetrace.store.migrate import split_sql_script
 
@@ -184,7 +184,7 @@ def test_an_old_store_keeps_freed_pages_until_db_vacuum_converts_it(tmp_path: Pa
 
     assert cleaned.exit_code == 0, cleaned.output
     assert f"deleted {OLD + 5} traces" in cleaned.stdout  # the baseline's 5 are old too
-    assert f"the file stays {format_bytes(before)}: this store predates" in cleaned.stdout
+    assert f"the file stays {decimal(before)}: this store predates" in cleaned.stdout
     assert "run `pipetrace db vacuum` once" in cleaned.stdout
     assert path.stat().st_size == before
     free = pragma(path, "freelist_count") * pragma(path, "page_size")
@@ -229,13 +229,13 @@ def test_db_vacuum_text_says_what_it_gave_back_and_then_that_nothing_is_left(
     after = path.stat().st_size
     assert first.exit_code == 0 and second.exit_code == 0
     assert first.stdout.strip() == (
-        f"vacuumed {path}: {format_bytes(before)} -> {format_bytes(after)} on disk "
-        f"({format_bytes(before - after)} given back); switched to incremental auto-vacuum: "
+        f"vacuumed {path}: {decimal(before)} -> {decimal(after)} on disk "
+        f"({decimal(before - after)} given back); switched to incremental auto-vacuum: "
         "cleanup now shrinks the file as it deletes"
     )
     assert first.stderr.startswith(f"vacuuming {path} (")
     assert second.stdout.strip() == (
-        f"{path}: nothing to give back ({format_bytes(after)}, no free pages); "
+        f"{path}: nothing to give back ({decimal(after)}, no free pages); "
         "cleanup already gives space back as it deletes"
     )
     assert second.stderr == ""
@@ -260,7 +260,7 @@ def test_db_vacuum_refuses_without_room_for_two_copies(tmp_path: Path, monkeypat
     [line] = result.stderr.splitlines()
     assert line.startswith(f"pipetrace: {path}: not enough free disk space to vacuum: ")
     assert f"VACUUM writes it twice (a copy in {temp.resolve()} and one in the log)" in line
-    assert f"free in {tmp_path.resolve()}, but only {in_use * 3 // 2 / 1e6:,.1f} MB is" in line
+    assert f"free in {tmp_path.resolve()}, but only {decimal(in_use * 3 // 2)} is" in line
     assert digest(path) == unchanged
     assert pragma(path, "auto_vacuum") == 0
 
@@ -329,7 +329,7 @@ def test_a_store_in_full_auto_vacuum_shrinks_at_each_commit_and_vacuum_switches_
 
     after = path.stat().st_size
     assert cleaned.stdout.splitlines()[-1] == (
-        f"SQLite gave the freed pages back as it committed; the file is now {format_bytes(after)}"
+        f"SQLite gave the freed pages back as it committed; the file is now {decimal(after)}"
     )
     assert after < before // 5
     assert run("db", "vacuum", "--db", str(path)).exit_code == 0

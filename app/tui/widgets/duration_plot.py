@@ -42,6 +42,15 @@ def axis_label(row: int, rows: int, low: float, top: float) -> str:
 class DurationPlot(Widget):
     """Each dot is a trace; a cell takes the colour of the worst status among its dots."""
 
+    DEFAULT_CSS = """
+    DurationPlot {
+        height: 8;
+        border: round $primary 50%;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.points: list[Point] = []

@@ -107,6 +107,18 @@ def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType
 class SpanPane(VerticalScroll, can_focus=True):
     """Scrolls when a span's data is longer than the screen."""
 
+    DEFAULT_CSS = """
+    SpanPane {
+        width: 44;
+        border-left: vkey $primary 50%;
+        padding: 0 1;
+
+        &:focus {
+            border-left: vkey $accent;
+        }
+    }
+    """
+
     def compose(self):
         """One static body, replaced as the cursor moves."""
         yield Static(Text("no span selected", style="dim"), id="span-body")

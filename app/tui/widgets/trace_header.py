@@ -91,6 +91,15 @@ def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6)
 class TraceHeader(Static):
     """Shows one trace's summary; the screen hands it the trace when loaded."""
 
+    DEFAULT_CSS = """
+    TraceHeader {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
     def __init__(self, content: Content, *, id: str | None = None) -> None:
         super().__init__(content, id=id)
         self.shown: tuple[TraceRow, list[TraceRow]] | None = None

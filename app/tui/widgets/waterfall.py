@@ -35,6 +35,12 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
     width) yet be listed in help.
     """
 
+    DEFAULT_CSS = """
+    Waterfall {
+        overflow-x: hidden;
+    }
+    """
+
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),

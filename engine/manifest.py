@@ -320,7 +320,7 @@ def _plan(
             f"script '{ring[0]}': dependency cycle {' -> '.join([*ring, ring[0]])} "
             f"in trigger '{trigger}'",
         ) from None
-    layers = []
+    layers: list[tuple[Script, ...]] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=lambda i: by_id[i]["order"])
         sorter.done(*ready)

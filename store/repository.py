@@ -479,7 +479,7 @@ class Repository:
         self,
         cutoff: int,
         batch_size: int = 1000,
-        on_progress: Callable[[CleanupProgress], None] | None = None,
+        on_progress: Callable[[CleanupProgress], object] | None = None,
         cancel: threading.Event | None = None,
         pause: float = 0.0,
     ) -> CleanupResult:

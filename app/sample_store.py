@@ -254,6 +254,7 @@ def synthetic_trace(trace_id: str, n_spans: int, start: int, *, seed: int = 7) -
     group_size = 50
     clock = start + 10_000
     parent = root_id
+    attrs: dict[str, Any]
     for n in range(1, n_spans):
         span_id = f"{rng.getrandbits(64) | 1:016x}"
         took = rng.randint(2, 40) * 1000

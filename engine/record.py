@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -240,10 +241,10 @@ class _Planned(NamedTuple):
 def span_ids(ids: IdSource, trace_id: str, count: int) -> list[str]:
     """Take a trace's count span ids: the trace's own ids when the source derives them from
     the trace id, else in one call when the source offers it (fewer locks per trace)."""
-    of_trace = getattr(ids, "span_ids_of", None)
+    of_trace: Callable[[str, int], list[str]] | None = getattr(ids, "span_ids_of", None)
     if of_trace is not None:
         return of_trace(trace_id, count)
-    many = getattr(ids, "span_ids", None)
+    many: Callable[[int], list[str]] | None = getattr(ids, "span_ids", None)
     if many is not None:
         return many(count)
     return [ids.span_id() for _ in range(count)]

@@ -12,10 +12,10 @@ _LOW32 = (1 << 32) - 1
 
 def data_start(res: tuple[Any, ...]) -> int:
     """Index where the data's keys and values begin (after the extras, when there are any)."""
-    flags = res[2]
+    flags: int = res[2]
     if not flags & EXTRAS:
         return 3
-    counts = res[3]
+    counts: int = res[3]
     return 4 + (flags & DROPS and 2) + (flags & USED and 1) + (counts & _LOW32) + 5 * (counts >> 32)
 
 

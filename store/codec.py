@@ -75,9 +75,14 @@ def escape_surrogates(text: str) -> str:
     return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def json_text(value: Any) -> str:
+    """Compact JSON text as the store writes it, so a search can match what is stored."""
+    return _dumps(value)
+
+
 def dump_json(value: Any) -> str | None:
     """Compact JSON text, or None for None."""
-    return None if value is None else _dumps(value)
+    return None if value is None else json_text(value)
 
 
 def trace_to_tuple(row: TraceRow, created_at: int) -> tuple[Any, ...]:
@@ -286,7 +291,7 @@ def _read_ns(value: Any, key: str, problems: list[str]) -> int | None:
     return number
 
 
-def _int_or(value: Any, default: Any, key: str, problems: list[str]) -> Any:
+def _int_or(value: Any, default: int | None, key: str, problems: list[str]) -> int | None:
     """An integer column that may hold text written by something else."""
     if value is None or isinstance(value, int):
         return default if value is None else value

@@ -7,23 +7,38 @@ binds new values.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, literal_column, or_
+from sqlalchemy import BindParameter, and_, bindparam, func, literal_column, or_
 from sqlalchemy.sql import ColumnElement
 
-from .codec import dump_json
+from .codec import json_text
 from .ipv4 import NetworkText, network_text, prefix_end
 from .models import TraceFilter
 from .schema import traces
 from .trace_ids import PADDING
 
 
-def filter_shape(f: TraceFilter) -> Hashable:
+class FilterShape(NamedTuple):
+    """What decides the SQL text of a filter's conditions (not the values); a cache key."""
+
+    n_triggers: int
+    n_statuses: int
+    has_from: bool
+    has_until: bool
+    has_min: bool
+    has_max: bool
+    has_text: bool
+    has_user: bool
+    has_ip: bool
+    n_addresses: int
+    has_prefix: bool
+
+
+def filter_shape(f: TraceFilter) -> FilterShape:
     """What decides the SQL text of `f`'s conditions (not the values)."""
     network = _network(f)
-    return (
+    return FilterShape(
         len(set(f.triggers)),
         len(set(f.statuses)),
         f.started_from is not None,
@@ -71,7 +86,7 @@ def filter_values(f: TraceFilter) -> dict[str, Any]:
         values["text_anywhere"] = "%" + pattern + "%"
         # The input is stored as JSON: match the text as it is written there (quotes, backslashes
         # and non-ASCII letters escaped).
-        values["text_input"] = "%" + escape_like(dump_json(text)[1:-1]) + "%"
+        values["text_input"] = "%" + escape_like(json_text(text)[1:-1]) + "%"
     values["user_id"] = f.user_id
     values["request_ip"] = f.request_ip
     network = _network(f)
@@ -127,7 +142,9 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
     if has_ip:
         conds.append(c.request_ip == bindparam("request_ip"))
     if n_addresses:
-        addresses = [bindparam(f"ip_address_{i}") for i in range(n_addresses)]
+        addresses: list[BindParameter[str]] = [
+            bindparam(f"ip_address_{i}") for i in range(n_addresses)
+        ]
         conds.append(_few(c.request_ip.in_(addresses)))
     if has_prefix:
         conds.append(

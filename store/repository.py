@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Select,
     bindparam,
@@ -110,8 +111,8 @@ class Repository:
 
     def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
         now = self.clock()
-        trace_rows = []
-        span_rows = []
+        trace_rows: list[tuple[Any, ...]] = []
+        span_rows: list[tuple[Any, ...]] = []
         for item in items:
             if not item.trace.span_count and item.spans:
                 item.trace.span_count = len(item.spans)
@@ -231,7 +232,7 @@ class Repository:
         if cursor is not None:
             values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
 
-        def build() -> Select:
+        def build() -> Select[*tuple[Any, ...]]:
             stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
             if cursor is not None:
                 stmt = stmt.where(
@@ -258,7 +259,7 @@ class Repository:
         values = filter_values(f)
         values.update(limit=limit, after_started=after.started_at, after_id=after.trace_id)
 
-        def build() -> Select:
+        def build() -> Select[*tuple[Any, ...]]:
             stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
             return (
                 stmt.where(
@@ -314,7 +315,7 @@ class Repository:
         values = filter_values(f)
         values.update(first_hour=first, last_hour=last)
 
-        def build() -> Select:
+        def build() -> Select[*tuple[Any, ...]]:
             stmt = select(func.coalesce(func.sum(c.n), 0))
             n_triggers, n_statuses = filter_shape(f)[:2]
             if n_triggers:
@@ -380,7 +381,7 @@ class Repository:
         values = filter_values(f)
         values.update(int64_min=INT64_MIN, int64_max=INT64_MAX)
 
-        def build() -> Select:
+        def build() -> Select[*tuple[Any, ...]]:
             outside = traces.alias("outside")
             matches = _filtered(select(literal(1)), f).where(traces.c.id == outside.c.id)
             return select(func.count()).where(
@@ -478,7 +479,7 @@ class Repository:
         self,
         cutoff: int,
         batch_size: int = 1000,
-        on_progress: Callable[[CleanupProgress], None] | None = None,
+        on_progress: Callable[[CleanupProgress], object] | None = None,
         cancel: threading.Event | None = None,
         pause: float = 0.0,
     ) -> CleanupResult:
@@ -574,7 +575,7 @@ class Repository:
             self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
 
 
-def id_lookup(prefix: str, limit: int) -> CompoundSelect:
+def id_lookup(prefix: str, limit: int) -> CompoundSelect[*tuple[Any, ...]]:
     """The ids `find_trace_ids` answers: each meaning of `prefix` is one index range read that
     stops after `limit` ids, and a UNION joins them (an OR of the ranges would read every id in
     each range before sorting)."""
@@ -589,7 +590,7 @@ def id_lookup(prefix: str, limit: int) -> CompoundSelect:
     return union(*[select(arm.c.id) for arm in arms]).order_by("id").limit(limit)
 
 
-def _sampled_points(f: TraceFilter) -> Select:
+def _sampled_points(f: TraceFilter) -> Select[*tuple[Any, ...]]:
     """The slice number and newest `per_slice` traces matching `f` in each of `slices` time
     slices (a recursive CTE numbers the slices; a correlated, index-ordered subquery picks each
     one's traces)."""
@@ -597,7 +598,7 @@ def _sampled_points(f: TraceFilter) -> Select:
     numbers = numbers.union_all(
         select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
     )
-    low = bindparam("plot_start") + numbers.c.i * bindparam("slice_ns")
+    low: ColumnElement[int] = bindparam("plot_start") + numbers.c.i * bindparam("slice_ns")
     picked = (
         _filtered(select(traces.c.id), f)
         .where(traces.c.started_at >= low, traces.c.started_at < low + bindparam("slice_ns"))
@@ -628,12 +629,12 @@ def _with_partial(exc: StoreError, done: CleanupResult) -> StoreError:
 
 def _finite(value: object) -> float | None:
     """A stored duration as a number the plot can place, or None (text, NaN, infinite)."""
-    if type(value) not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
-        return None
-    return float(value)  # type: ignore[arg-type]
+    if (type(value) is int or type(value) is float) and math.isfinite(value):
+        return float(value)
+    return None
 
 
-def _filtered(stmt: Select, f: TraceFilter) -> Select:
+def _filtered(stmt: Select[*tuple[Any, ...]], f: TraceFilter) -> Select[*tuple[Any, ...]]:
     """`stmt` with `f`'s conditions, if any."""
     condition = filter_clause(f)
     return stmt if condition is None else stmt.where(condition)

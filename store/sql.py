@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 DIALECT = sqlite.dialect(paramstyle="qmark")
 
@@ -43,9 +44,15 @@ class InsertMany:
 Operation = Statement | InsertMany
 
 
+def _compiled_sql(stmt: ClauseElement, **compile_kwargs: bool) -> SQLCompiler:
+    """`stmt` compiled for SQLite: SQLAlchemy types compile() as any Compiled (DDL too), but a
+    Core statement always compiles to a SQLCompiler, which knows its parameters' order."""
+    return cast(SQLCompiler, stmt.compile(dialect=DIALECT, compile_kwargs=compile_kwargs))
+
+
 def compile_statement(stmt: ClauseElement) -> Statement:
     """Render a Core statement with its bound values as positional parameters."""
-    compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    compiled = _compiled_sql(stmt, render_postcompile=True)
     params = compiled.construct_params()
     order = compiled.positiontup or []
     return Statement(compiled.string, tuple(_plain(params[name]) for name in order))
@@ -67,7 +74,7 @@ def cached_statement(
     """Compile `build()` once per `key` (a statement's shape), then only bind `values` by name."""
     entry = _compiled.get(key)
     if entry is None:
-        compiled = build().compile(dialect=DIALECT)
+        compiled = _compiled_sql(build())
         names = tuple(compiled.positiontup or ())
         defaults = {name: compiled.binds[name].value for name in names}
         entry = (compiled.string, names, defaults)

@@ -162,9 +162,10 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def filter_scope() -> str:
-    """8 hex digits naming the filters, so a cursor a listing printed is only used with the same
-    filters (times as typed, not resolved: `--since 7d` names the same filter later)."""
-    return click.get_current_context().meta[_SCOPE_KEY]
+    """8 hex digits naming the filter options as typed, so a cursor a listing printed is only
+    used with the same filters (typed, not resolved: `--since 7d` names the same filter later)."""
+    scope: str = click.get_current_context().meta[_SCOPE_KEY]
+    return scope
 
 
 def _check_order(min_ms: float | None, max_ms: float | None) -> None:

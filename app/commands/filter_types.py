@@ -27,7 +27,7 @@ class TypedTime(NamedTuple):
     ns: int
 
 
-class TimeType(click.ParamType):
+class TimeType(click.ParamType["TypedTime | None"]):
     """--since and --until: an age (7d), 'now' or an ISO time; empty means no bound."""
 
     name = "when"
@@ -44,7 +44,7 @@ class TimeType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class DurationType(click.ParamType):
+class DurationType(click.ParamType[float]):
     """--min-ms and --max-ms: milliseconds, read as the viewer's duration dialog reads them."""
 
     name = "ms"
@@ -59,7 +59,7 @@ class DurationType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class BoundedText(click.ParamType):
+class BoundedText(click.ParamType[str]):
     """Text of a length a user id or a search can have, so the store never meets an absurd one."""
 
     name = "text"
@@ -79,7 +79,7 @@ class BoundedText(click.ParamType):
         return value
 
 
-class IpType(click.ParamType):
+class IpType(click.ParamType[str]):
     """An IP address to match exactly as typed, or, where `networks`, an IPv4 network."""
 
     name = "ip"

@@ -34,7 +34,6 @@ def serve(frontends: Frontends, host: str, port: int, db_url: str | None) -> Non
         create_app = frontends.load_cleanup_app()
     except ImportError as exc:
         fail(f"serve needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
-        return
     secret = secret_from_env()
     with listening_sockets(host, port) as sockets, opened_store(db_url) as repo:
         urls = ", ".join(_url(sock) for sock in sockets)

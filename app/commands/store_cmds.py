@@ -9,7 +9,15 @@ import click
 from rich.filesize import decimal
 from rich.text import Text
 
-from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, VacuumResult, open_store
+from pipetrace.store import (
+    Cursor,
+    Repository,
+    SpanRow,
+    StoreError,
+    TraceFilter,
+    VacuumResult,
+    open_store,
+)
 from pipetrace.store.backends import open_backend
 from pipetrace.store.migrate import upgrade
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
@@ -170,7 +178,6 @@ def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
         found = repo.get_trace_with_spans(resolve_trace_id(repo, trace_id))
     if found is None:
         fail(f"no trace {trace_id!r} in {repo.url}")
-        return
     if as_json:
         echo_json({"trace": trace_json(found.trace), "spans": [span_json(s) for s in found.spans]})
         return
@@ -236,7 +243,7 @@ def resolve_trace_id(repo: Repository, text: str) -> str:
     return matches[0] if matches else text
 
 
-def _depths(spans: list) -> dict[str, int]:
+def _depths(spans: list[SpanRow]) -> dict[str, int]:
     """How deep each span sits under its root, for indentation."""
     parent = {s.id: s.parent_span_id for s in spans}
     depths: dict[str, int] = {}

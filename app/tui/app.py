@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -23,12 +23,17 @@ from .filter_state import FilterState
 from .keys import screen_actions
 from .screens.error import ErrorScreen
 from .screens.help import HelpScreen
+from .screens.replay_diff import ReplayDiffScreen
 from .screens.trace_detail import TraceDetailScreen
 from .screens.trace_list import TraceListScreen
 
 
 class PipetraceApp(App[None]):
-    """Trace list first; trace details stack on top and Escape pops them."""
+    """Trace list first; trace details stack on top and Escape pops them.
+
+    Screens and widgets read the settings through `app_data` and ask for everything else by
+    posting the messages handled here.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "pipetrace"
@@ -124,6 +129,33 @@ class PipetraceApp(App[None]):
         self.list_screen.refresh_status()
         self.show_store_error(message.error, self.open_repository)
 
+    @on(TraceListScreen.LoadFailed)
+    @on(TraceDetailScreen.LoadFailed)
+    def _load_failed(
+        self, message: TraceListScreen.LoadFailed | TraceDetailScreen.LoadFailed
+    ) -> None:
+        if message.retry is not None:
+            self.show_store_error(message.error, message.retry)
+
+    @on(TraceListScreen.ReconnectRequested)
+    def _reconnect(self) -> None:
+        self.open_repository()
+
+    @on(TraceListScreen.TraceChosen)
+    @on(TraceDetailScreen.TraceChosen)
+    @on(ReplayDiffScreen.TraceChosen)
+    def _trace_chosen(
+        self,
+        message: TraceListScreen.TraceChosen
+        | TraceDetailScreen.TraceChosen
+        | ReplayDiffScreen.TraceChosen,
+    ) -> None:
+        self.open_trace(message.trace_id)
+
+    @on(TraceDetailScreen.ListRequested)
+    def _list_requested(self, message: TraceDetailScreen.ListRequested) -> None:
+        self.show_list(message.filters)
+
     def show_store_error(self, error: StoreError, retry: Callable[[], object]) -> None:
         """The error dialog; Retry runs `retry`. A second failure updates the open dialog."""
         if self._error_screen is not None:
@@ -167,7 +199,12 @@ class PipetraceApp(App[None]):
         self.push_screen(HelpScreen(title, keys))
 
     def on_ready(self) -> None:
-        """Headless (tests, screenshots): no blink or animation, so output never depends on time."""
+        """Headless (tests, screenshots): no animation, so output never depends on time."""
         if self.is_headless:
-            Input.cursor_blink = False
             self.animation_level = "none"
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Headless: a focused input's cursor stays drawn instead of blinking, for the same
+        reason (it takes focus before its blink timer first fires, half a second later)."""
+        if self.is_headless and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
 
 from ..replay import diff_traces
 from ..sample_store import SampleStore, synthetic_trace
+from .app import PipetraceApp
 from .screens.replay_diff import ReplayDiffScreen
-
-if TYPE_CHECKING:
-    from .app import PipetraceApp
 
 FIXED_NOW = 1_773_489_600_000_000_000
 """2026-03-14 12:00:00 UTC: the clock of every screenshot and snapshot."""
@@ -48,9 +45,15 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*list(text))
 
 
+def viewer_app(pilot: Pilot[None]) -> PipetraceApp:
+    """The viewer the pilot drives (every scene runs in one)."""
+    assert isinstance(pilot.app, PipetraceApp)
+    return pilot.app
+
+
 async def open_trace(pilot: Pilot[None], trace_id: str) -> None:
     """Open a trace's detail as if chosen from the list."""
-    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    app = viewer_app(pilot)
     await settle(pilot)
     app.open_trace(trace_id)
     await settle(pilot)
@@ -103,7 +106,7 @@ async def _import_dialog(pilot: Pilot[None], _: SampleStore) -> None:
 
 async def _old_trace(pilot: Pilot[None], _: SampleStore) -> None:
     """One trace from 2019 added (as an import would), then the list paged to its end."""
-    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    app = viewer_app(pilot)
     assert app.repo is not None
     app.repo.save_traces([synthetic_trace("2019" + "0" * 27 + "1", 3, OLD_TRACE_NS)])
     await press(pilot, "ctrl+r", "end", "end")
@@ -182,16 +185,16 @@ async def _live(pilot: Pilot[None], _: SampleStore) -> None:
 
 async def _replay_diff(pilot: Pilot[None], store: SampleStore) -> None:
     """The stored sample replay against its original (a live replay's ids and times vary)."""
-    app: PipetraceApp = pilot.app  # type: ignore[assignment]
+    app = viewer_app(pilot)
     await open_trace(pilot, store.blocked_id)
     assert app.repo is not None
     original = app.repo.get_trace_with_spans(store.blocked_id)
     replay = app.repo.get_trace_with_spans(store.replay_id)
     assert original is not None and replay is not None
     # As after a fix: the script that blocked has new source, the others are as they ran.
-    scripts = [s for s in original.spans if s.script_id]
-    current = {s.script_id: s.attributes.get("script.sha256", "") for s in scripts}
-    current[next(s.script_id for s in scripts if s.status == "blocked")] = "0" * 64
+    scripts = {s.script_id: s for s in original.spans if s.script_id}
+    current = {script_id: s.attributes.get("script.sha256", "") for script_id, s in scripts.items()}
+    current[next(script_id for script_id, s in scripts.items() if s.status == "blocked")] = "0" * 64
     diff = diff_traces(original, replay, current)
     await app.push_screen(ReplayDiffScreen(store.blocked_id, app.repo, diff=diff))
     await settle(pilot)

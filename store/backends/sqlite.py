@@ -96,7 +96,7 @@ class SQLiteBackend:
         nothing back. The file shrinks when the next checkpoint folds the log in."""
         with self.connection() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")  # our BEGIN, not the driver's
-            cursor = conn.connection.driver_connection.cursor()
+            cursor = conn.connection.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 page_size, before, free, mode = cursor.execute(SPACE_SQL).fetchone()

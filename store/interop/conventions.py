@@ -78,15 +78,16 @@ def hex_id(value: Any, width: int, key: str, *, pad: bool = False) -> str:
     """A trace (32) or span (16) id as lowercase hex; base64 (protobuf's own JSON) is accepted."""
     if type(value) is not str or not value:
         raise Invalid("is missing" if value in (None, "") else "is not a string", key)
-    if len(value) != width or not _HEX.fullmatch(value):
-        if _HEX.fullmatch(value) and pad and len(value) < width:
-            value = value.rjust(width, "0")
+    text: str = value
+    if len(text) != width or not _HEX.fullmatch(text):
+        if _HEX.fullmatch(text) and pad and len(text) < width:
+            text = text.rjust(width, "0")
         else:
-            value = _from_base64(value, width, key)
-    value = value.lower()
-    if value.count("0") == width:
+            text = _from_base64(text, width, key)
+    text = text.lower()
+    if text.count("0") == width:
         raise Invalid("is all zeros", key)
-    return value
+    return text
 
 
 def _from_base64(value: str, width: int, key: str) -> str:

@@ -113,7 +113,8 @@ def write_export(
     A file is replaced only once every chosen trace was written; a missing trace (see the
     report) or an error leaves an existing file as it was.
     """
-    stats, missing = ExportStats(), []
+    stats = ExportStats()
+    missing: list[str] = []
     lines = export_lines(load_traces(repo, selection, missing), service_name, stats)
     name = None if path is None else os.fspath(path)
     if name in (None, "-"):
@@ -163,7 +164,8 @@ def send_export(
     timeout: float = 30.0,
 ) -> ExportReport:
     """Send the chosen traces to an OTLP/HTTP collector as JSON, in batches."""
-    stats, missing = ExportStats(), []
+    stats = ExportStats()
+    missing: list[str] = []
     pairs = export_pairs(load_traces(repo, selection, missing), service_name, stats)
     sent = send_batches(pairs, endpoint, batch_spans=batch_spans, headers=headers, timeout=timeout)
     return ExportReport(

@@ -67,10 +67,12 @@ def traces_data(item: TraceWithSpans, service_name: str | None = None) -> dict[s
     for span in spans:
         extra = span.extra
         if extra and ("resource" in extra or "scope" in extra):
-            resource = (extra.get("resource"), extra.get("resourceSchemaUrl"))
-            scope = (extra.get("scope"), extra.get("scopeSchemaUrl"))
-            key = (dump_json(resource), dump_json(scope))
-            sources.setdefault(key, (resource, scope))
+            source = (
+                (extra.get("resource"), extra.get("resourceSchemaUrl")),
+                (extra.get("scope"), extra.get("scopeSchemaUrl")),
+            )
+            key = (dump_json(source[0]), dump_json(source[1]))
+            sources.setdefault(key, source)
         else:
             key = (None, None)
         out = otlp_span(span, trace_fields(item.trace, spans) if span is root else None)
@@ -154,7 +156,7 @@ def _attributes(
     raw = extra.get("otlpValues") or {}
     attributes = span.attributes
     out = [{"key": k, "value": raw[k] if k in raw else _value(v)} for k, v in attributes.items()]
-    own = {
+    own: dict[str, Any] = {
         SPAN_SCRIPT_ID: span.script_id,
         SPAN_LAYER: span.layer_index,
         SPAN_PARALLEL: span.parallel_index,

@@ -26,7 +26,7 @@ from ..worker_errors import QUERY_ERRORS, as_store_error
 from .cramped import KeepsButtonsInView
 
 
-class CleanupDialog(KeepsButtonsInView, ModalScreen[bool]):
+class CleanupDialog(KeepsButtonsInView[bool], ModalScreen[bool]):
     """Dismisses with True when traces were deleted, so the list knows to reload."""
 
     BINDINGS = [Binding("escape", "close", "Close")]

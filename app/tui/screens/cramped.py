@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.geometry import Size
 from textual.screen import Screen
 
+Result = TypeVar("Result")
 
-class KeepsButtonsInView(Screen[object]):
+
+class KeepsButtonsInView(Screen[Result]):
     """Mixin for a dialog whose box holds a `.dialog-middle` scroll region between its title and
     buttons; the box is marked cramped (the middle takes the rest and scrolls) once it no longer
     fits at its natural height."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -47,7 +48,7 @@ class PickDialog(ModalScreen[str | None]):
 
 
 def pick_one(
-    screen: Screen[object], title: str, values: list[str], apply: Callable[[str], None]
+    screen: Screen[Any], title: str, values: list[str], apply: Callable[[str], None]
 ) -> None:
     """Open a PickDialog and hand the choice, if one was made, to `apply`."""
 
@@ -114,7 +115,7 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
 
 
 def choose(
-    screen: Screen[object],
+    screen: Screen[Any],
     title: str,
     values: list[str] | None,
     current: tuple[str, ...],
@@ -129,7 +130,7 @@ def choose(
     screen.app.push_screen(ChooseDialog(title, values, current), done)
 
 
-class FilterDialog(KeepsButtonsInView, ModalScreen[FilterState | None]):
+class FilterDialog(KeepsButtonsInView[FilterState | None], ModalScreen[FilterState | None]):
     """A form over some fields of the filters; enter applies, escape cancels.
 
     The title and the buttons always show: on a short terminal only the fields between them

@@ -43,6 +43,12 @@ class ReplayDiffScreen(Screen[None]):
         title: str
         message: str
 
+    @dataclass
+    class TraceChosen(Message):
+        """Open the replay's detail over this diff."""
+
+        trace_id: str
+
     def __init__(
         self,
         trace_id: str,
@@ -119,7 +125,7 @@ class ReplayDiffScreen(Screen[None]):
     def action_open_replay(self) -> None:
         """Open the new trace; its header links back to the original."""
         if self.diff is not None:
-            self.app.open_trace(self.diff.replay_id)  # type: ignore[attr-defined]
+            self.post_message(self.TraceChosen(self.diff.replay_id))
 
     def action_back(self) -> None:
         """Back to the original trace."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import events, on, work
@@ -18,6 +19,7 @@ from pipetrace.store import Repository, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
 
 from ...wording import counted
+from ..app_data import app_data
 from ..export_path import suggested_export_path
 from ..filter_state import FilterState
 from ..span_tree import SpanTree
@@ -67,9 +69,22 @@ class TraceDetailScreen(Screen[None]):
 
     @dataclass
     class LoadFailed(Message):
-        """Loading the trace failed."""
+        """Loading the trace failed; the app offers `retry`, which loads it again."""
 
         error: StoreError
+        retry: Callable[[], object]
+
+    @dataclass
+    class TraceChosen(Message):
+        """Open this trace's detail over this one (a replay link)."""
+
+        trace_id: str
+
+    @dataclass
+    class ListRequested(Message):
+        """Close every screen over the trace list and show it with `filters`."""
+
+        filters: FilterState
 
     @dataclass
     class Found(Message):
@@ -141,7 +156,7 @@ class TraceDetailScreen(Screen[None]):
             found = repo.get_trace_with_spans(trace_id)
             replays = repo.replays_of(trace_id) if found else []
         except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc)))
+            self.post_message(self.LoadFailed(as_store_error(exc), self.load))
             return
         tree = SpanTree(found.trace, found.spans) if found else None
         self.post_message(self.Loaded(tree, replays))
@@ -161,6 +176,7 @@ class TraceDetailScreen(Screen[None]):
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
+        # The message goes on to the app, which shows the error dialog.
         self.waterfall.loading = False
         if self.span_tree is None:
             self.query_one(TraceHeader).show_message(
@@ -170,7 +186,6 @@ class TraceDetailScreen(Screen[None]):
                     message=message.error.message,
                 )
             )
-        self.app.show_store_error(message.error, self.load)  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
         """Load the trace again."""
@@ -310,7 +325,7 @@ class TraceDetailScreen(Screen[None]):
 
     def action_open_trace(self, trace_id: str) -> None:
         """Open another trace on top of this one (header links call this)."""
-        self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+        self.post_message(self.TraceChosen(trace_id))
 
     def action_traces_of(self, field: str) -> None:
         """Back to the list, showing every trace of this trace's user ("user") or IP ("ip");
@@ -327,7 +342,7 @@ class TraceDetailScreen(Screen[None]):
             what = "user id" if field == "user" else "request IP"
             self.notify(f"this trace has no {what}", severity="warning")
             return
-        self.app.show_list(filters)  # type: ignore[attr-defined]
+        self.post_message(self.ListRequested(filters))
 
     # -- replay and export -------------------------------------------------------------------
 
@@ -336,7 +351,7 @@ class TraceDetailScreen(Screen[None]):
         if self.span_tree is None:
             self.notify("the trace has not loaded yet", severity="warning")
             return
-        pipelines = self.app.pipelines_dir  # type: ignore[attr-defined]
+        pipelines = app_data(self).pipelines_dir
         self.app.push_screen(
             ReplayDiffScreen(self.trace_id, self.repo, pipelines), lambda _: self.load()
         )
@@ -350,7 +365,12 @@ class TraceDetailScreen(Screen[None]):
             ok="Export",
             confirm_overwrite=True,
         )
-        self.app.push_screen(dialog, lambda path: path and self.export(self.repo, path))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.export(self.repo, path)
+
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="detail-export")
     def export(self, repo: Repository, path: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
@@ -11,12 +12,14 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 
 from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from pipetrace.store.interop import ImportReport, InteropError, import_file
 
 from ...wording import counted, plural
+from ..app_data import app_data
 from ..filter_state import STATUSES, FilterState
 from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
@@ -106,10 +109,21 @@ class TraceListScreen(Screen[None]):
 
     @dataclass
     class LoadFailed(Message):
-        """A query failed; `retry` names the action that would repeat it."""
+        """A query failed; the app offers `retry`, which repeats it (None: live mode's poll,
+        which repeats by itself, is only reported in the status line)."""
 
         error: StoreError
-        retry: str
+        retry: Callable[[], object] | None
+
+    @dataclass
+    class TraceChosen(Message):
+        """Open this trace's detail over the list."""
+
+        trace_id: str
+
+    @dataclass
+    class ReconnectRequested(Message):
+        """Try to open the store again (it failed to open)."""
 
     @dataclass
     class Imported(Message):
@@ -140,7 +154,7 @@ class TraceListScreen(Screen[None]):
         self.unseen = 0
         """Live traces put on top while the cursor was further down, not yet scrolled to."""
         self.problem: str | None = None
-        self._live_timer = None
+        self._live_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Filters on top, then the plot, the rows, the status line and the footer."""
@@ -172,7 +186,7 @@ class TraceListScreen(Screen[None]):
     @property
     def now(self) -> int:
         """The app's clock, so relative ranges and ages are testable."""
-        return self.app.clock()  # type: ignore[attr-defined]
+        return app_data(self).clock()
 
     # -- connection -------------------------------------------------------------------------
 
@@ -205,11 +219,10 @@ class TraceListScreen(Screen[None]):
     ) -> None:
         """One keyset page, off the UI thread."""
         try:
-            page = repo.list_traces(filters, limit=self.app.page_size, cursor=cursor)  # type: ignore[attr-defined]
+            page = repo.list_traces(filters, limit=app_data(self).page_size, cursor=cursor)
         except QUERY_ERRORS as exc:
-            self.post_message(
-                self.LoadFailed(as_store_error(exc), "load_more" if append else "reload")
-            )
+            retry = self.action_load_more if append else self.action_reload
+            self.post_message(self.LoadFailed(as_store_error(exc), retry))
             return
         self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
 
@@ -223,7 +236,7 @@ class TraceListScreen(Screen[None]):
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc), "reload"))
+            self.post_message(self.LoadFailed(as_store_error(exc), self.action_reload))
             return
         self.post_message(self.SummaryLoaded(generation, count, plot, triggers))
 
@@ -235,7 +248,7 @@ class TraceListScreen(Screen[None]):
         try:
             rows = repo.list_newer(filters, top)
         except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc), "poll"))
+            self.post_message(self.LoadFailed(as_store_error(exc), None))
             return
         self.post_message(self.NewerLoaded(generation, rows))
 
@@ -295,12 +308,11 @@ class TraceListScreen(Screen[None]):
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
+        # The message goes on to the app, which shows the error dialog.
         self.table.loading = False
         self.loading_more = False
         self.problem = message.error.message
         self._show_status()
-        if message.retry != "poll":
-            self.app.show_store_error(message.error, getattr(self, f"action_{message.retry}"))  # type: ignore[attr-defined]
 
     # -- paging -----------------------------------------------------------------------------
 
@@ -327,7 +339,7 @@ class TraceListScreen(Screen[None]):
         """Poll for new traces: from the first row the view follows them, else they are counted."""
         self.live = not self.live
         if self.live:
-            interval = self.app.poll_interval  # type: ignore[attr-defined]
+            interval = app_data(self).poll_interval
             self._live_timer = self.set_interval(interval, self.action_poll)
         elif self._live_timer is not None:
             self._live_timer.stop()
@@ -403,12 +415,12 @@ class TraceListScreen(Screen[None]):
 
     def open_trace(self, trace_id: str) -> None:
         """Show one trace's detail; Escape comes back to this list unchanged."""
-        self.app.open_trace(trace_id)  # type: ignore[attr-defined]
+        self.post_message(self.TraceChosen(trace_id))
 
     def action_reload(self) -> None:
         """Reload the first page, count and plot (or try to open the store again)."""
         if self.repo is None:
-            self.app.open_repository()  # type: ignore[attr-defined]
+            self.post_message(self.ReconnectRequested())
         else:
             self.reload()
 
@@ -433,7 +445,12 @@ class TraceListScreen(Screen[None]):
             ok="Import",
         )
         repo = self.repo
-        self.app.push_screen(dialog, lambda path: path and self.import_path(repo, path))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.import_path(repo, path)
+
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="list-import")
     def import_path(self, repo: Repository, path: str) -> None:
@@ -488,7 +505,7 @@ class TraceListScreen(Screen[None]):
             matching = plural(self.count, "matching trace")
             parts.append(f"[b]{self.count:,}[/b] {matching} · {len(self.rows):,} loaded")
         parts.append("$url")
-        stats = self.app.writer_stats_text()  # type: ignore[attr-defined]
+        stats = app_data(self).writer_stats_text()
         if stats:
             parts.append(f"[yellow]{stats}[/]")
         if self.live:

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -119,7 +120,7 @@ class SpanPane(VerticalScroll, can_focus=True):
     }
     """
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         """One static body, replaced as the cursor moves."""
         yield Static(Text("no span selected", style="dim"), id="span-body")
 

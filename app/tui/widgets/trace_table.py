@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -12,6 +13,7 @@ from textual.widgets import DataTable
 from pipetrace.store import TraceRow
 
 from ...timeparse import NS, format_duration, format_ns
+from ..app_data import app_data
 from ..status_colours import status_text
 
 STARTED = "started (UTC)"
@@ -112,8 +114,9 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         Binding("end,ctrl+end", "scroll_bottom", "Last loaded row", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        """DataTable's own options; the rows start empty."""
+        super().__init__(**kwargs)
         self.traces: list[TraceRow] = []
         self.fitted: dict[str, int] = {}
         """The columns shown and their widths."""
@@ -135,7 +138,7 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         """Lay the columns out for `width` (less a scrollbar) and `rows`' years; True when they
         changed (which drops the rows)."""
         self.fitted_width = width
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = app_data(self).clock()
         fitted = fitted_layout(width - self.styles.scrollbar_size_vertical, rows, now)
         if fitted == self.fitted:
             return False

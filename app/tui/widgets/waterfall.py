@@ -50,7 +50,7 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("end,ctrl+end", "jump(-1)", "Last span", show=False),
         Binding("left,h", "fold", "Collapse / parent", show=False),
         Binding("right,l", "unfold", "Expand / child", show=False),
-        Binding("space,enter", "toggle", "Toggle subtree", show=False),
+        Binding("space,enter", "toggle_subtree", "Toggle subtree", show=False),
         Binding("minus", "collapse_all", "Collapse all", show=False),
         Binding("plus,equals_sign", "expand_all", "Expand all", show=False),
     ]
@@ -173,7 +173,7 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self._scroll_to_cursor()
         self.refresh()
 
-    def action_toggle(self) -> None:
+    def action_toggle_subtree(self) -> None:
         """Collapse or expand the subtree under the cursor."""
         node = self.current_node
         if self.span_tree is not None and node >= 0 and self.span_tree.children[node]:
@@ -231,7 +231,7 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         node = self.span_tree.visible[row]
         arrow = 2 * min(self.span_tree.depth[node], MAX_INDENT)
         if event.chain == 2 or arrow <= offset.x <= arrow + 1:
-            self.action_toggle()
+            self.action_toggle_subtree()
 
     def on_resize(self) -> None:
         """Bars are scaled to the width, so a new width means a new virtual size."""

@@ -24,6 +24,12 @@ from pipetrace.store.url import parse_database_url
 SQLD_START_TIMEOUT = 60.0
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With -p no:xdist, addopts' `-n auto` is accepted and means nothing: tests run in-process."""
+    if not pluginmanager.has_plugin("xdist"):
+        parser.addoption("--numprocesses", help="ignored: pytest-xdist is off")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

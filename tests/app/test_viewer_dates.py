@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from factories import make_trace
@@ -21,78 +20,68 @@ def started_cells(app) -> list[str]:
     return [str(table.get_row(r.id)[0]) for r in app.list_screen.rows]
 
 
-def test_this_years_rows_keep_the_short_date_on_a_narrow_list(sample: SampleStore, viewer) -> None:
+async def test_this_years_rows_keep_the_short_date_on_a_narrow_list(
+    sample: SampleStore, viewer
+) -> None:
     """At 80 columns, with every trace from the clock's year, the column is MM-DD HH:MM:SS."""
 
-    async def run() -> None:
-        app = viewer()
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            cells = started_cells(app)
-            assert cells and all(len(c) == 14 and c.startswith("03-") for c in cells)
-            assert list(app.list_screen.table.columns)[:4] == [
-                "started (UTC)",
-                "trigger",
-                "status",
-                "duration",
-            ]
-
-    asyncio.run(run())
+    app = viewer()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        cells = started_cells(app)
+        assert cells and all(len(c) == 14 and c.startswith("03-") for c in cells)
+        assert list(app.list_screen.table.columns)[:4] == [
+            "started (UTC)",
+            "trigger",
+            "status",
+            "duration",
+        ]
 
 
-def test_a_row_from_another_year_dates_every_row(
+async def test_a_row_from_another_year_dates_every_row(
     sample: SampleStore, sample_repo: Repository, viewer
 ) -> None:
     """A 2019 trace reads as 2019 at 80 columns, and its neighbours get their year too, so no
     date in the column can be mistaken for this year's."""
     sample_repo.save_traces([make_trace(9001, started_at=OLD_NS)])
 
-    async def run() -> None:
-        app = viewer(page_size=500)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            rows = app.list_screen.rows
-            assert rows[-1].id == OLD_ID
-            cells = started_cells(app)
-            assert cells[-1] == "2019-05-02 08:30:15"
-            assert all(c.startswith("2026-03-") for c in cells[:-1])
-            assert app.list_screen.table.columns["message"].width >= 24
-
-    asyncio.run(run())
+    app = viewer(page_size=500)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = app.list_screen.rows
+        assert rows[-1].id == OLD_ID
+        cells = started_cells(app)
+        assert cells[-1] == "2019-05-02 08:30:15"
+        assert all(c.startswith("2026-03-") for c in cells[:-1])
+        assert app.list_screen.table.columns["message"].width >= 24
 
 
-def test_the_year_appears_when_paging_reaches_an_old_row(
+async def test_the_year_appears_when_paging_reaches_an_old_row(
     sample: SampleStore, sample_repo: Repository, viewer
 ) -> None:
     """The second page brings the 2019 trace: the column widens and the cursor stays put."""
     sample_repo.save_traces([make_trace(9001, started_at=OLD_NS)])
 
-    async def run() -> None:
-        app = viewer(page_size=100)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            screen = app.list_screen
-            assert all(len(c) == 14 for c in started_cells(app))
-            await press(pilot, *["down"] * 75)
-            held = screen.table.current_id
-            assert screen.rows[-1].id == OLD_ID
-            assert screen.table.current_id == held
-            assert screen.table.cursor_row == 75
-            assert started_cells(app)[-1] == "2019-05-02 08:30:15"
-            assert all(len(c) == 19 for c in started_cells(app))
-
-    asyncio.run(run())
+    app = viewer(page_size=100)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.list_screen
+        assert all(len(c) == 14 for c in started_cells(app))
+        await press(pilot, *["down"] * 75)
+        held = screen.table.current_id
+        assert screen.rows[-1].id == OLD_ID
+        assert screen.table.current_id == held
+        assert screen.table.cursor_row == 75
+        assert started_cells(app)[-1] == "2019-05-02 08:30:15"
+        assert all(len(c) == 19 for c in started_cells(app))
 
 
-def test_a_wide_list_always_shows_the_year(sample: SampleStore, viewer) -> None:
+async def test_a_wide_list_always_shows_the_year(sample: SampleStore, viewer) -> None:
     """At 200 columns the year costs no other column, so it is always shown."""
 
-    async def run() -> None:
-        app = viewer()
-        async with app.run_test(size=(200, 40)) as pilot:
-            await settle(pilot)
-            cells = started_cells(app)
-            assert cells and all(len(c) == 19 and c.startswith("2026-03-") for c in cells)
-            assert "spans" in app.list_screen.table.columns
-
-    asyncio.run(run())
+    app = viewer()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        cells = started_cells(app)
+        assert cells and all(len(c) == 19 and c.startswith("2026-03-") for c in cells)
+        assert "spans" in app.list_screen.table.columns

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from screen_text import screen_lines
 from textual.widgets import Label
@@ -14,21 +12,20 @@ from pipetrace.app.tui.screens.path_dialog import PathDialog
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_the_import_hint_is_shown_whole(size: tuple[int, int], sample: SampleStore, viewer) -> None:
+async def test_the_import_hint_is_shown_whole(
+    size: tuple[int, int], sample: SampleStore, viewer
+) -> None:
     """The import dialog's explanation of the formats reads to its last word on screen."""
 
-    async def run() -> None:
-        app = viewer()
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            await press(pilot, "i")
-            dialog = app.screen
-            assert isinstance(dialog, PathDialog)
-            region = dialog.query_one("#path-hint", Label).region
-            assert region.bottom <= size[1] and region.right <= size[0]
-            lines = screen_lines(app)[region.y : region.bottom]
-            shown = " ".join(line[region.x : region.right] for line in lines)
-            assert " ".join(shown.split()) == dialog.hint
-            assert dialog.hint.endswith("traces already stored are skipped")
-
-    asyncio.run(run())
+    app = viewer()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await press(pilot, "i")
+        dialog = app.screen
+        assert isinstance(dialog, PathDialog)
+        region = dialog.query_one("#path-hint", Label).region
+        assert region.bottom <= size[1] and region.right <= size[0]
+        lines = screen_lines(app)[region.y : region.bottom]
+        shown = " ".join(line[region.x : region.right] for line in lines)
+        assert " ".join(shown.split()) == dialog.hint
+        assert dialog.hint.endswith("traces already stored are skipped")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from pathlib import Path
 
@@ -24,84 +23,73 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_server_shows_a_message_and_retries(viewer) -> None:
+async def test_unreachable_server_shows_a_message_and_retries(viewer) -> None:
     """An sqld URL nobody answers: the error dialog names the URL; retry tries again."""
     url = f"http://127.0.0.1:{_closed_port()}"
 
-    async def run() -> None:
-        app = viewer(url)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            assert url in str(app.screen.query_one("#error-message").render())
-            await press(pilot, "r")
-            assert isinstance(app.screen, ErrorScreen), "still failing, still explained"
-            await press(pilot, "escape")
-            assert "not connected" in str(app.list_screen.query_one("#status-line").render())
-
-    asyncio.run(run())
+    app = viewer(url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert url in str(app.screen.query_one("#error-message").render())
+        await press(pilot, "r")
+        assert isinstance(app.screen, ErrorScreen), "still failing, still explained"
+        await press(pilot, "escape")
+        assert "not connected" in str(app.list_screen.query_one("#status-line").render())
 
 
-def test_retry_succeeds_once_the_store_can_be_opened(tmp_path: Path, viewer) -> None:
+async def test_retry_succeeds_once_the_store_can_be_opened(tmp_path: Path, viewer) -> None:
     """A path that is a folder fails; once a store is there instead, Retry opens it."""
     target = tmp_path / "traces.db"
     target.mkdir()
 
-    async def run() -> None:
-        app = viewer(str(target))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            target.rmdir()
-            open_store(str(target)).close()
-            await press(pilot, "r")
-            assert app.screen is app.list_screen
-            assert app.list_screen.count == 0 and app.list_screen.problem is None
-
-    asyncio.run(run())
+    app = viewer(str(target))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        target.rmdir()
+        open_store(str(target)).close()
+        await press(pilot, "r")
+        assert app.screen is app.list_screen
+        assert app.list_screen.count == 0 and app.list_screen.problem is None
 
 
-def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, viewer) -> None:
+async def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, viewer) -> None:
     """A mistyped path: the dialog says there is no store there, and none is made."""
     typo = tmp_path / "typo" / "traces.db"
 
-    async def run() -> None:
-        app = viewer(str(typo))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            assert f"no store at {typo}" in str(app.screen.query_one("#error-message").render())
+    app = viewer(str(typo))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert f"no store at {typo}" in str(app.screen.query_one("#error-message").render())
 
-    asyncio.run(run())
     assert not typo.parent.exists()
 
 
-def test_store_breaking_while_open_keeps_rows_and_recovers(
+async def test_store_breaking_while_open_keeps_rows_and_recovers(
     sample: SampleStore, sample_repo: Repository, viewer
 ) -> None:
     """The traces table vanishes mid-session: rows stay, the dialog explains, retry recovers."""
     hide = Statement("ALTER TABLE pipeline_traces RENAME TO hidden_traces")
     restore = Statement("ALTER TABLE hidden_traces RENAME TO pipeline_traces")
 
-    async def run() -> None:
-        app = viewer()
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            shown = [r.id for r in app.list_screen.rows]
-            sample_repo.backend.write([hide])
-            await press(pilot, "ctrl+r")
-            assert isinstance(app.screen, ErrorScreen)
-            assert "no such table" in str(app.screen.query_one("#error-message").render())
-            assert [k.value for k in app.list_screen.table.rows] == shown
-            sample_repo.backend.write([restore])
-            await press(pilot, "r")
-            assert app.screen is app.list_screen
-            assert [r.id for r in app.list_screen.rows] == shown
-
-    asyncio.run(run())
+    app = viewer()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        shown = [r.id for r in app.list_screen.rows]
+        sample_repo.backend.write([hide])
+        await press(pilot, "ctrl+r")
+        assert isinstance(app.screen, ErrorScreen)
+        assert "no such table" in str(app.screen.query_one("#error-message").render())
+        assert [k.value for k in app.list_screen.table.rows] == shown
+        sample_repo.backend.write([restore])
+        await press(pilot, "r")
+        assert app.screen is app.list_screen
+        assert [r.id for r in app.list_screen.rows] == shown
 
 
-def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
+async def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
     """The same app on a real sqld server: list, count and a trace's waterfall."""
     from conftest import wipe_sqld
 
@@ -113,21 +101,16 @@ def test_viewer_works_on_libsql(sqld_url: str, viewer) -> None:
     finally:
         repo.close()
 
-    async def run() -> None:
-        app = viewer(sqld_url)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            assert [r.id for r in app.list_screen.rows] == expected
-            assert app.list_screen.count == len(info.trace_ids) + len(info.corrupt_ids)
-            app.open_trace(info.error_id)
-            await settle(pilot)
-            await press(pilot, "e")
-            tree = app.screen.span_tree
-            assert (
-                tree is not None and tree.spans[app.screen.waterfall.current_node].status == "error"
-            )
-
-    asyncio.run(run())
+    app = viewer(sqld_url)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert [r.id for r in app.list_screen.rows] == expected
+        assert app.list_screen.count == len(info.trace_ids) + len(info.corrupt_ids)
+        app.open_trace(info.error_id)
+        await settle(pilot)
+        await press(pilot, "e")
+        tree = app.screen.span_tree
+        assert tree is not None and tree.spans[app.screen.waterfall.current_node].status == "error"
 
 
 class CrashingViewer(PipetraceApp):
@@ -145,7 +128,7 @@ def test_a_crashed_viewer_exits_non_zero(sample: SampleStore) -> None:
     assert exited.value.code == 1
 
 
-def test_trigger_dialog_opened_before_the_store_fills_once_it_loads(
+async def test_trigger_dialog_opened_before_the_store_fills_once_it_loads(
     sample: SampleStore, viewer
 ) -> None:
     """Pressing t before the triggers are known shows 'loading…', then the store's triggers."""
@@ -153,25 +136,22 @@ def test_trigger_dialog_opened_before_the_store_fills_once_it_loads(
     hidden = sample_path.rename("later.db")
     sample_path.mkdir()
 
-    async def run() -> None:
-        app = viewer(str(sample_path))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await press(pilot, "escape", "t")
-            dialog = app.screen
-            assert isinstance(dialog, ChooseDialog)
-            assert "loading" in str(dialog.query_one("#choose-note").render())
-            await press(pilot, "enter")
-            assert app.screen is dialog
-            sample_path.rmdir()
-            hidden.rename(sample_path)
-            app.open_repository()
-            await settle(pilot)
-            options = dialog.query_one(SelectionList)
-            listed = [options.get_option_at_index(i).value for i in range(options.option_count)]
-            assert listed == open_store(str(sample_path)).distinct_triggers()
-            assert not dialog.query_one("#choose-note").display
-            await press(pilot, "space", "enter")
-            assert app.list_screen.filters.triggers == (listed[0],)
-
-    asyncio.run(run())
+    app = viewer(str(sample_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await press(pilot, "escape", "t")
+        dialog = app.screen
+        assert isinstance(dialog, ChooseDialog)
+        assert "loading" in str(dialog.query_one("#choose-note").render())
+        await press(pilot, "enter")
+        assert app.screen is dialog
+        sample_path.rmdir()
+        hidden.rename(sample_path)
+        app.open_repository()
+        await settle(pilot)
+        options = dialog.query_one(SelectionList)
+        listed = [options.get_option_at_index(i).value for i in range(options.option_count)]
+        assert listed == open_store(str(sample_path)).distinct_triggers()
+        assert not dialog.query_one("#choose-note").display
+        await press(pilot, "space", "enter")
+        assert app.list_screen.filters.triggers == (listed[0],)

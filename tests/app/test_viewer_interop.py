@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 from interop.interop_data import SAMPLES
+from notices import record_notices
 from textual.widgets import Input, Label
 
 from pipetrace.app.tui.scenes import press, settle, type_text
@@ -20,19 +20,17 @@ CONVERSION_3 = "00000000000000020000000000000000"
 """otel_traces_01.json's two ids, alike in their first 15 digits."""
 
 
-def test_export_writes_the_open_trace_as_otlp_json(sample, viewer, tmp_path: Path) -> None:
+async def test_export_writes_the_open_trace_as_otlp_json(sample, viewer, tmp_path: Path) -> None:
     """x, enter: the default ./trace-<id>.otlp.json holds the trace's TracesData."""
+    app = viewer()
+    notices = record_notices(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(sample.blocked_id)
+        await settle(pilot)
+        await press(pilot, "x", "enter")
+        messages = [n.message for n in notices]
 
-    async def run() -> list[str]:
-        app = viewer()
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            app.open_trace(sample.blocked_id)
-            await settle(pilot)
-            await press(pilot, "x", "enter")
-            return [n.message for n in app._notifications]
-
-    messages = asyncio.run(run())
     path = tmp_path / f"trace-{sample.blocked_id}.otlp.json"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
@@ -41,7 +39,7 @@ def test_export_writes_the_open_trace_as_otlp_json(sample, viewer, tmp_path: Pat
     assert any(f"to ./{path.name}" in m for m in messages), messages
 
 
-def test_import_adds_traces_and_a_malformed_file_is_refused(
+async def test_import_adds_traces_and_a_malformed_file_is_refused(
     sample, sample_repo, viewer, tmp_path: Path
 ) -> None:
     """i imports a file into an empty store (the list refreshes); a broken file says where."""
@@ -51,21 +49,20 @@ def test_import_adds_traces_and_a_malformed_file_is_refused(
     bad.write_text('{"resourceSpans": [', encoding="utf-8")
     open_store("empty.db").close()
 
-    async def run() -> tuple[int | None, int | None, list[tuple[str, str]]]:
-        app = viewer("empty.db")
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await press(pilot, "i")
-            await type_text(pilot, bad.name)
-            await press(pilot, "enter")
-            after_bad = app.list_screen.count
-            await press(pilot, "i")
-            await type_text(pilot, good.name)
-            await press(pilot, "enter")
-            notes = [(n.severity, n.message) for n in app._notifications]
-            return after_bad, app.list_screen.count, notes
+    app = viewer("empty.db")
+    notices = record_notices(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await press(pilot, "i")
+        await type_text(pilot, bad.name)
+        await press(pilot, "enter")
+        after_bad = app.list_screen.count
+        await press(pilot, "i")
+        await type_text(pilot, good.name)
+        await press(pilot, "enter")
+        notes = [(n.severity, n.message) for n in notices]
+        after_good = app.list_screen.count
 
-    after_bad, after_good, notes = asyncio.run(run())
     assert after_bad == 0
     assert after_good == 2
     errors = [m for severity, m in notes if severity == "error"]
@@ -85,7 +82,7 @@ def _traces_of(path: Path) -> set[str]:
     }
 
 
-def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
+async def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
     viewer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Zero-padded ids get names that tell them apart (the 64-bit one without its padding); a
@@ -111,39 +108,32 @@ def test_export_names_are_per_trace_and_never_replace_a_file_unasked(
         await press(pilot, "enter", "escape")
         return suggested
 
-    async def run() -> tuple[list[str], str, str, str, bool, list[str]]:
-        app = viewer("samples.db")
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            suggested = [
-                await export(pilot, CONVERSION_2),
-                await export(pilot, CONVERSION_3),
-                await export(pilot, "0000000000000000a03ee8fff1dcd9b9"),
-            ]
-            second.write_text("kept\n", encoding="utf-8")
-            app.open_trace(CONVERSION_2)
-            await settle(pilot)
-            await press(pilot, "x")
-            again = app.screen.query_one("#path", Input).value
-            await press(pilot, "ctrl+u", "-", "enter")
-            stdout = str(app.screen.query_one("#dialog-error", Label).render())
-            await press(pilot, "ctrl+u")
-            await type_text(pilot, second.name)
-            await press(pilot, "enter")
-            warning = str(app.screen.query_one("#dialog-error", Label).render())
-            still_open = isinstance(app.screen, PathDialog)
-            unchanged = second.read_text(encoding="utf-8") == "kept\n"
-            await press(pilot, "enter")
-            return (
-                suggested,
-                again,
-                warning,
-                stdout,
-                still_open and unchanged,
-                [n.message for n in app._notifications],
-            )
+    app = viewer("samples.db")
+    notices = record_notices(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        suggested = [
+            await export(pilot, CONVERSION_2),
+            await export(pilot, CONVERSION_3),
+            await export(pilot, "0000000000000000a03ee8fff1dcd9b9"),
+        ]
+        second.write_text("kept\n", encoding="utf-8")
+        app.open_trace(CONVERSION_2)
+        await settle(pilot)
+        await press(pilot, "x")
+        again = app.screen.query_one("#path", Input).value
+        await press(pilot, "ctrl+u", "-", "enter")
+        stdout = str(app.screen.query_one("#dialog-error", Label).render())
+        await press(pilot, "ctrl+u")
+        await type_text(pilot, second.name)
+        await press(pilot, "enter")
+        warning = str(app.screen.query_one("#dialog-error", Label).render())
+        still_open = isinstance(app.screen, PathDialog)
+        unchanged = second.read_text(encoding="utf-8") == "kept\n"
+        await press(pilot, "enter")
+        warned_first = still_open and unchanged
+        messages = [n.message for n in notices]
 
-    suggested, again, warning, stdout, warned_first, messages = asyncio.run(run())
     assert suggested == [f"./{first.name}", f"./{second.name}", f"./{yelp.name}"]
     assert _traces_of(first) == {CONVERSION_2}
     assert _traces_of(yelp) == {"0000000000000000a03ee8fff1dcd9b9"}

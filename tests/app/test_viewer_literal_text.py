@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from factories import BASE_NS, make_trace
@@ -33,54 +32,51 @@ def _tricky_store(path: Path) -> str:
     return item.trace.id
 
 
-def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
+async def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> None:
     """List, detail header, span pane, find, search chip and a dialog error all show `[/]`."""
     trace_id = _tricky_store(tmp_path / "tricky.db")
 
-    async def run() -> None:
-        app = viewer(str(tmp_path / "tricky.db"))
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            listed = app.export_screenshot()
-            assert "[/]" in listed and "[bold]x" in listed and "zz[(%" in listed
+    app = viewer(str(tmp_path / "tricky.db"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        listed = app.export_screenshot()
+        assert "[/]" in listed and "[bold]x" in listed and "zz[(%" in listed
+        await press(pilot, "enter")
+        screen = app.screen
+        assert isinstance(screen, TraceDetailScreen) and screen.trace_id == trace_id
+        header = str(screen.query_one("#trace-header").render())
+        assert "user [/]" in header and "ip zz[(%" in header and "[bold]x" in header
+        await press(pilot, "o")
+        await settle(pilot)
+        linked = app.screen
+        assert isinstance(linked, TraceDetailScreen) and linked.trace_id == "[/]"
+        linked_header = str(linked.query_one("#trace-header").render())
+        assert "trace [/] is not in the store" in linked_header
+        await press(pilot, "escape")
+        assert app.screen is screen
+        await press(pilot, "down")
+        await settle(pilot)
+        shown = app.export_screenshot()
+        assert "[/]&#160;[bold]x" in shown and "[REDACTED]" in shown, "span name, attribute"
+        await press(pilot, "slash")
+        await type_text(pilot, "[/]")
+        await press(pilot, "enter")
+        waterfall = screen.query_one(Waterfall)
+        assert waterfall.current_node == 1
+        assert str(screen.query_one("#find-status").render()).startswith("find [/]: 1/1")
+        for query in ("zz[(%", "[REDACTED]"):
+            await press(pilot, "slash", *["backspace"] * 5)
+            await type_text(pilot, query)
             await press(pilot, "enter")
-            screen = app.screen
-            assert isinstance(screen, TraceDetailScreen) and screen.trace_id == trace_id
-            header = str(screen.query_one("#trace-header").render())
-            assert "user [/]" in header and "ip zz[(%" in header and "[bold]x" in header
-            await press(pilot, "o")
-            await settle(pilot)
-            linked = app.screen
-            assert isinstance(linked, TraceDetailScreen) and linked.trace_id == "[/]"
-            linked_header = str(linked.query_one("#trace-header").render())
-            assert "trace [/] is not in the store" in linked_header
-            await press(pilot, "escape")
-            assert app.screen is screen
-            await press(pilot, "down")
-            await settle(pilot)
-            shown = app.export_screenshot()
-            assert "[/]&#160;[bold]x" in shown and "[REDACTED]" in shown, "span name, attribute"
-            await press(pilot, "slash")
-            await type_text(pilot, "[/]")
-            await press(pilot, "enter")
-            waterfall = screen.query_one(Waterfall)
-            assert waterfall.current_node == 1
-            assert str(screen.query_one("#find-status").render()).startswith("find [/]: 1/1")
-            for query in ("zz[(%", "[REDACTED]"):
-                await press(pilot, "slash", *["backspace"] * 5)
-                await type_text(pilot, query)
-                await press(pilot, "enter")
-                assert str(screen.query_one("#find-status").render()).startswith(f"find {query}: ")
-            await press(pilot, "escape", "slash")
-            await type_text(pilot, "[/]")
-            await press(pilot, "enter")
-            assert "[/]" in str(app.list_screen.query_one("#filter-bar").render())
-            await press(pilot, "d")
-            await type_text(pilot, "[/]")
-            await press(pilot, "enter")
-            assert "'[/]' is not a number" in str(app.screen.query_one("#dialog-error").render())
-
-    asyncio.run(run())
+            assert str(screen.query_one("#find-status").render()).startswith(f"find {query}: ")
+        await press(pilot, "escape", "slash")
+        await type_text(pilot, "[/]")
+        await press(pilot, "enter")
+        assert "[/]" in str(app.list_screen.query_one("#filter-bar").render())
+        await press(pilot, "d")
+        await type_text(pilot, "[/]")
+        await press(pilot, "enter")
+        assert "'[/]' is not a number" in str(app.screen.query_one("#dialog-error").render())
 
 
 QUOTED = 'it\'s "x" [b]'
@@ -115,33 +111,30 @@ async def _click_link(pilot: Pilot[None], after: str) -> None:
     await settle(pilot)
 
 
-def test_header_links_open_the_exact_id_whatever_it_holds(tmp_path: Path, viewer) -> None:
+async def test_header_links_open_the_exact_id_whatever_it_holds(tmp_path: Path, viewer) -> None:
     """Ids holding ' and " and `[b]` are shown literally and their links open exactly them."""
     original_id, replay_id = _linked_store(tmp_path / "linked.db")
 
-    async def run() -> None:
-        app = viewer(str(tmp_path / "linked.db"))
-        async with app.run_test(size=(160, 36)) as pilot:
-            await settle(pilot)
-            app.open_trace(original_id)
-            await settle(pilot)
-            first = app.screen
-            header = str(first.query_one("#trace-header").render())
-            assert f"replay of {QUOTED}" in header
-            assert f"replayed by {replay_id[:12]}…" in header
-            await _click_link(pilot, "replay of ")
-            missing = app.screen
-            assert isinstance(missing, TraceDetailScreen) and missing is not first
-            assert missing.trace_id == QUOTED
-            assert f"trace {QUOTED} is not in the store" in str(
-                missing.query_one("#trace-header").render()
-            )
-            await press(pilot, "escape")
-            assert app.screen is first
-            await _click_link(pilot, "replayed by ")
-            opened = app.screen
-            assert isinstance(opened, TraceDetailScreen) and opened is not first
-            assert opened.trace_id == replay_id
-            assert f"replay of {original_id}" in str(opened.query_one("#trace-header").render())
-
-    asyncio.run(run())
+    app = viewer(str(tmp_path / "linked.db"))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(original_id)
+        await settle(pilot)
+        first = app.screen
+        header = str(first.query_one("#trace-header").render())
+        assert f"replay of {QUOTED}" in header
+        assert f"replayed by {replay_id[:12]}…" in header
+        await _click_link(pilot, "replay of ")
+        missing = app.screen
+        assert isinstance(missing, TraceDetailScreen) and missing is not first
+        assert missing.trace_id == QUOTED
+        assert f"trace {QUOTED} is not in the store" in str(
+            missing.query_one("#trace-header").render()
+        )
+        await press(pilot, "escape")
+        assert app.screen is first
+        await _click_link(pilot, "replayed by ")
+        opened = app.screen
+        assert isinstance(opened, TraceDetailScreen) and opened is not first
+        assert opened.trace_id == replay_id
+        assert f"replay of {original_id}" in str(opened.query_one("#trace-header").render())

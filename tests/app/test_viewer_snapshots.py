@@ -38,3 +38,11 @@ def test_screen_state(
         await settle(pilot)
 
     assert snap_compare(viewer(url), terminal_size=scene.size, run_before=run)
+
+
+def test_every_accepted_picture_belongs_to_a_scene() -> None:
+    """No picture outlives its scene: syrupy's check for unused snapshots does not run under
+    pytest-xdist."""
+    folder = Path(__file__).parent / "__snapshots__" / Path(__file__).stem
+    pictures = {path.name for path in folder.glob("*.svg")}
+    assert pictures == {f"test_screen_state[{scene.name}].svg" for scene in SNAPSHOT_SCENES}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from pipetrace.engine import Engine, SeededIds, TraceRecord, bundled_pipelines_dir, load_pipelines
 
 SIGNUP = {
@@ -97,6 +99,7 @@ class RaisingSink:
         raise RuntimeError("database is down")
 
 
+@pytest.mark.timing
 def test_a_hanging_sink_neither_delays_nor_changes_the_outcome():
     pipelines = load_pipelines(bundled_pipelines_dir())
     reference = Engine(pipelines, ids=SeededIds(3), clock=lambda: 0)

@@ -127,6 +127,7 @@ def test_a_sink_the_recorder_process_cannot_take_is_refused_in_one_line():
         Engine.load(bundled_pipelines_dir(), sink=OutOfProcess(lambda: JsonLinesSink("x")))
 
 
+@pytest.mark.timing
 def test_a_hanging_sink_in_the_recorder_process_neither_delays_nor_blocks_close():
     pipelines = load_pipelines(bundled_pipelines_dir())
     reference = Engine(pipelines, ids=SeededIds(3), clock=lambda: 0)
@@ -161,6 +162,7 @@ def test_a_flush_that_runs_out_of_time_says_why_the_sink_is_late_until_it_is_don
         assert engine.counters["submitted"] == len(SIGNUPS)
 
 
+@pytest.mark.timing
 def test_a_killed_recorder_process_is_reported_and_later_traces_are_counted_as_dropped():
     expected = run_all(Engine.load(bundled_pipelines_dir(), ids=SeededIds(1), clock=lambda: 0))
     engine = Engine.load(

@@ -160,6 +160,7 @@ def test_input_limits_are_checked_before_running(make_engine, sink, payload, mes
     assert [s.status for s in trace.spans] == ["error", "skipped"]
 
 
+@pytest.mark.timing
 def test_deadline_is_enforced_and_named(make_engine, sink):
     text = manifest() + "limits = { instruction_budget = 1000000000, deadline_ms = 30 }\n"
     engine = make_engine({"s.lua": "while true do end"}, text)

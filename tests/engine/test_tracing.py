@@ -225,6 +225,7 @@ HEAVY = "local t = {}\n" + "".join(
 )
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("mode", ["blocking", "async"])
 def test_sandbox_start_up_stays_out_of_the_first_trace(make_engine, sink, mode):
     scripts = {"check.lua": "return nil"} | {f"heavy{i}.lua": HEAVY for i in range(5)}

@@ -16,7 +16,16 @@ from pipetrace.engine.ids import IdSource, RandomIds
 from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
 from pipetrace.engine.offload import OutOfProcess, ProcessDispatcher
 from pipetrace.engine.record import Recorder, pack_facts
-from pipetrace.engine.results import DATA, EXTRAS, INT_KEYS, NESTED, data_start, script_data, shaped
+from pipetrace.engine.results import (
+    DATA,
+    EXTRAS,
+    IGNORED,
+    INT_KEYS,
+    NESTED,
+    data_start,
+    script_data,
+    shaped,
+)
 from pipetrace.engine.sandbox import Sandbox
 from pipetrace.engine.tracing import TraceSink
 from pipetrace.engine.values import (
@@ -282,8 +291,8 @@ class Engine:
         runs: list[Any],
     ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool]:
         """Run layers until one blocks or fails closed; return status, message, allowed, data
-        and whether the host side crashed. When tracing, runs gets start, end and result of
-        each script that ran."""
+        (none when not allowed: a denied request has no use for it) and whether the host side
+        crashed. When tracing, runs gets start, end and result of each script that ran."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
@@ -300,7 +309,7 @@ class Engine:
                     end = _perf()
                     status, msg, flags = res[0], res[1], res[2]
                     if flags & DATA:
-                        pos = data_start(res) if flags & EXTRAS else 3
+                        pos = data_start(res) if flags & (EXTRAS | IGNORED) else 3
                         if flags & NESTED:
                             merged.update(script_data(res, pos))
                         else:
@@ -330,9 +339,11 @@ class Engine:
             self._local.sandbox = None
             return self._crashed(spec, exc)
         if blocked:
-            return "blocked", blocked, False, result, False
+            return "blocked", blocked, False, {}, False
+        if failed:
+            return "error", failed, False, {}, False
         if first_error:
-            return "error", failed or first_error, failed is None, result, False
+            return "error", first_error, True, result, False
         return "success", None, True, result, False
 
     def _crashed(

@@ -14,6 +14,7 @@ from pipetrace.engine.manifest import Pipelines, Script
 from pipetrace.engine.results import (
     DATA,
     EXTRAS,
+    IGNORED,
     INT_KEYS,
     NESTED,
     extras,
@@ -159,6 +160,9 @@ class Recorder:
                 used = dropped_spans = dropped_logs = 0
                 logs = flat = ()
                 pos = 3
+            if flags & IGNORED:
+                attrs["result.ignored"] = res[pos]
+                pos += 1
             if flags & DATA:
                 int_keys = bool(flags & INT_KEYS)
                 if flags & (NESTED | INT_KEYS):
@@ -204,7 +208,7 @@ class Recorder:
             snapshot = capped(snapshot, limits.max_snapshot_bytes)
             if paths:
                 snapshot["_redacted"] = paths
-        result = {} if crashed else merged_data(datas)
+        result = merged_data(datas) if allowed and not crashed else {}
         return TraceRecord(
             trace_id=trace_id,
             trigger_event=trigger,

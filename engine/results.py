@@ -6,17 +6,20 @@ from typing import Any
 
 from pipetrace.engine.values import decode
 
-DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED = 1, 2, 4, 8, 16, 32
+DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED, IGNORED = 1, 2, 4, 8, 16, 32, 64
 _LOW32 = (1 << 32) - 1
 
 
 def data_start(res: tuple[Any, ...]) -> int:
-    """Index where the data's keys and values begin (after the extras, when there are any)."""
+    """Index where the data's keys and values begin (after the extras and what a denial
+    ignored, when there are any)."""
     flags: int = res[2]
-    if not flags & EXTRAS:
-        return 3
-    counts: int = res[3]
-    return 4 + (flags & DROPS and 2) + (flags & USED and 1) + (counts & _LOW32) + 5 * (counts >> 32)
+    pos = 3
+    if flags & EXTRAS:
+        counts: int = res[3]
+        pos = 4 + (flags & DROPS and 2) + (flags & USED and 1)
+        pos += (counts & _LOW32) + 5 * (counts >> 32)
+    return pos + 1 if flags & IGNORED else pos
 
 
 def script_data(res: tuple[Any, ...], pos: int) -> dict[Any, Any]:
@@ -46,7 +49,8 @@ def extras(
     res: tuple[Any, ...],
 ) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...], int]:
     """Instructions, dropped spans, dropped logs, logs and flat custom spans (name, depth,
-    begin, end, then True or the error, each) of one run, and where its data begins."""
+    begin, end, then True or the error, each) of one run, and where what follows them begins
+    (what a denial ignored, or the data)."""
     flags = res[2]
     if not flags & EXTRAS:
         return 0, 0, 0, (), (), 3

@@ -17,6 +17,7 @@ from pipetrace.engine.limits import Limits
 _BOOTSTRAP = resources.files("pipetrace.engine").joinpath("lua/sandbox.lua").read_text("utf-8")
 _HOOK_STEP = 10_000
 _WORDS = struct.Struct(">4q")
+_MD5_WORDS = struct.Struct(">2q")
 _SYNTAX_AT = re.compile(r"s:(\d+): (.*)", re.DOTALL)
 
 
@@ -30,6 +31,12 @@ def _sha256_words(text: str) -> tuple[int, int, int, int]:
     string back into a runtime whose memory is full would unwind through lupa's Python call."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     return _WORDS.unpack(digest)
+
+
+def _md5_words(text: str) -> tuple[int, int]:
+    """Hash a string for helpers.hash(text, "md5") as two integers, as _sha256_words does."""
+    digest = hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    return _MD5_WORDS.unpack(digest)
 
 
 def _host_error(exc: object) -> str:
@@ -64,7 +71,9 @@ def new_runtime(limits: Limits) -> tuple[Any, Any]:
             "max_output_nodes": limits.max_output_values,
         }
     )
-    host = lua.execute(_BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps, _host_error)
+    host = lua.execute(
+        _BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps, _host_error, _md5_words
+    )
     return lua, host
 
 

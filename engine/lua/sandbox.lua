@@ -1,7 +1,7 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_words, caps, host_error = ...
+local clock_ns, sha256_words, caps, host_error, md5_words = ...
 
 local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
@@ -11,6 +11,7 @@ local setmetatable, getmetatable, tostring = setmetatable, getmetatable, tostrin
 local math_type, math_huge, math_randomseed = math.type, math.huge, math.randomseed
 local s_find, s_match, s_gmatch, s_gsub = string.find, string.match, string.gmatch, string.gsub
 local s_rep, s_sub, s_byte, s_format = string.rep, string.sub, string.byte, string.format
+local s_lower = string.lower
 local utf8_len, t_unpack, t_pack, t_concat = utf8.len, table.unpack, table.pack, table.concat
 local t_move = table.move
 local load, tonumber = load, tonumber
@@ -38,17 +39,43 @@ local function hook()
   error(killed, 0)
 end
 
+-- Read-only proxies (frozen libraries and views of the context) have no keys of their own:
+-- target_of maps each to the table it shows, so raw reads, iteration and the output check see
+-- what a proxy holds, and raw writes to it fail.
+local target_of = setmetatable({}, { __mode = "k" })
+local view -- a context table's read-only view, defined with the context below
+
+-- next() that sees through a proxy without handing out its table: nested tables come as views.
+local function see_next(t, k)
+  local target = target_of[t]
+  if target == nil then return next(t, k) end
+  local nk, nv = next(target, k)
+  if type(nv) == "table" then nv = view(nv) end
+  return nk, nv
+end
+
+local function see_rawget(t, k)
+  local target = target_of[t]
+  if target == nil then return rawget(t, k) end
+  local v = rawget(target, k)
+  if type(v) == "table" then return view(v) end
+  return v
+end
+
+local function see_rawlen(t)
+  return rawlen(target_of[t] or t)
+end
+
 -- Read-only views of shared tables: writes and raw writes fail, pairs() still enumerates.
-local frozen = setmetatable({}, { __mode = "k" })
 local function freeze(source)
   local proxy = setmetatable({}, {
     __index = source,
     __newindex = function() error("attempt to modify a read-only table", 2) end,
-    __pairs = function() return next, source, nil end,
+    __pairs = function(p) return see_next, p, nil end,
     __len = function() return #source end,
     __metatable = false,
   })
-  frozen[proxy] = true
+  target_of[proxy] = source
   return proxy
 end
 
@@ -195,7 +222,7 @@ local function safe_xpcall(f, handler, ...)
 end
 
 local function safe_rawset(t, k, v)
-  if frozen[t] then error("attempt to modify a read-only table", 2) end
+  if target_of[t] then error("attempt to modify a read-only table", 2) end
   return rawset(t, k, v)
 end
 
@@ -241,15 +268,28 @@ local function trace(name, fn, ...)
   return t_unpack(r, 2, r.n)
 end
 
+-- The digests helpers.hash offers (the original's two), each as its host function and the
+-- format of the 64-bit words that function returns.
+local DIGESTS = {
+  sha256 = { sha256_words, "%016x%016x%016x%016x" },
+  md5 = { md5_words, "%016x%016x" },
+}
+
 local H = freeze({
   log = add_log,
   now = function() return frozen_now end,
-  hash = function(s)
+  hash = function(s, algorithm)
     if type(s) ~= "string" and type(s) ~= "number" then error("helpers.hash needs a string", 2) end
+    local named = type(algorithm) == "string" and s_lower(algorithm)
+    local digest = DIGESTS[algorithm == nil and "sha256" or named]
+    if digest == nil then
+      named = named and "'" .. safe_text(s_sub(algorithm, 1, 32)) .. "'" or "a " .. type(algorithm)
+      error("helpers.hash: unknown algorithm " .. named .. "; use 'sha256' or 'md5'", 2)
+    end
     s = tostring(s)
     -- The host cannot take other text, and an error raised in a host call may need memory.
     if not utf8_len(s) then error("helpers.hash needs UTF-8 text", 2) end
-    return s_format("%016x%016x%016x%016x", sha256_words(s))
+    return s_format(digest[2], digest[1](s))
   end,
   matches = function(s, p)
     if type(s) ~= "string" or type(p) ~= "string" then return false end
@@ -261,8 +301,9 @@ local H = freeze({
 
 local BASE = {
   string = freeze(S), table = freeze(T), math = freeze(M), utf8 = freeze(U), coroutine = freeze(C),
-  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall,
-  xpcall = safe_xpcall, rawequal = rawequal, rawlen = rawlen, rawget = rawget, rawset = safe_rawset,
+  assert = assert, error = error, ipairs = ipairs, next = see_next, pairs = pairs, pcall = pcall,
+  xpcall = safe_xpcall, rawequal = rawequal, rawlen = see_rawlen, rawget = see_rawget,
+  rawset = safe_rawset,
   select = select, tonumber = tonumber, tostring = tostring, type = type,
   setmetatable = safe_setmetatable, getmetatable = getmetatable, _VERSION = _VERSION,
   print = function(...)
@@ -273,9 +314,11 @@ local BASE = {
 }
 local ENV_MT = { __index = BASE, __metatable = false }
 
--- Copies validated data, dropping any metatables, so stored outputs hold plain values only.
+-- Copies validated data, dropping any metatables, so stored outputs hold plain values only;
+-- a read-only proxy is copied as the table it shows.
 local function deepcopy(v)
   if type(v) ~= "table" then return v end
+  v = target_of[v] or v
   local out = {}
   for k, x in next, v do out[k] = deepcopy(x) end
   return out
@@ -283,9 +326,7 @@ end
 
 -- Read-only views of the context: scripts of one layer share them, so none can change what
 -- another sees. Views of the same table are reused (weak caches).
-local target_of = setmetatable({}, { __mode = "k" })
 local view_of = setmetatable({}, { __mode = "kv" })
-local view
 local VIEW_MT = {
   __index = function(p, k)
     local v = rawget(target_of[p], k)
@@ -294,21 +335,14 @@ local VIEW_MT = {
   end,
   __newindex = function() error("context is read-only", 2) end,
   __len = function(p) return #target_of[p] end,
-  __pairs = function(p)
-    local t = target_of[p]
-    return function(_, k)
-      local nk, nv = next(t, k)
-      if type(nv) == "table" then nv = view(nv) end
-      return nk, nv
-    end, p, nil
-  end,
+  __pairs = function(p) return see_next, p, nil end,
   __metatable = false,
 }
 view = function(t)
   local p = view_of[t]
   if p == nil then
     p = setmetatable({}, VIEW_MT)
-    target_of[p], view_of[t], frozen[p] = t, p, true
+    target_of[p], view_of[t] = t, p
   end
   return p
 end
@@ -358,6 +392,7 @@ local function check_data(v, d, seen, acc)
   elseif tv == "boolean" then
     acc.bytes = acc.bytes + 5
   elseif tv == "table" then
+    v = target_of[v] or v
     if d > caps.max_output_depth then return "output too deep (max " .. caps.max_output_depth .. ")" end
     if seen[v] then return "output contains a cyclic table" end
     seen[v] = true
@@ -382,25 +417,42 @@ local function check_data(v, d, seen, acc)
   return nil
 end
 
--- Validates a script's return value: returns status, allowed, message, data.
+-- Why a result field cannot be used as the type it must have, or nil when it can.
+local function wrong_type(name, value, want)
+  if value == nil or type(value) == want then return nil end
+  return "result field '" .. name .. "' must be a " .. want .. ", got " .. type(value)
+end
+
+-- A plain copy of a result's data, or nil and why it cannot be kept.
+local function checked_data(data)
+  if data == nil then return nil end
+  local err = wrong_type("data", data, "table") or check_data(data, 1, {}, { bytes = 0, nodes = 0 })
+  if err then return nil, err end
+  return deepcopy(data)
+end
+
+-- Validates a script's return value: returns status, message, data and, for an explicit denial,
+-- what of it had to be ignored. allowed == false always blocks, whatever else the result holds;
+-- without it an unusable field is the script's error.
 local function check_result(res)
-  if res == nil then return "success", true, nil, nil end
-  if type(res) ~= "table" then return "error", true, "script must return a table or nil, got " .. type(res), nil end
-  local allowed, msg, data = rawget(res, "allowed"), rawget(res, "error"), rawget(res, "data")
-  if allowed ~= nil and type(allowed) ~= "boolean" then
-    return "error", true, "result field 'allowed' must be a boolean, got " .. type(allowed), nil
+  if res == nil then return "success" end
+  if type(res) ~= "table" then return "error", "script must return a table or nil, got " .. type(res) end
+  res = target_of[res] or res
+  local allowed, msg = rawget(res, "allowed"), rawget(res, "error")
+  local bad_msg = wrong_type("error", msg, "string")
+  local data, bad_data = checked_data(rawget(res, "data"))
+  if allowed == false then
+    local ignored
+    if bad_msg then msg, ignored = nil, bad_msg .. ": the default message is used" end
+    if bad_data then
+      bad_data = bad_data .. ": the data is dropped"
+      ignored = ignored and ignored .. "; " .. bad_data or bad_data
+    end
+    return "blocked", msg, data, ignored
   end
-  if msg ~= nil and type(msg) ~= "string" then
-    return "error", true, "result field 'error' must be a string, got " .. type(msg), nil
-  end
-  if data ~= nil then
-    if type(data) ~= "table" then return "error", true, "result field 'data' must be a table, got " .. type(data), nil end
-    local err = check_data(data, 1, {}, { bytes = 0, nodes = 0 })
-    if err then return "error", true, err, nil end
-    data = deepcopy(data)
-  end
-  if allowed == false then return "blocked", false, msg, data end
-  return "success", true, msg, data
+  local err = wrong_type("allowed", allowed, "boolean") or bad_msg or bad_data
+  if err then return "error", err end
+  return "success", msg, data
 end
 
 -- Per-trigger state, set by begin().
@@ -442,10 +494,10 @@ local function add_extras(n, flags)
 end
 
 -- Runs one compiled script under the hook. Returns status, message and flags (1 data,
--- 2 integer keys in data, 4 nested data, 8 extras follow, 16 and 32 see add_extras), then the
--- extras (only when tracing
--- and the script logged, traced, dropped or was counted by the hook), then the data's keys and
--- values (nested tables flattened).
+-- 2 integer keys in data, 4 nested data, 8 extras follow, 16 and 32 see add_extras, 64 what
+-- a denial ignored follows), then the extras (only when tracing
+-- and the script logged, traced, dropped or was counted by the hook), then what a denial
+-- ignored, then the data's keys and values (nested tables flattened).
 local function run(index, deadline_)
   local script = scripts[index]
   used, budget, step, deadline, deadline_ms, killed =
@@ -466,7 +518,7 @@ local function run(index, deadline_)
   -- Let go of the script's coroutine (a failed one keeps its stack) and globals, so a
   -- collection can free what the script allocated before the work below needs memory.
   co, env = nil, nil
-  local status, msg, data
+  local status, msg, data, ignored
   if killed then
     status, msg = "killed", killed
   elseif not ok then
@@ -478,14 +530,17 @@ local function run(index, deadline_)
       status, msg = "error", type(res) == "userdata" and host_error(res) or safe_text(res)
     end
   else
-    local _
-    status, _, msg, data = check_result(res)
+    status, msg, data, ignored = check_result(res)
     if msg then msg = safe_text(msg) end
   end
   res = nil
   local flags, n = 0, 3
   if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0) then
     n, flags = add_extras(n, 8)
+  end
+  if ignored then
+    n, flags = n + 1, flags | 64
+    out[n] = ignored
   end
   if data then
     pending_ids[#pending_ids + 1] = script.id

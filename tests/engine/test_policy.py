@@ -108,7 +108,8 @@ def test_async_returns_at_once_and_runs_in_the_background(make_engine, sink):
     assert outcome.allowed and outcome.data == {} and outcome.error is None
     [trace] = sink.after(engine)
     assert trace.trace_id == outcome.trace_id
-    assert trace.result_data == {"n": 45000150000}
+    assert trace.spans[1].attributes["output.data"] == {"n": 45000150000}
+    assert (trace.status, trace.result_data) == ("blocked", {})  # a block keeps no result
     assert threading.get_ident() == caller
 
 

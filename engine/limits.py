@@ -23,8 +23,9 @@ DeadlineMs = Annotated[int, Meta(ge=1, le=3_600_000)]
 
 
 class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Caps applied to plans, scripts, data and traces; defaults follow the original system, and
-    a [limits] table converts to one, so a bad setting fails at load rather than at run time."""
+    """Caps applied to plans, scripts, data and traces (max_layers and max_scripts_per_layer are
+    the original system's, the rest pipetrace's own: README, "Engine semantics"); a [limits]
+    table converts to one, so a bad setting fails at load rather than at run time."""
 
     max_layers: Annotated[int, Meta(ge=1, le=1_000)] = 10
     max_scripts_per_layer: Annotated[int, Meta(ge=1, le=1_000)] = 5

@@ -12,8 +12,11 @@ from typing import Any, NoReturn
 import click
 
 from pipetrace.engine import load_pipelines
+from pipetrace.errors import PipetraceError
 
+from .bugs import bug_line, traceback_text
 from .commands.cleanup_cmds import cleanup
+from .commands.context import CommandContext
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.replay_cmds import replay
@@ -21,11 +24,12 @@ from .commands.serve_cmds import serve
 from .commands.store_cmds import db, show, traces
 from .commands.viewer_cmds import screenshots
 from .frontends import CleanupApp, Frontends
+from .settings import Settings
 from .usage_errors import usage_line
 
 
 class PipetraceGroup(click.Group):
-    """Turns every failure into one line on stderr: exit 2 for bad input, 1 for a bug."""
+    """Turns every failure into one line on stderr: exit 2 for a user error, 1 for a bug."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Refuse an argument the shell passed as bytes that are not UTF-8 (Python keeps them as
@@ -50,18 +54,20 @@ class PipetraceGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("pipetrace: interrupted", err=True)
             sys.exit(130)
+        except PipetraceError as exc:
+            click.echo(f"pipetrace: {exc.message}", err=True)
+            sys.exit(2)
         except Exception as exc:
-            if os.environ.get("PIPETRACE_DEBUG"):
-                raise
-            if hasattr(exc, "title"):
-                click.echo(f"pipetrace: {exc}", err=True)
-                sys.exit(2)
-            click.echo(
-                f"pipetrace: unexpected {type(exc).__name__}: {exc} "
-                "(run with PIPETRACE_DEBUG=1 for details)",
-                err=True,
-            )
-            sys.exit(1)
+            _report_bug(exc, isinstance(ctx.obj, CommandContext) and ctx.obj.settings.debug)
+
+
+def _report_bug(exc: Exception, debug: bool) -> NoReturn:
+    """An exception no code expected: one line saying it is a bug (after its traceback, with
+    PIPETRACE_DEBUG=1), and exit status 1."""
+    if debug:
+        click.echo(traceback_text(exc), err=True, nl=False)
+    click.echo(bug_line(exc, debug=debug), err=True)
+    sys.exit(1)
 
 
 def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
@@ -72,11 +78,12 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def _open_viewer(db_url: str | None, pipelines_dir: Path | None) -> None:
+def _open_viewer(settings: Settings, pipelines_dir: Path | None) -> None:
     """Run the viewer; Textual is imported only here, so commands without it start quickly."""
     from .tui import make_app, run_viewer
 
-    run_viewer(make_app(db_url, pipelines_dir=pipelines_dir))
+    store, debug = settings.store(), settings.debug
+    run_viewer(make_app(store, pipelines_dir=pipelines_dir, show_tracebacks=debug))
 
 
 def _write_screenshots(out: Path) -> list[Path]:
@@ -101,7 +108,7 @@ FRONTENDS = Frontends(
 
 
 @click.group(cls=PipetraceGroup, invoke_without_command=True)
-@click.option("--db", "db_url", metavar="URL", envvar="PIPETRACE_DB", help="Store URL.")
+@click.option("--db", "db_url", metavar="URL", help="Store URL [env: PIPETRACE_DB].")
 @click.option(
     "--pipelines",
     "pipelines_dir",
@@ -112,16 +119,14 @@ FRONTENDS = Frontends(
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
-    ctx.obj = FRONTENDS
-    if db_url is not None:
-        # `pipetrace --db URL traces` means the same as `pipetrace traces --db URL`: every
-        # sub-command's --db reads this variable when it is not given.
-        os.environ["PIPETRACE_DB"] = db_url
+    # Read once here; `pipetrace --db URL traces` then means `pipetrace traces --db URL`.
+    settings = Settings.read(os.environ, db_url=db_url)
+    ctx.obj = CommandContext(settings, FRONTENDS)
     if pipelines_dir is not None:
         # Checked now, in run's words, not when the operator first presses R (it takes ~20 ms).
         load_pipelines(pipelines_dir)
     if ctx.invoked_subcommand is None:
-        _open_viewer(db_url, pipelines_dir)
+        _open_viewer(settings, pipelines_dir)
 
 
 main.add_command(traces)

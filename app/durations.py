@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+from pipetrace.errors import PipetraceError
 
-class DurationError(ValueError):
+
+class DurationError(PipetraceError):
     """A duration bound or pair of bounds no trace can match; the message says why."""
 
     title = "Bad duration"

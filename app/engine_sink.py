@@ -14,7 +14,15 @@ from pipetrace.engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from pipetrace.store import Repository, SpanRow, StoreError, TraceRow, TraceWithSpans, open_store
+from pipetrace.store import (
+    DatabaseTarget,
+    Repository,
+    SpanRow,
+    StoreError,
+    TraceRow,
+    TraceWithSpans,
+    open_store,
+)
 from pipetrace.store.writer import TraceWriter
 
 from .wording import counted
@@ -63,8 +71,8 @@ class StoreSink:
     """The store's writer for a recorder process (see engine.OutOfProcess): it opens its own
     connection there and closes it with the writer, reporting traces it could not write."""
 
-    def __init__(self, db_url: str | None) -> None:
-        self.repository = open_store(db_url)
+    def __init__(self, store: str | DatabaseTarget) -> None:
+        self.repository = open_store(store)
         self.writer = TraceWriter(self.repository, convert=record_to_rows)
 
     def submit(self, record: TraceRecord) -> None:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
     from pipetrace.store import Repository
 
+    from .settings import Settings
+
 
 class CleanupApp(Protocol):
     """Builds the HTTP cleanup app over an open store, closing it at shutdown if asked."""
@@ -26,9 +28,9 @@ class CleanupApp(Protocol):
 class Frontends:
     """The composition root's callables; each imports its heavy modules only when called."""
 
-    open_viewer: Callable[[str | None, Path | None], None]
-    """Run the viewer on a store URL (None: the default store) with the pipelines folder its
-    replays run (None: the bundled set), exiting with the viewer's code when it crashed."""
+    open_viewer: Callable[[Settings, Path | None], None]
+    """Run the viewer on the store the settings name, with the pipelines folder its replays run
+    (None: the bundled set), exiting with the viewer's code when it crashed."""
     write_screenshots: Callable[[Path], list[Path]]
     """Write an SVG of every viewer state into a folder and return their paths."""
     load_cleanup_app: Callable[[], CleanupApp]

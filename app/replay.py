@@ -9,12 +9,13 @@ from typing import Any
 from pipetrace.app.engine_sink import recording_engine
 from pipetrace.engine import load_pipelines
 from pipetrace.engine.bundled import bundled_pipelines_dir
+from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, SpanRow, TraceWithSpans
 
 _MISSING = object()
 
 
-class ReplayError(Exception):
+class ReplayError(PipetraceError):
     """A trace that cannot be replayed, and why, in one line."""
 
     title = "Cannot replay"

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from pipetrace.errors import PipetraceError
+
 NS = 1_000_000_000
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -18,7 +20,7 @@ LATEST_NS = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp()) * NS
 """Times before 1970 or after 2199 are typos, and past 2262 they no longer fit in int64 ns."""
 
 
-class TimeFormatError(ValueError):
+class TimeFormatError(PipetraceError):
     """A time or age that cannot be read; the message says what was expected."""
 
     title = "Bad time"

@@ -1,14 +1,12 @@
 """Exceptions the engine raises at load time (execution never raises into the caller)."""
 
+from pipetrace.errors import PipetraceError
 
-class EngineError(Exception):
+
+class EngineError(PipetraceError):
     """Base error so callers can catch every engine failure with one clause and show a title."""
 
     title = "Engine error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class PipelineError(EngineError):

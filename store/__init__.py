@@ -44,13 +44,15 @@ __all__ = [
 ]
 
 
-def open_store(url: str | None = None, *, migrate: bool = True, create: bool = True) -> Repository:
-    """Open the store a URL names (or PIPETRACE_DB, or the default file), at the newest schema.
+def open_store(
+    store: str | DatabaseTarget, *, migrate: bool = True, create: bool = True
+) -> Repository:
+    """Open the store a URL or a parsed target names, at the newest schema.
 
     With `create` False a named SQLite file must exist already (the default file may always be
     created). Raises StoreError with one line naming the URL and the cause when it cannot be used.
     """
-    target = parse_database_url(url)
+    target = parse_database_url(store) if isinstance(store, str) else store
     backend = open_backend(target, create=create)
     try:
         backend.query(Statement("SELECT 1"))

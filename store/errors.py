@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipetrace.errors import PipetraceError
 
-class StoreError(Exception):
+
+class StoreError(PipetraceError):
     """A store operation failed for a reason the user can act on."""
 
     title = "Store error"
 
     def __init__(self, message: str, partial: Any = None) -> None:
         super().__init__(message)
-        self.message = message
         self.partial = partial
         """What the failed operation had already done (a CleanupResult), for its report."""
 

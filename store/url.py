@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .errors import StoreError
 
-ENV_URL = "PIPETRACE_DB"
-ENV_TOKEN = "PIPETRACE_DB_AUTH_TOKEN"
-ENV_TIMEOUT = "PIPETRACE_DB_TIMEOUT"
 DEFAULT_TIMEOUT_S = 15.0
 REMOTE_SCHEMES = ("libsql", "http", "https", "ws", "wss")
 
@@ -30,7 +25,7 @@ class DatabaseTarget:
     """"sqlite" or "libsql"."""
     location: str
     """The file path for SQLite, the server URL for libSQL."""
-    auth_token: str | None = None
+    auth_token: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
     """Seconds a libSQL server has to answer one request."""
     is_default: bool = False
@@ -47,23 +42,16 @@ def mask_credentials(text: str) -> str:
     return _TOKEN_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
 
 
-def default_database_path() -> Path:
-    """The embedded store's file in the user's data folder (XDG on Linux)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "pipetrace" / "traces.db"
-
-
-def parse_database_url(url: str | None) -> DatabaseTarget:
-    """Resolve a URL (or the environment, or the default file) to a target, or explain why not."""
-    if url is None:
-        url = os.environ.get(ENV_URL)
-        if url is None:
-            return DatabaseTarget("sqlite", str(default_database_path()), is_default=True)
+def parse_database_url(
+    url: str, *, auth_token: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> DatabaseTarget:
+    """Resolve a URL to a target, or explain why not; a libSQL server gets the auth token and
+    the seconds it has to answer each request (the store reads no environment: callers do)."""
     raw = url.strip()
     if not raw:
         raise StoreError(
-            f"the store URL (--db / {ENV_URL}) is empty: give a file path or a URL, "
-            f"or unset {ENV_URL} for the default store"
+            "the store URL (--db / PIPETRACE_DB) is empty: give a file path or a URL, "
+            "or unset PIPETRACE_DB for the default store"
         )
     scheme = _SCHEME.match(raw)
     if scheme is None:
@@ -72,7 +60,7 @@ def parse_database_url(url: str | None) -> DatabaseTarget:
     if name == "sqlite" or name.startswith("sqlite+"):
         return _sqlite_url(raw)
     if name in REMOTE_SCHEMES:
-        return _remote(raw)
+        return _remote(raw, auth_token, timeout)
     raise StoreError(
         f"{mask_credentials(raw)}: unsupported database URL scheme {name!r}; use a file path, "
         "sqlite:///PATH, libsql://, http:// or https://"
@@ -105,7 +93,7 @@ def _sqlite_url(raw: str) -> DatabaseTarget:
     return _sqlite_file(raw, Path(path[1:]).expanduser())
 
 
-def _remote(raw: str) -> DatabaseTarget:
+def _remote(raw: str, auth_token: str | None, timeout: float) -> DatabaseTarget:
     """A libSQL server URL, checked for a host and port before any connection is tried."""
     shown = mask_credentials(raw)
     parts = _split(raw)
@@ -115,8 +103,7 @@ def _remote(raw: str) -> DatabaseTarget:
         parts.port  # noqa: B018 - validates the port
     except ValueError as exc:
         raise StoreError(f"{shown}: bad port ({exc})") from None
-    token = os.environ.get(ENV_TOKEN) or None
-    return DatabaseTarget("libsql", raw, token, _timeout())
+    return DatabaseTarget("libsql", raw, auth_token, timeout)
 
 
 def _split(raw: str) -> SplitResult:
@@ -125,17 +112,3 @@ def _split(raw: str) -> SplitResult:
         return urlsplit(raw)
     except ValueError as exc:
         raise StoreError(f"{mask_credentials(raw)}: not a valid URL ({exc})") from None
-
-
-def _timeout() -> float:
-    """Seconds a libSQL server has to answer: PIPETRACE_DB_TIMEOUT, or the default."""
-    text = os.environ.get(ENV_TIMEOUT, "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT_S
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise StoreError(f"{ENV_TIMEOUT}={text!r}: expected a number of seconds above 0")
-    return value

@@ -24,6 +24,7 @@ from ..retention import (
     failed_summary,
     summary,
 )
+from ..settings import Settings
 from ..timeparse import format_ns
 from ..wording import counted
 from .common import db_option, echo_json, fail, json_option, opened_store
@@ -53,7 +54,7 @@ def cleanup(
     dry_run: bool,
     yes: bool,
     batch_size: int,
-    db_url: str | None,
+    settings: Settings,
     as_json: bool,
 ) -> None:
     """Delete traces (and their spans) older than an age, oldest first, in small batches.
@@ -64,7 +65,7 @@ def cleanup(
     cutoff = cutoff_for(older_than, "--older-than")
     if not (dry_run or yes or sys.stdin.isatty()):
         fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
         n_traces, n_spans = repo.count_older_than(cutoff)
         preview = (
             f"{counted(n_traces, 'trace')} and {counted(n_spans, 'span')} older than {older_than} "

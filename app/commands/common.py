@@ -18,8 +18,9 @@ from pipetrace.store import Repository, SpanRow, TraceFilter, TraceRow, open_sto
 from pipetrace.store.codec import escape_surrogates, json_safe
 
 from ..durations import DurationError, check_order
-from ..frontends import Frontends
+from ..settings import Settings
 from ..timeparse import iso_ns
+from .context import handed
 from .filter_types import (
     MAX_SEARCH_CHARS,
     MAX_USER_CHARS,
@@ -36,17 +37,22 @@ visible escapes; a tab or line break in a message reads as a space."""
 _SCOPE_KEY = "pipetrace.filter_scope"
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
+
+def _settings_with_db(ctx: click.Context, _param: click.Parameter, url: str | None) -> Settings:
+    """The settings the group read, with this command's --db when given (it wins)."""
+    return handed(ctx).settings.with_db(url)
+
+
 db_option = click.option(
     "--db",
-    "db_url",
+    "settings",
     metavar="URL",
-    envvar="PIPETRACE_DB",
+    callback=_settings_with_db,
     help="Store URL: a file path, sqlite:///PATH, libsql://, http:// or https:// "
     "[env: PIPETRACE_DB; default: the user's data folder].",
 )
+"""--db, handed to the command as `settings: Settings` with that URL."""
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for other tools.")
-pass_frontends = click.make_pass_decorator(Frontends)
-"""Hands a command the viewer and HTTP app that app/cli.py put in click's context object."""
 
 
 def user_option(help_text: str) -> Decorator:
@@ -179,10 +185,11 @@ def _check_order(min_ms: float | None, max_ms: float | None) -> None:
 
 
 @contextmanager
-def opened_store(db_url: str | None, *, create: bool = False) -> Iterator[Repository]:
-    """The store, closed however the command ends; only commands that write pass `create`, so
-    a mistyped path is refused by the others instead of becoming a new, empty store."""
-    repo = open_store(db_url, create=create)
+def opened_store(settings: Settings, *, create: bool = False) -> Iterator[Repository]:
+    """The store the settings name, closed however the command ends; only commands that write
+    pass `create`, so a mistyped path is refused by the others instead of becoming a new,
+    empty store."""
+    repo = open_store(settings.store(), create=create)
     try:
         yield repo
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,12 @@ from pipetrace.engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
-from pipetrace.store import Repository, StoreError, TraceRow, open_store, parse_database_url
+from pipetrace.errors import PipetraceError
+from pipetrace.store import Repository, StoreError, TraceRow, open_store
 
 from ..demo import demo_age, demo_requests
 from ..frontends import Frontends
+from ..settings import Settings
 from ..short_ids import short_id
 from ..wording import counted
 from .common import (
@@ -38,9 +39,9 @@ from .common import (
     ip_option,
     json_option,
     opened_store,
-    pass_frontends,
     user_option,
 )
+from .context import pass_frontends
 
 pipelines_option = click.option(
     "--pipelines",
@@ -51,14 +52,11 @@ pipelines_option = click.option(
 
 
 DEMO_FLUSH_EVERY = 1000
-DEMO_FLUSH_TIMEOUT = 15.0
-"""How long a fill waits for the store to take the last thousand traces before it stops."""
-DEMO_TIMEOUT_ENV = "PIPETRACE_DEMO_TIMEOUT"
 MAX_INT_DIGITS = 100
 """Far past the engine's 64-bit integers, which it reports itself; well below Python's 4300."""
 
 
-class InputOptionError(ValueError):
+class InputOptionError(PipetraceError):
     """A --input the engine cannot use; the CLI prints it as one line with exit status 2."""
 
     title = "Bad input"
@@ -161,7 +159,7 @@ def run(
     user_id: str | None,
     ip: str | None,
     pipelines_dir: Path | None,
-    db_url: str | None,
+    settings: Settings,
     as_json: bool,
 ) -> None:
     """Run one trigger through the pipelines and store its trace."""
@@ -172,10 +170,10 @@ def run(
         if pipelines_dir is not None:
             fail(f"{pipelines_dir}: no trigger {trigger!r} (known: {known})")
         fail(f"no trigger {trigger!r} in the bundled pipelines (known: {known})")
-    parse_database_url(db_url)  # a malformed URL is bad input: refused before anything runs
+    target = settings.store()  # a malformed URL is bad input: refused before anything runs
     metadata = {"user_id": user_id, "request_ip": ip}
     try:
-        repo = open_store(db_url, create=True)
+        repo = open_store(target, create=True)
     except StoreError as exc:
         # The decision holds without a store: print it, then say why it was not recorded.
         outcome, record = _run_unrecorded(pipelines, trigger, payload, metadata)
@@ -277,10 +275,9 @@ def _report(
 @click.option("--no-open", is_flag=True, help="Fill the store and exit without the viewer.")
 @db_option
 @pass_frontends
-def demo(frontends: Frontends, count: int, seed: int, no_open: bool, db_url: str | None) -> None:
+def demo(frontends: Frontends, count: int, seed: int, no_open: bool, settings: Settings) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
-    wait = _flush_timeout()
-    with opened_store(db_url, create=True) as repo:
+    with opened_store(settings, create=True) as repo:
         url = repo.url
         trace_ids = seed_trace_ids(seed, count)
         present = repo.existing_trace_ids(trace_ids)
@@ -289,10 +286,10 @@ def demo(frontends: Frontends, count: int, seed: int, no_open: bool, db_url: str
             click.echo(f"{url}: already holds the {demo_traces} of seed {seed}")
         else:
             now_ns = _fill_time(repo, seed, trace_ids, present)
-            fill = _fill(db_url, seed, trace_ids, present, now_ns, wait)
+            fill = _fill(settings, seed, trace_ids, present, now_ns)
             _report_fill(repo, fill, seed, trace_ids, present)
     if not no_open:
-        frontends.open_viewer(db_url, None)
+        frontends.open_viewer(settings, None)
 
 
 @dataclass
@@ -369,28 +366,12 @@ def _fill_time(repo: Repository, seed: int, trace_ids: list[str], present: set[s
     return min(now_ns, stored.started_at + demo_age(len(trace_ids), seed, position))
 
 
-def _flush_timeout() -> float:
-    """How long a fill waits for the store to take each thousand traces: PIPETRACE_DEMO_TIMEOUT
-    seconds, or the default."""
-    text = os.environ.get(DEMO_TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEMO_FLUSH_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        fail(f"{DEMO_TIMEOUT_ENV}={text!r}: expected a number of seconds above 0")
-    return value
-
-
 def _fill(
-    db_url: str | None,
+    settings: Settings,
     seed: int,
     trace_ids: list[str],
     present: set[str],
     now_ns: int,
-    wait: float,
 ) -> Fill:
     """Run the seed's requests whose traces are not stored yet, until done, Ctrl-C, or a
     store that stops taking traces (so the command never waits on it for minutes).
@@ -401,7 +382,8 @@ def _fill(
     requests = demo_requests(len(trace_ids), seed, now_ns)
     fill = Fill()
     # Records are built and written by a recorder process, so the run keeps its pace.
-    sink = OutOfProcess(functools.partial(StoreSink, db_url))
+    sink = OutOfProcess(functools.partial(StoreSink, settings.store()))
+    wait = settings.demo_timeout
     with (
         Engine.load(
             bundled_pipelines_dir(), sink=sink, clock=lambda: clock_value[0], ids=ids

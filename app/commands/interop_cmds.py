@@ -19,6 +19,7 @@ from pipetrace.store.interop import (
 )
 from pipetrace.store.url import mask_credentials
 
+from ..settings import Settings
 from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store
 from .store_cmds import resolve_trace_id
@@ -71,7 +72,7 @@ def export_cmd(
     headers: tuple[str, ...],
     batch_spans: int,
     service_name: str | None,
-    db_url: str | None,
+    settings: Settings,
 ) -> None:
     """Export traces as OTLP JSON to a file, stdout or an OpenTelemetry collector."""
     if endpoint and output:
@@ -79,7 +80,7 @@ def export_cmd(
     if service_name is not None and not service_name.strip():
         fail("--service-name: the name is empty")
     http_headers = dict(_header(h) for h in headers)
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
         if trace_ids:
             selection: list[str] = [resolve_trace_id(repo, t) for t in trace_ids]
             _require_stored(repo, selection)
@@ -138,14 +139,14 @@ def _summary(report: ExportReport, where: str) -> None:
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @db_option
-def import_cmd(files: tuple[str, ...], db_url: str | None) -> None:
+def import_cmd(files: tuple[str, ...], settings: Settings) -> None:
     """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin v2 JSON files.
 
     Each file is one transaction: a malformed file stores nothing. Traces already in the
     store are skipped, so importing a file twice adds nothing.
     """
     failed = False
-    with opened_store(db_url, create=True) as repo:
+    with opened_store(settings, create=True) as repo:
         for name in files:
             try:
                 report = import_file(repo, name)

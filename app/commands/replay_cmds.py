@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..replay import ReplayDiff, replay_trace
+from ..settings import Settings
 from ..timeparse import format_duration
 from .common import db_option, echo_json, json_option, opened_store, plain
 from .engine_cmds import pipelines_option
@@ -33,9 +34,9 @@ SCRIPT_COLUMNS = (
 @pipelines_option
 @db_option
 @json_option
-def replay(trace_id: str, pipelines_dir: Path | None, db_url: str | None, as_json: bool) -> None:
+def replay(trace_id: str, pipelines_dir: Path | None, settings: Settings, as_json: bool) -> None:
     """Replay a trace's trigger with its stored input and metadata; print what changed."""
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
         diff = replay_trace(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
     if as_json:
         echo_json(diff.to_json())

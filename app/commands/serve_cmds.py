@@ -10,9 +10,13 @@ from collections.abc import Iterator
 
 import click
 
+from pipetrace.errors import PipetraceError
+
 from ..frontends import Frontends
-from .common import db_option, fail, opened_store, pass_frontends
-from .cron_secret import secret_from_env
+from ..settings import Settings
+from .common import db_option, fail, opened_store
+from .context import pass_frontends
+from .cron_secret import checked_secret
 
 INSTALL_HINT = "pip install 'pipetrace[serve]'"
 
@@ -22,7 +26,7 @@ INSTALL_HINT = "pip install 'pipetrace[serve]'"
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
 @db_option
 @pass_frontends
-def serve(frontends: Frontends, host: str, port: int, db_url: str | None) -> None:
+def serve(frontends: Frontends, host: str, port: int, settings: Settings) -> None:
     """Serve POST /api/internal/cleanup-traces for schedulers that can only call a URL.
 
     Requests need `Authorization: Bearer $CRON_SECRET`; the server refuses to start unless
@@ -34,8 +38,8 @@ def serve(frontends: Frontends, host: str, port: int, db_url: str | None) -> Non
         create_app = frontends.load_cleanup_app()
     except ImportError as exc:
         fail(f"serve needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
-    secret = secret_from_env()
-    with listening_sockets(host, port) as sockets, opened_store(db_url) as repo:
+    secret = checked_secret(settings.cron_secret)
+    with listening_sockets(host, port) as sockets, opened_store(settings) as repo:
         urls = ", ".join(_url(sock) for sock in sockets)
         click.echo(f"pipetrace: serving {repo.url} on {urls}", err=True)
         # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.
@@ -43,7 +47,7 @@ def serve(frontends: Frontends, host: str, port: int, db_url: str | None) -> Non
         uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=sockets)
 
 
-class ListenError(Exception):
+class ListenError(PipetraceError):
     """The host or port cannot be listened on; the command line prints it as one line, exit 2."""
 
     title = "Cannot listen"

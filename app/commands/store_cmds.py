@@ -21,8 +21,8 @@ from pipetrace.store import (
 from pipetrace.store.backends import open_backend
 from pipetrace.store.migrate import upgrade
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
-from pipetrace.store.url import parse_database_url
 
+from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
 from ..wording import counted
@@ -85,7 +85,7 @@ def traces(
     filters: TraceFilter,
     limit: int,
     cursor: str | None,
-    db_url: str | None,
+    settings: Settings,
     as_json: bool,
 ) -> None:
     """List traces, newest first.
@@ -97,7 +97,7 @@ def traces(
     """
     scope = filter_scope()
     after = _cursor_option(cursor, scope)
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
         page = repo.list_traces(filters, limit=limit, cursor=after)
         total = repo.count_traces(filters)
     next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None
@@ -172,9 +172,9 @@ def _cursor_option(text: str | None, scope: str) -> Cursor | None:
 @click.argument("trace_id")
 @db_option
 @json_option
-def show(trace_id: str, db_url: str | None, as_json: bool) -> None:
+def show(trace_id: str, settings: Settings, as_json: bool) -> None:
     """Show one trace with its spans, input, outputs and errors (a unique id prefix is enough)."""
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
         found = repo.get_trace_with_spans(resolve_trace_id(repo, trace_id))
     if found is None:
         fail(f"no trace {trace_id!r} in {repo.url}")
@@ -273,7 +273,7 @@ def db() -> None:
 )
 @db_option
 @json_option
-def db_vacuum(wait: float, db_url: str | None, as_json: bool) -> None:
+def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
     """Give every free page of a SQLite store back to the disk (a full VACUUM), once.
 
     It also switches an older store to incremental auto-vacuum (new stores start in it), after
@@ -281,7 +281,7 @@ def db_vacuum(wait: float, db_url: str | None, as_json: bool) -> None:
     lock meanwhile (writers wait), needs free disk space for two copies of the data, and refuses
     in one line when that space or the lock is not there. A libSQL server manages its own space.
     """
-    with opened_store(db_url) as repo:
+    with opened_store(settings) as repo:
 
         def announce(in_use: int) -> None:
             if not as_json:
@@ -327,9 +327,9 @@ def _vacuum_line(url: str, result: VacuumResult) -> str:
 
 @db.command("upgrade")
 @db_option
-def db_upgrade(db_url: str | None) -> None:
+def db_upgrade(settings: Settings) -> None:
     """Upgrade the store's schema to this version's newest revision."""
-    backend = open_backend(parse_database_url(db_url))
+    backend = open_backend(settings.store())
     try:
         before, after = upgrade(backend)
     finally:

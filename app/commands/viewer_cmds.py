@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..frontends import Frontends
-from .common import pass_frontends
+from .context import pass_frontends
 
 
 @click.command()

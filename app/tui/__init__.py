@@ -7,14 +7,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipetrace.store import Repository
+from pipetrace.store import DatabaseTarget, Repository
 from pipetrace.store.writer import WriterStats
 
 from .app import PipetraceApp
 
 
 def make_app(
-    db_url: str | None = None,
+    store: str | DatabaseTarget,
     *,
     repository: Repository | None = None,
     clock: Callable[[], int] | None = None,
@@ -22,20 +22,24 @@ def make_app(
     poll_interval: float = 2.0,
     page_size: int = 100,
     pipelines_dir: Path | None = None,
+    show_tracebacks: bool = False,
 ) -> PipetraceApp:
-    """The viewer on a URL (opened in a worker) or on an open repository (left open at exit).
+    """The viewer on a store URL or target (opened in a worker), or on an open repository (left
+    open at exit).
 
     `clock` returns Unix ns; fix it and the time filters and ages are deterministic.
-    `pipelines_dir` is what replays run (the bundled pipelines when None).
+    `pipelines_dir` is what replays run (the bundled pipelines when None). `show_tracebacks`
+    shows a bug's traceback in its dialog (PIPETRACE_DEBUG).
     """
     return PipetraceApp(
-        db_url,
+        store,
         repository=repository,
         clock=clock,
         writer_stats=writer_stats,
         poll_interval=poll_interval,
         page_size=page_size,
         pipelines_dir=pipelines_dir,
+        show_tracebacks=show_tracebacks,
     )
 
 

@@ -14,21 +14,22 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-from pipetrace.store import Repository, StoreError, open_store
-from pipetrace.store.url import parse_database_url
+from pipetrace.store import DatabaseTarget, Repository, StoreError, open_store, parse_database_url
 from pipetrace.store.writer import WriterStats
 
 from .commands import ScreenActions
 from .filter_state import FilterState
 from .keys import screen_actions
+from .screens.bug import BugScreen
 from .screens.error import ErrorScreen
 from .screens.help import HelpScreen
 from .screens.replay_diff import ReplayDiffScreen
 from .screens.trace_detail import TraceDetailScreen
 from .screens.trace_list import TraceListScreen
+from .worker_errors import BugMet, ShowsWorkerBugs
 
 
-class PipetraceApp(App[None]):
+class PipetraceApp(ShowsWorkerBugs, App[None]):
     """Trace list first; trace details stack on top and Escape pops them.
 
     Screens and widgets read the settings through `app_data` and ask for everything else by
@@ -58,7 +59,7 @@ class PipetraceApp(App[None]):
 
     def __init__(
         self,
-        db_url: str | None = None,
+        store: str | DatabaseTarget,
         *,
         repository: Repository | None = None,
         clock: Callable[[], int] | None = None,
@@ -66,9 +67,10 @@ class PipetraceApp(App[None]):
         poll_interval: float = 2.0,
         page_size: int = 100,
         pipelines_dir: Path | None = None,
+        show_tracebacks: bool = False,
     ) -> None:
         super().__init__()
-        self.db_url = db_url
+        self.store = store
         self.repo = repository
         self._owns_repo = repository is None
         self.clock = clock or time.time_ns
@@ -76,6 +78,8 @@ class PipetraceApp(App[None]):
         self.poll_interval = poll_interval
         self.page_size = page_size
         self.pipelines_dir = pipelines_dir
+        self.show_tracebacks = show_tracebacks
+        """Show a bug's traceback in its dialog (PIPETRACE_DEBUG)."""
         self._shutting_down = threading.Event()
         self._error_screen: ErrorScreen | None = None
         self.list_screen = TraceListScreen(self._display_url())
@@ -83,10 +87,12 @@ class PipetraceApp(App[None]):
     def _display_url(self) -> str:
         if self.repo is not None:
             return self.repo.url
+        if isinstance(self.store, DatabaseTarget):
+            return self.store.display
         try:
-            return parse_database_url(self.db_url).display
+            return parse_database_url(self.store).display
         except StoreError:
-            return self.db_url or "?"
+            return self.store or "?"
 
     def on_mount(self) -> None:
         """Show the list at once and open the store behind it."""
@@ -104,11 +110,11 @@ class PipetraceApp(App[None]):
         if self._owns_repo and self.repo is not None:
             self.repo.close()
 
-    @work(thread=True, exclusive=True, group="open-store")
+    @work(thread=True, exclusive=True, group="open-store", exit_on_error=False)
     def open_repository(self) -> None:
         """Connect and migrate off the UI thread; a slow or dead server never freezes it."""
         try:
-            repo = open_store(self.db_url, create=False)
+            repo = open_store(self.store, create=False)
         except StoreError as exc:
             self.post_message(self.StoreFailed(exc))
             return
@@ -170,6 +176,11 @@ class PipetraceApp(App[None]):
                 retry()
 
         self.push_screen(screen, done)
+
+    @on(BugMet)
+    def _bug_met(self, message: BugMet) -> None:
+        """The bug dialog for an exception no code expected; the viewer carries on."""
+        self.push_screen(BugScreen(message.error, show_traceback=self.show_tracebacks))
 
     def writer_stats_text(self) -> str:
         """'writer: N dropped, M failed' when either is not zero, for the status line."""

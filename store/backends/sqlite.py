@@ -57,6 +57,10 @@ class SQLiteBackend:
             raise self._explain(exc.orig) from None
         except sqlite3.Error as exc:
             raise self._explain(exc) from None
+        except (OverflowError, UnicodeEncodeError) as exc:
+            # Python's driver refuses these values itself, outside sqlite3.Error: an integer
+            # beyond 64 bits, text holding a lone surrogate (which UTF-8 cannot encode).
+            raise StoreError(f"{self.target.display}: the store refused a value ({exc})") from None
 
     def query(self, statement: Statement) -> list[tuple[Any, ...]]:
         """Run a read and return all rows as tuples."""

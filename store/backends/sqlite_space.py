@@ -114,7 +114,10 @@ def _check_room(target: DatabaseTarget, in_use: int) -> None:
 
 
 def _sqlite_temp_folder() -> Path:
-    """The folder SQLite writes VACUUM's temporary database to, searched as its unix build does."""
+    """The folder SQLite writes VACUUM's temporary database to, searched as its unix build does.
+
+    SQLite itself reads SQLITE_TMPDIR and TMPDIR from the process environment, so this reads
+    them there too, not from pipetrace's settings: the check must see what SQLite will see."""
     if os.name != "posix":
         return Path(tempfile.gettempdir())
     named = [os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR")]

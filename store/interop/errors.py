@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from pipetrace.errors import PipetraceError
 
-class InteropError(Exception):
+
+class InteropError(PipetraceError):
     """An import or export failed for a reason the user can act on."""
 
     title = "Import or export failed"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class MalformedFile(InteropError):

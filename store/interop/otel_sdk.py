@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import StoreError
 from ..models import SpanRow, TraceWithSpans
 from ..repository import Repository
+from ..url import DatabaseTarget
 from .anyvalue import encode_attributes
 from .assemble import assemble, trace_of
 from .errors import Invalid
@@ -36,9 +37,10 @@ log = logging.getLogger(__name__)
 
 
 class PipetraceSpanExporter(SpanExporter):
-    """Stores finished SDK spans in a pipetrace store (a Repository, or a store URL to open)."""
+    """Stores finished SDK spans in a pipetrace store (a Repository, or a store URL or parsed
+    target to open)."""
 
-    def __init__(self, repo_or_url: Repository | str | None = None) -> None:
+    def __init__(self, repo_or_url: Repository | str | DatabaseTarget) -> None:
         if isinstance(repo_or_url, Repository):
             self.repo, self._owned = repo_or_url, False
         else:

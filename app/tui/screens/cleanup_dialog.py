@@ -16,17 +16,17 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from pipetrace.store import CleanupProgress, CleanupResult, Repository
+from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ...disk_space import space_line
 from ...retention import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
 from ...wording import counted, plural
-from ..worker_errors import QUERY_ERRORS, as_store_error
+from ..worker_errors import ShowsWorkerBugs
 from .cramped import KeepsButtonsInView
 
 
-class CleanupDialog(KeepsButtonsInView[bool], ModalScreen[bool]):
+class CleanupDialog(ShowsWorkerBugs, KeepsButtonsInView[bool], ModalScreen[bool]):
     """Dismisses with True when traces were deleted, so the list knows to reload."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
@@ -127,14 +127,13 @@ class CleanupDialog(KeepsButtonsInView[bool], ModalScreen[bool]):
         self.query_one("#cleanup-preview", Static).update("[dim]counting…[/dim]")
         self.count(self.repo, text, cutoff)
 
-    @work(thread=True, exclusive=True, group="cleanup-count")
+    @work(thread=True, exclusive=True, group="cleanup-count", exit_on_error=False)
     def count(self, repo: Repository, age: str, cutoff: int) -> None:
         """Count what the age would delete, off the UI thread."""
         try:
             traces, spans = repo.count_older_than(cutoff)
-        except QUERY_ERRORS as exc:
-            error = as_store_error(exc)
-            self.post_message(self.Failed(error.title, error.message))
+        except StoreError as exc:
+            self.post_message(self.Failed(exc.title, exc.message))
             return
         self.post_message(self.Counted(age, cutoff, traces, spans))
 
@@ -181,7 +180,7 @@ class CleanupDialog(KeepsButtonsInView[bool], ModalScreen[bool]):
         self.query_one("#cancel", Button).focus()
         self.delete_old(self.repo, self.preview.cutoff)
 
-    @work(thread=True, exclusive=True, group="cleanup-delete")
+    @work(thread=True, exclusive=True, group="cleanup-delete", exit_on_error=False)
     def delete_old(self, repo: Repository, cutoff: int) -> None:
         """Delete in batches off the UI thread; progress comes back as replaceable messages."""
         try:
@@ -192,9 +191,8 @@ class CleanupDialog(KeepsButtonsInView[bool], ModalScreen[bool]):
                 cancel=self.cancel,
                 pause=PAUSE_SECONDS,
             )
-        except QUERY_ERRORS as exc:
-            error = as_store_error(exc)
-            self.post_message(self.Failed(error.title, error.message))
+        except StoreError as exc:
+            self.post_message(self.Failed(exc.title, exc.message))
             return
         self.post_message(self.Finished(result))
 

@@ -14,13 +14,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository
 
 from ...replay import ReplayDiff, replay_trace
 from ..widgets.replay_diff import diff_renderable
+from ..worker_errors import ShowsWorkerBugs
 
 
-class ReplayDiffScreen(Screen[None]):
+class ReplayDiffScreen(ShowsWorkerBugs, Screen[None]):
     """Shows a loading state while the engine runs; a failure closes it with a notification."""
 
     HELP_TITLE = "replay diff"
@@ -78,14 +80,13 @@ class ReplayDiffScreen(Screen[None]):
         self.query_one("#replay-body").loading = True
         self.run_replay(self.repo, self.trace_id, self.pipelines_dir)
 
-    @work(thread=True, exclusive=True, group="replay")
+    @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def run_replay(self, repo: Repository, trace_id: str, pipelines_dir: Path | None) -> None:
         """Run the engine and store the new trace off the UI thread; every failure is a message."""
         try:
             diff = replay_trace(repo, trace_id, pipelines_dir)
-        except Exception as exc:  # any failure is shown in one line, never raised
-            title = getattr(exc, "title", f"Replay failed ({type(exc).__name__})")
-            self.post_message(self.Failed(title, str(exc).splitlines()[0] if str(exc) else title))
+        except PipetraceError as exc:  # a store, pipelines or replay error; a bug is a bug
+            self.post_message(self.Failed(exc.title, (exc.message.splitlines() or [exc.title])[0]))
             return
         self.post_message(self.Replayed(diff))
 

@@ -26,7 +26,7 @@ from ..span_tree import SpanTree
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader
 from ..widgets.waterfall import Waterfall
-from ..worker_errors import QUERY_ERRORS, as_store_error
+from ..worker_errors import ShowsWorkerBugs
 from .filter_dialogs import pick_one
 from .path_dialog import PathDialog
 from .replay_diff import ReplayDiffScreen
@@ -37,7 +37,7 @@ STACK_BELOW = 100
 """On a terminal narrower than this the span pane goes under the waterfall, not beside it."""
 
 
-class TraceDetailScreen(Screen[None]):
+class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     """Loads its trace in a worker; the waterfall and pane are filled when it arrives."""
 
     HELP_TITLE = "trace detail"
@@ -149,14 +149,14 @@ class TraceDetailScreen(Screen[None]):
         self.waterfall.loading = True
         self.fetch(self.repo, self.trace_id)
 
-    @work(thread=True, exclusive=True, group="detail-load")
+    @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False)
     def fetch(self, repo: Repository, trace_id: str) -> None:
         """Read the trace and build its tree off the UI thread (O(spans), done once)."""
         try:
             found = repo.get_trace_with_spans(trace_id)
             replays = repo.replays_of(trace_id) if found else []
-        except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc), self.load))
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, self.load))
             return
         tree = SpanTree(found.trace, found.spans) if found else None
         self.post_message(self.Loaded(tree, replays))
@@ -198,7 +198,7 @@ class TraceDetailScreen(Screen[None]):
         if self.span_tree is not None:
             self.show_span_later(self.span_tree, message.node)
 
-    @work(exclusive=True, group="span-pane")
+    @work(exclusive=True, group="span-pane", exit_on_error=False)
     async def show_span_later(self, tree: SpanTree, node: int) -> None:
         """Fill the pane once the cursor rests; each new move cancels the previous wait."""
         await asyncio.sleep(PANE_DELAY)
@@ -225,7 +225,7 @@ class TraceDetailScreen(Screen[None]):
             self.query_text = event.value
             self.search(self.span_tree, event.value)
 
-    @work(thread=True, exclusive=True, group="detail-find")
+    @work(thread=True, exclusive=True, group="detail-find", exit_on_error=False)
     def search(self, tree: SpanTree, query: str) -> None:
         """Match names and attributes off the UI thread (attributes can be large)."""
         self.post_message(self.Found(query, tree.find(query)))
@@ -372,17 +372,13 @@ class TraceDetailScreen(Screen[None]):
 
         self.app.push_screen(dialog, chosen)
 
-    @work(thread=True, exclusive=True, group="detail-export")
+    @work(thread=True, exclusive=True, group="detail-export", exit_on_error=False)
     def export(self, repo: Repository, path: str) -> None:
         """Write the file off the UI thread."""
         try:
             report = write_export(repo, [self.trace_id], path)
-        except InteropError as exc:
-            self.post_message(self.ExportFailed(exc.title, str(exc)))
-            return
-        except QUERY_ERRORS as exc:
-            failure = as_store_error(exc)
-            self.post_message(self.ExportFailed(failure.title, str(failure)))
+        except (InteropError, StoreError) as exc:
+            self.post_message(self.ExportFailed(exc.title, exc.message))
             return
         self.post_message(self.Exported(path, report))
 

@@ -24,7 +24,7 @@ from ..filter_state import STATUSES, FilterState
 from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
-from ..worker_errors import QUERY_ERRORS, as_store_error
+from ..worker_errors import ShowsWorkerBugs
 from .cleanup_dialog import CleanupDialog
 from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog
@@ -66,7 +66,7 @@ def plot_title(data: PlotData) -> str:
     return title
 
 
-class TraceListScreen(Screen[None]):
+class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     """Newest traces first; every query runs in a worker and comes back as a message."""
 
     BINDINGS = [
@@ -208,7 +208,7 @@ class TraceListScreen(Screen[None]):
 
     # -- workers ----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="list-page")
+    @work(thread=True, exclusive=True, group="list-page", exit_on_error=False)
     def load_page(
         self,
         repo: Repository,
@@ -220,13 +220,13 @@ class TraceListScreen(Screen[None]):
         """One keyset page, off the UI thread."""
         try:
             page = repo.list_traces(filters, limit=app_data(self).page_size, cursor=cursor)
-        except QUERY_ERRORS as exc:
+        except StoreError as exc:
             retry = self.action_load_more if append else self.action_reload
-            self.post_message(self.LoadFailed(as_store_error(exc), retry))
+            self.post_message(self.LoadFailed(exc, retry))
             return
         self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
 
-    @work(thread=True, exclusive=True, group="list-summary")
+    @work(thread=True, exclusive=True, group="list-summary", exit_on_error=False)
     def load_summary(
         self, repo: Repository, generation: int, filters: TraceFilter, slices: int
     ) -> None:
@@ -235,20 +235,20 @@ class TraceListScreen(Screen[None]):
             plot = plot_data(repo, filters, self.now, PLOT_POINTS, slices)
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
-        except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc), self.action_reload))
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, self.action_reload))
             return
         self.post_message(self.SummaryLoaded(generation, count, plot, triggers))
 
-    @work(thread=True, exclusive=True, group="list-live")
+    @work(thread=True, exclusive=True, group="list-live", exit_on_error=False)
     def load_newer(
         self, repo: Repository, generation: int, filters: TraceFilter, top: Cursor
     ) -> None:
         """Traces newer than the top row, for live mode."""
         try:
             rows = repo.list_newer(filters, top)
-        except QUERY_ERRORS as exc:
-            self.post_message(self.LoadFailed(as_store_error(exc), None))
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, None))
             return
         self.post_message(self.NewerLoaded(generation, rows))
 
@@ -452,7 +452,7 @@ class TraceListScreen(Screen[None]):
 
         self.app.push_screen(dialog, chosen)
 
-    @work(thread=True, exclusive=True, group="list-import")
+    @work(thread=True, exclusive=True, group="list-import", exit_on_error=False)
     def import_path(self, repo: Repository, path: str) -> None:
         """Read and store the file off the UI thread (one transaction)."""
         try:

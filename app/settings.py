@@ -1,0 +1,107 @@
+"""The command line's settings: read once from its flags and the environment, then passed down."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+from pipetrace.errors import PipetraceError
+from pipetrace.store import DatabaseTarget, parse_database_url
+from pipetrace.store.url import DEFAULT_TIMEOUT_S
+
+DB_ENV = "PIPETRACE_DB"
+DB_AUTH_TOKEN_ENV = "PIPETRACE_DB_AUTH_TOKEN"
+DB_TIMEOUT_ENV = "PIPETRACE_DB_TIMEOUT"
+DEMO_TIMEOUT_ENV = "PIPETRACE_DEMO_TIMEOUT"
+CRON_SECRET_ENV = "CRON_SECRET"
+DEBUG_ENV = "PIPETRACE_DEBUG"
+DEFAULT_DEMO_TIMEOUT_S = 15.0
+_FLAG_VALUES = {
+    **dict.fromkeys(("", "0", "false", "no", "off"), False),
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+}
+
+
+class SettingsError(PipetraceError):
+    """An environment variable whose value cannot be used; the message names it."""
+
+    title = "Bad setting"
+
+
+def default_store_path() -> Path:
+    """The embedded store in the user's data folder (platformdirs: on Linux
+    $XDG_DATA_HOME/pipetrace, else ~/.local/share/pipetrace)."""
+    return Path(platformdirs.user_data_dir("pipetrace")) / "traces.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the commands, the viewer and the server are configured by, so nothing below the
+    command line reads the environment and nothing writes it."""
+
+    db_url: str | None = None
+    """The store URL (--db, else PIPETRACE_DB) as given; None for the default store."""
+    db_auth_token: str | None = field(default=None, repr=False)
+    """PIPETRACE_DB_AUTH_TOKEN, sent to a libSQL server."""
+    db_timeout: float = DEFAULT_TIMEOUT_S
+    """PIPETRACE_DB_TIMEOUT: seconds a libSQL server has to answer each request."""
+    demo_timeout: float = DEFAULT_DEMO_TIMEOUT_S
+    """PIPETRACE_DEMO_TIMEOUT: seconds `demo` waits for the store to take a thousand traces."""
+    cron_secret: str = field(default="", repr=False)
+    """CRON_SECRET, which `serve` checks before it starts."""
+    debug: bool = False
+    """PIPETRACE_DEBUG: show a bug's traceback."""
+    default_store: Path = field(default_factory=default_store_path)
+    """The file used when no URL is given."""
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str], *, db_url: str | None = None) -> Settings:
+        """The settings from a flag (None when not given) and the environment; the flag wins
+        over its variable, and a variable that is set but unusable is refused naming it."""
+        return cls(
+            db_url=db_url if db_url is not None else environ.get(DB_ENV),
+            db_auth_token=environ.get(DB_AUTH_TOKEN_ENV) or None,
+            db_timeout=_seconds(environ, DB_TIMEOUT_ENV, DEFAULT_TIMEOUT_S),
+            demo_timeout=_seconds(environ, DEMO_TIMEOUT_ENV, DEFAULT_DEMO_TIMEOUT_S),
+            cron_secret=environ.get(CRON_SECRET_ENV, ""),
+            debug=_flag(environ, DEBUG_ENV),
+        )
+
+    def with_db(self, db_url: str | None) -> Settings:
+        """These settings with a sub-command's own --db, when it was given (it wins)."""
+        return self if db_url is None else replace(self, db_url=db_url)
+
+    def store(self) -> DatabaseTarget:
+        """The store to open: the URL parsed with the libSQL token and timeout, or the default
+        file; a malformed URL is a StoreError naming it."""
+        if self.db_url is None:
+            return DatabaseTarget("sqlite", str(self.default_store), is_default=True)
+        return parse_database_url(
+            self.db_url, auth_token=self.db_auth_token, timeout=self.db_timeout
+        )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds above 0 from a variable; unset or blank gives the default."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(f"{name}={text!r}: expected a number of seconds above 0")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    """An on/off variable: 1, true, yes or on; 0, false, no, off or unset."""
+    text = environ.get(name, "").strip()
+    if text.lower() not in _FLAG_VALUES:
+        raise SettingsError(f"{name}={text!r}: expected 1 (on) or 0 (off)")
+    return _FLAG_VALUES[text.lower()]

@@ -6,14 +6,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from textual.widgets import SelectionList
+from textual.pilot import Pilot
+from textual.widgets import SelectionList, Static
+from textual.worker import WorkerFailed
 
 from pipetrace.app.sample_store import SampleStore, build_sample_store
 from pipetrace.app.tui import PipetraceApp, run_viewer
 from pipetrace.app.tui.scenes import FIXED_NOW, press, settle
+from pipetrace.app.tui.screens.bug import BugScreen
 from pipetrace.app.tui.screens.error import ErrorScreen
 from pipetrace.app.tui.screens.filter_dialogs import ChooseDialog
-from pipetrace.store import Repository, open_store
+from pipetrace.store import Repository, TraceFilter, open_store
 from pipetrace.store.sql import Statement
 
 
@@ -155,3 +158,45 @@ async def test_trigger_dialog_opened_before_the_store_fills_once_it_loads(
         assert not dialog.query_one("#choose-note").display
         await press(pilot, "space", "enter")
         assert app.list_screen.filters.triggers == (listed[0],)
+
+
+async def _meet_a_bug(app: PipetraceApp, pilot: Pilot[None]) -> None:
+    """Hand the list's page worker a filter the viewer never builds: the store's IP network
+    check raises ValueError, which only a bug in the caller can reach; wait for its dialog."""
+    screen = app.list_screen
+    bad = TraceFilter(ip_network="172.16.0.0/12")
+    worker = screen.load_page(app.repo, screen.generation, bad, None, False)
+    with pytest.raises(WorkerFailed):
+        await worker.wait()
+    await settle(pilot)
+
+
+async def test_a_worker_that_meets_a_bug_shows_it_as_a_bug(sample: SampleStore, viewer) -> None:
+    """Not 'the store refused a value': the bug dialog names the exception, the app carries on."""
+    app = viewer()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        shown = [r.id for r in app.list_screen.rows]
+        await _meet_a_bug(app, pilot)
+        assert isinstance(app.screen, BugScreen)
+        message = str(app.screen.query_one("#error-message").render())
+        assert message.startswith("pipetrace hit a bug: ValueError: '172.16.0.0/12' is not")
+        assert message.endswith("; run with PIPETRACE_DEBUG=1 for the traceback")
+        assert "refused" not in message
+        assert not app.screen.query("#bug-traceback")
+        await press(pilot, "escape")
+        assert app.screen is app.list_screen
+        assert [r.id for r in app.list_screen.rows] == shown
+
+
+async def test_with_debugging_the_bug_dialog_shows_the_traceback(
+    sample: SampleStore, viewer
+) -> None:
+    app = viewer(show_tracebacks=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await _meet_a_bug(app, pilot)
+        assert isinstance(app.screen, BugScreen)
+        traceback = str(app.screen.query_one("#bug-traceback", Static).render())
+        assert traceback.startswith("Traceback (most recent call last):")
+        assert "in load_page" in traceback and "network_text" in traceback

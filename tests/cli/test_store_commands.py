@@ -54,14 +54,11 @@ def test_traces_filters_match_the_repository(store_url: str) -> None:
         repo.close()
 
 
-def test_the_group_db_option_reaches_sub_commands(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_group_db_option_reaches_sub_commands(tmp_path: Path) -> None:
     db = str(tmp_path / "group.db")
     repo = open_store(db)
     repo.save_traces([make_trace(1)])
     repo.close()
-    monkeypatch.setenv("PIPETRACE_DB", "")  # restored after the test, which the group changes
     result = CliRunner().invoke(main, ["--db", db, "traces", "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["total"] == 1

@@ -12,3 +12,10 @@ def counted(count: int, noun: str, many: str | None = None, *, grouped: bool = F
     """A count and its noun: "1 trace", "0 traces"; `grouped` writes 1,204 as the viewer does."""
     number = f"{count:,}" if grouped else str(count)
     return f"{number} {plural(count, noun, many)}"
+
+
+def count_figure(count: int, cap: int | None, *, grouped: bool = False) -> str:
+    """A count as a figure; past a store's cap (its counts stop there) "more than" the cap."""
+    if cap is not None and count > cap:
+        return f"more than {cap:,}" if grouped else f"more than {cap}"
+    return f"{count:,}" if grouped else str(count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .auther import open_auther_store
 from .backends import open_backend
 from .errors import SchemaError, StoreError, StoreUnavailable
 from .migrate import upgrade
@@ -47,12 +48,16 @@ __all__ = [
 def open_store(
     store: str | DatabaseTarget, *, migrate: bool = True, create: bool = True
 ) -> Repository:
-    """Open the store a URL or a parsed target names, at the newest schema.
+    """Open the store a URL or a parsed target names, at the newest schema; an auther database
+    (the original project's own) is recognised first and opened read-only, unmigrated.
 
     With `create` False a named SQLite file must exist already (the default file may always be
     created). Raises StoreError with one line naming the URL and the cause when it cannot be used.
     """
     target = parse_database_url(store) if isinstance(store, str) else store
+    auther = open_auther_store(target)
+    if auther is not None:
+        return auther
     backend = open_backend(target, create=create)
     try:
         backend.query(Statement("SELECT 1"))

@@ -65,6 +65,11 @@ DUPLICATE_TRACE = f"UNIQUE constraint failed: {traces.name}.id"
 class Repository:
     """Trace storage over one backend; every method is safe to call from any thread."""
 
+    count_cap: int | None = None
+    """Where counts stop (a count of count_cap + 1 means "more"); None: counts are exact."""
+    flavour = "pipetrace"
+    """Whose schema the store has: "pipetrace", or "auther" (see store/auther)."""
+
     def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
         self.backend = backend
         self.clock = clock
@@ -162,6 +167,10 @@ class Repository:
         return changed[-1] == 1
 
     # -- reads --------------------------------------------------------------------------------
+
+    def cursor_of(self, row: TraceRow) -> Cursor:
+        """The keyset position of a listed row, for `list_newer` (live mode)."""
+        return Cursor(row.started_at, row.id)
 
     def get_trace(self, trace_id: str) -> TraceRow | None:
         """One trace with its JSON columns, or None."""

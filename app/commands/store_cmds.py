@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import click
 from rich.filesize import decimal
@@ -25,7 +26,7 @@ from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
-from ..wording import counted
+from ..wording import count_figure, plural
 from .common import (
     db_option,
     echo_json,
@@ -102,13 +103,14 @@ def traces(
         total = repo.count_traces(filters)
     next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None
     if as_json:
-        echo_json(
-            {
-                "total": total,
-                "traces": [trace_json(r) for r in page.rows],
-                "next_cursor": next_cursor,
-            }
-        )
+        listing: dict[str, Any] = {
+            "total": total,
+            "traces": [trace_json(r) for r in page.rows],
+            "next_cursor": next_cursor,
+        }
+        if repo.count_cap is not None:
+            listing["total_is_lower_bound"] = total > repo.count_cap
+        echo_json(listing)
         return
     shown = short_ids(r.id for r in page.rows)
     rows = []
@@ -130,7 +132,8 @@ def traces(
             )
         )
     console = output_console()
-    title = f"{len(page.rows)} of {counted(total, 'trace')}" + (
+    figure = count_figure(total, repo.count_cap)
+    title = f"{len(page.rows)} of {figure} {plural(total, 'trace')}" + (
         " (after the cursor)" if after else ""
     )
     print_table(console, _list_columns(shown.values()), rows, title)

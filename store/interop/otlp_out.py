@@ -6,9 +6,10 @@ Ids are lowercase hex, enums integers, times nanosecond decimal strings, attribu
 resource and scope they came with. A service name given to the export replaces service.name
 in every resource, imported ones included (their other attributes stay). Span columns OTLP
 has no field for are attributes (pipeline.script_id, pipeline.layer_index,
-pipeline.parallel_index, pipeline.status); the trace's columns ride on its root span
-(pipeline.trigger, pipeline.user_id, pipeline.request_ip, pipeline.trace.*), so that export ->
-import restores the same rows.
+pipeline.parallel_index, pipeline.status). An auther trace's UUIDs become W3C ids as
+store/auther/ids.py documents (a span's whole UUID rides in auther.span.uuid). The trace's
+columns ride on its root span (pipeline.trigger, pipeline.user_id, pipeline.request_ip,
+pipeline.trace.*), so that export -> import restores the same rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..auther.ids import SPAN_UUID_KEY, is_uuid, w3c_span_id, w3c_trace_id
 from ..codec import dump_json, escape_surrogates, json_safe
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from .anyvalue import encode_value
@@ -121,9 +123,9 @@ def _service(service_name: str) -> dict[str, Any]:
 def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str, Any]:
     """One stored span as an OTLP span object, with `carried` trace columns added if given."""
     extra = span.extra or {}
-    out: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.id}
+    out: dict[str, Any] = {"traceId": w3c_trace_id(span.trace_id), "spanId": w3c_span_id(span.id)}
     if span.parent_span_id:
-        out["parentSpanId"] = span.parent_span_id
+        out["parentSpanId"] = w3c_span_id(span.parent_span_id)
     if "traceState" in extra:
         out["traceState"] = extra["traceState"]
     if "flags" in extra:
@@ -157,6 +159,7 @@ def _attributes(
     attributes = span.attributes
     out = [{"key": k, "value": raw[k] if k in raw else _value(v)} for k, v in attributes.items()]
     own: dict[str, Any] = {
+        SPAN_UUID_KEY: span.id if is_uuid(span.id) else None,
         SPAN_SCRIPT_ID: span.script_id,
         SPAN_LAYER: span.layer_index,
         SPAN_PARALLEL: span.parallel_index,

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from pipetrace.store.interop import ImportReport, InteropError, import_file
 
-from ...wording import counted, plural
+from ...wording import count_figure, counted, plural
 from ..app_data import app_data
 from ..filter_state import STATUSES, FilterState
 from ..plot_range import PlotData, plot_data
@@ -193,6 +193,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     def connect(self, repo: Repository) -> None:
         """The store is open: load the first page."""
         self.repo = repo
+        self.store_url = repo.url
         self.reload()
 
     def reload(self) -> None:
@@ -351,7 +352,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         if self.repo is None or self.table.loading:
             return
         filters = self.filters.to_filter(self.now)
-        top = Cursor(self.rows[0].started_at, self.rows[0].id) if self.rows else Cursor(-1, "")
+        top = self.repo.cursor_of(self.rows[0]) if self.rows else Cursor(-1, "")
         self.load_newer(self.repo, self.generation, filters, top)
 
     # -- filters ----------------------------------------------------------------------------
@@ -503,7 +504,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             parts.append("counting…")
         else:
             matching = plural(self.count, "matching trace")
-            parts.append(f"[b]{self.count:,}[/b] {matching} · {len(self.rows):,} loaded")
+            figure = count_figure(self.count, self.repo.count_cap, grouped=True)
+            parts.append(f"[b]{figure}[/b] {matching} · {len(self.rows):,} loaded")
         parts.append("$url")
         stats = app_data(self).writer_stats_text()
         if stats:

@@ -1,0 +1,445 @@
+"""The Repository over an auther database: its own columns, units and indexes, read-only
+except for retention, which follows auther's cleanupOldTraces in our batches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
+
+from ..backends import Backend
+from ..errors import StoreError
+from ..filters import filter_clause, filter_shape, filter_values
+from ..models import (
+    CleanupProgress,
+    CleanupResult,
+    Cursor,
+    DurationPoints,
+    Page,
+    SpanRow,
+    TraceFilter,
+    TraceRow,
+    TraceWithSpans,
+    VacuumResult,
+)
+from ..repository import MAX_PAGE, Repository
+from ..schema import spans, traces
+from ..sql import Statement, cached_statement, compile_statement
+from .detect import SPAN_COLUMNS, TRACE_COLUMNS
+from .ids import dashed, is_uuid, stored_prefix
+from .rows import MS, span_row, trace_row
+
+COUNT_CAP = 10_000
+"""Counts stop here: auther has no count table, and a COUNT(*) reads every matching row."""
+SUMMARY = tuple(c for c in TRACE_COLUMNS if c not in ("context_snapshot", "result_data"))
+SPAN_COUNT = (
+    select(func.count())
+    .select_from(spans)
+    .where(spans.c.trace_id == traces.c.id)
+    .correlate(traces)
+    .scalar_subquery()
+)
+"""A listed trace's spans, counted on auther's idx_spans_trace (it keeps no span_count)."""
+READ_ONLY = "pipetrace only reads an auther store (and deletes old traces on request)"
+
+
+class AutherRepository(Repository):
+    """auther's traces behind our Repository: the newest first by `created_at` (the column auther
+    indexes, written as each trace ends), times filtered and shown in their own milliseconds."""
+
+    count_cap: int | None = COUNT_CAP
+    flavour = "auther"
+
+    def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
+        super().__init__(backend, clock)
+
+    @property
+    def url(self) -> str:
+        """Where the traces live, saying that it is auther's store."""
+        return f"{self.backend.target.display} (auther store)"
+
+    # -- writes are refused -------------------------------------------------------------------
+
+    def save_traces(self, items: Sequence[TraceWithSpans]) -> None:
+        """Refused: auther writes its own traces."""
+        raise StoreError(f"{self.url}: {READ_ONLY}")
+
+    def create_trace(self, trace: TraceRow) -> None:
+        """Refused: auther writes its own traces."""
+        raise StoreError(f"{self.url}: {READ_ONLY}")
+
+    def create_spans(self, spans_: Sequence[SpanRow]) -> None:
+        """Refused: auther writes its own traces."""
+        raise StoreError(f"{self.url}: {READ_ONLY}")
+
+    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow], held: int) -> bool:
+        """Refused: auther writes its own traces."""
+        raise StoreError(f"{self.url}: {READ_ONLY}")
+
+    def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
+        """Refused: a VACUUM would rewrite the whole application database."""
+        raise StoreError(f"{self.url}: pipetrace does not VACUUM an application's database")
+
+    def analyze(self) -> None:
+        """Nothing: ANALYZE would write planner tables into the application's database."""
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def cursor_of(self, row: TraceRow) -> Cursor:
+        """The keyset position of a listed row: its `created_at` and its UUID as 32 hex digits."""
+        return Cursor(row.created_at or 0, row.id.replace("-", ""))
+
+    def get_trace(self, trace_id: str) -> TraceRow | None:
+        """One trace by its UUID (or the UUID's 32 hex digits), or None."""
+        stmt = select(*[traces.c[n] for n in TRACE_COLUMNS]).where(
+            traces.c.id == _stored_id(trace_id)
+        )
+        rows = self.backend.query(compile_statement(stmt))
+        return trace_row(rows[0], TRACE_COLUMNS) if rows else None
+
+    def get_trace_with_spans(self, trace_id: str) -> TraceWithSpans | None:
+        """A trace and all its spans in start order (custom spans carry their parent)."""
+        found = self.get_traces_with_spans([trace_id])
+        return found[0] if found else None
+
+    def get_traces_with_spans(self, trace_ids: Sequence[str]) -> list[TraceWithSpans]:
+        """Many traces with their spans in two queries; absent ids are left out."""
+        ids = [_stored_id(t) for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return []
+        rows = self.backend.query(
+            compile_statement(
+                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
+            )
+        )
+        span_rows = self.backend.query(
+            compile_statement(
+                select(*[spans.c[n] for n in SPAN_COLUMNS])
+                .where(spans.c.trace_id.in_(ids))
+                .order_by(spans.c.trace_id, spans.c.started_at, literal_column("rowid"))
+            )
+        )
+        grouped: dict[str, list[SpanRow]] = {}
+        for values in span_rows:
+            span = span_row(values, SPAN_COLUMNS)
+            grouped.setdefault(span.trace_id, []).append(span)
+        found = {t.id: t for t in (trace_row(r, TRACE_COLUMNS) for r in rows)}
+        out = []
+        for i in ids:
+            if i in found:
+                found[i].span_count = len(grouped.get(i, []))
+                out.append(TraceWithSpans(found[i], grouped.get(i, [])))
+        return out
+
+    def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to `limit` trace ids, sorted, starting with `prefix` (dashes optional)."""
+        start = stored_prefix(prefix)
+        stmt = (
+            select(traces.c.id)
+            .where(traces.c.id >= start, traces.c.id < start + "~")
+            .order_by(traces.c.id)
+            .limit(limit)
+        )
+        return [str(r[0]) for r in self.backend.query(compile_statement(stmt))]
+
+    def list_traces(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> Page:
+        """Newest first by `created_at` (auther's index), a page at a time by keyset."""
+        f = filters or TraceFilter()
+        limit = max(1, min(limit, MAX_PAGE))
+        values = _values(f)
+        values["limit"] = limit + 1
+        if cursor is not None:
+            values["cursor_created"] = cursor.started_at // MS
+            values["cursor_id"] = _stored_id(cursor.trace_id)
+
+        def build() -> Select[*tuple[Any, ...]]:
+            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY], SPAN_COUNT), f)
+            if cursor is not None:
+                stmt = stmt.where(
+                    tuple_(traces.c.created_at, traces.c.id)
+                    < tuple_(bindparam("cursor_created"), bindparam("cursor_id"))
+                )
+            return stmt.order_by(traces.c.created_at.desc(), traces.c.id.desc()).limit(
+                bindparam("limit")
+            )
+
+        key = ("auther-list", filter_shape(f), cursor is not None)
+        rows = self._rows(cached_statement(key, build, values))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = self.cursor_of(rows[-1])
+        return Page(rows, next_cursor)
+
+    def list_newer(
+        self, filters: TraceFilter | None, after: Cursor, limit: int = 200
+    ) -> list[TraceRow]:
+        """Traces written after `after` (a `cursor_of`), newest first: live mode's new rows."""
+        f = filters or TraceFilter()
+        values = _values(f)
+        values.update(
+            limit=limit, after_created=after.started_at // MS, after_id=_stored_id(after.trace_id)
+        )
+
+        def build() -> Select[*tuple[Any, ...]]:
+            return (
+                _filtered(select(*[traces.c[n] for n in SUMMARY], SPAN_COUNT), f)
+                .where(
+                    tuple_(traces.c.created_at, traces.c.id)
+                    > tuple_(bindparam("after_created"), bindparam("after_id"))
+                )
+                .order_by(traces.c.created_at.desc(), traces.c.id.desc())
+                .limit(bindparam("limit"))
+            )
+
+        return self._rows(cached_statement(("auther-newer", filter_shape(f)), build, values))
+
+    def count_traces(self, filters: TraceFilter | None = None) -> int:
+        """How many traces match, up to COUNT_CAP + 1 (which means "more than COUNT_CAP")."""
+        return self._count_rows(filters or TraceFilter())
+
+    def count_rows(self, filters: TraceFilter) -> int:
+        """The same capped count: every count here reads rows."""
+        return self._count_rows(filters)
+
+    def _count_rows(self, f: TraceFilter) -> int:
+        """COUNT(*) over at most COUNT_CAP + 1 matching rows."""
+        values = _values(f)
+        values["cap"] = COUNT_CAP + 1
+
+        def build() -> Select[*tuple[Any, ...]]:
+            matching = (
+                _filtered(select(literal(1)).select_from(traces), f)
+                .limit(bindparam("cap"))
+                .subquery()
+            )
+            return select(func.count()).select_from(matching)
+
+        stmt = cached_statement(("auther-count", filter_shape(f)), build, values)
+        return int(self.backend.query(stmt)[0][0])
+
+    def duration_points(
+        self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
+    ) -> DurationPoints:
+        """Up to `limit` matching traces for the plot, sliced over `created_at` (indexed) so
+        each slice is one index range read; points are placed at their start time."""
+        f = filters or TraceFilter()
+        span = self._time_span(f)
+        if span is None:
+            return DurationPoints([], False, 0)
+        start, end = span
+        slices = max(1, min(slices, limit))
+        share = limit // slices
+        values = _values(f)
+        values.update(
+            plot_start=start // MS,
+            slice_ms=max(1, -(-(end - start) // slices // MS)),
+            slices=slices,
+            per_slice=share + 1,
+        )
+        stmt = cached_statement(("auther-points", filter_shape(f)), lambda: _points(f), values)
+        by_slice: dict[int, list[tuple[Any, ...]]] = {}
+        for row in self.backend.query(stmt):
+            by_slice.setdefault(row[0], []).append(row)
+        points: list[tuple[int, float | None, str]] = []
+        sampled = False
+        unplaceable = 0
+        for rows in by_slice.values():
+            if len(rows) > share:
+                sampled = True
+                rows = sorted(rows, key=lambda r: (r[1], r[2]), reverse=True)[:share]
+            for _, started, _id, duration, status in rows:
+                if type(started) is not int:
+                    unplaceable += 1
+                    continue
+                number = duration if type(duration) in (int, float) else None
+                points.append((started * MS, None if number is None else float(number), status))
+        return DurationPoints(points, sampled, unplaceable)
+
+    def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
+        """The first and last `created_at` of the matching traces (two index reads), in ns."""
+        first = self._edge(filters, newest=False)
+        last = self._edge(filters, newest=True)
+        if first is None or last is None:
+            return None
+        return first, last - 1
+
+    def _edge(self, f: TraceFilter, newest: bool) -> int | None:
+        """The oldest `created_at` of a match, or just after the newest, in ns."""
+        order = traces.c.created_at.desc() if newest else traces.c.created_at.asc()
+        stmt = cached_statement(
+            ("auther-edge", newest, filter_shape(f)),
+            lambda: _filtered(select(traces.c.created_at), f).order_by(order).limit(1),
+            _values(f),
+        )
+        rows = self.backend.query(stmt)
+        if not rows or type(rows[0][0]) is not int:
+            return None
+        return int(rows[0][0]) * MS + int(newest) * MS
+
+    def distinct_triggers(self) -> list[str]:
+        """Every trigger name, sorted: one index seek per name (a skip scan), not a full read."""
+        sql = (
+            "WITH RECURSIVE t(name) AS (SELECT min(trigger_event) FROM pipeline_traces "
+            "UNION ALL SELECT (SELECT min(trigger_event) FROM pipeline_traces "
+            "WHERE trigger_event > t.name) FROM t WHERE t.name IS NOT NULL) "
+            "SELECT name FROM t WHERE name IS NOT NULL"
+        )
+        return [str(r[0]) for r in self.backend.query(Statement(sql))]
+
+    def replays_of(self, trace_id: str) -> list[TraceRow]:
+        """None: replays of an auther trace are never stored in its database."""
+        return []
+
+    def existing_trace_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are stored."""
+        found: set[str] = set()
+        unique = sorted({_stored_id(i) for i in ids})
+        for start in range(0, len(unique), 500):
+            stmt = select(traces.c.id).where(traces.c.id.in_(unique[start : start + 500]))
+            found.update(str(r[0]) for r in self.backend.query(compile_statement(stmt)))
+        return found
+
+    def _rows(self, stmt: Statement) -> list[TraceRow]:
+        """Decode summary rows and their span counts."""
+        rows = []
+        for values in self.backend.query(stmt):
+            row = trace_row(values[:-1], SUMMARY)
+            row.span_count = int(values[-1])
+            rows.append(row)
+        return rows
+
+    # -- retention, as auther's cleanupOldTraces ------------------------------------------------
+
+    def count_older_than(self, cutoff: int) -> tuple[int, int]:
+        """(traces written before `cutoff`, spans started before it): what cleanup deletes."""
+        cutoff_ms = _ms_ceil(cutoff)
+        n_traces = select(func.count()).select_from(traces).where(traces.c.created_at < cutoff_ms)
+        n_spans = select(func.count()).select_from(spans).where(spans.c.started_at < cutoff_ms)
+        return (
+            int(self.backend.query(compile_statement(n_traces))[0][0]),
+            int(self.backend.query(compile_statement(n_spans))[0][0]),
+        )
+
+    def cleanup_old_traces(
+        self,
+        cutoff: int,
+        batch_size: int = 1000,
+        on_progress: Callable[[CleanupProgress], object] | None = None,
+        cancel: threading.Event | None = None,
+        pause: float = 0.0,
+    ) -> CleanupResult:
+        """Delete as auther does (spans that started before the cutoff, then traces created
+        before it, cutoff in whole milliseconds), in batches of one transaction each with an
+        optional pause; only the two trace tables are written."""
+        cutoff_ms = _ms_ceil(cutoff)
+        total = self.count_older_than(cutoff)[0] if on_progress else None
+        done = [0, 0]
+        phases = ((spans, spans.c.started_at, 1), (traces, traces.c.created_at, 0))
+        for table, column, slot in phases:
+            while not (cancel is not None and cancel.is_set()):
+                pick = (
+                    select(literal_column("rowid"))
+                    .select_from(table)
+                    .where(column < cutoff_ms)
+                    .limit(batch_size)
+                    .scalar_subquery()
+                )
+                stmt = delete(table).where(literal_column("rowid").in_(pick))
+                try:
+                    (changed,) = self.backend.write([compile_statement(stmt)])
+                except StoreError as exc:
+                    raise _partial(exc, done) from None
+                if not changed:
+                    break
+                done[slot] += changed
+                if on_progress is not None:
+                    on_progress(CleanupProgress(done[0], done[1], total))
+                if pause:
+                    time.sleep(pause)
+        cancelled = cancel is not None and cancel.is_set()
+        return CleanupResult(done[0], done[1], cancelled=cancelled, space=self.space())
+
+
+def _stored_id(trace_id: str) -> str:
+    """A typed or cursor trace id as stored: 32 hex digits get the UUID's dashes back."""
+    text = trace_id.strip().lower()
+    if len(text) == 32 and not is_uuid(text) and "-" not in text:
+        return dashed(text)
+    return text
+
+
+def _ms_ceil(value: int) -> int:
+    """A nanosecond bound as the millisecond bound that selects the same whole-ms times."""
+    return -(-value // MS)
+
+
+def _in_ms(f: TraceFilter) -> TraceFilter:
+    """`f` with its time bounds in auther's milliseconds."""
+    return replace(
+        f,
+        started_from=None if f.started_from is None else _ms_ceil(f.started_from),
+        started_until=None if f.started_until is None else _ms_ceil(f.started_until),
+    )
+
+
+def _values(f: TraceFilter) -> dict[str, Any]:
+    """The filter's parameter values, times in milliseconds."""
+    return filter_values(_in_ms(f))
+
+
+def _filtered(stmt: Select[*tuple[Any, ...]], f: TraceFilter) -> Select[*tuple[Any, ...]]:
+    """`stmt` with `f`'s conditions on auther's columns; a lower time bound is also put on
+    `created_at` (a trace is written after it starts), so it reads the index range only."""
+    condition = filter_clause(_in_ms(f))
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if f.started_from is not None:
+        stmt = stmt.where(traces.c.created_at >= bindparam("started_from"))
+    return stmt
+
+
+def _points(f: TraceFilter) -> Select[*tuple[Any, ...]]:
+    """Per slice of `created_at`, its newest `per_slice` matching traces (index range reads)."""
+    numbers = select(literal(0).label("i")).cte("slice_numbers", recursive=True)
+    numbers = numbers.union_all(
+        select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
+    )
+    low: ColumnElement[int] = bindparam("plot_start") + numbers.c.i * bindparam("slice_ms")
+    picked = (
+        _filtered(select(traces.c.id), f)
+        .where(traces.c.created_at >= low, traces.c.created_at < low + bindparam("slice_ms"))
+        .order_by(traces.c.created_at.desc())
+        .limit(bindparam("per_slice"))
+        .correlate(numbers)
+    )
+    point = traces.alias("point")
+    return select(
+        numbers.c.i, point.c.started_at, point.c.id, point.c.duration_ms, point.c.status
+    ).select_from(numbers.join(point, point.c.id.in_(picked.scalar_subquery())))
+
+
+def _partial(exc: StoreError, done: list[int]) -> StoreError:
+    """The failure, saying what cleanup had deleted before it."""
+    if not any(done):
+        return exc
+    result = CleanupResult(done[0], done[1])
+    return type(exc)(
+        f"{exc.message} (after deleting {done[0]} traces and {done[1]} spans)", partial=result
+    )

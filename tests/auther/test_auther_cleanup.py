@@ -62,7 +62,7 @@ def test_cli_cleanup_changes_only_the_trace_tables(auther_file: AutherStore) -> 
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["traces"], report["spans"]) == (3, 7)
+    assert (report["traces"], report["spans"]) == (3, 6)
     assert other_tables(auther_file.path) == before
     with sqlite3.connect(f"file:{auther_file.path}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT count(*) FROM pipeline_spans").fetchone() == (0,)

@@ -28,7 +28,7 @@ class AutherStore:
     script_ids: dict[str, str]
 
 
-def fill(writer: AutherWriter) -> AutherStore:
+def fill(writer: AutherWriter, now_ms: int = NOW_MS) -> AutherStore:
     """Scripts, a plan and three traces of the kinds auther's engine writes."""
     geo = writer.script("Geo Blocker", 'return { allowed = false, error = "Country blocked" }')
     enrich = writer.script("Enrich", "return { allowed = true, data = { tier = 'gold' } }")
@@ -36,20 +36,20 @@ def fill(writer: AutherWriter) -> AutherStore:
     writer.user("user_123", "ada@example.com")
     older = writer.trace(
         "before_signin",
-        NOW_MS - 60 * DAY_MS,
+        now_ms - 60 * DAY_MS,
         [[SpanSpec("Enrich", output={"tier": "gold"}, script_id=enrich)]],
         context={"blob": "x" * 40_000},
     )
     old = writer.trace(
         "before_signup",
-        NOW_MS - 40 * DAY_MS,
+        now_ms - 40 * DAY_MS,
         [[SpanSpec("Enrich", output={"tier": "gold"}, script_id=enrich)]],
         user_id="user_456",
         request_ip="198.51.100.9",
     )
     fresh = writer.trace(
         "before_signup",
-        NOW_MS - DAY_MS,
+        now_ms - DAY_MS,
         [
             [
                 SpanSpec(

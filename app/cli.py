@@ -19,6 +19,7 @@ from .commands.cleanup_cmds import cleanup
 from .commands.context import CommandContext
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
+from .commands.pipelines_cmds import bundled_help, pipelines
 from .commands.replay_cmds import replay
 from .commands.serve_cmds import serve
 from .commands.store_cmds import db, show, traces
@@ -114,7 +115,7 @@ FRONTENDS = Frontends(
     "pipelines_dir",
     metavar="DIR",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Pipelines folder the viewer's replays run [default: the bundled auth set].",
+    help=bundled_help("Pipelines folder the viewer's replays run"),
 )
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
@@ -140,3 +141,4 @@ main.add_command(serve)
 main.add_command(export_cmd)
 main.add_command(import_cmd)
 main.add_command(screenshots)
+main.add_command(pipelines)

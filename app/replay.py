@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipetrace.app.engine_sink import recording_engine
-from pipetrace.engine import load_pipelines
+from pipetrace.app.engine_sink import record_to_rows
+from pipetrace.engine import Engine, TraceRecord, load_pipelines
 from pipetrace.engine.bundled import bundled_pipelines_dir
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, SpanRow, TraceWithSpans
 
 _MISSING = object()
+NS_PER_MS = 1_000_000
 
 
 class ReplayError(PipetraceError):
@@ -125,10 +126,27 @@ def replayable_input(original: TraceWithSpans) -> dict[str, Any]:
     return {key: value for key, value in snapshot.items() if key != "_redacted"}
 
 
-def replay_trace(
-    repo: Repository, trace_id: str, pipelines_dir: str | Path | None = None
-) -> ReplayDiff:
-    """Run the trace's trigger again with its stored input, store the new trace, and diff them."""
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A replay that ran but is not stored yet: its diff, and its rows to keep if wanted."""
+
+    diff: ReplayDiff
+    rows: TraceWithSpans
+
+
+class _Collected:
+    """A trace sink that keeps the engine's records in memory: a replay stores nothing."""
+
+    def __init__(self) -> None:
+        self.records: list[TraceRecord] = []
+
+    def submit(self, trace: TraceRecord) -> None:
+        """Keep one finished trace."""
+        self.records.append(trace)
+
+
+def run_replay(repo: Repository, trace_id: str, pipelines_dir: str | Path | None = None) -> Replay:
+    """Run the trace's trigger again with its stored input and diff the runs; stores nothing."""
     original = repo.get_trace_with_spans(trace_id)
     if original is None:
         raise ReplayError(f"no trace {trace_id!r} in {repo.url}")
@@ -141,17 +159,40 @@ def replay_trace(
             f"trace {original.trace.id}: trigger {trigger!r} no longer exists in {folder}"
         )
     metadata = {"user_id": original.trace.user_id, "request_ip": original.trace.request_ip}
-    with recording_engine(repo, folder) as (engine, writer):
+    sink = _Collected()
+    with Engine(pipelines, sink=sink) as engine:
         outcome = engine.execute_trigger(trigger, payload, metadata, replay_of=original.trace.id)
-    replay = repo.get_trace_with_spans(outcome.trace_id)
-    if replay is None:
-        stats = writer.stats()
+    record = next((r for r in sink.records if r.trace_id == outcome.trace_id), None)
+    if record is None:
         raise ReplayError(
-            f"the replay ran (allowed={outcome.allowed}) but its trace was not stored: "
-            f"{stats.last_error or 'the writer dropped it'}"
+            f"the replay ran (allowed={outcome.allowed}) but the engine delivered no trace: "
+            f"{engine.delivery_error or 'no reason given'}"
         )
+    rows = _with_durations(record_to_rows(record))
     hashes = {script_id: script.sha256 for script_id, script in pipelines.scripts.items()}
-    return diff_traces(original, replay, hashes)
+    return Replay(diff_traces(original, rows, hashes), rows)
+
+
+def keep_replay(repo: Repository, replay: Replay) -> None:
+    """Store a replay that ran (marked as one by its `replay_of`: it is not counted as traffic)."""
+    repo.save_trace(replay.rows.trace, replay.rows.spans)
+
+
+def replay_trace(
+    repo: Repository, trace_id: str, pipelines_dir: str | Path | None = None
+) -> ReplayDiff:
+    """Run the trace's trigger again with its stored input, store the new trace, and diff them."""
+    replay = run_replay(repo, trace_id, pipelines_dir)
+    keep_replay(repo, replay)
+    return replay.diff
+
+
+def _with_durations(rows: TraceWithSpans) -> TraceWithSpans:
+    """The rows with the durations the store would derive from their times, for the diff."""
+    for row in (rows.trace, *rows.spans):
+        if row.duration_ms is None and row.ended_at is not None:
+            row.duration_ms = (row.ended_at - row.started_at) / NS_PER_MS
+    return rows
 
 
 def diff_traces(

@@ -7,11 +7,13 @@ from .backends import open_backend
 from .errors import SchemaError, StoreError, StoreUnavailable
 from .migrate import upgrade
 from .models import (
+    REPLAY_CHOICES,
     CleanupProgress,
     CleanupResult,
     Cursor,
     DurationPoints,
     Page,
+    ReplayChoice,
     SpanRow,
     StoreSpace,
     TraceFilter,
@@ -24,12 +26,14 @@ from .sql import Statement
 from .url import DatabaseTarget, parse_database_url
 
 __all__ = [
+    "REPLAY_CHOICES",
     "CleanupProgress",
     "CleanupResult",
     "Cursor",
     "DatabaseTarget",
     "DurationPoints",
     "Page",
+    "ReplayChoice",
     "Repository",
     "SchemaError",
     "SpanRow",

@@ -33,6 +33,7 @@ class FilterShape(NamedTuple):
     has_ip: bool
     n_addresses: int
     has_prefix: bool
+    replays: str
 
 
 def filter_shape(f: TraceFilter) -> FilterShape:
@@ -50,13 +51,15 @@ def filter_shape(f: TraceFilter) -> FilterShape:
         f.request_ip is not None,
         len(network.addresses),
         network.prefix is not None,
+        f.replays,
     )
 
 
 def hourly_countable(f: TraceFilter) -> bool:
     """Whether `f` filters by nothing but trigger, status and time, which the hourly counts
-    hold; any other field needs the rows counted."""
-    return not any(filter_shape(f)[4:])
+    hold (traffic only: replays are never counted there); any other field needs the rows
+    counted."""
+    return f.replays == "exclude" and not any(filter_shape(f)[4:-1])
 
 
 def _network(f: TraceFilter) -> NetworkText:
@@ -113,6 +116,7 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
         has_ip,
         n_addresses,
         has_prefix,
+        replays,
     ) = filter_shape(f)
     if n_triggers:
         conds.append(c.trigger_event.in_([bindparam(f"trigger_{i}") for i in range(n_triggers)]))
@@ -150,6 +154,10 @@ def filter_clause(f: TraceFilter) -> ColumnElement[bool] | None:
         conds.append(
             _few(and_(c.request_ip >= bindparam("ip_from"), c.request_ip < bindparam("ip_before")))
         )
+    if replays == "exclude":
+        conds.append(c.replay_of.is_(None))
+    elif replays == "only":
+        conds.append(c.replay_of.is_not(None))
     return and_(*conds) if conds else None
 
 

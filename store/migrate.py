@@ -25,7 +25,11 @@ UPGRADE_ATTEMPTS = 3
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
 OUR_TABLES = {"pipeline_traces", "pipeline_spans", "pipeline_trace_counts", "alembic_version"}
-REVISION_MARKS = (("0003", "ix_pipeline_traces_user_started"), ("0002", "pipeline_trace_counts"))
+REVISION_MARKS = (
+    ("0004_replays", "ix_pipeline_traces_replays_started"),
+    ("0003", "ix_pipeline_traces_user_started"),
+    ("0002", "pipeline_trace_counts"),
+)
 """Newest first: a table or index each revision created, to tell a store's revision by."""
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+ReplayChoice = Literal["exclude", "include", "only"]
+"""Whether a listing leaves replays out (the default: they are not traffic), adds them, or shows
+nothing else."""
+REPLAY_CHOICES: tuple[ReplayChoice, ...] = ("exclude", "include", "only")
 
 
 @dataclass(slots=True)
@@ -93,6 +98,8 @@ class TraceFilter:
     ip_network: str | None = None
     """An IPv4 network of whole octets (10.0.0.0/8, /16, /24) or inside a /24 (/25 to /32): request
     IPs in it, written in dotted decimal. Any other raises ValueError (see store/ipv4.py)."""
+    replays: ReplayChoice = "exclude"
+    """Replays (traces with `replay_of` set) are not traffic: left out unless asked for."""
 
 
 CURSOR_ORDER = "newest"

@@ -103,6 +103,13 @@ Index("ix_pipeline_traces_duration", traces.c.duration_ms)
 Index("ix_pipeline_traces_user_started", traces.c.user_id, traces.c.started_at, traces.c.id)
 Index("ix_pipeline_traces_ip_started", traces.c.request_ip, traces.c.started_at, traces.c.id)
 Index("ix_pipeline_traces_replay_of", traces.c.replay_of)
+# Replays are not traffic (0004): the counts skip them and this lists them newest first.
+Index(
+    "ix_pipeline_traces_replays_started",
+    traces.c.started_at,
+    traces.c.id,
+    sqlite_where=traces.c.replay_of.is_not(None),
+)
 Index("ix_pipeline_spans_trace_id_started", spans.c.trace_id, spans.c.started_at)
 
 TRACE_STATUSES = ("success", "blocked", "error")

@@ -14,7 +14,15 @@ from typing import Any, NoReturn
 import click
 from rich.text import Text
 
-from pipetrace.store import Repository, SpanRow, TraceFilter, TraceRow, open_store
+from pipetrace.store import (
+    REPLAY_CHOICES,
+    ReplayChoice,
+    Repository,
+    SpanRow,
+    TraceFilter,
+    TraceRow,
+    open_store,
+)
 from pipetrace.store.codec import escape_surrogates, json_safe
 
 from ..durations import DurationError, check_order
@@ -112,6 +120,13 @@ _FILTER_OPTIONS = (
         "Only this request IP (exact), or an IPv4 network: /8, /16, /24 or /25 to /32.",
         networks=True,
     ),
+    click.option(
+        "--replays",
+        type=click.Choice(REPLAY_CHOICES),
+        default="exclude",
+        show_default=True,
+        help="Replays are not traffic and are left out: include them too, or only them.",
+    ),
 )
 
 
@@ -130,6 +145,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         search: str | None,
         user_id: str | None,
         ip: str | None,
+        replays: ReplayChoice,
         **kwargs: Any,
     ) -> Any:
         _check_order(min_ms, max_ms)
@@ -145,6 +161,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             user_id=user_id,
             request_ip=None if network else ip,
             ip_network=network,
+            replays=replays,
         )
         typed = [
             sorted(triggers),
@@ -156,6 +173,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             search,
             user_id,
             ip,
+            replays,
         ]
         digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
         click.get_current_context().meta[_SCOPE_KEY] = digest[:8]

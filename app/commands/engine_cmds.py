@@ -42,12 +42,13 @@ from .common import (
     user_option,
 )
 from .context import pass_frontends
+from .pipelines_cmds import bundled_help
 
 pipelines_option = click.option(
     "--pipelines",
     "pipelines_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="A pipelines folder (pipelines.toml and .lua files) [default: the bundled auth set].",
+    help=bundled_help("A pipelines folder (pipelines.toml and .lua files)"),
 )
 
 

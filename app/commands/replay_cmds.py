@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from ..replay import ReplayDiff, replay_trace
+from ..replay import ReplayDiff, keep_replay, run_replay
 from ..settings import Settings
 from ..timeparse import format_duration
 from .common import db_option, echo_json, json_option, opened_store, plain
@@ -32,16 +32,35 @@ SCRIPT_COLUMNS = (
 @click.command()
 @click.argument("trace_id")
 @pipelines_option
+@click.option(
+    "--no-store",
+    "no_store",
+    is_flag=True,
+    help="Only show the diff: the store is left exactly as it was.",
+)
 @db_option
 @json_option
-def replay(trace_id: str, pipelines_dir: Path | None, settings: Settings, as_json: bool) -> None:
-    """Replay a trace's trigger with its stored input and metadata; print what changed."""
+def replay(
+    trace_id: str,
+    pipelines_dir: Path | None,
+    no_store: bool,
+    settings: Settings,
+    as_json: bool,
+) -> None:
+    """Replay a trace's trigger with its stored input and metadata; print what changed.
+
+    The replay is stored as a new trace marked as a replay of TRACE_ID (its input, result and
+    spans; see it with `show` or `traces --replays only`). Replays are not traffic: the list,
+    counts, plot and exports leave them out unless asked. With --no-store nothing is written.
+    """
     with opened_store(settings) as repo:
-        diff = replay_trace(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
+        ran = run_replay(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
+        if not no_store:
+            keep_replay(repo, ran)
     if as_json:
-        echo_json(diff.to_json())
+        echo_json({**ran.diff.to_json(), "stored": not no_store})
         return
-    print_diff(diff, output_console())
+    print_diff(ran.diff, output_console(), stored=not no_store)
 
 
 def _decision(allowed: bool | None) -> str:
@@ -52,7 +71,7 @@ def _value(value: Any) -> str:
     return "-" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def print_diff(diff: ReplayDiff, console: Console) -> None:
+def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> None:
     """The diff as people read it: decision first, then data, then script by script."""
     arrow = " -> "
     console.print(
@@ -62,6 +81,7 @@ def print_diff(diff: ReplayDiff, console: Console) -> None:
             plain(diff.original_id),
             " replayed as ",
             plain(diff.replay_id),
+            "" if stored else " (not stored)",
         )
     )
     console.print(

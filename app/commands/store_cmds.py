@@ -118,6 +118,8 @@ def traces(
         status = status_text(r.status)
         if r.problems:
             status.append(" !", style="magenta")
+        if r.replay_of:
+            status.append(" replay", style="cyan")
         rows.append(
             (
                 format_ns(started_ns(r)),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     delete,
+    false,
     func,
     literal,
     literal_column,
@@ -391,9 +392,11 @@ def _ms_ceil(value: int) -> int:
 
 
 def _in_ms(f: TraceFilter) -> TraceFilter:
-    """`f` with its time bounds in auther's milliseconds."""
+    """`f` with its time bounds in auther's milliseconds, and no replay condition: auther's
+    table has no `replay_of` (replays are never stored there; see `_filtered`)."""
     return replace(
         f,
+        replays="include",
         started_from=None if f.started_from is None else _ms_ceil(f.started_from),
         started_until=None if f.started_until is None else _ms_ceil(f.started_until),
     )
@@ -412,6 +415,8 @@ def _filtered(stmt: Select[*tuple[Any, ...]], f: TraceFilter) -> Select[*tuple[A
         stmt = stmt.where(condition)
     if f.started_from is not None:
         stmt = stmt.where(traces.c.created_at >= bindparam("started_from"))
+    if f.replays == "only":
+        stmt = stmt.where(false())
     return stmt
 
 

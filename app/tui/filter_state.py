@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pipetrace.store import TraceFilter
+from pipetrace.store import ReplayChoice, TraceFilter
 
 from ..timeparse import format_duration, format_ns, parse_age
 
 RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
 STATUSES = ("success", "blocked", "error")
-FIELDS = ("trigger", "status", "range", "duration", "text", "user", "ip")
+FIELDS = ("trigger", "status", "range", "duration", "text", "user", "ip", "replays")
+NEXT_REPLAYS: dict[ReplayChoice, ReplayChoice] = {
+    "exclude": "include",
+    "include": "only",
+    "only": "exclude",
+}
+"""What the replay toggle turns each choice into: traffic, plus replays, replays only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,8 @@ class FilterState:
     """Exactly this user (set from a trace's detail)."""
     request_ip: str | None = None
     """Exactly this request IP (set from a trace's detail)."""
+    replays: ReplayChoice = "exclude"
+    """Replays are not traffic: left out unless the operator brings them in."""
 
     def to_filter(self, now_ns: int) -> TraceFilter:
         """The store's filter for this state at time `now_ns`."""
@@ -47,6 +55,7 @@ class FilterState:
             text=self.text or None,
             user_id=self.user_id,
             request_ip=self.request_ip,
+            replays=self.replays,
         )
 
     def cleared(self, field: str) -> FilterState:
@@ -65,6 +74,8 @@ class FilterState:
             return replace(self, user_id=None)
         if field == "ip":
             return replace(self, request_ip=None)
+        if field == "replays":
+            return replace(self, replays="exclude")
         raise ValueError(f"unknown filter {field!r}")
 
     def chips(self) -> list[tuple[str, str]]:
@@ -90,4 +101,6 @@ class FilterState:
             out.append(("user", f"user={self.user_id!r}"))
         if self.request_ip is not None:
             out.append(("ip", f"ip={self.request_ip!r}"))
+        if self.replays != "exclude":
+            out.append(("replays", "with replays" if self.replays == "include" else "replays only"))
         return out

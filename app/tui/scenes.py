@@ -179,6 +179,10 @@ async def _detail_help(pilot: Pilot[None], store: SampleStore) -> None:
     await press(pilot, "question_mark")
 
 
+async def _replays_only(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "p", "p")
+
+
 async def _live(pilot: Pilot[None], _: SampleStore) -> None:
     await press(pilot, "down", "down", "l")
 
@@ -224,6 +228,7 @@ SCENES: list[Scene] = [
     Scene("filter_text", "a text search", _filter_text),
     Scene("filter_user", "every trace of a blocked trace's user (u in its detail)", _filter_user),
     Scene("live", "live mode on", _live),
+    Scene("replays_only", "the replay toggle: replays only, marked, with its chip", _replays_only),
     Scene("detail_blocked", "a blocked trace: header, waterfall, span pane", _blocked),
     Scene("detail_input", "a trace's root span: the trigger's input and result data", _root_data),
     Scene("detail_error_span", "jumped to the errored span", _errored_span),

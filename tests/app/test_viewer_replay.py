@@ -16,7 +16,7 @@ from pipetrace.app.tui.screens.replay_diff import ReplayDiffScreen
 from pipetrace.app.tui.screens.trace_detail import TraceDetailScreen
 from pipetrace.app.tui.widgets.replay_diff import diff_renderable
 from pipetrace.engine import bundled_pipelines_dir
-from pipetrace.store import Repository
+from pipetrace.store import Repository, TraceFilter
 
 
 def record_blocked(repo: Repository, pipelines: Path | None = None) -> str:
@@ -38,7 +38,7 @@ def diff_text(screen: ReplayDiffScreen) -> str:
 
 
 async def test_replay_key_shows_identical_diff_and_links_the_new_trace(sample, sample_repo, viewer):
-    """R replays through the bundled engine; the diff says identical; o opens the replay."""
+    """R replays through the bundled engine; the diff says identical; k keeps it; o opens it."""
     original = record_blocked(sample_repo)
 
     app = viewer()
@@ -52,6 +52,12 @@ async def test_replay_key_shows_identical_diff_and_links_the_new_trace(sample, s
         assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
         text = diff_text(screen)
         assert "identical" in text and "password" in text and "disposable_email" in text
+        assert "not stored" in text
+        assert sample_repo.get_trace(screen.diff.replay_id) is None
+        await press(pilot, "o")
+        assert app.screen is screen  # nothing to open before the replay is kept
+        await press(pilot, "k")
+        assert "o opens the replay" in diff_text(screen)
         await press(pilot, "o")
         assert isinstance(app.screen, TraceDetailScreen)
         assert app.screen.trace_id == screen.diff.replay_id
@@ -105,3 +111,23 @@ async def test_replay_without_readable_input_is_refused_in_one_line(sample, view
         messages = [n.message for n in notices]
 
     assert any("no readable stored input" in m for m in messages), messages
+
+
+async def test_a_replay_not_kept_leaves_the_store_unchanged(sample, sample_repo, viewer):
+    """R then escape: the diff was shown, nothing was stored."""
+    original = record_blocked(sample_repo)
+    total = sample_repo.count_traces(TraceFilter(replays="include"))
+
+    app = viewer()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(original)
+        await settle(pilot)
+        await press(pilot, "R")
+        screen = app.screen
+        assert isinstance(screen, ReplayDiffScreen) and screen.diff is not None
+        await press(pilot, "escape")
+        assert isinstance(app.screen, TraceDetailScreen)
+
+    assert sample_repo.count_traces(TraceFilter(replays="include")) == total
+    assert sample_repo.replays_of(original) == []

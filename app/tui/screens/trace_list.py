@@ -20,7 +20,7 @@ from pipetrace.store.interop import ImportReport, InteropError, import_file
 
 from ...wording import count_figure, counted, plural
 from ..app_data import app_data
-from ..filter_state import STATUSES, FilterState
+from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
 from ..plot_range import PlotData, plot_data
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.trace_table import TraceTable
@@ -76,6 +76,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         Binding("d", "filter_duration", "Duration"),
         Binding("slash", "filter_text", "Search"),
         Binding("x", "clear_filters", "Clear filters"),
+        Binding("p", "toggle_replays", "Replays: left out, included, only", show=False),
         Binding("l", "toggle_live", "Live"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("C", "cleanup", "Clean up old traces…", show=False),
@@ -371,6 +372,10 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     def action_clear_filters(self) -> None:
         """Drop every filter."""
         self.set_filters(FilterState())
+
+    def action_toggle_replays(self) -> None:
+        """Replays are left out; bring them in, then show only them, then leave them out."""
+        self.set_filters(replace(self.filters, replays=NEXT_REPLAYS[self.filters.replays]))
 
     def action_filter_trigger(self) -> None:
         """Choose any of the triggers in the store (the dialog fills once they are loaded)."""

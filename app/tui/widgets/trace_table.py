@@ -83,6 +83,8 @@ def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
     message = row.status_message or ""
     if row.problems:
         message = f"! {'; '.join(row.problems)}" + (f" · {message}" if message else "")
+    if row.replay_of:
+        message = f"↻ replay of {row.replay_of[:8]}" + (f" · {message}" if message else "")
     started = format_ns(row.started_at)
     cells = {
         STARTED: Text(started if sizes[STARTED] >= DATED else started[5:]),

@@ -10,7 +10,7 @@ from pipetrace.app.engine_sink import record_to_rows
 from pipetrace.engine import Engine, TraceRecord, load_pipelines
 from pipetrace.engine.bundled import bundled_pipelines_dir
 from pipetrace.errors import PipetraceError
-from pipetrace.store import Repository, SpanRow, TraceWithSpans
+from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans
 
 _MISSING = object()
 NS_PER_MS = 1_000_000
@@ -189,7 +189,8 @@ def replay_trace(
 
 def _with_durations(rows: TraceWithSpans) -> TraceWithSpans:
     """The rows with the durations the store would derive from their times, for the diff."""
-    for row in (rows.trace, *rows.spans):
+    timed: list[TraceRow | SpanRow] = [rows.trace, *rows.spans]
+    for row in timed:
         if row.duration_ms is None and row.ended_at is not None:
             row.duration_ms = (row.ended_at - row.started_at) / NS_PER_MS
     return rows

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
 from pipetrace.engine.errors import PipelineError
 from pipetrace.engine.limits import Limits
 from pipetrace.engine.manifest_problems import refusal, value_at
@@ -23,6 +24,8 @@ from pipetrace.engine.toml_lines import Path as KeyPath
 from pipetrace.engine.toml_lines import TomlLines
 
 MANIFEST = "pipelines.toml"
+MAX_MANIFEST_BYTES = 1024 * 1024
+"""The largest pipelines.toml read; a real one is a few kilobytes."""
 _TOML_POSITION = re.compile(r" \(at line (\d+), column (\d+)\)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _T = TypeVar("_T")
@@ -72,7 +75,9 @@ def load_pipelines(path: str | Path) -> Pipelines:
     root = Path(path)
     manifest_path = root / MANIFEST
     try:
-        raw = manifest_path.read_bytes()
+        raw = read_regular_file(manifest_path, MAX_MANIFEST_BYTES)
+    except RefusedFile as exc:
+        raise PipelineError(f"{MANIFEST} in {root}: {exc}") from None
     except OSError:
         raise PipelineError(f"{MANIFEST}: not found in {root}") from None
     doc, at = _parse_manifest(raw)
@@ -185,13 +190,9 @@ def _parse_script(
     if pure.is_absolute() or ".." in pure.parts or not file.endswith(".lua"):
         raise at.error((*path, "file"), f"{where}'file' must be a relative .lua path, got {file!r}")
     own = limits.for_script(entry.limits)
-    data = _read_script(root, file, lambda what: at.error((*path, "file"), where + what))
-    if len(data) > limits.max_script_bytes:
-        raise at.error(
-            (*path, "file"),
-            f"{where}file '{file}' is too large ({len(data)} > {limits.max_script_bytes} bytes, "
-            "the limit max_script_bytes)",
-        )
+    data = _read_script(
+        root, file, limits.max_script_bytes, lambda what: at.error((*path, "file"), where + what)
+    )
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -211,8 +212,11 @@ def _parse_script(
     }
 
 
-def _read_script(root: Path, file: str, error: Callable[[str], PipelineError]) -> bytes:
-    """Read a script file, refusing folders and links that lead outside the pipelines folder."""
+def _read_script(
+    root: Path, file: str, max_bytes: int, error: Callable[[str], PipelineError]
+) -> bytes:
+    """Read a script file, refusing links that lead outside the pipelines folder, anything but
+    a regular file (a FIFO would hang the load) and a file over max_script_bytes."""
     try:
         path = (root / file).resolve(strict=True)
     except ValueError:  # a NUL character, which no file name can hold
@@ -224,7 +228,14 @@ def _read_script(root: Path, file: str, error: Callable[[str], PipelineError]) -
     if path.is_dir():
         raise error(f"file '{file}' is a folder, not a .lua file")
     try:
-        return path.read_bytes()
+        return read_regular_file(path, max_bytes)
+    except TooLarge as exc:
+        size = f"{exc.size} > {max_bytes}" if exc.size is not None else f"over {max_bytes}"
+        raise error(
+            f"file '{file}' is too large ({size} bytes, the limit max_script_bytes)"
+        ) from None
+    except RefusedFile as exc:
+        raise error(f"file '{file}' is {exc}") from None
     except OSError as exc:
         raise error(f"file '{file}' cannot be read: {exc.strerror}") from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipetrace.app.engine_sink import StoreSink, recording_engine
+from pipetrace.bounded_read import RefusedFile, read_regular_file, read_stream
 from pipetrace.engine import (
     Engine,
     Outcome,
@@ -24,6 +26,7 @@ from pipetrace.engine import (
     bundled_pipelines_dir,
     load_pipelines,
 )
+from pipetrace.engine.limits import MAX_LIMITS
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, StoreError, TraceRow, open_store
 
@@ -53,6 +56,9 @@ pipelines_option = click.option(
 
 
 DEMO_FLUSH_EVERY = 1000
+MAX_INPUT_FILE_BYTES = 4 * MAX_LIMITS["max_input_bytes"]
+"""What `--input @FILE` reads: four times the largest input any pipelines folder takes, room
+for indentation and escapes; a larger file (or /dev/zero) is refused before it is read."""
 MAX_INT_DIGITS = 100
 """Far past the engine's 64-bit integers, which it reports itself; well below Python's 4300."""
 
@@ -64,12 +70,12 @@ class InputOptionError(PipetraceError):
 
 
 def read_input(text: str | None) -> dict[str, Any]:
-    """The trigger input from --input: inline JSON, or @file.json."""
+    """The trigger input from --input: inline JSON, @file.json, or @- for standard input."""
     if text is None:
         return {}
     where = "--input"
     if text.startswith("@"):
-        where = f"--input {text[1:]}"
+        where = "--input @-" if text == "@-" else f"--input {text[1:]}"
         text = _read_input_file(text[1:], where)
     try:
         value = json.loads(
@@ -92,9 +98,15 @@ def read_input(text: str | None) -> dict[str, Any]:
 
 
 def _read_input_file(path: str, where: str) -> str:
-    """The file's text; JSON is UTF-8, so anything else is refused before parsing."""
+    """The file's (or for `-`, standard input's) text, at most MAX_INPUT_FILE_BYTES of it; JSON
+    is UTF-8, so anything else is refused before parsing."""
     try:
-        data = Path(path).read_bytes()
+        if path == "-":
+            data = read_stream(sys.stdin.buffer, MAX_INPUT_FILE_BYTES)
+        else:
+            data = read_regular_file(path, MAX_INPUT_FILE_BYTES)
+    except RefusedFile as exc:
+        raise InputOptionError(f"{where}: {exc}") from None
     except OSError as exc:
         raise InputOptionError(f"{where}: cannot read the input file ({exc.strerror})") from None
     try:

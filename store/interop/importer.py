@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from pipetrace.bounded_read import RefusedFile, read_regular_file
+
 from ..repository import Repository
 from .assemble import assemble
 from .documents import FORMAT_NAMES, parse_text
 from .errors import MalformedFile
+
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+"""The largest file `import` reads (parsing takes several times its size in memory); split a
+larger OTLP JSON lines file at a line break."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +34,9 @@ def import_file(repo: Repository, path: str | os.PathLike[str]) -> ImportReport:
     """Import one OTLP, Jaeger or Zipkin JSON file; a malformed file stores nothing."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(name, MAX_IMPORT_BYTES)
+    except RefusedFile as exc:
+        raise MalformedFile(f"{name}: {exc}; import takes a regular file") from None
     except OSError as exc:
         raise MalformedFile(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:

@@ -258,8 +258,10 @@ class Engine:
             try:
                 input_bytes = measure_input(input, limits.max_input_bytes, limits.max_input_depth)
             except InputError as exc:
+                # No script saw it, so no script's failure policy can allow it: padding an
+                # input past the limits must not get it past the checks (refused_input).
                 status, message = "error", str(exc)
-                allowed = spec.failure == "open"
+                allowed = spec.refused_input == "allow"
             else:
                 status, message, allowed, merged, crashed = self._run_layers(
                     spec, input, trace_id, started_at, runs

@@ -18,7 +18,14 @@ from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
 from pipetrace.engine.errors import PipelineError
 from pipetrace.engine.limits import Limits
 from pipetrace.engine.manifest_problems import refusal, value_at
-from pipetrace.engine.manifest_schema import Failure, Manifest, Mode, ScriptEntry, TriggerTable
+from pipetrace.engine.manifest_schema import (
+    Failure,
+    Manifest,
+    Mode,
+    RefusedInput,
+    ScriptEntry,
+    TriggerTable,
+)
 from pipetrace.engine.sandbox import syntax_errors
 from pipetrace.engine.toml_lines import Path as KeyPath
 from pipetrace.engine.toml_lines import TomlLines
@@ -51,12 +58,13 @@ class Script:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """A named hook with its mode, failure policy and scripts grouped into layers."""
+    """A named hook with its mode, failure policies and scripts grouped into layers."""
 
     name: str
     mode: Mode
     failure: Failure
     layers: tuple[tuple[Script, ...], ...]
+    refused_input: RefusedInput = "block"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +120,7 @@ def load_pipelines(path: str | Path) -> Pipelines:
     for name, table in settings.items():
         members = [e for e in parsed if e["trigger"] == name]
         layers = _plan(at, name, members, by_id, limits)
-        triggers[name] = Trigger(name, table.mode, table.failure, layers)
+        triggers[name] = Trigger(name, table.mode, table.failure, layers, table.refused_input)
         scripts.update({s.id: s for layer in layers for s in layer})
     digest = hashlib.sha256(raw)
     for script_id in sorted(scripts):

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from pipetrace.engine.limits import MAX_LIMITS
-from pipetrace.engine.manifest_schema import FAILURES, MODES
+from pipetrace.engine.manifest_schema import FAILURES, MODES, REFUSED_INPUTS
 from pipetrace.engine.toml_lines import Path as KeyPath
 
 _AT = re.compile(r" - at `\$((?:\.\w+|\[\d+\])*)`$")
@@ -16,7 +16,7 @@ _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
 _UNKNOWN = "Object contains unknown field `"
 _MISSING = "Object missing required field `"
 _ENUM = "Invalid enum value "
-_CHOICES = {"mode": MODES, "failure": FAILURES}
+_CHOICES = {"mode": MODES, "failure": FAILURES, "refused_input": REFUSED_INPUTS}
 
 
 def refusal(

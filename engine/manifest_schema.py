@@ -11,8 +11,12 @@ from pipetrace.engine.limits import Limits, ScriptLimits
 
 Mode = Literal["blocking", "async", "enrichment"]
 Failure = Literal["open", "closed"]
+RefusedInput = Literal["block", "allow"]
+"""What a trigger decides for an input refused before any script saw it (over max_input_bytes
+or max_input_depth, or not JSON-like): padding an input must not get it past the scripts."""
 MODES: tuple[str, ...] = get_args(Mode)
 FAILURES: tuple[str, ...] = get_args(Failure)
+REFUSED_INPUTS: tuple[str, ...] = get_args(RefusedInput)
 
 
 class TriggerTable(msgspec.Struct, forbid_unknown_fields=True):
@@ -20,6 +24,7 @@ class TriggerTable(msgspec.Struct, forbid_unknown_fields=True):
 
     mode: Mode = "blocking"
     failure: Failure = "open"
+    refused_input: RefusedInput = "block"
     description: str = ""
 
 

@@ -94,6 +94,7 @@ class Recorder:
             for name, trigger in pipelines.triggers.items()
         }
         self.modes = {name: trigger.mode for name, trigger in pipelines.triggers.items()}
+        self.refused_input = {n: t.refused_input for n, t in pipelines.triggers.items()}
         self.ids = ids
         self.secrets = secrets
 
@@ -125,6 +126,9 @@ class Recorder:
         }
         if input_bytes is not None:
             root_attrs["input.bytes"] = input_bytes
+        elif trigger in self.refused_input:  # a known trigger whose input no script saw
+            root_attrs["input.refused"] = message
+            root_attrs["input.refused_policy"] = self.refused_input[trigger]
         root_attrs["scripts"] = len(plan)
         offset = base - origin
         end = base + ended - origin

@@ -172,6 +172,12 @@ CASES = [
         "pipelines.toml:3: trigger 't': bad failure 'maybe' (use open, closed)",
     ),
     (
+        "bad refused_input",
+        '[triggers.t]\nrefused_input = "maybe"\n',
+        {},
+        "pipelines.toml:2: trigger 't': bad refused_input 'maybe' (use block, allow)",
+    ),
+    (
         "unknown trigger",
         script("a", trigger="x"),
         OK,

@@ -161,6 +161,39 @@ def test_input_limits_are_checked_before_running(make_engine, sink, payload, mes
     assert [s.status for s in trace.spans] == ["error", "skipped"]
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [{"email": "a@b.c", "pad": "x" * 70_000}, {"a": {"b": {"c": {"d": {"e": 1}}}}}],
+)
+def test_a_padded_input_blocks_a_fail_open_trigger_and_says_so(make_engine, sink, payload):
+    """Every script failing open on an input none of them saw would let padding past them."""
+    engine = make_engine({"s.lua": "return"}, manifest() + "\n[limits]\nmax_input_depth = 4\n")
+    outcome = engine.execute_trigger("t", payload)
+    assert not outcome.allowed and outcome.error.startswith("input too ")
+    [trace] = sink.after(engine)
+    assert (trace.status, trace.allowed) == ("error", False)
+    root = trace.spans[0].attributes
+    assert root["input.refused"] == outcome.error and root["input.refused_policy"] == "block"
+    assert "input.bytes" not in root
+
+
+def test_a_trigger_may_allow_a_refused_input_and_the_trace_says_so(make_engine, sink):
+    text = manifest().replace('failure = "open"', 'failure = "closed"\nrefused_input = "allow"')
+    engine = make_engine({"s.lua": "return"}, text)
+    outcome = engine.execute_trigger("t", {"pad": "x" * 70_000})
+    assert outcome.allowed and outcome.error is None
+    [trace] = sink.after(engine)
+    assert (trace.status, trace.allowed) == ("error", True)
+    assert trace.spans[0].attributes["input.refused_policy"] == "allow"
+
+
+def test_an_input_within_the_limits_is_not_marked_refused(make_engine, sink):
+    engine = make_engine({"s.lua": "return"}, manifest())
+    assert engine.execute_trigger("t", {"email": "a@b.c"}).allowed
+    [trace] = sink.after(engine)
+    assert "input.refused" not in trace.spans[0].attributes
+
+
 @pytest.mark.timing
 def test_deadline_is_enforced_and_named(make_engine, sink):
     text = manifest() + "limits = { instruction_budget = 1000000000, deadline_ms = 30 }\n"

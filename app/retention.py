@@ -9,7 +9,7 @@ from typing import Any
 from pipetrace.store import CleanupResult, StoreError
 
 from .disk_space import space_json
-from .timeparse import iso_ns, naming, parse_age
+from .timeparse import TimeFormatError, iso_ns, naming, parse_age
 
 DEFAULT_AGE = "30d"
 DEFAULT_BATCH_SIZE = 500
@@ -18,10 +18,15 @@ PAUSE_SECONDS = 0.025
 shorter gap lets the next batch take the lock first (measured in bench/cleanup.py)."""
 
 
-def cutoff_for(older_than: str, where: str, now_ns: int | None = None) -> int:
-    """Unix ns before which traces are expired; a bad age fails naming the option it came from."""
+def cutoff_for(
+    older_than: str, where: str, now_ns: int | None = None, *, at_least: str | None = None
+) -> int:
+    """Unix ns before which traces are expired; a bad age, or one under `at_least`, fails naming
+    the option it came from."""
     with naming(where):
         age = parse_age(older_than)
+        if at_least is not None and age < parse_age(at_least):
+            raise TimeFormatError(f"age {older_than!r} is under {at_least}, the least allowed here")
     return (time.time_ns() if now_ns is None else now_ns) - age
 
 

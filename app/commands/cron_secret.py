@@ -1,4 +1,4 @@
-"""The cron secret `serve` starts with: it must be set and long enough before anything listens."""
+"""The cron secret `serve` starts with: set, long enough and sendable before anything listens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ MIN_SECRET_LENGTH = 32
 
 
 class SecretError(PipetraceError):
-    """The server cannot start because the shared secret is missing or too short."""
+    """The server cannot start because the shared secret is missing, too short or unsendable."""
 
     title = "Bad secret"
 
@@ -19,8 +19,15 @@ def checked_secret(secret: str) -> str:
     """The CRON_SECRET setting, or a one-line reason why the server must not start with it."""
     if not secret:
         raise SecretError(
-            f"serve: {CRON_SECRET_ENV} is not set; set it to a random string of at least "
-            f"{MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+            f"serve: {CRON_SECRET_ENV} is not set (or empty); set it to a random string of at "
+            f"least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+        )
+    odd = next((n for n, c in enumerate(secret) if not "!" <= c <= "~"), None)
+    if odd is not None:
+        raise SecretError(
+            f"serve: {CRON_SECRET_ENV} holds {_named(secret[odd])} at character {odd + 1} of "
+            f"{len(secret)}; no client could send it, since a Bearer header carries only visible "
+            "ASCII (e.g. `openssl rand -hex 32`; strip the line break a file read keeps)"
         )
     if len(secret) < MIN_SECRET_LENGTH:
         raise SecretError(
@@ -28,3 +35,11 @@ def checked_secret(secret: str) -> str:
             f"{MIN_SECRET_LENGTH} (e.g. `openssl rand -hex 32`)"
         )
     return secret
+
+
+_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space"}
+
+
+def _named(char: str) -> str:
+    """A character no Bearer header can carry, named so the line says what to remove."""
+    return _NAMES.get(char, f"the character U+{ord(char):04X}")

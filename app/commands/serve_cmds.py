@@ -30,10 +30,14 @@ def serve(frontends: Frontends, host: str, port: int, settings: Settings) -> Non
     """Serve POST /api/internal/cleanup-traces for schedulers that can only call a URL.
 
     Requests need `Authorization: Bearer $CRON_SECRET`; the server refuses to start unless
-    CRON_SECRET holds at least 32 characters. Needs the optional extra `serve`.
+    CRON_SECRET holds at least 32 visible ASCII characters. A client must send its whole request
+    within 10 s, and past 64 open connections a new one is answered 503. Needs the optional
+    extra `serve`.
     """
     try:
         import uvicorn
+
+        from .http_limits import guarded_config
 
         create_app = frontends.load_cleanup_app()
     except ImportError as exc:
@@ -44,7 +48,7 @@ def serve(frontends: Frontends, host: str, port: int, settings: Settings) -> Non
         click.echo(f"pipetrace: serving {repo.url} on {urls}", err=True)
         # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.
         app = create_app(repo, secret, close_store=True)
-        uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=sockets)
+        uvicorn.Server(guarded_config(app)).run(sockets=sockets)
 
 
 class ListenError(PipetraceError):

@@ -28,6 +28,10 @@ from ..timeparse import TimeFormatError
 from .auth import bearer_matches
 
 CLEANUP_PATH = "/api/internal/cleanup-traces"
+MIN_AGE = "1h"
+"""The youngest traces a request may delete: a caller cannot wipe the recent, still-useful ones."""
+MAX_BODY_BYTES = 4096
+"""Far more than `{"older_than": "30d", "dry_run": false}` takes."""
 OPTION_KEYS = ("older_than", "dry_run")
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -47,7 +51,13 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
             repo.close()
 
     async def cleanup_traces(request: Request) -> JSONResponse:
-        header = request.headers.get("authorization", "").encode("latin-1")
+        headers = request.headers.getlist("authorization")
+        if len(headers) > 1:
+            # Proxies and servers disagree on which of two is meant: refuse, never guess.
+            return JSONResponse(
+                {"error": "the Authorization header is given more than once"}, status_code=400
+            )
+        header = (headers[0] if headers else "").encode("latin-1")
         if not bearer_matches(header, secret):
             return JSONResponse(
                 {"error": "unauthorized: send Authorization: Bearer <CRON_SECRET>"},
@@ -55,8 +65,11 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            options = _options(await request.body(), _single_params(request))
-            cutoff = cutoff_for(options["older_than"], "older_than")
+            body = await _bounded_body(request)
+            options = _options(body, _single_params(request))
+            cutoff = cutoff_for(options["older_than"], "older_than", at_least=MIN_AGE)
+        except TooLarge as exc:
+            return JSONResponse({"error": str(exc)}, status_code=413)
         except (BadRequest, TimeFormatError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         if options["dry_run"]:
@@ -80,20 +93,56 @@ def create_app(repo: Repository, secret: str, *, close_store: bool = False) -> S
     )
 
 
+class TooLarge(ValueError):
+    """A body longer than any cleanup request; answered with 413 before it is read whole."""
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, refused past MAX_BODY_BYTES as its length says or as it arrives."""
+    declared = request.headers.get("content-length", "")
+    too_large = TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; a cleanup request is tiny")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return body
+
+
 def _options(body: bytes, query: dict[str, str]) -> dict[str, Any]:
-    """older_than and dry_run from an optional JSON body, else the query string, else defaults."""
+    """older_than and dry_run from an optional JSON body or the query string, else defaults; one
+    given in both with different values is refused (which of them was meant is unknowable)."""
     data = _body(body)
     _refuse_unknown(data, "body key")
     _refuse_unknown(query, "query parameter")
-    older_than = data.get("older_than", query.get("older_than", DEFAULT_AGE))
-    if not isinstance(older_than, str):
+    options: dict[str, Any] = {"older_than": DEFAULT_AGE, "dry_run": False}
+    for key, read in (("older_than", _age), ("dry_run", _flag)):
+        given = [read(found[key]) for found in (data, query) if key in found]
+        if len(set(given)) > 1:
+            raise BadRequest(
+                f"{key} is {data[key]!r} in the body but {query[key]!r} in the query string; "
+                "give it once"
+            )
+        if given:
+            options[key] = given[0]
+    return options
+
+
+def _age(value: Any) -> str:
+    """older_than as given, which must be text (the cutoff reads it)."""
+    if not isinstance(value, str):
         raise BadRequest('older_than must be a string like "30d"')
-    dry_run = data.get("dry_run", query.get("dry_run", "false"))
-    if isinstance(dry_run, str):
-        dry_run = FLAGS.get(dry_run.lower(), dry_run)
-    if not isinstance(dry_run, bool):
+    return value
+
+
+def _flag(value: Any) -> bool:
+    """dry_run as a boolean, from JSON's true and false or the query string's words for them."""
+    flag = FLAGS.get(value.lower()) if isinstance(value, str) else value
+    if not isinstance(flag, bool):
         raise BadRequest("dry_run must be true or false")
-    return {"older_than": older_than, "dry_run": dry_run}
+    return flag
 
 
 def _single_params(request: Request) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -161,12 +162,16 @@ def test_age_from_body_or_query_and_dry_run(sqlite_repo: Repository, kit) -> Non
         (None, "?older_than=1s&older_than=30d", "query parameter 'older_than' is given more"),
         (b'{"older_than": "1s", "older_than": "30d"}', "", "body key 'older_than' is given more"),
         pytest.param(
-            b'{"older_than": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            b'{"older_than": ' + b"[" * 2_000 + b"]" * 2_000 + b"}",
             "",
             "nested too deeply",
-            id="nested-100000-deep",
+            id="nested-2000-deep",
         ),
         ({"older_than": "99999999999d"}, "", "older_than: age '99999999999d' is too large"),
+        ({"dry_run": False}, "?dry_run=true", "dry_run is False in the body but 'true' in the"),
+        ({"older_than": "30d"}, "?older_than=1d", "older_than is '30d' in the body but '1d' in"),
+        ({"older_than": "59m"}, "", "older_than: age '59m' is under 1h, the least allowed here"),
+        (None, "?older_than=0s", "older_than: age '0s' is under 1h"),
         pytest.param(
             {"older_than": "1" + "0" * 400 + "d"}, "", "older_than: age '1000", id="age-1e400d"
         ),
@@ -184,9 +189,59 @@ def test_bad_requests_answer_400_and_delete_nothing(
     assert sqlite_repo.count_traces() == 2
 
 
+def test_a_value_given_alike_in_the_body_and_the_query_is_taken(
+    sqlite_repo: Repository, kit
+) -> None:
+    kit.seed(sqlite_repo, old=2, new=0)
+    with serving(sqlite_repo, kit.free_port()) as url:
+        status, answer = call(
+            url, f"Bearer {SECRET}", body={"dry_run": True, "older_than": "1h"}, query="?dry_run=1"
+        )
+    assert (status, answer["dry_run"], answer["traces"]) == (200, True, 2)
+    assert sqlite_repo.count_traces() == 2
+
+
+def test_two_authorization_headers_answer_400(served: tuple[str, Repository]) -> None:
+    url, repo = served
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+    connection.putrequest("POST", CLEANUP_PATH)
+    connection.putheader("Authorization", f"Bearer {SECRET}")
+    connection.putheader("Authorization", "Bearer other")
+    connection.putheader("Content-Length", "0")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 400
+    assert json.loads(response.read()) == {
+        "error": "the Authorization header is given more than once"
+    }
+    connection.close()
+    assert repo.count_traces() == 6
+
+
+def test_a_body_over_the_limit_answers_413_unread(sqlite_repo: Repository, kit) -> None:
+    kit.seed(sqlite_repo, old=2, new=0)
+    padded = b'{"older_than": "30d"' + b" " * 5000 + b"}"
+    with serving(sqlite_repo, kit.free_port()) as url:
+        status, answer = call(url, f"Bearer {SECRET}", body=padded)
+    assert (status, answer) == (
+        413,
+        {"error": "the body is over 4096 bytes; a cleanup request is tiny"},
+    )
+    assert sqlite_repo.count_traces() == 2
+
+
 @pytest.mark.parametrize(
     ("secret", "fragment"),
-    [(None, "CRON_SECRET is not set"), ("x" * 31, "CRON_SECRET is 31 characters long")],
+    [
+        (None, "CRON_SECRET is not set"),
+        ("", "CRON_SECRET is not set (or empty)"),
+        ("x" * 31, "CRON_SECRET is 31 characters long"),
+        ("x" * 40 + "\n", "CRON_SECRET holds a line break at character 41 of 41; no client"),
+        ("x" * 20 + " " + "x" * 20, "CRON_SECRET holds a space at character 21 of 41"),
+        ("x" * 20 + "\t" + "x" * 20, "CRON_SECRET holds a tab at character 21"),
+        ("é" * 40, "CRON_SECRET holds the character U+00E9 at character 1"),
+    ],
+    ids=["unset", "empty", "short", "trailing-newline", "space", "tab", "non-ascii"],
 )
 def test_refuses_to_start_without_a_long_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None, fragment: str

@@ -25,6 +25,7 @@ from .commands.serve_cmds import serve
 from .commands.store_cmds import db, show, traces
 from .commands.viewer_cmds import screenshots
 from .frontends import CleanupApp, Frontends
+from .interrupts import exit_status
 from .settings import Settings
 from .usage_errors import usage_line
 
@@ -52,9 +53,9 @@ class PipetraceGroup(click.Group):
             _refuse_usage(exc, ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("pipetrace: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(exit_status(exc))
         except PipetraceError as exc:
             click.echo(f"pipetrace: {exc.message}", err=True)
             sys.exit(2)

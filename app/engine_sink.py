@@ -80,6 +80,12 @@ class StoreSink:
         self.writer.submit(record)
 
     @property
+    def written(self) -> int:
+        """Traces the writer committed to the store, which the engine passes on to the caller
+        (engine.sink_written), so a fill counts its own writes, not what the store holds later."""
+        return self.writer.stats().written
+
+    @property
     def stall(self) -> str | None:
         """Why the writer cannot write just now (the store is unavailable), for the caller
         waiting on a flush (see engine.OutOfProcess)."""

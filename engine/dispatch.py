@@ -32,6 +32,8 @@ class Dispatcher:
         """The latest reason records did not reach the sink, if any."""
         self.stall: str | None = None
         """Why the sink has not finished the latest flush, as it last said, if it said."""
+        self.written: int | None = None
+        """What the sink said it wrote at the latest flush or close (see sink_written)."""
 
     def put(self, packed: bytes) -> None:
         """Queue the packed facts of one execution; never blocks and never raises."""
@@ -47,6 +49,16 @@ class Dispatcher:
     def close(self, timeout: float = 5.0) -> bool:
         """Deliver what is queued (up to timeout) and stop."""
         raise NotImplementedError
+
+
+def sink_written(sink: Any) -> int | None:
+    """What a sink says it wrote, durably, when it says (a store writer counts its committed
+    traces in `written`), so a caller can report that instead of what it handed over."""
+    try:
+        written = getattr(sink, "written", None)
+    except Exception:
+        return None
+    return written if type(written) is int else None
 
 
 class TraceDispatcher(Dispatcher):
@@ -97,6 +109,7 @@ class TraceDispatcher(Dispatcher):
             if time.monotonic() > end:
                 return False
             time.sleep(0.001)
+        self.written = sink_written(self._sink)
         return True
 
     def close(self, timeout: float = 5.0) -> bool:

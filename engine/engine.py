@@ -113,6 +113,12 @@ class Engine:
         return self._dispatcher.error if self._dispatcher else None
 
     @property
+    def sink_written(self) -> int | None:
+        """What the sink says it wrote (its `written` attribute: a store writer counts committed
+        traces) as of the latest flush() or close(), or None for a sink that does not say."""
+        return self._dispatcher.written if self._dispatcher else None
+
+    @property
     def delivery_stall(self) -> str | None:
         """Why the latest flush is not done yet, as a recorder process's sink says (a store it
         cannot reach), or None."""
@@ -187,15 +193,17 @@ class Engine:
             finally:
                 self._async.task_done()
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Finish queued async triggers and deliver pending traces (also runs at exit)."""
+    def close(self, timeout: float = 10.0) -> bool:
+        """Finish queued async triggers and deliver pending traces (also runs at exit); whether
+        the sink took and closed on everything within the timeout."""
         atexit.unregister(self.close)
         if self._async_thread is not None:
             self._async.put(None)
             self._async_thread.join(timeout)
             self._async_thread = None
         if self._dispatcher is not None:
-            self._dispatcher.close(timeout)
+            return self._dispatcher.close(timeout)
+        return True
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until queued async work and traces are done (for tests, demos and replays)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pipetrace.engine.dispatch import Dispatcher
+from pipetrace.engine.dispatch import Dispatcher, sink_written
 from pipetrace.engine.errors import EngineError
 from pipetrace.engine.record import Recorder
 from pipetrace.engine.tracing import TraceSink
@@ -131,12 +131,14 @@ class ProcessDispatcher(Dispatcher):
             try:
                 if remaining <= 0 or not self._replies.poll(remaining):
                     return False
-                answered, self.submitted, self.sink_errors, error = marshal.loads(
+                answered, self.submitted, self.sink_errors, error, written = marshal.loads(
                     self._replies.recv_bytes()
                 )
             except (EOFError, OSError):
                 self.error = self.error or "the recorder process stopped"
                 return False
+            if written is not None:
+                self.written = written
             if answered == _STALL:
                 self.stall = error
                 continue
@@ -177,7 +179,7 @@ def serve(
 
     def report(stall: str | None) -> None:
         """Pass what the sink's stall says on to the caller, with the counts so far."""
-        replies.send_bytes(marshal.dumps((_STALL, submitted, errors, stall)))
+        replies.send_bytes(marshal.dumps((_STALL, submitted, errors, stall, sink_written(sink))))
 
     try:
         sink = factory()
@@ -206,7 +208,8 @@ def serve(
                     error = f"the sink failed: {type(exc).__name__}: {exc}"
                 continue
             error = _call(sink, "close" if item is None else "flush", report) or error
-            replies.send_bytes(marshal.dumps((item, submitted, errors, error)))
+            reply = (item, submitted, errors, error, sink_written(sink))
+            replies.send_bytes(marshal.dumps(reply))
             if item is None:
                 return
 

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreError
 
 from ..disk_space import space_line
+from ..interrupts import SIGNAL_STATUS, exit_status, sigterm_as_interrupt
 from ..retention import (
     DEFAULT_AGE,
     DEFAULT_BATCH_SIZE,
@@ -63,9 +64,7 @@ def cleanup(
     refuses unless --yes is given. Ctrl-C stops after the current batch (exit 130).
     """
     cutoff = cutoff_for(older_than, "--older-than")
-    if not (dry_run or yes or sys.stdin.isatty()):
-        fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
-    with opened_store(settings) as repo:
+    with opened_store(settings) as repo, sigterm_as_interrupt():
         n_traces, n_spans = repo.count_older_than(cutoff)
         preview = (
             f"{counted(n_traces, 'trace')} and {counted(n_spans, 'span')} older than {older_than} "
@@ -79,13 +78,17 @@ def cleanup(
                 click.echo(preview if dry_run else f"nothing to delete: {preview}")
                 click.echo(space_line(space))
             return
+        if not (yes or sys.stdin.isatty()):
+            fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
         if not yes:
             click.echo(preview, err=True)
             if not click.confirm("Delete them?", default=False, err=True):
                 fail("cleanup: nothing deleted", code=1)
         show_bar = not as_json and sys.stderr.isatty()
         try:
-            result = _delete(repo, cutoff, batch_size, n_traces, show_bar, announce=not as_json)
+            result, stopped_by = _delete(
+                repo, cutoff, batch_size, n_traces, show_bar, announce=not as_json
+            )
         except StoreError as exc:
             if exc.partial is None:
                 raise
@@ -102,7 +105,7 @@ def cleanup(
         if result.space is not None:
             click.echo(space_line(result.space, result.freed_bytes))
     if result.cancelled:
-        sys.exit(130)
+        sys.exit(exit_status(signum=stopped_by))
 
 
 def _report(data: dict[str, Any], as_json: bool) -> None:
@@ -113,8 +116,9 @@ def _report(data: dict[str, Any], as_json: bool) -> None:
 
 def _delete(
     repo: Repository, cutoff: int, batch_size: int, total: int, show_bar: bool, announce: bool
-) -> CleanupResult:
-    """Run the batched delete with Ctrl-C turned into a cancel between batches."""
+) -> tuple[CleanupResult, int]:
+    """Run the batched delete with Ctrl-C or SIGTERM turned into a cancel between batches;
+    return the result and the signal that cancelled it (SIGINT when none did)."""
     cancel = threading.Event()
     console = Console(stderr=True)
 
@@ -122,36 +126,43 @@ def _delete(
         """A line on stderr; while the bar runs, Rich prints it above the bar."""
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with _cancel_on_interrupt(cancel, say):
+    with _cancel_on_interrupt(cancel, say) as stopped_by:
         if announce:
             say("deleting (Ctrl-C stops after the current batch)")
         with _progress(total, show_bar, console) as on_progress:
-            return repo.cleanup_old_traces(
+            result = repo.cleanup_old_traces(
                 cutoff,
                 batch_size=batch_size,
                 on_progress=on_progress,
                 cancel=cancel,
                 pause=PAUSE_SECONDS,
             )
+    return result, stopped_by[0]
 
 
 @contextlib.contextmanager
-def _cancel_on_interrupt(cancel: threading.Event, say: Callable[[str], None]) -> Iterator[None]:
-    """SIGINT sets the cancel event instead of raising mid-transaction."""
+def _cancel_on_interrupt(
+    cancel: threading.Event, say: Callable[[str], None]
+) -> Iterator[list[int]]:
+    """SIGINT and SIGTERM set the cancel event instead of raising mid-transaction; the list
+    yielded holds the signal that did (SIGINT until one does)."""
+    stopped_by = [int(signal.SIGINT)]
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stopped_by
         return
 
-    def on_sigint(_signum: int, _frame: object) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
         if not cancel.is_set():
+            stopped_by[0] = signum
             say("stopping after the current batch...")
         cancel.set()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {signum: signal.signal(signum, on_signal) for signum in SIGNAL_STATUS}
     try:
-        yield
+        yield stopped_by
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from pipetrace.store import Repository, StoreError, TraceRow, open_store
 
 from ..demo import demo_age, demo_requests
 from ..frontends import Frontends
+from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..short_ids import short_id
 from ..wording import counted
@@ -290,7 +291,7 @@ def _report(
 @pass_frontends
 def demo(frontends: Frontends, count: int, seed: int, no_open: bool, settings: Settings) -> None:
     """Fill the store with realistic auth traffic through the bundled pipelines, then browse it."""
-    with opened_store(settings, create=True) as repo:
+    with opened_store(settings, create=True) as repo, sigterm_as_interrupt():
         url = repo.url
         trace_ids = seed_trace_ids(seed, count)
         present = repo.existing_trace_ids(trace_ids)
@@ -307,11 +308,14 @@ def demo(frontends: Frontends, count: int, seed: int, no_open: bool, settings: S
 
 @dataclass
 class Fill:
-    """How a fill ended: run to the end, interrupted by Ctrl-C, or stopped by the store."""
+    """How a fill ended: run to the end, interrupted (Ctrl-C, SIGTERM), or stopped by the store."""
 
     confirmed: int = 0
-    """Traces the store had taken at the last flush that went through."""
-    interrupted: bool = False
+    """Traces the writer said it had written at the last flush that went through."""
+    written: int | None = None
+    """Traces the writer said it had written when it closed; None when it never said (the
+    store kept it from closing in time), so only `confirmed` is known."""
+    interrupted: KeyboardInterrupt | None = None
     stopped_after: float | None = None
     """The seconds the fill waited for the store to take a flush's traces before it gave up."""
     stall: str | None = None
@@ -323,38 +327,38 @@ class Fill:
 def _report_fill(
     repo: Repository, fill: Fill, seed: int, trace_ids: list[str], present: set[str]
 ) -> None:
-    """One line with the seed's traces this fill stored (not the store's total, which other
-    writers change meanwhile), and why the rest were not, when some were not."""
+    """One line with the seed's traces this fill's writer wrote (not what the store holds
+    afterwards, which a cleanup or another writer changes meanwhile), and why the rest were not,
+    when some were not."""
     url, wanted = repo.url, len(trace_ids) - len(present)
     of_wanted = f"of {counted(wanted, 'demo trace')} of seed {seed}"
     kept = f" ({len(present)} already there)" if present else ""
     again = "run the same command again to add the rest"
-    try:
-        stored = len(repo.existing_trace_ids(trace_ids)) - len(present)
-    except StoreError as exc:
-        cause = exc.message
-        if fill.stopped_after is not None:
-            cause = _not_taken(fill.stopped_after, fill.stall or exc.message)
+    how = "interrupted" if fill.interrupted else "stopped"
+    code = exit_status(fill.interrupted) if fill.interrupted else 2
+    cause = fill.stall or fill.lost or "the writer did not finish in time"
+    if fill.stopped_after is not None:
+        cause = _not_taken(fill.stopped_after, fill.stall or fill.lost)
+    if fill.written is None:
         fail(
-            f"stopped: stored at least {fill.confirmed} {of_wanted} in {url}{kept}, "
-            f"the rest may be lost: {cause}; {again}"
+            f"{how}: stored at least {fill.confirmed} {of_wanted} in {url}{kept}, "
+            f"the rest may be lost: {cause}; {again}",
+            code=code,
         )
+    stored = fill.written
     if fill.interrupted:
-        fail(
-            f"interrupted: stored {stored} {of_wanted} in {url}{kept}; {again}",
-            code=130,
-        )
+        fail(f"interrupted: stored {stored} {of_wanted} in {url}{kept}; {again}", code=code)
     if fill.stopped_after is not None:
         fail(
             f"stopped: stored {stored} {of_wanted} in {url}{kept}, "
-            f"{wanted - stored} not stored: {_not_taken(fill.stopped_after, fill.stall)}; {again}"
+            f"{wanted - stored} not stored: {cause}; {again}"
         )
-    repo.analyze()
     if stored < wanted:
         fail(
             f"stored {stored} {of_wanted} in {url}{kept}; "
             f"{wanted - stored} not written: {fill.lost or 'the store refused them'}; {again}"
         )
+    repo.analyze()
     click.echo(f"{url}: stored {counted(stored, 'demo trace')}{kept}")
 
 
@@ -397,28 +401,22 @@ def _fill(
     # Records are built and written by a recorder process, so the run keeps its pace.
     sink = OutOfProcess(functools.partial(StoreSink, settings.store()))
     wait = settings.demo_timeout
-    with (
-        Engine.load(
-            bundled_pipelines_dir(), sink=sink, clock=lambda: clock_value[0], ids=ids
-        ) as engine,
-        Progress(
+    engine = Engine.load(bundled_pipelines_dir(), sink=sink, clock=lambda: clock_value[0], ids=ids)
+    try:
+        with Progress(
             TextColumn("running triggers"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task("demo", total=len(trace_ids) - len(present))
-        ran = 0
-        try:
+        ) as progress:
+            task = progress.add_task("demo", total=len(trace_ids) - len(present))
             for n, (request, trace_id) in enumerate(zip(requests, trace_ids, strict=True), start=1):
                 if trace_id in present:
                     ids.trace_id()  # stored by an earlier, interrupted fill: keep the ids in step
                     continue
                 clock_value[0] = request.started_at
                 engine.execute_trigger(request.trigger, request.input, request.metadata)
-                ran += 1
                 progress.advance(task)
                 if n % DEMO_FLUSH_EVERY == 0:
                     # A fill, unlike a server, may wait for a slower store instead of dropping,
@@ -427,9 +425,14 @@ def _fill(
                         fill.stopped_after = wait
                         fill.stall = engine.delivery_stall or engine.delivery_error
                         break
-                    fill.confirmed = ran
-        except KeyboardInterrupt:
-            fill.interrupted = True
+                    fill.confirmed = engine.sink_written or 0
+    except KeyboardInterrupt as exc:
+        fill.interrupted = exc
+    finally:
+        # What ran before an interrupt is still written; the writer's last word is the count.
+        closed = engine.close()
+    fill.written = engine.sink_written if closed else None
+    fill.stall = fill.stall or engine.delivery_stall  # what kept the writer from closing, if so
     fill.lost = engine.delivery_error
     return fill
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -11,6 +12,7 @@ from pipetrace.store import Repository, TraceFilter
 from pipetrace.store.interop import (
     DEFAULT_SERVICE,
     ExportReport,
+    ImportReport,
     InteropError,
     import_file,
     select_trace_ids,
@@ -19,6 +21,7 @@ from pipetrace.store.interop import (
 )
 from pipetrace.store.url import mask_credentials
 
+from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store
@@ -146,25 +149,50 @@ def import_cmd(files: tuple[str, ...], settings: Settings) -> None:
     store are skipped, so importing a file twice adds nothing.
     """
     failed = False
-    with opened_store(settings, create=True) as repo:
-        for name in files:
-            try:
-                report = import_file(repo, name)
-            except InteropError as exc:
-                click.echo(f"pipetrace: {exc}", err=True)
-                failed = True
-                continue
-            line = (
-                f"{name}: {report.format}: added {counted(report.traces_added, 'trace')} "
-                f"({counted(report.spans, 'span')})"
-            )
-            if report.traces_skipped:
-                line += f", skipped {report.traces_skipped} already stored"
-            if report.duplicates:
-                duplicates = counted(
-                    report.duplicates, "duplicate span delivery", "duplicate span deliveries"
-                )
-                line += f", dropped {duplicates}"
-            click.echo(line)
+    done = imported = 0
+    with opened_store(settings, create=True) as repo, sigterm_as_interrupt():
+        try:
+            for name in files:
+                try:
+                    report = import_file(repo, name)
+                except InteropError as exc:
+                    done += 1
+                    click.echo(f"pipetrace: {exc}", err=True)
+                    failed = True
+                    continue
+                done += 1
+                imported += 1
+                click.echo(_import_line(name, report))
+        except KeyboardInterrupt as exc:
+            _interrupted(files[done:], imported, exc)
     if failed:
         sys.exit(2)
+
+
+def _import_line(name: str, report: ImportReport) -> str:
+    """What one file added, skipped and dropped."""
+    line = (
+        f"{name}: {report.format}: added {counted(report.traces_added, 'trace')} "
+        f"({counted(report.spans, 'span')})"
+    )
+    if report.traces_skipped:
+        line += f", skipped {report.traces_skipped} already stored"
+    if report.duplicates:
+        duplicates = counted(
+            report.duplicates, "duplicate span delivery", "duplicate span deliveries"
+        )
+        line += f", dropped {duplicates}"
+    return line
+
+
+def _interrupted(left: tuple[str, ...], imported: int, exc: KeyboardInterrupt) -> NoReturn:
+    """After Ctrl-C or SIGTERM: which file it stopped in and what to import again."""
+    if not left:
+        raise exc
+    rest = f" and the {counted(len(left) - 1, 'file')} after it" if len(left) > 1 else ""
+    fail(
+        f"interrupted while importing {left[0]}, after importing {counted(imported, 'file')}: "
+        f"import it{rest} again (a file is stored whole or not at all, and traces already stored "
+        "are skipped)",
+        code=exit_status(exc),
+    )

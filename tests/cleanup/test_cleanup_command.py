@@ -130,12 +130,13 @@ def test_bad_age_is_one_line_naming_the_option(tmp_path: Path, age: str, fragmen
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_nothing_to_delete_says_so(tmp_path: Path, kit) -> None:
+@pytest.mark.parametrize("yes", [["--yes"], []], ids=["yes", "no-terminal-no-yes"])
+def test_nothing_to_delete_says_so(tmp_path: Path, kit, yes: list[str]) -> None:
     url = seeded(str(tmp_path / "t.db"), kit, old=0, new=2)
 
-    result = run("cleanup", "--yes", "--db", url)
+    result = run("cleanup", *yes, "--db", url)
 
-    assert result.exit_code == 0
+    assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.startswith("nothing to delete: 0 traces and 0 spans older than 30d")
 
 
@@ -188,7 +189,12 @@ def test_on_a_terminal_the_hint_is_its_own_line_above_the_bar(tmp_path: Path, ki
     assert b"deleting traces" not in screen[:hint]
 
 
-def test_ctrl_c_stops_between_batches_and_reports(tmp_path: Path, kit) -> None:
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_ctrl_c_stops_between_batches_and_reports(
+    tmp_path: Path, kit, signum: signal.Signals, status: int
+) -> None:
     url = seeded(str(tmp_path / "t.db"), kit, old=6, new=1)
     writer = sqlite3.connect(url, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # holds the write lock so the first batch must wait
@@ -201,12 +207,12 @@ def test_ctrl_c_stops_between_batches_and_reports(tmp_path: Path, kit) -> None:
     )
     assert process.stderr is not None
     assert process.stderr.readline().startswith(b"deleting (Ctrl-C stops")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     writer.execute("ROLLBACK")
     writer.close()
     stdout, stderr = process.communicate(timeout=60)
 
-    assert process.returncode == 130, stderr
+    assert process.returncode == status, stderr
     assert b"stopping after the current batch" in stderr
     line = stdout.decode().strip()
     assert line.startswith("cancelled after deleting ")

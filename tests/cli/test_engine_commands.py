@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -257,7 +258,12 @@ def test_a_one_trace_demo_says_trace(tmp_path: Path) -> None:
     assert out.splitlines() == [f"{db}: already holds the 1 demo trace of seed 7"]
 
 
-def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(
+    tmp_path: Path, signum: signal.Signals, status: int
+) -> None:
     db = tmp_path / "t.db"
     args = ["demo", "--traces", "100000", "--seed", "11", "--no-open", "--db", str(db)]
     process = subprocess.Popen(
@@ -275,10 +281,10 @@ def test_an_interrupted_demo_says_what_it_stored_and_how_to_finish(tmp_path: Pat
             assert process.poll() is None, process.communicate()
             time.sleep(0.1)
     finally:
-        process.send_signal(signal.SIGINT)  # the command only, as Ctrl-C's handler sees it
+        process.send_signal(signum)  # the command only, as Ctrl-C's handler sees it
         _, stderr = process.communicate(timeout=120)
 
-    assert process.returncode == 130, stderr
+    assert process.returncode == status, stderr
     stored = _stored(db)
     assert stderr.decode().strip().splitlines()[-1] == (
         f"pipetrace: interrupted: stored {stored} of 100000 demo traces of seed 11 in {db}; "
@@ -299,6 +305,36 @@ def _stored(db: Path) -> int:
             return conn.execute("SELECT count(*) FROM pipeline_traces").fetchone()[0]
     except sqlite3.OperationalError:  # the schema is not there yet
         return 0
+
+
+def test_demo_counts_what_its_writer_wrote_while_a_cleanup_deletes_them(tmp_path: Path) -> None:
+    """A cleanup beside the fill deletes its back-dated traces as they come: the fill still
+    wrote every one of them, and says so instead of asking to be run again."""
+    db = tmp_path / "t.db"
+    repo = open_store(str(db))
+    deleted = [0]
+    done = threading.Event()
+
+    def clean_up() -> None:
+        while not done.is_set():
+            day_ago = time.time_ns() - 86_400 * 1_000_000_000
+            deleted[0] += repo.cleanup_old_traces(day_ago, batch_size=50, pause=0).traces
+            time.sleep(0.05)
+
+    cleaner = threading.Thread(target=clean_up)
+    cleaner.start()
+    try:
+        code, out, err = invoke(
+            "demo", "--traces", "3000", "--seed", "3", "--no-open", "--db", str(db)
+        )
+    finally:
+        done.set()
+        cleaner.join()
+        repo.close()
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == f"{db}: stored 3000 demo traces"
+    assert deleted[0] > 0 and _stored(db) == 3000 - deleted[0]
 
 
 def test_demo_counts_its_own_traces_and_says_why_some_were_not_stored(tmp_path: Path) -> None:

@@ -112,6 +112,20 @@ def test_the_store_receives_what_the_recorder_process_writes(store_url):
     assert by_id[outcomes[1].trace_id].trace.status == "blocked"
 
 
+def test_the_engine_passes_on_what_the_store_writer_says_it_wrote(store_url):
+    """A caller counts the writer's committed traces, not what the store holds later (a
+    cleanup may have deleted some by then)."""
+    engine = Engine.load(
+        bundled_pipelines_dir(), sink=OutOfProcess(functools.partial(StoreSink, store_url))
+    )
+    assert engine.sink_written is None
+    run_all(engine)
+    assert engine.flush(30) and engine.sink_written == len(SIGNUPS)
+    run_all(engine)
+    assert engine.close(30) is True
+    assert engine.sink_written == 2 * len(SIGNUPS)
+
+
 def test_a_failing_sink_factory_is_counted_and_never_reaches_the_caller():
     with Engine.load(bundled_pipelines_dir(), sink=OutOfProcess(broken_factory)) as engine:
         assert run_all(engine)[0].allowed

@@ -15,6 +15,7 @@ from pipetrace.engine import load_pipelines
 from pipetrace.errors import PipetraceError
 
 from .bugs import bug_line, traceback_text
+from .closed_stdout import quiet_when_reader_leaves
 from .commands.cleanup_cmds import cleanup
 from .commands.context import CommandContext
 from .commands.engine_cmds import demo, run
@@ -48,7 +49,8 @@ class PipetraceGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with quiet_when_reader_leaves():
+                return super().invoke(ctx)
         except click.UsageError as exc:
             _refuse_usage(exc, ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

@@ -16,6 +16,10 @@ from .common import plain
 
 MAX_JSON_CHARS = 2000
 """Characters of one JSON value `show` prints; `show --json` has the rest."""
+MAX_MESSAGE_CHARS = 2000
+"""Characters of one status or error message `show` prints."""
+MAX_NAME_CHARS = 200
+"""Characters of one name (trigger, span, user, IP) `show` prints."""
 
 
 def trace_details(found: TraceWithSpans) -> list[Text]:
@@ -28,21 +32,27 @@ def trace_details(found: TraceWithSpans) -> list[Text]:
         lines.append(_line("result:", one_line_json(trace.result_data)))
     for span in found.spans:
         attrs = span.attributes or {}
+        name = cut(span.name, MAX_NAME_CHARS)
         if OUTPUT_KEY in attrs:
-            lines.append(_line(f"{span.name} output:", one_line_json(attrs[OUTPUT_KEY])))
+            lines.append(_line(f"{name} output:", one_line_json(attrs[OUTPUT_KEY])))
         failure = lua_failure(span)
         if failure is not None:
             limit = f" (limit {attrs['limit']})" if attrs.get("limit") else ""
-            lines.append(_line(f"{span.name} error at", failure + limit, "red"))
+            lines.append(_line(f"{name} error at", cut(failure, MAX_MESSAGE_CHARS) + limit, "red"))
     return lines
 
 
 def one_line_json(value: Any) -> str:
     """Stored data as one line of JSON, cut at MAX_JSON_CHARS with a note of its whole size."""
-    text = json.dumps(json_safe(value), ensure_ascii=False, default=str)
-    if len(text) <= MAX_JSON_CHARS:
+    return cut(json.dumps(json_safe(value), ensure_ascii=False, default=str), MAX_JSON_CHARS)
+
+
+def cut(text: str, limit: int) -> str:
+    """Text cut at `limit` characters with a note of its whole size, so one huge stored name,
+    message or value cannot flood the terminal; `show --json` has it whole."""
+    if len(text) <= limit:
         return text
-    return f"{text[:MAX_JSON_CHARS]}… (cut: {len(text)} characters in all; show --json has them)"
+    return f"{text[:limit]}… (cut: {len(text)} characters in all; show --json has them)"
 
 
 def _line(label: str, value: str, style: str = "") -> Text:

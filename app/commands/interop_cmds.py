@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import NoReturn
 
@@ -99,12 +98,7 @@ def export_cmd(
                 headers=http_headers,
             )
         else:
-            try:
-                report = write_export(repo, selection, output, service_name=service_name)
-            except BrokenPipeError:
-                # stdout went away (`| head`): stop quietly, as other Unix tools do.
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                sys.exit(1)
+            report = write_export(repo, selection, output, service_name=service_name)
     if report.missing:
         fail(f"no trace {', '.join(report.missing)} in {repo.url}")
     _summary(report, mask_credentials(endpoint) if endpoint else output or "stdout")

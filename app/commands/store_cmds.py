@@ -40,7 +40,7 @@ from .common import (
     started_ns,
     trace_json,
 )
-from .details import trace_details
+from .details import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, cut, trace_details
 from .table_layout import Column, output_console, print_table
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
@@ -70,6 +70,11 @@ VACUUM_WAIT_S = 5.0
 """How long `db vacuum` waits for the write lock before it calls the store busy."""
 CANDIDATES = 5
 """Ids an ambiguous prefix lists."""
+KNOWN_TRIGGERS = 20
+"""Trigger names listed after an unknown --trigger, at most."""
+MAX_INDENT = 20
+"""Levels a span's name is indented at most: a deeper tree (an import can nest thousands of
+spans) would otherwise print its indentation, not its names."""
 
 
 @click.command()
@@ -101,6 +106,7 @@ def traces(
     with opened_store(settings) as repo:
         page = repo.list_traces(filters, limit=limit, cursor=after)
         total = repo.count_traces(filters)
+        _say_unknown_triggers(repo, filters.triggers, {r.trigger_event for r in page.rows})
     next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None
     if as_json:
         listing: dict[str, Any] = {
@@ -141,6 +147,26 @@ def traces(
     print_table(console, _list_columns(shown.values()), rows, title)
     if next_cursor:
         console.print(plain(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+
+
+def _say_unknown_triggers(repo: Repository, wanted: Iterable[str], listed: set[str]) -> None:
+    """On stderr, each --trigger no stored trace has (a typo lists nothing, silently, otherwise)
+    and the triggers the store has; asked of the store only when the page lacks one."""
+    missing = [name for name in wanted if name not in listed]
+    if not missing:
+        return
+    known = repo.distinct_triggers()
+    unknown = [name for name in missing if name not in known]
+    if not unknown:
+        return
+    if not known:
+        has = "the store holds no traces"
+    else:
+        shown = ", ".join(repr(name) for name in known[:KNOWN_TRIGGERS])
+        more = f", … ({len(known)} in all)" if len(known) > KNOWN_TRIGGERS else ""
+        has = f"the store has {shown}{more}"
+    names = ", ".join(repr(name) for name in unknown)
+    click.echo(f"pipetrace: no stored trace has --trigger {names}; {has}", err=True)
 
 
 def _list_columns(shown: Iterable[str]) -> tuple[Column, ...]:
@@ -188,7 +214,7 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
         return
     t = found.trace
     console = output_console()
-    console.print(Text.assemble(plain(t.trigger_event, "bold"), " ", plain(t.id)))
+    console.print(Text.assemble(plain(_name(t.trigger_event), "bold"), " ", plain(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
     console.print(
         Text.assemble(
@@ -199,29 +225,41 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
         )
     )
     console.print(
-        Text.assemble("user ", plain(t.user_id or "-"), "  ip ", plain(t.request_ip or "-"))
+        Text.assemble(
+            "user ", plain(_name(t.user_id or "-")), "  ip ", plain(_name(t.request_ip or "-"))
+        )
     )
     if t.status_message:
-        console.print(Text.assemble("message: ", plain(t.status_message)))
+        console.print(Text.assemble("message: ", plain(_message(t.status_message))))
     if t.replay_of:
-        console.print(Text.assemble("replay of ", plain(t.replay_of)))
+        console.print(Text.assemble("replay of ", plain(_name(t.replay_of))))
     for problem in t.problems:
         console.print(plain(f"stored row problem: {problem}", "magenta"))
     depth = _depths(found.spans)
     rows = [
         (
-            plain("  " * depth.get(s.id, 0) + s.name),
+            plain("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
             "" if s.layer_index is None else str(s.layer_index),
             status_text(s.status),
             format_duration(s.duration_ms),
-            plain(s.id),
-            plain(s.status_message or "; ".join(s.problems)),
+            plain(_name(s.id)),
+            plain(_message(s.status_message or "; ".join(s.problems))),
         )
         for s in found.spans
     ]
     print_table(console, SPAN_COLUMNS, rows)
     for line in trace_details(found):
         console.print(line, soft_wrap=True)
+
+
+def _name(text: str) -> str:
+    """A stored name as `show` prints it: cut, with a note of its size, past MAX_NAME_CHARS."""
+    return cut(text, MAX_NAME_CHARS)
+
+
+def _message(text: str) -> str:
+    """A stored message as `show` prints it: cut, with a note, past MAX_MESSAGE_CHARS."""
+    return cut(text, MAX_MESSAGE_CHARS)
 
 
 def status_text(status: str | None) -> Text:

@@ -31,9 +31,17 @@ class Column:
     """Free text (a message): wraps inside its column instead of being cut."""
 
 
+class _OutputConsole(Console):
+    """Rich's console, leaving a reader that stopped early (`| head`) to the command line's own
+    handling (quiet, status 0) instead of Rich's exit with status 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def output_console() -> Console:
     """A console for a command's output: its terminal's width, or PIPE_WIDTH in a pipe."""
-    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    return _OutputConsole(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def print_table(

@@ -16,6 +16,7 @@ from pipetrace.errors import PipetraceError
 
 from .bugs import bug_line, traceback_text
 from .closed_stdout import quiet_when_reader_leaves
+from .commands.backtest_cmds import backtest
 from .commands.cleanup_cmds import cleanup
 from .commands.context import CommandContext
 from .commands.engine_cmds import demo, run
@@ -137,6 +138,7 @@ main.add_command(traces)
 main.add_command(run)
 main.add_command(demo)
 main.add_command(replay)
+main.add_command(backtest)
 main.add_command(show)
 main.add_command(db)
 main.add_command(cleanup)

@@ -78,6 +78,17 @@ class TraceWithSpans:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptRun:
+    """A script's own span reduced to what a replay compares, read without its attributes."""
+
+    script_id: str
+    status: str
+    duration_ms: float | None
+    limit: str | None
+    """The sandbox limit the script hit (its span's `limit` attribute), if any."""
+
+
+@dataclass(frozen=True, slots=True)
 class TraceFilter:
     """Filters for listing and counting traces; every field is optional and they combine (AND)."""
 

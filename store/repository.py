@@ -14,6 +14,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     bindparam,
+    case,
     delete,
     func,
     literal,
@@ -43,6 +44,7 @@ from .models import (
     Cursor,
     DurationPoints,
     Page,
+    ScriptRun,
     SpanRow,
     StoreSpace,
     TraceFilter,
@@ -199,6 +201,49 @@ class Repository:
             {"trace_id": trace.id},
         )
         return TraceWithSpans(trace, [span_from_row(r) for r in self.backend.query(stmt)])
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceRow]:
+        """Many traces with their JSON columns in one query, in the order asked; absent ids are
+        left out."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return []
+        rows = self.backend.query(
+            compile_statement(
+                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
+            )
+        )
+        found = {t.id: t for t in (trace_from_row(r, TRACE_COLUMNS) for r in rows)}
+        return [found[i] for i in ids if i in found]
+
+    def script_runs(self, trace_ids: Sequence[str]) -> dict[str, list[ScriptRun]]:
+        """Each trace's script spans in start order, without custom spans and without decoding
+        their attributes (a backtest reads a great many): what a replay compares."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return {}
+        valid = func.json_valid(spans.c.attributes) == 1
+        limit = case((valid, func.json_extract(spans.c.attributes, "$.limit")))
+        custom = case((valid, func.json_extract(spans.c.attributes, "$.custom")))
+        stmt = (
+            select(spans.c.trace_id, spans.c.script_id, spans.c.status, spans.c.duration_ms, limit)
+            .where(spans.c.trace_id.in_(ids), spans.c.script_id.is_not(None))
+            .where(or_(custom.is_(None), custom == 0))
+            .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
+        )
+        found: dict[str, list[ScriptRun]] = {}
+        for trace_id, script_id, status, duration, hit in self.backend.query(
+            compile_statement(stmt)
+        ):
+            found.setdefault(trace_id, []).append(
+                ScriptRun(
+                    str(script_id),
+                    str(status),
+                    _finite(duration),
+                    hit if isinstance(hit, str) else None,
+                )
+            )
+        return found
 
     def get_traces_with_spans(self, trace_ids: Sequence[str]) -> list[TraceWithSpans]:
         """Many traces with their spans in two queries (bulk export); absent ids are left out."""

@@ -1,0 +1,97 @@
+"""The backtest report as people read it: decisions first, then statuses, then script by script."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from ..backtest import BacktestReport
+from ..backtest.report import DURATION_ERROR, FlipClass
+from ..short_ids import short_id
+from ..timeparse import format_duration
+from .common import plain
+from .table_layout import Column, print_table
+
+DECISION_LABELS: dict[FlipClass, str] = {
+    "allowed-to-blocked": "allowed -> blocked",
+    "blocked-to-allowed": "blocked -> allowed",
+    "unchanged": "unchanged",
+    "uncertain": "uncertain",
+}
+DECISION_COLUMNS = (Column("decision", 18), Column("traces", 7), Column("e.g.", 12, wraps=True))
+SCRIPT_COLUMNS = (
+    Column("script", 16),
+    Column("status changes", 20, wraps=True),
+    Column("p50 before -> after"),
+    Column("p95 before -> after"),
+    Column("new errors", 10),
+    Column("new limit hits", wraps=True),
+)
+
+
+def print_report(report: BacktestReport, console: Console) -> None:
+    """The whole report; a partial one says so first."""
+    if report.interrupted:
+        console.print("[yellow]interrupted: a partial report of the traces replayed so far[/]")
+    matched = "?" if report.matched is None else f"{report.matched:,}"
+    skipped = sum(report.skipped.values())
+    console.print(
+        Text.assemble(
+            "backtest of ",
+            plain(report.pipelines, "bold"),
+            f": {matched} matching traces, {report.replayed:,} replayed, {skipped:,} skipped",
+        )
+    )
+    rows = []
+    for kind, label in DECISION_LABELS.items():
+        samples = report.samples.get(kind, [])
+        rows.append((label, f"{report.decisions[kind]:,}", " ".join(map(short_id, samples))))
+    print_table(console, DECISION_COLUMNS, rows, "decisions")
+    if report.decisions["uncertain"]:
+        console.print(
+            f"uncertain: a script of the candidate reads an input field stored as [REDACTED], so "
+            f"its replay may differ from the original for that reason alone "
+            f"({report.uncertain_flips:,} of them changed decision)",
+            markup=False,
+        )
+    for (before, after), n in sorted(report.status_changes.items()):
+        console.print(plain(f"status {before} -> {after}: {n:,}"))
+    _print_scripts(report, console)
+    for reason, n in sorted(report.skipped.items()):
+        console.print(plain(f"skipped, {reason}: {n:,}"))
+    console.print(
+        f"[dim]durations: before as stored, after as replayed here; p50/p95 within "
+        f"{DURATION_ERROR:.0%}[/]"
+    )
+
+
+def _print_scripts(report: BacktestReport, console: Console) -> None:
+    rows = []
+    for script_id, stats in sorted(report.scripts.items()):
+        changes = ", ".join(f"{b}->{a} {n:,}" for (b, a), n in sorted(stats.status_changes.items()))
+        limits = ", ".join(f"{name} {n:,}" for name, n in sorted(stats.new_limits.items()))
+        rows.append(
+            (
+                plain(script_id),
+                plain(changes or "-"),
+                _pair(stats.before.quantile(0.5), stats.after.quantile(0.5)),
+                _pair(stats.before.quantile(0.95), stats.after.quantile(0.95)),
+                f"{stats.new_errors:,}",
+                plain(limits or "-"),
+            )
+        )
+    print_table(console, SCRIPT_COLUMNS, rows, "scripts")
+    for script_id, stats in sorted(report.scripts.items()):
+        for trace_id, message in stats.error_samples:
+            console.print(
+                Text.assemble(
+                    "new error in ",
+                    plain(script_id, "bold"),
+                    f" ({short_id(trace_id)}): ",
+                    plain(message or "-"),
+                )
+            )
+
+
+def _pair(before: float | None, after: float | None) -> str:
+    return f"{format_duration(before)} -> {format_duration(after)}"

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import msgspec
 
 from pipetrace.store import Cursor, Repository, ScriptRun, TraceFilter, TraceRow, TraceWithSpans
 
 from ..replay import ReplayError, replayable_input
-
-
-class StoredRun(msgspec.Struct, frozen=True):
-    """One script's stored run, as the worker compares it (a struct pickles fast)."""
-
-    script_id: str
-    status: str
-    duration_ms: float | None
-    limit: str | None
-
-
-class Case(msgspec.Struct, frozen=True):
-    """One stored trace to replay: its trigger, input and metadata, and its stored outcome."""
-
-    trace_id: str
-    trigger: str
-    input: dict[str, Any]
-    metadata: dict[str, Any]
-    allowed: bool | None
-    status: str
-    scripts: tuple[StoredRun, ...]
-    redacted: tuple[str, ...]
-    """Input fields stored as "[REDACTED]": the replay cannot see what the original saw."""
+from .messages import Case, StoredRun
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .compared import Compared, ScriptCompared
 from .histogram import GAMMA, DurationHistogram
+from .messages import Compared, ScriptCompared
 
 FlipClass = Literal["allowed-to-blocked", "blocked-to-allowed", "unchanged", "uncertain"]
 FLIP_CLASSES: tuple[FlipClass, ...] = (

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from pipetrace.engine import Engine, Pipelines, TraceRecord, load_pipelines
 
-from .cases import Case, StoredRun
-from .compared import Compared, ScriptCompared
+from .messages import Case, Compared, ScriptCompared, StoredRun
 
 NS_PER_MS = 1_000_000
 FLUSH_SECONDS = 60.0

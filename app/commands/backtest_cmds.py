@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipetrace.store import TraceFilter
 
-from ..backtest import FLIP_CLASSES, FlipClass, run_backtest
+from ..backtest.report import FLIP_CLASSES, FlipClass
+from ..backtest.run import run_backtest
 from ..settings import Settings
 from .backtest_output import print_report
 from .common import db_option, echo_json, filter_options, json_option, opened_store

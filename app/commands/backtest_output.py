@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..backtest import BacktestReport
-from ..backtest.report import DURATION_ERROR, FlipClass
+from ..backtest.report import DURATION_ERROR, BacktestReport, FlipClass
 from ..short_ids import short_id
 from ..timeparse import format_duration
 from .common import plain

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipetrace.app.backtest import run_backtest
 from pipetrace.app.backtest.report import flip_class
+from pipetrace.app.backtest.run import run_backtest
 from pipetrace.app.cli import main
 from pipetrace.app.replay import ReplayError, run_replay
 from pipetrace.store import Repository, TraceFilter, open_store
@@ -170,7 +170,7 @@ def test_cancel_stops_the_workers_with_a_partial_report(demo_db: Path, tmp_path:
 
 
 def test_flip_class_of_an_uncertain_trace_is_uncertain() -> None:
-    from pipetrace.app.backtest.compared import Compared
+    from pipetrace.app.backtest.messages import Compared
 
     flipped = Compared("a" * 32, "before_signup", True, False, "success", "blocked", (), True)
     assert flip_class(flipped) == "uncertain"

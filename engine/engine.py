@@ -6,16 +6,18 @@ import atexit
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipetrace.engine.dispatch import Dispatcher, TraceDispatcher
+from pipetrace.engine.errors import EngineError
 from pipetrace.engine.ids import IdSource, RandomIds
 from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
 from pipetrace.engine.offload import OutOfProcess, ProcessDispatcher
 from pipetrace.engine.record import Recorder, pack_facts
+from pipetrace.engine.redaction import Redactor
 from pipetrace.engine.results import (
     DATA,
     EXTRAS,
@@ -28,13 +30,7 @@ from pipetrace.engine.results import (
 )
 from pipetrace.engine.sandbox import Sandbox
 from pipetrace.engine.tracing import TraceSink
-from pipetrace.engine.values import (
-    DEFAULT_REDACT_KEYS,
-    InputError,
-    SecretKeys,
-    clone,
-    measure_input,
-)
+from pipetrace.engine.values import InputError, clone, measure_input
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
@@ -62,8 +58,24 @@ class Outcome:
     trace_id: str
 
 
+def _checked_secrets(secrets: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of the secrets scripts may ask for, refusing what Lua and the store cannot take."""
+    copied = dict(secrets or {})
+    for name, value in copied.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise EngineError(f"secret {name!r}: names and values must be strings")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EngineError(f"secret {name!r}: the value is not valid Unicode") from None
+    return copied
+
+
 class Engine:
-    """Executes triggers of a pipeline set; never raises into the caller from execute_trigger."""
+    """Executes triggers of a pipeline set; never raises into the caller from execute_trigger.
+
+    `secrets` are what helpers.secret(name) hands scripts; their values, like every value
+    the pipelines' `[redact]` rules redact from an input, are masked in every trace."""
 
     def __init__(
         self,
@@ -71,17 +83,18 @@ class Engine:
         sink: TraceSink | OutOfProcess | None = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
-        redact_keys: Iterable[str] = DEFAULT_REDACT_KEYS,
+        secrets: Mapping[str, str] | None = None,
         max_pending_traces: int = 10_000,
         max_pending_async: int = 1_000,
     ) -> None:
         self.pipelines = pipelines
         self._clock = clock or time.time_ns
         self._ids = ids or RandomIds()
-        self._secrets = SecretKeys(redact_keys)
+        self._secrets = _checked_secrets(secrets)
         self._local = threading.local()
+        redactor = Redactor(pipelines.redaction, self._secrets.values())
         self._dispatcher = _dispatcher(
-            sink, Recorder(pipelines, self._ids, self._secrets), max_pending_traces
+            sink, Recorder(pipelines, self._ids, redactor), max_pending_traces
         )
         self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
         self._async_thread: threading.Thread | None = None
@@ -233,7 +246,7 @@ class Engine:
         """This thread's runtime with the compiled scripts (a runtime is not shared by threads)."""
         sandbox = getattr(self._local, "sandbox", None)
         if sandbox is None:
-            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values())
+            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values(), self._secrets)
             self._local.sandbox = sandbox
         return sandbox
 

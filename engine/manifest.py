@@ -7,7 +7,7 @@ import re
 import tomllib
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
@@ -22,10 +22,12 @@ from pipetrace.engine.manifest_schema import (
     Failure,
     Manifest,
     Mode,
+    RedactTable,
     RefusedInput,
     ScriptEntry,
     TriggerTable,
 )
+from pipetrace.engine.redaction.keys import KeyRules, normalized
 from pipetrace.engine.sandbox import syntax_errors
 from pipetrace.engine.toml_lines import Path as KeyPath
 from pipetrace.engine.toml_lines import TomlLines
@@ -76,6 +78,8 @@ class Pipelines:
     scripts: dict[str, Script]
     limits: Limits
     version: str
+    redaction: KeyRules = field(default_factory=KeyRules)
+    """Which keys name secrets: the defaults as the `[redact]` table extends and reduces them."""
 
 
 def load_pipelines(path: str | Path) -> Pipelines:
@@ -94,6 +98,7 @@ def load_pipelines(path: str | Path) -> Pipelines:
     memory_problem = limits.memory_problem()
     if memory_problem:
         raise at.error(("limits", "max_memory"), f"[limits]: {memory_problem}")
+    redaction = _redaction(at, manifest.redact)
     settings = {
         name: at.convert(doc, TriggerTable, ("triggers", name)) for name in manifest.triggers
     }
@@ -125,7 +130,7 @@ def load_pipelines(path: str | Path) -> Pipelines:
     digest = hashlib.sha256(raw)
     for script_id in sorted(scripts):
         digest.update(f"\0{script_id}\0{scripts[script_id].sha256}".encode())
-    return Pipelines(root, triggers, scripts, limits, digest.hexdigest()[:16])
+    return Pipelines(root, triggers, scripts, limits, digest.hexdigest()[:16], redaction)
 
 
 class _Lines:
@@ -178,6 +183,18 @@ def _parse_manifest(raw: bytes) -> tuple[dict[str, Any], _Lines]:
         else:  # "(at end of document)"
             where, reason = str(len(text.splitlines()) or 1), reason.replace(" (at ", " (")
         raise _one_line(f"{MANIFEST}:{where}: invalid TOML: {reason}") from None
+
+
+def _redaction(at: _Lines, table: RedactTable) -> KeyRules:
+    """The key rules of the [redact] table: key names to add (matched anywhere in a key or as
+    whole words) and names to keep, on top of the defaults."""
+    for key in ("keys", "words", "keep"):
+        for name in getattr(table, key):
+            if not normalized(name):
+                raise at.error(
+                    ("redact", key), f"[redact]: {name!r} in '{key}' has no letter or digit"
+                )
+    return KeyRules.configured(table.keys, table.words, table.keep)
 
 
 def _parse_script(

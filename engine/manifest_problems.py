@@ -44,6 +44,8 @@ def _unknown(path: KeyPath, key: str, doc: dict[str, Any]) -> str:
             return f"unknown key '{key}'"
         case ("limits",):
             return f"[limits]: unknown limit '{key}'"
+        case ("redact",):
+            return f"[redact]: unknown key '{key}'"
         case ("scripts", int(), "limits"):
             return f"{_owner(path, doc)}: limit '{key}' cannot be set per script"
     return f"{_owner(path, doc)}: unknown key '{key}'"
@@ -60,6 +62,8 @@ def _bad(path: KeyPath, value: Any, enum: bool, doc: dict[str, Any]) -> str:
             return f"[triggers.{name}] must be a table"
         case ("limits", str(key)):
             return f"[limits]: {_limit(key, value)}"
+        case ("redact", str(key), *_):
+            return f"[redact]: '{key}' must be a list of key names"
         case ("scripts", int(), "limits"):
             return f"{_owner(path, doc)}: 'limits' must be a table"
         case ("scripts", int(), "limits", str(key)):

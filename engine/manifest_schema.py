@@ -40,6 +40,14 @@ class ScriptEntry(msgspec.Struct, forbid_unknown_fields=True):
     description: str = ""
 
 
+class RedactTable(msgspec.Struct, forbid_unknown_fields=True):
+    """The [redact] table: secret key names added to the defaults, and names to keep."""
+
+    keys: list[str] = []
+    words: list[str] = []
+    keep: list[str] = []
+
+
 class Manifest(msgspec.Struct, forbid_unknown_fields=True):
     """The whole file. Each trigger's table is converted on its own, since msgspec's error path
     does not name the key of a dict's value (`$.triggers[...]`)."""
@@ -47,3 +55,4 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True):
     triggers: dict[str, Any] = {}
     scripts: list[ScriptEntry] = []
     limits: Limits = msgspec.field(default_factory=Limits)
+    redact: RedactTable = msgspec.field(default_factory=RedactTable)

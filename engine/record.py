@@ -11,6 +11,7 @@ import msgspec
 
 from pipetrace.engine.ids import IdSource
 from pipetrace.engine.manifest import Pipelines, Script
+from pipetrace.engine.redaction import Redactor, TraceScrub
 from pipetrace.engine.results import (
     DATA,
     EXTRAS,
@@ -23,7 +24,7 @@ from pipetrace.engine.results import (
     shaped,
 )
 from pipetrace.engine.tracing import SpanRecord, TraceRecord
-from pipetrace.engine.values import SIZE_BOUND, SecretKeys, capped, clone, plain
+from pipetrace.engine.values import SIZE_BOUND, capped, clone, plain
 
 # MessagePack through msgspec packs a trigger's facts about three times faster than marshal;
 # marshal output is tagged with a byte that never starts a MessagePack array.
@@ -34,6 +35,8 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
+_SCRIPT_TEXT = ("logs", "lua.error", "output.data")
+"""Span attributes that hold what a script wrote, so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
     ("instruction budget exceeded", "instruction_budget"),
@@ -86,7 +89,7 @@ class Recorder:
     """Builds trace records from the engine's raw facts; picklable, so a recorder process can
     hold one."""
 
-    def __init__(self, pipelines: Pipelines, ids: IdSource, secrets: SecretKeys) -> None:
+    def __init__(self, pipelines: Pipelines, ids: IdSource, redactor: Redactor) -> None:
         self.version = pipelines.version
         self.limits = pipelines.limits
         self.plans = {
@@ -96,7 +99,7 @@ class Recorder:
         self.modes = {name: trigger.mode for name, trigger in pipelines.triggers.items()}
         self.refused_input = {n: t.refused_input for n, t in pipelines.triggers.items()}
         self.ids = ids
-        self.secrets = secrets
+        self.redactor = redactor
 
     def build(self, packed: bytes) -> TraceRecord:
         """Turn one execution's packed facts (see pack_facts) into a trace record.
@@ -105,6 +108,10 @@ class Recorder:
         user_id, request_ip, input, replay_of, input bytes, crashed, runs);
         runs holds start, end and sandbox result of each script that ran, in plan order (the
         rest were skipped); times other than started_at come from perf_counter_ns.
+
+        Secrets are redacted here, off the trigger path: what secret-named keys hold in the
+        input and in each script's data, then every value they held (and every secret the
+        helpers hand scripts) and every secret of a recognised shape, wherever it appears.
         """
         (
             trace_id, trigger, base, origin, ended, status, message, allowed, user_id,
@@ -112,6 +119,8 @@ class Recorder:
         ) = unpack_facts(packed)  # fmt: skip
         limits, version = self.limits, self.version
         cap = limits.max_attribute_bytes
+        scrub = self.redactor.for_trace()
+        redacted = [] if given is None else scrub.redact_keys(given)
         plan = self.plans.get(trigger, ())
         ran = len(runs) // 3
         count = 1 + len(plan)
@@ -175,6 +184,9 @@ class Recorder:
                 else:  # string keys, flat values: sorted once, for the span and the merge
                     data = dict(sorted(zip(res[pos::2], res[pos + 1 :: 2], strict=True)))
                     attrs["output.data"] = data
+                secret_keys = scrub.redact_keys(attrs["output.data"])
+                if secret_keys:
+                    attrs["output.redacted"] = secret_keys
                 datas.append((data, int_keys))
                 outputs.append(attrs)
             else:
@@ -204,15 +216,18 @@ class Recorder:
                     flat, span_id, ids[taken:], script_id, layer, parallel, offset, finished
                 )
                 taken += len(flat) // 5
+        result = merged_data(datas) if allowed and not crashed else {}
+        scrub.redact_keys(result)
+        _mask_spans(scrub, spans)
+        message = message and scrub.text(message)
+        given = scrub.mask(given, redacted)
+        result = scrub.mask(result)
         _cap_outputs(outputs, cap)
         snapshot = None
         if given is not None:
-            snapshot = given
-            paths = self.secrets.redact_in_place(snapshot)
-            snapshot = capped(snapshot, limits.max_snapshot_bytes)
-            if paths:
-                snapshot["_redacted"] = paths
-        result = merged_data(datas) if allowed and not crashed else {}
+            snapshot = capped(given, limits.max_snapshot_bytes)
+            if redacted:
+                snapshot["_redacted"] = redacted
         return TraceRecord(
             trace_id=trace_id,
             trigger_event=trigger,
@@ -270,6 +285,20 @@ def _cap_outputs(outputs: list[dict[str, Any]], cap: int) -> None:
         pass
     for attrs in outputs:
         attrs["output.data"] = capped(attrs["output.data"], cap)
+
+
+def _mask_spans(scrub: TraceScrub, spans: list[SpanRecord]) -> None:
+    """Mask secrets in what scripts wrote into spans: messages, custom span names, logs, Lua
+    errors and output data."""
+    for span in spans:
+        if span.status_message:
+            span.status_message = scrub.text(span.status_message)
+        attrs = span.attributes
+        if attrs.get("custom"):
+            span.name = scrub.text(span.name)
+        for key in _SCRIPT_TEXT:
+            if key in attrs:
+                attrs[key] = scrub.mask(attrs[key])
 
 
 def _describe_failure(attrs: dict[str, Any], message: str, cap: int) -> None:

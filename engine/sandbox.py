@@ -6,7 +6,7 @@ import hashlib
 import re
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -47,8 +47,9 @@ def _host_error(exc: object) -> str:
     return f"host function failed: {type(exc).__name__}"
 
 
-def new_runtime(limits: Limits) -> tuple[Any, Any]:
-    """Create a locked-down runtime and return it with the bootstrap's host functions."""
+def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
+    """Create a locked-down runtime and return it with the bootstrap's host functions;
+    helpers.secret(name) hands scripts the value of secrets[name]."""
     lua = lua54.LuaRuntime(
         register_eval=False,
         register_builtins=False,
@@ -72,7 +73,13 @@ def new_runtime(limits: Limits) -> tuple[Any, Any]:
         }
     )
     host = lua.execute(
-        _BOOTSTRAP, time.perf_counter_ns, _sha256_words, caps, _host_error, _md5_words
+        _BOOTSTRAP,
+        time.perf_counter_ns,
+        _sha256_words,
+        caps,
+        _host_error,
+        _md5_words,
+        lua.table_from(secrets),
     )
     return lua, host
 
@@ -94,8 +101,10 @@ def syntax_errors(sources: dict[str, str]) -> dict[str, tuple[int, str]]:
 class Sandbox:
     """A runtime plus compiled scripts; not thread-safe, so the engine keeps one per thread."""
 
-    def __init__(self, limits: Limits, scripts: Iterable[Any]) -> None:
-        self.lua, host = new_runtime(limits)
+    def __init__(
+        self, limits: Limits, scripts: Iterable[Any], secrets: Mapping[str, str] | None = None
+    ) -> None:
+        self.lua, host = new_runtime(limits, secrets or {})
         self.begin_run = host.begin
         self.run = host.run
         self.commit_layer = host.commit_layer

@@ -1,15 +1,13 @@
-"""Bounded handling of data crossing the sandbox: input checks, Lua-to-Python, redaction, caps."""
+"""Bounded handling of data crossing the sandbox: input checks, Lua-to-Python, caps."""
 
 from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 _INT64 = 1 << 63
-DEFAULT_REDACT_KEYS = ("password", "token", "secret", "authorization", "api_key")
-REDACTED = "[REDACTED]"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,42 +106,6 @@ def decode(tokens: Sequence[Any], start: int = 0) -> tuple[Any, int]:
         key = tokens[pos]
         table[key], pos = decode(tokens, pos + 1)
     return table, pos
-
-
-class SecretKeys:
-    """Masks secret-named keys; remembers each key's verdict because the same keys recur."""
-
-    _MAX_KNOWN = 4096
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._pattern = re.compile("|".join(re.escape(k) for k in keys), re.IGNORECASE)
-        self._known: dict[str, bool] = {}
-
-    def redact_in_place(self, value: Any) -> list[str]:
-        """Mask secret-named keys of a private copy (see clone) and return the masked paths."""
-        paths: list[str] = []
-        self._redact(value, "", paths)
-        return paths
-
-    def _redact(self, value: Any, prefix: str, paths: list[str]) -> None:
-        """Recursive part of redact_in_place, tracking the dotted path for the report."""
-        known = self._known
-        if type(value) is dict:
-            for key, item in value.items():
-                secret = known.get(key)
-                if secret is None:
-                    if len(known) >= self._MAX_KNOWN:
-                        known.clear()
-                    secret = known[key] = self._pattern.search(key) is not None
-                if secret:
-                    value[key] = REDACTED
-                    paths.append(f"{prefix}{key}")
-                elif type(item) is dict or type(item) is list:
-                    self._redact(item, f"{prefix}{key}.", paths)
-        elif type(value) is list:
-            for i, item in enumerate(value):
-                if type(item) is dict or type(item) is list:
-                    self._redact(item, f"{prefix}{i}.", paths)
 
 
 def approx_size(value: Any) -> int:

@@ -1,7 +1,7 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_words, caps, host_error, md5_words = ...
+local clock_ns, sha256_words, caps, host_error, md5_words, secrets = ...
 
 local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
@@ -297,6 +297,12 @@ local H = freeze({
     return s_find(s, p) ~= nil
   end,
   trace = trace,
+  -- The host's secrets by name (nil for an unknown one); the recorder masks their values
+  -- wherever they appear in a trace.
+  secret = function(name)
+    if type(name) ~= "string" then error("helpers.secret: name must be a string", 2) end
+    return rawget(secrets, name)
+  end,
 })
 
 local BASE = {

@@ -155,8 +155,11 @@ def test_secrets_are_redacted_in_the_snapshot_but_seen_by_scripts(make_engine, s
 
 
 def test_redaction_keys_are_configurable(make_engine, sink):
-    manifest = '[triggers.t]\n[[scripts]]\nid = "s"\ntrigger = "t"\nfile = "s.lua"\n'
-    engine = make_engine({"s.lua": "return"}, manifest, redact_keys=["ssn"])
+    manifest = (
+        '[triggers.t]\n[[scripts]]\nid = "s"\ntrigger = "t"\nfile = "s.lua"\n'
+        '[redact]\nkeys = ["ssn"]\nkeep = ["password"]\n'
+    )
+    engine = make_engine({"s.lua": "return"}, manifest)
     engine.execute_trigger("t", {"ssn": "1", "password": "p"})
     [trace] = sink.after(engine)
     assert trace.context_snapshot == {"ssn": "[REDACTED]", "password": "p", "_redacted": ["ssn"]}

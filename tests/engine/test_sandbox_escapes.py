@@ -253,7 +253,11 @@ PROBES = {
         SMALL_MEMORY,
     ),
     "a result with memory full": (
-        FILL_MEMORY + "return {data = {n = #keep}}",
+        # Forty fields need far more than the few bytes a fill leaves, whatever the layout.
+        FILL_MEMORY
+        + "return {data = {n = #keep, "
+        + ", ".join(f"f{i} = {i}" for i in range(40))
+        + "}}",
         "error",
         "memory limit exceeded",
         SMALL_MEMORY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,15 +119,17 @@ def recording_engine(
     *,
     clock: Callable[[], int] | None = None,
     ids: IdSource | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Engine, TraceWriter]]:
     """An engine whose traces go to `repository` through a background writer; both are
     drained and closed on exit, so every trace of the block is stored when it ends.
 
-    `pipelines` is a folder to load (the bundled one when None) or pipelines already loaded."""
+    `pipelines` is a folder to load (the bundled one when None) or pipelines already loaded;
+    `secrets` are what helpers.secret hands the scripts."""
     writer = TraceWriter(repository, convert=record_to_rows)
     if not isinstance(pipelines, Pipelines):
         pipelines = load_pipelines(pipelines or bundled_pipelines_dir())
-    engine = Engine(pipelines, sink=writer, clock=clock, ids=ids)
+    engine = Engine(pipelines, sink=writer, clock=clock, ids=ids, secrets=secrets)
     try:
         yield engine, writer
     finally:

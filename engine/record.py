@@ -35,8 +35,8 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
-_SCRIPT_TEXT = ("logs", "lua.error", "output.data")
-"""Span attributes that hold what a script wrote, so secrets may be in them."""
+_SCRIPT_TEXT = ("logs", "lua.error", "output.data", "output.redacted")
+"""Span attributes that hold what a script wrote (its keys too), so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
     ("instruction budget exceeded", "instruction_budget"),
@@ -227,7 +227,7 @@ class Recorder:
         if given is not None:
             snapshot = capped(given, limits.max_snapshot_bytes)
             if redacted:
-                snapshot["_redacted"] = redacted
+                snapshot["_redacted"] = scrub.mask(redacted)
         return TraceRecord(
             trace_id=trace_id,
             trigger_event=trigger,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -20,10 +21,12 @@ from pipetrace.store.interop import (
 )
 from pipetrace.store.url import mask_credentials
 
+from ..import_scrub import ImportScrub
 from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store
+from .engine_cmds import pipelines_option
 from .store_cmds import resolve_trace_id
 
 
@@ -135,20 +138,33 @@ def _summary(report: ExportReport, where: str) -> None:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--scrub",
+    is_flag=True,
+    help="Redact secrets as the engine does before storing: by key, every value those keys "
+    "held, and card numbers, JWTs and credentials wherever they appear.",
+)
+@pipelines_option
 @db_option
-def import_cmd(files: tuple[str, ...], settings: Settings) -> None:
+def import_cmd(
+    files: tuple[str, ...], scrub: bool, pipelines_dir: Path | None, settings: Settings
+) -> None:
     """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin v2 JSON files.
 
     Each file is one transaction: a malformed file stores nothing. Traces already in the
-    store are skipped, so importing a file twice adds nothing.
+    store are skipped, so importing a file twice adds nothing. --scrub takes the [redact]
+    rules of --pipelines (the defaults otherwise).
     """
+    if pipelines_dir is not None and not scrub:
+        fail("--pipelines: only --scrub reads a pipelines folder on import")
+    scrubber = ImportScrub(pipelines_dir) if scrub else None
     failed = False
     done = imported = 0
     with opened_store(settings, create=True) as repo, sigterm_as_interrupt():
         try:
             for name in files:
                 try:
-                    report = import_file(repo, name)
+                    report = import_file(repo, name, scrubber)
                 except InteropError as exc:
                     done += 1
                     click.echo(f"pipetrace: {exc}", err=True)

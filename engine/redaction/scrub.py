@@ -82,10 +82,24 @@ class TraceScrub:
                     paths.append(f"{prefix}{key}")
                 elif type(item) is dict or type(item) is list:
                     self._redact(item, f"{prefix}{key}.", paths)
+            self._redact_named(value, prefix, paths)
         elif type(value) is list:
             for i, item in enumerate(value):
                 if type(item) is dict or type(item) is list:
                     self._redact(item, f"{prefix}{i}.", paths)
+
+    def _redact_named(self, value: dict[Any, Any], prefix: str, paths: list[str]) -> None:
+        """A name/value pair spelled as a dict, as header lists and OTLP attributes are
+        ({"name": "Cookie", "value": ...}, {"key": "db.password", "value": ...}): redact the
+        value when the name is secret."""
+        if "value" not in value:
+            return
+        name = value.get("key", value.get("name"))
+        if type(name) is str and self._rules.is_secret(name):
+            if value["value"] != REDACTED:
+                self._learn(value["value"])
+                value["value"] = REDACTED
+            paths.append(f"{prefix}value")
 
     def _learn(self, value: Any) -> None:
         """Remember every scalar under a redacted key as text to mask."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipetrace.bounded_read import RefusedFile, read_regular_file
 
+from ..models import TraceWithSpans
 from ..repository import Repository
 from .assemble import assemble
 from .documents import FORMAT_NAMES, parse_text
@@ -30,8 +32,15 @@ class ImportReport:
     """Duplicate deliveries of a span that were stored once."""
 
 
-def import_file(repo: Repository, path: str | os.PathLike[str]) -> ImportReport:
-    """Import one OTLP, Jaeger or Zipkin JSON file; a malformed file stores nothing."""
+Scrub = Callable[[TraceWithSpans], None]
+"""Changes an imported trace in place before it is stored (the app's secret scrub)."""
+
+
+def import_file(
+    repo: Repository, path: str | os.PathLike[str], scrub: Scrub | None = None
+) -> ImportReport:
+    """Import one OTLP, Jaeger or Zipkin JSON file; a malformed file stores nothing. With
+    scrub, each trace goes through it before it is stored."""
     name = os.fspath(path)
     try:
         data = read_regular_file(name, MAX_IMPORT_BYTES)
@@ -46,13 +55,18 @@ def import_file(repo: Repository, path: str | os.PathLike[str]) -> ImportReport:
             f"{name}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
             f"import takes {FORMAT_NAMES}"
         ) from None
-    return import_text(repo, text, name)
+    return import_text(repo, text, name, scrub)
 
 
-def import_text(repo: Repository, text: str, name: str = "<text>") -> ImportReport:
+def import_text(
+    repo: Repository, text: str, name: str = "<text>", scrub: Scrub | None = None
+) -> ImportReport:
     """Import the text of a trace file; `name` is what error messages call it."""
     parsed = parse_text(text, name)
     built = assemble(parsed.spans, parsed.format)
+    if scrub is not None:
+        for trace in built.traces:
+            scrub(trace)
     new = repo.save_new_traces(built.traces)
     return ImportReport(
         path=name,

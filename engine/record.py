@@ -35,7 +35,7 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
-_SCRIPT_TEXT = ("logs", "lua.error", "output.data", "output.redacted")
+_SCRIPT_TEXT = ("logs", "lua.error", "output.data", "output.redacted", "result.ignored")
 """Span attributes that hold what a script wrote (its keys too), so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
@@ -120,7 +120,7 @@ class Recorder:
         limits, version = self.limits, self.version
         cap = limits.max_attribute_bytes
         scrub = self.redactor.for_trace()
-        redacted = [] if given is None else scrub.redact_keys(given)
+        redacted = [] if given is None else scrub.redact_keys(given, note=True)
         plan = self.plans.get(trigger, ())
         ran = len(runs) // 3
         count = 1 + len(plan)
@@ -148,6 +148,7 @@ class Recorder:
             )
         ]  # fmt: skip
         datas: list[tuple[dict[Any, Any], bool] | None] = []
+        numbers: list[Any] = []  # what the scripts' data holds, numbers among it
         outputs: list[dict[str, Any]] = []
         taken = 1
         for i, (script_id, layer, parallel, sha, file) in enumerate(plan):
@@ -178,15 +179,18 @@ class Recorder:
                 pos += 1
             if flags & DATA:
                 int_keys = bool(flags & INT_KEYS)
+                numbers += res[pos:]
+                # Redacted before the span and the merge take the data, so both hold it so.
                 if flags & (NESTED | INT_KEYS):
                     data = script_data(res, pos)
+                    secret_keys = scrub.redact_keys(data)
                     attrs["output.data"] = shaped(data, int_keys)
                 else:  # string keys, flat values: sorted once, for the span and the merge
                     data = dict(sorted(zip(res[pos::2], res[pos + 1 :: 2], strict=True)))
+                    secret_keys = scrub.redact_flat(data)
                     attrs["output.data"] = data
-                secret_keys = scrub.redact_keys(attrs["output.data"])
                 if secret_keys:
-                    attrs["output.redacted"] = secret_keys
+                    attrs["output.redacted"] = sorted(secret_keys)
                 datas.append((data, int_keys))
                 outputs.append(attrs)
             else:
@@ -217,17 +221,19 @@ class Recorder:
                 )
                 taken += len(flat) // 5
         result = merged_data(datas) if allowed and not crashed else {}
-        scrub.redact_keys(result)
-        _mask_spans(scrub, spans)
-        message = message and scrub.text(message)
-        given = scrub.mask(given, redacted)
-        result = scrub.mask(result)
+        # Marshal may write a string once and refer back to it: only MessagePack is searched.
+        if packed[:1] == _MARSHALLED or scrub.may_mask(packed, numbers):
+            _mask_spans(scrub, spans)
+            message = message and scrub.text(message)
+            given = scrub.mask(given, redacted)
+            redacted = scrub.mask(redacted)  # a key may hold a secret too
+            result = scrub.mask(result)
         _cap_outputs(outputs, cap)
         snapshot = None
         if given is not None:
             snapshot = capped(given, limits.max_snapshot_bytes)
             if redacted:
-                snapshot["_redacted"] = scrub.mask(redacted)
+                snapshot["_redacted"] = redacted
         return TraceRecord(
             trace_id=trace_id,
             trigger_event=trigger,

@@ -59,6 +59,8 @@ class KeyRules:
         self.keep = frozenset(kept)
         self.known: dict[str, bool] = {}
         """The verdict of each key seen so far (bounded), read directly by hot loops."""
+        self.clean: set[str] = set()
+        """The keys of `known` that are not secret, so a dict's keys are judged in one test."""
 
     @classmethod
     def configured(
@@ -73,7 +75,10 @@ class KeyRules:
         if verdict is None:
             if len(self.known) >= _MAX_KNOWN:
                 self.known.clear()
+                self.clean.clear()
             verdict = self.known[key] = self._judge(key)
+            if not verdict:
+                self.clean.add(key)
         return verdict
 
     def _judge(self, key: str) -> bool:

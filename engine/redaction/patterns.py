@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import string
 from collections.abc import Callable
 
 REDACTED = "[REDACTED]"
@@ -18,11 +19,26 @@ PAIR_NAMES = frozenset({"key", "sig", "signature", "token"})
 _USERINFO = re.compile(
     r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+://)[^\s/?#@:]*+:[^\s/?#@]++@"
 )
-_PAIR = re.compile(r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]{0,63}+)=(?P<value>[^\s&#;,\"'<>]++)")
+_PAIR = re.compile(
+    r"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63}+)=(?P<value>[^\s&#;,\"'<>]++)"
+)
+_NAME_BYTES = (string.ascii_letters + string.digits + "_.-").encode()
+_FOREIGN_BYTES = 5
+"""The most bytes of a string's header that can read as name characters (marshal's 'u' and
+its four length bytes)."""
+_NAME_START_BYTES = frozenset((string.ascii_letters + "_").encode())
+_LONGEST_NAME = 64
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"\b(?i:bearer)(?P<gap>\s+)(?P<credential>[A-Za-z0-9._~+/-]{8,}=*)")
 _BASIC = re.compile(r"\bBasic(?P<gap>\s+)(?P<credential>[A-Za-z0-9+/]{8,}={0,2})")
 _CARD = re.compile(r"(?<![0-9])[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}(?![\w])")
+_FOLD = bytes(
+    1 if chr(i) in string.digits + " -" else 0 if i == 1 else ord(chr(i).lower()) if i < 128 else i
+    for i in range(256)
+)
+"""ASCII letters to lower case; digits, spaces and dashes to one byte, \\x01."""
+_CARD_RUN = b"\x01" * 13
+_MAX_PAIRS = 4096
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _GROUP_BREAK = re.compile(r"[ -]")
 _CARD_BEFORE = frozenset("_.-")
@@ -51,6 +67,53 @@ def is_card_number(value: int) -> bool:
     return digits[0] in "23456" and luhn_valid(digits)
 
 
+class ShapeFilter:
+    """Says cheaply whether mask_patterns could change a string whose UTF-8 bytes lie
+    somewhere in a block of bytes, between bytes of any other kind (a packed record, say):
+    never wrong when it says no. It remembers what the names before each `=` came to, as
+    they recur from block to block."""
+
+    def __init__(self, secret_name: Callable[[str], bool]) -> None:
+        self._secret_name = secret_name
+        self._pairs: dict[bytes, bool] = {}
+
+    def may_match(self, data: bytes) -> bool:
+        """Whether some pattern could match text in data."""
+        folded = data.translate(_FOLD)
+        if (b"://" in folded and b"@" in folded) or b"eyj" in folded or b"basic" in folded:
+            return True
+        # "bearer" in any case, and a card number: 13 digits, spaces and dashes at least.
+        if b"bearer" in folded or _CARD_RUN in folded:
+            return True
+        at = data.find(b"=")
+        while at >= 0:
+            if self._pair(data[max(0, at - _LONGEST_NAME - _FOREIGN_BYTES - 1) : at]):
+                return True
+            at = data.find(b"=", at + 1)
+        return False
+
+    def _pair(self, before: bytes) -> bool:
+        """Whether the name characters that end `before` make a name _PAIR would mask (a
+        run that fills `before` is longer than a name, whatever bytes it starts with)."""
+        run = before[len(before.rstrip(_NAME_BYTES)) :]
+        verdict = self._pairs.get(run)
+        if verdict is None:
+            if len(self._pairs) >= _MAX_PAIRS:
+                self._pairs.clear()
+            verdict = self._pairs[run] = any(
+                self._secret_pair_name(run[start:])
+                for start in range(min(len(run), _FOREIGN_BYTES + 1))
+            )
+        return verdict
+
+    def _secret_pair_name(self, name: bytes) -> bool:
+        """Whether _PAIR would take these bytes as a name and mask its value."""
+        if not name or name[0] not in _NAME_START_BYTES or len(name) > _LONGEST_NAME:
+            return False
+        text = name.decode("ascii")
+        return text.lower() in PAIR_NAMES or self._secret_name(text)
+
+
 def mask_patterns(text: str, secret_name: Callable[[str], bool]) -> str:
     """The text with every secret of a recognised shape replaced by [REDACTED];
     secret_name(name) says whether a `name=value` pair holds a secret."""
@@ -63,7 +126,7 @@ def mask_patterns(text: str, secret_name: Callable[[str], bool]) -> str:
         return text
     if "eyJ" in text:
         text = _JWT.sub(REDACTED, text)
-    if "earer" in text or "EARER" in text:
+    if "bearer" in text.lower():
         text = _BEARER.sub(_bearer, text)
     if "Basic" in text:
         text = _BASIC.sub(_basic, text)

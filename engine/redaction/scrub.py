@@ -4,14 +4,22 @@ secrets of a recognised shape."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from pipetrace.engine.redaction.keys import KeyRules
-from pipetrace.engine.redaction.patterns import REDACTED, is_card_number, mask_patterns
+from pipetrace.engine.redaction.patterns import (
+    REDACTED,
+    ShapeFilter,
+    is_card_number,
+    mask_patterns,
+)
 
 MIN_MASKED_CHARS = 3
 """Shorter values are too common to mask inside other text (they are still redacted by key)."""
+_NUMBER = re.compile(r"[-+]?(?:[0-9.]+(?:[eE][-+]?[0-9]+)?|inf|nan)", re.IGNORECASE)
+_SMALLEST_CARD = 10**12
 _MAX_CLEAN = 4096
 _MAX_CLEAN_CHARS = 256
 
@@ -23,6 +31,8 @@ class Redactor:
     def __init__(self, rules: KeyRules, secrets: Iterable[str] = ()) -> None:
         self.rules = rules
         self.secrets = sorted({s for s in secrets if len(s) >= MIN_MASKED_CHARS}, key=len)[::-1]
+        self.secret_bytes = [s.encode("utf-8", "surrogatepass") for s in self.secrets]
+        self.shapes = ShapeFilter(rules.is_secret)
         self.clean: set[str] = set()
         """Short texts seen to hold neither a helper's secret nor a secret shape: keys and
         many values recur from trace to trace."""
@@ -54,20 +64,33 @@ class TraceScrub:
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
         self._rules = redactor.rules
-        self._values: set[str] = set()
+        self._values: dict[str, int] = {}
+        """Each value learned, with how many times redact_keys met it."""
         self._longest_first: list[str] = []
+        self._numeric = False
+        """Whether a value learned reads as a number (or was one)."""
+        self._numbers: list[int] = []
 
-    def redact_keys(self, value: Any, prefix: str = "") -> list[str]:
+    def redact_keys(self, value: Any, prefix: str = "", note: bool = False) -> list[str]:
         """Replace what secret-named keys hold, at any depth of a dict or list, remembering it
-        for mask; return the dotted paths (under prefix) of the keys replaced."""
+        for mask; return the dotted paths (under prefix) of the keys replaced. With note, the
+        large integers kept are remembered for may_mask."""
         paths: list[str] = []
-        self._redact(value, prefix, paths)
+        self._redact(value, prefix, paths, self._numbers if note else None)
         if len(self._longest_first) != len(self._values):
             # Longest first, so a secret inside another is masked with it.
             self._longest_first = sorted(self._values, key=len, reverse=True)
+            self._numeric = any(_NUMBER.fullmatch(value) for value in self._longest_first)
         return paths
 
-    def _redact(self, value: Any, prefix: str, paths: list[str]) -> None:
+    def redact_flat(self, value: dict[Any, Any]) -> list[str]:
+        """redact_keys for a dict whose values are all scalars: one set test when every key
+        is known not to be secret."""
+        if self._rules.clean.issuperset(value):
+            return []
+        return self.redact_keys(value)
+
+    def _redact(self, value: Any, prefix: str, paths: list[str], kept: list[int] | None) -> None:
         """Recursive part of redact_keys."""
         if type(value) is dict:
             known, is_secret = self._rules.known, self._rules.is_secret
@@ -81,12 +104,36 @@ class TraceScrub:
                         value[key] = REDACTED
                     paths.append(f"{prefix}{key}")
                 elif type(item) is dict or type(item) is list:
-                    self._redact(item, f"{prefix}{key}.", paths)
+                    self._redact(item, f"{prefix}{key}.", paths, kept)
+                elif kept is not None and type(item) is int and item >= _SMALLEST_CARD:
+                    kept.append(item)
             self._redact_named(value, prefix, paths)
         elif type(value) is list:
             for i, item in enumerate(value):
                 if type(item) is dict or type(item) is list:
-                    self._redact(item, f"{prefix}{i}.", paths)
+                    self._redact(item, f"{prefix}{i}.", paths, kept)
+                elif kept is not None and type(item) is int and item >= _SMALLEST_CARD:
+                    kept.append(item)
+
+    def may_mask(self, packed: bytes, numbers: list[Any]) -> bool:
+        """Whether mask could change anything stored for this trace. packed holds the UTF-8
+        bytes of every occurrence of every string stored for it (the trace's facts packed by
+        MessagePack, whose input went through redact_keys with note); numbers holds every
+        number stored besides the input's. Searches of bytes instead of a walk, and never
+        wrong when it says no."""
+        if self._numeric:
+            return True  # a script may store a number under a secret key again as a number
+        big = [x for x in numbers if type(x) is int and x >= _SMALLEST_CARD]
+        if any(is_card_number(x) for x in (*self._numbers, *big)):
+            return True
+        for value in self._longest_first:
+            raw = value.encode("utf-8", "surrogatepass")
+            if packed.count(raw) > self._values[value]:
+                return True  # it is somewhere besides under the keys it was learned from
+            packed = packed.replace(raw, b"\x00")
+        if any(secret in packed for secret in self._redactor.secret_bytes):
+            return True
+        return self._redactor.shapes.may_match(packed)
 
     def _redact_named(self, value: dict[Any, Any], prefix: str, paths: list[str]) -> None:
         """A name/value pair spelled as a dict, as header lists and OTLP attributes are
@@ -113,7 +160,7 @@ class TraceScrub:
         elif kind is str or kind is int or kind is float:
             text = value if kind is str else str(value)
             if len(text) >= MIN_MASKED_CHARS and text != REDACTED:
-                self._values.add(text)
+                self._values[text] = self._values.get(text, 0) + 1
 
     def text(self, text: str) -> str:
         """The text with every known secret and every secret of a recognised shape masked."""

@@ -35,7 +35,7 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
-_SCRIPT_TEXT = ("logs", "lua.error", "output.data", "output.redacted", "result.ignored")
+_SCRIPT_TEXT = ("logs", "output.data", "output.redacted", "result.ignored")
 """Span attributes that hold what a script wrote (its keys too), so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
@@ -223,7 +223,7 @@ class Recorder:
         result = merged_data(datas) if allowed and not crashed else {}
         # Marshal may write a string once and refer back to it: only MessagePack is searched.
         if packed[:1] == _MARSHALLED or scrub.may_mask(packed, numbers):
-            _mask_spans(scrub, spans)
+            _mask_spans(scrub, spans, cap)
             message = message and scrub.text(message)
             given = scrub.mask(given, redacted)
             redacted = scrub.mask(redacted)  # a key may hold a secret too
@@ -293,13 +293,16 @@ def _cap_outputs(outputs: list[dict[str, Any]], cap: int) -> None:
         attrs["output.data"] = capped(attrs["output.data"], cap)
 
 
-def _mask_spans(scrub: TraceScrub, spans: list[SpanRecord]) -> None:
+def _mask_spans(scrub: TraceScrub, spans: list[SpanRecord], cap: int) -> None:
     """Mask secrets in what scripts wrote into spans: messages, custom span names, logs, Lua
-    errors and output data."""
+    errors (described again from the masked message, so no secret is cut short by the cap
+    before it is masked) and output data."""
     for span in spans:
+        attrs = span.attributes
         if span.status_message:
             span.status_message = scrub.text(span.status_message)
-        attrs = span.attributes
+            if "lua.error" in attrs:
+                _describe_failure(attrs, span.status_message, cap)
         if attrs.get("custom"):
             span.name = scrub.text(span.name)
         for key in _SCRIPT_TEXT:

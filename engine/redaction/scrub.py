@@ -107,7 +107,8 @@ class TraceScrub:
                     self._redact(item, f"{prefix}{key}.", paths, kept)
                 elif kept is not None and type(item) is int and item >= _SMALLEST_CARD:
                     kept.append(item)
-            self._redact_named(value, prefix, paths)
+            if "value" in value:
+                self._redact_named(value, prefix, paths)
         elif type(value) is list:
             for i, item in enumerate(value):
                 if type(item) is dict or type(item) is list:
@@ -139,8 +140,6 @@ class TraceScrub:
         """A name/value pair spelled as a dict, as header lists and OTLP attributes are
         ({"name": "Cookie", "value": ...}, {"key": "db.password", "value": ...}): redact the
         value when the name is secret."""
-        if "value" not in value:
-            return
         name = value.get("key", value.get("name"))
         if type(name) is str and self._rules.is_secret(name):
             if value["value"] != REDACTED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,20 @@ def test_the_redact_table_sets_the_rules(tmp_path: Path) -> None:
     rules = load_pipelines(tmp_path).redaction
     assert rules.is_secret("memberNumber") and rules.is_secret("user_ssn")
     assert not rules.is_secret("pin") and rules.is_secret("password")
+
+
+def test_a_secret_is_masked_before_a_lua_error_is_cut_to_the_attribute_cap(tmp_path: Path) -> None:
+    (tmp_path / "pipelines.toml").write_text(MANIFEST + "[limits]\nmax_attribute_bytes = 50\n")
+    (tmp_path / "s.lua").write_text('error(string.rep("x", 40) .. context.password)')
+    traces: list[Any] = []
+
+    class Keep:
+        def submit(self, record: Any) -> None:
+            traces.append(record)
+
+    with Engine(load_pipelines(tmp_path), sink=Keep()) as engine:
+        engine.execute_trigger("t", {"password": "cut-here-secret-0123456789"})
+        assert engine.flush(10)
+    script = traces[0].spans[1]
+    assert script.attributes["lua.error"] == "x" * 40 + "[REDACTED]"
+    assert "cut-here" not in str(script)

@@ -21,6 +21,7 @@ from ..url import DatabaseTarget
 from .anyvalue import encode_attributes
 from .assemble import assemble, trace_of
 from .errors import Invalid
+from .importer import Scrub
 from .otlp_in import parse_otlp
 
 try:
@@ -38,9 +39,13 @@ log = logging.getLogger(__name__)
 
 class PipetraceSpanExporter(SpanExporter):
     """Stores finished SDK spans in a pipetrace store (a Repository, or a store URL or parsed
-    target to open)."""
+    target to open); with scrub, each exported batch's traces go through it first, as
+    `import --scrub` does."""
 
-    def __init__(self, repo_or_url: Repository | str | DatabaseTarget) -> None:
+    def __init__(
+        self, repo_or_url: Repository | str | DatabaseTarget, scrub: Scrub | None = None
+    ) -> None:
+        self._scrub = scrub
         if isinstance(repo_or_url, Repository):
             self.repo, self._owned = repo_or_url, False
         else:
@@ -64,6 +69,9 @@ class PipetraceSpanExporter(SpanExporter):
 
     def _store(self, rows: list[SpanRow]) -> None:
         built = assemble(rows, SOURCE).traces
+        if self._scrub is not None:
+            for item in built:
+                self._scrub(item)
         # save_new_traces skips traces another service stored meanwhile; those are merged.
         saved = {t.trace.id for t in self.repo.save_new_traces(built)}
         for item in built:

@@ -1,7 +1,7 @@
 """Proof in bytes: canary secrets go in through every path a trace is stored by (input keys at
 any depth, script data, logs, block and error messages, Lua errors, custom spans, a helper's
-secret, the recorder process, replays, imports with --scrub) and none is in the raw SQLite
-file or its write-ahead log, nor in the rows sqld stores."""
+secret, the recorder process, replays, imports with --scrub, the SDK exporter with a scrub)
+and none is in the raw SQLite file or its write-ahead log, nor in the rows sqld stores."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from redaction.canaries import (
     HELPER_SECRET,
     SIGNUP,
@@ -22,9 +24,11 @@ from redaction.canaries import (
 
 from pipetrace.app.cli import main
 from pipetrace.app.engine_sink import StoreSink, recording_engine
+from pipetrace.app.import_scrub import ImportScrub
 from pipetrace.app.replay import replay_trace
 from pipetrace.engine import Engine, OutOfProcess
 from pipetrace.store import Repository, open_store
+from pipetrace.store.interop.otel_sdk import PipetraceSpanExporter
 
 SECRETS = {"stripe": HELPER_SECRET}
 
@@ -162,3 +166,17 @@ def test_import_scrub_stores_no_canary_and_import_without_it_keeps_them(tmp_path
     assert trace.spans[0].attributes["redacted"] == ["http.request.header.authorization",
                                                      "db.password"]  # fmt: skip
     assert trace.spans[0].name == "GET /callback?code=x&token=[REDACTED]"
+
+
+def test_the_sdk_exporter_scrubs_when_asked(tmp_path: Path):
+    db = tmp_path / "sdk.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(PipetraceSpanExporter(str(db), ImportScrub())))
+    with provider.get_tracer("shop").start_as_current_span("login") as span:
+        span.set_attribute("db.password", "cnry-sdk-dbpass-4")
+        span.set_attribute("http.url", "https://shop.example/cb?token=cnrySdkQueryTok")
+        span.set_attribute("user.email", VISIBLE)
+    provider.shutdown()
+    stored = sqlite_bytes(db)
+    assert VISIBLE.encode() in stored
+    assert leaked(stored, ["cnry-sdk-dbpass-4", "cnrySdkQueryTok"]) == []

@@ -23,20 +23,15 @@ _PAIR = re.compile(
     r"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63}+)=(?P<value>[^\s&#;,\"'<>]++)"
 )
 _NAME_BYTES = (string.ascii_letters + string.digits + "_.-").encode()
-_FOREIGN_BYTES = 5
-"""The most bytes of a string's header that can read as name characters (marshal's 'u' and
-its four length bytes)."""
+_FOREIGN_BYTES = 4
+"""The most bytes of a MessagePack string's header that can read as name characters (the
+length of a str32)."""
 _NAME_START_BYTES = frozenset((string.ascii_letters + "_").encode())
 _LONGEST_NAME = 64
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"\b(?i:bearer)(?P<gap>\s+)(?P<credential>[A-Za-z0-9._~+/-]{8,}=*)")
 _BASIC = re.compile(r"\bBasic(?P<gap>\s+)(?P<credential>[A-Za-z0-9+/]{8,}={0,2})")
 _CARD = re.compile(r"(?<![0-9])[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}(?![\w])")
-_FOLD = bytes(
-    1 if chr(i) in string.digits + " -" else 0 if i == 1 else ord(chr(i).lower()) if i < 128 else i
-    for i in range(256)
-)
-"""ASCII letters to lower case; digits, spaces and dashes to one byte, \\x01."""
 _CARD_RUN = b"\x01" * 13
 _MAX_PAIRS = 4096
 _NOT_DIGIT = re.compile(r"[^0-9]")
@@ -46,6 +41,20 @@ _SYMBOL_OR_DIGIT = re.compile(r"[0-9._~+/=-]")
 _LONG_CREDENTIAL = 20
 _SHORTEST = 13
 """No secret shape but a pair or a URL fits in fewer characters (a card number has 13)."""
+
+
+def _fold_table() -> bytes:
+    """A bytes.translate table that lowers ASCII letters and turns digits, spaces and dashes
+    into one byte, \\x01 (which itself becomes \\x00), so one search finds a card number."""
+    table = bytearray(range(256))
+    table[ord("A") : ord("Z") + 1] = range(ord("a"), ord("z") + 1)
+    table[1] = 0
+    for char in b"0123456789 -":
+        table[char] = 1
+    return bytes(table)
+
+
+_FOLD = _fold_table()
 
 
 def luhn_valid(digits: str) -> bool:
@@ -87,12 +96,12 @@ class ShapeFilter:
             return True
         at = data.find(b"=")
         while at >= 0:
-            if self._pair(data[max(0, at - _LONGEST_NAME - _FOREIGN_BYTES - 1) : at]):
+            if self._name_before(data[max(0, at - _LONGEST_NAME - _FOREIGN_BYTES - 1) : at]):
                 return True
             at = data.find(b"=", at + 1)
         return False
 
-    def _pair(self, before: bytes) -> bool:
+    def _name_before(self, before: bytes) -> bool:
         """Whether the name characters that end `before` make a name _PAIR would mask (a
         run that fills `before` is longer than a name, whatever bytes it starts with)."""
         run = before[len(before.rstrip(_NAME_BYTES)) :]

@@ -85,9 +85,8 @@ def test_the_pre_check_skips_a_trace_with_nothing_to_mask() -> None:
     assert (said, same) == (False, True)
 
 
-@pytest.mark.parametrize("length", [48, 65, 90, 300, 70_000])
+@pytest.mark.parametrize("length", [48, 65, 90, 300, 0x4142, 70_000])
 def test_a_string_header_that_reads_as_letters_hides_no_name(length: int) -> None:
     text = ("pin=1234 " + "x" * length)[:length]
-    shapes = ShapeFilter(RULES.is_secret)
-    assert shapes.may_match(pack_facts(([1, text],)))
-    assert shapes.may_match(pack_facts((["\ud800", text],)))  # packed by marshal
+    packed = pack_facts(([1, text],))
+    assert packed[:1] != _MARSHALLED and ShapeFilter(RULES.is_secret).may_match(packed)

@@ -35,8 +35,9 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
-_SCRIPT_TEXT = ("logs", "output.data", "output.redacted", "result.ignored")
-"""Span attributes that hold what a script wrote (its keys too), so secrets may be in them."""
+_SCRIPT_TEXT = ("logs", "output.data", "output.redacted", "result.ignored", "input.refused")
+"""Span attributes that hold what a script wrote (its keys too) or why an input was refused,
+so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
 _LIMITS = (
     ("instruction budget exceeded", "instruction_budget"),
@@ -294,9 +295,9 @@ def _cap_outputs(outputs: list[dict[str, Any]], cap: int) -> None:
 
 
 def _mask_spans(scrub: TraceScrub, spans: list[SpanRecord], cap: int) -> None:
-    """Mask secrets in what scripts wrote into spans: messages, custom span names, logs, Lua
-    errors (described again from the masked message, so no secret is cut short by the cap
-    before it is masked) and output data."""
+    """Mask secrets in span text: messages, custom span names, Lua errors (described again from
+    the masked message, so no secret is cut short by the cap before it is masked) and the
+    attributes of _SCRIPT_TEXT."""
     for span in spans:
         attrs = span.attributes
         if span.status_message:

@@ -206,3 +206,20 @@ def test_a_secret_is_masked_before_a_lua_error_is_cut_to_the_attribute_cap(tmp_p
     script = traces[0].spans[1]
     assert script.attributes["lua.error"] == "x" * 40 + "[REDACTED]"
     assert "cut-here" not in str(script)
+
+
+def test_why_an_input_was_refused_is_masked_too(tmp_path: Path) -> None:
+    (tmp_path / "pipelines.toml").write_text(MANIFEST)
+    (tmp_path / "s.lua").write_text("return")
+    traces: list[Any] = []
+
+    class Keep:
+        def submit(self, record: Any) -> None:
+            traces.append(record)
+
+    with Engine(load_pipelines(tmp_path), sink=Keep()) as engine:
+        engine.execute_trigger("t", {"note": {4242424242424242: "a card number as a key"}})
+        assert engine.flush(10)
+    (trace,) = traces
+    assert "4242424242424242" not in str(trace)
+    assert trace.spans[0].attributes["input.refused"] == trace.status_message

@@ -1,7 +1,8 @@
 """Proof in bytes: canary secrets go in through every path a trace is stored by (input keys at
 any depth, script data, logs, block and error messages, Lua errors, custom spans, a helper's
 secret, the recorder process, replays, imports with --scrub, the SDK exporter with a scrub)
-and none is in the raw SQLite file or its write-ahead log, nor in the rows sqld stores."""
+and none is in the raw SQLite file or its write-ahead log, nor in the rows sqld stores, nor in
+what a backtest shows."""
 
 from __future__ import annotations
 
@@ -104,6 +105,22 @@ def test_a_replay_is_masked_the_same_way(sqlite_repo: Repository, tmp_path: Path
     assert leaked(sqlite_bytes(location), REPLAY_CANARIES) == []
     replay = sqlite_repo.get_trace_with_spans(diff.replay_id)
     assert replay is not None and replay.trace.result_data["session_token"] == "[REDACTED]"
+
+
+def test_a_backtest_shows_no_canary(sqlite_repo: Repository, tmp_path: Path):
+    record(sqlite_repo, write_pipelines(tmp_path / "before"))
+    candidate = write_pipelines(tmp_path / "candidate")
+    (candidate / "blocker.lua").write_text(  # it blocked: now it fails, so its error is shown
+        'error("retry with Bearer cnryBacktestBearer77, card 4111 1111 1111 1111")\n'
+    )
+    (candidate / "leaky.lua").write_text('return {data = {api_key = "cnryBacktestKey1"}}\n')
+    db = sqlite_repo.backend.target.location
+    args = ["backtest", "--pipelines", str(candidate), "--db", db, "--json", "--workers", "1"]
+    shown = CliRunner().invoke(main, args)
+    assert shown.exit_code == 0, shown.output
+    assert "blocker.lua:1: retry with Bearer [REDACTED], card [REDACTED]" in shown.stdout
+    canaries = ["cnryBacktestBearer77", "4111 1111 1111 1111", "cnryBacktestKey1", *REPLAY_CANARIES]
+    assert leaked(shown.stdout, canaries) == []
 
 
 def otlp_with_canaries() -> dict:

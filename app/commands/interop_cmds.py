@@ -23,7 +23,7 @@ from pipetrace.store.url import mask_credentials
 from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..wording import counted
-from .common import db_option, fail, filter_options, opened_store
+from .common import db_option, fail, filter_options, opened_store, say
 from .store_cmds import resolve_trace_id
 
 
@@ -130,7 +130,7 @@ def _summary(report: ExportReport, where: str) -> None:
         line += f"; the collector rejected {counted(report.rejected_spans, 'span')}"
     if report.skipped_empty:
         line += f"; skipped {counted(report.skipped_empty, 'trace')} without spans"
-    click.echo(line, err=True)
+    say(line, err=True)
 
 
 @click.command("import")
@@ -151,12 +151,12 @@ def import_cmd(files: tuple[str, ...], settings: Settings) -> None:
                     report = import_file(repo, name)
                 except InteropError as exc:
                     done += 1
-                    click.echo(f"pipetrace: {exc}", err=True)
+                    say(f"pipetrace: {exc}", err=True)
                     failed = True
                     continue
                 done += 1
                 imported += 1
-                click.echo(_import_line(name, report))
+                say(_import_line(name, report))
         except KeyboardInterrupt as exc:
             _interrupted(files[done:], imported, exc)
     if failed:

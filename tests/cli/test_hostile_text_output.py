@@ -1,0 +1,175 @@
+"""Every command's text output carries stored, imported and typed text that would drive a
+terminal only as visible escapes, and its JSON output stays exact JSON that a terminal shows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hostile_text import (
+    Hostile,
+    hostile_classes,
+    hostile_input,
+    hostile_otlp,
+    hostile_pipelines,
+    record_hostile,
+)
+
+from pipetrace.app.cli import main
+from pipetrace.store import open_store
+
+IMPORTED = "5b8efff798038103d269b633813fc60c"
+"""The trace id of the hostile OTLP file."""
+
+
+@dataclass(frozen=True)
+class HostileStore:
+    """A store whose name holds the hostile text, with a trace the engine recorded from the
+    hostile pipelines and a trace imported from the hostile OTLP file."""
+
+    db: str
+    pipelines: Path
+    recorded: str
+    otlp: Path
+
+
+@pytest.fixture
+def store(tmp_path: Path, hostile: Hostile) -> HostileStore:
+    pipelines = hostile_pipelines(tmp_path / "pipelines", hostile)
+    db = str(tmp_path / f"traces{hostile.in_names}.db")
+    repo = open_store(db)
+    try:
+        recorded = record_hostile(repo, pipelines, hostile)
+    finally:
+        repo.close()
+    otlp = hostile_otlp(tmp_path / f"in{hostile.in_names}.json", hostile)
+    assert invoke("import", str(otlp), "--db", db).exit_code == 0
+    return HostileStore(db, pipelines, recorded, otlp)
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def check_json(hostile: Hostile, result: Result) -> object:
+    """The output parsed: exact JSON whose strings keep the hostile text, which the output
+    itself holds only as JSON's escapes."""
+    assert result.exit_code == 0, result.output
+    hostile.check(result.stdout, hostile.in_json)
+    return json.loads(result.stdout)
+
+
+@hostile_classes
+def test_run_prints_the_decision_with_escapes(hostile: Hostile, tmp_path: Path) -> None:
+    pipelines = hostile_pipelines(tmp_path / "pipelines", hostile)
+    db = str(tmp_path / "t.db")
+    common = ["--pipelines", str(pipelines), "--user", hostile.raw, "--db", db]
+    given = json.dumps(hostile_input(hostile))
+    result = invoke("run", hostile.raw, "--input", given, *common)
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    hostile.check(result.stdout + result.stderr)
+    assert first == f"{hostile.shown}: blocked: invalid email: {hostile.shown}"
+    data = {hostile.raw: "v", "k": hostile.raw}  # ASCII JSON: the controls in JSON's escapes
+    assert f"data: {json.dumps(data, sort_keys=True)}" in result.stdout
+    as_json = check_json(hostile, invoke("run", hostile.raw, "--input", given, *common, "--json"))
+    assert as_json["error"] == f"invalid email: {hostile.raw}"  # type: ignore[index]
+
+
+@hostile_classes
+def test_traces_and_show_print_stored_text_with_escapes(
+    hostile: Hostile, store: HostileStore
+) -> None:
+    shown = hostile.shown
+    listed = invoke("traces", "--db", store.db)
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("20"))
+    hostile.check(listed.stdout + listed.stderr, f"invalid email: {shown}  {shown}")
+    assert row.endswith(f"{shown}  {shown}"), "user and ip"
+    recorded = invoke("show", store.recorded, "--db", store.db)
+    assert recorded.exit_code == 0, recorded.output
+    hostile.check(
+        recorded.stdout + recorded.stderr,
+        f"{shown} {store.recorded}",
+        f"user {shown}  ip {shown}",
+        f"message: invalid email: {shown}",
+        f"  check{shown}  ",
+        f'input: {{"x": "{hostile.in_json}", "{hostile.in_json}": "v"}}',
+        f"enrich{shown} output: {{",  # keys in the order Lua returned them
+        f'"{hostile.in_json}": "v"',
+        f'"k": "{hostile.in_json}"',
+        f"crash{shown} error at crash{hostile.names_shown}.lua:",
+        f".lua:1: {shown}\n",
+    )
+    imported = invoke("show", IMPORTED, "--db", store.db)
+    assert imported.exit_code == 0, imported.output
+    hostile.check(
+        imported.stdout + imported.stderr, f"user {shown}  ip {shown}", f"message: {shown}"
+    )
+    for trace_id in (store.recorded, IMPORTED):
+        stored = check_json(hostile, invoke("show", trace_id, "--db", store.db, "--json"))
+        assert stored["trace"]["user_id"] == hostile.raw  # type: ignore[index]
+    page = check_json(hostile, invoke("traces", "--db", store.db, "--json"))
+    assert {t["trigger_event"] for t in page["traces"]} == {hostile.raw}  # type: ignore[index]
+
+
+@hostile_classes
+def test_replay_prints_the_diff_with_escapes(hostile: Hostile, store: HostileStore) -> None:
+    args = ["replay", store.recorded, "--pipelines", str(store.pipelines), "--db", store.db]
+    replayed = invoke(*args)
+    assert replayed.exit_code == 0, replayed.output
+    hostile.check(
+        replayed.stdout + replayed.stderr,
+        f"{hostile.shown} {store.recorded} replayed as ",
+        f"message:  invalid email: {hostile.shown} -> invalid email: {hostile.shown}",
+        f"crash{hostile.shown}  ",
+        f"crash{hostile.names_shown}.lua:1: {hostile.shown}",
+    )
+    diff = check_json(hostile, invoke(*args, "--json"))
+    assert diff["trigger"] == hostile.raw  # type: ignore[index]
+
+
+@hostile_classes
+def test_import_and_export_report_with_escapes(
+    hostile: Hostile, store: HostileStore, tmp_path: Path
+) -> None:
+    again = invoke("import", str(store.otlp), "--db", store.db)
+    assert again.exit_code == 0, again.output
+    name = f"in{hostile.names_shown}.json"
+    hostile.check(again.stdout + again.stderr, f"{name}: otlp: added 0 traces")
+    exported = invoke("export", "--trace", IMPORTED, "--db", store.db)
+    document = check_json(hostile, exported)
+    hostile.check(exported.stderr, "exported 1 trace (1 span) to stdout")
+    resource = document["resourceSpans"][0]  # type: ignore[index]
+    assert resource["scopeSpans"][0]["scope"]["name"] == hostile.raw
+    assert resource["scopeSpans"][0]["spans"][0]["name"] == hostile.raw
+    assert resource["resource"]["attributes"][0]["value"]["stringValue"] == hostile.raw
+    target = tmp_path / f"out{hostile.in_names}.jsonl"
+    written = invoke("export", "-o", str(target), "--db", store.db)
+    assert written.exit_code == 0, written.output
+    hostile.check(written.stderr, f"out{hostile.names_shown}.jsonl")
+    hostile.check(target.read_text(), hostile.in_json)
+
+
+@hostile_classes
+def test_store_lines_and_errors_name_hostile_text_with_escapes(
+    hostile: Hostile, store: HostileStore
+) -> None:
+    db = f"traces{hostile.names_shown}.db"
+    for args, expected in [
+        (["cleanup", "--dry-run", "--older-than", "1d"], "older than 1d (before "),
+        (["cleanup", "--yes", "--older-than", "1d"], "older than 1d (before "),
+        (["db", "upgrade"], ": already at revision "),
+        (["show", hostile.raw], f"pipetrace: no trace {hostile.raw!r} in "),
+        (["run", hostile.raw], f"pipetrace: no trigger {hostile.raw!r} in the bundled"),
+        (["traces", "--status", hostile.raw], "pipetrace traces: --status: "),
+    ]:
+        result = invoke(*args, "--db", store.db)
+        output = result.stdout + result.stderr
+        hostile.check(output, expected)
+        assert db in output or args[0] in ("run", "traces"), output
+        if result.exit_code:
+            assert len(result.stderr.splitlines()) == 1, result.stderr

@@ -26,6 +26,8 @@ class ShownRecords(logging.Filter):
 
 
 def show_server_logs() -> None:
-    """Put the filter on uvicorn's loggers (after uvicorn has configured its logging)."""
+    """Put the filter on uvicorn's loggers (after uvicorn has configured its logging), once."""
     for name in SERVER_LOGGERS:
-        logging.getLogger(name).addFilter(ShownRecords())
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ShownRecords) for f in logger.filters):
+            logger.addFilter(ShownRecords())

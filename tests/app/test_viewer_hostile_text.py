@@ -118,8 +118,9 @@ async def check_recorded(pilot: Pilot[None], hostile: Hostile, recorded: str) ->
 
 
 async def check_foreign(pilot: Pilot[None], hostile: Hostile, foreign: TraceWithSpans) -> None:
-    """A hostile replay link in the header, the link dialog and the screen it opens, a hostile
-    span id in the pane and the toast that copies it, and the command palette over it all."""
+    """A hostile replay link in the header, the link dialog, the screen it opens and the file
+    name its export suggests, a hostile span id in the pane and the toast that copies it, and
+    the command palette over it all."""
     app, shown = pilot.app, hostile.shown
     assert isinstance(app, PipetraceApp)
     await open_trace(pilot, foreign.trace.id)
@@ -128,7 +129,9 @@ async def check_foreign(pilot: Pilot[None], hostile: Hostile, foreign: TraceWith
     hostile.check(on_screen(app), shown)
     await press(pilot, "enter")  # the first link: the hostile id, which no trace has
     hostile.check(on_screen(app), f"trace {shown} is not in the store")
-    await press(pilot, "escape", "down")
+    await press(pilot, "x")
+    hostile.check(on_screen(app), f"trace-{shown}.otlp.json")
+    await press(pilot, "escape", "escape", "down")
     pane = app.screen.query_one(SpanPane)
     hostile.check(inside(app, pane), f"span{shown}")
     await press(pilot, "Y")

@@ -29,7 +29,7 @@ from .commands.viewer_cmds import screenshots
 from .frontends import CleanupApp, Frontends
 from .interrupts import exit_status
 from .settings import Settings
-from .untrusted import shown
+from .untrusted import shown, shown_lines
 from .usage_errors import usage_line
 
 
@@ -73,7 +73,7 @@ def _report_bug(exc: Exception, debug: bool) -> NoReturn:
     """An exception no code expected: one line saying it is a bug (after its traceback, with
     PIPETRACE_DEBUG=1), and exit status 1."""
     if debug:
-        click.echo(traceback_text(exc), err=True, nl=False)
+        click.echo(shown_lines(traceback_text(exc)), err=True, nl=False)
     click.echo(shown(bug_line(exc, debug=debug)), err=True)
     sys.exit(1)
 

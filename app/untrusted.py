@@ -32,6 +32,12 @@ def _escape(found: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def shown_lines(text: str) -> str:
+    """Text pipetrace lays out in lines (a traceback) with each line `shown`: its line feeds
+    kept, every other character a terminal would obey escaped."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
 def shown_text(value: object, style: str = "") -> Text:
     """`value` shown as Rich text: escaped as `shown` does, and never read as markup or emoji."""
     return Text(shown(value), style=style)

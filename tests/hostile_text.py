@@ -76,13 +76,15 @@ overrides and isolates; short, so a span pane's line holds each whole."""
 hostile_classes = pytest.mark.parametrize("hostile", HOSTILE, ids=[h.name for h in HOSTILE])
 
 
-def hostile_pipelines(folder: Path, hostile: Hostile) -> Path:
+def hostile_pipelines(folder: Path, hostile: Hostile, *, block: bool = True) -> Path:
     """A pipelines folder whose trigger is the hostile text and whose scripts' ids and file
-    names hold it: one script blocks quoting the input, one returns it, one fails with it."""
+    names hold it: one script blocks quoting the input (unless not `block`: the trigger then
+    allows, with data), one returns it, one fails with it (failing open)."""
     folder.mkdir()
     trigger = json.dumps(hostile.raw)  # JSON's escapes are TOML's
     manifest = [f'[triggers.{trigger}]\nmode = "blocking"\nfailure = "open"\n']
-    for name, source in (("check", CHECK), ("enrich", ENRICH), ("crash", CRASH)):
+    scripts = [("check", CHECK)] if block else []
+    for name, source in [*scripts, ("enrich", ENRICH), ("crash", CRASH)]:
         file = f"{name}{hostile.in_names}.lua"
         (folder / file).write_text(source)
         manifest.append(

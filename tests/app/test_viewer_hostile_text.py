@@ -39,13 +39,14 @@ def inside(app: PipetraceApp, widget: Widget) -> str:
 
 def foreign_traces(hostile: Hostile) -> list[TraceWithSpans]:
     """What a foreign writer may store: a trace replaying an id that is the hostile text, with a
-    span whose id is the hostile text, and a replay of that trace whose status is that text."""
+    span whose id is the hostile text, a replay of that trace, and a trace (listed, since the
+    list leaves replays out) whose status is that text."""
     item = make_trace(1, trigger=hostile.raw, status="error", message=hostile.raw, spans=2)
     item.trace.user_id = item.trace.request_ip = item.trace.replay_of = hostile.raw
     item.spans[1].id = hostile.raw
-    replay = make_trace(2, trigger=hostile.raw, status=hostile.raw, spans=1)
+    replay = make_trace(2, trigger=hostile.raw, spans=1)
     replay.trace.replay_of = item.trace.id
-    return [item, replay]
+    return [item, replay, make_trace(3, trigger=hostile.raw, status=hostile.raw, spans=1)]
 
 
 def hostile_store(tmp_path: Path, hostile: Hostile) -> tuple[str, Path, str, TraceWithSpans]:

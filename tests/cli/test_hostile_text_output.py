@@ -64,19 +64,28 @@ def check_json(hostile: Hostile, result: Result) -> object:
 
 @hostile_classes
 def test_run_prints_the_decision_with_escapes(hostile: Hostile, tmp_path: Path) -> None:
-    pipelines = hostile_pipelines(tmp_path / "pipelines", hostile)
-    db = str(tmp_path / "t.db")
-    common = ["--pipelines", str(pipelines), "--user", hostile.raw, "--db", db]
-    given = json.dumps(hostile_input(hostile))
-    result = invoke("run", hostile.raw, "--input", given, *common)
-    assert result.exit_code == 0, result.output
-    first = result.stdout.splitlines()[0]
-    hostile.check(result.stdout + result.stderr)
+    blocking = hostile_pipelines(tmp_path / "blocking", hostile)
+    allowing = hostile_pipelines(tmp_path / "allowing", hostile, block=False)
+    common = ["--input", json.dumps(hostile_input(hostile)), "--user", hostile.raw]
+    common += ["--db", str(tmp_path / "t.db")]
+    blocked = invoke("run", hostile.raw, "--pipelines", str(blocking), *common)
+    assert blocked.exit_code == 0, blocked.output
+    hostile.check(blocked.stdout + blocked.stderr)
+    first = blocked.stdout.splitlines()[0]
     assert first == f"{hostile.shown}: blocked: invalid email: {hostile.shown}"
+    allowed = invoke("run", hostile.raw, "--pipelines", str(allowing), *common)
+    assert allowed.exit_code == 0, allowed.output
     data = {hostile.raw: "v", "k": hostile.raw}  # ASCII JSON: the controls in JSON's escapes
-    assert f"data: {json.dumps(data, sort_keys=True)}" in result.stdout
-    as_json = check_json(hostile, invoke("run", hostile.raw, "--input", given, *common, "--json"))
-    assert as_json["error"] == f"invalid email: {hostile.raw}"  # type: ignore[index]
+    hostile.check(
+        allowed.stdout + allowed.stderr,
+        f"{hostile.shown}: allowed\n",
+        f"data: {json.dumps(data, sort_keys=True)}\n",
+        f"script error: crash{hostile.shown}: crash{hostile.names_shown}.lua:",
+        f".lua:1: {hostile.shown}\n",
+    )
+    for pipelines, error in ((blocking, f"invalid email: {hostile.raw}"), (allowing, None)):
+        run = invoke("run", hostile.raw, "--pipelines", str(pipelines), *common, "--json")
+        assert check_json(hostile, run)["error"] == error  # type: ignore[index]
 
 
 @hostile_classes

@@ -122,13 +122,13 @@ def _delete(
     cancel = threading.Event()
     console = Console(stderr=True)
 
-    def say(line: str) -> None:
+    def note(line: str) -> None:
         """A line on stderr; while the bar runs, Rich prints it above the bar."""
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with _cancel_on_interrupt(cancel, say) as stopped_by:
+    with _cancel_on_interrupt(cancel, note) as stopped_by:
         if announce:
-            say("deleting (Ctrl-C stops after the current batch)")
+            note("deleting (Ctrl-C stops after the current batch)")
         with _progress(total, show_bar, console) as on_progress:
             result = repo.cleanup_old_traces(
                 cutoff,
@@ -142,7 +142,7 @@ def _delete(
 
 @contextlib.contextmanager
 def _cancel_on_interrupt(
-    cancel: threading.Event, say: Callable[[str], None]
+    cancel: threading.Event, note: Callable[[str], None]
 ) -> Iterator[list[int]]:
     """SIGINT and SIGTERM set the cancel event instead of raising mid-transaction; the list
     yielded holds the signal that did (SIGINT until one does)."""
@@ -154,7 +154,7 @@ def _cancel_on_interrupt(
     def on_signal(signum: int, _frame: object) -> None:
         if not cancel.is_set():
             stopped_by[0] = signum
-            say("stopping after the current batch...")
+            note("stopping after the current batch...")
         cancel.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in SIGNAL_STATUS}

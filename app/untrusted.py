@@ -28,6 +28,7 @@ def shown(value: object) -> str:
 
 
 def _escape(found: re.Match[str]) -> str:
+    """The visible escape of one character a terminal would obey."""
     code = ord(found.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 

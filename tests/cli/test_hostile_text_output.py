@@ -190,3 +190,23 @@ def test_store_lines_and_errors_name_hostile_text_with_escapes(
         hostile.check(result.stdout + result.stderr, expected)
         if result.exit_code:
             assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@hostile_classes
+def test_backtest_reports_with_escapes(
+    hostile: Hostile, store: HostileStore, tmp_path: Path
+) -> None:
+    candidate = hostile_pipelines(tmp_path / f"candidate{hostile.in_names}", hostile, block=False)
+    args = ["backtest", "--pipelines", str(candidate), "--workers", "1", "--db", store.db]
+    reported = invoke(*args)
+    assert reported.exit_code == 0, reported.output
+    folder = str(candidate).replace(hostile.in_names, hostile.names_shown)
+    hostile.check(
+        reported.stdout + reported.stderr,
+        f"backtest of {folder}: ",
+        "blocked -> allowed",
+        f"\ncheck{hostile.shown}  ",
+        f"\ncrash{hostile.shown}  ",
+    )
+    report = check_json(hostile, invoke(*args, "--json"))
+    assert f"crash{hostile.raw}" in report["scripts"]  # type: ignore[index]

@@ -29,6 +29,7 @@ from .commands.viewer_cmds import screenshots
 from .frontends import CleanupApp, Frontends
 from .interrupts import exit_status
 from .settings import Settings
+from .untrusted import shown, shown_lines
 from .usage_errors import usage_line
 
 
@@ -40,8 +41,10 @@ class PipetraceGroup(click.Group):
         lone surrogates, which no store, script or terminal can take)."""
         for number, arg in enumerate(args, start=1):
             if not arg.isascii() and any("\udc80" <= c <= "\udcff" for c in arg):
-                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                click.echo(f"pipetrace: argument {number} ({shown!r}) is not valid UTF-8", err=True)
+                decoded = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                click.echo(
+                    f"pipetrace: argument {number} ({decoded!r}) is not valid UTF-8", err=True
+                )
                 sys.exit(2)
         try:
             return super().parse_args(ctx, args)
@@ -60,7 +63,7 @@ class PipetraceGroup(click.Group):
             click.echo("pipetrace: interrupted", err=True)
             sys.exit(exit_status(exc))
         except PipetraceError as exc:
-            click.echo(f"pipetrace: {exc.message}", err=True)
+            click.echo(f"pipetrace: {shown(exc.message)}", err=True)
             sys.exit(2)
         except Exception as exc:
             _report_bug(exc, isinstance(ctx.obj, CommandContext) and ctx.obj.settings.debug)
@@ -70,8 +73,8 @@ def _report_bug(exc: Exception, debug: bool) -> NoReturn:
     """An exception no code expected: one line saying it is a bug (after its traceback, with
     PIPETRACE_DEBUG=1), and exit status 1."""
     if debug:
-        click.echo(traceback_text(exc), err=True, nl=False)
-    click.echo(bug_line(exc, debug=debug), err=True)
+        click.echo(shown_lines(traceback_text(exc)), err=True, nl=False)
+    click.echo(shown(bug_line(exc, debug=debug)), err=True)
     sys.exit(1)
 
 
@@ -79,7 +82,7 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context) -> NoReturn:
     """One line for a bad option, argument or command; `pipetrace db` alone still shows help."""
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         raise exc
-    click.echo(usage_line(exc, ctx), err=True)
+    click.echo(shown(usage_line(exc, ctx)), err=True)
     sys.exit(exc.exit_code)
 
 

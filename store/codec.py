@@ -46,6 +46,12 @@ _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 SURROGATE = re.compile("[\ud800-\udfff]")
 """A lone surrogate: what a decoded string holds only when its escape was unpaired."""
+OBEYED_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+"""Characters past the C0 controls that a terminal may obey instead of showing, as a regex class
+body: DEL, the C1 controls (U+009B starts an escape sequence on some terminals), Unicode's
+bidirectional controls (which can show a name reversed) and the line and paragraph separators.
+JSON escapes the C0 controls itself; these it leaves as they are."""
+_JSON_ESCAPED = re.compile(f"[{OBEYED_BEYOND_C0}\ud800-\udfff]")
 
 
 class LostValue(str):
@@ -69,10 +75,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def escape_surrogates(text: str) -> str:
-    """JSON text with lone surrogates as \\u escapes: UTF-8 cannot carry them, a reader gets
-    the same string back."""
-    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+def escape_json_text(text: str) -> str:
+    """JSON text with lone surrogates (UTF-8 cannot carry them) and the characters a terminal
+    would obey (OBEYED_BEYOND_C0) as \\u escapes (in JSON text both only occur inside strings),
+    so a reader gets the same strings back and a terminal shows them instead of obeying them."""
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_text(value: Any) -> str:

@@ -8,7 +8,7 @@ from rich.text import Text
 from ..backtest.report import DURATION_ERROR, BacktestReport, FlipClass
 from ..short_ids import short_id
 from ..timeparse import format_duration
-from .common import plain
+from ..untrusted import shown_text
 from .table_layout import Column, print_table
 
 DECISION_LABELS: dict[FlipClass, str] = {
@@ -37,14 +37,15 @@ def print_report(report: BacktestReport, console: Console) -> None:
     console.print(
         Text.assemble(
             "backtest of ",
-            plain(report.pipelines, "bold"),
+            shown_text(report.pipelines, "bold"),
             f": {matched} matching traces, {report.replayed:,} replayed, {skipped:,} skipped",
         )
     )
     rows = []
     for kind, label in DECISION_LABELS.items():
         samples = report.samples.get(kind, [])
-        rows.append((label, f"{report.decisions[kind]:,}", " ".join(map(short_id, samples))))
+        examples = shown_text(" ".join(map(short_id, samples)))
+        rows.append((label, f"{report.decisions[kind]:,}", examples))
     print_table(console, DECISION_COLUMNS, rows, "decisions")
     if report.decisions["uncertain"]:
         console.print(
@@ -54,10 +55,10 @@ def print_report(report: BacktestReport, console: Console) -> None:
             markup=False,
         )
     for (before, after), n in sorted(report.status_changes.items()):
-        console.print(plain(f"status {before} -> {after}: {n:,}"))
+        console.print(shown_text(f"status {before} -> {after}: {n:,}"))
     _print_scripts(report, console)
     for reason, n in sorted(report.skipped.items()):
-        console.print(plain(f"skipped, {reason}: {n:,}"))
+        console.print(shown_text(f"skipped, {reason}: {n:,}"))
     console.print(
         f"[dim]durations: before as stored, after as replayed here; p50/p95 within "
         f"{DURATION_ERROR:.0%}[/]"
@@ -71,12 +72,12 @@ def _print_scripts(report: BacktestReport, console: Console) -> None:
         limits = ", ".join(f"{name} {n:,}" for name, n in sorted(stats.new_limits.items()))
         rows.append(
             (
-                plain(script_id),
-                plain(changes or "-"),
+                shown_text(script_id),
+                shown_text(changes or "-"),
                 _pair(stats.before.quantile(0.5), stats.after.quantile(0.5)),
                 _pair(stats.before.quantile(0.95), stats.after.quantile(0.95)),
                 f"{stats.new_errors:,}",
-                plain(limits or "-"),
+                shown_text(limits or "-"),
             )
         )
     print_table(console, SCRIPT_COLUMNS, rows, "scripts")
@@ -85,9 +86,9 @@ def _print_scripts(report: BacktestReport, console: Console) -> None:
             console.print(
                 Text.assemble(
                     "new error in ",
-                    plain(script_id, "bold"),
-                    f" ({short_id(trace_id)}): ",
-                    plain(message or "-"),
+                    shown_text(script_id, "bold"),
+                    shown_text(f" ({short_id(trace_id)}): "),
+                    shown_text(message or "-"),
                 )
             )
 

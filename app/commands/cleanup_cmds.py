@@ -28,7 +28,7 @@ from ..retention import (
 from ..settings import Settings
 from ..timeparse import format_ns
 from ..wording import counted
-from .common import db_option, echo_json, fail, json_option, opened_store
+from .common import db_option, echo_json, fail, json_option, opened_store, say
 
 
 @click.command()
@@ -75,13 +75,13 @@ def cleanup(
             found = CleanupResult(n_traces, n_spans, space=space)
             _report(summary(cutoff, older_than, found, dry_run), as_json)
             if not as_json:
-                click.echo(preview if dry_run else f"nothing to delete: {preview}")
-                click.echo(space_line(space))
+                say(preview if dry_run else f"nothing to delete: {preview}")
+                say(space_line(space))
             return
         if not (yes or sys.stdin.isatty()):
             fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
         if not yes:
-            click.echo(preview, err=True)
+            say(preview, err=True)
             if not click.confirm("Delete them?", default=False, err=True):
                 fail("cleanup: nothing deleted", code=1)
         show_bar = not as_json and sys.stderr.isatty()
@@ -97,13 +97,13 @@ def cleanup(
     _report(summary(cutoff, older_than, result, dry_run=False), as_json)
     if not as_json:
         verb = "cancelled after deleting" if result.cancelled else "deleted"
-        click.echo(
+        say(
             f"{verb} {counted(result.traces, 'trace')} and {counted(result.spans, 'span')} "
             f"older than {older_than} "
             f"(before {format_ns(cutoff)} UTC) from {repo.url}"
         )
         if result.space is not None:
-            click.echo(space_line(result.space, result.freed_bytes))
+            say(space_line(result.space, result.freed_bytes))
     if result.cancelled:
         sys.exit(exit_status(signum=stopped_by))
 
@@ -122,13 +122,13 @@ def _delete(
     cancel = threading.Event()
     console = Console(stderr=True)
 
-    def say(line: str) -> None:
+    def note(line: str) -> None:
         """A line on stderr; while the bar runs, Rich prints it above the bar."""
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    with _cancel_on_interrupt(cancel, say) as stopped_by:
+    with _cancel_on_interrupt(cancel, note) as stopped_by:
         if announce:
-            say("deleting (Ctrl-C stops after the current batch)")
+            note("deleting (Ctrl-C stops after the current batch)")
         with _progress(total, show_bar, console) as on_progress:
             result = repo.cleanup_old_traces(
                 cutoff,
@@ -142,7 +142,7 @@ def _delete(
 
 @contextlib.contextmanager
 def _cancel_on_interrupt(
-    cancel: threading.Event, say: Callable[[str], None]
+    cancel: threading.Event, note: Callable[[str], None]
 ) -> Iterator[list[int]]:
     """SIGINT and SIGTERM set the cancel event instead of raising mid-transaction; the list
     yielded holds the signal that did (SIGINT until one does)."""
@@ -154,7 +154,7 @@ def _cancel_on_interrupt(
     def on_signal(signum: int, _frame: object) -> None:
         if not cancel.is_set():
             stopped_by[0] = signum
-            say("stopping after the current batch...")
+            note("stopping after the current batch...")
         cancel.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in SIGNAL_STATUS}

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 import click
-from rich.text import Text
 
 from pipetrace.store import (
     REPLAY_CHOICES,
@@ -23,11 +22,11 @@ from pipetrace.store import (
     TraceRow,
     open_store,
 )
-from pipetrace.store.codec import escape_surrogates, json_safe
 
 from ..durations import DurationError, check_order
 from ..settings import Settings
 from ..timeparse import iso_ns
+from ..untrusted import shown, shown_json
 from .context import handed
 from .filter_types import (
     MAX_SEARCH_CHARS,
@@ -39,9 +38,6 @@ from .filter_types import (
     TypedTime,
 )
 
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))} | {0x09: " ", 0x0A: " "}
-"""C0 controls, DEL and C1 controls (U+009B starts an escape sequence on some terminals) as
-visible escapes; a tab or line break in a message reads as a space."""
 _SCOPE_KEY = "pipetrace.filter_scope"
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -215,16 +211,15 @@ def opened_store(settings: Settings, *, create: bool = False) -> Iterator[Reposi
 
 
 def echo_json(value: Any) -> None:
-    """Pretty JSON on stdout, UTF-8 kept readable; stored NaN and lone surrogates stay valid."""
-    text = json.dumps(json_safe(value), indent=2, ensure_ascii=False, default=str)
-    click.echo(escape_surrogates(text))
+    """Pretty JSON on stdout, UTF-8 kept readable; stored NaN, lone surrogates and characters a
+    terminal would obey stay valid JSON (`shown_json`)."""
+    click.echo(shown_json(value, indent=2))
 
 
-def plain(value: Any, style: str = "") -> Text:
-    """Stored or typed text for Rich, never read as markup or emoji, printable as UTF-8, and
-    with control characters shown as escapes, so stored text cannot drive the terminal."""
-    text = "" if value is None else escape_surrogates(str(value))
-    return Text(text.translate(_CONTROLS), style=style)
+def say(line: str, *, err: bool = False) -> None:
+    """One line of a command's text output, on stdout or stderr, with whatever stored, imported
+    or typed text it quotes shown (`shown`), never obeyed by the terminal."""
+    click.echo(shown(line), err=err)
 
 
 def trace_json(row: TraceRow) -> dict[str, Any]:
@@ -256,5 +251,5 @@ def started_ns(row: TraceRow | SpanRow) -> int | None:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr and the exit status for bad input."""
-    click.echo(f"pipetrace: {message}", err=True)
+    say(f"pipetrace: {message}", err=True)
     sys.exit(code)

@@ -3,16 +3,14 @@ where a failed script stopped, one line each and bounded so a huge value cannot 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
 
 from pipetrace.store import TraceWithSpans
-from pipetrace.store.codec import json_safe
 
 from ..span_attributes import OUTPUT_KEY, lua_failure
-from .common import plain
+from ..untrusted import shown_json, shown_text
 
 MAX_JSON_CHARS = 2000
 """Characters of one JSON value `show` prints; `show --json` has the rest."""
@@ -44,7 +42,7 @@ def trace_details(found: TraceWithSpans) -> list[Text]:
 
 def one_line_json(value: Any) -> str:
     """Stored data as one line of JSON, cut at MAX_JSON_CHARS with a note of its whole size."""
-    return cut(json.dumps(json_safe(value), ensure_ascii=False, default=str), MAX_JSON_CHARS)
+    return cut(shown_json(value), MAX_JSON_CHARS)
 
 
 def cut(text: str, limit: int) -> str:
@@ -57,4 +55,4 @@ def cut(text: str, limit: int) -> str:
 
 def _line(label: str, value: str, style: str = "") -> Text:
     """`label value`, both literal: stored names and values never become markup or controls."""
-    return Text.assemble(plain(label, "bold"), " ", plain(value, style))
+    return Text.assemble(shown_text(label, "bold"), " ", shown_text(value, style))

@@ -35,6 +35,7 @@ from ..frontends import Frontends
 from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..short_ids import short_id
+from ..untrusted import shown_json
 from ..wording import counted
 from .common import (
     db_option,
@@ -43,6 +44,7 @@ from .common import (
     ip_option,
     json_option,
     opened_store,
+    say,
     user_option,
 )
 from .context import pass_frontends
@@ -272,13 +274,13 @@ def _report(
         )
         return
     decision = "allowed" if outcome.allowed else f"blocked: {outcome.error}"
-    click.echo(f"{trigger}: {decision}")
+    say(f"{trigger}: {decision}")
     if outcome.data:
-        click.echo(f"data: {json.dumps(outcome.data, ensure_ascii=False, sort_keys=True)}")
+        say(f"data: {shown_json(outcome.data, sort_keys=True)}")
     if script_error:
-        click.echo(f"script error: {script_error}")
+        say(f"script error: {script_error}")
     if stored:
-        click.echo(f"trace {outcome.trace_id} (pipetrace show {short_id(outcome.trace_id)})")
+        say(f"trace {outcome.trace_id} (pipetrace show {short_id(outcome.trace_id)})")
 
 
 @click.command()
@@ -297,7 +299,7 @@ def demo(frontends: Frontends, count: int, seed: int, no_open: bool, settings: S
         present = repo.existing_trace_ids(trace_ids)
         if len(present) == count:
             demo_traces = counted(count, "demo trace")
-            click.echo(f"{url}: already holds the {demo_traces} of seed {seed}")
+            say(f"{url}: already holds the {demo_traces} of seed {seed}")
         else:
             now_ns = _fill_time(repo, seed, trace_ids, present)
             fill = _fill(settings, seed, trace_ids, present, now_ns)
@@ -359,7 +361,7 @@ def _report_fill(
             f"{wanted - stored} not written: {fill.lost or 'the store refused them'}; {again}"
         )
     repo.analyze()
-    click.echo(f"{url}: stored {counted(stored, 'demo trace')}{kept}")
+    say(f"{url}: stored {counted(stored, 'demo trace')}{kept}")
 
 
 def seed_trace_ids(seed: int, count: int) -> list[str]:

@@ -25,7 +25,7 @@ from ..import_scrub import ImportScrub
 from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..wording import counted
-from .common import db_option, fail, filter_options, opened_store
+from .common import db_option, fail, filter_options, opened_store, say
 from .engine_cmds import pipelines_option
 from .store_cmds import resolve_trace_id
 
@@ -133,7 +133,7 @@ def _summary(report: ExportReport, where: str) -> None:
         line += f"; the collector rejected {counted(report.rejected_spans, 'span')}"
     if report.skipped_empty:
         line += f"; skipped {counted(report.skipped_empty, 'trace')} without spans"
-    click.echo(line, err=True)
+    say(line, err=True)
 
 
 @click.command("import")
@@ -167,12 +167,12 @@ def import_cmd(
                     report = import_file(repo, name, scrubber)
                 except InteropError as exc:
                     done += 1
-                    click.echo(f"pipetrace: {exc}", err=True)
+                    say(f"pipetrace: {exc}", err=True)
                     failed = True
                     continue
                 done += 1
                 imported += 1
-                click.echo(_import_line(name, report))
+                say(_import_line(name, report))
         except KeyboardInterrupt as exc:
             _interrupted(files[done:], imported, exc)
     if failed:

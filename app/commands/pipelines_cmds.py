@@ -9,7 +9,7 @@ import click
 
 from pipetrace.engine.bundled import bundled_pipelines_dir
 
-from .common import fail
+from .common import fail, say
 
 
 def bundled_help(what: str) -> str:
@@ -43,5 +43,5 @@ def pipelines_init(folder: Path) -> None:
                 shutil.copyfile(item, folder / item.name)
     except OSError as exc:
         fail(f"{folder}: cannot copy the bundled pipelines there ({exc.strerror or exc})", 1)
-    click.echo(f"copied the bundled pipelines from {source} to {folder}")
-    click.echo(f"edit them, then: pipetrace replay ID --pipelines {folder}")
+    say(f"copied the bundled pipelines from {source} to {folder}")
+    say(f"edit them, then: pipetrace replay ID --pipelines {folder}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ from rich.text import Text
 from ..replay import ReplayDiff, keep_replay, run_replay
 from ..settings import Settings
 from ..timeparse import format_duration
-from .common import db_option, echo_json, json_option, opened_store, plain
+from ..untrusted import shown_json, shown_text
+from .common import db_option, echo_json, json_option, opened_store
 from .engine_cmds import pipelines_option
 from .store_cmds import resolve_trace_id, status_text
 from .table_layout import Column, output_console, print_table
@@ -68,7 +68,7 @@ def _decision(allowed: bool | None) -> str:
 
 
 def _value(value: Any) -> str:
-    return "-" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "-" if value is None else shown_json(value, sort_keys=True)
 
 
 def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> None:
@@ -76,11 +76,11 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
     arrow = " -> "
     console.print(
         Text.assemble(
-            plain(diff.trigger, "bold"),
+            shown_text(diff.trigger, "bold"),
             " ",
-            plain(diff.original_id),
+            shown_text(diff.original_id),
             " replayed as ",
-            plain(diff.replay_id),
+            shown_text(diff.replay_id),
             "" if stored else " (not stored)",
         )
     )
@@ -88,20 +88,23 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
         Text.assemble(
             f"decision: {_decision(diff.allowed_before)}{arrow}{_decision(diff.allowed_after)}",
             "   status: ",
-            plain(diff.status_before),
+            shown_text(diff.status_before),
             arrow,
-            plain(diff.status_after),
+            shown_text(diff.status_after),
         )
     )
     if diff.error_before or diff.error_after:
         console.print(
             Text.assemble(
-                "message:  ", plain(diff.error_before or "-"), arrow, plain(diff.error_after or "-")
+                "message:  ",
+                shown_text(diff.error_before or "-"),
+                arrow,
+                shown_text(diff.error_after or "-"),
             )
         )
     for change in diff.data:
         console.print(
-            plain(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
+            shown_text(f"data {change.key}: {_value(change.before)}{arrow}{_value(change.after)}")
         )
     rows = []
     for span in diff.spans:
@@ -112,19 +115,19 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
         message = span.message_after if span.change != "removed" else span.message_before
         rows.append(
             (
-                plain(span.script_id),
+                shown_text(span.script_id),
                 span.change,
                 status,
                 f"{format_duration(span.duration_before_ms)}{arrow}"
                 f"{format_duration(span.duration_after_ms)}",
                 Text.from_markup(source),
-                plain(message),
+                shown_text(message),
             )
         )
     print_table(console, SCRIPT_COLUMNS, rows, "scripts")
     if diff.redacted:
         console.print(
-            plain(
+            shown_text(
                 "redacted when stored (the replay saw them as [REDACTED]): "
                 + ", ".join(diff.redacted)
             )
@@ -135,4 +138,4 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
 
 def _span_status(status: str | None) -> Text:
     """A script's status on one side of the diff; '-' where it did not run."""
-    return status_text(status) if status else plain("-", "dim")
+    return status_text(status) if status else shown_text("-", "dim")

@@ -14,9 +14,10 @@ from pipetrace.errors import PipetraceError
 
 from ..frontends import Frontends
 from ..settings import Settings
-from .common import db_option, fail, opened_store
+from .common import db_option, fail, opened_store, say
 from .context import pass_frontends
 from .cron_secret import checked_secret
+from .server_logs import show_server_logs
 
 INSTALL_HINT = "pip install 'pipetrace[serve]'"
 
@@ -45,10 +46,12 @@ def serve(frontends: Frontends, host: str, port: int, settings: Settings) -> Non
     secret = checked_secret(settings.cron_secret)
     with listening_sockets(host, port) as sockets, opened_store(settings) as repo:
         urls = ", ".join(_url(sock) for sock in sockets)
-        click.echo(f"pipetrace: serving {repo.url} on {urls}", err=True)
+        say(f"pipetrace: serving {repo.url} on {urls}", err=True)
         # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.
         app = create_app(repo, secret, close_store=True)
-        uvicorn.Server(guarded_config(app)).run(sockets=sockets)
+        config = guarded_config(app)
+        show_server_logs()
+        uvicorn.Server(config).run(sockets=sockets)
 
 
 class ListenError(PipetraceError):

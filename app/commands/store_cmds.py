@@ -26,6 +26,7 @@ from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
+from ..untrusted import shown_text
 from ..wording import count_figure, plural
 from .common import (
     db_option,
@@ -35,7 +36,7 @@ from .common import (
     filter_scope,
     json_option,
     opened_store,
-    plain,
+    say,
     span_json,
     started_ns,
     trace_json,
@@ -129,14 +130,14 @@ def traces(
         rows.append(
             (
                 format_ns(started_ns(r)),
-                plain(shown[r.id]),
+                shown_text(shown[r.id]),
                 status,
-                plain(r.status_message),
-                plain(r.trigger_event),
+                shown_text(r.status_message),
+                shown_text(r.trigger_event),
                 format_duration(r.duration_ms),
                 str(r.span_count),
-                plain(r.user_id),
-                plain(r.request_ip),
+                shown_text(r.user_id),
+                shown_text(r.request_ip),
             )
         )
     console = output_console()
@@ -146,7 +147,7 @@ def traces(
     )
     print_table(console, _list_columns(shown.values()), rows, title)
     if next_cursor:
-        console.print(plain(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+        console.print(shown_text(f"next page: --cursor {next_cursor}"), soft_wrap=True)
 
 
 def _say_unknown_triggers(repo: Repository, wanted: Iterable[str], listed: set[str]) -> None:
@@ -166,7 +167,7 @@ def _say_unknown_triggers(repo: Repository, wanted: Iterable[str], listed: set[s
         more = f", … ({len(known)} in all)" if len(known) > KNOWN_TRIGGERS else ""
         has = f"the store has {shown}{more}"
     names = ", ".join(repr(name) for name in unknown)
-    click.echo(f"pipetrace: no stored trace has --trigger {names}; {has}", err=True)
+    say(f"pipetrace: no stored trace has --trigger {names}; {has}", err=True)
 
 
 def _list_columns(shown: Iterable[str]) -> tuple[Column, ...]:
@@ -214,7 +215,7 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
         return
     t = found.trace
     console = output_console()
-    console.print(Text.assemble(plain(_name(t.trigger_event), "bold"), " ", plain(t.id)))
+    console.print(Text.assemble(shown_text(_name(t.trigger_event), "bold"), " ", shown_text(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
     console.print(
         Text.assemble(
@@ -226,24 +227,27 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
     )
     console.print(
         Text.assemble(
-            "user ", plain(_name(t.user_id or "-")), "  ip ", plain(_name(t.request_ip or "-"))
+            "user ",
+            shown_text(_name(t.user_id or "-")),
+            "  ip ",
+            shown_text(_name(t.request_ip or "-")),
         )
     )
     if t.status_message:
-        console.print(Text.assemble("message: ", plain(_message(t.status_message))))
+        console.print(Text.assemble("message: ", shown_text(_message(t.status_message))))
     if t.replay_of:
-        console.print(Text.assemble("replay of ", plain(_name(t.replay_of))))
+        console.print(Text.assemble("replay of ", shown_text(_name(t.replay_of))))
     for problem in t.problems:
-        console.print(plain(f"stored row problem: {problem}", "magenta"))
+        console.print(shown_text(f"stored row problem: {problem}", "magenta"))
     depth = _depths(found.spans)
     rows = [
         (
-            plain("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
+            shown_text("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
             "" if s.layer_index is None else str(s.layer_index),
             status_text(s.status),
             format_duration(s.duration_ms),
-            plain(_name(s.id)),
-            plain(_message(s.status_message or "; ".join(s.problems))),
+            shown_text(_name(s.id)),
+            shown_text(_message(s.status_message or "; ".join(s.problems))),
         )
         for s in found.spans
     ]
@@ -264,7 +268,7 @@ def _message(text: str) -> str:
 
 def status_text(status: str | None) -> Text:
     """A status in its colour; one no pipetrace writes shows magenta, as damaged rows do."""
-    return plain(status, STATUS_STYLE.get(status or "", "magenta"))
+    return shown_text(status, STATUS_STYLE.get(status or "", "magenta"))
 
 
 def resolve_trace_id(repo: Repository, text: str) -> str:
@@ -328,7 +332,7 @@ def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
 
         def announce(in_use: int) -> None:
             if not as_json:
-                click.echo(
+                say(
                     f"vacuuming {repo.url} ({decimal(in_use)} of data; writers wait until it ends)",
                     err=True,
                 )
@@ -348,7 +352,7 @@ def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
             }
         )
         return
-    click.echo(_vacuum_line(repo.url, result))
+    say(_vacuum_line(repo.url, result))
 
 
 def _vacuum_line(url: str, result: VacuumResult) -> str:
@@ -378,9 +382,9 @@ def db_upgrade(settings: Settings) -> None:
     finally:
         backend.close()
     if before == after:
-        click.echo(f"{backend.target.display}: already at revision {after}")
+        say(f"{backend.target.display}: already at revision {after}")
     else:
-        click.echo(f"{backend.target.display}: upgraded from {before or 'empty'} to {after}")
+        say(f"{backend.target.display}: upgraded from {before or 'empty'} to {after}")
 
 
 __all__ = ["StoreError", "db", "open_store", "show", "traces"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..frontends import Frontends
+from .common import say
 from .context import pass_frontends
 
 
@@ -22,4 +23,4 @@ from .context import pass_frontends
 def screenshots(frontends: Frontends, out: Path) -> None:
     """Write an SVG of every viewer screen state (fixed data, fixed clock) to OUT."""
     for path in frontends.write_screenshots(out.resolve()):
-        click.echo(str(path))
+        say(str(path))

@@ -12,11 +12,13 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from pipetrace.store import DatabaseTarget, Repository, StoreError, open_store, parse_database_url
 from pipetrace.store.writer import WriterStats
 
+from ..untrusted import shown
 from .commands import ScreenActions
 from .filter_state import FilterState
 from .keys import screen_actions
@@ -181,6 +183,21 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
     def _bug_met(self, message: BugMet) -> None:
         """The bug dialog for an exception no code expected; the viewer carries on."""
         self.push_screen(BugScreen(message.error, show_traceback=self.show_tracebacks))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, whichever screen asks for it, with stored, imported and typed text it
+        quotes (a path, an id, a replay's error) shown, never obeyed by the terminal."""
+        super().notify(
+            shown(message), title=shown(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def writer_stats_text(self) -> str:
         """'writer: N dropped, M failed' when either is not zero, for the status line."""

@@ -6,10 +6,13 @@ import os
 
 from pipetrace.store.trace_ids import significant_id
 
+from ..untrusted import shown
+
 
 def suggested_export_path(trace_id: str, folder: str = ".") -> str:
-    """`folder`/trace-<significant id>.otlp.json, numbered -2, -3… past names already taken."""
-    stem = os.path.join(folder, f"trace-{significant_id(trace_id)}")
+    """`folder`/trace-<significant id>.otlp.json, numbered -2, -3… past names already taken; an
+    id a foreign writer stored with controls in it is named by its visible escapes."""
+    stem = os.path.join(folder, f"trace-{shown(significant_id(trace_id))}")
     path, n = f"{stem}.otlp.json", 1
     while os.path.lexists(path):
         n += 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ..untrusted import shown_text
+
 STATUS_COLOUR = {
     "success": "green",
     "blocked": "yellow",
@@ -21,7 +23,7 @@ def status_colour(status: str) -> str:
 
 def status_text(status: str, problems: tuple[str, ...] = ()) -> Text:
     """A status cell, with a magenta `!` when the stored row was damaged."""
-    text = Text(status, style=status_colour(status))
+    text = shown_text(status, style=status_colour(status))
     if problems:
         text.append(" !", style=f"bold {UNKNOWN_COLOUR}")
     return text

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auther.ids import SPAN_UUID_KEY, is_uuid, w3c_span_id, w3c_trace_id
-from ..codec import dump_json, escape_surrogates, json_safe
+from ..codec import dump_json, escape_json_text, json_safe
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from .anyvalue import encode_value
 from .conventions import (
@@ -240,10 +240,11 @@ def export_pairs(
 
 
 def _otlp_line(document: dict[str, Any]) -> str:
-    """One document as strict JSON that UTF-8 can carry: a NaN kept verbatim from an import
-    becomes the string proto3 JSON uses, a lone surrogate its \\u escape."""
+    """One document as strict JSON that UTF-8 can carry and a terminal only shows: a NaN kept
+    verbatim from an import becomes the string proto3 JSON uses, a lone surrogate or a
+    character a terminal would obey its \\u escape."""
     try:
         line = _dumps(document)
     except ValueError:
         line = _dumps(json_safe(document))
-    return escape_surrogates(line)
+    return escape_json_text(line)

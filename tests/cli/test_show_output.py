@@ -92,8 +92,8 @@ def test_piped_show_and_replay_keep_whole_messages(tmp_path: Path) -> None:
 
 
 def printed(label: str, value: object) -> str:
-    """A labelled JSON line as `show` prints it: one line, DEL shown as an escape."""
-    return f"{label} {json.dumps(value, ensure_ascii=False)}".replace("\x7f", "\\x7f")
+    """A labelled JSON line as `show` prints it: one line of JSON, DEL as its \\u escape."""
+    return f"{label} {json.dumps(value, ensure_ascii=False)}".replace("\x7f", "\\u007f")
 
 
 def test_show_prints_input_outputs_and_where_lua_failed(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from pipetrace.app.bugs import bug_line, traceback_text
+from pipetrace.app.untrusted import shown, shown_lines
 
 
 class BugScreen(ModalScreen[None]):
@@ -22,7 +23,7 @@ class BugScreen(ModalScreen[None]):
         super().__init__(classes="dialog")
         self.error = error
         self.show_traceback = show_traceback
-        self.message = bug_line(error, debug=show_traceback)
+        self.message = shown(bug_line(error, debug=show_traceback))
 
     def compose(self) -> ComposeResult:
         """Title, the bug in one line, the traceback when debugging, advice and Close."""
@@ -30,7 +31,9 @@ class BugScreen(ModalScreen[None]):
             yield Label("[b red]Bug[/]", id="error-title")
             yield Static(self.message, id="error-message", markup=False)
             if self.show_traceback:
-                yield Static(traceback_text(self.error), id="bug-traceback", markup=False)
+                yield Static(
+                    shown_lines(traceback_text(self.error)), id="bug-traceback", markup=False
+                )
             yield Static(
                 "[dim]This is a bug in pipetrace, not a problem with the store or what you "
                 "typed: please report it. Anything already on screen stays.[/]"

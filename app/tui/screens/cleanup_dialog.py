@@ -21,6 +21,7 @@ from pipetrace.store import CleanupProgress, CleanupResult, Repository, StoreErr
 from ...disk_space import space_line
 from ...retention import DEFAULT_AGE, DEFAULT_BATCH_SIZE, PAUSE_SECONDS, cutoff_for
 from ...timeparse import TimeFormatError, format_ns
+from ...untrusted import shown
 from ...wording import counted, plural
 from ..worker_errors import ShowsWorkerBugs
 from .cramped import KeepsButtonsInView
@@ -119,7 +120,7 @@ class CleanupDialog(ShowsWorkerBugs, KeepsButtonsInView[bool], ModalScreen[bool]
             cutoff = cutoff_for(text, "age", self.now_ns)
         except TimeFormatError as exc:
             self.query_one("#dialog-error", Label).update(
-                Content.from_markup("[b red]$error[/]", error=str(exc))
+                Content.from_markup("[b red]$error[/]", error=shown(exc))
             )
             self.query_one("#cleanup-preview", Static).update("")
             return
@@ -230,7 +231,7 @@ class CleanupDialog(ShowsWorkerBugs, KeepsButtonsInView[bool], ModalScreen[bool]
     def _failed(self, message: Failed) -> None:
         self.query_one("#dialog-error", Label).update(
             Content.from_markup(
-                "[b red]$title: $message[/]", title=message.title, message=message.message
+                "[b red]$title: $message[/]", title=message.title, message=shown(message.message)
             )
         )
         if self.running:

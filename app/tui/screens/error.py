@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from ...untrusted import shown
+
 
 class ErrorScreen(ModalScreen[bool]):
     """Dismisses with True for Retry, False for Close; rows already shown stay underneath."""
@@ -27,7 +29,7 @@ class ErrorScreen(ModalScreen[bool]):
         """Title, message, advice and two buttons."""
         with Vertical(classes="dialog-box", id="error-box"):
             yield Label(f"[b red]{self.title_text}[/]", id="error-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Static(shown(self.message), id="error-message", markup=False)
             yield Static(
                 "[dim]Anything already on screen stays. Fix the database or the URL "
                 "(--db / PIPETRACE_DB), then retry.[/]"
@@ -42,7 +44,7 @@ class ErrorScreen(ModalScreen[bool]):
         for label in self.query("#error-title").results(Label):
             label.update(f"[b red]{title}[/]")
         for body in self.query("#error-message").results(Static):
-            body.update(message)
+            body.update(shown(message))
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from ...durations import DurationError, check_order, read_bound
 from ...timeparse import TimeFormatError, format_ns, parse_time
+from ...untrusted import shown, shown_text
 from ..filter_state import RANGE_PRESETS, FilterState
 from .cramped import KeepsButtonsInView
 
@@ -36,7 +36,9 @@ class PickDialog(ModalScreen[str | None]):
         """A titled option list."""
         with Vertical(classes="dialog-box"):
             yield Label(f"[b]{self.title_text}[/b]  enter picks · escape cancels")
-            yield OptionList(*[Option(Text(value), id=value) for value in self.values], id="pick")
+            yield OptionList(
+                *[Option(shown_text(value), id=value) for value in self.values], id="pick"
+            )
 
     @on(OptionList.OptionSelected, "#pick")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -94,7 +96,7 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
         self.values = values
         choices = self.query_one(SelectionList)
         choices.clear_options()
-        choices.add_options([(Text(value), value, value in self.current) for value in values])
+        choices.add_options([(shown_text(value), value, value in self.current) for value in values])
         if values:
             choices.highlighted = 0
             choices.focus()
@@ -170,7 +172,7 @@ class FilterDialog(KeepsButtonsInView[FilterState | None], ModalScreen[FilterSta
     def fail(self, message: str) -> None:
         """Show what is wrong above the buttons."""
         self.query_one("#dialog-error", Label).update(
-            Content.from_markup("[b red]$message[/]", message=message)
+            Content.from_markup("[b red]$message[/]", message=shown(message))
         )
 
     @on(Button.Pressed, "#cancel")

@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from ...untrusted import shown
+
 
 class PathDialog(ModalScreen[str | None]):
     """Dismisses with the trimmed path, or None when cancelled; an empty path is refused inline.
@@ -68,7 +70,7 @@ class PathDialog(ModalScreen[str | None]):
             error.update(
                 Content.from_markup(
                     "[b yellow]$path exists[/]: $ok again to replace it",
-                    path=path,
+                    path=shown(path),
                     ok=self.ok,
                 )
             )

@@ -19,6 +19,7 @@ from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository
 
 from ...replay import Replay, ReplayDiff, keep_replay, run_replay
+from ...untrusted import shown
 from ..widgets.replay_diff import diff_renderable
 from ..worker_errors import ShowsWorkerBugs
 
@@ -87,7 +88,7 @@ class ReplayDiffScreen(ShowsWorkerBugs, Screen[None]):
         if self.diff is not None:
             self._show(self.diff)
             return
-        self._title("replaying trace $id through the current pipelines…", id=self.trace_id)
+        self._title("replaying trace $id through the current pipelines…", id=shown(self.trace_id))
         self.query_one("#replay-body").loading = True
         self.run_replay(self.repo, self.trace_id, self.pipelines_dir)
 
@@ -146,9 +147,9 @@ class ReplayDiffScreen(ShowsWorkerBugs, Screen[None]):
                 if self.stored
                 else "  [yellow]not stored[/] [grey62](k keeps it)[/]"
             ),
-            trigger=diff.trigger,
-            original=diff.original_id,
-            replay=diff.replay_id,
+            trigger=shown(diff.trigger),
+            original=shown(diff.original_id),
+            replay=shown(diff.replay_id),
         )
         self.query_one("#replay-diff", Static).update(diff_renderable(diff))
         self.refresh_bindings()

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input, Static
 from pipetrace.store import Repository, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
 
+from ...untrusted import shown
 from ...wording import counted
 from ..app_data import app_data
 from ..export_path import suggested_export_path
@@ -118,7 +119,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Header over a waterfall beside (or above) the span pane, a find bar and the footer."""
-        yield TraceHeader(Content(f"loading trace {self.trace_id}…"), id="trace-header")
+        yield TraceHeader(Content(f"loading trace {shown(self.trace_id)}…"), id="trace-header")
         with Horizontal(id="detail-body"):
             yield Waterfall(id="waterfall")
             yield SpanPane(id="span-pane")
@@ -166,7 +167,9 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         self.waterfall.loading = False
         header = self.query_one(TraceHeader)
         if message.tree is None:
-            header.show_message(Content(f"trace {self.trace_id} is not in the store (deleted?)"))
+            header.show_message(
+                Content(f"trace {shown(self.trace_id)} is not in the store (deleted?)")
+            )
             return
         self.span_tree, self.replays = message.tree, message.replays
         header.show_trace(self.span_tree.trace, self.replays)
@@ -182,8 +185,8 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
             self.query_one(TraceHeader).show_message(
                 Content.from_markup(
                     "[b red]$title[/]: $message  (ctrl+r retries)",
-                    title=message.error.title,
-                    message=message.error.message,
+                    title=shown(message.error.title),
+                    message=shown(message.error.message),
                 )
             )
 
@@ -276,14 +279,14 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         node = self.waterfall.current_node
         if not self.matches:
             status.update(
-                Content.from_markup("find [b]$query[/b]: no matches", query=self.query_text)
+                Content.from_markup("find [b]$query[/b]: no matches", query=shown(self.query_text))
             )
             return
         where = f"{self.matches.index(node) + 1}/" if node in self.matches else ""
         status.update(
             Content.from_markup(
                 "find [b]$query[/b]: $where$count matches · n next · N previous",
-                query=self.query_text,
+                query=shown(self.query_text),
                 where=where,
                 count=len(self.matches),
             )

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from pipetrace.store.interop import ImportReport, InteropError, import_file
 
+from ...untrusted import shown
 from ...wording import count_figure, counted, plural
 from ..app_data import app_data
 from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
@@ -498,7 +499,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
                 )
                 + "  [dim]x clears all[/]"
             )
-        labels = {f"chip{n}": label for n, (_, label) in enumerate(chips)}
+        labels = {f"chip{n}": shown(label) for n, (_, label) in enumerate(chips)}
         self.query_one("#filter-bar", Static).update(Content.from_markup(text, **labels))
 
     def _show_status(self) -> None:
@@ -522,10 +523,10 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         # The URL is fitted beside the other parts; a problem comes last and is cut if need be.
         others = Content.from_markup(" · ".join(parts), url="").cell_length
         room = self.app.size.width - STATUS_PADDING - others
-        url = shorten_left(self.store_url, max(MIN_URL, room))
+        url = shorten_left(shown(self.store_url), max(MIN_URL, room))
         if self.problem:
             parts.append("[b red]$problem[/] [dim](ctrl+r retries)[/]")
-        line = Content.from_markup(" · ".join(parts), url=url, problem=self.problem)
+        line = Content.from_markup(" · ".join(parts), url=url, problem=shown(self.problem))
         self.query_one("#status-line", Static).update(line)
 
     def refresh_status(self) -> None:

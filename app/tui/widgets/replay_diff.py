@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -11,6 +10,7 @@ from rich.text import Text
 
 from ...replay import ReplayDiff, SpanChange
 from ...timeparse import format_duration
+from ...untrusted import shown, shown_json, shown_text
 from ...wording import counted
 from ..status_colours import status_colour
 
@@ -35,7 +35,7 @@ def status_word(status: str | None) -> Text:
     """A status in its colour, or a dim dash when the script did not run on that side."""
     if status is None:
         return Text("-", style="grey50")
-    return Text(status, style=status_colour(status))
+    return shown_text(status, style=status_colour(status))
 
 
 def before_after(before: Text, after: Text) -> Text:
@@ -49,10 +49,10 @@ def before_after(before: Text, after: Text) -> Text:
 def _value(value: Any, missing: bool) -> Text:
     if missing:
         return Text("(absent)", style="grey50")
-    shown = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    if len(shown) > MAX_VALUE_CHARS:
-        shown = shown[: MAX_VALUE_CHARS - 1] + "…"
-    return Text(shown)
+    text = shown_json(value, sort_keys=True)
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[: MAX_VALUE_CHARS - 1] + "…"
+    return Text(text)
 
 
 def banner(diff: ReplayDiff) -> Text:
@@ -84,10 +84,10 @@ def overview(diff: ReplayDiff) -> Table:
     )
     table.add_row(
         "error before",
-        Text(diff.error_before or "-", style=status_colour(diff.status_before)),
+        shown_text(diff.error_before or "-", style=status_colour(diff.status_before)),
     )
     table.add_row(
-        "error after", Text(diff.error_after or "-", style=status_colour(diff.status_after))
+        "error after", shown_text(diff.error_after or "-", style=status_colour(diff.status_after))
     )
     return table
 
@@ -101,7 +101,7 @@ def data_table(diff: ReplayDiff) -> RenderableType:
         table.add_column(name, no_wrap=name == "key")
     for change in diff.data:
         table.add_row(
-            Text(change.key),
+            shown_text(change.key),
             _value(change.before, change.added),
             _value(change.after, change.removed),
         )
@@ -112,7 +112,7 @@ def _script_row(span: SpanChange) -> list[Text]:
     message = span.message_before if span.change == "removed" else span.message_after
     colour = status_colour(span.status_after or span.status_before or "")
     return [
-        Text(span.script_id, style="bold"),
+        shown_text(span.script_id, style="bold"),
         Text(span.change, style=CHANGE_STYLE.get(span.change, "")),
         before_after(status_word(span.status_before), status_word(span.status_after)),
         Text(
@@ -120,7 +120,7 @@ def _script_row(span: SpanChange) -> list[Text]:
             f"{format_duration(span.duration_after_ms)}"
         ),
         SOURCE_TEXT[span.source_changed],
-        Text(message or "", style=colour if message else ""),
+        shown_text(message, style=colour if message else ""),
     ]
 
 
@@ -140,7 +140,7 @@ def redacted_note(diff: ReplayDiff) -> RenderableType:
         return Text("no input field was redacted when stored", style="grey62")
     return Text.assemble(
         ("redacted when stored: ", "bold"),
-        (", ".join(diff.redacted), "cyan"),
+        (shown(", ".join(diff.redacted)), "cyan"),
         (" (the replay saw these as [REDACTED])", "grey62"),
     )
 

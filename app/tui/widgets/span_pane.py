@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +16,7 @@ from pipetrace.store import SpanRow, TraceRow
 
 from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
+from ...untrusted import shown, shown_json, shown_text
 from ..status_colours import status_colour
 
 MAX_JSON_CHARS = 20_000
@@ -24,18 +24,17 @@ MAX_JSON_CHARS = 20_000
 
 def pretty_json(value: Any) -> Text:
     """Indented, highlighted JSON that wraps to the pane (rich's own never wraps, so long values
-    were cut at the edge), cut short only when a value is huge."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    were cut at the edge), cut short only when a value is huge; what a terminal would obey is
+    a \\u escape (`shown_json`), which rich's JSON, parsing the text again, would undo."""
+    text = shown_json(value, indent=2)
     if len(text) > MAX_JSON_CHARS:
         return Text(text[:MAX_JSON_CHARS] + "\n… (cut)", style="grey70", overflow="fold")
-    highlighted = JSON(text).text
-    highlighted.no_wrap, highlighted.overflow = False, "fold"
-    return highlighted
+    return JSONHighlighter()(Text(text, overflow="fold"))
 
 
 def data_section(title: str, value: Any) -> list[RenderableType]:
     """A titled block of pretty JSON, so data is read whole instead of squeezed into a cell."""
-    return [Text(f"\n{title}", style="bold underline"), pretty_json(value)]
+    return [Text(f"\n{shown(title)}", style="bold underline"), pretty_json(value)]
 
 
 def trace_data(trace: TraceRow) -> list[RenderableType]:
@@ -49,26 +48,26 @@ def trace_data(trace: TraceRow) -> list[RenderableType]:
 
 
 def attribute_table(attrs: dict[str, Any]) -> Table:
-    """Scalar attributes as key and value; long values wrap instead of being cut."""
+    """Scalar attributes as key and value, both shown; long values wrap instead of being cut."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="grey70", no_wrap=True)
     table.add_column(overflow="fold")
     for key in sorted(attrs):
         value = attrs[key]
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        table.add_row(Text(key), Text(shown))
+        text = shown(value) if isinstance(value, str) else shown_json(value)
+        table.add_row(shown_text(key), Text(text))
     return table
 
 
 def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType:
     """Everything known about one span, most useful first; a root span also shows `trace`'s data."""
     parts: list[RenderableType] = []
-    title = Text(span.name, style="bold")
-    title.append(f"  {span.status}", style=f"bold {status_colour(span.status)}")
+    title = shown_text(span.name, style="bold")
+    title.append(f"  {shown(span.status)}", style=f"bold {status_colour(span.status)}")
     parts.append(title)
-    ids = Text(f"span {span.id}", style="grey70")
+    ids = Text(f"span {shown(span.id)}", style="grey70")
     if span.parent_span_id:
-        ids.append(f" · parent {span.parent_span_id}")
+        ids.append(f" · parent {shown(span.parent_span_id)}")
     parts.append(ids)
     where = []
     if span.script_id:
@@ -78,19 +77,19 @@ def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType
     if span.parallel_index is not None:
         where.append(f"parallel {span.parallel_index}")
     where.append(span.kind)
-    parts.append(Text(" · ".join(where), style="cyan"))
+    parts.append(shown_text(" · ".join(where), style="cyan"))
     parts.append(
         Text(f"{format_ns(span.started_at, precise=True)} · {format_duration(span.duration_ms)}")
     )
     if span.status_message:
-        parts.append(Text(span.status_message, style=status_colour(span.status)))
+        parts.append(shown_text(span.status_message, style=status_colour(span.status)))
     attrs = span.attributes or {}
     failure = lua_failure(span)
     if failure is not None:
-        parts.append(Text(f"Lua error at {failure}", "bold red"))
+        parts.append(shown_text(f"Lua error at {failure}", "bold red"))
     if span.problems:
         parts.append(Text("stored row is damaged:", style="bold magenta"))
-        parts.extend(Text(f"  ! {p}", style="magenta") for p in span.problems)
+        parts.extend(shown_text(f"  ! {p}", style="magenta") for p in span.problems)
     if trace is not None and span.parent_span_id is None:
         parts += trace_data(trace)
     rest = {k: v for k, v in attrs.items() if k not in LUA_KEYS}

@@ -10,6 +10,7 @@ from pipetrace.store import TraceRow
 
 from ...short_ids import short_ids
 from ...timeparse import format_duration, format_ns
+from ...untrusted import shown
 from ..status_colours import status_colour
 
 
@@ -20,9 +21,9 @@ def decision(trace: TraceRow) -> str:
     return "[bold green]allowed[/]" if trace.allowed else "[bold yellow]denied[/]"
 
 
-def trace_link(trace_id: str, shown: str) -> Content:
-    """`shown`, clickable to open `trace_id`; the id goes as an argument, never parsed as text."""
-    return Content(shown).stylize(Style.from_meta({"@click": ("screen.open_trace", (trace_id,))}))
+def trace_link(trace_id: str, label: str) -> Content:
+    """`label`, clickable to open `trace_id`; the id goes as an argument, never parsed as text."""
+    return Content(label).stylize(Style.from_meta({"@click": ("screen.open_trace", (trace_id,))}))
 
 
 def pack(chunks: list[Content], width: int) -> Content:
@@ -38,14 +39,15 @@ def pack(chunks: list[Content], width: int) -> Content:
 
 
 def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6) -> Content:
-    """The header in `width` cells; stored text goes in as template values, never read as markup."""
+    """The header in `width` cells; stored text goes in shown (`shown`) as template values, never
+    read as markup or obeyed by the terminal."""
     colour = status_colour(trace.status)
     grey = "[grey62]$label[/] $value"
     lines = [
         pack(
             [
-                Content.from_markup("[b]$trigger[/b]", trigger=trace.trigger_event),
-                Content.from_markup(f"[{colour}]$status[/]", status=trace.status),
+                Content.from_markup("[b]$trigger[/b]", trigger=shown(trace.trigger_event)),
+                Content.from_markup(f"[{colour}]$status[/]", status=shown(trace.status)),
                 Content.from_markup(decision(trace)),
                 Content.from_markup(
                     "[grey62]$duration · started $started[/]",
@@ -57,24 +59,26 @@ def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6)
         ),
         pack(
             [
-                Content.from_markup(grey, label="user", value=trace.user_id or "-"),
-                Content.from_markup(grey, label="ip", value=trace.request_ip or "-"),
-                Content.from_markup(grey, label="trace", value=trace.id),
+                Content.from_markup(grey, label="user", value=shown(trace.user_id or "-")),
+                Content.from_markup(grey, label="ip", value=shown(trace.request_ip or "-")),
+                Content.from_markup(grey, label="trace", value=shown(trace.id)),
                 Content.from_markup(grey, label="spans", value=str(trace.span_count)),
             ],
             width,
         ),
     ]
     if trace.status_message:
-        lines.append(Content.styled(trace.status_message, colour))
+        lines.append(Content.styled(shown(trace.status_message), colour))
     links: list[Content] = []
     if trace.replay_of:
-        links.append(Content.assemble("replay of ", trace_link(trace.replay_of, trace.replay_of)))
+        links.append(
+            Content.assemble("replay of ", trace_link(trace.replay_of, shown(trace.replay_of)))
+        )
     if replays:
         short = short_ids(r.id for r in replays[:4])
-        shown = Content(", ").join(trace_link(r.id, f"{short[r.id]}…") for r in replays[:4])
+        listed = Content(", ").join(trace_link(r.id, f"{shown(short[r.id])}…") for r in replays[:4])
         more = f" (+{len(replays) - 4})" if len(replays) > 4 else ""
-        links.append(Content.assemble("replayed by ", shown, more))
+        links.append(Content.assemble("replayed by ", listed, more))
     if links:
         links = [link.stylize("cyan") for link in links]
         lines.append(pack([*links, Content.from_markup("[grey62](o to open)[/]")], width))
@@ -82,7 +86,7 @@ def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6)
         lines.append(
             Content.from_markup(
                 "[b magenta]! damaged row:[/] [magenta]$problems[/]",
-                problems="; ".join(trace.problems),
+                problems=shown("; ".join(trace.problems)),
             )
         )
     return Content("\n").join(lines)

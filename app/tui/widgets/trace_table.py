@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from pipetrace.store import TraceRow
 
 from ...timeparse import NS, format_duration, format_ns
+from ...untrusted import shown_text
 from ..app_data import app_data
 from ..status_colours import status_text
 
@@ -79,7 +80,8 @@ def fitted_layout(width: int, rows: list[TraceRow], now_ns: int) -> dict[str, in
 
 
 def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
-    """The cells of one trace for the columns in `sizes`; corrupt rows get a magenta mark."""
+    """The cells of one trace for the columns in `sizes`, stored text shown (never obeyed);
+    corrupt rows get a magenta mark."""
     message = row.status_message or ""
     if row.problems:
         message = f"! {'; '.join(row.problems)}" + (f" · {message}" if message else "")
@@ -88,13 +90,13 @@ def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
     started = format_ns(row.started_at)
     cells = {
         STARTED: Text(started if sizes[STARTED] >= DATED else started[5:]),
-        "trigger": Text(row.trigger_event),
+        "trigger": shown_text(row.trigger_event),
         "status": status_text(row.status, row.problems),
         "duration": Text(format_duration(row.duration_ms), justify="right"),
         "spans": Text(str(row.span_count), justify="right"),
-        "user": Text(row.user_id or ""),
-        "ip": Text(row.request_ip or ""),
-        "message": Text(message, style="magenta" if row.problems else ""),
+        "user": shown_text(row.user_id),
+        "ip": shown_text(row.request_ip),
+        "message": shown_text(message, style="magenta" if row.problems else ""),
     }
     return [fit(cell, sizes[name]) for name, cell in cells.items() if name in sizes]
 

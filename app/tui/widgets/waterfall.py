@@ -14,6 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...timeparse import format_duration
+from ...untrusted import shown
 from ..span_tree import SpanTree
 from ..status_colours import status_colour
 
@@ -67,6 +68,8 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree: SpanTree | None = None
         self.cursor = 0
         self.matches: set[int] = set()
+        self.names: list[str] = []
+        """Each span's name as shown (`shown`): stored text never reaches the terminal raw."""
         self.name_need = NAME_MIN
         """Cells the longest name needs with its indent, arrow and mark, when all are expanded."""
 
@@ -77,10 +80,11 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree = tree
         self.matches = set()
         self.cursor = 0
+        self.names = [shown(span.name) for span in tree.spans]
         self.name_need = max(
             (
-                2 * min(depth, MAX_INDENT) + 2 + (2 if span.problems else 0) + len(span.name) + 1
-                for span, depth in zip(tree.spans, tree.depth, strict=True)
+                2 * min(depth, MAX_INDENT) + 2 + (2 if span.problems else 0) + len(name) + 1
+                for span, name, depth in zip(tree.spans, self.names, tree.depth, strict=True)
             ),
             default=NAME_MIN,
         )
@@ -282,7 +286,8 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         arrow = ("▸ " if node in tree.collapsed else "▾ ") if tree.children[node] else "  "
         mark = "! " if span.problems else ""
         name_room = max(1, name_w - len(indent) - 2 - len(mark) - 1)
-        name = span.name if len(span.name) <= name_room else span.name[: name_room - 1] + "…"
+        name = self.names[node]
+        name = name if len(name) <= name_room else name[: name_room - 1] + "…"
         name_style = base + colour + (MATCH if node in self.matches else Style())
         layer = f"L{span.layer_index}" if span.layer_index is not None else ""
         used = len(indent) + 2 + len(mark) + len(name)

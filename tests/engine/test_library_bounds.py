@@ -31,17 +31,22 @@ instruction_budget = 1000000000000
 # Arguments a script builds first (its loops while its heap is small, so the hook's step is
 # large): a table whose length (its border) is 2^40 with 44 entries, an __index chain at Lua's
 # limit of 2,000 lookups, a table whose every index reads 0 through a C function and whose
-# length is 2^40, 100,000 values for calls that take many, 4 MiB strings, and 1 MiB of digits
-# and of UTF-8 continuation bytes.
+# length is 2^40, 100,000 values for calls that take many, 1 MiB strings, and 256 KiB of digits
+# and of UTF-8 continuation bytes. CAP_SETUP builds a 12 MiB string instead: at the 32 MiB
+# memory cap, a call that copies it runs out of memory.
 SETUP = f"""
 local sparse = {{1, 2, 3, 4, [5] = 1, {", ".join(f"[{1 << k}] = 1" for k in range(3, 41))}}}
 local chain = {{}} for i = 1, 1999 do chain = setmetatable({{}}, {{__index = chain}}) end
 local many = {{("A"):rep(100000):byte(1, -1)}}
 local endless = setmetatable({{}}, {{__index = rawlen, __len = function() return 1 << 40 end}})
-local big = ("x"):rep(1 << 20) big = big .. big .. big .. big
+local big = ("x"):rep(1 << 20)
 local other = big:sub(1, -2) .. "y"
-local digits = ("1"):rep(1 << 20)
-local continuation = ("\\x80"):rep(1 << 20)
+local digits = ("1"):rep(1 << 18)
+local continuation = ("\\x80"):rep(1 << 18)
+helpers.log("ready")
+"""
+CAP_SETUP = """
+local huge = ("x"):rep(1 << 20) huge = huge .. huge .. huge .. huge huge = huge .. huge .. huge
 helpers.log("ready")
 """
 
@@ -78,7 +83,7 @@ CALLS = {
     "table.remove": ("table.remove(sparse, 1)", VALUES),
     "table.remove through __len": ("table.remove(endless, 1)", VALUES),
     "table.sort": ("table.sort(sparse)", VALUES),
-    "table.sort with a C comparator": ("table.sort(many, rawequal)", DEADLINE),
+    "table.sort with a C comparator": ("table.sort(many, math.ult)", DEADLINE),
     "table.unpack": ("table.unpack({}, 1, 1e15)", VALUES),
     # utf8
     "utf8.char": ("utf8.char(table.unpack(many))", DEADLINE),
@@ -154,12 +159,34 @@ CALLS = {
     "helpers.now": ("helpers.now()", DEADLINE),
     "helpers.trace": ('helpers.trace("t", string.rep, "", 1e15)', {"max_string_rep"}),
 }
+# function -> a call on the 12 MiB string, repeated until the trigger stops.
+CAP_CALLS = {
+    "string.upper": "huge:upper()",
+    "string.lower": "huge:lower()",
+    "string.reverse": "huge:reverse()",
+    "string.sub": "huge:sub(2)",
+    "string.format": 'string.format("%s%s", huge, huge)',
+    "string.gsub": 'huge:gsub("x", "y")',
+    "table.concat": 'table.concat({huge, huge}, "")',
+    "utf8.len": "utf8.len(huge)",
+    "tonumber": "tonumber(huge)",
+    "error": "pcall(function() error(huge) end)",
+    "print": "print(huge)",
+    "helpers.hash": "helpers.hash(huge)",
+    "helpers.log": "helpers.log(huge)",
+    "concatenation": "local x = huge .. huge",
+}
+CASES = [(name, SETUP, call, limits) for name, (call, limits) in CALLS.items()] + [
+    (f"{name} at the memory cap", CAP_SETUP, call, MEMORY | {"max_pattern_subject"})
+    for name, call in CAP_CALLS.items()
+]
 
 
-@pytest.mark.parametrize("name", list(CALLS))
-def test_a_call_with_adversarial_arguments_ends_the_trigger_at_a_limit(make_engine, sink, name):
-    call, limits = CALLS[name]
-    script = SETUP + f"while true do {call} end\n"
+@pytest.mark.parametrize(("name", "setup", "call", "limits"), CASES, ids=[c[0] for c in CASES])
+def test_a_call_with_adversarial_arguments_ends_the_trigger_at_a_limit(
+    make_engine, sink, name, setup, call, limits
+):
+    script = setup + f"while true do {call} end\n"
     engine = make_engine({"s.lua": script}, MANIFEST.format(failure="closed"))
     start = time.perf_counter()
     outcome = engine.execute_trigger("t", {})

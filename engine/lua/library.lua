@@ -161,6 +161,9 @@ S.dump, S.pack, S.unpack, S.packsize = nil, nil, nil, nil
 
 -- A pattern's cost bounds the work of all the matches it makes (gmatch's iterations included).
 S.find = function(s, p, init, plain)
+  if plain and type(s) == "string" and type(p) == "string" and #s * #p <= SMALL then
+    return raw_string.find(s, p, init, plain)
+  end
   local cost = plain and plain_cost(s, p) or pattern_cost(s, p, true)
   if cost > SMALL then spend(cost) end
   return raw_string.find(s, p, init, plain)
@@ -235,15 +238,18 @@ local function spend_text(s)
 end
 
 S.upper = function(...)
-  spend_text(...)
+  local s = ...
+  if type(s) == "string" and #s > SMALL then spend(#s) end
   return raw_string.upper(...)
 end
 S.lower = function(...)
-  spend_text(...)
+  local s = ...
+  if type(s) == "string" and #s > SMALL then spend(#s) end
   return raw_string.lower(...)
 end
 S.reverse = function(...)
-  spend_text(...)
+  local s = ...
+  if type(s) == "string" and #s > SMALL then spend(#s) end
   return raw_string.reverse(...)
 end
 
@@ -349,14 +355,15 @@ T.remove = function(t, pos)
 end
 
 -- Whether C may sort t[1..n] in its own order quickly: at most SHORT_SORT numbers and strings
--- of at most SHORT_TEXT bytes (about a millisecond of comparisons).
-local SHORT_SORT, SHORT_TEXT = 1024, 256
+-- of at most SHORT_TEXT bytes (about a millisecond of comparisons). Up to TINY_SORT elements
+-- need no look: their few comparisons each read at most the shorter string, a few times the
+-- script's text in all, as a call on data at the memory cap does.
+local SHORT_SORT, SHORT_TEXT, TINY_SORT = 1024, 256, 4
 local function short_sort(t, n)
   if n > SHORT_SORT then return false end
   for k = 1, n do
     local v = t[k]
-    local tv = type(v)
-    if tv ~= "number" and (tv ~= "string" or #v > SHORT_TEXT) then return false end
+    if math_type(v) == nil and (type(v) ~= "string" or #v > SHORT_TEXT) then return false end
   end
   return true
 end
@@ -374,7 +381,7 @@ T.sort = function(t, comp)
   if not size then error("object length is not an integer", 2) end
   if size < 2 then return end
   if size > MAX_VALUES then walk("table.sort", 1, size) end
-  if comp == nil and not mt and short_sort(t, size) then
+  if comp == nil and not mt and (size <= TINY_SORT or short_sort(t, size)) then
     if size * VALUE > SMALL then spend(size * VALUE) end
     return raw_table.sort(t)
   end

@@ -29,20 +29,20 @@ local spans, n_spans, dropped, depth = {}, 0, 0, 0
 -- The pace starts each run at FIRST_PACE, halves while the last run of instructions took more
 -- than PERIOD_NS and doubles while it took under a quarter of that, which keeps a loop of slow
 -- instructions to about PERIOD_NS between readings. And step * heap stays under HEAP_WORK
--- bytes (the heap the script grew, plus the input's size), which bounds the run that follows
--- a switch from cheap to slow instructions to about HEAP_WORK times what an instruction costs
--- per byte it touches (0.1 ns comparing, about 2 ns copying into fresh memory). The price: a
--- script holding H bytes has its clock read every HEAP_WORK / H instructions (each reading
--- costs about a microsecond). Work in library calls is metered apart (spend). bench/engine.py
--- measures both; docs/sandbox.md has the figures.
+-- bytes (the heap grown since the trigger began, plus the input's size), which bounds the run
+-- that follows a switch from cheap to slow instructions to about HEAP_WORK times what an
+-- instruction costs per byte it touches (0.1 ns comparing, about 2 ns copying into fresh
+-- memory). The price: a script holding H bytes has its clock read every HEAP_WORK / H
+-- instructions (each reading costs about a microsecond). Work in library calls is metered
+-- apart (spend). bench/engine.py measures both; docs/sandbox.md has the figures.
 local PERIOD_NS, FIRST_PACE = 1000000, 512
 local HEAP_WORK = 64 * 1024 * 1024
 -- Library work (bytes copied or scanned, see library.lua) after which spend() reads the clock.
 local SPEND_CHECK = 16384
 
--- s, halved until s * heap fits HEAP_WORK.
-local function heap_step(s)
-  local heap = (heap_kb("count") - heap0) * 1024
+-- s, halved until s * heap fits HEAP_WORK (heap in bytes; the script's heap by default).
+local function heap_step(s, heap)
+  heap = heap or (heap_kb("count") - heap0) * 1024
   while s > 1 and s * heap > HEAP_WORK do s = s // 2 end
   return s
 end
@@ -66,9 +66,10 @@ end
 -- call (a pattern's analysis, cached afterwards). A forced firing (below) counts nothing, since
 -- the instructions run since the last one are unknown: `used` stays a lower bound. Lua counts
 -- a hook's own instructions against the thread's next step, so the hook re-arms itself last,
--- in a tail call, which leaves none to count.
+-- in a tail call, which leaves none to count. Returns the hook and a function that starts it
+-- afresh (for a new thread) and returns the count to arm it with.
 local function new_hook()
-  local armed, pos, counted = step, 0, 0
+  local armed, pos, counted
   local function hook()
     if not killed then
       if forced then
@@ -92,8 +93,14 @@ local function new_hook()
     debug_sethook(hook, "", 1)
     error(killed, 0)
   end
-  return hook, armed
+  local function start()
+    armed, pos, counted = step, 0, 0
+    return armed
+  end
+  return hook, start
 end
+-- Each run's script coroutine gets this hook, started afresh.
+local script_hook, start_script_hook = new_hook()
 
 -- The heap can grow many times over within one step (s = s .. s doubles it each instruction).
 -- When library calls have done much work, this makes the running script's hook fire at once
@@ -198,8 +205,8 @@ string_mt.__metatable = false
 -- Coroutines inherit the budget hook; Lua does not copy a Lua hook function to new threads.
 local function hooked(f)
   local co = co_create(f)
-  local hook, count = new_hook()
-  debug_sethook(co, hook, "", killed and 1 or count)
+  local hook, start = new_hook()
+  debug_sethook(co, hook, "", killed and 1 or start())
   return co
 end
 -- coroutine.close is left out: Lua runs <close> handlers of a thread killed by the hook with
@@ -301,7 +308,7 @@ local H = freeze({
     s = tostring(s)
     -- The host cannot take other text, and an error raised in a host call may need memory.
     if not utf8_len(s) then error("helpers.hash needs UTF-8 text", 2) end
-    library.spend_text(s)
+    if #s > 256 then spend(#s) end
     return s_format(digest[2], digest[1](s))
   end,
   matches = library.matches,
@@ -482,7 +489,8 @@ local out = {}
 -- previous run's state is dropped here (the host merges the data run() hands it). input_bytes
 -- is the input's measured size, which the hook's step counts as data each script holds (its
 -- longest string is at most that long; its tables take more memory but cost no instruction
--- more than a small table does).
+-- more than a small table does). The heap is measured from here, so what earlier scripts of
+-- the trigger left counts for later ones too, until a collection frees it.
 local function begin(input, seed_, now, tracing_, input_bytes)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
@@ -491,6 +499,7 @@ local function begin(input, seed_, now, tracing_, input_bytes)
   ctx_view = view(ctx)
   seed, frozen_now, tracing, input_kb = seed_, now, tracing_, input_bytes / 1024
   pending, pending_ids = {}, {}
+  heap0 = heap_kb("count") - input_kb
 end
 
 -- Appends what only a trace needs, without generic flattening: the log and span counts in one
@@ -531,11 +540,11 @@ local function run(index, deadline_)
   -- The script runs in its own coroutine so only script code ever carries the hook.
   local co = co_create(chunk)
   if not cycle_armed then arm_cycle() end
-  heap0, last_read, forced, spent = heap_kb("count") - input_kb, clock_ns(), false, 0
+  -- The host read the clock just before this call, to set the deadline.
+  last_read, forced, spent = deadline_ - deadline_ms * 1000000, false, 0
   pace = max_step < FIRST_PACE and max_step or FIRST_PACE
-  step = heap_step(pace)
-  local hook, count = new_hook()
-  debug_sethook(co, hook, "", count)
+  step = pace * input_kb * 1024 > HEAP_WORK and heap_step(pace, input_kb * 1024) or pace
+  debug_sethook(co, script_hook, "", start_script_hook())
   local ok, res = co_resume(co)
   if ok and co_status(co) ~= "dead" then ok, res = false, "script yielded outside a coroutine" end
   debug_setupvalue(chunk, 1, nil)

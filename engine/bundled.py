@@ -15,7 +15,8 @@ geo_rule run in layer 0, risk_scorer (sums every ``*_risk`` value of ``context.p
 - script error (span ``error``, trigger still allowed): ``email`` not a string (e.g. ``42``),
   ``attempts_last_hour`` a string (e.g. ``"12"``), ``ip`` not a string.
 - limit hit (span ``error`` naming the limit): ``stress`` = ``"loop"`` (instruction budget),
-  ``"memory"`` (memory limit) or ``"pattern"`` (pattern too complex).
+  ``"memory"`` (memory limit) or ``"pattern"`` (pattern too complex); on a loaded machine the
+  first two may reach their deadline first.
 - moderate risk: ``ip`` malformed (30), ``email`` with ``+`` (10) or four digits (15),
   ``country`` ``"XX"`` (20), missing ``country`` (10) or ``ip`` (10).
 

@@ -285,7 +285,7 @@ class Engine:
                 allowed = spec.refused_input == "allow"
             else:
                 status, message, allowed, merged, crashed = self._run_layers(
-                    spec, input, trace_id, started_at, runs
+                    spec, input, input_bytes, trace_id, started_at, runs
                 )
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
@@ -309,13 +309,15 @@ class Engine:
         self,
         spec: Trigger,
         input: dict[str, Any],
+        input_bytes: int,
         trace_id: str,
         started_at: int,
         runs: list[Any],
     ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool]:
         """Run layers until one blocks or fails closed; return status, message, allowed, data
         (none when not allowed: a denied request has no use for it) and whether the host side
-        crashed. When tracing, runs gets start, end and result of each script that ran."""
+        crashed. When tracing, runs gets start, end and result of each script that ran.
+        input_bytes is the input's measured size."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
@@ -324,7 +326,8 @@ class Engine:
         int_keys = False
         last = len(spec.layers) - 1
         try:
-            sandbox.begin(input, int(trace_id[:15], 16), started_at // 1_000_000, tracing)
+            seed, now = int(trace_id[:15], 16), started_at // 1_000_000
+            sandbox.begin(input, input_bytes, seed, now, tracing)
             for number, layer in enumerate(spec.layers):
                 for script in layer:
                     start = _perf()

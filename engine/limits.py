@@ -48,6 +48,7 @@ class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_pattern_bytes: Annotated[int, Meta(ge=1, le=1 << 20)] = 256
     max_pattern_cost: Annotated[int, Meta(ge=1, le=10**15)] = 4_000_000
     max_string_rep: Annotated[int, Meta(ge=1, le=1 << 30)] = 1024 * 1024
+    max_call_values: Annotated[int, Meta(ge=1, le=1 << 30)] = 100_000
 
     def min_memory(self) -> int:
         """The smallest max_memory that holds the sandbox and a largest input, so that a run

@@ -53,12 +53,19 @@ _LIMITS = (
 )
 
 
+# A library bound names its limit at the end of its message: "(max_call_values is 100000)".
+_NAMED_LIMIT = re.compile(r"\((max_[a-z_]+) is \d+\)$")
+
+
 def limit_name(message: str | None) -> str | None:
     """Name the limit a failure message reports, or None for an ordinary script error."""
     if message:
         for needle, name in _LIMITS:
             if needle in message:
                 return name
+        named = _NAMED_LIMIT.search(message)
+        if named:
+            return named.group(1)
     return None
 
 

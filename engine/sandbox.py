@@ -14,8 +14,13 @@ from lupa import lua54
 
 from pipetrace.engine.limits import Limits
 
-_BOOTSTRAP = resources.files("pipetrace.engine").joinpath("lua/sandbox.lua").read_text("utf-8")
-_HOOK_STEP = 10_000
+_LUA = resources.files("pipetrace.engine").joinpath("lua")
+_BOOTSTRAP = _LUA.joinpath("sandbox.lua").read_text("utf-8")
+_LIBRARY = _LUA.joinpath("library.lua").read_text("utf-8")
+# The block the instruction count grows by, which is also the most VM instructions between two
+# readings of the clock: a power of two, so every step the hook halves to divides it (see
+# sandbox.lua); the largest power of two within a smaller instruction budget.
+_COUNT_BLOCK = 8192
 _WORDS = struct.Struct(">4q")
 _MD5_WORDS = struct.Struct(">2q")
 _SYNTAX_AT = re.compile(r"s:(\d+): (.*)", re.DOTALL)
@@ -63,6 +68,7 @@ def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
             "max_pattern": limits.max_pattern_bytes,
             "pattern_cost": limits.max_pattern_cost,
             "max_rep": limits.max_string_rep,
+            "max_values": limits.max_call_values,
             "max_logs": limits.max_logs,
             "max_log_bytes": limits.max_attribute_bytes,
             "max_spans": limits.max_custom_spans,
@@ -80,6 +86,7 @@ def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
         _host_error,
         _md5_words,
         lua.table_from(secrets),
+        _LIBRARY,
     )
     return lua, host
 
@@ -110,10 +117,10 @@ class Sandbox:
         self.commit_layer = host.commit_layer
         self.index: dict[str, int] = {}
         for index, script in enumerate(scripts, start=1):
-            step = min(script.instruction_budget, _HOOK_STEP)
+            block = 1 << (min(script.instruction_budget, _COUNT_BLOCK).bit_length() - 1)
             err = host.add_script(
                 index, script.source, script.file, script.id, script.seed,
-                script.instruction_budget, step, script.deadline_ms,
+                script.instruction_budget, block, script.deadline_ms,
             )  # fmt: skip
             if err:
                 raise ValueError(str(err))
@@ -121,17 +128,20 @@ class Sandbox:
         self.max_memory = limits.max_memory
         self.lua.set_max_memory(self.max_memory)
 
-    def begin(self, input_data: dict[str, Any], seed: int, now: int, tracing: bool) -> None:
+    def begin(
+        self, input_data: dict[str, Any], input_bytes: int, seed: int, now: int, tracing: bool
+    ) -> None:
         """Start a trigger run with a validated input as the context of every script, converting
         it without the memory cap: lupa builds the table outside a protected call, where running
-        out of memory aborts the process, and measure_input has already bounded its size."""
+        out of memory aborts the process, and measure_input has already bounded its size (given
+        as input_bytes, which the hook counts as data the scripts hold)."""
         lua = self.lua
         lua.set_max_memory(0)
         try:
             table = lua.table_from(input_data, recursive=True)
         finally:
             lua.set_max_memory(self.max_memory)
-        self.begin_run(table, seed, now, tracing)
+        self.begin_run(table, seed, now, tracing, input_bytes)
 
     def recover(self) -> None:
         """Free what a killed script left behind so the runtime stays usable."""

@@ -1,41 +1,154 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_words, caps, host_error, md5_words, secrets = ...
+local clock_ns, sha256_words, caps, host_error, md5_words, secrets, library_source = ...
 
-local debug_sethook, debug_setupvalue = debug.sethook, debug.setupvalue
+local debug_sethook, debug_gethook, debug_setupvalue = debug.sethook, debug.gethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
 local pcall, error, type, next, select = pcall, error, type, next, select
 local rawget, rawset, rawequal, rawlen = rawget, rawset, rawequal, rawlen
 local setmetatable, getmetatable, tostring = setmetatable, getmetatable, tostring
 local math_type, math_huge, math_randomseed = math.type, math.huge, math.randomseed
-local s_find, s_match, s_gmatch, s_gsub = string.find, string.match, string.gmatch, string.gsub
-local s_rep, s_sub, s_byte, s_format = string.rep, string.sub, string.byte, string.format
-local s_lower = string.lower
+local s_sub, s_format, s_lower, s_dump = string.sub, string.format, string.lower, string.dump
 local utf8_len, t_unpack, t_pack, t_concat = utf8.len, table.unpack, table.pack, table.concat
 local t_move = table.move
-local load, tonumber = load, tonumber
+local load, tonumber, heap_kb = load, tonumber, collectgarbage
 
 -- Per-run state, reset by run(); shared by the hook and the helpers. Custom spans are kept
 -- flat, five slots each (name, depth, begin, end, true or the error), so a trace copies them
 -- with one table.move. Both buffers are reused; only their first n_logs / 5 * n_spans slots
 -- belong to the current run.
-local used, budget, step, deadline, deadline_ms, killed = 0, 0, 1, 0, 0, nil
+local used, budget, block, max_step, step, deadline, deadline_ms, killed = 0, 0, 1, 1, 1, 0, 0, nil
+local heap0, input_kb, pace, last_read, forced, spent = 0, 0, 1, 0, false, 0
 local logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
 local spans, n_spans, dropped, depth = {}, 0, 0, 0
 
-local function hook()
-  if not killed then
-    used = used + step
-    if used > budget then
-      killed = "instruction budget exceeded (" .. budget .. ")"
-    elseif clock_ns() > deadline then
-      killed = "deadline exceeded (" .. deadline_ms .. " ms)"
-    else
-      return
-    end
+-- The hook reads the clock every `step` VM instructions, at most max_step (a block, 8192). One
+-- instruction can copy, compare or collect as much data as the script holds (s .. s, a < b, a
+-- full collection when memory runs out), so the step follows two rules, whichever is smaller.
+-- The pace starts each run at FIRST_PACE, halves while the last run of instructions took more
+-- than PERIOD_NS and doubles while it took under a quarter of that, which keeps a loop of slow
+-- instructions to about PERIOD_NS between readings. And step * heap stays under HEAP_WORK
+-- bytes (the heap grown since the trigger began, plus the input's size), which bounds the run
+-- that follows a switch from cheap to slow instructions to about HEAP_WORK times what an
+-- instruction costs per byte it touches (0.1 ns comparing, about 2 ns copying into fresh
+-- memory). The price: a script holding H bytes has its clock read every HEAP_WORK / H
+-- instructions (each reading costs about a microsecond). Work in library calls is metered
+-- apart (spend). bench/engine.py measures both; docs/sandbox.md has the figures.
+local PERIOD_NS, FIRST_PACE = 1000000, 512
+local HEAP_WORK = 64 * 1024 * 1024
+-- Library work (bytes copied or scanned, see library.lua) after which spend() reads the clock.
+local SPEND_CHECK = 16384
+
+-- s, halved until s * heap fits HEAP_WORK (heap in bytes; the script's heap by default).
+local function heap_step(s, heap)
+  heap = heap or (heap_kb("count") - heap0) * 1024
+  while s > 1 and s * heap > HEAP_WORK do s = s // 2 end
+  return s
+end
+
+-- The step after a reading at `now`.
+local function step_at(now)
+  local took = now - last_read
+  last_read, spent = now, 0
+  if took > PERIOD_NS then
+    while pace > 1 and took > PERIOD_NS do pace, took = pace // 2, took / 2 end
+  elseif took * 4 < PERIOD_NS and pace < max_step then
+    pace = pace * 2
   end
-  debug_sethook(hook, "", 1)
+  return heap_step(pace)
+end
+
+-- A hook for one thread (the script's coroutine or one it created). Its hooks fall on
+-- multiples of the step, and `used` grows by whole blocks (8192 instructions, a multiple of
+-- every step) only, so the instructions a trace reports and the budget counts do not depend
+-- on the clock, which moves the step, nor on a few hundred instructions of a library's first
+-- call (a pattern's analysis, cached afterwards). A forced firing (below) counts nothing, since
+-- the instructions run since the last one are unknown: `used` stays a lower bound. Lua counts
+-- a hook's own instructions against the thread's next step, so the hook re-arms itself last,
+-- in a tail call, which leaves none to count. Returns the hook and a function that starts it
+-- afresh (for a new thread) and returns the count to arm it with.
+local function new_hook()
+  local armed, pos, counted
+  local function hook()
+    if not killed then
+      if forced then
+        forced = false
+      else
+        pos = pos + armed
+      end
+      local whole = pos - pos % block
+      used, counted = used + (whole - counted), whole
+      local now = clock_ns()
+      if used > budget then
+        killed = "instruction budget exceeded (" .. budget .. ")"
+      elseif now > deadline then
+        killed = "deadline exceeded (" .. deadline_ms .. " ms)"
+      else
+        step = step_at(now)
+        armed = step - pos % step
+        return debug_sethook(hook, "", armed)
+      end
+    end
+    debug_sethook(hook, "", 1)
+    error(killed, 0)
+  end
+  local function start()
+    armed, pos, counted = step, 0, 0
+    return armed
+  end
+  return hook, start
+end
+-- Each run's script coroutine gets this hook, started afresh.
+local script_hook, start_script_hook = new_hook()
+
+-- The heap can grow many times over within one step (s = s .. s doubles it each instruction).
+-- When library calls have done much work, this makes the running script's hook fire at once
+-- when its step is four or more times what its heap now allows, or the clock was last read
+-- more than PERIOD_NS ago (the hook then also finds a deadline that has passed).
+local function hurry(now)
+  local hook, _, count = debug_gethook()
+  if hook and (heap_step(count) * 4 <= count or now - last_read > PERIOD_NS) then
+    forced = true
+    return debug_sethook(hook, "", 1)
+  end
+end
+
+-- A collection cycle (which allocating starts) ends with this object's finalizer: it makes the
+-- next cycle's object and, in a script's thread, makes its hook fire at once. Finalizers run
+-- with hooks off, so this one cannot be interrupted (and scripts cannot set __gc), but Lua
+-- counts its instructions against the thread's step: the forced firing re-arms it. Collections
+-- forced by the memory cap run no finalizers, and when memory is too full for the next object,
+-- run() makes it (cycle_armed stays false).
+local CYCLE, cycle_armed = {}, false
+local function arm_cycle()
+  setmetatable({}, CYCLE)
+  cycle_armed = true
+end
+CYCLE.__gc = function()
+  cycle_armed = false
+  arm_cycle()
+  local hook = debug_gethook()
+  if hook and not killed then
+    forced = true
+    return debug_sethook(hook, "", 1)
+  end
+end
+arm_cycle()
+
+-- Charges work a library call is about to do in C, where the hook cannot interrupt it; once
+-- SPEND_CHECK has added up since the clock was last read, reads it: stops the script at its
+-- deadline (its hook then fires at once, so a pcall cannot swallow the kill), or hurries it.
+local function spend(units)
+  spent = spent + units
+  if spent <= SPEND_CHECK and not killed then return end
+  spent = 0
+  if not killed then
+    local now = clock_ns()
+    if now <= deadline then return hurry(now) end
+    killed = "deadline exceeded (" .. deadline_ms .. " ms)"
+  end
+  debug_sethook(debug_gethook(), "", 1)
   error(killed, 0)
 end
 
@@ -79,105 +192,21 @@ local function freeze(source)
   return proxy
 end
 
--- Bounded string patterns: C matching cannot be interrupted by the hook, so refuse any call
--- whose worst case (subject length ^ (non-trailing quantifiers + unanchored)) is too costly.
-
--- Index of the "]" closing a set whose contents start at j (a leading "^" or "]" belongs to
--- the set; "%" escapes the next character).
-local function set_end(p, j, plen)
-  if s_sub(p, j, j) == "^" then j = j + 1 end
-  if s_sub(p, j, j) == "]" then j = j + 1 end
-  while j <= plen and s_sub(p, j, j) ~= "]" do
-    if s_sub(p, j, j) == "%" then j = j + 1 end
-    j = j + 1
-  end
-  return j
-end
-
--- Returns the number of multiplying quantifiers and whether the pattern is anchored.
-local function analyse(p)
-  local plen = #p
-  local i, q, last_quant = 1, 0, false
-  local anchored = s_sub(p, 1, 1) == "^"
-  if anchored then i = 2 end
-  while i <= plen do
-    local c = s_sub(p, i, i)
-    if c == "$" and i == plen then break end
-    local item_end
-    if c == "%" then
-      local d = s_sub(p, i + 1, i + 1)
-      if d == "b" or s_find(d, "^%d$") then q = q + 1 end
-      if d == "b" then item_end = i + 3
-      elseif d == "f" then
-        i = set_end(p, i + 3, plen) + 1
-        goto continue
-      else item_end = i + 1 end
-    elseif c == "[" then
-      item_end = set_end(p, i + 1, plen)
-    else
-      item_end = i
-    end
-    local nxt = s_sub(p, item_end + 1, item_end + 1)
-    if nxt == "*" or nxt == "+" or nxt == "-" then
-      q = q + 1
-      last_quant = true
-      i = item_end + 2
-    else
-      last_quant = false
-      i = item_end + 1
-      if nxt == "?" then i = i + 1 end
-    end
-    ::continue::
-  end
-  if last_quant then q = q - 1 end
-  return q, anchored
-end
-
-local quants, anchors, cached = {}, {}, 0
-local function pattern_cost(s, p, anchored_ok)
-  if type(s) ~= "string" and type(s) ~= "number" then return end
-  if type(p) ~= "string" then return end
-  local n, plen = #tostring(s), #p
-  if n > caps.max_subject then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
-  if plen > caps.max_pattern then error("pattern too long (" .. plen .. " bytes)", 3) end
-  local q = quants[p]
-  if q == nil then
-    if cached >= 512 then quants, anchors, cached = {}, {}, 0 end
-    q, anchors[p] = analyse(p)
-    quants[p], cached = q, cached + 1
-  end
-  local exponent = q + ((anchored_ok and anchors[p]) and 0 or 1)
-  local cost = exponent <= 1 and n * (plen + 1) or n ^ exponent
-  if cost > caps.pattern_cost then
-    error("pattern too complex for a " .. n .. "-byte subject", 3)
-  end
-end
-
-local S = {}
-for k, v in next, string do S[k] = v end
-S.dump, S.pack, S.unpack, S.packsize = nil, nil, nil, nil
-S.find = function(s, p, init, plain)
-  if not plain then pattern_cost(s, p, true) end
-  return s_find(s, p, init, plain)
-end
-S.match = function(s, p, init) pattern_cost(s, p, true); return s_match(s, p, init) end
-S.gmatch = function(s, p, init) pattern_cost(s, p, false); return s_gmatch(s, p, init) end
-S.gsub = function(s, p, r, n) pattern_cost(s, p, true); return s_gsub(s, p, r, n) end
-S.rep = function(s, n, sep)
-  local size = #tostring(s) * (tonumber(n) or 0) + (sep and #tostring(sep) or 0) * (tonumber(n) or 0)
-  if size > caps.max_rep then error("string.rep result too large (" .. size .. " bytes)", 2) end
-  return s_rep(s, n, sep)
-end
+-- The bounded library (library.lua), loaded without debug information (see its header).
+local library = load(s_dump(load(library_source, "=library", "t"), true), "=library", "b")(caps, spend)
+local S = library.string
 -- Lock the shared string metatable so no script can see or change it; method calls on strings
 -- use the bounded functions.
 local string_mt = getmetatable("")
 string_mt.__index = freeze(S)
+for event, f in next, library.arithmetic do string_mt[event] = f end
 string_mt.__metatable = false
 
 -- Coroutines inherit the budget hook; Lua does not copy a Lua hook function to new threads.
 local function hooked(f)
   local co = co_create(f)
-  debug_sethook(co, hook, "", killed and 1 or step)
+  local hook, start = new_hook()
+  debug_sethook(co, hook, "", killed and 1 or start())
   return co
 end
 -- coroutine.close is left out: Lua runs <close> handlers of a thread killed by the hook with
@@ -194,17 +223,6 @@ local C = {
     end
   end,
 }
-
-local M = {}
-for k, v in next, math do M[k] = v end
-M.randomseed = function(a, b)
-  if math_type(a) ~= "integer" then error("math.randomseed needs an integer seed", 2) end
-  math_randomseed(a, math_type(b) == "integer" and b or 0)
-end
-
-local T, U = {}, {}
-for k, v in next, table do T[k] = v end
-for k, v in next, utf8 do U[k] = v end
 
 local function safe_setmetatable(t, mt)
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
@@ -235,6 +253,7 @@ end
 
 local function add_log(msg)
   if type(msg) ~= "string" then msg = type(msg) == "number" and tostring(msg) or "<" .. type(msg) .. ">" end
+  library.spend_text(msg)
   msg = safe_text(msg)
   if n_logs >= caps.max_logs or log_bytes + #msg > caps.max_log_bytes then
     log_dropped = log_dropped + 1
@@ -289,13 +308,10 @@ local H = freeze({
     s = tostring(s)
     -- The host cannot take other text, and an error raised in a host call may need memory.
     if not utf8_len(s) then error("helpers.hash needs UTF-8 text", 2) end
+    if #s > 256 then spend(#s) end
     return s_format(digest[2], digest[1](s))
   end,
-  matches = function(s, p)
-    if type(s) ~= "string" or type(p) ~= "string" then return false end
-    pattern_cost(s, p, true)
-    return s_find(s, p) ~= nil
-  end,
+  matches = library.matches,
   trace = trace,
   -- The host's secrets by name (nil for an unknown one); the recorder masks their values
   -- wherever they appear in a trace.
@@ -306,11 +322,12 @@ local H = freeze({
 })
 
 local BASE = {
-  string = freeze(S), table = freeze(T), math = freeze(M), utf8 = freeze(U), coroutine = freeze(C),
+  string = freeze(S), table = freeze(library.table), math = freeze(library.math),
+  utf8 = freeze(library.utf8), coroutine = freeze(C),
   assert = assert, error = error, ipairs = ipairs, next = see_next, pairs = pairs, pcall = pcall,
   xpcall = safe_xpcall, rawequal = rawequal, rawlen = see_rawlen, rawget = see_rawget,
   rawset = safe_rawset,
-  select = select, tonumber = tonumber, tostring = tostring, type = type,
+  select = select, tonumber = library.tonumber, tostring = tostring, type = type,
   setmetatable = safe_setmetatable, getmetatable = getmetatable, _VERSION = _VERSION,
   print = function(...)
     local parts = t_pack(...)
@@ -469,15 +486,20 @@ local scripts = {}
 local out = {}
 
 -- Starts a trigger run: the converted input becomes the context, with outputs and prev; the
--- previous run's state is dropped here (the host merges the data run() hands it).
-local function begin(input, seed_, now, tracing_)
+-- previous run's state is dropped here (the host merges the data run() hands it). input_bytes
+-- is the input's measured size, which the hook's step counts as data each script holds (its
+-- longest string is at most that long; its tables take more memory but cost no instruction
+-- more than a small table does). The heap is measured from here, so what earlier scripts of
+-- the trigger left counts for later ones too, until a collection frees it.
+local function begin(input, seed_, now, tracing_, input_bytes)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
   ctx, ctx_view, pending, pending_ids = input, nil, nil, nil
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
-  seed, frozen_now, tracing = seed_, now, tracing_
+  seed, frozen_now, tracing, input_kb = seed_, now, tracing_, input_bytes / 1024
   pending, pending_ids = {}, {}
+  heap0 = heap_kb("count") - input_kb
 end
 
 -- Appends what only a trace needs, without generic flattening: the log and span counts in one
@@ -506,8 +528,8 @@ end
 -- ignored, then the data's keys and values (nested tables flattened).
 local function run(index, deadline_)
   local script = scripts[index]
-  used, budget, step, deadline, deadline_ms, killed =
-    0, script.budget, script.step, deadline_, script.deadline_ms, nil
+  used, budget, block, max_step, deadline, deadline_ms, killed =
+    0, script.budget, script.block, script.block, deadline_, script.deadline_ms, nil
   n_logs, log_bytes, log_dropped = 0, 0, 0
   n_spans, dropped, depth = 0, 0, 0
   math_randomseed(seed, script.seed)
@@ -517,7 +539,12 @@ local function run(index, deadline_)
   debug_setupvalue(chunk, 1, env)
   -- The script runs in its own coroutine so only script code ever carries the hook.
   local co = co_create(chunk)
-  debug_sethook(co, hook, "", step)
+  if not cycle_armed then arm_cycle() end
+  -- The host read the clock just before this call, to set the deadline.
+  last_read, forced, spent = deadline_ - deadline_ms * 1000000, false, 0
+  pace = max_step < FIRST_PACE and max_step or FIRST_PACE
+  step = pace * input_kb * 1024 > HEAP_WORK and heap_step(pace, input_kb * 1024) or pace
+  debug_sethook(co, script_hook, "", start_script_hook())
   local ok, res = co_resume(co)
   if ok and co_status(co) ~= "dead" then ok, res = false, "script yielded outside a coroutine" end
   debug_setupvalue(chunk, 1, nil)
@@ -582,10 +609,10 @@ local function commit_layer()
 end
 
 -- Compiles a script once under a host-chosen index; its _ENV upvalue is swapped per run.
-local function add_script(index, source, name, id, seed_, budget_, step_, deadline_ms_)
+local function add_script(index, source, name, id, seed_, budget_, block_, deadline_ms_)
   local chunk, err = load(source, "=" .. name, "t", {})
   if not chunk then return err end
-  scripts[index] = { chunk = chunk, id = id, seed = seed_, budget = budget_, step = step_,
+  scripts[index] = { chunk = chunk, id = id, seed = seed_, budget = budget_, block = block_,
     deadline_ms = deadline_ms_ }
   return false
 end

@@ -16,9 +16,12 @@ from pipetrace.app.commands.engine_cmds import seed_trace_ids
 SEED, COUNT, KEPT = 5, 300, 140
 MEASURED = {"pk", "created_at", "ended_at", "duration_ms"}
 """Columns that are not facts of the seed: row numbers and the run's clock readings."""
-LOOP_LIMIT = re.compile(r"deadline exceeded \(\d+ ms\)|instruction budget exceeded \(\d+\)")
-RACING = {"deadline_ms", "instruction_budget"}
-"""A script in a busy loop stops at its deadline or its instruction budget, whichever a loaded
+LOOP_LIMIT = re.compile(
+    r"deadline exceeded \(\d+ ms\)|instruction budget exceeded \(\d+\)|memory limit exceeded"
+)
+RACING = {"deadline_ms", "instruction_budget", "max_memory"}
+"""A script in a busy loop stops at its deadline or its instruction budget, and one filling
+memory at the memory cap or its deadline (32 MiB take 15 to 90 ms to fill), whichever a loaded
 machine reaches first, having run as many instructions as it managed by then; everything else
 a trace holds follows from the seed."""
 

@@ -95,7 +95,7 @@ async def test_the_status_line_shortens_a_long_store_path_from_the_left(
     app = viewer(str(store))
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        counts = " 146 matching traces · 100 loaded · "
+        counts = " 145 matching traces · 100 loaded · "
         whole = len(counts + str(store)) + 1
         for width in (80, whole - 1, whole):
             await pilot.resize_terminal(width, 24)

@@ -24,8 +24,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 UPGRADE_ATTEMPTS = 3
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
-OUR_TABLES = {"pipeline_traces", "pipeline_spans", "pipeline_trace_counts", "alembic_version"}
+OUR_TABLES = {
+    "pipeline_traces",
+    "pipeline_spans",
+    "pipeline_trace_counts",
+    "pipeline_import_spans",
+    "pipeline_import_traces",
+    "alembic_version",
+}
 REVISION_MARKS = (
+    ("0005", "pipeline_import_spans"),
     ("0004_replays", "ix_pipeline_traces_replays_started"),
     ("0003", "ix_pipeline_traces_user_started"),
     ("0002", "pipeline_trace_counts"),

@@ -59,9 +59,6 @@ from .trace_ids import lookup_prefixes
 MAX_PAGE = 10_000
 RELEASE_STEP_PAGES = 512
 """Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
-SAVE_NEW_ATTEMPTS = 5
-DUPLICATE_TRACE = f"UNIQUE constraint failed: {traces.name}.id"
-"""How both backends word an insert of a trace id that is already stored."""
 
 
 class Repository:
@@ -95,27 +92,6 @@ class Repository:
         """Many traces and their spans in one transaction (the writer's and importer's path)."""
         self.backend.write(self._insert_operations(items))
 
-    def save_new_traces(self, items: Sequence[TraceWithSpans]) -> list[TraceWithSpans]:
-        """Those of `items` not stored yet, with their spans, in one transaction; returns them.
-
-        Another client may store some of the same traces between the check and the insert:
-        the insert then fails whole on the duplicate key, so the check is made again and the
-        traces it finds are skipped too.
-        """
-        for _attempt in range(SAVE_NEW_ATTEMPTS):
-            existing = self.existing_trace_ids([t.trace.id for t in items])
-            new = [t for t in items if t.trace.id not in existing]
-            try:
-                if new:
-                    self.save_traces(new)
-                return new
-            except StoreError as exc:
-                if DUPLICATE_TRACE not in exc.message:
-                    raise
-        raise StoreError(
-            f"{self.url}: other clients kept storing the same traces; nothing was stored"
-        )
-
     def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
         now = self.clock()
         trace_rows: list[tuple[Any, ...]] = []
@@ -141,32 +117,6 @@ class Repository:
         self.backend.write(
             [InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
         )
-
-    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow], held: int) -> bool:
-        """Add spans to a stored trace and rewrite its summary columns, in one transaction;
-        returns whether the summary was written.
-
-        For exporters that deliver one trace in several calls (the OpenTelemetry SDK's).
-        `trace` is a summary computed from the `held` spans read before plus `spans_`; if
-        another client added spans meanwhile it would leave theirs out, so it is written only
-        if the trace then holds exactly those spans. Otherwise the spans are still added, and
-        the caller reads the trace again and writes a new summary (with no spans to add).
-        """
-        values = dict(zip(TRACE_COLUMNS, trace_to_tuple(trace, self.clock()), strict=True))
-        del values["id"], values["created_at"]
-        count = select(func.count()).where(spans.c.trace_id == trace.id).scalar_subquery()
-        summary = (
-            traces.update()
-            .where(traces.c.id == trace.id, count == held + len(spans_))
-            .values(values)
-        )
-        changed = self.backend.write(
-            [
-                InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_]),
-                compile_statement(summary),
-            ]
-        )
-        return changed[-1] == 1
 
     # -- reads --------------------------------------------------------------------------------
 

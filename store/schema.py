@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Float,
     ForeignKey,
@@ -111,6 +112,41 @@ Index(
     sqlite_where=traces.c.replay_of.is_not(None),
 )
 Index("ix_pipeline_spans_trace_id_started", spans.c.trace_id, spans.c.started_at)
+
+# An import stages a file's spans and its traces' new summaries here, in short transactions of
+# their own, then moves them into the tables above in one transaction (0004): the file's data
+# never waits in memory, and a reader sees all of it or none of it.
+staged_spans = Table(
+    "pipeline_import_spans",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True, comment="order in the file"),
+    Column("import_id", String(32), nullable=False),
+    Column("staged_at", BigInteger, nullable=False, comment="Unix ns; stale rows are dropped"),
+    Column("identity", String(32), nullable=False, comment="digest of what makes one span"),
+    Column("carried", Text, comment="JSON: trace columns a pipetrace export carried here"),
+    *(Column(c.name, c.type, nullable=c.nullable) for c in spans.columns if c.name != "pk"),
+)
+Index(
+    "ux_pipeline_import_spans_identity",
+    staged_spans.c.import_id,
+    staged_spans.c.identity,
+    unique=True,
+)
+Index("ix_pipeline_import_spans_trace", staged_spans.c.import_id, staged_spans.c.trace_id)
+
+staged_traces = Table(
+    "pipeline_import_traces",
+    metadata,
+    Column("import_id", String(32), primary_key=True),
+    Column("trace_id", String(32), primary_key=True),
+    Column("staged_at", BigInteger, nullable=False),
+    Column("existed", Boolean(create_constraint=False), nullable=False),
+    Column("held", Integer, nullable=False, comment="spans stored when the summary was made"),
+    # Set to 1 by the move's guard when the stored trace changed since: the CHECK then fails
+    # the move's transaction, and the import makes the summary again.
+    Column("stale", Integer, CheckConstraint("stale = 0", name="fresh"), nullable=False),
+    *(Column(c.name, c.type, nullable=c.nullable) for c in traces.columns if c.name != "id"),
+)
 
 TRACE_STATUSES = ("success", "blocked", "error")
 SPAN_STATUSES = ("success", "blocked", "error", "skipped")

@@ -28,6 +28,8 @@ class InsertMany:
     table: str
     columns: tuple[str, ...]
     rows: Sequence[tuple[Any, ...]]
+    or_ignore: bool = False
+    """Skip rows that break a unique index instead of failing (and do not count them)."""
 
     def single_row_sql(self) -> str:
         """The one-row INSERT text, for executemany."""
@@ -36,7 +38,8 @@ class InsertMany:
     def multi_row_sql(self, count: int) -> str:
         """An INSERT of `count` rows in one statement, for batched remote writes."""
         group = "(" + ", ".join("?" * len(self.columns)) + ")"
-        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join(
+        verb = "INSERT OR IGNORE" if self.or_ignore else "INSERT"
+        return f"{verb} INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join(
             [group] * count
         )
 

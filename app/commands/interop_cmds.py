@@ -21,6 +21,7 @@ from pipetrace.store.interop import (
 )
 from pipetrace.store.url import mask_credentials
 
+from ..import_report import import_summary
 from ..import_scrub import ImportScrub
 from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
@@ -151,9 +152,10 @@ def import_cmd(
 ) -> None:
     """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin v2 JSON files.
 
-    Each file is one transaction: a malformed file stores nothing. Traces already in the
-    store are skipped, so importing a file twice adds nothing. --scrub takes the [redact]
-    rules of --pipelines (the defaults otherwise).
+    Each file is one transaction: a malformed file stores nothing. Spans of a trace already in
+    the store are merged into it, and a span already stored is skipped, so a trace split over
+    several files imports whole and importing a file twice adds nothing. --scrub takes the
+    [redact] rules of --pipelines (the defaults otherwise).
     """
     if pipelines_dir is not None and not scrub:
         fail("--pipelines: only --scrub reads a pipelines folder on import")
@@ -180,19 +182,8 @@ def import_cmd(
 
 
 def _import_line(name: str, report: ImportReport) -> str:
-    """What one file added, skipped and dropped."""
-    line = (
-        f"{name}: {report.format}: added {counted(report.traces_added, 'trace')} "
-        f"({counted(report.spans, 'span')})"
-    )
-    if report.traces_skipped:
-        line += f", skipped {report.traces_skipped} already stored"
-    if report.duplicates:
-        duplicates = counted(
-            report.duplicates, "duplicate span delivery", "duplicate span deliveries"
-        )
-        line += f", dropped {duplicates}"
-    return line
+    """What one file added, merged and skipped."""
+    return f"{name}: {report.format}: {import_summary(report)}"
 
 
 def _interrupted(left: tuple[str, ...], imported: int, exc: KeyboardInterrupt) -> NoReturn:

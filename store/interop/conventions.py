@@ -12,13 +12,16 @@ import base64
 import binascii
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from ..models import SpanRow
 from .errors import Invalid
 
 NATIVE_SCOPE = "pipetrace"
-"""Instrumentation scope name of spans pipetrace exports itself; their resource is not kept."""
+"""Instrumentation scope name of spans pipetrace exports itself; their resource is not kept, and
+only their `pipeline.*` attributes are read back into columns."""
+NATIVE_SOURCES = frozenset(("engine", "auther"))
+"""The `source` of traces a pipeline engine recorded (pipetrace's, or auther's read in place):
+only they export `pipeline.*` attributes."""
 
 KIND_CODES = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 KIND_NAMES = {code: name for name, code in KIND_CODES.items()}
@@ -27,6 +30,8 @@ _KIND_ENUM = {f"SPAN_KIND_{n}": c for n, c in KIND_CODES.items()} | {"SPAN_KIND_
 
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 STATUS_CODES = {"success": STATUS_OK, "error": STATUS_ERROR, "blocked": STATUS_ERROR}
+CODED_STATUSES = ("success", "error")
+"""Span statuses an OTLP status code says on its own (blocked and skipped need pipeline.status)."""
 _STATUS_ENUM = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 
 # Span columns that OTLP has no field for, carried as attributes.
@@ -150,13 +155,30 @@ def status_code(value: Any) -> int:
     return enum_code(value, _STATUS_ENUM, "code", 2)
 
 
-def pick_root(spans: Sequence[SpanRow]) -> SpanRow:
-    """The earliest span whose parent is not in the trace (ties: longest, then lowest id)."""
+class Timed(Protocol):
+    """A span as far as finding a trace's root goes."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def parent_span_id(self) -> str | None: ...
+    @property
+    def started_at(self) -> int: ...
+    @property
+    def ended_at(self) -> int | None: ...
+
+
+SpanT = TypeVar("SpanT", bound=Timed)
+
+
+def pick_root(spans: Sequence[SpanT]) -> SpanT:
+    """The earliest span whose parent is not in the trace (ties: longest, then lowest id, then
+    the first in `spans`)."""
     ids = {s.id for s in spans}
     candidates = [s for s in spans if not s.parent_span_id or s.parent_span_id not in ids]
     return min(candidates or spans, key=_root_order)
 
 
-def _root_order(span: SpanRow) -> tuple[int, int, str]:
+def _root_order(span: Timed) -> tuple[int, int, str]:
     end = span.ended_at if span.ended_at is not None else span.started_at
     return (span.started_at, -end, span.id)

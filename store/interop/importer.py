@@ -1,35 +1,64 @@
-"""Imports trace files into the store: one transaction per file, traces already stored skipped."""
+"""Imports trace files into the store: spans of a trace already stored are merged into it, a
+span already stored is not stored twice, and each file is one transaction (see `staging`)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from pipetrace.bounded_read import RefusedFile, read_regular_file
+from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
 
-from ..models import TraceWithSpans
+from ..codec import dump_json, span_to_tuple, trace_to_tuple
+from ..errors import StoreError
+from ..models import SpanRow, TraceRow, TraceWithSpans
 from ..repository import Repository
-from .assemble import assemble
-from .documents import FORMAT_NAMES, parse_text
+from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
 from .errors import MalformedFile
+from .spans import CarrierSpan, Item, TraceNote
+from .staging import ImportStage, StaleSummaries
+from .summary import SpanFacts, summarize
 
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
-"""The largest file `import` reads (parsing takes several times its size in memory); split a
-larger OTLP JSON lines file at a line break."""
+MERGE_ATTEMPTS = 5
+"""Summaries made before a file's traces are written without checking they are still current."""
+STAGE_BATCH = 2000
+"""Spans staged per write while a file is read."""
+SUMMARY_PAGE = 500
+"""Traces summarised per round of reads."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What one file added: traces stored, traces skipped as already stored, spans stored."""
+    """What one file did to the store."""
 
     path: str
     format: str
     traces_added: int
-    traces_skipped: int
+    """Traces that were not stored before."""
     spans: int
-    duplicates: int
-    """Duplicate deliveries of a span that were stored once."""
+    """Spans of the added traces."""
+    traces_merged: int = 0
+    """Stored traces that got new spans."""
+    spans_merged: int = 0
+    """Spans added to stored traces."""
+    duplicates: int = 0
+    """Spans skipped: copies of a span already stored, or of one earlier in the file."""
+    traces_skipped: int = 0
+    """Traces of the file that brought nothing new (every span was already stored)."""
+
+
+@dataclass(slots=True)
+class _Counts:
+    added: int = 0
+    spans: int = 0
+    merged: int = 0
+    spans_merged: int = 0
+    skipped: int = 0
 
 
 Scrub = Callable[[TraceWithSpans], None]
@@ -43,36 +72,196 @@ def import_file(
     scrub, each trace goes through it before it is stored."""
     name = os.fspath(path)
     try:
-        data = read_regular_file(name, MAX_IMPORT_BYTES)
+        data = read_regular_file(name, WHOLE_LIMIT)
+    except TooLarge:
+        data = None
     except RefusedFile as exc:
         raise MalformedFile(f"{name}: {exc}; import takes a regular file") from None
     except OSError as exc:
         raise MalformedFile(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if data is None:  # a regular file too large to read whole: read as it goes
+        try:
+            return store_reading(repo, read_large(name, name), name, scrub)
+        except OSError as exc:
+            raise MalformedFile(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedFile(
-            f"{name}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
-            f"import takes {FORMAT_NAMES}"
-        ) from None
-    return import_text(repo, text, name, scrub)
+        raise not_utf8(name, data[exc.start], exc.start) from None
+    return store_reading(repo, read_text(text, name), name, scrub)
 
 
 def import_text(
     repo: Repository, text: str, name: str = "<text>", scrub: Scrub | None = None
 ) -> ImportReport:
     """Import the text of a trace file; `name` is what error messages call it."""
-    parsed = parse_text(text, name)
-    built = assemble(parsed.spans, parsed.format)
-    if scrub is not None:
-        for trace in built.traces:
-            scrub(trace)
-    new = repo.save_new_traces(built.traces)
+    return store_reading(repo, read_text(text, name), name, scrub)
+
+
+def store_reading(
+    repo: Repository, reading: Reading, name: str, scrub: Scrub | None = None
+) -> ImportReport:
+    """Store the spans of a file as they are read (see `store_items`)."""
+    return store_items(repo, reading.items, reading.format, name, scrub)
+
+
+def store_items(
+    repo: Repository,
+    items: Iterable[Item],
+    source: str,
+    name: str,
+    scrub: Scrub | None = None,
+) -> ImportReport:
+    """Stage `items` as they come (through `scrub` first, if given), then merge them into the
+    store in one transaction; new traces get `source` as theirs. Nothing is stored if reading
+    or storing fails."""
+    stage = ImportStage(repo.backend)
+    stage.drop_abandoned()
+    try:
+        offered, warnings = _stage(stage, items if scrub is None else _scrubbed(items, scrub))
+        counts = _merge(stage, repo.clock, source, warnings, name)
+    except BaseException:
+        with contextlib.suppress(StoreError):
+            stage.drop()
+        raise
     return ImportReport(
         path=name,
-        format=parsed.format,
-        traces_added=len(new),
-        traces_skipped=len(built.traces) - len(new),
-        spans=sum(len(t.spans) for t in new),
-        duplicates=built.duplicates,
+        format=source,
+        traces_added=counts.added,
+        spans=counts.spans,
+        traces_merged=counts.merged,
+        spans_merged=counts.spans_merged,
+        duplicates=offered - counts.spans - counts.spans_merged,
+        traces_skipped=counts.skipped,
     )
+
+
+def _stage(stage: ImportStage, items: Iterable[Item]) -> tuple[int, dict[str, list[str]]]:
+    """Stage the spans in batches; returns how many were read, and the warnings by trace."""
+    offered = 0
+    warnings: dict[str, list[str]] = {}
+    batch: list[tuple[Any, ...]] = []
+    for item in items:
+        if isinstance(item, SpanRow):
+            values = span_to_tuple(item)
+            carried = None
+        elif isinstance(item, CarrierSpan):
+            values = span_to_tuple(item.row)
+            carried = dump_json(item.carried)
+        else:
+            warnings.setdefault(item.trace_id, []).extend(item.warnings)
+            continue
+        batch.append((_identity(values), carried, *values))
+        offered += 1
+        if len(batch) == STAGE_BATCH:
+            stage.add_spans(batch)
+            batch = []
+    if batch:
+        stage.add_spans(batch)
+    return offered, warnings
+
+
+def _scrubbed(items: Iterable[Item], scrub: Scrub) -> Iterator[Item]:
+    """`items`, each run of spans of one trace put through `scrub` together (so a secret one
+    span names is masked in the others); a run is held in memory while it is read."""
+    run: list[SpanRow | CarrierSpan] = []
+    for item in items:
+        if isinstance(item, TraceNote):
+            yield item
+            continue
+        if run and _row(run[0]).trace_id != _row(item).trace_id:
+            yield from _scrub_run(run, scrub)
+            run = []
+        run.append(item)
+    if run:
+        yield from _scrub_run(run, scrub)
+
+
+def _row(item: SpanRow | CarrierSpan) -> SpanRow:
+    return item.row if isinstance(item, CarrierSpan) else item
+
+
+def _scrub_run(run: list[SpanRow | CarrierSpan], scrub: Scrub) -> list[SpanRow | CarrierSpan]:
+    """Scrub a run of spans as one trace, the trace columns exported spans carry included."""
+    carriers = [item for item in run if isinstance(item, CarrierSpan)]
+    trace = TraceRow(id=_row(run[0]).trace_id, trigger_event="", status="success", started_at=0)
+    for carrier in carriers:
+        for column, value in carrier.carried.items():
+            setattr(trace, column, value)
+    scrub(TraceWithSpans(trace, [_row(item) for item in run]))
+    for carrier in carriers:
+        carrier.carried = {column: getattr(trace, column) for column in carrier.carried}
+    return run
+
+
+def _identity(values: tuple[Any, ...]) -> str:
+    """What makes two deliveries one span: trace, id, kind, parent, name, times, attributes."""
+    trace_id, span_id, parent, name, kind = values[:5]
+    key = (trace_id, span_id, kind, parent, name, values[10], values[11], values[13])
+    text = "\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _merge(
+    stage: ImportStage,
+    clock: Callable[[], int],
+    source: str,
+    warnings: dict[str, list[str]],
+    name: str,
+) -> _Counts:
+    """Summarise the staged traces and move them into the store; summarise again while other
+    clients change the same traces meanwhile, and at the last attempt write regardless."""
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        counts = _summarise(stage, clock, source, warnings)
+        try:
+            stage.move(guarded=attempt < MERGE_ATTEMPTS)
+        except StaleSummaries:
+            stage.drop_summaries()
+            continue
+        if attempt == MERGE_ATTEMPTS:
+            log.warning(
+                "%s: stored every span, but other services kept adding to its traces meanwhile; "
+                "their summaries (root, times, status, span count) may leave the latest spans out",
+                name,
+            )
+        return counts
+    raise AssertionError("the last attempt always moves")  # pragma: no cover
+
+
+def _summarise(
+    stage: ImportStage, clock: Callable[[], int], source: str, warnings: dict[str, list[str]]
+) -> _Counts:
+    """Stage each trace's row over its stored and new spans, page by page of traces."""
+    counts = _Counts()
+    for page in stage.trace_pages(SUMMARY_PAGE):
+        stored = stage.stored_traces(page)
+        held = _by_trace(stage.stored_facts(page))
+        fresh = _by_trace(stage.fresh_facts(page))
+        now = clock()
+        rows = []
+        for trace_id in page:
+            new = fresh.get(trace_id, [])
+            if not new:
+                counts.skipped += 1
+                continue
+            before = stored.get(trace_id)
+            old = held.get(trace_id, [])
+            row = summarize(trace_id, old + new, before, source, warnings.get(trace_id, ()), now)
+            rows.append((trace_id, before is not None, len(old), *trace_to_tuple(row, now)[1:]))
+            if before is None:
+                counts.added += 1
+                counts.spans += len(new)
+            else:
+                counts.merged += 1
+                counts.spans_merged += len(new)
+        if rows:
+            stage.add_summaries(rows)
+    return counts
+
+
+def _by_trace(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[SpanFacts]]:
+    """Facts rows (trace id first) grouped by trace."""
+    grouped: dict[str, list[SpanFacts]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(SpanFacts(*row[1:]))
+    return grouped

@@ -1,16 +1,21 @@
-"""Reads Jaeger query-API JSON (`{"data": [trace, ...]}`) into span rows, the way Jaeger maps OTLP.
+"""Reads Jaeger JSON into span rows, the way Jaeger maps OTLP.
 
-Times are microseconds (stored as ns); a process becomes the span's OTLP resource (service.name
-plus its tags); the first CHILD_OF reference is the parent and other references become links
-with an `opentracing.ref_type` attribute; logs become events (the `event` field is the name).
-The tags Jaeger derives from OTLP fields are turned back into those fields and dropped:
-span.kind, otel.scope.name/version (or otel.library.*), otel.status_code,
-otel.status_description, w3c.tracestate. Other tags are attributes, typed as Jaeger says.
+Three shapes: the query API's `{"data": [trace, ...]}`, one trace object as Jaeger UI downloads
+it (`{"traceID", "spans", "processes", "warnings"}`), and a list of trace objects. Times are
+microseconds (stored as ns); a process becomes the span's OTLP resource (service.name plus its
+tags); the first CHILD_OF reference is the parent and other references become links with an
+`opentracing.ref_type` attribute; logs become events (the `event` field is the name). The tags
+Jaeger derives from OTLP fields are turned back into those fields and dropped: span.kind,
+otel.scope.name/version (or otel.library.*), otel.status_code, otel.status_description,
+w3c.tracestate. Other tags are attributes, typed as Jaeger says. A trace's `warnings` are kept
+with the trace. A document too large to load whole is streamed in two passes (processes and
+warnings first, since Jaeger writes them after the spans).
 """
 
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..models import SpanRow
@@ -24,7 +29,8 @@ from .conventions import (
     micros,
 )
 from .errors import Invalid
-from .spans import make_span
+from .spans import Item, TraceNote, make_span
+from .streaming import Opener, walk
 
 _SCOPE_TAGS = {
     "otel.scope.name": "name",
@@ -33,26 +39,54 @@ _SCOPE_TAGS = {
     "otel.library.version": "version",
 }
 _STATUS_TAGS = {"OK": STATUS_OK, "ERROR": STATUS_ERROR, "UNSET": STATUS_UNSET}
+TRACE_KEYS = frozenset(("traceID", "spans", "processes"))
+"""Keys that make an object a Jaeger trace."""
 
 
-def parse_jaeger(doc: dict[str, Any]) -> list[SpanRow]:
-    """Every span of every trace in the document, in file order."""
+def parse_jaeger(doc: dict[str, Any]) -> Iterator[Item]:
+    """Every span of every trace of a query-API document, in file order."""
     traces = doc.get("data")
     if type(traces) is not list:
         raise Invalid("is not a list of traces", "data")
-    out: list[SpanRow] = []
+    yield from _traces(traces, ("data",))
+
+
+def parse_jaeger_list(traces: list[Any]) -> Iterator[Item]:
+    """Every span of a list of trace objects, in file order."""
+    yield from _traces(traces, ())
+
+
+def _traces(traces: list[Any], where: tuple[str, ...]) -> Iterator[Item]:
     for ti, trace in enumerate(traces):
         try:
-            _trace(trace, out)
+            yield from parse_jaeger_trace(trace)
         except Invalid as exc:
-            raise exc.at("data", ti) from None
-    return out
+            raise exc.at(*where, ti) from None
 
 
-def _trace(trace: Any, out: list[SpanRow]) -> None:
+def parse_jaeger_trace(trace: Any) -> Iterator[Item]:
+    """The spans of one trace object, then its warnings."""
     if type(trace) is not dict:
         raise Invalid("is not an object")
-    processes = trace.get("processes") or {}
+    resources = _processes(trace.get("processes"))
+    warnings = _warnings(trace.get("warnings"))
+    spans = trace.get("spans") or []
+    if type(spans) is not list:
+        raise Invalid("is not a list", "spans")
+    trace_ids: dict[str, None] = {}
+    for si, span in enumerate(spans):
+        try:
+            item = _span(span, resources)
+        except Invalid as exc:
+            raise exc.at("spans", si) from None
+        trace_ids[item.trace_id] = None
+        yield item
+    yield from _notes(trace_ids, warnings)
+
+
+def _processes(processes: Any) -> dict[str, dict[str, Any]]:
+    """A trace's processes as OTLP resources by process id."""
+    processes = processes or {}
     if type(processes) is not dict:
         raise Invalid("is not an object", "processes")
     resources: dict[str, dict[str, Any]] = {}
@@ -61,14 +95,67 @@ def _trace(trace: Any, out: list[SpanRow]) -> None:
             resources[pid] = _resource(process)
         except Invalid as exc:
             raise exc.at("processes", pid) from None
-    spans = trace.get("spans") or []
-    if type(spans) is not list:
-        raise Invalid("is not a list", "spans")
-    for si, span in enumerate(spans):
-        try:
-            out.append(_span(span, resources))
-        except Invalid as exc:
-            raise exc.at("spans", si) from None
+    return resources
+
+
+def _warnings(warnings: Any) -> list[str]:
+    """A trace's warnings: a list of strings, or null."""
+    if warnings is None:
+        return []
+    if type(warnings) is not list or not all(type(w) is str for w in warnings):
+        raise Invalid("is not a list of strings", "warnings")
+    return list(warnings)
+
+
+def _notes(trace_ids: dict[str, None], warnings: list[str]) -> Iterator[TraceNote]:
+    if warnings:
+        for trace_id in trace_ids:
+            yield TraceNote(trace_id, warnings)
+
+
+def stream_jaeger(open_region: Opener, prefix: str) -> Iterator[Item]:
+    """The spans of a document too large to load, one at a time; `prefix` names where its
+    trace objects are ("data.*" in a query-API document, "*" in a list, "" for one trace)."""
+    at = f"{prefix}." if prefix else ""
+    contexts: dict[tuple[Any, ...], Any] = {}
+    with open_region() as handle:
+        wanted = {f"{at}processes", f"{at}warnings"}
+        shapes = {f"{at}spans"} | ({"data"} if prefix == "data.*" else set())
+        for found in walk(handle, wanted.__contains__, shapes.__contains__):
+            path, key = found.path[:-1], found.path[-1]
+            if found.started:
+                _check_shape(found.path, found.value)
+            elif key == "processes":
+                contexts[path] = _located(_processes, found.value, path)
+            else:
+                contexts[("warnings", *path)] = _located(_warnings, found.value, path)
+    trace_ids: dict[tuple[Any, ...], dict[str, None]] = {}
+    with open_region() as handle:
+        for found in walk(handle, {f"{at}spans.*"}.__contains__, lambda _name: False):
+            path = found.path[:-2]
+            try:
+                item = _span(found.value, contexts.get(path, {}))
+            except Invalid as exc:
+                raise exc.at(*found.path) from None
+            trace_ids.setdefault(path, {})[item.trace_id] = None
+            yield item
+    for path, ids in trace_ids.items():
+        yield from _notes(ids, contexts.get(("warnings", *path), []))
+
+
+def _located(parse: Callable[[Any], Any], value: Any, path: tuple[Any, ...]) -> Any:
+    """`parse(value)`, its Invalid placed at `path` in the document."""
+    try:
+        return parse(value)
+    except Invalid as exc:
+        raise exc.at(*path) from None
+
+
+def _check_shape(path: tuple[Any, ...], found: str) -> None:
+    """Refuse a list of spans (or of traces) that is not a list."""
+    if found not in ("array", "null"):
+        message = "is not a list of traces" if path == ("data",) else "is not a list"
+        raise Invalid(message, *path)
 
 
 def _resource(process: Any) -> dict[str, Any]:

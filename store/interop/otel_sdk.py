@@ -2,9 +2,10 @@
 
 Needs the optional extra `pipetrace[otel]` (opentelemetry-sdk); nothing else in `store` imports
 this module. SDK spans are turned into OTLP JSON and imported like an OTLP file (source
-"otel-sdk"), so they map exactly as files do. A trace arriving over several export calls (the
-SDK exports each span as it ends, children before their parent) is merged: new spans are added
-and the trace's summary (root name, times, status, span count) is recomputed.
+"otel-sdk"), so they map exactly as files do, and a trace arriving over several export calls
+(the SDK exports each span as it ends, children before their parent) is merged as an import
+merges: new spans are added and the trace's summary (root, times, status, span count) is made
+again, in one transaction per export.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import StoreError
-from ..models import SpanRow, TraceWithSpans
 from ..repository import Repository
 from ..url import DatabaseTarget
 from .anyvalue import encode_attributes
-from .assemble import assemble, trace_of
 from .errors import Invalid
-from .importer import Scrub
+from .importer import MERGE_ATTEMPTS, Scrub, store_items
 from .otlp_in import parse_otlp
 
 try:
@@ -33,8 +32,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 SOURCE = "otel-sdk"
-MERGE_ATTEMPTS = 5
 log = logging.getLogger(__name__)
+__all__ = ["MERGE_ATTEMPTS", "PipetraceSpanExporter", "sdk_to_otlp"]
 
 
 class PipetraceSpanExporter(SpanExporter):
@@ -61,47 +60,12 @@ class PipetraceSpanExporter(SpanExporter):
             return SpanExportResult.FAILURE
         with self._lock:
             try:
-                self._store(parse_otlp(sdk_to_otlp(spans)))
+                items = parse_otlp(sdk_to_otlp(spans))
+                store_items(self.repo, items, SOURCE, SOURCE, self._scrub)
             except (StoreError, Invalid) as exc:
                 log.warning("pipetrace exporter could not store %d spans: %s", len(spans), exc)
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
-
-    def _store(self, rows: list[SpanRow]) -> None:
-        built = assemble(rows, SOURCE).traces
-        if self._scrub is not None:
-            for item in built:
-                self._scrub(item)
-        # save_new_traces skips traces another service stored meanwhile; those are merged.
-        saved = {t.trace.id for t in self.repo.save_new_traces(built)}
-        for item in built:
-            if item.trace.id not in saved:
-                self._merge(item)
-
-    def _merge(self, item: TraceWithSpans) -> None:
-        """Add the spans not stored yet and bring the trace's summary up to date; when another
-        service added spans between the read and the write, read again and summarise anew."""
-        stored = self.repo.get_trace_with_spans(item.trace.id)
-        if stored is None:
-            return
-        known = {(s.id, s.kind, s.started_at, s.ended_at) for s in stored.spans}
-        fresh = [s for s in item.spans if (s.id, s.kind, s.started_at, s.ended_at) not in known]
-        if not fresh:
-            return
-        for _attempt in range(MERGE_ATTEMPTS):
-            merged = trace_of([*stored.spans, *fresh], stored.trace.source).trace
-            merged.created_at = stored.trace.created_at
-            if self.repo.append_spans(merged, fresh, len(stored.spans)):
-                return
-            fresh = []  # stored now; only the summary is left to write
-            stored = self.repo.get_trace_with_spans(item.trace.id)
-            if stored is None:
-                return
-        log.warning(
-            "pipetrace exporter stored spans of trace %s, but other services kept adding to it; "
-            "its summary (root, times, status, span count) may leave their latest spans out",
-            item.trace.id,
-        )
 
     def shutdown(self) -> None:
         """Stop accepting spans and close the store if this exporter opened it."""

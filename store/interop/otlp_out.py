@@ -1,15 +1,17 @@
 """Stored traces as OTLP JSON: one TracesData object per trace, one trace per line.
 
 Ids are lowercase hex, enums integers, times nanosecond decimal strings, attributes typed
-(see `anyvalue`). Spans pipetrace recorded itself go under a resource whose service.name is
-"pipetrace" and the instrumentation scope "pipetrace"; imported spans go back under the
-resource and scope they came with. A service name given to the export replaces service.name
-in every resource, imported ones included (their other attributes stay). Span columns OTLP
-has no field for are attributes (pipeline.script_id, pipeline.layer_index,
-pipeline.parallel_index, pipeline.status). An auther trace's UUIDs become W3C ids as
-store/auther/ids.py documents (a span's whole UUID rides in auther.span.uuid). The trace's
-columns ride on its root span (pipeline.trigger, pipeline.user_id, pipeline.request_ip,
-pipeline.trace.*), so that export -> import restores the same rows.
+(see `anyvalue`). A trace a pipeline engine recorded (pipetrace's, or auther's read in place)
+goes under a resource whose service.name is "pipetrace" and the instrumentation scope
+"pipetrace", with the span columns OTLP has no field for as attributes (pipeline.script_id,
+pipeline.layer_index, pipeline.parallel_index, pipeline.status) and the trace's columns on its
+root span (pipeline.trigger, pipeline.user_id, pipeline.request_ip, pipeline.trace.*), so that
+export -> import restores the same rows. An auther trace's UUIDs become W3C ids as
+store/auther/ids.py documents (a span's whole UUID rides in auther.span.uuid). An imported
+trace exports the source's data only: its spans under the resource and scope they came with
+(an empty one where the source had none) with their own attributes, nothing of pipetrace's and
+never the import time. A service name given to the export replaces service.name in every
+resource, imported ones included (their other attributes stay).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from ..codec import dump_json, escape_json_text, json_safe
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from .anyvalue import encode_value
 from .conventions import (
+    CODED_STATUSES,
     DERIVED_KEYS,
     KIND_CODES,
     NATIVE_SCOPE,
+    NATIVE_SOURCES,
     SPAN_DURATION,
     SPAN_EXTRA,
     SPAN_LAYER,
@@ -63,7 +67,8 @@ def traces_data(item: TraceWithSpans, service_name: str | None = None) -> dict[s
     """One trace as an OTLP TracesData object (also a valid ExportTraceServiceRequest); a
     service_name replaces service.name in every resource."""
     spans = item.spans
-    root = pick_root(spans)
+    native = item.trace.source in NATIVE_SOURCES
+    root = pick_root(spans) if native else None
     groups: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
     sources: dict[tuple[str | None, str | None], tuple[Any, Any]] = {}
     for span in spans:
@@ -77,7 +82,8 @@ def traces_data(item: TraceWithSpans, service_name: str | None = None) -> dict[s
             sources.setdefault(key, source)
         else:
             key = (None, None)
-        out = otlp_span(span, trace_fields(item.trace, spans) if span is root else None)
+        carried = trace_fields(item.trace, spans) if span is root else None
+        out = otlp_span(span, carried, native)
         group = groups.get(key)
         if group is None:
             groups[key] = [out]
@@ -85,9 +91,12 @@ def traces_data(item: TraceWithSpans, service_name: str | None = None) -> dict[s
             group.append(out)
     by_resource: dict[str | None, dict[str, Any]] = {}
     for key, out_spans in groups.items():
-        if key == (None, None):
+        if key == (None, None) and native:
             resource: tuple[Any, Any] = (_native_resource(service_name or DEFAULT_SERVICE), None)
             scope: tuple[Any, Any] = ({"name": NATIVE_SCOPE, "version": SCOPE_VERSION}, None)
+        elif key == (None, None):
+            resource = (_renamed(None, service_name) if service_name else None, None)
+            scope = (None, None)
         else:
             resource, scope = sources[key]
             if service_name is not None:
@@ -120,8 +129,11 @@ def _service(service_name: str) -> dict[str, Any]:
     return {"key": SERVICE_NAME, "value": {"stringValue": service_name}}
 
 
-def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One stored span as an OTLP span object, with `carried` trace columns added if given."""
+def otlp_span(
+    span: SpanRow, carried: dict[str, Any] | None = None, native: bool = True
+) -> dict[str, Any]:
+    """One stored span as an OTLP span object, with `carried` trace columns added if given; a
+    span of an imported trace (not `native`) gets no attribute the source did not have."""
     extra = span.extra or {}
     out: dict[str, Any] = {"traceId": w3c_trace_id(span.trace_id), "spanId": w3c_span_id(span.id)}
     if span.parent_span_id:
@@ -135,7 +147,7 @@ def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str,
     out["startTimeUnixNano"] = str(span.started_at)
     if span.ended_at is not None:
         out["endTimeUnixNano"] = str(span.ended_at)
-    out["attributes"] = _attributes(span, extra, carried)
+    out["attributes"] = _attributes(span, extra, carried, native)
     for key in _SPAN_FIELDS[2:]:
         if key in extra:
             out[key] = extra[key]
@@ -152,9 +164,11 @@ def otlp_span(span: SpanRow, carried: dict[str, Any] | None = None) -> dict[str,
 
 
 def _attributes(
-    span: SpanRow, extra: dict[str, Any], carried: dict[str, Any] | None
+    span: SpanRow, extra: dict[str, Any], carried: dict[str, Any] | None, native: bool
 ) -> list[dict[str, Any]]:
-    """The span's own attributes, then the pipeline.* ones that carry its columns."""
+    """The span's own attributes, then the pipeline.* ones that carry its columns: all of them
+    on a span the engine recorded; on an imported one only those its source had (a column set
+    from a pipeline.* attribute, which the formats' own fields never set)."""
     raw = extra.get("otlpValues") or {}
     attributes = span.attributes
     out = [{"key": k, "value": raw[k] if k in raw else _value(v)} for k, v in attributes.items()]
@@ -163,12 +177,12 @@ def _attributes(
         SPAN_SCRIPT_ID: span.script_id,
         SPAN_LAYER: span.layer_index,
         SPAN_PARALLEL: span.parallel_index,
-        SPAN_STATUS: span.status,
+        SPAN_STATUS: span.status if native or span.status not in CODED_STATUSES else None,
     }
     if span.duration_ms is not None and span.duration_ms != _implied(span):
         own[SPAN_DURATION] = span.duration_ms
     leftovers = {k: v for k, v in extra.items() if k not in _CONSUMED}
-    if leftovers:
+    if leftovers and native:
         own[SPAN_EXTRA] = leftovers
     for key, value in own.items():
         if value is not None and key not in attributes:

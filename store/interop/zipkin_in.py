@@ -4,11 +4,14 @@
 missing duration leaves the end open; the local endpoint's service name becomes the resource's
 service.name; annotations become events; tags are attributes; an `error` tag makes the status
 ERROR with the tag's value as message. Shared client/server spans (same id, different kind)
-stay two rows. The endpoints and the shared/debug flags are kept in `extra["zipkin"]`.
+stay two rows. The endpoints become the semantic-convention attributes OpenTelemetry's Zipkin
+translator gives them (`ENDPOINT_KEYS`); the shared and debug flags are kept in
+`extra["zipkin"]`. A file too large to load whole is streamed one span at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..models import SpanRow
@@ -16,20 +19,36 @@ from .anyvalue import encode_value
 from .conventions import KIND_CODES, STATUS_ERROR, STATUS_UNSET, hex_id, micros
 from .errors import Invalid
 from .spans import make_span
+from .streaming import Opener, walk
 
-_KEPT = ("localEndpoint", "remoteEndpoint", "shared", "debug")
+_KEPT = ("shared", "debug")
 _SCALARS = (str, int, float, bool)
+ENDPOINT_KEYS = {
+    "remoteEndpoint": ("peer.service", "network.peer.address", "network.peer.port"),
+    "localEndpoint": (None, "network.local.address", "network.local.port"),
+    "serverEndpoint": (None, "server.address", "server.port"),
+}
+"""Attributes of an endpoint's (serviceName, IP address, port). A server span's local endpoint
+is the server's own address (`serverEndpoint`); the local service name is the resource's."""
 
 
-def parse_zipkin(doc: list[Any]) -> list[SpanRow]:
+def parse_zipkin(doc: list[Any]) -> Iterator[SpanRow]:
     """Every span of the array, in file order."""
-    out: list[SpanRow] = []
     for index, span in enumerate(doc):
         try:
-            out.append(_span(span))
+            yield _span(span)
         except Invalid as exc:
             raise exc.at(index) from None
-    return out
+
+
+def stream_zipkin(open_region: Opener) -> Iterator[SpanRow]:
+    """The spans of an array too large to load, one at a time."""
+    with open_region() as handle:
+        for found in walk(handle, {"*"}.__contains__, lambda _name: False):
+            try:
+                yield _span(found.value)
+            except Invalid as exc:
+                raise exc.at(*found.path) from None
 
 
 def _span(sp: Any) -> SpanRow:
@@ -64,8 +83,11 @@ def _span(sp: Any) -> SpanRow:
     extra: dict[str, Any] = {}
     local = sp.get("localEndpoint")
     for key in ("localEndpoint", "remoteEndpoint"):
-        if sp.get(key) is not None and type(sp[key]) is not dict:
-            raise Invalid("is not an object", key)
+        if sp.get(key) is not None:
+            if type(sp[key]) is not dict:
+                raise Invalid("is not an object", key)
+            own = "serverEndpoint" if key == "localEndpoint" and kind == "SERVER" else key
+            _endpoint(sp[key], ENDPOINT_KEYS[own], attributes)
     if local and type(local.get("serviceName")) is str:
         extra["resource"] = {
             "attributes": [{"key": "service.name", "value": encode_value(local["serviceName"])}]
@@ -80,6 +102,25 @@ def _span(sp: Any) -> SpanRow:
     return make_span(
         trace_id, span_id, parent, name, kind_code, start, end, attributes, code, message, extra
     )
+
+
+def _endpoint(
+    endpoint: dict[str, Any], keys: tuple[str | None, str, str], attributes: dict[str, Any]
+) -> None:
+    """An endpoint's service name, address (IPv4 before IPv6) and port as attributes, where the
+    span's tags do not already set them."""
+    service, address, port = keys
+    values = {
+        service: endpoint.get("serviceName"),
+        address: endpoint.get("ipv4") or endpoint.get("ipv6"),
+        port: endpoint.get("port"),
+    }
+    for key, value in values.items():
+        if key is None or value in (None, "", 0):
+            continue
+        if type(value) is not (int if key == port else str) or type(value) is bool:
+            continue
+        attributes.setdefault(key, value)
 
 
 def _annotations(annotations: Any) -> list[dict[str, Any]]:

@@ -156,7 +156,7 @@ def test_zipkin_yelp(repo: Repository):
         assert row.started_at == span["timestamp"] * 1000
         assert row.ended_at - row.started_at == span["duration"] * 1000
         assert row.parent_span_id == span.get("parentId")
-        assert row.attributes == span["tags"]
+        assert row.attributes == {**_endpoint_attributes(span), **span["tags"]}
         service = span["localEndpoint"]["serviceName"]
         assert row.extra["resource"]["attributes"][0]["value"]["stringValue"] == service
     (root,) = _roots(found.spans)
@@ -164,6 +164,26 @@ def test_zipkin_yelp(repo: Repository):
     assert found.trace.started_at == min(s["timestamp"] for s in raw) * 1000
     assert found.trace.duration_ms == pytest.approx(131.848)
     assert "routing" in found.trace.attributes["services"]
+
+
+def _endpoint_attributes(span: dict[str, Any]) -> dict[str, Any]:
+    """The attributes OpenTelemetry's semantic conventions give a Zipkin span's endpoints."""
+    own = "server" if span.get("kind") == "SERVER" else "network.local"
+    names = {
+        "remoteEndpoint": ("peer.service", "network.peer.address", "network.peer.port"),
+        "localEndpoint": (None, f"{own}.address", f"{own}.port"),
+    }
+    out = {}
+    for endpoint, (service, address, port) in names.items():
+        found = span.get(endpoint) or {}
+        for key, value in (
+            (service, found.get("serviceName")),
+            (address, found.get("ipv4") or found.get("ipv6")),
+            (port, found.get("port")),
+        ):
+            if key and value:
+                out[key] = value
+    return out
 
 
 def test_otlp_and_jaeger_twins_agree(sqlite_repo: Repository, tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from factories import BASE_NS, SEC, make_trace
 
@@ -14,7 +12,6 @@ from pipetrace.store import (
     SpanRow,
     StoreError,
     TraceFilter,
-    TraceWithSpans,
 )
 from pipetrace.store.codec import lost_value
 from pipetrace.store.sql import Statement
@@ -61,21 +58,6 @@ def test_create_trace_then_spans_in_batches(repo: Repository) -> None:
     repo.create_spans(item.spans[2:])
     found = repo.get_trace_with_spans(item.trace.id)
     assert found is not None and len(found.spans) == 5
-
-
-def test_append_spans_writes_the_summary_only_over_the_spans_it_counted(repo: Repository) -> None:
-    item = make_trace(8, spans=4)
-    repo.save_traces([TraceWithSpans(item.trace, item.spans[:2])])
-    repo.create_spans(item.spans[2:3])  # another client, after this one read two spans
-    stale = replace(item.trace, span_count=3, trigger_event="stale")
-    assert repo.append_spans(stale, item.spans[3:], held=2) is False
-    found = repo.get_trace_with_spans(item.trace.id)
-    assert found is not None and len(found.spans) == 4
-    assert (found.trace.span_count, found.trace.trigger_event) == (2, "before_signup")
-    current = replace(item.trace, span_count=4, trigger_event="current")
-    assert repo.append_spans(current, [], held=4) is True
-    assert repo.get_trace(item.trace.id).span_count == 4
-    assert repo.get_trace(item.trace.id).trigger_event == "current"
 
 
 def test_repeated_span_ids_are_kept(repo: Repository) -> None:

@@ -18,8 +18,9 @@ from textual.widgets import DataTable, Footer, Static
 from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
 from pipetrace.store.interop import ImportReport, InteropError, import_file
 
+from ...import_report import import_summary
 from ...untrusted import shown
-from ...wording import count_figure, counted, plural
+from ...wording import count_figure, plural
 from ..app_data import app_data
 from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
 from ..plot_range import PlotData, plot_data
@@ -447,8 +448,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             return
         dialog = PathDialog(
             "Import OTLP/Jaeger/Zipkin file",
-            "OTLP JSON (a document or JSON lines), Jaeger query JSON or Zipkin v2 JSON; "
-            "traces already stored are skipped",
+            "OTLP JSON (a document or JSON lines), Jaeger JSON or Zipkin v2 JSON; "
+            "spans of stored traces are merged into them",
             ok="Import",
         )
         repo = self.repo
@@ -472,11 +473,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     @on(Imported)
     def _imported(self, message: Imported) -> None:
         report = message.report
-        self.notify(
-            f"{report.path} ({report.format}): added {counted(report.traces_added, 'trace')} "
-            f"with {counted(report.spans, 'span')}, skipped {report.traces_skipped} already stored",
-            markup=False,
-        )
+        self.notify(f"{report.path} ({report.format}): {import_summary(report)}", markup=False)
         self.reload()
 
     @on(ImportFailed)

@@ -11,6 +11,9 @@ ReplayChoice = Literal["exclude", "include", "only"]
 nothing else."""
 REPLAY_CHOICES: tuple[ReplayChoice, ...] = ("exclude", "include", "only")
 
+TRACE_WARNINGS = "warnings"
+"""Key of a trace's warnings in its `attributes`."""
+
 
 @dataclass(slots=True)
 class TraceRow:
@@ -40,6 +43,12 @@ class TraceRow:
     def corrupt(self) -> bool:
         """Whether the stored row could only be read in part."""
         return bool(self.problems)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the trace's source warned about it (Jaeger's trace warnings), if anything."""
+        found = (self.attributes or {}).get(TRACE_WARNINGS)
+        return [str(w) for w in found] if isinstance(found, list) else []
 
 
 @dataclass(slots=True)

@@ -235,6 +235,8 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
     )
     if t.status_message:
         console.print(Text.assemble("message: ", shown_text(_message(t.status_message))))
+    for warning in t.warnings:
+        console.print(Text.assemble(("warning: ", "yellow"), shown_text(_message(warning))))
     if t.replay_of:
         console.print(Text.assemble("replay of ", shown_text(_name(t.replay_of))))
     for problem in t.problems:

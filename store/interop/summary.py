@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ..codec import dump_json
-from ..models import TraceRow
+from ..models import TRACE_WARNINGS, TraceRow
 from ..schema import TRACE_STATUSES
 from .anyvalue import decode_attributes
 from .conventions import NATIVE_SOURCES, pick_root
@@ -36,8 +36,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "duration_ms": (float, int),
     "span_count": (int,),
 }
-WARNINGS = "warnings"
-"""Key of a trace's warnings (Jaeger's trace-level `warnings`) in its `attributes`."""
 
 
 class SpanFacts(NamedTuple):
@@ -154,7 +152,7 @@ def _services(ordered: list[SpanFacts]) -> dict[str, Any] | None:
 def _add_warnings(row: TraceRow, stored: TraceRow | None, warnings: Iterable[str]) -> None:
     """The trace's warnings so far and the new ones, each once, sorted (arrival order is not
     kept: a trace imported in parts must not depend on which part came first)."""
-    old = (stored.attributes or {}).get(WARNINGS) if stored is not None else None
-    merged = sorted({*(old if isinstance(old, list) else []), *warnings}, key=str)
+    old = stored.warnings if stored is not None else []
+    merged = sorted({*old, *warnings})
     if merged:
-        row.attributes = {**(row.attributes or {}), WARNINGS: merged}
+        row.attributes = {**(row.attributes or {}), TRACE_WARNINGS: merged}

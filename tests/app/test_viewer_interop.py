@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from interop.interop_data import SAMPLES
 from notices import record_notices
+from screen_text import screen_lines
 from textual.widgets import Input, Label
 
 from pipetrace.app.tui.scenes import press, settle, type_text
@@ -68,7 +69,24 @@ async def test_import_adds_traces_and_a_malformed_file_is_refused(
     errors = [m for severity, m in notes if severity == "error"]
     assert len(errors) == 1 and "\n" not in errors[0]
     assert f"{bad.name}:1:20: not valid JSON (Expecting value)" in errors[0], errors
-    assert any(f"added 2 traces with {report.spans} spans" in m for _, m in notes), notes
+    assert any(f"added 2 traces ({report.spans} spans), merged 0" in m for _, m in notes), notes
+
+
+async def test_a_trace_with_warnings_lists_them_in_its_header(viewer, tmp_path: Path) -> None:
+    """A Jaeger trace's warnings (as Jaeger UI downloads them) show under the trace's summary."""
+    (trace,) = json.loads((SAMPLES / "otlp2jaeger-out.json").read_text())["data"]
+    download = tmp_path / "download.json"
+    download.write_text(json.dumps({**trace, "warnings": ["clock skew adjustment disabled"]}))
+    repo = open_store(str(tmp_path / "jaeger.db"))
+    import_file(repo, download)
+    repo.close()
+    app = viewer(str(tmp_path / "jaeger.db"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_trace(trace["traceID"])
+        await settle(pilot)
+        lines = screen_lines(app)
+    assert any("! warnings: clock skew adjustment disabled" in line for line in lines), lines
 
 
 def _traces_of(path: Path) -> set[str]:

@@ -70,3 +70,23 @@ def all_trace_ids(repo: Repository) -> list[str]:
 def count_rows(repo: Repository) -> tuple[int, int]:
     """(traces, spans) in the store, counted directly."""
     return repo.count_older_than(2**63 - 1)
+
+
+def endpoint_attributes(span: dict[str, Any]) -> dict[str, Any]:
+    """The attributes OpenTelemetry's semantic conventions give a Zipkin span's endpoints."""
+    own = "server" if span.get("kind") == "SERVER" else "network.local"
+    names = {
+        "remoteEndpoint": ("peer.service", "network.peer.address", "network.peer.port"),
+        "localEndpoint": (None, f"{own}.address", f"{own}.port"),
+    }
+    out = {}
+    for endpoint, (service, address, port) in names.items():
+        found = span.get(endpoint) or {}
+        for key, value in (
+            (service, found.get("serviceName")),
+            (address, found.get("ipv4") or found.get("ipv6")),
+            (port, found.get("port")),
+        ):
+            if key and value:
+                out[key] = value
+    return out

@@ -7,8 +7,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from interop.interop_data import SAMPLES, all_trace_ids, count_rows
+from click.testing import CliRunner
+from interop.interop_data import SAMPLES, all_trace_ids, count_rows, endpoint_attributes
 
+from pipetrace.app.cli import main
 from pipetrace.store import Repository, open_store
 from pipetrace.store.interop import import_file
 
@@ -156,7 +158,7 @@ def test_zipkin_yelp(repo: Repository):
         assert row.started_at == span["timestamp"] * 1000
         assert row.ended_at - row.started_at == span["duration"] * 1000
         assert row.parent_span_id == span.get("parentId")
-        assert row.attributes == {**_endpoint_attributes(span), **span["tags"]}
+        assert row.attributes == {**endpoint_attributes(span), **span["tags"]}
         service = span["localEndpoint"]["serviceName"]
         assert row.extra["resource"]["attributes"][0]["value"]["stringValue"] == service
     (root,) = _roots(found.spans)
@@ -164,26 +166,6 @@ def test_zipkin_yelp(repo: Repository):
     assert found.trace.started_at == min(s["timestamp"] for s in raw) * 1000
     assert found.trace.duration_ms == pytest.approx(131.848)
     assert "routing" in found.trace.attributes["services"]
-
-
-def _endpoint_attributes(span: dict[str, Any]) -> dict[str, Any]:
-    """The attributes OpenTelemetry's semantic conventions give a Zipkin span's endpoints."""
-    own = "server" if span.get("kind") == "SERVER" else "network.local"
-    names = {
-        "remoteEndpoint": ("peer.service", "network.peer.address", "network.peer.port"),
-        "localEndpoint": (None, f"{own}.address", f"{own}.port"),
-    }
-    out = {}
-    for endpoint, (service, address, port) in names.items():
-        found = span.get(endpoint) or {}
-        for key, value in (
-            (service, found.get("serviceName")),
-            (address, found.get("ipv4") or found.get("ipv6")),
-            (port, found.get("port")),
-        ):
-            if key and value:
-                out[key] = value
-    return out
 
 
 def test_otlp_and_jaeger_twins_agree(sqlite_repo: Repository, tmp_path):
@@ -221,3 +203,37 @@ def test_importing_twice_adds_nothing(repo: Repository):
     assert sum(r.traces_added for r in first) == counts[0] == 6
     assert all(r.traces_added == 0 and r.spans == 0 for r in second)
     assert sum(r.traces_skipped for r in second) == 7
+
+
+@pytest.mark.parametrize("shape", ["trace object", "list of traces"])
+def test_jaeger_ui_downloads_import_as_the_query_api_answer(
+    sqlite_repo: Repository, tmp_path, shape: str
+):
+    """Jaeger UI downloads one trace object; the same trace in the query API's `data` list, as
+    otlp2jaeger-out.json holds it, stores the same rows; trace warnings are kept and listed."""
+    answer = json.loads((SAMPLES / "otlp2jaeger-out.json").read_text())
+    (trace,) = answer["data"]
+    warnings = ["clock skew adjustment disabled", "invalid parent span IDs=7bb"]
+    download = {**trace, "warnings": warnings}
+    path = tmp_path / "download.json"
+    path.write_text(json.dumps(download if shape == "trace object" else [download]))
+    other = open_store(str(tmp_path / "answer.db"))
+    try:
+        first = import_file(other, SAMPLES / "otlp2jaeger-out.json")
+        report = import_file(sqlite_repo, path)
+        (trace_id,) = all_trace_ids(sqlite_repo)
+        a = sqlite_repo.get_trace_with_spans(trace_id)
+        b = other.get_trace_with_spans(trace_id)
+    finally:
+        other.close()
+    assert (report.format, report.traces_added, report.spans) == ("jaeger", 1, first.spans)
+    assert [s.attributes for s in a.spans] == [s.attributes for s in b.spans]
+    assert [s.extra for s in a.spans] == [s.extra for s in b.spans]
+    assert a.trace.attributes == {**b.trace.attributes, "warnings": sorted(warnings)}
+    code, out = _show(sqlite_repo, trace_id)
+    assert code == 0 and "warning: clock skew adjustment disabled" in out
+
+
+def _show(repo: Repository, trace_id: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["show", trace_id, "--db", repo.url])
+    return result.exit_code, result.output

@@ -69,6 +69,13 @@ def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6)
     ]
     if trace.status_message:
         lines.append(Content.styled(shown(trace.status_message), colour))
+    if trace.warnings:
+        lines.append(
+            Content.from_markup(
+                "[b yellow]! warnings:[/] [yellow]$warnings[/]",
+                warnings=shown("; ".join(trace.warnings)),
+            )
+        )
     links: list[Content] = []
     if trace.replay_of:
         links.append(

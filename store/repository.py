@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -57,6 +58,8 @@ from .sql import InsertMany, Operation, Statement, cached_statement, compile_sta
 from .trace_ids import lookup_prefixes
 
 MAX_PAGE = 10_000
+SPAN_BATCH = 2_000
+"""Spans read per query when a trace is walked a batch at a time."""
 RELEASE_STEP_PAGES = 512
 """Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
 
@@ -194,6 +197,32 @@ class Repository:
                 )
             )
         return found
+
+    def trace_spans(self, trace_id: str, batch: int = SPAN_BATCH) -> Iterator[SpanRow]:
+        """A trace's spans in start order, read `batch` at a time (keyset on start and key), so a
+        trace of any size is walked in bounded memory."""
+        after: tuple[int, int] | None = None
+        while True:
+            values: dict[str, Any] = {"trace_id": trace_id.lower(), "limit": batch}
+            if after is not None:
+                values["after_started"], values["after_pk"] = after
+            paged = after is not None
+            stmt = cached_statement(
+                ("trace_spans", paged), functools.partial(_span_page, paged), values
+            )
+            rows = self.backend.query(stmt)
+            for row in rows:
+                yield span_from_row(row[1:])
+            if len(rows) < batch:
+                return
+            after = (rows[-1][1 + SPAN_COLUMNS.index("started_at")], rows[-1][0])
+
+    def span_links(self, trace_id: str) -> list[tuple[str, str | None]]:
+        """(span id, parent span id) of each span of a trace: its tree without its rows."""
+        stmt = select(spans.c.id, spans.c.parent_span_id).where(
+            spans.c.trace_id == trace_id.lower()
+        )
+        return [(str(r[0]), r[1]) for r in self.backend.query(compile_statement(stmt))]
 
     def get_traces_with_spans(self, trace_ids: Sequence[str]) -> list[TraceWithSpans]:
         """Many traces with their spans in two queries (bulk export); absent ids are left out."""
@@ -592,6 +621,19 @@ def id_lookup(prefix: str, limit: int) -> CompoundSelect[*tuple[Any, ...]]:
         for start in lookup_prefixes(prefix)
     ]
     return union(*[select(arm.c.id) for arm in arms]).order_by("id").limit(limit)
+
+
+def _span_page(after: bool) -> Select[*tuple[Any, ...]]:
+    """One page of a trace's spans in (start, key) order, key first, after a position if given."""
+    stmt = select(spans.c.pk, *[spans.c[n] for n in SPAN_COLUMNS]).where(
+        spans.c.trace_id == bindparam("trace_id")
+    )
+    if after:
+        stmt = stmt.where(
+            tuple_(spans.c.started_at, spans.c.pk)
+            > tuple_(bindparam("after_started"), bindparam("after_pk"))
+        )
+    return stmt.order_by(spans.c.started_at, spans.c.pk).limit(bindparam("limit"))
 
 
 def _sampled_points(f: TraceFilter) -> Select[*tuple[Any, ...]]:

@@ -19,13 +19,13 @@ def lookup_prefixes(text: str) -> list[str]:
     """The stored-id prefixes a typed id prefix may mean, each one index range.
 
     The text itself; a 64-bit id (16 digits) or a prefix of one, as Zipkin prints it, behind
-    the padding; and a 128-bit id typed whole without its leading zeros, as Jaeger prints one
-    whose high half is small, padded back to 32 digits.
+    the padding; and an id typed whole without its leading zeros, as Jaeger and Zipkin print
+    one (`227` for 0…0227), padded back to 32 digits.
     """
     text = text.lower()
     prefixes = [text]
     if len(text) <= len(PADDING):
         prefixes.append(PADDING + text)
-    elif len(text) < ID_DIGITS and not text.startswith("0"):
+    if len(text) < ID_DIGITS and not text.startswith("0"):
         prefixes.append(text.rjust(ID_DIGITS, "0"))
-    return prefixes
+    return list(dict.fromkeys(prefixes))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any, NoReturn
 
 import click
@@ -22,6 +22,7 @@ from pipetrace.store import (
     TraceRow,
     open_store,
 )
+from pipetrace.store.codec import escape_json_text, json_safe
 
 from ..durations import DurationError, check_order
 from ..settings import Settings
@@ -216,6 +217,28 @@ def echo_json(value: Any) -> None:
     click.echo(shown_json(value, indent=2))
 
 
+def json_text(value: Any, indent: int = 2) -> str:
+    """Pretty JSON as `shown_json` writes it, but a NaN or infinite double as
+    {"$numberDouble": "NaN"} (MongoDB's Extended JSON spelling), so it is not taken for the
+    string "NaN": what `show --json` prints."""
+    try:
+        text = json.dumps(value, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        text = json.dumps(typed_doubles(value), indent=indent, ensure_ascii=False, default=str)
+    return escape_json_text(text)
+
+
+def typed_doubles(value: Any) -> Any:
+    """`value` with each NaN or infinite double as {"$numberDouble": text}."""
+    if type(value) is float:
+        return value if math.isfinite(value) else {"$numberDouble": json_safe(value)}
+    if isinstance(value, dict):
+        return {k: typed_doubles(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed_doubles(v) for v in value]
+    return value
+
+
 def say(line: str, *, err: bool = False) -> None:
     """One line of a command's text output, on stdout or stderr, with whatever stored, imported
     or typed text it quotes shown (`shown`), never obeyed by the terminal."""
@@ -233,8 +256,9 @@ def span_json(row: SpanRow) -> dict[str, Any]:
 
 
 def _row_json(row: TraceRow | SpanRow, id_key: str) -> dict[str, Any]:
-    """A stored row as JSON: its id under a name other tools understand, times in ISO too."""
-    data = asdict(row)
+    """A stored row as JSON: its id under a name other tools understand, times in ISO too (the
+    row's values are used as they are, not copied)."""
+    data = {name: getattr(row, name) for name in row.__dataclass_fields__}
     data[id_key] = data.pop("id")
     data["started"] = iso_ns(started_ns(row))
     data["ended"] = iso_ns(row.ended_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -13,9 +15,10 @@ from rich.text import Text
 from pipetrace.store import (
     Cursor,
     Repository,
-    SpanRow,
     StoreError,
     TraceFilter,
+    TraceRow,
+    TraceWithSpans,
     VacuumResult,
     open_store,
 )
@@ -35,6 +38,7 @@ from .common import (
     filter_options,
     filter_scope,
     json_option,
+    json_text,
     opened_store,
     say,
     span_json,
@@ -76,6 +80,8 @@ KNOWN_TRIGGERS = 20
 MAX_INDENT = 20
 """Levels a span's name is indented at most: a deeper tree (an import can nest thousands of
 spans) would otherwise print its indentation, not its names."""
+SHOWN_SPANS = 1000
+"""Spans `show` prints without --all: a trace of 50,000 would scroll for minutes."""
 
 
 @click.command()
@@ -202,18 +208,42 @@ def _cursor_option(text: str | None, scope: str) -> Cursor | None:
 
 @click.command()
 @click.argument("trace_id")
+@click.option(
+    "--all",
+    "all_spans",
+    is_flag=True,
+    help=f"Every span, however many (without it, the first {SHOWN_SPANS:,}).",
+)
 @db_option
 @json_option
-def show(trace_id: str, settings: Settings, as_json: bool) -> None:
+def show(trace_id: str, all_spans: bool, settings: Settings, as_json: bool) -> None:
     """Show one trace with its spans, input, outputs and errors (a unique id prefix is enough)."""
     with opened_store(settings) as repo:
-        found = repo.get_trace_with_spans(resolve_trace_id(repo, trace_id))
-    if found is None:
-        fail(f"no trace {trace_id!r} in {repo.url}")
-    if as_json:
-        echo_json({"trace": trace_json(found.trace), "spans": [span_json(s) for s in found.spans]})
-        return
-    t = found.trace
+        trace = repo.get_trace(resolve_trace_id(repo, trace_id))
+        if trace is None:
+            fail(f"no trace {trace_id!r} in {repo.url}")
+        if as_json:
+            _show_json(repo, trace)
+        else:
+            _show_text(repo, trace, None if all_spans else SHOWN_SPANS)
+
+
+def _show_json(repo: Repository, trace: TraceRow) -> None:
+    """The trace and its spans as one JSON object, written a span at a time."""
+    out = sys.stdout
+    out.write('{\n  "trace": ' + json_text(trace_json(trace)).replace("\n", "\n  "))
+    out.write(',\n  "spans": [')
+    written = False
+    for span in repo.trace_spans(trace.id):
+        out.write(",\n    " if written else "\n    ")
+        out.write(json_text(span_json(span)).replace("\n", "\n    "))
+        written = True
+    out.write("\n  ]\n}\n" if written else "]\n}\n")
+    out.flush()
+
+
+def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
+    """The trace's header, its first `limit` spans (all for None) and their details."""
     console = output_console()
     console.print(Text.assemble(shown_text(_name(t.trigger_event), "bold"), " ", shown_text(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
@@ -241,7 +271,11 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
         console.print(Text.assemble("replay of ", shown_text(_name(t.replay_of))))
     for problem in t.problems:
         console.print(shown_text(f"stored row problem: {problem}", "magenta"))
-    depth = _depths(found.spans)
+    spans = list(itertools.islice(repo.trace_spans(t.id), limit))
+    links = (
+        repo.span_links(t.id) if limit is not None else [(s.id, s.parent_span_id) for s in spans]
+    )
+    depth = _depths(dict(links), spans)
     rows = [
         (
             shown_text("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
@@ -251,10 +285,16 @@ def show(trace_id: str, settings: Settings, as_json: bool) -> None:
             shown_text(_name(s.id)),
             shown_text(_message(s.status_message or "; ".join(s.problems))),
         )
-        for s in found.spans
+        for s in spans
     ]
     print_table(console, SPAN_COLUMNS, rows)
-    for line in trace_details(found):
+    more = len(links) - len(spans)
+    if more:
+        console.print(
+            f"… {counted(more, 'more span')} not shown: show --all prints every span, "
+            "show --json has them all as JSON"
+        )
+    for line in trace_details(TraceWithSpans(t, spans)):
         console.print(line, soft_wrap=True)
 
 
@@ -292,11 +332,11 @@ def resolve_trace_id(repo: Repository, text: str) -> str:
     return matches[0] if matches else text
 
 
-def _depths(spans: list[SpanRow]) -> dict[str, int]:
-    """How deep each span sits under its root, for indentation."""
-    parent = {s.id: s.parent_span_id for s in spans}
+def _depths(parent: dict[str, str | None], shown: list[SpanRow]) -> dict[str, int]:
+    """How deep each shown span sits under its root (`parent` links every span of the trace),
+    for indentation."""
     depths: dict[str, int] = {}
-    for span_id in parent:
+    for span_id in {s.id for s in shown}:
         depth, current, seen = 0, parent.get(span_id), {span_id}
         while current in parent and current not in seen:
             seen.add(current)

@@ -236,12 +236,12 @@ def test_show_json_stays_json_for_stored_nan_and_lone_surrogates(tmp_path: Path)
     assert result.exit_code == 0, result.output
     body = strict_json(result.stdout)
     assert body["trace"]["result_data"] == {
-        "nan": "NaN",
-        "inf": "Infinity",
-        "big": "Infinity",
-        "neg": "-Infinity",
+        "nan": {"$numberDouble": "NaN"},
+        "inf": {"$numberDouble": "Infinity"},
+        "big": {"$numberDouble": "Infinity"},
+        "neg": {"$numberDouble": "-Infinity"},
     }
-    assert body["trace"]["duration_ms"] == "Infinity"
+    assert body["trace"]["duration_ms"] == {"$numberDouble": "Infinity"}
     assert body["trace"]["problems"] == ["duration_ms not finite (inf)"]
     assert body["spans"][0]["attributes"] == {"\ud800": "x\udfff"}
     text = CliRunner().invoke(main, ["show", item.trace.id, "--db", db])
@@ -292,7 +292,12 @@ def test_counts_of_one_read_in_the_singular(tmp_path: Path) -> None:
     exported = runner.invoke(main, ["export", "--db", db, "-o", str(out)])
     assert exported.stderr.startswith("exported 1 trace (1 span) to "), exported.stderr
     imported = runner.invoke(main, ["import", "--db", copy, str(out)])
-    assert imported.stdout == f"{out}: otlp: added 1 trace (1 span)\n"
+    assert imported.stdout == (
+        f"{out}: otlp: added 1 trace (1 span), merged 0 spans into 0 stored traces, "
+        "skipped 0 duplicate spans\n"
+    )
+    again = runner.invoke(main, ["import", "--db", copy, str(out)])
+    assert again.stdout.endswith(", skipped 1 duplicate span\n")
     counted = runner.invoke(main, ["cleanup", "--dry-run", "--older-than", "1d", "--db", db])
     assert counted.stdout.startswith("1 trace and 1 span older than 1d (before ")
     deleted = runner.invoke(main, ["cleanup", "--yes", "--older-than", "1d", "--db", db])

@@ -129,3 +129,25 @@ def test_search_matches_the_unpadded_id(db: str, text: str) -> None:
     code, out, err = run("traces", "--search", text, "--db", db, "--json")
     assert code == 0, err
     assert [t["trace_id"] for t in json.loads(out)["traces"]] == [YELP]
+
+
+def test_an_id_typed_without_its_leading_zeros_resolves(tmp_path: Path) -> None:
+    """Jaeger prints 0…0227 as 227: show, export --trace and replay find it, even where other
+    traces begin with 227 (a whole id wins over the ids it begins)."""
+    db = str(tmp_path / "short.db")
+    spans = [
+        {"traceId": trace_id, "id": "1", "name": "op", "timestamp": 1}
+        for trace_id in ("227", "227abc", "2270000000000000aaaa")
+    ]
+    (tmp_path / "z.json").write_text(json.dumps(spans))
+    code, _, err = run("import", "--db", db, str(tmp_path / "z.json"))
+    assert code == 0, err
+    whole = "227".rjust(32, "0")
+    code, out, err = run("show", "227", "--db", db, "--json")
+    assert code == 0, err
+    assert json.loads(out)["trace"]["trace_id"] == whole
+    code, out, err = run("export", "--db", db, "--trace", "227")
+    assert code == 0, err
+    assert json.loads(out)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"] == whole
+    code, _, err = run("replay", "227", "--db", db)
+    assert code == 2 and err.startswith(f"pipetrace: trace {whole} was imported (zipkin); ")

@@ -7,9 +7,16 @@ store, then measures
   import: `import_file` of that file into an empty store (decoding + validation + mapping + one
           transaction of inserts), against `json.loads` of each line of the file (results
           dropped, so the baseline pays no memory growth while the import holds every span).
-Goals: export <= 8x and import <= 12x the raw json time. Both sides do strictly more than
-encode/decode (SQLite reads or writes of every span, JSON columns parsed or written, typed
-attributes mapped), so single-digit ratios mean the mapping itself is not the bottleneck.
+  big trace: `show --json` of one trace of 50,000 spans (store reads, JSON columns parsed, the
+          JSON written a span at a time) against `json.dumps` of the very dicts it prints; and
+          opening that trace in the viewer against opening a 50-span one (seconds printed);
+  memory: `import_file` of a ~200 MB JSON-lines file in a child process, its peak RSS
+          (resource.getrusage) printed against the file's size.
+Goals: export <= 8x and import <= 6x the raw json time, show --json <= 5x json.dumps, opening
+50,000 spans <= 4x opening 50, and the 200 MB import's peak RSS <= 400 MB. Every side does
+strictly more than encode/decode (SQLite reads or writes of every span, JSON columns parsed or
+written, typed attributes mapped), so single-digit ratios mean the mapping is not the
+bottleneck. `--quick` scales everything down (10,000 spans, a 5,000-span trace, ~20 MB).
 
 Usage: python bench/interop.py [--quick]
 """
@@ -17,17 +24,31 @@ Usage: python bench/interop.py [--quick]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import _common
+from click.testing import CliRunner
+
+from pipetrace.app.cli import main as cli
+from pipetrace.app.commands.common import span_json, trace_json
+from pipetrace.app.sample_store import synthetic_trace
+from pipetrace.app.tui import make_app
+from pipetrace.app.tui.scenes import FIXED_NOW, settle
 from pipetrace.store import SpanRow, TraceRow, TraceWithSpans, open_store
 from pipetrace.store.interop import import_file, traces_data, write_export
 
 SPANS_PER_TRACE = 10
 EXPORT_GOAL = 8.0
-IMPORT_GOAL = 12.0
+IMPORT_GOAL = 6.0
+SHOW_GOAL = 5.0
+OPEN_GOAL = 4.0
+RSS_GOAL_MB = 400
 BASE = 1_780_000_000_000_000_000
 
 
@@ -82,6 +103,97 @@ def best(runs: int, work) -> float:
     return min(times)
 
 
+def show_json(folder: Path, spans: int, runs: int) -> tuple[float, float]:
+    """(seconds of `show --json` of one trace of `spans` spans, seconds of json.dumps of the
+    same dicts)."""
+    db = str(folder / f"big-{spans}.db")
+    trace_id = f"{spans:032x}"
+    repo = open_store(db)
+    try:
+        repo.save_traces([synthetic_trace(trace_id, spans, FIXED_NOW - 60 * 10**9)])
+        found = repo.get_trace_with_spans(trace_id)
+    finally:
+        repo.close()
+    assert found is not None
+    data = {"trace": trace_json(found.trace), "spans": [span_json(s) for s in found.spans]}
+    dumps = best(runs, lambda: json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    runner = CliRunner()
+    shown = best(runs, lambda: runner.invoke(cli, ["show", trace_id, "--db", db, "--json"]))
+    return shown, dumps
+
+
+async def open_seconds(db: str, trace_id: str) -> float:
+    """Seconds from asking the viewer to open a trace until its tree is built and shown."""
+    app = make_app(db, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        began = time.perf_counter()
+        app.open_trace(trace_id)
+        while getattr(app.screen, "span_tree", None) is None:
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        return time.perf_counter() - began
+
+
+def viewer_open(folder: Path, big: int, runs: int) -> tuple[float, float]:
+    """(seconds to open a trace of `big` spans, seconds to open one of 50) in the viewer."""
+    db = str(folder / "open.db")
+    repo = open_store(db)
+    try:
+        for n in (50, big):
+            repo.save_traces([synthetic_trace(f"{n:032x}", n, FIXED_NOW - 60 * 10**9)])
+    finally:
+        repo.close()
+    small = min(asyncio.run(open_seconds(db, f"{50:032x}")) for _ in range(runs + 1))
+    large = min(asyncio.run(open_seconds(db, f"{big:032x}")) for _ in range(runs))
+    return large, small
+
+
+def peak_rss(folder: Path, megabytes: int) -> tuple[float, float]:
+    """(file MB, peak RSS MB) of importing a JSON-lines file of about `megabytes` MB, measured
+    in a child process so nothing else this benchmark holds counts."""
+    source = open_store(str(folder / "rss-source.db"))
+    lines = folder / "rss.jsonl"
+    try:
+        items = build(200)
+        source.save_traces(items)
+        write_export(source, [t.trace.id for t in items], lines)
+    finally:
+        source.close()
+    block = lines.read_text().splitlines()
+    target = folder / "rss.big.jsonl"
+    with target.open("w") as out:
+        n = 0
+        while out.tell() < megabytes * 1_000_000:
+            for line in block:
+                doc = json.loads(line)
+                for rs in doc["resourceSpans"]:
+                    for ss in rs["scopeSpans"]:
+                        for span in ss["spans"]:
+                            span["traceId"] = f"{n + 1:032x}"
+                out.write(json.dumps(doc, separators=(",", ":")) + "\n")
+                n += 1
+    code = (
+        "import resource, sys\n"
+        "from pipetrace.store import open_store\n"
+        "from pipetrace.store.interop import import_file\n"
+        "repo = open_store(sys.argv[1])\n"
+        "report = import_file(repo, sys.argv[2])\n"
+        "repo.close()\n"
+        "print(report.traces_added, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder / "rss.db"), str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=_common.ROOT,
+    )
+    added, kilobytes = done.stdout.split()
+    assert int(added) == n, done.stdout
+    return target.stat().st_size / 1e6, int(kilobytes) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 spans instead of 100,000")
@@ -121,8 +233,19 @@ def main() -> None:
     print(f"json.dumps of the same OTLP objects: {n_spans / encode:,.0f} spans/s ({encode:.2f} s)")
     print(f"import: {n_spans / imported:,.0f} spans/s ({imported:.2f} s)")
     print(f"json.loads of the same file: {n_spans / decode:,.0f} spans/s ({decode:.2f} s)")
+    big = 5_000 if args.quick else 50_000
+    with tempfile.TemporaryDirectory() as folder:
+        shown, dumps = show_json(Path(folder), big, runs)
+        opened, small = viewer_open(Path(folder), big, runs)
+        megabytes, rss = peak_rss(Path(folder), 20 if args.quick else 200)
+    print(f"show --json of a {big:,}-span trace: {shown:.2f} s; json.dumps of it: {dumps:.2f} s")
+    print(f"viewer opens a {big:,}-span trace in {opened:.2f} s, a 50-span one in {small:.2f} s")
+    print(f"import of a {megabytes:.0f} MB file: peak RSS {rss:.0f} MB")
     print(f"ratio export/json encode: {export / encode:.2f} (goal <= {EXPORT_GOAL:g})")
     print(f"ratio import/json decode: {imported / decode:.2f} (goal <= {IMPORT_GOAL:g})")
+    print(f"ratio show --json/json.dumps: {shown / dumps:.2f} (goal <= {SHOW_GOAL:g})")
+    print(f"ratio open {big // 1000}k/50 spans: {opened / small:.2f} (goal <= {OPEN_GOAL:g})")
+    print(f"ratio import peak RSS MB: {rss:.2f} (goal <= {RSS_GOAL_MB})")
 
 
 if __name__ == "__main__":

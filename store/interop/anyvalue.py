@@ -96,9 +96,10 @@ def decode_attributes(
             out[key] = None
             continue
         if type(value) is dict and len(value) == 1:
-            text = value.get("stringValue")
-            if type(text) is str:
-                out[key] = text
+            ((kind, inner),) = value.items()
+            scalar = _scalar(kind, inner)
+            if scalar is not _NOT_SCALAR:
+                out[key] = scalar
                 continue
         try:
             out[key] = decode_value(value)
@@ -109,6 +110,25 @@ def decode_attributes(
                 raw = {}
             raw[key] = value
     return out, raw
+
+
+_NOT_SCALAR = object()
+
+
+def _scalar(kind: str, inner: Any) -> Any:
+    """The common well-formed scalar values, decoded without the general path's checks (which
+    handle everything else, and say what is wrong)."""
+    kind_of = type(inner)
+    if kind == "stringValue" and kind_of is str:
+        return inner
+    if kind == "intValue" and kind_of is str and inner.isdigit() and inner.isascii():
+        number = int(inner)
+        return number if number <= INT64_MAX else _NOT_SCALAR
+    if kind == "boolValue" and kind_of is bool:
+        return inner
+    if kind == "doubleValue" and kind_of is float:
+        return inner
+    return _NOT_SCALAR
 
 
 def check_attributes(items: Any) -> None:

@@ -30,7 +30,7 @@ from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..timeparse import format_duration, format_ns
 from ..untrusted import shown_text
-from ..wording import count_figure, plural
+from ..wording import count_figure, counted, plural
 from .common import (
     db_option,
     echo_json,

@@ -31,6 +31,7 @@ from .jaeger_in import (
     parse_jaeger_trace,
     stream_jaeger,
 )
+from .otlp_fast import quick_otlp
 from .otlp_in import parse_otlp, stream_otlp
 from .spans import Item
 from .streaming import Opener, Readable, first_keys
@@ -67,6 +68,9 @@ def read_text(text: str, name: str) -> Reading:
     to anything wrong."""
     if not text.strip():
         raise MalformedFile(f"{name}: the file is empty")
+    quick = quick_otlp(text) if text.lstrip(_WS).startswith("{") else None
+    if quick is not None:
+        return Reading("otlp", iter(quick))
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -125,6 +129,10 @@ def _documents(lines: Iterator[tuple[int, str]], name: str) -> Iterator[tuple[st
     """Each non-blank line as (format, its spans)."""
     for number, line in lines:
         if not line.strip():
+            continue
+        quick = quick_otlp(line)
+        if quick is not None:
+            yield "otlp", iter(quick)
             continue
         try:
             doc = json.loads(line)
@@ -254,6 +262,10 @@ def _file_documents(path: str, name: str) -> Iterator[tuple[str, Iterator[Item]]
                 yield reading.format, reading.items
                 continue
             if not raw.strip():
+                continue
+            quick = quick_otlp(raw)
+            if quick is not None:
+                yield "otlp", iter(quick)
                 continue
             yield from _documents(iter([(number, _decoded(raw, name, start))]), name)
 

@@ -47,7 +47,7 @@ def parse_otlp(doc: dict[str, Any]) -> Iterator[Item]:
 def _resource_spans(rs: Any) -> Iterator[Item]:
     if type(rs) is not dict:
         raise Invalid("is not an object")
-    resource = _resource(rs.get("resource"))
+    resource = check_resource(rs.get("resource"))
     key, scope_key = _GROUPS[0] if _GROUPS[0][0] in rs else _GROUPS[1]
     scope_spans = rs.get(key) or []
     if type(scope_spans) is not list:
@@ -56,8 +56,8 @@ def _resource_spans(rs: Any) -> Iterator[Item]:
         try:
             if type(ss) is not dict:
                 raise Invalid("is not an object")
-            scope = _scope(ss.get(scope_key), scope_key)
-            base, native = _base(resource, rs.get("schemaUrl"), scope, ss.get("schemaUrl"))
+            scope = check_scope(ss.get(scope_key), scope_key)
+            base, native = span_base(resource, rs.get("schemaUrl"), scope, ss.get("schemaUrl"))
             spans = ss.get("spans") or []
             if type(spans) is not list:
                 raise Invalid("is not a list", "spans")
@@ -70,7 +70,7 @@ def _resource_spans(rs: Any) -> Iterator[Item]:
             raise exc.at(key, si) from None
 
 
-def _resource(resource: Any) -> dict[str, Any] | None:
+def check_resource(resource: Any) -> dict[str, Any] | None:
     """A resource object, its attributes checked."""
     if resource is not None and type(resource) is not dict:
         raise Invalid("is not an object", "resource")
@@ -82,7 +82,7 @@ def _resource(resource: Any) -> dict[str, Any] | None:
     return resource
 
 
-def _scope(scope: Any, key: str) -> dict[str, Any] | None:
+def check_scope(scope: Any, key: str) -> dict[str, Any] | None:
     """An instrumentation scope object, its attributes checked."""
     if scope is not None and type(scope) is not dict:
         raise Invalid("is not an object", key)
@@ -94,7 +94,7 @@ def _scope(scope: Any, key: str) -> dict[str, Any] | None:
     return scope
 
 
-def _base(
+def span_base(
     resource: dict[str, Any] | None,
     resource_schema: Any,
     scope: dict[str, Any] | None,
@@ -126,18 +126,18 @@ def stream_otlp(open_region: Opener) -> Iterator[Item]:
             if found.started:
                 _check_shape(path, found.value)
             elif path[-1] == "resource":
-                contexts[("resource", path[1])] = _located(_resource, found.value, path[:2])
+                contexts[("resource", path[1])] = _located(check_resource, found.value, path[:2])
             elif path[-1] == "schemaUrl":
                 contexts[("schema", *path[1:-1])] = found.value
             else:
                 try:
-                    contexts[("scope", path[1], path[3])] = _scope(found.value, str(path[-1]))
+                    contexts[("scope", path[1], path[3])] = check_scope(found.value, str(path[-1]))
                 except Invalid as exc:
                     raise exc.at(*path[:4]) from None
     with open_region() as handle:
         for found in walk(handle, _SPANS.__contains__, lambda _name: False):
             _rs, ri, _group, si, _spans, _pi = found.path
-            base, native = _base(
+            base, native = span_base(
                 contexts.get(("resource", ri)),
                 contexts.get(("schema", ri)),
                 contexts.get(("scope", ri, si)),
@@ -228,10 +228,10 @@ def _rest(sp: dict[str, Any], extra: dict[str, Any]) -> None:
             extra[key] = count
     events = sp.get("events")
     if events:
-        extra["events"] = [_event(e, i) for i, e in enumerate(_list(events, "events"))]
+        extra["events"] = [check_event(e, i) for i, e in enumerate(_list(events, "events"))]
     links = sp.get("links")
     if links:
-        extra["links"] = [_link(k, i) for i, k in enumerate(_list(links, "links"))]
+        extra["links"] = [check_link(k, i) for i, k in enumerate(_list(links, "links"))]
 
 
 def _list(value: Any, key: str) -> list[Any]:
@@ -240,7 +240,7 @@ def _list(value: Any, key: str) -> list[Any]:
     return value
 
 
-def _event(event: Any, index: int) -> dict[str, Any]:
+def check_event(event: Any, index: int) -> dict[str, Any]:
     try:
         if type(event) is not dict:
             raise Invalid("is not an object")
@@ -256,7 +256,7 @@ def _event(event: Any, index: int) -> dict[str, Any]:
     return event
 
 
-def _link(link: Any, index: int) -> dict[str, Any]:
+def check_link(link: Any, index: int) -> dict[str, Any]:
     try:
         if type(link) is not dict:
             raise Invalid("is not an object")

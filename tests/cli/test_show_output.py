@@ -16,11 +16,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from factories import BASE_NS
 from rich.cells import cell_len
 
 from pipetrace.app.cli import main
 from pipetrace.app.commands.details import MAX_JSON_CHARS
+from pipetrace.app.commands.store_cmds import SHOWN_SPANS
 from pipetrace.app.commands.table_layout import PIPE_WIDTH
+from pipetrace.app.sample_store import synthetic_trace
+from pipetrace.store import open_store
 from pipetrace.store.codec import json_safe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +184,24 @@ def test_a_narrow_terminal_keeps_script_status_and_message(tmp_path: Path, colum
     assert re.search(r"^explode +same +error -> error ", scripts, re.M), scripts
     assert message in joined(scripts)
     assert re.search(rf"^20\d\d-\d\d-\d\d \d\d:\d\d:\d\d  {trace_id[:12]}  error  ", listed, re.M)
+
+
+def test_a_huge_trace_shows_its_first_spans_and_json_has_them_all(tmp_path: Path) -> None:
+    """show prints the first SHOWN_SPANS spans and how to get the rest; --all and --json (read
+    and written a batch at a time) have every span."""
+    db = str(tmp_path / "huge.db")
+    trace_id = f"{7:032x}"
+    repo = open_store(db)
+    repo.save_traces([synthetic_trace(trace_id, SHOWN_SPANS + 234, BASE_NS)])
+    repo.close()
+    runner = CliRunner(env={"COLUMNS": "200"})
+    shown = runner.invoke(main, ["show", trace_id, "--db", db])
+    assert shown.exit_code == 0, shown.output
+    assert "… 234 more spans not shown: show --all prints every span" in shown.stdout
+    every = runner.invoke(main, ["show", trace_id, "--all", "--db", db])
+    assert every.exit_code == 0 and "more spans not shown" not in every.stdout
+    assert len(every.stdout.splitlines()) > len(shown.stdout.splitlines()) + 200
+    body = runner.invoke(main, ["show", trace_id, "--json", "--db", db])
+    spans = json.loads(body.stdout)["spans"]
+    assert len(spans) == SHOWN_SPANS + 234 == len({(s["span_id"], s["started_at"]) for s in spans})
+    assert [s["started_at"] for s in spans] == sorted(s["started_at"] for s in spans)

@@ -86,6 +86,18 @@ class TraceWithSpans:
     spans: list[SpanRow]
 
 
+@dataclass(slots=True)
+class TraceOutline:
+    """A trace and its spans in start order, read so that a tree of any size shows at once: a
+    span whose stored JSON is sound comes without its attributes and extra, and `undecoded`
+    holds its stored row to read them from (`codec.span_from_row`) when it is looked at; a
+    damaged span comes whole, with its problems (None in `undecoded`)."""
+
+    trace: TraceRow
+    spans: list[SpanRow]
+    undecoded: list[tuple[Any, ...] | None]
+
+
 @dataclass(frozen=True, slots=True)
 class ScriptRun:
     """A script's own span reduced to what a replay compares, read without its attributes."""

@@ -32,6 +32,7 @@ from .codec import (
     SPAN_COLUMNS,
     SUMMARY_COLUMNS,
     TRACE_COLUMNS,
+    sound_json,
     span_from_row,
     span_to_tuple,
     trace_from_row,
@@ -49,6 +50,7 @@ from .models import (
     SpanRow,
     StoreSpace,
     TraceFilter,
+    TraceOutline,
     TraceRow,
     TraceWithSpans,
     VacuumResult,
@@ -197,6 +199,36 @@ class Repository:
                 )
             )
         return found
+
+    def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
+        """A trace and its spans with their JSON columns left to read when looked at (see
+        `TraceOutline`), or None if there is no such trace."""
+        trace = self.get_trace(trace_id)
+        if trace is None:
+            return None
+        stmt = cached_statement(
+            "get_outline",
+            lambda: (
+                select(
+                    *[spans.c[n] for n in SPAN_COLUMNS],
+                    func.json_valid(spans.c.attributes),
+                    func.json_valid(spans.c.extra),
+                )
+                .where(spans.c.trace_id == bindparam("trace_id"))
+                .order_by(spans.c.started_at, spans.c.pk)
+            ),
+            {"trace_id": trace.id},
+        )
+        outline = TraceOutline(trace, [], [])
+        for row in self.backend.query(stmt):
+            values = tuple(row[:-2])
+            if sound_json(values[-2], row[-2]) and sound_json(values[-1], row[-1]):
+                outline.spans.append(span_from_row((*values[:-2], None, None)))
+                outline.undecoded.append(values)
+            else:
+                outline.spans.append(span_from_row(values))
+                outline.undecoded.append(None)
+        return outline
 
     def trace_spans(self, trace_id: str, batch: int = SPAN_BATCH) -> Iterator[SpanRow]:
         """A trace's spans in start order, read `batch` at a time (keyset on start and key), so a

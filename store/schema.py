@@ -124,6 +124,8 @@ staged_spans = Table(
     Column("staged_at", BigInteger, nullable=False, comment="Unix ns; stale rows are dropped"),
     Column("identity", String(32), nullable=False, comment="digest of what makes one span"),
     Column("carried", Text, comment="JSON: trace columns a pipetrace export carried here"),
+    Column("user_hint", Text, comment="the span's first user attribute that is text"),
+    Column("ip_hint", Text, comment="the span's first address attribute that is text"),
     *(Column(c.name, c.type, nullable=c.nullable) for c in spans.columns if c.name != "pk"),
 )
 Index(

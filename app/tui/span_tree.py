@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from pipetrace.store import SpanRow, TraceRow
+from pipetrace.store.codec import span_from_row
 
 FAILED = frozenset({"error", "blocked"})
 """Span statuses an operator jumps to: what the list's "every failure" filter also means."""
@@ -15,12 +17,20 @@ class SpanTree:
     """Spans as a forest by parent span id; `visible` lists the node indices shown, in order.
 
     Spans whose parent is missing (or that sit in a parent cycle) become roots, so every span
-    is shown exactly once whatever the stored data looks like.
+    is shown exactly once whatever the stored data looks like. A span may come without its
+    attributes and extra, with its stored row in `undecoded` (see `TraceOutline`): `span`
+    reads them when the span is looked at, so a tree of any size is built at once.
     """
 
-    def __init__(self, trace: TraceRow, spans: list[SpanRow]) -> None:
+    def __init__(
+        self,
+        trace: TraceRow,
+        spans: list[SpanRow],
+        undecoded: list[tuple[Any, ...] | None] | None = None,
+    ) -> None:
         self.trace = trace
         self.spans = spans
+        self.undecoded = undecoded or [None] * len(spans)
         n = len(spans)
         self.parent = [-1] * n
         self.children: list[list[int]] = [[] for _ in range(n)]
@@ -158,6 +168,14 @@ class SpanTree:
         earlier = [c for c in ordered if self.position[c] < pos]
         return earlier[-1] if earlier else ordered[-1]
 
+    def span(self, node: int) -> SpanRow:
+        """The span at `node` with its attributes and extra, read from its row the first time."""
+        values = self.undecoded[node]
+        if values is not None:
+            self.spans[node] = span_from_row(values)
+            self.undecoded[node] = None
+        return self.spans[node]
+
     def failures(self) -> list[int]:
         """Nodes whose span errored or blocked, or whose row is corrupt: where to look first."""
         return [i for i, s in enumerate(self.spans) if s.status in FAILED or s.problems]
@@ -171,6 +189,6 @@ class SpanTree:
             self._haystack = [
                 f"{s.name}\n{s.script_id or ''}\n{s.status_message or ''}\n"
                 f"{json.dumps(s.attributes, ensure_ascii=False, default=str)}".lower()
-                for s in self.spans
+                for s in map(self.span, range(len(self.spans)))
             ]
         return [i for i, text in enumerate(self._haystack) if needle in text]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +34,7 @@ from ..models import (
     ScriptRun,
     SpanRow,
     TraceFilter,
+    TraceOutline,
     TraceRow,
     TraceWithSpans,
     VacuumResult,
@@ -88,10 +89,6 @@ class AutherRepository(Repository):
         """Refused: auther writes its own traces."""
         raise StoreError(f"{self.url}: {READ_ONLY}")
 
-    def append_spans(self, trace: TraceRow, spans_: Sequence[SpanRow], held: int) -> bool:
-        """Refused: auther writes its own traces."""
-        raise StoreError(f"{self.url}: {READ_ONLY}")
-
     def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
         """Refused: a VACUUM would rewrite the whole application database."""
         raise StoreError(f"{self.url}: pipetrace does not VACUUM an application's database")
@@ -117,6 +114,23 @@ class AutherRepository(Repository):
         """A trace and all its spans in start order (custom spans carry their parent)."""
         found = self.get_traces_with_spans([trace_id])
         return found[0] if found else None
+
+    def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
+        """A trace and its spans, read whole (auther's traces are small: it caps them)."""
+        found = self.get_trace_with_spans(trace_id)
+        if found is None:
+            return None
+        return TraceOutline(found.trace, found.spans, [None] * len(found.spans))
+
+    def trace_spans(self, trace_id: str, batch: int = 0) -> Iterator[SpanRow]:
+        """A trace's spans in start order (read at once: auther caps its traces' size)."""
+        found = self.get_trace_with_spans(trace_id)
+        yield from found.spans if found is not None else ()
+
+    def span_links(self, trace_id: str) -> list[tuple[str, str | None]]:
+        """(span id, parent span id) of each span of a trace."""
+        found = self.get_trace_with_spans(trace_id)
+        return [(s.id, s.parent_span_id) for s in found.spans] if found is not None else []
 
     def get_traces_with_spans(self, trace_ids: Sequence[str]) -> list[TraceWithSpans]:
         """Many traces with their spans in two queries; absent ids are left out."""

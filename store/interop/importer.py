@@ -17,6 +17,7 @@ from ..codec import dump_json, span_to_tuple, trace_to_tuple
 from ..errors import StoreError
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from ..repository import Repository
+from .conventions import IP_KEYS, USER_KEYS
 from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
 from .errors import MalformedFile
 from .spans import CarrierSpan, Item, TraceNote
@@ -25,6 +26,7 @@ from .summary import SpanFacts, summarize
 
 MERGE_ATTEMPTS = 5
 """Summaries made before a file's traces are written without checking they are still current."""
+NO_HINTS = (None, None)
 STAGE_BATCH = 2000
 """Spans staged per write while a file is read."""
 SUMMARY_PAGE = 500
@@ -142,16 +144,16 @@ def _stage(stage: ImportStage, items: Iterable[Item]) -> tuple[int, dict[str, li
     warnings: dict[str, list[str]] = {}
     batch: list[tuple[Any, ...]] = []
     for item in items:
-        if isinstance(item, SpanRow):
-            values = span_to_tuple(item)
-            carried = None
-        elif isinstance(item, CarrierSpan):
-            values = span_to_tuple(item.row)
-            carried = dump_json(item.carried)
-        else:
+        if isinstance(item, TraceNote):
             warnings.setdefault(item.trace_id, []).extend(item.warnings)
             continue
-        batch.append((_identity(values), carried, *values))
+        if isinstance(item, CarrierSpan):
+            row, carried = item.row, dump_json(item.carried)
+        else:
+            row, carried = item, None
+        values = span_to_tuple(row)
+        hints = _hints(row.attributes) if row.attributes else NO_HINTS
+        batch.append((_identity(values), carried, *hints, *values))
         offered += 1
         if len(batch) == STAGE_BATCH:
             stage.add_spans(batch)
@@ -192,6 +194,20 @@ def _scrub_run(run: list[SpanRow | CarrierSpan], scrub: Scrub) -> list[SpanRow |
     for carrier in carriers:
         carrier.carried = {column: getattr(trace, column) for column in carrier.carried}
     return run
+
+
+def _hints(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The span's first user and address attributes that are non-empty text (as the summary
+    reads them of stored spans)."""
+    return _first_text(attributes, USER_KEYS), _first_text(attributes, IP_KEYS)
+
+
+def _first_text(attributes: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = attributes.get(key)
+        if type(value) is str and value:
+            return value
+    return None
 
 
 def _identity(values: tuple[Any, ...]) -> str:

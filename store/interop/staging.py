@@ -42,7 +42,15 @@ STALE = "ck_pipeline_import_traces_fresh"
 """The constraint a stale summary breaks: how both backends word the guard's refusal."""
 STALE_AFTER_NS = 24 * 3600 * 10**9
 """Staged rows this old belong to an import that died; the next import drops them."""
-STAGED_SPAN_COLUMNS = ("import_id", "staged_at", "identity", "carried", *SPAN_COLUMNS)
+STAGED_SPAN_COLUMNS = (
+    "import_id",
+    "staged_at",
+    "identity",
+    "carried",
+    "user_hint",
+    "ip_hint",
+    *SPAN_COLUMNS,
+)
 STAGED_TRACE_COLUMNS = (
     "import_id",
     "trace_id",
@@ -86,8 +94,9 @@ class ImportStage:
         )
 
     def add_spans(self, rows: Sequence[tuple[Any, ...]]) -> int:
-        """Stage spans given as (identity, carried JSON, *SPAN_COLUMNS values); returns how many
-        were not already staged by this import (a delivery the file repeats is staged once)."""
+        """Stage spans given as (identity, carried JSON, user hint, address hint,
+        *SPAN_COLUMNS values); returns how many were not already staged by this import (a
+        delivery the file repeats is staged once)."""
         now = time.time_ns()
         staged = [(self.id, now, *row) for row in rows]
         (added,) = self.backend.write(
@@ -128,7 +137,8 @@ class ImportStage:
     def fresh_facts(self, trace_ids: Sequence[str]) -> list[tuple[Any, ...]]:
         """(trace id, *facts) of the staged spans of these traces that are not already stored."""
         s = staged_spans
-        stmt = select(s.c.trace_id, *_facts(s), s.c.carried).where(
+        facts = [*[s.c[n] for n in FACT_COLUMNS], s.c.user_hint, s.c.ip_hint, _resource(s)]
+        stmt = select(s.c.trace_id, *facts, s.c.carried).where(
             s.c.import_id == self.id, s.c.trace_id.in_(trace_ids), not_(_stored(s))
         )
         return self.backend.query(compile_statement(stmt))
@@ -209,13 +219,20 @@ class ImportStage:
 
 
 def _facts(table: Any) -> list[ColumnElement[Any]]:
-    """The columns of `summary.SpanFacts` but `carried`, read from a span table."""
+    """The columns of `summary.SpanFacts` but `carried`, read from a stored span's columns."""
     return [
         *[table.c[n] for n in FACT_COLUMNS],
         _text_attribute(table, USER_KEYS),
         _text_attribute(table, IP_KEYS),
-        case((func.json_valid(table.c.extra) == 1, func.json_extract(table.c.extra, "$.resource"))),
+        _resource(table),
     ]
+
+
+def _resource(table: Any) -> ColumnElement[Any]:
+    """A span's OTLP resource as JSON text, from its extra column (none where that is damaged)."""
+    return case(
+        (func.json_valid(table.c.extra) == 1, func.json_extract(table.c.extra, "$.resource"))
+    )
 
 
 def _text_attribute(table: Any, keys: tuple[str, ...]) -> ColumnElement[Any]:

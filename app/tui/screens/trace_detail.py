@@ -205,7 +205,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     async def show_span_later(self, tree: SpanTree, node: int) -> None:
         """Fill the pane once the cursor rests; each new move cancels the previous wait."""
         await asyncio.sleep(PANE_DELAY)
-        self.query_one(SpanPane).show_span(tree.spans[node], tree.trace)
+        self.query_one(SpanPane).show_span(tree.span(node), tree.trace)
 
     def action_switch_pane(self) -> None:
         """Move focus between the waterfall and the span pane (to scroll long data)."""

@@ -69,6 +69,8 @@ def upgrade() -> None:
         sa.Column("staged_at", sa.BigInteger(), nullable=False),
         sa.Column("identity", sa.String(32), nullable=False),
         sa.Column("carried", sa.Text()),
+        sa.Column("user_hint", sa.Text()),
+        sa.Column("ip_hint", sa.Text()),
         *_span_columns(),
         sa.PrimaryKeyConstraint("pk", name="pk_pipeline_import_spans"),
     )

@@ -128,13 +128,15 @@ staged_spans = Table(
     Column("ip_hint", Text, comment="the span's first address attribute that is text"),
     *(Column(c.name, c.type, nullable=c.nullable) for c in spans.columns if c.name != "pk"),
 )
+# One index serves the duplicate check and reading a trace's staged spans; with the trace id
+# before the digest, the spans of one trace (which files mostly keep together) insert nearby.
 Index(
     "ux_pipeline_import_spans_identity",
     staged_spans.c.import_id,
+    staged_spans.c.trace_id,
     staged_spans.c.identity,
     unique=True,
 )
-Index("ix_pipeline_import_spans_trace", staged_spans.c.import_id, staged_spans.c.trace_id)
 
 staged_traces = Table(
     "pipeline_import_traces",

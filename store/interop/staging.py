@@ -81,7 +81,7 @@ class ImportStage:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.id = secrets.token_hex(16)
+        self.id = secrets.token_hex(8)
 
     def drop_abandoned(self) -> None:
         """Delete what imports that died long ago left staged."""

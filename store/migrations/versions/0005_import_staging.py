@@ -77,11 +77,8 @@ def upgrade() -> None:
     op.create_index(
         "ux_pipeline_import_spans_identity",
         "pipeline_import_spans",
-        ["import_id", "identity"],
+        ["import_id", "trace_id", "identity"],
         unique=True,
-    )
-    op.create_index(
-        "ix_pipeline_import_spans_trace", "pipeline_import_spans", ["import_id", "trace_id"]
     )
     op.create_table(
         "pipeline_import_traces",
@@ -100,6 +97,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the staging tables (anything staged in them is an unfinished import)."""
     op.drop_table("pipeline_import_traces")
-    op.drop_index("ix_pipeline_import_spans_trace", "pipeline_import_spans")
     op.drop_index("ux_pipeline_import_spans_identity", "pipeline_import_spans")
     op.drop_table("pipeline_import_spans")

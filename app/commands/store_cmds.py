@@ -15,6 +15,7 @@ from rich.text import Text
 from pipetrace.store import (
     Cursor,
     Repository,
+    SpanRow,
     StoreError,
     TraceFilter,
     TraceRow,

@@ -114,7 +114,7 @@ Index(
 Index("ix_pipeline_spans_trace_id_started", spans.c.trace_id, spans.c.started_at)
 
 # An import stages a file's spans and its traces' new summaries here, in short transactions of
-# their own, then moves them into the tables above in one transaction (0004): the file's data
+# their own, then moves them into the tables above in one transaction (0005): the file's data
 # never waits in memory, and a reader sees all of it or none of it.
 staged_spans = Table(
     "pipeline_import_spans",

@@ -193,7 +193,7 @@ def _interrupted(left: tuple[str, ...], imported: int, exc: KeyboardInterrupt) -
     rest = f" and the {counted(len(left) - 1, 'file')} after it" if len(left) > 1 else ""
     fail(
         f"interrupted while importing {left[0]}, after importing {counted(imported, 'file')}: "
-        f"import it{rest} again (a file is stored whole or not at all, and traces already stored "
+        f"import it{rest} again (a file is stored whole or not at all, and spans already stored "
         "are skipped)",
         code=exit_status(exc),
     )

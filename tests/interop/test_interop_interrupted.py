@@ -62,11 +62,14 @@ def test_an_interrupted_import_names_the_file_and_what_to_import_again(
         process.send_signal(signum)
         out, err = process.communicate(timeout=120)
 
-    assert first == "small.json: zipkin: added 1 trace (50 spans)\n"
+    assert first == (
+        "small.json: zipkin: added 1 trace (50 spans), merged 0 spans into 0 stored traces, "
+        "skipped 0 duplicate spans\n"
+    )
     assert process.returncode == status, err
     assert (out, err) == (
         "",
         "pipetrace: interrupted while importing big.json, after importing 1 file: import it and "
-        "the 1 file after it again (a file is stored whole or not at all, and traces already "
+        "the 1 file after it again (a file is stored whole or not at all, and spans already "
         "stored are skipped)\n",
     )

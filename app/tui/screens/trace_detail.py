@@ -154,12 +154,12 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     def fetch(self, repo: Repository, trace_id: str) -> None:
         """Read the trace and build its tree off the UI thread (O(spans), done once)."""
         try:
-            found = repo.get_trace_with_spans(trace_id)
+            found = repo.get_trace_outline(trace_id)
             replays = repo.replays_of(trace_id) if found else []
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, self.load))
             return
-        tree = SpanTree(found.trace, found.spans) if found else None
+        tree = SpanTree(found.trace, found.spans, found.undecoded) if found else None
         self.post_message(self.Loaded(tree, replays))
 
     @on(Loaded)

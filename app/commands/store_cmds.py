@@ -333,11 +333,11 @@ def resolve_trace_id(repo: Repository, text: str) -> str:
     return matches[0] if matches else text
 
 
-def _depths(parent: dict[str, str | None], shown: list[SpanRow]) -> dict[str, int]:
+def _depths(parent: dict[str, str | None], spans: list[SpanRow]) -> dict[str, int]:
     """How deep each shown span sits under its root (`parent` links every span of the trace),
     for indentation."""
     depths: dict[str, int] = {}
-    for span_id in {s.id for s in shown}:
+    for span_id in {s.id for s in spans}:
         depth, current, seen = 0, parent.get(span_id), {span_id}
         while current in parent and current not in seen:
             seen.add(current)

@@ -28,4 +28,4 @@ async def test_the_import_hint_is_shown_whole(
         lines = screen_lines(app)[region.y : region.bottom]
         shown = " ".join(line[region.x : region.right] for line in lines)
         assert " ".join(shown.split()) == dialog.hint
-        assert dialog.hint.endswith("traces already stored are skipped")
+        assert dialog.hint.endswith("spans of stored traces are merged into them")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .auther import open_auther_store
 from .backends import open_backend
-from .errors import SchemaError, StoreError, StoreUnavailable
-from .migrate import upgrade
+from .errors import SchemaError, StoreDamaged, StoreError, StoreUnavailable
+from .migrate import open_schema
 from .models import (
     REPLAY_CHOICES,
     CleanupProgress,
@@ -39,6 +39,7 @@ __all__ = [
     "SchemaError",
     "ScriptRun",
     "SpanRow",
+    "StoreDamaged",
     "StoreError",
     "StoreSpace",
     "StoreUnavailable",
@@ -54,11 +55,14 @@ __all__ = [
 def open_store(
     store: str | DatabaseTarget, *, migrate: bool = True, create: bool = True
 ) -> Repository:
-    """Open the store a URL or a parsed target names, at the newest schema; an auther database
-    (the original project's own) is recognised first and opened read-only, unmigrated.
+    """Open the store a URL or a parsed target names; an auther database (the original
+    project's own) is recognised first and opened read-only, unmigrated.
 
-    With `create` False a named SQLite file must exist already (the default file may always be
-    created). Raises StoreError with one line naming the URL and the cause when it cannot be used.
+    With `migrate` (commands that write) the additive revisions this version knows are applied;
+    without it the schema is used as it is, or refused in one line where this version cannot
+    read it. With `create` False nothing that is not a store already is opened: a missing or
+    empty file, a pipe, a device, a database without pipetrace's tables. Raises StoreError with
+    one line naming the URL and the cause when it cannot be used.
     """
     target = parse_database_url(store) if isinstance(store, str) else store
     auther = open_auther_store(target)
@@ -67,9 +71,8 @@ def open_store(
     backend = open_backend(target, create=create)
     try:
         backend.query(Statement("SELECT 1"))
-        if migrate:
-            upgrade(backend)
+        schema = open_schema(backend, migrate=migrate, create=create)
     except BaseException:
         backend.close()
         raise
-    return Repository(backend)
+    return Repository(backend, schema=schema)

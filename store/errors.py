@@ -28,3 +28,9 @@ class SchemaError(StoreError):
     """The database is not a pipetrace store this version can use."""
 
     title = "Incompatible database"
+
+
+class StoreDamaged(StoreError):
+    """SQLite found the database file damaged (malformed, or failing its integrity check)."""
+
+    title = "Damaged store"

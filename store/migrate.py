@@ -1,4 +1,10 @@
-"""Brings any backend's schema to the newest revision, or refuses a database it cannot use."""
+"""Brings a store's schema forward, and decides whether this version can use a store as it is.
+
+A store may be shared by several pipetrace versions. One that finds revisions it does not know
+uses the store anyway when they are all additive (it says once which version wrote them), and
+is refused only by a breaking one. Commands that only read never migrate; writers apply
+additive revisions themselves, while a breaking one waits for `pipetrace db upgrade`.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +13,50 @@ import functools
 import io
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from .backends import Backend
 from .backends.sqlite import SQLiteBackend
+from .backends.sqlite_rebuild import RebuildProgress, rebuild_with_indexes
+from .bookkeeping import VERSION_TABLE, is_breaking, pipetrace_version
 from .errors import SchemaError, StoreError, StoreUnavailable
+from .index_changes import IndexChanges
+from .schema_state import StoreSchema, read_schema
 from .sql import Statement
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 UPGRADE_ATTEMPTS = 3
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
-OUR_TABLES = {
-    "pipeline_traces",
-    "pipeline_spans",
-    "pipeline_trace_counts",
-    "pipeline_import_spans",
-    "pipeline_import_traces",
-    "alembic_version",
-}
-REVISION_MARKS = (
-    ("0005", "pipeline_import_spans"),
-    ("0004_replays", "ix_pipeline_traces_replays_started"),
-    ("0003", "ix_pipeline_traces_user_started"),
-    ("0002", "pipeline_trace_counts"),
+ADOPT_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
+    f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))",
+    f"INSERT INTO {VERSION_TABLE} SELECT version_num FROM alembic_version "
+    f"WHERE NOT EXISTS (SELECT 1 FROM {VERSION_TABLE})",
 )
-"""Newest first: a table or index each revision created, to tell a store's revision by."""
+"""A store made before the migration log records its revision in alembic_version only: copy it
+into Alembic's version table before the first migration this version applies."""
+Progress = Callable[[RebuildProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSchema:
+    """The schema a command found (and maybe upgraded), and what to tell its user once."""
+
+    schema: StoreSchema
+    notice: str | None = None
+    """Set when a newer pipetrace added revisions this one does not know but can ignore."""
+
+    def includes(self, revision: str) -> bool:
+        """Whether the store has `revision` (a newer store than this version has them all)."""
+        return includes(self.schema.revision, revision)
 
 
 def alembic_config() -> Config:
@@ -48,113 +66,207 @@ def alembic_config() -> Config:
     return config
 
 
+def script_directory() -> ScriptDirectory:
+    """The packaged migration scripts (read once per folder)."""
+    return _scripts(str(MIGRATIONS_DIR))
+
+
+@functools.cache
+def _scripts(folder: str) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest revision this version of pipetrace knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = script_directory().get_current_head()
     assert head is not None
     return head
 
 
-def known_revisions() -> set[str]:
-    """Every revision in the packaged history."""
-    script = ScriptDirectory.from_config(alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+def known_revisions() -> list[str]:
+    """Every revision in the packaged history, oldest first."""
+    return [rev.revision for rev in reversed(list(script_directory().walk_revisions()))]
+
+
+def includes(store_revision: str | None, revision: str) -> bool:
+    """Whether a store at `store_revision` has `revision` applied."""
+    if store_revision is None:
+        return False
+    known = known_revisions()
+    if store_revision not in known:
+        return True
+    return known.index(store_revision) >= known.index(revision)
+
+
+def pending_scripts(before: str | None, target: str) -> list[Script]:
+    """The migrations that bring a store at `before` to `target`, oldest first."""
+    script = script_directory()
+    return list(reversed(list(script.iterate_revisions(target, before or "base"))))
 
 
 def current_revision(backend: Backend) -> str | None:
     """The database's revision, None for an empty database; refuses another application's."""
-    return _read_revision(backend.query, backend.target.display)
+    return read_schema(backend.query, backend.target.display).revision
 
 
-def _read_revision(query: Callable[[Statement], list[tuple[Any, ...]]], where: str) -> str | None:
-    """The revision as `query` sees it, so a caller holding a write lock reads through it."""
-    names = query(
-        Statement("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index')")
-    )
-    tables = {
-        str(name)
-        for kind, name in names
-        if kind == "table" and not str(name).startswith(("sqlite_", "_litestream", "libsql_"))
-    }
-    if "alembic_version" in tables:
-        rows = query(Statement("SELECT version_num FROM alembic_version"))
-        if rows:
-            return str(rows[0][0])
-    foreign = sorted(tables - OUR_TABLES)
-    if tables == {"alembic_version"}:
-        return None  # an empty version table and nothing else: a store never created
-    if not foreign and "alembic_version" in tables:
-        indexes = {str(name) for kind, name in names if kind == "index"}
-        raise SchemaError(_missing_version(where, tables | indexes))
-    if foreign or tables:
-        shown = ", ".join(foreign or sorted(tables))
-        raise SchemaError(f"{where}: not a pipetrace database (it has tables: {shown})")
-    return None
-
-
-def _missing_version(where: str, names: set[str]) -> str:
-    """Pipetrace's tables with an empty version table: say which revision they look like."""
-    looks_like = next((rev for rev, mark in REVISION_MARKS if mark in names), "0001")
-    return (
-        f"{where}: its schema version is missing (the alembic_version table is empty, the other "
-        f"tables are pipetrace's); its tables look like revision {looks_like}: record it with "
-        f"INSERT INTO alembic_version VALUES ('{looks_like}'), then run pipetrace db upgrade"
-    )
-
-
-def _checked(revision: str | None, where: str) -> str | None:
-    """`revision`, refused when a newer pipetrace wrote it."""
-    if revision is not None and revision not in known_revisions():
+def check_compatible(schema: StoreSchema, where: str) -> str | None:
+    """None when this version knows the store's revision; a notice when a newer version only
+    added what this one can ignore; refused when a newer version made a breaking change."""
+    known = known_revisions()
+    marker, revision = schema.marker, schema.revision
+    if marker is not None and marker not in known:
+        applied = schema.applied(marker)
+        if applied is None:
+            raise _unknown_revision(where, marker, known[-1])
         raise SchemaError(
-            f"{where}: the database is at schema revision {revision}, newer than "
-            f"this pipetrace knows (up to {head_revision()}); upgrade pipetrace"
+            f"{where}: pipetrace {applied.pipetrace_version} made a breaking change to the "
+            f"store's schema (revision {marker}) that this pipetrace ({pipetrace_version()}, "
+            f"revisions up to {known[-1]}) cannot use; install pipetrace "
+            f"{applied.pipetrace_version} or newer"
         )
-    return revision
+    if revision is None or revision in known:
+        return None
+    newer = [row for row in schema.log if row.revision not in known]
+    if not newer or newer[-1].revision != revision:
+        raise _unknown_revision(where, revision, known[-1])
+    return (
+        f"{where} was last upgraded by pipetrace {newer[-1].pipetrace_version} (schema "
+        f"revision {revision}); this pipetrace ({pipetrace_version()}, revisions up to "
+        f"{known[-1]}) uses it as it is: the newer revisions only add what it can ignore"
+    )
 
 
-def upgrade(backend: Backend, revision: str = "head") -> tuple[str | None, str]:
-    """Upgrade to `revision`; returns (before, after). Refuses a database newer than the code.
+def _unknown_revision(where: str, revision: str, head: str) -> SchemaError:
+    """A revision this version does not know, with no log row to say who wrote it."""
+    return SchemaError(
+        f"{where}: the database is at schema revision {revision}, newer than this pipetrace "
+        f"knows (up to {head}); upgrade pipetrace"
+    )
 
-    Another process may be upgrading the same database at the same moment: the revision is
-    read again where the upgrade cannot race (under SQLite's write lock; after a libSQL batch
-    that lost), so whoever loses carries on from where the winner left the schema.
+
+def open_schema(backend: Backend, *, migrate: bool, create: bool) -> OpenedSchema:
+    """Check the store before a command uses it; writers (`migrate`) apply additive revisions.
+
+    A database without pipetrace's tables becomes a store only for a command that may create
+    one; one that only reads is refused where it would need `pipetrace db upgrade`.
     """
     where = backend.target.display
-    before = _checked(current_revision(backend), where)
-    target = head_revision() if revision == "head" else revision
-    if before == target:
-        return before, target
-    if isinstance(backend, SQLiteBackend):
-        before = _upgrade_online(backend, revision, target)
+    schema = read_schema(backend.query, where)
+    notice = check_compatible(schema, where)
+    if schema.revision is None and not (migrate and create):
+        raise SchemaError(
+            f"{where}: not a pipetrace store (the database has no tables); make one with "
+            "pipetrace demo, run, import or db upgrade"
+        )
+    if migrate:
+        upgrade(backend, breaking=False)
+        schema = read_schema(backend.query, where)
     else:
-        before = _upgrade_through_sql(backend, before, revision, target)
+        _check_readable(schema, where)
+    return OpenedSchema(schema, notice)
+
+
+def _check_readable(schema: StoreSchema, where: str) -> None:
+    """Refuse a store older than this version's reads can handle, naming the command to run."""
+    if schema.revision not in known_revisions():
+        return
+    needed = [s for s in pending_scripts(schema.revision, head_revision()) if _needed_to_read(s)]
+    if needed:
+        raise SchemaError(
+            f"{where}: the store is at schema revision {schema.revision}, older than this "
+            f"pipetrace reads (it needs revision {needed[-1].revision}); run pipetrace db "
+            "upgrade, or read it with the pipetrace version that wrote it"
+        )
+
+
+def _needed_to_read(script: Script) -> bool:
+    """What a migration declares: True if this version's reads fail without it."""
+    return bool(getattr(script.module, "needed_to_read", True))
+
+
+def _refuse_breaking(steps: list[Script], before: str, where: str) -> None:
+    """A writer does not apply a breaking revision on its own: older versions would lose the
+    store under everyone using it, so it waits for `pipetrace db upgrade`."""
+    breaking = [s.revision for s in steps if is_breaking(s)]
+    if breaking:
+        raise SchemaError(
+            f"{where}: the store is at schema revision {before}; this pipetrace needs revision "
+            f"{breaking[0]}, a breaking change that locks older pipetrace versions out: run "
+            f"pipetrace db upgrade once everything that uses the store runs pipetrace "
+            f"{pipetrace_version()} or newer"
+        )
+
+
+def upgrade(
+    backend: Backend,
+    revision: str = "head",
+    *,
+    breaking: bool = True,
+    on_progress: Progress | None = None,
+) -> tuple[str | None, str | None]:
+    """Upgrade to `revision`; returns (before, after). With `breaking` False a breaking
+    revision is refused; a store that a newer version upgraded is left as it is.
+
+    On SQLite each revision is its own short transaction, after the indexes it declares have
+    been built online; on libSQL the rendered SQL goes as one batch. Another process may be
+    upgrading at the same moment: the revision is read again where the upgrade cannot race
+    (under SQLite's write lock; after a libSQL batch that lost), so whoever loses carries on
+    from where the winner left the schema.
+    """
+    where = backend.target.display
+    schema = read_schema(backend.query, where)
+    check_compatible(schema, where)
+    before = schema.revision
+    if before is not None and before not in known_revisions():
+        return before, before
+    target = head_revision() if revision == "head" else revision
+    steps = pending_scripts(before, target)
+    if not steps:
+        return before, target
+    if not breaking and before is not None:
+        _refuse_breaking(steps, before, where)
+    if isinstance(backend, SQLiteBackend):
+        for step in steps:
+            changes = getattr(step.module, "index_changes", None)
+            if isinstance(changes, IndexChanges):
+                rebuild_with_indexes(backend, changes, on_progress)
+            _apply_online(backend, step)
+    else:
+        _upgrade_through_sql(backend, schema, target)
     return before, target
 
 
-def _upgrade_online(backend: SQLiteBackend, revision: str, target: str) -> str | None:
-    """Run Alembic on a live connection inside BEGIN IMMEDIATE; returns the revision it found.
+def _apply_online(backend: SQLiteBackend, step: Script) -> None:
+    """Run one migration with Alembic on a live connection inside BEGIN IMMEDIATE.
 
     The write lock is taken before the revision is read, so two processes never both run the
-    same migration; the one that waited finds the schema already upgraded.
+    same migration; the one that waited finds it applied and does nothing.
     """
     where = backend.target.display
     with backend.connection() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")  # our BEGIN, not the driver's
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
-            query = functools.partial(_query_on, conn)
-            before = _checked(_read_revision(query, where), where)
-            if before != target:
+            schema = read_schema(functools.partial(_query_on, conn), where)
+            check_compatible(schema, where)
+            if schema.revision == step.down_revision:
+                if schema.revision is not None and not schema.adopted:
+                    for sql in ADOPT_SQL:
+                        conn.exec_driver_sql(sql)
                 config = alembic_config()
                 config.attributes["connection"] = conn
                 with _ALEMBIC:
-                    command.upgrade(config, revision)
+                    command.upgrade(config, step.revision)
+            elif not includes(schema.revision, step.revision):
+                raise SchemaError(
+                    f"{where}: expected schema revision {step.down_revision} before applying "
+                    f"{step.revision}, found {schema.revision}"
+                )
             conn.exec_driver_sql("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.exec_driver_sql("ROLLBACK")
             raise
-    return before
 
 
 def _query_on(conn: Connection, statement: Statement) -> list[tuple[Any, ...]]:
@@ -162,9 +274,7 @@ def _query_on(conn: Connection, statement: Statement) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in conn.exec_driver_sql(statement.sql, statement.params)]
 
 
-def _upgrade_through_sql(
-    backend: Backend, before: str | None, revision: str, target: str
-) -> str | None:
+def _upgrade_through_sql(backend: Backend, schema: StoreSchema, target: str) -> None:
     """Render the migrations as SQL offline and apply them as one atomic batch.
 
     A batch that fails because another client upgraded meanwhile ("table ... already exists")
@@ -173,22 +283,30 @@ def _upgrade_through_sql(
     where = backend.target.display
     for _attempt in range(UPGRADE_ATTEMPTS):
         try:
-            backend.write([Statement(sql) for sql in _rendered(before, revision)])
-            return before
+            backend.write([Statement(sql) for sql in rendered_upgrade(schema, target)])
+            return
         except StoreUnavailable:
             raise
         except StoreError:
-            now = _checked(current_revision(backend), where)
-            if now == before:
+            now = read_schema(backend.query, where)
+            check_compatible(now, where)
+            if now.revision == schema.revision:
                 raise
-            if now == target:
-                return now
-            before = now
+            if includes(now.revision, target):
+                return
+            schema = now
     raise SchemaError(f"{where}: other clients kept changing the schema during the upgrade")
 
 
-def _rendered(before: str | None, revision: str) -> list[str]:
-    """The statements that bring `before` to `revision`, rendered offline."""
+def rendered_upgrade(schema: StoreSchema, target: str) -> list[str]:
+    """The statements that bring a store from its revision to `target`, rendered offline,
+    after those that adopt a store made before the migration log."""
+    adopt = list(ADOPT_SQL) if schema.revision is not None and not schema.adopted else []
+    return adopt + render_sql(schema.revision, target)
+
+
+def render_sql(before: str | None, revision: str) -> list[str]:
+    """The statements that bring `before` to `revision` as Alembic renders them offline."""
     buffer = io.StringIO()
     config = alembic_config()
     config.output_buffer = buffer

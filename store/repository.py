@@ -40,6 +40,7 @@ from .codec import (
 )
 from .errors import StoreError
 from .filters import filter_clause, filter_shape, filter_values, hourly_countable
+from .migrate import OpenedSchema
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -62,6 +63,8 @@ from .trace_ids import lookup_prefixes
 MAX_PAGE = 10_000
 SPAN_BATCH = 2_000
 """Spans read per query when a trace is walked a batch at a time."""
+HOURLY_COUNTS_REVISION = "0004_replays"
+"""The hourly counts hold traffic only from this revision on (0002 made them, with replays)."""
 RELEASE_STEP_PAGES = 512
 """Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
 
@@ -74,9 +77,19 @@ class Repository:
     flavour = "pipetrace"
     """Whose schema the store has: "pipetrace", or "auther" (see store/auther)."""
 
-    def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        clock: Callable[[], int] = time.time_ns,
+        schema: OpenedSchema | None = None,
+    ) -> None:
         self.backend = backend
         self.clock = clock
+        self.schema_notice = schema.notice if schema else None
+        """What to tell the user once about the schema (a newer pipetrace upgraded it)."""
+        self.hourly_counts = schema is None or schema.includes(HOURLY_COUNTS_REVISION)
+        """Whether the store's hourly counts hold what counts need; an older store's counts
+        read the rows."""
 
     @property
     def url(self) -> str:
@@ -346,7 +359,7 @@ class Repository:
         their indexes).
         """
         f = filters or TraceFilter()
-        if not hourly_countable(f):
+        if not (self.hourly_counts and hourly_countable(f)):
             return self._count_rows(f)
         first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
         last = None if f.started_until is None else f.started_until // HOUR_NS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -10,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 
-from ..errors import StoreError, StoreUnavailable
+from ..errors import StoreDamaged, StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget
+from .sqlite_files import check_store_file, is_read_only, read_only_uri, read_write_uri
 from .sqlite_space import AUTO_VACUUM_MODES, SPACE_SQL, vacuum
 
 BUSY_TIMEOUT_MS = 10_000
@@ -31,21 +34,25 @@ class SQLiteBackend:
     def __init__(self, target: DatabaseTarget, *, create: bool = True) -> None:
         self.target = target
         path = Path(target.location)
-        if path.is_dir():
-            raise StoreUnavailable(f"{target.display}: is a folder, not a database file")
-        if not (create or target.is_default or path.exists()):
-            raise StoreUnavailable(
-                f"no store at {target.display} (check --db / PIPETRACE_DB; "
-                "only commands that add traces create one)"
-            )
-        _check_folder(target, path.parent)
+        check_store_file(target, path, create=create)
+        if create:
+            _check_folder(target, path.parent)
+        self.read_only = not create and is_read_only(path)
+        """A store on a read-only file, folder or mount: opened for reading only."""
+        if create:
+            connect = functools.partial(sqlite3.connect, str(path))  # the path as is
+        else:
+            uri = read_only_uri(path) if self.read_only else read_write_uri(path)
+            connect = functools.partial(sqlite3.connect, uri, uri=True)
         self.engine: Engine = create_engine(
-            URL.create("sqlite", database=str(path)),  # the path as is: no URL parsing
-            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            "sqlite://",
+            creator=lambda: connect(check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000),
+            poolclass=QueuePool,
             pool_size=8,
             max_overflow=8,
         )
-        event.listen(self.engine, "connect", _configure_connection)
+        configure = functools.partial(_configure_connection, read_only=self.read_only)
+        event.listen(self.engine, "connect", configure)
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -54,9 +61,9 @@ class SQLiteBackend:
             with self.engine.connect() as conn:
                 yield conn
         except DBAPIError as exc:
-            raise self._explain(exc.orig) from None
+            raise self.explain(exc.orig) from None
         except sqlite3.Error as exc:
-            raise self._explain(exc) from None
+            raise self.explain(exc) from None
         except (OverflowError, UnicodeEncodeError) as exc:
             # Python's driver refuses these values itself, outside sqlite3.Error: an integer
             # beyond 64 bits, text holding a lone surrogate (which UTF-8 cannot encode).
@@ -126,7 +133,7 @@ class SQLiteBackend:
         """Release pooled connections."""
         self.engine.dispose()
 
-    def _explain(self, exc: BaseException | None) -> StoreError:
+    def explain(self, exc: BaseException | None) -> StoreError:
         """One line naming the file and what SQLite said."""
         text = str(exc) if exc is not None else "unknown error"
         where = self.target.display
@@ -134,6 +141,11 @@ class SQLiteBackend:
             return StoreUnavailable(f"{where}: the file is read-only ({text})")
         if "not a database" in text:
             return StoreUnavailable(f"{where}: not a SQLite database ({text})")
+        if "malformed" in text:
+            return StoreDamaged(
+                f"{where}: the store is damaged (SQLite: {text}); pipetrace db check lists "
+                "what is wrong"
+            )
         if "unable to open" in text:
             return StoreUnavailable(f"{where}: cannot open the file ({text})")
         if "locked" in text or "busy" in text:
@@ -156,13 +168,18 @@ def _check_folder(target: DatabaseTarget, folder: Path) -> None:
         )
 
 
-def _configure_connection(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+def _configure_connection(
+    dbapi_conn: sqlite3.Connection, _record: object, *, read_only: bool = False
+) -> None:
     """WAL for concurrent readers, a busy timeout for writers, foreign keys on, and incremental
-    auto-vacuum for a new file, so cleanup can give the space it frees back to the disk."""
+    auto-vacuum for a new file, so cleanup can give the space it frees back to the disk; a
+    read-only store is read as it is."""
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            return
         if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
             # Only a file with no pages takes the mode, and switching to WAL writes its first
             # page; an older store keeps its mode until `pipetrace db vacuum` converts it.
@@ -170,7 +187,7 @@ def _configure_connection(dbapi_conn: sqlite3.Connection, _record: object) -> No
         cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
-            # A read-only file keeps its journal mode; its writes will report the cause.
+            # A file that cannot be written keeps its journal mode; its writes report the cause.
             with contextlib.suppress(sqlite3.OperationalError):
                 cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")

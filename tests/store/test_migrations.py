@@ -137,6 +137,7 @@ def test_an_empty_version_table_is_explained(tmp_path: Path) -> None:
     open_store(str(path)).close()
     with sqlite3.connect(path) as conn:
         conn.execute("DELETE FROM alembic_version")
+        conn.execute("DELETE FROM pipetrace_revision")
     with pytest.raises(SchemaError, match=r"schema version is missing") as caught:
         open_store(str(path))
     assert "not a pipetrace database" not in caught.value.message
@@ -185,5 +186,6 @@ def test_a_missing_version_is_told_from_the_indexes(tmp_path: Path) -> None:
         conn.execute("DROP INDEX ix_pipeline_traces_ip_started")
         conn.execute("CREATE INDEX ix_pipeline_traces_user_id ON pipeline_traces (user_id)")
         conn.execute("DELETE FROM alembic_version")
+        conn.execute("DELETE FROM pipetrace_revision")
     with pytest.raises(SchemaError, match=r"look like revision 0002: record it"):
         open_store(str(path))

@@ -12,6 +12,10 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+breaking = False
+"""The first revision: there is no older pipetrace for it to lock out."""
+needed_to_read = True
+"""Reads need its tables: a store without them is not a pipetrace store."""
 
 
 def upgrade() -> None:

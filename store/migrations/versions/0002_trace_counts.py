@@ -12,6 +12,10 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+breaking = False
+"""Older versions write rows as before; the triggers keep the counts for them too."""
+needed_to_read = False
+"""Without the counts, a count reads the rows instead (slower, same answer)."""
 
 HOUR = "3600000000000"
 BUMP = (

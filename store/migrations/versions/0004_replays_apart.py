@@ -16,6 +16,10 @@ revision = "0004_replays"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+breaking = False
+"""Older versions write as before; the new triggers keep their rows' counts too."""
+needed_to_read = False
+"""Without it the hourly counts include replays, so counts read the rows instead."""
 
 HOUR = "3600000000000"
 INDEX = "ix_pipeline_traces_replays_started"

@@ -1,0 +1,104 @@
+"""The tables that say which migrations a store has and which pipetrace versions may use it,
+kept by the migration runner after every step, online and in the SQL rendered for libSQL.
+
+- `pipetrace_revision` is Alembic's version table: the store's newest revision.
+- `pipetrace_migrations` logs every revision applied: whether it is breaking, and which
+  pipetrace version applied it, so an older version can tell what a newer one changed.
+- `alembic_version` keeps its old meaning for every pipetrace version, older ones included:
+  the revision a version must know to use the store. It moves only with the revisions that
+  pipetrace recorded there before this log existed and with breaking ones, so an additive
+  revision leaves older versions able to open the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from importlib import metadata
+from typing import Any, cast
+
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import Script
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    delete,
+    insert,
+)
+from sqlalchemy.schema import CreateTable
+
+VERSION_TABLE = "pipetrace_revision"
+LEGACY_REVISIONS = ("0001", "0002", "0003", "0004_replays")
+"""Revisions that versions from before the log recorded in `alembic_version` alone: those
+versions upgrade any store at a revision they know, so it must name the newest of these applied
+(else they would run one again)."""
+
+bookkeeping = MetaData()
+
+migration_log = Table(
+    "pipetrace_migrations",
+    bookkeeping,
+    Column("revision", String(32), primary_key=True),
+    Column("breaking", Boolean(create_constraint=False), nullable=False),
+    Column("pipetrace_version", String(64), nullable=False),
+    Column("applied_at", BigInteger, nullable=False, comment="Unix ns"),
+)
+
+compatibility_marker = Table(
+    "alembic_version",
+    bookkeeping,
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+TABLES = frozenset({VERSION_TABLE, migration_log.name, compatibility_marker.name})
+
+
+def pipetrace_version() -> str:
+    """This installation's version, recorded with every revision it applies."""
+    try:
+        return metadata.version("pipetrace")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def is_breaking(script: Script) -> bool:
+    """What a migration declares: True locks older pipetrace versions out of the store."""
+    declared = getattr(script.module, "breaking", None)
+    if not isinstance(declared, bool):
+        raise TypeError(f"migration {script.revision} must declare breaking = True or False")
+    return declared
+
+
+def record_step(
+    ctx: MigrationContext,
+    step: MigrationInfo,
+    heads: Collection[Any],
+    run_args: Mapping[str, Any],
+) -> None:
+    """Alembic's on_version_apply hook: log the revision just applied, and move the
+    compatibility marker when older versions must know the revision to use the store."""
+    if not step.is_upgrade or step.up_revision is None:
+        return
+    script = cast(Script, step.up_revision)
+    breaking = is_breaking(script)
+    ctx.execute(CreateTable(migration_log, if_not_exists=True))
+    ctx.execute(
+        insert(migration_log)
+        .prefix_with("OR REPLACE")
+        .values(
+            revision=script.revision,
+            breaking=breaking,
+            pipetrace_version=pipetrace_version(),
+            applied_at=time.time_ns(),
+        )
+    )
+    if breaking or script.revision in LEGACY_REVISIONS:
+        ctx.execute(CreateTable(compatibility_marker, if_not_exists=True))
+        ctx.execute(delete(compatibility_marker))
+        ctx.execute(insert(compatibility_marker).values(version_num=script.revision))

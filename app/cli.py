@@ -19,12 +19,13 @@ from .closed_stdout import quiet_when_reader_leaves
 from .commands.backtest_cmds import backtest
 from .commands.cleanup_cmds import cleanup
 from .commands.context import CommandContext
+from .commands.db_cmds import db
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.pipelines_cmds import bundled_help, pipelines
 from .commands.replay_cmds import replay
 from .commands.serve_cmds import serve
-from .commands.store_cmds import db, show, traces
+from .commands.store_cmds import show, traces
 from .commands.viewer_cmds import screenshots
 from .frontends import CleanupApp, Frontends
 from .interrupts import exit_status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ from pipetrace.store import (
 from pipetrace.store.writer import TraceWriter
 
 from .wording import counted
+
+log = logging.getLogger(__name__)
 
 
 def record_to_rows(record: TraceRecord) -> TraceWithSpans:
@@ -73,6 +76,8 @@ class StoreSink:
 
     def __init__(self, store: str | DatabaseTarget) -> None:
         self.repository = open_store(store)
+        if self.repository.schema_notice:
+            log.warning(self.repository.schema_notice)
         self.writer = TraceWriter(self.repository, convert=record_to_rows)
 
     def submit(self, record: TraceRecord) -> None:

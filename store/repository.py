@@ -40,6 +40,7 @@ from .codec import (
 )
 from .errors import StoreError
 from .filters import filter_clause, filter_shape, filter_values, hourly_countable
+from .integrity import refuse_if_damaged
 from .migrate import OpenedSchema
 from .models import (
     CleanupProgress,
@@ -567,8 +568,10 @@ class Repository:
         and an optional pause; on a store with incremental auto-vacuum the pages a batch freed
         are then given back to the disk in short transactions of their own, each followed by a
         checkpoint (which shrinks the file) and the pause. So concurrent writers only ever wait
-        for one small step.
+        for one small step. A store SQLite's quick check finds damaged is refused first, so a
+        cleanup never deletes part of one.
         """
+        refuse_if_damaged(self.backend, "cleanup")
         total = self.count_older_than(cutoff)[0] if on_progress else None
         releases = self.backend.space().mode == "incremental"
         deleted_traces = deleted_spans = freed = 0
@@ -621,7 +624,9 @@ class Repository:
     def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
         """Rewrite the database compactly and in incremental auto-vacuum mode (SQLite only);
         refuses when the disk lacks room or the write lock is not free within `wait` seconds.
-        `on_start` hears the bytes of data to rewrite once the checks have passed."""
+        `on_start` hears the bytes of data to rewrite once the checks have passed; a store
+        SQLite's quick check finds damaged is refused."""
+        refuse_if_damaged(self.backend, "vacuum")
         return self.backend.vacuum(wait, on_start)
 
     def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:

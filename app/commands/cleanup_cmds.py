@@ -64,7 +64,7 @@ def cleanup(
     refuses unless --yes is given. Ctrl-C stops after the current batch (exit 130).
     """
     cutoff = cutoff_for(older_than, "--older-than")
-    with opened_store(settings) as repo, sigterm_as_interrupt():
+    with opened_store(settings, writes=True) as repo, sigterm_as_interrupt():
         n_traces, n_spans = repo.count_older_than(cutoff)
         preview = (
             f"{counted(n_traces, 'trace')} and {counted(n_spans, 'span')} older than {older_than} "

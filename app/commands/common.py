@@ -200,12 +200,17 @@ def _check_order(min_ms: float | None, max_ms: float | None) -> None:
 
 
 @contextmanager
-def opened_store(settings: Settings, *, create: bool = False) -> Iterator[Repository]:
-    """The store the settings name, closed however the command ends; only commands that write
-    pass `create`, so a mistyped path is refused by the others instead of becoming a new,
-    empty store."""
-    repo = open_store(settings.store(), create=create)
+def opened_store(
+    settings: Settings, *, writes: bool = False, create: bool = False
+) -> Iterator[Repository]:
+    """The store the settings name, closed however the command ends. Commands that only read
+    never migrate it (it is read as it is) and never create one; commands that write (`writes`)
+    apply the additive revisions this version knows; only those that add traces pass `create`,
+    so a mistyped path is refused by the others instead of becoming a new, empty store."""
+    repo = open_store(settings.store(), migrate=writes or create, create=create)
     try:
+        if repo.schema_notice:
+            click.echo(f"pipetrace: note: {repo.schema_notice}", err=True)
         yield repo
     finally:
         repo.close()

@@ -195,6 +195,8 @@ def run(
         outcome, record = _run_unrecorded(pipelines, trigger, payload, metadata)
         _report(trigger, outcome, as_json, _script_error(record), stored=False)
         _not_stored(trigger, outcome, exc.message)
+    if repo.schema_notice:
+        click.echo(f"pipetrace: note: {repo.schema_notice}", err=True)
     try:
         with recording_engine(repo, pipelines) as (engine, writer):
             outcome = engine.execute_trigger(trigger, payload, metadata)

@@ -53,7 +53,7 @@ def replay(
     spans; see it with `show` or `traces --replays only`). Replays are not traffic: the list,
     counts, plot and exports leave them out unless asked. With --no-store nothing is written.
     """
-    with opened_store(settings) as repo:
+    with opened_store(settings, writes=not no_store) as repo:
         ran = run_replay(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
         if not no_store:
             keep_replay(repo, ran)

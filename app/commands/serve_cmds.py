@@ -44,7 +44,7 @@ def serve(frontends: Frontends, host: str, port: int, settings: Settings) -> Non
     except ImportError as exc:
         fail(f"serve needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
     secret = checked_secret(settings.cron_secret)
-    with listening_sockets(host, port) as sockets, opened_store(settings) as repo:
+    with listening_sockets(host, port) as sockets, opened_store(settings, writes=True) as repo:
         urls = ", ".join(_url(sock) for sock in sockets)
         say(f"pipetrace: serving {repo.url} on {urls}", err=True)
         # The app closes the store at shutdown: uvicorn re-raises SIGTERM before this block ends.

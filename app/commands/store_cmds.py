@@ -1,4 +1,4 @@
-"""`traces`, `show` and `db upgrade`: the store from the command line, for scripts and people."""
+"""`traces` and `show`: the store from the command line, for scripts and people."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 import click
-from rich.filesize import decimal
 from rich.text import Text
 
 from pipetrace.store import (
@@ -20,11 +19,8 @@ from pipetrace.store import (
     TraceFilter,
     TraceRow,
     TraceWithSpans,
-    VacuumResult,
     open_store,
 )
-from pipetrace.store.backends import open_backend
-from pipetrace.store.migrate import upgrade
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 
 from ..settings import Settings
@@ -72,8 +68,6 @@ SPAN_COLUMNS = (
     Column("message", 24, wraps=True),
 )
 """Which script, how it ended and why stay readable on a narrow terminal; the rest give way."""
-VACUUM_WAIT_S = 5.0
-"""How long `db vacuum` waits for the write lock before it calls the store busy."""
 CANDIDATES = 5
 """Ids an ambiguous prefix lists."""
 KNOWN_TRIGGERS = 20
@@ -347,87 +341,4 @@ def _depths(parent: dict[str, str | None], spans: list[SpanRow]) -> dict[str, in
     return depths
 
 
-@click.group()
-def db() -> None:
-    """Manage the store's schema and disk space."""
-
-
-@db.command("vacuum")
-@click.option(
-    "--wait",
-    type=click.FloatRange(0, 600),
-    default=VACUUM_WAIT_S,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for the store's write lock before refusing it as busy.",
-)
-@db_option
-@json_option
-def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
-    """Give every free page of a SQLite store back to the disk (a full VACUUM), once.
-
-    It also switches an older store to incremental auto-vacuum (new stores start in it), after
-    which cleanup shrinks the file as it deletes. It rewrites the whole file and holds the write
-    lock meanwhile (writers wait), needs free disk space for two copies of the data, and refuses
-    in one line when that space or the lock is not there. A libSQL server manages its own space.
-    """
-    with opened_store(settings) as repo:
-
-        def announce(in_use: int) -> None:
-            if not as_json:
-                say(
-                    f"vacuuming {repo.url} ({decimal(in_use)} of data; writers wait until it ends)",
-                    err=True,
-                )
-
-        result = repo.vacuum(wait, on_start=announce)
-        space = repo.space()
-    if as_json:
-        echo_json(
-            {
-                "store": repo.url,
-                "vacuumed": result.vacuumed,
-                "converted": result.converted,
-                "before_bytes": result.before_bytes,
-                "after_bytes": result.after_bytes,
-                "freed_bytes": max(0, result.before_bytes - result.after_bytes),
-                "space_mode": space.mode,
-            }
-        )
-        return
-    say(_vacuum_line(repo.url, result))
-
-
-def _vacuum_line(url: str, result: VacuumResult) -> str:
-    """What the vacuum gave back, and what it means for later cleanups."""
-    if not result.vacuumed:
-        return (
-            f"{url}: nothing to give back ({decimal(result.before_bytes)}, no free pages); "
-            "cleanup already gives space back as it deletes"
-        )
-    line = (
-        f"vacuumed {url}: {decimal(result.before_bytes)} -> "
-        f"{decimal(result.after_bytes)} on disk "
-        f"({decimal(max(0, result.before_bytes - result.after_bytes))} given back)"
-    )
-    if result.converted:
-        line += "; switched to incremental auto-vacuum: cleanup now shrinks the file as it deletes"
-    return line
-
-
-@db.command("upgrade")
-@db_option
-def db_upgrade(settings: Settings) -> None:
-    """Upgrade the store's schema to this version's newest revision."""
-    backend = open_backend(settings.store())
-    try:
-        before, after = upgrade(backend)
-    finally:
-        backend.close()
-    if before == after:
-        say(f"{backend.target.display}: already at revision {after}")
-    else:
-        say(f"{backend.target.display}: upgraded from {before or 'empty'} to {after}")
-
-
-__all__ = ["StoreError", "db", "open_store", "show", "traces"]
+__all__ = ["StoreError", "open_store", "show", "traces"]

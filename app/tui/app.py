@@ -114,9 +114,10 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
 
     @work(thread=True, exclusive=True, group="open-store", exit_on_error=False)
     def open_repository(self) -> None:
-        """Connect and migrate off the UI thread; a slow or dead server never freezes it."""
+        """Connect off the UI thread (a slow or dead server never freezes it); the viewer reads
+        the store as it is and never migrates it."""
         try:
-            repo = open_store(self.store, create=False)
+            repo = open_store(self.store, migrate=False, create=False)
         except StoreError as exc:
             self.post_message(self.StoreFailed(exc))
             return
@@ -129,6 +130,8 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
     def _store_opened(self, message: StoreOpened) -> None:
         self.repo = message.repo
         self.list_screen.connect(message.repo)
+        if message.repo.schema_notice:
+            self.notify(message.repo.schema_notice, title="Newer schema", timeout=10)
 
     @on(StoreFailed)
     def _store_failed(self, message: StoreFailed) -> None:

@@ -27,9 +27,10 @@ class CheckStep:
 
 
 def _problems(backend: Backend, pragma: str) -> list[str]:
-    """The problems a check pragma lists; none when it answers "ok"."""
+    """The problems a check pragma lists, one a line; none when it answers "ok"."""
     rows = backend.query(Statement(pragma))
-    return [str(row[0]) for row in rows if str(row[0]) != "ok"]
+    lines = [line for row in rows for line in str(row[0]).splitlines()]
+    return [line for line in lines if line != "ok" and not line.startswith("*** in database")]
 
 
 def quick_problems(backend: Backend) -> list[str]:

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from baseline_store import load_baseline
 from click.testing import CliRunner
 from conftest import wipe_sqld
 from factories import BASE_NS
@@ -14,22 +15,12 @@ from factories import BASE_NS
 from pipetrace.app.cli import main
 from pipetrace.store import SchemaError, TraceFilter, open_store
 from pipetrace.store.backends import open_backend
-from pipetrace.store.migrate import current_revision, head_revision, split_sql_script, upgrade
+from pipetrace.store.migrate import current_revision, head_revision, upgrade
 from pipetrace.store.schema import HOUR_NS
 from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
-BASELINE = Path(__file__).parent / "fixtures" / "baseline_0001.sql"
 RACE_ROUNDS = 6
-
-
-def _load_baseline(url: str) -> None:
-    """Recreate the database the baseline revision left, rows included."""
-    backend = open_backend(parse_database_url(url))
-    try:
-        backend.write([Statement(sql) for sql in split_sql_script(BASELINE.read_text())])
-    finally:
-        backend.close()
 
 
 def test_upgrade_from_empty(empty_sqld_url: str, tmp_path: Path) -> None:
@@ -46,7 +37,7 @@ def test_upgrade_from_empty(empty_sqld_url: str, tmp_path: Path) -> None:
 
 def test_upgrade_keeps_rows_written_by_the_baseline(store_url: str) -> None:
     url = store_url
-    _load_baseline(url)
+    load_baseline(url)
     repo = open_store(url)
     try:
         assert current_revision(repo.backend) == head_revision()
@@ -123,7 +114,7 @@ def test_clients_upgrading_at_once_all_succeed(start: str, store_url: str, tmp_p
         if url == store_url and round_:
             wipe_sqld(url)
         if start == "baseline":
-            _load_baseline(url)
+            load_baseline(url)
         assert _open_at_once(url, clients=5) == []
         backend = open_backend(parse_database_url(url))
         try:
@@ -160,7 +151,7 @@ def _trace_indexes(url: str) -> set[str]:
 
 
 def test_upgrade_gives_user_and_ip_indexes_with_the_start_time(store_url: str) -> None:
-    _load_baseline(store_url)
+    load_baseline(store_url)
     assert {"ix_pipeline_traces_user_id", "ix_pipeline_traces_request_ip"} <= _trace_indexes(
         store_url
     )

@@ -1,0 +1,66 @@
+"""A pipetrace from the future for schema tests: this version's migrations plus one more
+revision, recorded as applied by pipetrace 9.0.0, so the running code can play the newer
+version and then, back to itself, the older one."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipetrace.store import bookkeeping, migrate
+
+FUTURE_VERSION = "9.0.0"
+FUTURE_REVISION = "0004"
+_MIGRATION = '''"""{doc}
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+breaking = {breaking}
+needed_to_read = {needed_to_read}
+
+
+def upgrade() -> None:
+    op.add_column("pipeline_traces", sa.Column("future_note", sa.Text(), nullable=True))
+    op.create_table(
+        "future_rollup",
+        sa.Column("day", sa.BigInteger(), primary_key=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("future_rollup")
+'''
+
+
+@contextlib.contextmanager
+def future_version(
+    folder: Path, *, breaking: bool = False, needed_to_read: bool = False
+) -> Iterator[None]:
+    """Run as pipetrace 9.0.0, whose revision 0004 adds a nullable column and a table and is
+    declared `breaking` or not; back to this version afterwards."""
+    migrations = folder / f"future-migrations-{breaking}-{needed_to_read}"
+    if not migrations.exists():
+        shutil.copytree(
+            migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        doc = "A breaking future revision" if breaking else "An additive future revision"
+        text = _MIGRATION.format(doc=doc, breaking=breaking, needed_to_read=needed_to_read)
+        (migrations / "versions" / "0004_future.py").write_text(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+        patch.setattr(bookkeeping, "pipetrace_version", lambda: FUTURE_VERSION)
+        yield

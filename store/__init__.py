@@ -69,6 +69,12 @@ def open_store(
     if auther is not None:
         return auther
     backend = open_backend(target, create=create)
+    if migrate and backend.read_only:
+        backend.close()
+        raise StoreUnavailable(
+            f"{target.display}: the store is read-only here (its file, folder or mount): "
+            "traces, show, export and the viewer read it, but nothing can change it"
+        )
     try:
         backend.query(Statement("SELECT 1"))
         schema = open_schema(backend, migrate=migrate, create=create)

@@ -34,3 +34,8 @@ class StoreDamaged(StoreError):
     """SQLite found the database file damaged (malformed, or failing its integrity check)."""
 
     title = "Damaged store"
+
+    def __init__(self, message: str, sqlite_says: str = "") -> None:
+        super().__init__(message)
+        self.sqlite_says = sqlite_says
+        """SQLite's own words, for a report that lists damage rather than failing on it."""

@@ -70,8 +70,14 @@ def integrity_problems(
         if on_step is not None:
             on_step(CheckStep(table, number, total))
         quoted = '"' + table.replace('"', '""') + '"'
-        problems += _problems(backend, f"PRAGMA integrity_check({quoted})")
+        try:
+            problems += _problems(backend, f"PRAGMA integrity_check({quoted})")
+        except StoreDamaged as exc:
+            problems.append(f"{table} or its indexes: SQLite stopped checking ({exc.sqlite_says})")
     if on_step is not None:
         on_step(CheckStep(PAGES_STEP, total, total))
-    problems += [p for p in quick_problems(backend) if p not in problems]
+    try:
+        problems += [p for p in quick_problems(backend) if p not in problems]
+    except StoreDamaged as exc:
+        problems.append(f"{PAGES_STEP}: SQLite stopped checking ({exc.sqlite_says})")
     return problems

@@ -561,6 +561,7 @@ class Repository:
         on_progress: Callable[[CleanupProgress], object] | None = None,
         cancel: threading.Event | None = None,
         pause: float = 0.0,
+        verify: bool = True,
     ) -> CleanupResult:
         """Delete traces that started before `cutoff` and their spans, oldest first, in batches.
 
@@ -569,9 +570,10 @@ class Repository:
         are then given back to the disk in short transactions of their own, each followed by a
         checkpoint (which shrinks the file) and the pause. So concurrent writers only ever wait
         for one small step. A store SQLite's quick check finds damaged is refused first, so a
-        cleanup never deletes part of one.
+        cleanup never deletes part of one (`verify` False: the caller has just checked).
         """
-        refuse_if_damaged(self.backend, "cleanup")
+        if verify:
+            self.refuse_if_damaged("cleanup")
         total = self.count_older_than(cutoff)[0] if on_progress else None
         releases = self.backend.space().mode == "incremental"
         deleted_traces = deleted_spans = freed = 0
@@ -626,8 +628,13 @@ class Repository:
         refuses when the disk lacks room or the write lock is not free within `wait` seconds.
         `on_start` hears the bytes of data to rewrite once the checks have passed; a store
         SQLite's quick check finds damaged is refused."""
-        refuse_if_damaged(self.backend, "vacuum")
+        self.refuse_if_damaged("vacuum")
         return self.backend.vacuum(wait, on_start)
+
+    def refuse_if_damaged(self, doing: str) -> None:
+        """Raise StoreDamaged when SQLite's quick check finds the store damaged, before `doing`
+        (a cleanup, a vacuum) changes it."""
+        refuse_if_damaged(self.backend, doing)
 
     def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:
         """One batch: the (traces, spans) its DELETEs really removed, since another cleanup may

@@ -80,6 +80,7 @@ def cleanup(
             return
         if not (yes or sys.stdin.isatty()):
             fail("cleanup: no terminal to confirm on; pass --yes to delete (or --dry-run to count)")
+        repo.refuse_if_damaged("cleanup")
         if not yes:
             say(preview, err=True)
             if not click.confirm("Delete them?", default=False, err=True):
@@ -136,6 +137,7 @@ def _delete(
                 on_progress=on_progress,
                 cancel=cancel,
                 pause=PAUSE_SECONDS,
+                verify=False,
             )
     return result, stopped_by[0]
 

@@ -14,6 +14,8 @@ class Backend(Protocol):
     """What the repository needs from a database: reads, and atomic groups of writes."""
 
     target: DatabaseTarget
+    read_only: bool
+    """Whether the store can only be read where it is (a read-only file, folder or mount)."""
 
     def query(self, statement: Statement) -> list[tuple[Any, ...]]:
         """Run a read and return all rows as tuples."""

@@ -33,6 +33,7 @@ class LibsqlBackend:
 
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
+        self.read_only = False
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="libsql", daemon=True)
         self.thread.start()

@@ -51,7 +51,7 @@ class SQLiteBackend:
             pool_size=8,
             max_overflow=8,
         )
-        configure = functools.partial(_configure_connection, read_only=self.read_only)
+        configure = functools.partial(_configure_connection, read_only=self.read_only, new=create)
         event.listen(self.engine, "connect", configure)
 
     @contextmanager
@@ -144,7 +144,8 @@ class SQLiteBackend:
         if "malformed" in text:
             return StoreDamaged(
                 f"{where}: the store is damaged (SQLite: {text}); pipetrace db check lists "
-                "what is wrong"
+                "what is wrong",
+                sqlite_says=text,
             )
         if "unable to open" in text:
             return StoreUnavailable(f"{where}: cannot open the file ({text})")
@@ -169,27 +170,30 @@ def _check_folder(target: DatabaseTarget, folder: Path) -> None:
 
 
 def _configure_connection(
-    dbapi_conn: sqlite3.Connection, _record: object, *, read_only: bool = False
+    dbapi_conn: sqlite3.Connection, _record: object, *, read_only: bool, new: bool
 ) -> None:
-    """WAL for concurrent readers, a busy timeout for writers, foreign keys on, and incremental
-    auto-vacuum for a new file, so cleanup can give the space it frees back to the disk; a
-    read-only store is read as it is."""
+    """A busy timeout for writers and foreign keys on; a store a command may create (`new`)
+    also gets WAL for concurrent readers and, while it has no pages, incremental auto-vacuum, so
+    cleanup can give the space it frees back to the disk. Any other file keeps its modes: a
+    command that may not create a store never changes the file it opens into one."""
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if read_only:
             return
+        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not new:
+            return
         if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
             # Only a file with no pages takes the mode, and switching to WAL writes its first
             # page; an older store keeps its mode until `pipetrace db vacuum` converts it.
             cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
             # A file that cannot be written keeps its journal mode; its writes report the cause.
             with contextlib.suppress(sqlite3.OperationalError):
                 cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()

@@ -53,7 +53,7 @@ def vacuum(
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             conn.execute("VACUUM")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise _explain(target, wait, exc) from None
     converted = space.mode != "incremental"
     return VacuumResult(before, _on_disk(path), vacuumed=True, converted=converted)
@@ -72,7 +72,7 @@ def _connection(target: DatabaseTarget, wait: float) -> Iterator[sqlite3.Connect
         conn.close()
 
 
-def _explain(target: DatabaseTarget, wait: float, exc: sqlite3.OperationalError) -> StoreError:
+def _explain(target: DatabaseTarget, wait: float, exc: sqlite3.DatabaseError) -> StoreError:
     """One line for the usual failures: busy, or the disk filled up after all."""
     text = str(exc)
     if "locked" in text or "busy" in text:

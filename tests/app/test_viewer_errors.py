@@ -70,6 +70,22 @@ async def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, viewer
     assert not typo.parent.exists()
 
 
+async def test_the_default_store_is_not_created_by_the_viewer(tmp_path: Path, viewer) -> None:
+    """No store in the data folder yet: the dialog says how to make one, and none is made."""
+    data = tmp_path / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(data))
+        app = viewer(None)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            message = str(app.screen.query_one("#error-message").render())
+            assert f"no store at {data / 'pipetrace' / 'traces.db'}" in message
+            assert "pipetrace demo" in message
+
+    assert not data.exists()
+
+
 async def test_store_breaking_while_open_keeps_rows_and_recovers(
     sample: SampleStore, sample_repo: Repository, viewer
 ) -> None:

@@ -275,7 +275,7 @@ def sqld(folder: Path) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                open_store(url, migrate=False).close()
+                open_store(url).close()
                 break
             except StoreError:
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -18,7 +18,7 @@ from pipetrace.app.cli import main
 from pipetrace.store import Repository, SchemaError, open_store
 from pipetrace.store.backends import open_backend
 from pipetrace.store.bookkeeping import pipetrace_version
-from pipetrace.store.migrate import head_revision
+from pipetrace.store.migrate import head_revision, script_directory
 from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
@@ -197,3 +197,9 @@ def test_dry_run_prints_each_revisions_sql_and_what_it_locks(store_url: str) -> 
     assert upgraded.exit_code == 0, upgraded.stderr
     done = _cli("db", "upgrade", "--dry-run", "--db", store_url)
     assert "already at revision 0003; nothing to do" in done.stdout
+
+
+def test_every_migration_declares_what_it_does_to_other_versions() -> None:
+    for script in script_directory().walk_revisions():
+        assert isinstance(script.module.breaking, bool), script.revision
+        assert isinstance(script.module.needed_to_read, bool), script.revision

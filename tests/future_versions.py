@@ -14,18 +14,18 @@ import pytest
 from pipetrace.store import bookkeeping, migrate
 
 FUTURE_VERSION = "9.0.0"
-FUTURE_REVISION = "0004"
+FUTURE_REVISION = "9000_future"
 _MIGRATION = '''"""{doc}
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 9000_future
+Revises: {before}
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "9000_future"
+down_revision = "{before}"
 branch_labels = None
 depends_on = None
 breaking = {breaking}
@@ -50,16 +50,21 @@ def downgrade() -> None:
 def future_version(
     folder: Path, *, breaking: bool = False, needed_to_read: bool = False
 ) -> Iterator[None]:
-    """Run as pipetrace 9.0.0, whose revision 0004 adds a nullable column and a table and is
-    declared `breaking` or not; back to this version afterwards."""
+    """Run as pipetrace 9.0.0, whose one revision beyond this version's adds a nullable column
+    and a table and is declared `breaking` or not; back to this version afterwards."""
     migrations = folder / f"future-migrations-{breaking}-{needed_to_read}"
     if not migrations.exists():
         shutil.copytree(
             migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
         )
         doc = "A breaking future revision" if breaking else "An additive future revision"
-        text = _MIGRATION.format(doc=doc, breaking=breaking, needed_to_read=needed_to_read)
-        (migrations / "versions" / "0004_future.py").write_text(text)
+        text = _MIGRATION.format(
+            doc=doc,
+            before=migrate.head_revision(),
+            breaking=breaking,
+            needed_to_read=needed_to_read,
+        )
+        (migrations / "versions" / "9000_future.py").write_text(text)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(migrate, "MIGRATIONS_DIR", migrations)
         patch.setattr(bookkeeping, "pipetrace_version", lambda: FUTURE_VERSION)

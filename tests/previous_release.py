@@ -1,5 +1,5 @@
-"""The previous release, built from git: the commit before schema compatibility, which knows
-revisions up to 0003, reads only `alembic_version` and migrates every store it opens. Its
+"""The previous release, built from git: main before schema compatibility, which knows
+revisions up to 0004_replays, reads only `alembic_version` and migrates every store it opens. Its
 source is exported from this repository's history and run with the same interpreter and
 dependencies, so what it does to a store is what that release does, not a replica of it."""
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-PREVIOUS_RELEASE = "184c7130b16443fe8f58608dc6bb7246b2817f24"
+PREVIOUS_RELEASE = "8b93e95c614e4edb6e5d7c75475ee367be61fb40"
 """main before this change; the package is pipetrace.* there (renamed at dd10949)."""
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""

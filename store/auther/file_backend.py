@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..backends.sqlite_files import is_read_only
 from ..errors import StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
@@ -45,6 +46,7 @@ class AutherFileBackend:
 
     def __init__(self, target: DatabaseTarget) -> None:
         self.target = target
+        self.read_only = is_read_only(Path(target.location))
         self.lock = threading.Lock()
         try:
             self.conn = sqlite3.connect(

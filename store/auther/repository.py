@@ -382,10 +382,14 @@ class AutherRepository(Repository):
         on_progress: Callable[[CleanupProgress], object] | None = None,
         cancel: threading.Event | None = None,
         pause: float = 0.0,
+        verify: bool = True,
     ) -> CleanupResult:
         """Delete as auther does (spans that started before the cutoff, then traces created
         before it, cutoff in whole milliseconds), in batches of one transaction each with an
-        optional pause; only the two trace tables are written."""
+        optional pause; only the two trace tables are written. A database SQLite's quick check
+        finds damaged is refused first (`verify` False: the caller has just checked)."""
+        if verify:
+            self.refuse_if_damaged("cleanup")
         cutoff_ms = _ms_ceil(cutoff)
         total = self.count_older_than(cutoff)[0] if on_progress else None
         done = [0, 0]

@@ -11,6 +11,7 @@ from textual.widgets import SelectionList, Static
 from textual.worker import WorkerFailed
 
 from pipetrace.app.sample_store import SampleStore, build_sample_store
+from pipetrace.app.settings import Settings
 from pipetrace.app.tui import PipetraceApp, run_viewer
 from pipetrace.app.tui.scenes import FIXED_NOW, press, settle
 from pipetrace.app.tui.screens.bug import BugScreen
@@ -73,15 +74,14 @@ async def test_a_store_that_does_not_exist_is_not_created(tmp_path: Path, viewer
 async def test_the_default_store_is_not_created_by_the_viewer(tmp_path: Path, viewer) -> None:
     """No store in the data folder yet: the dialog says how to make one, and none is made."""
     data = tmp_path / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_DATA_HOME", str(data))
-        app = viewer(None)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, ErrorScreen)
-            message = str(app.screen.query_one("#error-message").render())
-            assert f"no store at {data / 'pipetrace' / 'traces.db'}" in message
-            assert "pipetrace demo" in message
+    default = data / "pipetrace" / "traces.db"
+    app = viewer(Settings(default_store=default).store())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        message = str(app.screen.query_one("#error-message").render())
+        assert f"no store at {default}" in message
+        assert "pipetrace demo" in message
 
     assert not data.exists()
 

@@ -22,6 +22,8 @@ from pipetrace.store.migrate import head_revision, script_directory
 from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
+HEAD = head_revision()
+
 
 def _values(url: str, sql: str) -> list[tuple[object, ...]]:
     backend = open_backend(parse_database_url(url))
@@ -61,9 +63,9 @@ def test_a_new_store_logs_each_revision_and_who_applied_it(store_url: str) -> No
         store_url, "SELECT revision, breaking, pipetrace_version FROM pipetrace_migrations"
     )
     assert sorted((str(r), bool(b), str(v)) for r, b, v in log) == [
-        (rev, False, pipetrace_version()) for rev in ("0001", "0002", "0003")
+        (rev, False, pipetrace_version()) for rev in ("0001", "0002", "0003", "0004_replays")
     ]
-    assert _revisions(store_url) == (head_revision(), "0003")
+    assert _revisions(store_url) == (head_revision(), head_revision())
 
 
 def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
@@ -72,7 +74,7 @@ def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
     _saved(store_url, 1)
     with future_version(tmp_path):
         _saved(store_url, 2)
-    assert _revisions(store_url) == (FUTURE_REVISION, "0003")
+    assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
     repo: Repository = open_store(store_url)
     try:
         assert repo.schema_notice is not None
@@ -87,7 +89,7 @@ def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
     assert json.loads(listed.stdout)["total"] == 3
     notes = [line for line in listed.stderr.splitlines() if "note:" in line]
     assert len(notes) == 1 and FUTURE_VERSION in notes[0]
-    assert _revisions(store_url) == (FUTURE_REVISION, "0003")
+    assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
     with future_version(tmp_path):
         again = open_store(store_url)
         assert again.schema_notice is None and again.count_traces() == 3
@@ -99,12 +101,12 @@ def test_a_breaking_revision_waits_for_db_upgrade_then_locks_older_versions_out(
 ) -> None:
     _saved(store_url, 1)
     with future_version(tmp_path, breaking=True):
-        with pytest.raises(SchemaError, match=r"needs revision 0004, a breaking change"):
+        with pytest.raises(SchemaError, match=f"needs revision {FUTURE_REVISION}, a breaking"):
             open_store(store_url)
-        assert _revisions(store_url) == ("0003", "0003")
+        assert _revisions(store_url) == (HEAD, HEAD)
         upgraded = _cli("db", "upgrade", "--db", store_url)
         assert upgraded.exit_code == 0, upgraded.stderr
-        assert "upgraded from 0003 to 0004" in upgraded.stdout
+        assert f"upgraded from {HEAD} to {FUTURE_REVISION}" in upgraded.stdout
     assert _revisions(store_url) == (FUTURE_REVISION, FUTURE_REVISION)
     needed = f"install pipetrace {FUTURE_VERSION} or newer"
     for migrate_ in (True, False):
@@ -140,7 +142,7 @@ def test_a_writer_applies_additive_revisions(store_url: str) -> None:
     load_baseline(store_url)
     result = _cli("cleanup", "--older-than", "1d", "--dry-run", "--db", store_url)
     assert result.exit_code == 0, result.stderr
-    assert _revisions(store_url) == (head_revision(), "0003")
+    assert _revisions(store_url) == (HEAD, HEAD)
     assert "pipeline_trace_counts" in _tables(store_url)
 
 
@@ -151,12 +153,11 @@ def test_a_command_that_only_reads_asks_for_db_upgrade_when_it_must(
     with future_version(tmp_path, needed_to_read=True):
         result = _cli("traces", "--db", store_url)
         assert result.exit_code == 2
-        assert "older than this pipetrace reads (it needs revision 0004); run pipetrace db " in (
-            result.stderr
-        )
-        assert _revisions(store_url) == ("0003", "0003")
+        needs = f"older than this pipetrace reads (it needs revision {FUTURE_REVISION}); run "
+        assert needs in result.stderr
+        assert _revisions(store_url) == (HEAD, HEAD)
         assert _cli("run", "before_signup", "--db", store_url).exit_code == 0
-        assert _revisions(store_url) == (FUTURE_REVISION, "0003")
+        assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
         assert _cli("traces", "--db", store_url).exit_code == 0
 
 
@@ -181,7 +182,7 @@ def test_dry_run_prints_each_revisions_sql_and_what_it_locks(store_url: str) -> 
     result = _cli("db", "upgrade", "--dry-run", "--db", store_url)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "at revision 0001; upgrading to 0003 applies 2 revisions (all additive)" in out
+    assert f"at revision 0001; upgrading to {HEAD} applies 3 revisions (all additive)" in out
     assert "-- revision 0002 (additive): Hourly trace counts" in out
     assert "CREATE TABLE pipeline_trace_counts" in out
     assert "-- locks: reads all 5 rows of pipeline_traces in one go" in out
@@ -196,7 +197,7 @@ def test_dry_run_prints_each_revisions_sql_and_what_it_locks(store_url: str) -> 
     upgraded = _cli("db", "upgrade", "--db", store_url)
     assert upgraded.exit_code == 0, upgraded.stderr
     done = _cli("db", "upgrade", "--dry-run", "--db", store_url)
-    assert "already at revision 0003; nothing to do" in done.stdout
+    assert f"already at revision {HEAD}; nothing to do" in done.stdout
 
 
 def test_every_migration_declares_what_it_does_to_other_versions() -> None:

@@ -198,7 +198,7 @@ def test_a_store_on_a_read_only_mount_can_be_browsed_shown_and_exported(
 
 
 def test_a_malformed_store_is_named_so_in_one_line(tmp_path: Path) -> None:
-    path = _damaged(_store(tmp_path / "traces.db"), "ix_pipeline_traces_started_at_id")
+    path = _damaged(_store(tmp_path / "traces.db"), "pipeline_traces")
     line = one_line(run_cli("traces", "--db", str(path)), str(path), "the store is damaged")
     assert "malformed" in line and "pipetrace db check" in line
 

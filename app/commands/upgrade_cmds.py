@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from pipetrace.store.auther import open_auther_store
 from pipetrace.store.backends import open_backend
 from pipetrace.store.backends.sqlite_rebuild import RebuildProgress
 from pipetrace.store.migrate import check_compatible, upgrade
@@ -26,7 +27,7 @@ from pipetrace.store.schema_state import read_schema
 
 from ..settings import Settings
 from ..wording import counted
-from .common import db_option
+from .common import db_option, fail
 
 PHASES = {"copy": "copying rows of", "retire": "deleting the old rows of"}
 
@@ -46,7 +47,12 @@ def db_upgrade(dry_run: bool, settings: Settings) -> None:
     older pipetrace versions out of the store, is applied only by this command. On SQLite, new
     indexes are built by rebuilding their table in short batches, so writers keep writing.
     """
-    backend = open_backend(settings.store(), create=not dry_run)
+    target = settings.store()
+    auther = open_auther_store(target)
+    if auther is not None:
+        auther.close()
+        fail(f"{auther.url}: pipetrace reads an auther database in place and never migrates it")
+    backend = open_backend(target, create=not dry_run)
     where = backend.target.display
     try:
         notice = check_compatible(read_schema(backend.query, where), where)

@@ -147,13 +147,14 @@ def _unknown_revision(where: str, revision: str, head: str) -> SchemaError:
 def open_schema(backend: Backend, *, migrate: bool, create: bool) -> OpenedSchema:
     """Check the store before a command uses it; writers (`migrate`) apply additive revisions.
 
-    A database without pipetrace's tables becomes a store only for a command that may create
-    one; one that only reads is refused where it would need `pipetrace db upgrade`.
+    A database without pipetrace's tables is opened only by a command that may create a store
+    (and made one when it also migrates); one that only reads is refused where it would need
+    `pipetrace db upgrade`.
     """
     where = backend.target.display
     schema = read_schema(backend.query, where)
     notice = check_compatible(schema, where)
-    if schema.revision is None and not (migrate and create):
+    if schema.revision is None and not create:
         raise SchemaError(
             f"{where}: not a pipetrace store (the database has no tables); make one with "
             "pipetrace demo, run, import or db upgrade"

@@ -15,6 +15,7 @@ Usage: python bench/upgrade.py [--quick] [--traces N]
 from __future__ import annotations
 
 import argparse
+import math
 import sqlite3
 import tempfile
 import threading
@@ -232,7 +233,14 @@ def main() -> None:
             "longest wait by phase: "
             + ", ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(worst.items()))
         )
-        print(f"database on disk after 0003: {path.stat().st_size / 1e6:.0f} MB")
+        with sqlite3.connect(path) as conn:
+            free = conn.execute("SELECT * FROM pragma_freelist_count(), pragma_page_size()")
+            free_mb = math.prod(free.fetchone()) / 1e6
+        conn.close()
+        print(
+            f"database on disk after 0003: {path.stat().st_size / 1e6:.0f} MB, "
+            f"{free_mb:.0f} MB of it free pages"
+        )
         rest = measure_writer(url, "d", lambda: run_upgrade("head"))
         r_max, r_p99, r_med = summarize([w for _, w in rest.waits])
         print(

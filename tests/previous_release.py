@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-PREVIOUS_RELEASE = "8b93e95c614e4edb6e5d7c75475ee367be61fb40"
+PREVIOUS_RELEASE = "15ad7889f69108798143b29f06390ecad56f530a"
 """main before this change; the package is pipetrace.* there (renamed at dd10949)."""
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""

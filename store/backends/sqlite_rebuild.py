@@ -38,7 +38,8 @@ FIRST_BATCH = 200
 MAX_BATCH = 20_000
 PAUSE_SECONDS = 0.02
 """Between batches, so writers waiting for the lock get it."""
-RELEASE_STEP_PAGES = 512
+FIRST_RELEASE_PAGES = 64
+MAX_RELEASE_PAGES = 4096
 _IDENT = r'(?:"(?:[^"]|"")+"|\w+)'
 _INDEX_HEAD = re.compile(rf"^CREATE\s+(UNIQUE\s+)?INDEX\s+{_IDENT}\s+ON\s+{_IDENT}\s*", re.I)
 
@@ -341,8 +342,7 @@ class _Rebuild:
 
     def _after_batch(self, seconds: float, phase: str, done: int, total: int) -> None:
         """Size the next batch to take about BATCH_SECONDS, report, checkpoint and pause."""
-        scaled = int(self.batch * BATCH_SECONDS / max(seconds, 1e-4))
-        self.batch = max(1, min(MAX_BATCH, 2 * self.batch, scaled))
+        self.batch = _resized(self.batch, seconds, MAX_BATCH)
         if self.on_progress is not None:
             self.on_progress(RebuildProgress(self.table, phase, done, max(total, done)))
         self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -362,12 +362,24 @@ def _renamed_index(sql: str, name: str, table: str) -> str:
 
 
 def _release_free_pages(backend: SQLiteBackend) -> None:
-    """Give the old table's pages back to the disk in short steps, where the store allows."""
+    """Give the old table's pages back to the disk in steps sized like the batches (moving a
+    page from the end of the file into a free slot costs more here than after a cleanup, as
+    the rebuilt table is what sits at the end), where the store allows."""
     if backend.space().mode != "incremental":
         return
+    pages = FIRST_RELEASE_PAGES
     while True:
-        shrank, left = backend.release_free_pages(RELEASE_STEP_PAGES)
+        began = time.perf_counter()
+        shrank, left = backend.release_free_pages(pages)
+        pages = _resized(pages, time.perf_counter() - began, MAX_RELEASE_PAGES)
         backend.checkpoint()
         time.sleep(PAUSE_SECONDS)
         if not (shrank and left):
             return
+
+
+def _resized(size: int, seconds: float, largest: int) -> int:
+    """The next batch's size, so that it takes about BATCH_SECONDS: smaller at once after a
+    slow batch, at most twice as large after a quick one."""
+    scaled = int(size * BATCH_SECONDS / max(seconds, 1e-4))
+    return max(1, min(largest, 2 * size, scaled))

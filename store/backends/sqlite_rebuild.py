@@ -35,11 +35,13 @@ PROGRESS_TABLE = "_pipetrace_rebuild"
 BATCH_SECONDS = 0.04
 """How long one batch's write transaction should take: writers wait at most about this long."""
 FIRST_BATCH = 200
-MAX_BATCH = 20_000
+MAX_BATCH = 2_000
+"""Rows per batch at most, and pages per step below: besides time, a batch is kept small in the
+write-ahead log, since a writer whose commit finds the log long folds it into the file itself."""
 PAUSE_SECONDS = 0.02
 """Between batches, so writers waiting for the lock get it."""
 FIRST_RELEASE_PAGES = 64
-MAX_RELEASE_PAGES = 4096
+MAX_RELEASE_PAGES = 512
 _IDENT = r'(?:"(?:[^"]|"")+"|\w+)'
 _INDEX_HEAD = re.compile(rf"^CREATE\s+(UNIQUE\s+)?INDEX\s+{_IDENT}\s+ON\s+{_IDENT}\s*", re.I)
 

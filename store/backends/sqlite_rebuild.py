@@ -185,9 +185,13 @@ class _Rebuild:
                 f"CREATE TABLE IF NOT EXISTS {PROGRESS_TABLE} (tbl TEXT PRIMARY KEY, "
                 "copied_upto INTEGER NOT NULL, last_rowid INTEGER NOT NULL)"
             )
+            # Two subqueries: SQLite reads min() or max() alone from the end of the rowid tree,
+            # but both in one SELECT from every row, under the write lock.
+            table = _q(self.table)
             self.conn.execute(
-                f"INSERT OR REPLACE INTO {PROGRESS_TABLE} SELECT ?, "
-                f"coalesce(min(rowid), 1) - 1, coalesce(max(rowid), 0) FROM {_q(self.table)}",
+                f"INSERT OR REPLACE INTO {PROGRESS_TABLE} VALUES (?, "
+                f"coalesce((SELECT min(rowid) FROM {table}), 1) - 1, "
+                f"coalesce((SELECT max(rowid) FROM {table}), 0))",
                 (self.table,),
             )
 

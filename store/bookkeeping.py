@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateTable
 
 VERSION_TABLE = "pipetrace_revision"
-LEGACY_REVISIONS = ("0001", "0002", "0003", "0004_replays")
+LEGACY_REVISIONS = ("0001", "0002", "0003", "0004_replays", "0005")
 """Revisions that versions from before the log recorded in `alembic_version` alone: those
 versions upgrade any store at a revision they know, so it must name the newest of these applied
 (else they would run one again)."""

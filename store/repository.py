@@ -41,7 +41,7 @@ from .codec import (
 from .errors import StoreError
 from .filters import filter_clause, filter_shape, filter_values, hourly_countable
 from .integrity import refuse_if_damaged
-from .migrate import OpenedSchema
+from .migrate import OpenedSchema, upgrade
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -91,6 +91,11 @@ class Repository:
         self.hourly_counts = schema is None or schema.includes(HOURLY_COUNTS_REVISION)
         """Whether the store's hourly counts hold what counts need; an older store's counts
         read the rows."""
+
+    def apply_additive_revisions(self) -> None:
+        """Apply the additive revisions this version knows, for a write that needs them (an
+        import from the viewer, which opens a store as it is); a breaking one is refused."""
+        upgrade(self.backend, breaking=False)
 
     @property
     def url(self) -> str:

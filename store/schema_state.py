@@ -11,10 +11,19 @@ from .errors import SchemaError
 from .sql import Statement
 
 Query = Callable[[Statement], list[tuple[Any, ...]]]
-DATA_TABLES = frozenset({"pipeline_traces", "pipeline_spans", "pipeline_trace_counts"})
+DATA_TABLES = frozenset(
+    {
+        "pipeline_traces",
+        "pipeline_spans",
+        "pipeline_trace_counts",
+        "pipeline_import_spans",
+        "pipeline_import_traces",
+    }
+)
 IGNORED_PREFIXES = ("sqlite_", "_litestream", "libsql_", "_pipetrace_")
 """Tables of SQLite, of tools beside it, and of an unfinished online rebuild."""
 REVISION_MARKS = (
+    ("0005", "pipeline_import_spans"),
     ("0004_replays", "ix_pipeline_traces_replays_started"),
     ("0003", "ix_pipeline_traces_user_started"),
     ("0002", "pipeline_trace_counts"),

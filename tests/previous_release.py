@@ -1,5 +1,5 @@
 """The previous release, built from git: main before schema compatibility, which knows
-revisions up to 0004_replays, reads only `alembic_version` and migrates every store it opens. Its
+revisions up to 0005, reads only `alembic_version` and migrates every store it opens. Its
 source is exported from this repository's history and run with the same interpreter and
 dependencies, so what it does to a store is what that release does, not a replica of it."""
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-PREVIOUS_RELEASE = "15ad7889f69108798143b29f06390ecad56f530a"
+PREVIOUS_RELEASE = "3b90e985ddd687914f9f89ca5e43147231a9dae9"
 """main before this change; the package is pipetrace.* there (renamed at dd10949)."""
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""

@@ -210,7 +210,7 @@ def opened_store(
     repo = open_store(settings.store(), migrate=writes or create, create=create)
     try:
         if repo.schema_notice:
-            click.echo(f"pipetrace: note: {repo.schema_notice}", err=True)
+            say(f"pipetrace: note: {repo.schema_notice}", err=True)
         yield repo
     finally:
         repo.close()

@@ -17,7 +17,7 @@ from pipetrace.store.integrity import CheckStep, integrity_problems
 
 from ..settings import Settings
 from ..wording import counted
-from .common import db_option, echo_json, json_option, opened_store, plain
+from .common import db_option, echo_json, json_option, opened_store, say
 from .upgrade_cmds import db_upgrade
 
 VACUUM_WAIT_S = 5.0
@@ -58,7 +58,7 @@ def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
 
         def announce(in_use: int) -> None:
             if not as_json:
-                click.echo(
+                say(
                     f"vacuuming {repo.url} ({decimal(in_use)} of data; writers wait until it ends)",
                     err=True,
                 )
@@ -78,7 +78,7 @@ def db_vacuum(wait: float, settings: Settings, as_json: bool) -> None:
             }
         )
         return
-    click.echo(_vacuum_line(repo.url, result))
+    say(_vacuum_line(repo.url, result))
 
 
 def _vacuum_line(url: str, result: VacuumResult) -> str:
@@ -120,15 +120,13 @@ def db_check(settings: Settings, as_json: bool) -> None:
     if as_json:
         echo_json({"store": where, "ok": not problems, "problems": problems})
     elif not problems:
-        click.echo(f"{where}: sound (SQLite's integrity check found no problems)")
+        say(f"{where}: sound (SQLite's integrity check found no problems)")
     else:
-        click.echo(
-            f"{where}: damaged: SQLite's integrity check found {counted(len(problems), 'problem')}"
-        )
+        say(f"{where}: damaged: SQLite's integrity check found {counted(len(problems), 'problem')}")
         for problem in problems[:SHOWN_PROBLEMS]:
-            click.echo(plain(f"  {problem}").plain)
+            say(f"  {problem}")
         if len(problems) > SHOWN_PROBLEMS:
-            click.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more (--json lists them all)")
+            say(f"  ... and {len(problems) - SHOWN_PROBLEMS} more (--json lists them all)")
     if problems:
         sys.exit(1)
 

@@ -196,7 +196,7 @@ def run(
         _report(trigger, outcome, as_json, _script_error(record), stored=False)
         _not_stored(trigger, outcome, exc.message)
     if repo.schema_notice:
-        click.echo(f"pipetrace: note: {repo.schema_notice}", err=True)
+        say(f"pipetrace: note: {repo.schema_notice}", err=True)
     try:
         with recording_engine(repo, pipelines) as (engine, writer):
             outcome = engine.execute_trigger(trigger, payload, metadata)

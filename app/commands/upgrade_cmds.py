@@ -27,7 +27,7 @@ from pipetrace.store.schema_state import read_schema
 
 from ..settings import Settings
 from ..wording import counted
-from .common import db_option, fail
+from .common import db_option, fail, say
 
 PHASES = {"copy": "copying rows of", "retire": "deleting the old rows of"}
 
@@ -57,7 +57,7 @@ def db_upgrade(dry_run: bool, settings: Settings) -> None:
     try:
         notice = check_compatible(read_schema(backend.query, where), where)
         if notice:
-            click.echo(f"pipetrace: note: {notice}", err=True)
+            say(f"pipetrace: note: {notice}", err=True)
         if dry_run:
             _print_plan(where, plan_upgrade(backend))
             return
@@ -66,19 +66,19 @@ def db_upgrade(dry_run: bool, settings: Settings) -> None:
     finally:
         backend.close()
     if before == after:
-        click.echo(f"{where}: already at revision {after}")
+        say(f"{where}: already at revision {after}")
     else:
-        click.echo(f"{where}: upgraded from {before or 'empty'} to {after}")
+        say(f"{where}: upgraded from {before or 'empty'} to {after}")
 
 
 def _print_plan(where: str, plan: UpgradePlan) -> None:
     """Each pending revision: what it is, what it locks, then its SQL."""
     if not plan.revisions:
-        click.echo(f"-- {where}: already at revision {plan.target}; nothing to do")
+        say(f"-- {where}: already at revision {plan.target}; nothing to do")
         return
     breaking = [r.revision for r in plan.revisions if r.breaking]
     kinds = f"breaking: {', '.join(breaking)}" if breaking else "all additive"
-    click.echo(
+    say(
         f"-- {where}: at revision {plan.before or 'empty'}; upgrading to {plan.target} applies "
         f"{counted(len(plan.revisions), 'revision')} ({kinds})"
     )
@@ -86,11 +86,13 @@ def _print_plan(where: str, plan: UpgradePlan) -> None:
         kind = (
             "breaking: older pipetrace versions are locked out" if revision.breaking else "additive"
         )
-        click.echo(f"\n-- revision {revision.revision} ({kind}): {revision.summary}")
+        say("")
+        say(f"-- revision {revision.revision} ({kind}): {revision.summary}")
         for lock in revision.locks:
-            click.echo(f"-- locks: {lock}")
+            say(f"-- locks: {lock}")
         for statement in revision.sql:
-            click.echo(f"{statement};")
+            for line in f"{statement};".splitlines():
+                say(line)
 
 
 @contextlib.contextmanager
@@ -100,14 +102,12 @@ def _rebuild_progress(show: bool) -> Iterator[Callable[[RebuildProgress], None]]
     if not show:
         said: set[tuple[str, str]] = set()
 
-        def say(p: RebuildProgress) -> None:
+        def tell(p: RebuildProgress) -> None:
             if (p.table, p.phase) not in said:
                 said.add((p.table, p.phase))
-                click.echo(
-                    f"pipetrace: {PHASES[p.phase]} {p.table} (writers keep writing)", err=True
-                )
+                say(f"pipetrace: {PHASES[p.phase]} {p.table} (writers keep writing)", err=True)
 
-        yield say
+        yield tell
         return
     columns = (
         TextColumn("{task.description}"),

@@ -70,6 +70,9 @@ class AutherRepository(Repository):
     def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
         super().__init__(backend, clock)
 
+    def apply_additive_revisions(self) -> None:
+        """Nothing: an auther database is never migrated."""
+
     @property
     def url(self) -> str:
         """Where the traces live, saying that it is auther's store."""

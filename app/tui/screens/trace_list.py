@@ -462,8 +462,10 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     @work(thread=True, exclusive=True, group="list-import", exit_on_error=False)
     def import_path(self, repo: Repository, path: str) -> None:
-        """Read and store the file off the UI thread (one transaction)."""
+        """Read and store the file off the UI thread (one transaction), once the store has the
+        additive revisions imports need (the viewer opened it as it was)."""
         try:
+            repo.apply_additive_revisions()
             report = import_file(repo, path)
         except (InteropError, StoreError) as exc:
             self.post_message(self.ImportFailed(exc.title, str(exc)))

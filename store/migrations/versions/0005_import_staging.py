@@ -14,6 +14,10 @@ revision = "0005"
 down_revision = "0004_replays"
 branch_labels = None
 depends_on = None
+breaking = False
+"""New tables only: older versions never read them."""
+needed_to_read = False
+"""Only imports use the staging tables: without them a store is read as before."""
 
 
 def _span_columns() -> list[sa.Column[object]]:

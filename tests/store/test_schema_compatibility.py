@@ -18,7 +18,8 @@ from pipetrace.app.cli import main
 from pipetrace.store import Repository, SchemaError, open_store
 from pipetrace.store.backends import open_backend
 from pipetrace.store.bookkeeping import pipetrace_version
-from pipetrace.store.migrate import head_revision, known_revisions, script_directory
+from pipetrace.store.interop import import_file
+from pipetrace.store.migrate import head_revision, known_revisions, script_directory, upgrade
 from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
@@ -207,3 +208,22 @@ def test_every_migration_declares_what_it_does_to_other_versions() -> None:
     for script in script_directory().walk_revisions():
         assert isinstance(script.module.breaking, bool), script.revision
         assert isinstance(script.module.needed_to_read, bool), script.revision
+
+
+def test_an_import_from_a_store_opened_as_it_is_brings_it_up_first(
+    store_url: str, tmp_path: Path
+) -> None:
+    backend = open_backend(parse_database_url(store_url))
+    try:
+        upgrade(backend, "0004_replays")
+    finally:
+        backend.close()
+    zipkin = tmp_path / "zipkin.json"
+    zipkin.write_text('[{"traceId": "1", "id": "2", "name": "n", "timestamp": 1}]')
+    repo = open_store(store_url, migrate=False, create=False)  # as the viewer opens it
+    try:
+        repo.apply_additive_revisions()
+        assert import_file(repo, str(zipkin)).traces_added == 1
+    finally:
+        repo.close()
+    assert _revisions(store_url) == (HEAD, HEAD)

@@ -5,9 +5,9 @@ CREATE INDEX holds SQLite's write lock while it reads and sorts the whole table;
 instead rebuilds the table in short batches (store/backends/sqlite_rebuild.py). The bench builds
 a SQLite store at revision 0002 with many traces (setup, not measured), measures a writer that
 saves a trace every 5 ms on its own (the baseline), then the same writer while `upgrade()`
-takes the store to 0003, then while it applies the newer revisions (0004_replays, whose recount
-and partial index still run in one transaction each; reported, second goal line), and, for
-comparison, while one of 0003's indexes is built directly with CREATE INDEX.
+takes the store to 0003, then while it applies the revisions after it (0004_replays, whose
+recount and partial index still run in one transaction each, and 0005; reported on a second
+goal line), and, for comparison, while one of 0003's indexes is built directly with CREATE INDEX.
 
 Usage: python bench/upgrade.py [--quick] [--traces N]
 """
@@ -244,8 +244,8 @@ def main() -> None:
         rest = measure_writer(url, "d", lambda: run_upgrade("head"))
         r_max, r_p99, r_med = summarize([w for _, w in rest.waits])
         print(
-            f"the newer revisions after 0003 (0004_replays: a recount and a partial index, each "
-            f"in one go) took {timing['head']:.1f} s; writer: longest {r_max:.1f} ms, "
+            f"the revisions after 0003 (0004_replays' recount and partial index, each in one "
+            f"go; 0005's new tables) took {timing['head']:.1f} s; writer: longest {r_max:.1f} ms, "
             f"p99 {r_p99:.2f} ms, median {r_med:.2f} ms"
         )
 

@@ -150,7 +150,7 @@ def _summary(report: ExportReport, where: str) -> None:
 def import_cmd(
     files: tuple[str, ...], scrub: bool, pipelines_dir: Path | None, settings: Settings
 ) -> None:
-    """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin v2 JSON files.
+    """Import OTLP JSON (documents or JSON lines), Jaeger JSON or Zipkin JSON (v2 or v1) files.
 
     Each file is one transaction: a malformed file stores nothing. Spans of a trace already in
     the store are merged into it, and a span already stored is skipped, so a trace split over

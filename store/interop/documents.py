@@ -1,11 +1,11 @@
 """Reads a trace file as a stream of spans: one JSON document or JSON lines, format detected.
 
 Formats: OTLP JSON (an object with `resourceSpans`, one per line allowed), Jaeger JSON (the query
-API's `{"data": [...]}`, one trace object, or a list of them) and Zipkin v2 JSON (an array of
-span objects). Every problem becomes a MalformedFile naming the file and the line (and column,
-for JSON syntax) that is wrong. A file up to WHOLE_LIMIT is read whole; a larger one is read a
-line at a time, and a document (or line) larger than LINE_LIMIT is streamed (see `streaming`),
-so memory does not grow with the file.
+API's `{"data": [...]}`, one trace object, or a list of them) and Zipkin JSON (an array of
+span objects, v2 or v1, or the API's array of traces). Every problem becomes a MalformedFile
+naming the file and the line (and column, for JSON syntax) that is wrong. A file up to
+WHOLE_LIMIT is read whole; a larger one is read a line at a time, and a document (or line)
+larger than LINE_LIMIT is streamed (see `streaming`), so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from .streaming import Opener, Readable, first_keys
 from .zipkin_in import parse_zipkin, stream_zipkin
 
 FORMATS = ("otlp", "jaeger", "zipkin")
-FORMAT_NAMES = "OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+FORMAT_NAMES = "OTLP JSON, Jaeger JSON or Zipkin JSON"
 WHOLE_LIMIT = 8 * 2**20
 """Bytes of a file read whole; a larger file is read a line (or a span) at a time."""
 LINE_LIMIT = 8 * 2**20
@@ -47,7 +47,7 @@ _WS = " \t\r\n"
 _SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _UNKNOWN = (
     "unknown format: expected OTLP JSON (resourceSpans), Jaeger JSON (data, or a trace object "
-    "with spans) or Zipkin v2 JSON (an array of spans)"
+    "with spans) or Zipkin JSON (an array of spans or of traces, v2 or v1)"
 )
 Parse = Callable[[Any], Iterator[Item]]
 
@@ -187,6 +187,8 @@ def _detect(doc: Any, name: str, line: int | None) -> tuple[str, Parse]:
             return "jaeger", parse_jaeger_trace
     if type(doc) is list:
         first = doc[0] if doc else {"traceId": None}
+        if type(first) is list:
+            first = first[0] if first else {"traceId": None}
         if type(first) is dict and "traceId" in first:
             return "zipkin", parse_zipkin
         if type(first) is dict and first.keys() & TRACE_KEYS:

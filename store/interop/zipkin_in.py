@@ -1,4 +1,5 @@
-"""Reads Zipkin v2 JSON (an array of spans) into span rows.
+"""Reads Zipkin JSON (an array of spans, or the API's array of traces; v2, or v1 turned into
+v2 by `zipkin_v1`) into span rows.
 
 64-bit trace ids are left-padded to 32 hex digits; microsecond times become nanoseconds; a
 missing duration leaves the end open; the local endpoint's service name becomes the resource's
@@ -14,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import ijson
+
 from ..models import SpanRow
 from .anyvalue import encode_value
 from .conventions import KIND_CODES, STATUS_ERROR, STATUS_UNSET, hex_id, micros
 from .errors import Invalid
 from .spans import make_span
 from .streaming import Opener, walk
+from .zipkin_v1 import as_v2, is_v1
 
 _KEPT = ("shared", "debug")
 _SCALARS = (str, int, float, bool)
@@ -33,22 +37,43 @@ is the server's own address (`serverEndpoint`); the local service name is the re
 
 
 def parse_zipkin(doc: list[Any]) -> Iterator[SpanRow]:
-    """Every span of the array, in file order."""
-    for index, span in enumerate(doc):
-        try:
-            yield _span(span)
-        except Invalid as exc:
-            raise exc.at(index) from None
+    """Every span of the array (or of each trace of an array of traces), in file order."""
+    for index, item in enumerate(doc):
+        if type(item) is list:
+            for inner, span in enumerate(item):
+                yield from _rows(span, index, inner)
+        else:
+            yield from _rows(item, index)
 
 
 def stream_zipkin(open_region: Opener) -> Iterator[SpanRow]:
     """The spans of an array too large to load, one at a time."""
     with open_region() as handle:
-        for found in walk(handle, {"*"}.__contains__, lambda _name: False):
-            try:
-                yield _span(found.value)
-            except Invalid as exc:
-                raise exc.at(*found.path) from None
+        nested = _nested(handle)
+    with open_region() as handle:
+        pattern = "*.*" if nested else "*"
+        for found in walk(handle, pattern.__eq__, lambda _name: False):
+            yield from _rows(found.value, *found.path)
+
+
+def _nested(handle: Any) -> bool:
+    """Whether the array's first item is itself an array (the API's list of traces)."""
+    events = ijson.parse(handle, use_float=True)
+    next(events, None)
+    second = next(events, None)
+    return second is not None and second[1] == "start_array"
+
+
+def _rows(span: Any, *path: str | int) -> Iterator[SpanRow]:
+    """A span's row, or the rows of the v2 spans a v1 span stands for."""
+    try:
+        if is_v1(span):
+            for converted in as_v2(span):
+                yield _span(converted)
+        else:
+            yield _span(span)
+    except Invalid as exc:
+        raise exc.at(*path) from None
 
 
 def _span(sp: Any) -> SpanRow:

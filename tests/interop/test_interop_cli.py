@@ -64,7 +64,7 @@ def test_importing_a_file_that_is_not_json_says_what_import_takes(tmp_path):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
         f"pipetrace: {readme}:1:1: not valid JSON (Expecting value); "
-        "import takes OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+        "import takes OTLP JSON, Jaeger JSON or Zipkin JSON"
     ]
 
 

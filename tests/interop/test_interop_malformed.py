@@ -179,7 +179,7 @@ def test_a_file_that_is_not_json_says_so_and_what_import_takes(
     message = _refused(sqlite_repo, path, "")
     assert message == (
         f"{path}:{where}: not valid JSON ({cause}); "
-        "import takes OTLP JSON, Jaeger JSON or Zipkin v2 JSON"
+        "import takes OTLP JSON, Jaeger JSON or Zipkin JSON"
     )
 
 

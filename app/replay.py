@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from pipetrace.app.engine_sink import record_to_rows
-from pipetrace.engine import Engine, TraceRecord, load_pipelines
-from pipetrace.engine.bundled import bundled_pipelines_dir
+from pipetrace.engine import Engine, TraceRecord
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans
+from pipetrace.store.auther.rows import TRUNCATED_KEY
+
+from .helper_values import HelperValues
+from .replay_sources import replay_source
 
 _MISSING = object()
 NS_PER_MS = 1_000_000
@@ -37,6 +40,14 @@ class SpanChange:
     duration_after_ms: float | None
     source_changed: bool | None
     """Whether the script's file differs from the one that ran originally (None: unknown)."""
+    name: str | None = None
+    """The script's span name where it is not its id (auther names scripts)."""
+
+    @property
+    def label(self) -> str:
+        """The script as a diff names it: its id, or its name and the start of its id (auther's
+        scripts are named and their ids are UUIDs; JSON has the whole id)."""
+        return self.script_id if self.name is None else f"{self.name} ({self.script_id[:8]})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,7 @@ class ReplayDiff:
             "spans": [
                 {
                     "script_id": s.script_id,
+                    "name": s.name,
                     "change": s.change,
                     "status": {"before": s.status_before, "after": s.status_after},
                     "message": {"before": s.message_before, "after": s.message_after},
@@ -105,10 +117,13 @@ class ReplayDiff:
         }
 
 
-def replayable_input(original: TraceWithSpans) -> dict[str, Any]:
-    """The stored input to run again, or a ReplayError saying why there is none."""
+def replayable_input(
+    original: TraceWithSpans, sources: tuple[str, ...] = ("engine",)
+) -> dict[str, Any]:
+    """The stored input to run again, or a ReplayError saying why there is none; `sources`
+    are the writers whose traces hold a whole input (auther's do too, as it received it)."""
     trace = original.trace
-    if trace.source != "engine":
+    if trace.source not in sources:
         raise ReplayError(
             f"trace {trace.id} was imported ({trace.source}); only traces of the pipeline "
             "engine can be replayed"
@@ -123,15 +138,22 @@ def replayable_input(original: TraceWithSpans) -> dict[str, Any]:
             f"trace {trace.id}: its input was too large to store ({snapshot.get('size')} bytes "
             "over the snapshot cap), so it cannot be replayed"
         )
+    if TRUNCATED_KEY in snapshot:
+        raise ReplayError(
+            f"trace {trace.id}: auther cut its input at 32 KB when it stored it "
+            f"({snapshot[TRUNCATED_KEY]} bytes), so it cannot be replayed"
+        )
     return {key: value for key, value in snapshot.items() if key != "_redacted"}
 
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """A replay that ran but is not stored yet: its diff, and its rows to keep if wanted."""
+    """A replay that ran but is not stored yet: its diff, its rows to keep if wanted, and
+    which pipelines it ran."""
 
     diff: ReplayDiff
     rows: TraceWithSpans
+    pipelines: str = ""
 
 
 class _Collected:
@@ -145,22 +167,34 @@ class _Collected:
         self.records.append(trace)
 
 
-def run_replay(repo: Repository, trace_id: str, pipelines_dir: str | Path | None = None) -> Replay:
-    """Run the trace's trigger again with its stored input and diff the runs; stores nothing."""
+def run_replay(
+    repo: Repository,
+    trace_id: str,
+    pipelines_dir: str | Path | None = None,
+    helpers: HelperValues | None = None,
+) -> Replay:
+    """Run the trace's trigger again with its stored input and diff the runs; stores nothing.
+    It runs through `pipelines_dir`, else the plans and scripts the store keeps itself (an
+    auther database's), else the bundled folder; `helpers` are what the scripts' helpers
+    hand them (secrets, allowed environment values, fetch responses)."""
     original = repo.get_trace_with_spans(trace_id)
     if original is None:
         raise ReplayError(f"no trace {trace_id!r} in {repo.url}")
-    payload = replayable_input(original)
-    folder = Path(pipelines_dir) if pipelines_dir else bundled_pipelines_dir()
-    pipelines = load_pipelines(folder)
+    payload = replayable_input(original, ("engine", "auther"))
+    source = replay_source(repo, original.trace, Path(pipelines_dir) if pipelines_dir else None)
+    pipelines = source.pipelines
     trigger = original.trace.trigger_event
     if trigger not in pipelines.triggers:
         raise ReplayError(
-            f"trace {original.trace.id}: trigger {trigger!r} no longer exists in {folder}"
+            f"trace {original.trace.id}: trigger {trigger!r} no longer exists in {source.where}"
         )
     metadata = {"user_id": original.trace.user_id, "request_ip": original.trace.request_ip}
+    given = helpers or HelperValues()
     sink = _Collected()
-    with Engine(pipelines, sink=sink) as engine:
+    engine = Engine(
+        pipelines, sink=sink, secrets=given.secrets, env=given.env, fetch_responses=given.responses
+    )
+    with engine:
         outcome = engine.execute_trigger(trigger, payload, metadata, replay_of=original.trace.id)
     record = next((r for r in sink.records if r.trace_id == outcome.trace_id), None)
     if record is None:
@@ -170,12 +204,24 @@ def run_replay(repo: Repository, trace_id: str, pipelines_dir: str | Path | None
         )
     rows = _with_durations(record_to_rows(record))
     hashes = {script_id: script.sha256 for script_id, script in pipelines.scripts.items()}
-    return Replay(diff_traces(original, rows, hashes), rows)
+    diff = diff_traces(original, rows, hashes, source.changed)
+    return Replay(diff, rows, source.where)
 
 
 def keep_replay(repo: Repository, replay: Replay) -> None:
-    """Store a replay that ran (marked as one by its `replay_of`: it is not counted as traffic)."""
+    """Store a replay that ran (marked as one by its `replay_of`: it is not counted as traffic);
+    refused on a store that is another application's (auther's), where nothing is written."""
+    if not stores_replays(repo):
+        raise ReplayError(
+            f"{repo.url}: replays are not stored in an auther database (it is the "
+            "application's); the diff is shown only"
+        )
     repo.save_trace(replay.rows.trace, replay.rows.spans)
+
+
+def stores_replays(repo: Repository) -> bool:
+    """Whether replays can be kept in the store: pipetrace's own, not auther's."""
+    return repo.flavour == "pipetrace"
 
 
 def replay_trace(
@@ -197,9 +243,14 @@ def _with_durations(rows: TraceWithSpans) -> TraceWithSpans:
 
 
 def diff_traces(
-    original: TraceWithSpans, replay: TraceWithSpans, current_hashes: dict[str, str]
+    original: TraceWithSpans,
+    replay: TraceWithSpans,
+    current_hashes: dict[str, str],
+    changed: dict[str, bool | None] | None = None,
 ) -> ReplayDiff:
-    """Compare two runs of one trigger; `current_hashes` are the scripts' sha256 now."""
+    """Compare two runs of one trigger; `current_hashes` are the scripts' sha256 now, compared
+    with the hashes the original recorded, unless `changed` says per script whether its source
+    changed since (an auther trace records no hash)."""
     before, after = original.trace, replay.trace
     snapshot = before.context_snapshot or {}
     return ReplayDiff(
@@ -213,7 +264,7 @@ def diff_traces(
         error_before=before.status_message,
         error_after=after.status_message,
         data=_data_changes(before.result_data or {}, after.result_data or {}),
-        spans=_span_changes(original.spans, replay.spans, current_hashes),
+        spans=_span_changes(original.spans, replay.spans, current_hashes, changed or {}),
         redacted=list(snapshot.get("_redacted") or []),
     )
 
@@ -246,7 +297,10 @@ def _by_script(spans: list[SpanRow]) -> dict[str, SpanRow]:
 
 
 def _span_changes(
-    before: list[SpanRow], after: list[SpanRow], current_hashes: dict[str, str]
+    before: list[SpanRow],
+    after: list[SpanRow],
+    current_hashes: dict[str, str],
+    changed: dict[str, bool | None],
 ) -> list[SpanChange]:
     old, new = _by_script(before), _by_script(after)
     order = [*old, *(s for s in new if s not in old)]
@@ -263,6 +317,14 @@ def _span_changes(
             change = "same"
         original_hash = a.attributes.get("script.sha256") if a else None
         current = current_hashes.get(script_id)
+        if script_id in changed:
+            source_changed = changed[script_id]
+        elif original_hash is None or current is None:
+            source_changed = None
+        else:
+            source_changed = original_hash != current
+        span = a if a is not None else b
+        name = span.name if span is not None and span.name != script_id else None
         changes.append(
             SpanChange(
                 script_id=script_id,
@@ -273,9 +335,8 @@ def _span_changes(
                 message_after=b.status_message if b else None,
                 duration_before_ms=a.duration_ms if a else None,
                 duration_after_ms=b.duration_ms if b else None,
-                source_changed=None
-                if original_hash is None or current is None
-                else original_hash != current,
+                source_changed=source_changed,
+                name=name,
             )
         )
     return changes

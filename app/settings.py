@@ -19,6 +19,8 @@ DB_TIMEOUT_ENV = "PIPETRACE_DB_TIMEOUT"
 DEMO_TIMEOUT_ENV = "PIPETRACE_DEMO_TIMEOUT"
 CRON_SECRET_ENV = "CRON_SECRET"
 DEBUG_ENV = "PIPETRACE_DEBUG"
+SECRET_ENV_PREFIX = "PIPETRACE_SECRET_"
+"""PIPETRACE_SECRET_NAME=value hands a replay's scripts helpers.secret("NAME")."""
 DEFAULT_DEMO_TIMEOUT_S = 15.0
 _FLAG_VALUES = {
     **dict.fromkeys(("", "0", "false", "no", "off"), False),
@@ -57,6 +59,11 @@ class Settings:
     """PIPETRACE_DEBUG: show a bug's traceback."""
     default_store: Path = field(default_factory=default_store_path)
     """The file used when no URL is given."""
+    script_secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """PIPETRACE_SECRET_NAME variables: what helpers.secret("NAME") hands a replay's scripts."""
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment as read at start: `replay --env NAME` lets a name of it through to
+    helpers.env."""
 
     @classmethod
     def read(cls, environ: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -69,6 +76,12 @@ class Settings:
             demo_timeout=_seconds(environ, DEMO_TIMEOUT_ENV, DEFAULT_DEMO_TIMEOUT_S),
             cron_secret=environ.get(CRON_SECRET_ENV, ""),
             debug=_flag(environ, DEBUG_ENV),
+            script_secrets={
+                name[len(SECRET_ENV_PREFIX) :]: value
+                for name, value in environ.items()
+                if name.startswith(SECRET_ENV_PREFIX) and len(name) > len(SECRET_ENV_PREFIX)
+            },
+            environ=dict(environ),
         )
 
     def with_db(self, db_url: str | None) -> Settings:

@@ -3,6 +3,8 @@
 from pipetrace.engine.bundled import bundled_pipelines_dir
 from pipetrace.engine.engine import Clock, Engine, Outcome
 from pipetrace.engine.errors import EngineError, PipelineError
+from pipetrace.engine.given_pipelines import GivenScript, given_pipelines
+from pipetrace.engine.host_values import FetchResponse
 from pipetrace.engine.ids import IdSource, RandomIds, SeededIds
 from pipetrace.engine.limits import Limits
 from pipetrace.engine.manifest import Pipelines, Script, Trigger, load_pipelines
@@ -13,6 +15,8 @@ __all__ = [
     "Clock",
     "Engine",
     "EngineError",
+    "FetchResponse",
+    "GivenScript",
     "IdSource",
     "Limits",
     "OutOfProcess",
@@ -27,5 +31,6 @@ __all__ = [
     "TraceSink",
     "Trigger",
     "bundled_pipelines_dir",
+    "given_pipelines",
     "load_pipelines",
 ]

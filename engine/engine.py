@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipetrace.engine.dispatch import Dispatcher, TraceDispatcher
-from pipetrace.engine.errors import EngineError
+from pipetrace.engine.host_values import FetchResponse, HostValues
 from pipetrace.engine.ids import IdSource, RandomIds
 from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
 from pipetrace.engine.offload import OutOfProcess, ProcessDispatcher
@@ -58,24 +58,13 @@ class Outcome:
     trace_id: str
 
 
-def _checked_secrets(secrets: Mapping[str, str] | None) -> dict[str, str]:
-    """A copy of the secrets scripts may ask for, refusing what Lua and the store cannot take."""
-    copied = dict(secrets or {})
-    for name, value in copied.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise EngineError(f"secret {name!r}: names and values must be strings")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise EngineError(f"secret {name!r}: the value is not valid Unicode") from None
-    return copied
-
-
 class Engine:
     """Executes triggers of a pipeline set; never raises into the caller from execute_trigger.
 
     `secrets` are what helpers.secret(name) hands scripts; their values, like every value
-    the pipelines' `[redact]` rules redact from an input, are masked in every trace."""
+    the pipelines' `[redact]` rules redact from an input, are masked in every trace. `env` is
+    the allow-list helpers.env(name) reads, and `fetch_responses` what helpers.fetch(url)
+    returns for each URL (there is no network: any other URL is the script's error)."""
 
     def __init__(
         self,
@@ -84,15 +73,17 @@ class Engine:
         clock: Clock | None = None,
         ids: IdSource | None = None,
         secrets: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        fetch_responses: Mapping[str, FetchResponse] | None = None,
         max_pending_traces: int = 10_000,
         max_pending_async: int = 1_000,
     ) -> None:
         self.pipelines = pipelines
         self._clock = clock or time.time_ns
         self._ids = ids or RandomIds()
-        self._secrets = _checked_secrets(secrets)
+        self._host = HostValues.checked(pipelines.limits, secrets, env, fetch_responses)
         self._local = threading.local()
-        redactor = Redactor(pipelines.redaction, self._secrets.values())
+        redactor = Redactor(pipelines.redaction, self._host.secrets.values())
         self._dispatcher = _dispatcher(
             sink, Recorder(pipelines, self._ids, redactor), max_pending_traces
         )
@@ -246,7 +237,7 @@ class Engine:
         """This thread's runtime with the compiled scripts (a runtime is not shared by threads)."""
         sandbox = getattr(self._local, "sandbox", None)
         if sandbox is None:
-            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values(), self._secrets)
+            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values(), self._host)
             self._local.sandbox = sandbox
         return sandbox
 
@@ -331,7 +322,10 @@ class Engine:
             for number, layer in enumerate(spec.layers):
                 for script in layer:
                     start = _perf()
-                    res = run(index[script.id], start + script.deadline_ms * _MS)
+                    if script.verdict is None:
+                        res = run(index[script.id], start + script.deadline_ms * _MS)
+                    else:
+                        res = (*script.verdict, 0)
                     end = _perf()
                     status, msg, flags = res[0], res[1], res[2]
                     if flags & DATA:
@@ -342,7 +336,7 @@ class Engine:
                             merged.update(zip(res[pos::2], res[pos + 1 :: 2], strict=True))
                         if flags & INT_KEYS:
                             int_keys = True
-                    if status == "success":
+                    if status == "success" or status == "skipped":
                         pass
                     elif status == "blocked":
                         msg = msg or f"blocked by {script.id}"

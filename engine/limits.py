@@ -44,6 +44,7 @@ class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_attribute_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 4 * 1024
     max_snapshot_bytes: Annotated[int, Meta(ge=1, le=16 * _MIB)] = 16 * 1024
     max_logs: Annotated[int, Meta(ge=1, le=10_000)] = 50
+    max_metrics: Annotated[int, Meta(ge=1, le=10_000)] = 50
     max_pattern_subject: Annotated[int, Meta(ge=1, le=1 << 30)] = 100_000
     max_pattern_bytes: Annotated[int, Meta(ge=1, le=1 << 20)] = 256
     max_pattern_cost: Annotated[int, Meta(ge=1, le=10**15)] = 4_000_000

@@ -56,6 +56,11 @@ class Script:
     layer_index: int
     parallel_index: int
     seed: int
+    name: str = ""
+    """What its span is called; its id when empty (a folder's scripts are named by their ids)."""
+    verdict: tuple[str, str] | None = None
+    """A status and message recorded without running the script: auther skips a script its
+    plan names but its database lacks, and fails one over its size limit."""
 
 
 @dataclass(frozen=True, slots=True)

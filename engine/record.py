@@ -35,7 +35,9 @@ _INPUT = 10
 """Where the input sits in the facts (see Recorder.build)."""
 _SKIPPED = "an earlier layer stopped the trigger"
 _CRASHED = "the engine failed before this script finished"
-_SCRIPT_TEXT = ("logs", "output.data", "output.redacted", "result.ignored", "input.refused")
+_SCRIPT_TEXT = (
+    "logs", "output.data", "output.redacted", "result.ignored", "input.refused", "metrics",
+)  # fmt: skip
 """Span attributes that hold what a script wrote (its keys too) or why an input was refused,
 so secrets may be in them."""
 _LUA_ERROR = re.compile(r"^([^:\s]+\.lua):(\d+): (.*)$", re.DOTALL)
@@ -159,14 +161,14 @@ class Recorder:
         numbers: list[Any] = []  # what the scripts' data holds, numbers among it
         outputs: list[dict[str, Any]] = []
         taken = 1
-        for i, (script_id, layer, parallel, sha, file) in enumerate(plan):
+        for i, (script_id, layer, parallel, sha, file, name) in enumerate(plan):
             span_id = ids[taken]
             taken += 1
             if i >= ran:
                 reason = _CRASHED if crashed else _SKIPPED
                 spans.append(
                     SpanRecord(
-                        span_id, root_id, script_id, "INTERNAL", script_id, layer, parallel,
+                        span_id, root_id, name, "INTERNAL", script_id, layer, parallel,
                         "skipped", reason, end, end, {"script.sha256": sha, "script.file": file},
                     )
                 )  # fmt: skip
@@ -176,12 +178,8 @@ class Recorder:
             attrs: dict[str, Any] = {
                 "script.sha256": sha, "script.file": file, "input.bytes": input_bytes,
             }  # fmt: skip
-            if flags & EXTRAS:
-                used, dropped_spans, dropped_logs, logs, flat, pos = extras(res)
-            else:
-                used = dropped_spans = dropped_logs = 0
-                logs = flat = ()
-                pos = 3
+            ex = extras(res)
+            pos = ex.end
             if flags & IGNORED:
                 attrs["result.ignored"] = res[pos]
                 pos += 1
@@ -203,14 +201,22 @@ class Recorder:
                 outputs.append(attrs)
             else:
                 datas.append(None)
-            if logs:
-                attrs["logs"] = list(logs)
-            if dropped_logs:
-                attrs["logs.dropped"] = dropped_logs
-            if dropped_spans:
-                attrs["custom_spans.dropped"] = dropped_spans
-            if used:
-                attrs["instructions.min"] = used
+            if ex.logs:
+                attrs["logs"] = list(ex.logs)
+            if ex.dropped_logs:
+                attrs["logs.dropped"] = ex.dropped_logs
+            if ex.dropped_spans:
+                attrs["custom_spans.dropped"] = ex.dropped_spans
+            if ex.used:
+                attrs["instructions.min"] = ex.used
+            owned = _owned(ex.attributes, scrub)
+            if ex.metrics:
+                attrs["metrics"] = _metrics(ex.metrics, owned)
+            if ex.dropped_metrics:
+                attrs["metrics.dropped"] = ex.dropped_metrics
+            if ex.dropped_attributes:
+                attrs["attributes.dropped"] = ex.dropped_attributes
+            numbers += ex.metrics[2::3] + ex.attributes[2::3]
             if run_state == "blocked":
                 run_message = run_message or f"blocked by {script_id}"
             elif run_state == "killed":
@@ -219,15 +225,16 @@ class Recorder:
                 _describe_failure(attrs, run_message, cap)
             spans.append(
                 SpanRecord(
-                    span_id, root_id, script_id, "INTERNAL", script_id, layer, parallel,
+                    span_id, root_id, name, "INTERNAL", script_id, layer, parallel,
                     run_state, run_message, offset + started, offset + finished, attrs,
                 )
             )  # fmt: skip
-            if flat:
+            if ex.spans:
                 spans += _custom_spans(
-                    flat, span_id, ids[taken:], script_id, layer, parallel, offset, finished
-                )
-                taken += len(flat) // 5
+                    ex.spans, owned, span_id, ids[taken:], (script_id, layer, parallel),
+                    offset, finished,
+                )  # fmt: skip
+                taken += len(ex.spans) // 5
         result = merged_data(datas) if allowed and not crashed else {}
         # Marshal may write a string once and refer back to it: only MessagePack is searched.
         if packed[:1] == _MARSHALLED or scrub.may_mask(packed, numbers):
@@ -268,11 +275,15 @@ class _Planned(NamedTuple):
     parallel: int
     sha256: str
     file: str
+    name: str
 
     @classmethod
     def of(cls, script: Script) -> _Planned:
         """The recorded fields of a loaded script."""
-        return cls(script.id, script.layer_index, script.parallel_index, script.sha256, script.file)
+        return cls(
+            script.id, script.layer_index, script.parallel_index, script.sha256, script.file,
+            script.name or script.id,
+        )  # fmt: skip
 
 
 def span_ids(ids: IdSource, trace_id: str, count: int) -> list[str]:
@@ -313,6 +324,7 @@ def _mask_spans(scrub: TraceScrub, spans: list[SpanRecord], cap: int) -> None:
                 _describe_failure(attrs, span.status_message, cap)
         if attrs.get("custom"):
             span.name = scrub.text(span.name)
+            scrub.mask(attrs)
         for key in _SCRIPT_TEXT:
             if key in attrs:
                 attrs[key] = scrub.mask(attrs[key])
@@ -332,21 +344,48 @@ def _describe_failure(attrs: dict[str, Any], message: str, cap: int) -> None:
         attrs["lua.error"] = message[:cap]
 
 
+def _owned(flat: tuple[Any, ...], scrub: TraceScrub) -> dict[int, dict[str, Any]]:
+    """The flat attributes of one run by owner (a custom span's number from 1, or minus a
+    metric's), each with its secret-named keys redacted (which teaches scrub their values)."""
+    owned: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(flat), 3):
+        owner, key, value = flat[i : i + 3]
+        owned.setdefault(owner, {})[key] = value
+    for owner, values in owned.items():
+        owned[owner] = dict(sorted(values.items()))
+        scrub.redact_keys(owned[owner])
+    return owned
+
+
+def _metrics(flat: tuple[Any, ...], owned: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run's helpers.metrics calls in order: kind, name, value and their tags, if any."""
+    out = []
+    for number, i in enumerate(range(0, len(flat), 3), start=1):
+        kind, name, value = flat[i : i + 3]
+        metric: dict[str, Any] = {"kind": kind, "name": name, "value": value}
+        if -number in owned:
+            metric["tags"] = owned[-number]
+        out.append(metric)
+    return out
+
+
 def _custom_spans(
     flat: tuple[Any, ...],
+    owned: dict[int, dict[str, Any]],
     parent_id: str,
     ids: list[str],
-    script_id: str,
-    layer: int,
-    parallel: int,
+    script: tuple[str, int, int],
     offset: int,
     ended: int,
 ) -> list[SpanRecord]:
-    """Child spans a script opened with helpers.trace, nested by their recorded depth.
+    """Child spans a script opened with helpers.trace, nested by their recorded depth, with the
+    attributes it gave them.
 
     flat holds name, depth, begin, end (False while still open) and True or the error of each
-    span, in the order they opened; ids holds their span ids in the same order.
+    span, in the order they opened; ids holds their span ids in the same order; script is the
+    script's id, layer and parallel index.
     """
+    script_id, layer, parallel = script
     out: list[SpanRecord] = []
     stack = [parent_id]
     for k, i in enumerate(range(0, len(flat), 5)):
@@ -357,10 +396,12 @@ def _custom_spans(
             state, err = "success", None
         else:
             state, err = "error", outcome
+        attrs = dict(owned.get(k + 1, ()))
+        attrs["custom"] = True
         out.append(
             SpanRecord(
                 span_id, stack[depth], name, "INTERNAL", script_id, layer, parallel, state, err,
-                offset + begin, offset + (finish or ended), {"custom": True},
+                offset + begin, offset + (finish or ended), attrs,
             )
         )  # fmt: skip
         stack.append(span_id)

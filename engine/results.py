@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipetrace.engine.values import decode
 
-DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED, IGNORED = 1, 2, 4, 8, 16, 32, 64
+DATA, INT_KEYS, NESTED, EXTRAS, DROPS, USED, IGNORED, MEASURES = 1, 2, 4, 8, 16, 32, 64, 128
 _LOW32 = (1 << 32) - 1
+
+
+class Extras(NamedTuple):
+    """What one run recorded for its trace besides its result (see sandbox.lua's add_extras)."""
+
+    used: int
+    dropped_spans: int
+    dropped_logs: int
+    logs: tuple[str, ...]
+    spans: tuple[Any, ...]
+    """Flat custom spans: name, depth, begin, end, then True or the error, each."""
+    metrics: tuple[Any, ...]
+    """Flat metrics: kind, name, value, each."""
+    attributes: tuple[Any, ...]
+    """Flat attributes: owner (a custom span's number from 1, or minus a metric's), key, value."""
+    dropped_metrics: int
+    dropped_attributes: int
+    end: int
+    """Where what follows begins (what a denial ignored, or the data)."""
+
+
+NO_EXTRAS = Extras(0, 0, 0, (), (), (), (), 0, 0, 3)
 
 
 def data_start(res: tuple[Any, ...]) -> int:
@@ -19,6 +41,9 @@ def data_start(res: tuple[Any, ...]) -> int:
         counts: int = res[3]
         pos = 4 + (flags & DROPS and 2) + (flags & USED and 1)
         pos += (counts & _LOW32) + 5 * (counts >> 32)
+        if flags & MEASURES:
+            measures: int = res[pos]
+            pos += 3 + 3 * ((measures & _LOW32) + (measures >> 32))
     return pos + 1 if flags & IGNORED else pos
 
 
@@ -45,15 +70,11 @@ def shaped(data: dict[Any, Any], int_keys: bool) -> dict[str, Any] | list[Any]:
     return {k: data[k] if k in data else data[int(k)] for k in sorted({str(k) for k in data})}
 
 
-def extras(
-    res: tuple[Any, ...],
-) -> tuple[int, int, int, tuple[str, ...], tuple[Any, ...], int]:
-    """Instructions, dropped spans, dropped logs, logs and flat custom spans (name, depth,
-    begin, end, then True or the error, each) of one run, and where what follows them begins
-    (what a denial ignored, or the data)."""
+def extras(res: tuple[Any, ...]) -> Extras:
+    """The trace extras of one run (all empty when it recorded none)."""
     flags = res[2]
     if not flags & EXTRAS:
-        return 0, 0, 0, (), (), 3
+        return NO_EXTRAS
     counts, pos = res[3], 4
     dropped = dropped_logs = used = 0
     if flags & DROPS:
@@ -64,14 +85,19 @@ def extras(
         pos += 1
     logs_end = pos + (counts & _LOW32)
     spans_end = logs_end + 5 * (counts >> 32)
-    return (
-        used,
-        dropped,
-        dropped_logs,
-        res[pos:logs_end],
-        res[logs_end:spans_end],
-        spans_end,
-    )
+    if not flags & MEASURES:
+        return Extras(
+            used, dropped, dropped_logs, res[pos:logs_end], res[logs_end:spans_end], (), (),
+            0, 0, spans_end,
+        )  # fmt: skip
+    measures, dropped_metrics, dropped_attributes = res[spans_end : spans_end + 3]
+    metrics_end = spans_end + 3 + 3 * (measures & _LOW32)
+    end = metrics_end + 3 * (measures >> 32)
+    return Extras(
+        used, dropped, dropped_logs, res[pos:logs_end], res[logs_end:spans_end],
+        res[spans_end + 3 : metrics_end], res[metrics_end:end], dropped_metrics,
+        dropped_attributes, end,
+    )  # fmt: skip
 
 
 def merged_data(

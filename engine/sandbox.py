@@ -6,12 +6,13 @@ import hashlib
 import re
 import struct
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
 from lupa import lua54
 
+from pipetrace.engine.host_values import HostValues
 from pipetrace.engine.limits import Limits
 
 _LUA = resources.files("pipetrace.engine").joinpath("lua")
@@ -52,9 +53,9 @@ def _host_error(exc: object) -> str:
     return f"host function failed: {type(exc).__name__}"
 
 
-def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
-    """Create a locked-down runtime and return it with the bootstrap's host functions;
-    helpers.secret(name) hands scripts the value of secrets[name]."""
+def new_runtime(limits: Limits, host: HostValues) -> tuple[Any, Any]:
+    """Create a locked-down runtime and return it with the bootstrap's host functions; the
+    helpers hand scripts the host's values (secret, env and fetch; see HostValues)."""
     lua = lua54.LuaRuntime(
         register_eval=False,
         register_builtins=False,
@@ -70,6 +71,7 @@ def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
             "max_rep": limits.max_string_rep,
             "max_values": limits.max_call_values,
             "max_logs": limits.max_logs,
+            "max_metrics": limits.max_metrics,
             "max_log_bytes": limits.max_attribute_bytes,
             "max_spans": limits.max_custom_spans,
             "max_span_depth": limits.max_custom_span_depth,
@@ -78,17 +80,22 @@ def new_runtime(limits: Limits, secrets: Mapping[str, str]) -> tuple[Any, Any]:
             "max_output_nodes": limits.max_output_values,
         }
     )
-    host = lua.execute(
+    responses = {
+        url: {"status": r.status, "ok": r.ok, "body": r.body} for url, r in host.responses.items()
+    }
+    functions = lua.execute(
         _BOOTSTRAP,
         time.perf_counter_ns,
         _sha256_words,
         caps,
         _host_error,
         _md5_words,
-        lua.table_from(secrets),
+        lua.table_from(host.secrets),
         _LIBRARY,
+        lua.table_from(host.env),
+        lua.table_from(responses, recursive=True),
     )
-    return lua, host
+    return lua, functions
 
 
 def syntax_errors(sources: dict[str, str]) -> dict[str, tuple[int, str]]:
@@ -109,9 +116,9 @@ class Sandbox:
     """A runtime plus compiled scripts; not thread-safe, so the engine keeps one per thread."""
 
     def __init__(
-        self, limits: Limits, scripts: Iterable[Any], secrets: Mapping[str, str] | None = None
+        self, limits: Limits, scripts: Iterable[Any], host_values: HostValues | None = None
     ) -> None:
-        self.lua, host = new_runtime(limits, secrets or {})
+        self.lua, host = new_runtime(limits, host_values or HostValues())
         self.begin_run = host.begin
         self.run = host.run
         self.commit_layer = host.commit_layer

@@ -252,3 +252,26 @@ class CleanupProgress:
     traces: int
     spans: int
     total_traces: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScript:
+    """A pipeline script a store keeps itself (auther's pipeline_scripts): its source as it is
+    now, and when it last changed."""
+
+    id: str
+    name: str
+    code: str
+    updated_at: int | None
+    """Nanoseconds; None when the stored value is no integer of milliseconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPipelines:
+    """The execution plans and scripts a store keeps itself, as they are now: each trigger's
+    plan as its stored JSON text (layers of script ids), and every script by id."""
+
+    plans: dict[str, str]
+    scripts: dict[str, StoredScript]
+    origin: str
+    """Where they are, for messages: the database and its tables."""

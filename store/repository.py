@@ -50,6 +50,7 @@ from .models import (
     Page,
     ScriptRun,
     SpanRow,
+    StoredPipelines,
     StoreSpace,
     TraceFilter,
     TraceOutline,
@@ -536,6 +537,11 @@ class Repository:
         return [
             trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
         ]
+
+    def stored_pipelines(self) -> StoredPipelines | None:
+        """The plans and scripts the store keeps beside its traces, to replay them through;
+        None: pipetrace's store keeps none (its traces ran from a pipelines folder)."""
+        return None
 
     def existing_trace_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` are already stored, so imports skip what they already hold."""

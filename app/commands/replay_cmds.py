@@ -9,12 +9,15 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from ..replay import ReplayDiff, keep_replay, run_replay
+from ..helper_values import HelperValues
+from ..replay import ReplayDiff, keep_replay, run_replay, stores_replays
+from ..replay_sources import STORED_WHERE
 from ..settings import Settings
 from ..timeparse import format_duration
 from ..untrusted import shown_json, shown_text
 from .common import db_option, echo_json, json_option, opened_store
 from .engine_cmds import pipelines_option
+from .helper_options import helper_options
 from .store_cmds import resolve_trace_id, status_text
 from .table_layout import Column, output_console, print_table
 
@@ -38,12 +41,14 @@ SCRIPT_COLUMNS = (
     is_flag=True,
     help="Only show the diff: the store is left exactly as it was.",
 )
+@helper_options
 @db_option
 @json_option
 def replay(
     trace_id: str,
     pipelines_dir: Path | None,
     no_store: bool,
+    helpers: HelperValues,
     settings: Settings,
     as_json: bool,
 ) -> None:
@@ -52,15 +57,20 @@ def replay(
     The replay is stored as a new trace marked as a replay of TRACE_ID (its input, result and
     spans; see it with `show` or `traces --replays only`). Replays are not traffic: the list,
     counts, plot and exports leave them out unless asked. With --no-store nothing is written.
+
+    On an auther database the trace runs through the database's own plan and scripts as they
+    are now (or --pipelines DIR), and nothing is stored: the diff is all there is.
     """
     with opened_store(settings, writes=not no_store) as repo:
-        ran = run_replay(repo, resolve_trace_id(repo, trace_id), pipelines_dir)
-        if not no_store:
+        ran = run_replay(repo, resolve_trace_id(repo, trace_id), pipelines_dir, helpers)
+        stored = not no_store and stores_replays(repo)
+        if stored:
             keep_replay(repo, ran)
+        why = "" if stored or no_store else f"not stored: {repo.url} is the application's"
     if as_json:
-        echo_json({**ran.diff.to_json(), "stored": not no_store})
+        echo_json({**ran.diff.to_json(), "stored": stored, "pipelines": ran.pipelines})
         return
-    print_diff(ran.diff, output_console(), stored=not no_store)
+    print_diff(ran.diff, output_console(), stored=stored, why=why, pipelines=ran.pipelines)
 
 
 def _decision(allowed: bool | None) -> str:
@@ -71,8 +81,17 @@ def _value(value: Any) -> str:
     return "-" if value is None else shown_json(value, sort_keys=True)
 
 
-def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> None:
-    """The diff as people read it: decision first, then data, then script by script."""
+def print_diff(
+    diff: ReplayDiff,
+    console: Console,
+    *,
+    stored: bool = True,
+    why: str = "",
+    pipelines: str = "",
+) -> None:
+    """The diff as people read it: decision first, then data, then script by script; `why`
+    says why a replay was not stored when it was not asked to be left out, and `pipelines`
+    what it ran through where that is not a folder's path."""
     arrow = " -> "
     console.print(
         Text.assemble(
@@ -81,9 +100,11 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
             shown_text(diff.original_id),
             " replayed as ",
             shown_text(diff.replay_id),
-            "" if stored else " (not stored)",
+            "" if stored else f" ({why or 'not stored'})",
         )
     )
+    if pipelines == STORED_WHERE:
+        console.print(shown_text(f"through {pipelines}"))
     console.print(
         Text.assemble(
             f"decision: {_decision(diff.allowed_before)}{arrow}{_decision(diff.allowed_after)}",
@@ -115,7 +136,7 @@ def print_diff(diff: ReplayDiff, console: Console, *, stored: bool = True) -> No
         message = span.message_after if span.change != "removed" else span.message_before
         rows.append(
             (
-                shown_text(span.script_id),
+                shown_text(span.label),
                 span.change,
                 status,
                 f"{format_duration(span.duration_before_ms)}{arrow}"

@@ -1,7 +1,8 @@
 -- Host side of the sandbox: runs once per LuaRuntime with the full standard library, keeps
 -- private references to what it needs and hands back the functions the Python engine calls.
 -- Scripts never see this chunk's locals; they run in frozen, allow-listed environments.
-local clock_ns, sha256_words, caps, host_error, md5_words, secrets, library_source = ...
+local clock_ns, sha256_words, caps, host_error, md5_words, secrets, library_source, env,
+  responses = ...
 
 local debug_sethook, debug_gethook, debug_setupvalue = debug.sethook, debug.gethook, debug.setupvalue
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
@@ -22,6 +23,11 @@ local used, budget, block, max_step, step, deadline, deadline_ms, killed = 0, 0,
 local heap0, input_kb, pace, last_read, forced, spent = 0, 0, 1, 0, false, 0
 local logs, n_logs, log_bytes, log_dropped = {}, 0, 0, 0
 local spans, n_spans, dropped, depth = {}, 0, 0, 0
+-- Metrics (helpers.metrics) are kept flat too, three slots each (kind, name, value), and the
+-- attributes of custom spans and the tags of metrics in one buffer, three slots each: the
+-- owner (a custom span's number in the run, or minus a metric's), the key and the value.
+local metrics, n_metrics, metrics_dropped = {}, 0, 0
+local attrs, n_attrs, attrs_dropped = {}, 0, 0
 
 -- The hook reads the clock every `step` VM instructions, at most max_step (a block, 8192). One
 -- instruction can copy, compare or collect as much data as the script holds (s .. s, a < b, a
@@ -264,20 +270,61 @@ local function add_log(msg)
   logs[n_logs] = msg
 end
 
+-- Copies the entries of table t (string or number keys; strings, numbers and booleans kept,
+-- other values as their type's name) as attributes of `owner`, at most MAX_ATTRS of them and
+-- caps.max_log_bytes (max_attribute_bytes) of keys and values; the rest are counted as dropped.
+-- A loop over a large table runs as Lua, under the script's hook.
+local MAX_ATTRS, MAX_KEY = 32, 128
+local function add_attrs(owner, t)
+  if type(t) ~= "table" then return end
+  local bytes, kept = 0, 0
+  for k, v in see_next, t do
+    local tk, tv = type(k), type(v)
+    if tk == "number" then k = tostring(k) end
+    if tk == "number" or tk == "string" then
+      k = safe_text(s_sub(k, 1, MAX_KEY))
+      if tv == "string" then
+        v = safe_text(v)
+      elseif tv == "number" then
+        if v ~= v or v == math_huge or v == -math_huge then v = tostring(v) end
+      elseif tv ~= "boolean" then
+        v = "<" .. tv .. ">"
+      end
+      local size = #k + (type(v) == "string" and #v or 8)
+      if kept >= MAX_ATTRS or bytes + size > caps.max_log_bytes then
+        attrs_dropped = attrs_dropped + 1
+      else
+        kept, bytes = kept + 1, bytes + size
+        local at = n_attrs * 3
+        n_attrs = n_attrs + 1
+        attrs[at + 1], attrs[at + 2], attrs[at + 3] = owner, k, v
+      end
+    end
+  end
+end
+
 local frozen_now = 0
+-- helpers.trace(name, fn, ...) calls fn(...) in a custom span; helpers.trace(name, attributes,
+-- fn), the original's form (attributes may be nil), records the attributes on the span and
+-- calls fn().
 local function trace(name, fn, ...)
   if type(name) ~= "string" then error("helpers.trace: name must be a string", 2) end
+  local attributes, args = nil, t_pack(...)
+  if (fn == nil or type(fn) == "table") and type(args[1]) == "function" then
+    attributes, fn, args = fn, args[1], t_pack()
+  end
   if type(fn) ~= "function" then error("helpers.trace: fn must be a function", 2) end
   if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
     dropped = dropped + 1
-    return fn(...)
+    return fn(t_unpack(args, 1, args.n))
   end
   local at = n_spans * 5
   n_spans = n_spans + 1
   spans[at + 1], spans[at + 2], spans[at + 3], spans[at + 4], spans[at + 5] =
     safe_text(s_sub(name, 1, 128)), depth, clock_ns(), false, true
+  add_attrs(n_spans, attributes)
   depth = depth + 1
-  local r = t_pack(pcall(fn, ...))
+  local r = t_pack(pcall(fn, t_unpack(args, 1, args.n)))
   depth = depth - 1
   spans[at + 4] = clock_ns()
   if not r[1] then
@@ -285,6 +332,42 @@ local function trace(name, fn, ...)
     error(r[2], 0)
   end
   return t_unpack(r, 2, r.n)
+end
+
+-- helpers.metrics.count and gauge: the metric is recorded on the script's span (at most
+-- caps.max_metrics a run; the rest are counted as dropped), its tags as attributes.
+local function metric(kind, default)
+  local where = "helpers.metrics." .. kind
+  return function(name, value, tags)
+    if type(name) ~= "string" then error(where .. ": name must be a string", 2) end
+    if value == nil then value = default end
+    if type(value) ~= "number" then error(where .. ": value must be a number", 2) end
+    if tags ~= nil and type(tags) ~= "table" then error(where .. ": tags must be a table", 2) end
+    if n_metrics >= caps.max_metrics then
+      metrics_dropped = metrics_dropped + 1
+      return
+    end
+    if value ~= value or value == math_huge or value == -math_huge then value = tostring(value) end
+    local at = n_metrics * 3
+    n_metrics = n_metrics + 1
+    metrics[at + 1], metrics[at + 2], metrics[at + 3] = kind, safe_text(s_sub(name, 1, MAX_KEY)), value
+    add_attrs(-n_metrics, tags)
+  end
+end
+
+-- helpers.fetch: there is no network in the sandbox. A response the host supplied for the URL
+-- (status, ok, body, read-only) is returned; any other URL is the script's error.
+local function fetch(url)
+  if type(url) ~= "string" then error("helpers.fetch: url must be a string", 2) end
+  local shown = safe_text(s_sub(url, 1, 200))
+  if s_lower(s_sub(url, 1, 8)) ~= "https://" then
+    error("helpers.fetch: only https URLs are allowed, got '" .. shown .. "'", 2)
+  end
+  local response = rawget(responses, url)
+  if response == nil then
+    error("helpers.fetch: no network in the sandbox and no response supplied for '" .. shown .. "'", 2)
+  end
+  return view(response)
 end
 
 -- The digests helpers.hash offers (the original's two), each as its host function and the
@@ -319,6 +402,13 @@ local H = freeze({
     if type(name) ~= "string" then error("helpers.secret: name must be a string", 2) end
     return rawget(secrets, name)
   end,
+  -- The environment values the host allowed, by name (nil for any other name).
+  env = function(name)
+    if type(name) ~= "string" then error("helpers.env: name must be a string", 2) end
+    return rawget(env, name)
+  end,
+  fetch = fetch,
+  metrics = freeze({ count = metric("count", 1), gauge = metric("gauge", nil) }),
 })
 
 local BASE = {
@@ -328,6 +418,9 @@ local BASE = {
   xpcall = safe_xpcall, rawequal = rawequal, rawlen = see_rawlen, rawget = see_rawget,
   rawset = safe_rawset,
   select = select, tonumber = library.tonumber, tostring = tostring, type = type,
+  -- The original's scripts wait for helpers.fetch and helpers.secret with await(); here every
+  -- helper returns at once, so await hands back what it is given.
+  await = function(...) return ... end,
   setmetatable = safe_setmetatable, getmetatable = getmetatable, _VERSION = _VERSION,
   print = function(...)
     local parts = t_pack(...)
@@ -504,7 +597,10 @@ end
 
 -- Appends what only a trace needs, without generic flattening: the log and span counts in one
 -- integer (logs + spans * 2^32), dropped spans and logs (flag 16) and instructions (flag 32)
--- when there are any, the logs, then the flat custom spans. Returns the new end and flags.
+-- when there are any, the logs, then the flat custom spans; then, when there are metrics or
+-- attributes (flag 128), their counts in one integer (metrics + attributes * 2^32), dropped
+-- metrics and attributes, the flat metrics and the flat attributes. Returns the new end and
+-- flags.
 local function add_extras(n, flags)
   out[n + 1] = n_logs + (n_spans << 32)
   n = n + 1
@@ -518,12 +614,19 @@ local function add_extras(n, flags)
   end
   t_move(logs, 1, n_logs, n + 1, out)
   t_move(spans, 1, n_spans * 5, n + n_logs + 1, out)
-  return n + n_logs + n_spans * 5, flags
+  n = n + n_logs + n_spans * 5
+  if n_metrics > 0 or n_attrs > 0 or metrics_dropped > 0 or attrs_dropped > 0 then
+    out[n + 1], out[n + 2], out[n + 3] = n_metrics + (n_attrs << 32), metrics_dropped, attrs_dropped
+    t_move(metrics, 1, n_metrics * 3, n + 4, out)
+    t_move(attrs, 1, n_attrs * 3, n + 4 + n_metrics * 3, out)
+    n, flags = n + 3 + (n_metrics + n_attrs) * 3, flags | 128
+  end
+  return n, flags
 end
 
 -- Runs one compiled script under the hook. Returns status, message and flags (1 data,
--- 2 integer keys in data, 4 nested data, 8 extras follow, 16 and 32 see add_extras, 64 what
--- a denial ignored follows), then the extras (only when tracing
+-- 2 integer keys in data, 4 nested data, 8 extras follow, 16, 32 and 128 see add_extras, 64
+-- what a denial ignored follows), then the extras (only when tracing
 -- and the script logged, traced, dropped or was counted by the hook), then what a denial
 -- ignored, then the data's keys and values (nested tables flattened).
 local function run(index, deadline_)
@@ -532,6 +635,7 @@ local function run(index, deadline_)
     0, script.budget, script.block, script.block, deadline_, script.deadline_ms, nil
   n_logs, log_bytes, log_dropped = 0, 0, 0
   n_spans, dropped, depth = 0, 0, 0
+  n_metrics, metrics_dropped, n_attrs, attrs_dropped = 0, 0, 0, 0
   math_randomseed(seed, script.seed)
   local env = setmetatable({ context = ctx_view, helpers = H }, ENV_MT)
   env._G = env
@@ -568,7 +672,8 @@ local function run(index, deadline_)
   end
   res = nil
   local flags, n = 0, 3
-  if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0) then
+  if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0
+      or n_metrics > 0 or metrics_dropped > 0 or attrs_dropped > 0) then
     n, flags = add_extras(n, 8)
   end
   if ignored then

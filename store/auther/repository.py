@@ -33,6 +33,7 @@ from ..models import (
     Page,
     ScriptRun,
     SpanRow,
+    StoredPipelines,
     TraceFilter,
     TraceOutline,
     TraceRow,
@@ -45,6 +46,7 @@ from ..sql import Statement, cached_statement, compile_statement
 from .detect import SPAN_COLUMNS, TRACE_COLUMNS
 from .ids import dashed, is_uuid, stored_prefix
 from .rows import MS, span_row, trace_row
+from .stored_pipelines import read_stored_pipelines
 
 COUNT_CAP = 10_000
 """Counts stop here: auther has no count table, and a COUNT(*) reads every matching row."""
@@ -347,6 +349,10 @@ class AutherRepository(Repository):
     def replays_of(self, trace_id: str) -> list[TraceRow]:
         """None: replays of an auther trace are never stored in its database."""
         return []
+
+    def stored_pipelines(self) -> StoredPipelines:
+        """auther's plans and scripts, as they are now in its database."""
+        return read_stored_pipelines(self.backend, self.url)
 
     def existing_trace_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` are stored."""

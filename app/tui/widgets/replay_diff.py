@@ -112,7 +112,7 @@ def _script_row(span: SpanChange) -> list[Text]:
     message = span.message_before if span.change == "removed" else span.message_after
     colour = status_colour(span.status_after or span.status_before or "")
     return [
-        shown_text(span.script_id, style="bold"),
+        shown_text(span.label, style="bold"),
         Text(span.change, style=CHANGE_STYLE.get(span.change, "")),
         before_after(status_word(span.status_before), status_word(span.status_after)),
         Text(

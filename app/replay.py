@@ -10,7 +10,7 @@ from pipetrace.app.engine_sink import record_to_rows
 from pipetrace.engine import Engine, TraceRecord
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans
-from pipetrace.store.auther.rows import TRUNCATED_KEY
+from pipetrace.store.auther import TRUNCATED_KEY
 
 from .helper_values import HelperValues
 from .replay_sources import replay_source

@@ -1,4 +1,5 @@
-"""`db vacuum` and `db check`: a store's disk space and soundness; `db upgrade` joins them here."""
+"""`db vacuum` and `db check`: a store's disk space and soundness; `db upgrade` and `db indexes`
+join them here."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pipetrace.store.integrity import CheckStep, integrity_problems
 from ..settings import Settings
 from ..wording import counted
 from .common import db_option, echo_json, json_option, opened_store, say
+from .index_cmds import db_indexes
 from .upgrade_cmds import db_upgrade
 
 VACUUM_WAIT_S = 5.0
@@ -32,6 +34,7 @@ def db() -> None:
 
 
 db.add_command(db_upgrade)
+db.add_command(db_indexes)
 
 
 @db.command("vacuum")

@@ -45,6 +45,7 @@ from ..schema import spans, traces
 from ..sql import Statement, cached_statement, compile_statement
 from .detect import SPAN_COLUMNS, TRACE_COLUMNS
 from .ids import dashed, is_uuid, stored_prefix
+from .indexes import OptionalIndex, optional_indexes
 from .rows import MS, span_row, trace_row
 from .stored_pipelines import read_stored_pipelines
 
@@ -349,6 +350,19 @@ class AutherRepository(Repository):
     def replays_of(self, trace_id: str) -> list[TraceRow]:
         """None: replays of an auther trace are never stored in its database."""
         return []
+
+    def optional_indexes(self) -> list[OptionalIndex]:
+        """The indexes pipetrace can add here on request, each saying whether it is present."""
+        return optional_indexes(self.backend)
+
+    def add_indexes(self, indexes: Sequence[OptionalIndex]) -> None:
+        """Create `indexes` in one transaction: the only schema change pipetrace makes to an
+        auther database, and only when the operator asked (`pipetrace db indexes`)."""
+        self.backend.write([Statement(i.create_sql) for i in indexes])
+
+    def drop_indexes(self, indexes: Sequence[OptionalIndex]) -> None:
+        """Remove indexes `add_indexes` made, in one transaction."""
+        self.backend.write([Statement(i.drop_sql) for i in indexes])
 
     def stored_pipelines(self) -> StoredPipelines:
         """auther's plans and scripts, as they are now in its database."""

@@ -82,9 +82,14 @@ def test_read_only_commands_leave_the_file_unchanged(auther_file: AutherStore) -
         ["show", "--json", auther_file.old],
         ["export", "--limit", "5"],
         ["cleanup", "--older-than", "1d", "--dry-run", "--json"],
+        ["replay", auther_file.fresh[:8]],
+        ["replay", "--json", "--no-store", auther_file.old],
     ]
     for args in commands:
         result = runner.invoke(main, [*args, "--db", auther_file.url])
         assert result.exit_code == 0, (args, result.output)
         assert file_digest(path) == digest, args
+    declined = runner.invoke(main, ["db", "indexes", "--db", auther_file.url], input="n\n")
+    assert declined.exit_code == 1, declined.output
+    assert file_digest(path) == digest
     assert sorted(p.name for p in path.parent.iterdir()) == ["auther.db"]

@@ -209,14 +209,16 @@ class Recorder:
                 attrs["custom_spans.dropped"] = ex.dropped_spans
             if ex.used:
                 attrs["instructions.min"] = ex.used
-            owned = _owned(ex.attributes, scrub)
+            owned = _owned(ex.attributes, scrub) if ex.attributes else {}
             if ex.metrics:
                 attrs["metrics"] = _metrics(ex.metrics, owned)
+                numbers += ex.metrics[2::3]
+            if ex.attributes:
+                numbers += ex.attributes[2::3]
             if ex.dropped_metrics:
                 attrs["metrics.dropped"] = ex.dropped_metrics
             if ex.dropped_attributes:
                 attrs["attributes.dropped"] = ex.dropped_attributes
-            numbers += ex.metrics[2::3] + ex.attributes[2::3]
             if run_state == "blocked":
                 run_message = run_message or f"blocked by {script_id}"
             elif run_state == "killed":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipetrace.app.engine_sink import record_to_rows
 from pipetrace.engine import Engine, TraceRecord
+from pipetrace.engine.redaction import Redactor
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans
 from pipetrace.store.auther import TRUNCATED_KEY
@@ -204,8 +206,26 @@ def run_replay(
         )
     rows = _with_durations(record_to_rows(record))
     hashes = {script_id: script.sha256 for script_id, script in pipelines.scripts.items()}
+    if original.trace.source == "auther":
+        _redact_original(original, Redactor(pipelines.redaction, given.secrets.values()))
     diff = diff_traces(original, rows, hashes, source.changed)
     return Replay(diff, rows, source.where)
+
+
+def _redact_original(original: TraceWithSpans, redactor: Redactor) -> None:
+    """Redact, in place, what the diff shows of a trace auther stored as its scripts gave it:
+    secret-named keys of its result, and wherever they appear, the values those keys and the
+    input's held, the helpers' secrets and secret shapes, as the replay's side is redacted."""
+    trace = original.trace
+    scrub = redactor.for_trace()
+    scrub.redact_keys(copy.deepcopy(trace.context_snapshot or {}))
+    if trace.result_data is not None:
+        scrub.redact_keys(trace.result_data)
+        trace.result_data = scrub.mask(trace.result_data)
+    rows: list[TraceRow | SpanRow] = [trace, *original.spans]
+    for row in rows:
+        if row.status_message:
+            row.status_message = scrub.text(row.status_message)
 
 
 def keep_replay(repo: Repository, replay: Replay) -> None:

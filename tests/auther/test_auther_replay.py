@@ -195,3 +195,26 @@ def test_unusable_helper_files_are_refused_in_one_line(
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
     assert message in line
+
+
+def test_what_auther_stored_unredacted_is_redacted_in_the_diff(
+    auther_file: AutherStore, checkout: str
+) -> None:
+    """The checkout fixture's plan runs token_build; auther stored this run's data as given."""
+    stored = {"plan": "free", "note": f"used {SECRET}", "password": "hunter2hunter2"}
+    trace_id = auther_file.writer.trace(
+        "token_build",
+        NOW_MS - DAY_MS,
+        [[SpanSpec("Stripe Check", output=stored)]],
+        context={"email": "ada@example.com", "password": "hunter2hunter2"},
+    )
+    result = CliRunner().invoke(
+        main,
+        ["replay", trace_id, "--json", "--db", auther_file.url],
+        env={"PIPETRACE_SECRET_STRIPE_KEY": SECRET},
+    )
+    assert result.exit_code == 0, result.output
+    before = {d["key"]: d["before"] for d in json.loads(result.stdout)["data"]}
+    assert before["note"] == "used [REDACTED]"
+    assert before["password"] == "[REDACTED]"
+    assert SECRET not in result.output and "hunter2hunter2" not in result.output

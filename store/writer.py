@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import StoreError, StoreUnavailable
-from .models import TraceWithSpans
 from .repository import Repository
 
 _STOP = object()
@@ -35,14 +34,19 @@ class TraceWriter:
     """A sink whose `submit` never blocks; a daemon thread writes batches in one transaction each.
 
     `convert` turns whatever is submitted (an engine trace record, say) into a TraceWithSpans; it
-    runs on the writer thread, so callers pay only for a queue put.
+    runs on the writer thread, so callers pay only for a queue put. `save` stores a converted
+    batch (by default `Repository.save_traces`; the OTLP receiver merges spans instead), and
+    `weight` says how much of the queue an item takes (1 by default: a trace; the receiver
+    counts spans): `max_queue` and the counters are in that unit.
     """
 
     def __init__(
         self,
         repository: Repository,
-        convert: Callable[[Any], TraceWithSpans] | None = None,
+        convert: Callable[[Any], Any] | None = None,
         *,
+        save: Callable[[list[Any]], object] | None = None,
+        weight: Callable[[Any], int] | None = None,
         max_queue: int = 10_000,
         batch_size: int = 256,
         max_retries: int = 8,
@@ -51,12 +55,17 @@ class TraceWriter:
     ) -> None:
         self.repository = repository
         self.convert = convert or (lambda item: item)
+        self.save = save or repository.save_traces
+        self.weight = weight or (lambda _item: 1)
+        self.max_queue = max_queue
         self.batch_size = batch_size
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()
+        self._load = 0
+        """The weight of the items queued and not yet taken by the writer thread."""
         self._written = self._dropped = self._failed = 0
         self._last_error: str | None = None
         self._stalled: str | None = None
@@ -68,11 +77,20 @@ class TraceWriter:
 
     def submit(self, item: Any) -> None:
         """Queue a trace for writing; when the queue is full the trace is dropped and counted."""
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        if not self.offer(item):
             with self._lock:
-                self._dropped += 1
+                self._dropped += self.weight(item)
+
+    def offer(self, item: Any) -> bool:
+        """Queue an item if the queue has room for its weight; False leaves it to the caller
+        (which refuses it to its sender, to be sent again) and counts nothing as dropped."""
+        weight = self.weight(item)
+        with self._lock:
+            if self._load + weight > self.max_queue:
+                return False
+            self._load += weight
+            self._queue.put_nowait((item, weight))
+        return True
 
     def stats(self) -> WriterStats:
         """A consistent snapshot of the counters."""
@@ -81,7 +99,7 @@ class TraceWriter:
                 self._written,
                 self._dropped,
                 self._failed,
-                self._queue.qsize(),
+                self._load,
                 self._last_error,
                 self._stalled,
             )
@@ -102,8 +120,7 @@ class TraceWriter:
         self._closed = True
         self._give_up_at = time.monotonic() + timeout
         self.flush(timeout)
-        with contextlib.suppress(queue.Full):
-            self._queue.put(_STOP, timeout=1)
+        self._queue.put(_STOP)
         self._thread.join(timeout=5)
         with contextlib.suppress(ValueError):
             atexit.unregister(self.close)
@@ -114,38 +131,41 @@ class TraceWriter:
             if first is _STOP:
                 self._queue.task_done()
                 return
-            items = [first]
-            while len(items) < self.batch_size:
+            taken = [first]
+            while len(taken) < self.batch_size:
                 try:
-                    items.append(self._queue.get_nowait())
+                    taken.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            stop = _STOP in items
-            items = [i for i in items if i is not _STOP]
+            stop = _STOP in taken
+            items = [i for i in taken if i is not _STOP]
+            with self._lock:
+                self._load -= sum(weight for _item, weight in items)
             self._write_batch(items)
             for _ in range(len(items) + stop):
                 self._queue.task_done()
             if stop:
                 return
 
-    def _write_batch(self, items: list[Any]) -> None:
+    def _write_batch(self, items: list[tuple[Any, int]]) -> None:
         """Convert and save a batch, retrying with backoff while the database is down."""
-        batch = []
-        for item in items:
+        batch: list[tuple[Any, int]] = []
+        for item, weight in items:
             try:
-                batch.append(self.convert(item))
+                batch.append((self.convert(item), weight))
             except Exception as exc:  # one malformed record must not sink its batch
-                self._count_failure(1, f"cannot convert a trace: {exc}")
+                self._count_failure(weight, f"cannot convert a trace: {exc}")
+        total = sum(weight for _converted, weight in batch)
         delay = self.backoff
         for attempt in range(self.max_retries + 1):
             try:
-                self.repository.save_traces(batch)
+                self.save([converted for converted, _weight in batch])
             except StoreUnavailable as exc:
                 with self._lock:
                     self._stalled = self._last_error = exc.message
                 closing = self._give_up_at is not None and time.monotonic() >= self._give_up_at
                 if attempt == self.max_retries or closing:
-                    self._count_failure(len(batch), exc.message)
+                    self._count_failure(total, exc.message)
                     return
                 self._sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
@@ -154,22 +174,22 @@ class TraceWriter:
                 return
             else:
                 with self._lock:
-                    self._written += len(batch)
+                    self._written += total
                     self._stalled = None
                 return
 
-    def _write_one_by_one(self, batch: list[TraceWithSpans]) -> None:
+    def _write_one_by_one(self, batch: list[tuple[Any, int]]) -> None:
         """A batch the database rejected (a duplicate id, say): keep every trace it can take."""
-        for item in batch:
+        for converted, weight in batch:
             try:
-                self.repository.save_traces([item])
+                self.save([converted])
             except StoreError as exc:
-                self._count_failure(1, exc.message)
+                self._count_failure(weight, exc.message)
             except Exception as exc:  # the thread must live on: count it as a failed trace
-                self._count_failure(1, f"cannot store a trace: {type(exc).__name__}: {exc}")
+                self._count_failure(weight, f"cannot store a trace: {type(exc).__name__}: {exc}")
             else:
                 with self._lock:
-                    self._written += 1
+                    self._written += weight
                     self._stalled = None
 
     def _sleep(self, seconds: float) -> None:

@@ -80,7 +80,7 @@ def read_text(text: str, name: str) -> Reading:
     except RecursionError:
         raise MalformedFile(f"{name}: JSON nested too deeply") from None
     fmt, parse = _detect(doc, name, None)
-    return Reading(fmt, _located(parse(_valid_unicode(doc, text)), name, text, None))
+    return Reading(fmt, _located(parse(valid_unicode(doc, text)), name, text, None))
 
 
 def _located(items: Iterator[Item], name: str, text: str, line: int | None) -> Iterator[Item]:
@@ -141,7 +141,7 @@ def _documents(lines: Iterator[tuple[int, str]], name: str) -> Iterator[tuple[st
         except RecursionError:
             raise MalformedFile(f"{name}:{number}: JSON nested too deeply") from None
         fmt, parse = _detect(doc, name, number)
-        yield fmt, _located(parse(_valid_unicode(doc, line)), name, line, number)
+        yield fmt, _located(parse(valid_unicode(doc, line)), name, line, number)
 
 
 def _line_items(
@@ -157,7 +157,7 @@ def _line_items(
         yield from line_items
 
 
-def _valid_unicode(doc: Any, text: str) -> Any:
+def valid_unicode(doc: Any, text: str) -> Any:
     """The document with each unpaired surrogate (a lone JSON \\ud800 escape) replaced by U+FFFD,
     which UTF-8 can store; only a text that has one is walked."""
     if "\\u" not in text and text.isascii():

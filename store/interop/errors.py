@@ -17,6 +17,12 @@ class MalformedFile(InteropError):
     title = "Malformed trace file"
 
 
+class MalformedRequest(InteropError):
+    """A request to the OTLP receiver is not an OTLP export request; nothing of it is stored."""
+
+    title = "Malformed OTLP request"
+
+
 class CollectorError(InteropError):
     """An OTLP collector refused the export or could not be reached."""
 

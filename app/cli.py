@@ -23,11 +23,12 @@ from .commands.db_cmds import db
 from .commands.engine_cmds import demo, run
 from .commands.interop_cmds import export_cmd, import_cmd
 from .commands.pipelines_cmds import bundled_help, pipelines
+from .commands.receive_cmds import receive
 from .commands.replay_cmds import replay
 from .commands.serve_cmds import serve
 from .commands.store_cmds import show, traces
 from .commands.viewer_cmds import screenshots
-from .frontends import CleanupApp, Frontends
+from .frontends import CleanupApp, Frontends, ReceiverFactory
 from .interrupts import exit_status
 from .settings import Settings
 from .untrusted import shown, shown_lines
@@ -109,10 +110,19 @@ def _load_cleanup_app() -> CleanupApp:
     return create_app
 
 
+def _load_receiver() -> ReceiverFactory:
+    """The OTLP receiver's factory, imported only by `receive` since it needs the optional
+    extra."""
+    from .server.receiver import Receiver
+
+    return Receiver
+
+
 FRONTENDS = Frontends(
     open_viewer=_open_viewer,
     write_screenshots=_write_screenshots,
     load_cleanup_app=_load_cleanup_app,
+    load_receiver=_load_receiver,
 )
 
 
@@ -147,6 +157,7 @@ main.add_command(show)
 main.add_command(db)
 main.add_command(cleanup)
 main.add_command(serve)
+main.add_command(receive)
 main.add_command(export_cmd)
 main.add_command(import_cmd)
 main.add_command(screenshots)

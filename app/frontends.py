@@ -1,4 +1,4 @@
-"""What the commands start but must not import: the viewer, its screenshots and the HTTP app,
+"""What the commands start but must not import: the viewer, its screenshots and the HTTP apps,
 handed to them by app/cli.py through click's context object so commands, tui and server stay
 apart."""
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from pipetrace.store import Repository
+    from pipetrace.store import Repository, TraceWithSpans
 
     from .settings import Settings
 
@@ -22,6 +22,30 @@ class CleanupApp(Protocol):
 
     def __call__(self, repo: Repository, secret: str, *, close_store: bool = False) -> Starlette:
         """The ASGI app that answers the cleanup endpoint with `secret` as its bearer token."""
+
+
+class ReceiverApp(Protocol):
+    """The OTLP receiver over an open store: its ASGI app closes the store at shutdown, after
+    writing every span it took."""
+
+    @property
+    def app(self) -> Starlette:
+        """OTLP/HTTP on /v1/traces and a health check."""
+
+
+class ReceiverFactory(Protocol):
+    """Builds the OTLP receiver over an open store."""
+
+    def __call__(
+        self,
+        repo: Repository,
+        token: str | None,
+        scrub: Callable[[TraceWithSpans], None],
+        *,
+        queue_spans: int,
+    ) -> ReceiverApp:
+        """A receiver requiring `token` when set, each received trace put through `scrub`
+        before it is stored, holding at most `queue_spans` spans not yet written."""
 
 
 @dataclass(frozen=True)
@@ -35,3 +59,5 @@ class Frontends:
     """Write an SVG of every viewer state into a folder and return their paths."""
     load_cleanup_app: Callable[[], CleanupApp]
     """The HTTP app's factory; ImportError when the optional extra `serve` is missing."""
+    load_receiver: Callable[[], ReceiverFactory]
+    """The OTLP receiver's factory; ImportError when the optional extra `serve` is missing."""

@@ -18,6 +18,7 @@ DB_AUTH_TOKEN_ENV = "PIPETRACE_DB_AUTH_TOKEN"
 DB_TIMEOUT_ENV = "PIPETRACE_DB_TIMEOUT"
 DEMO_TIMEOUT_ENV = "PIPETRACE_DEMO_TIMEOUT"
 CRON_SECRET_ENV = "CRON_SECRET"
+OTLP_TOKEN_ENV = "PIPETRACE_OTLP_TOKEN"
 DEBUG_ENV = "PIPETRACE_DEBUG"
 SECRET_ENV_PREFIX = "PIPETRACE_SECRET_"
 """PIPETRACE_SECRET_NAME=value hands a replay's scripts helpers.secret("NAME")."""
@@ -55,6 +56,9 @@ class Settings:
     """PIPETRACE_DEMO_TIMEOUT: seconds `demo` waits for the store to take a thousand traces."""
     cron_secret: str = field(default="", repr=False)
     """CRON_SECRET, which `serve` checks before it starts."""
+    otlp_token: str = field(default="", repr=False)
+    """PIPETRACE_OTLP_TOKEN: the bearer token `receive` requires when set (checked as it
+    starts)."""
     debug: bool = False
     """PIPETRACE_DEBUG: show a bug's traceback."""
     default_store: Path = field(default_factory=default_store_path)
@@ -75,6 +79,7 @@ class Settings:
             db_timeout=_seconds(environ, DB_TIMEOUT_ENV, DEFAULT_TIMEOUT_S),
             demo_timeout=_seconds(environ, DEMO_TIMEOUT_ENV, DEFAULT_DEMO_TIMEOUT_S),
             cron_secret=environ.get(CRON_SECRET_ENV, ""),
+            otlp_token=environ.get(OTLP_TOKEN_ENV, ""),
             debug=_flag(environ, DEBUG_ENV),
             script_secrets={
                 name[len(SECRET_ENV_PREFIX) :]: value

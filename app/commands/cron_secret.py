@@ -1,4 +1,5 @@
-"""The cron secret `serve` starts with: set, long enough and sendable before anything listens."""
+"""The shared secrets the servers start with (`serve`'s CRON_SECRET, `receive`'s
+PIPETRACE_OTLP_TOKEN): set, long enough and sendable before anything listens."""
 
 from __future__ import annotations
 
@@ -15,23 +16,23 @@ class SecretError(PipetraceError):
     title = "Bad secret"
 
 
-def checked_secret(secret: str) -> str:
-    """The CRON_SECRET setting, or a one-line reason why the server must not start with it."""
+def checked_secret(secret: str, variable: str = CRON_SECRET_ENV, command: str = "serve") -> str:
+    """The secret `variable` holds, or a one-line reason why `command` must not start with it."""
     if not secret:
         raise SecretError(
-            f"serve: {CRON_SECRET_ENV} is not set (or empty); set it to a random string of at "
+            f"{command}: {variable} is not set (or empty); set it to a random string of at "
             f"least {MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
         )
     odd = next((n for n, c in enumerate(secret) if not "!" <= c <= "~"), None)
     if odd is not None:
         raise SecretError(
-            f"serve: {CRON_SECRET_ENV} holds {_named(secret[odd])} at character {odd + 1} of "
+            f"{command}: {variable} holds {_named(secret[odd])} at character {odd + 1} of "
             f"{len(secret)}; no client could send it, since a Bearer header carries only visible "
             "ASCII (e.g. `openssl rand -hex 32`; strip the line break a file read keeps)"
         )
     if len(secret) < MIN_SECRET_LENGTH:
         raise SecretError(
-            f"serve: {CRON_SECRET_ENV} is {len(secret)} characters long; it needs at least "
+            f"{command}: {variable} is {len(secret)} characters long; it needs at least "
             f"{MIN_SECRET_LENGTH} (e.g. `openssl rand -hex 32`)"
         )
     return secret

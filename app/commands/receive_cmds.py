@@ -1,0 +1,113 @@
+"""`receive`: checks the token, the pipelines' redaction rules, the address and the store, then
+runs the OTLP receiver under uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import click
+
+from ..frontends import Frontends
+from ..import_scrub import ImportScrub
+from ..otlp_limits import (
+    DEFAULT_HTTP_PORT,
+    DEFAULT_QUEUE_SPANS,
+    MAX_ATTRIBUTES,
+    MAX_BODY_BYTES,
+    MAX_DECODED_BYTES,
+    MAX_SPANS_PER_REQUEST,
+)
+from ..settings import OTLP_TOKEN_ENV, Settings
+from .common import db_option, fail, opened_store, say
+from .context import pass_frontends
+from .cron_secret import checked_secret
+from .engine_cmds import pipelines_option
+from .listening import listening_sockets, url_of
+from .serve_cmds import INSTALL_HINT
+from .server_logs import show_server_logs
+
+MIB = 2**20
+HELP = f"""Receive traces from any OpenTelemetry exporter over OTLP/HTTP (POST /v1/traces).
+
+Point an application at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{DEFAULT_HTTP_PORT}.
+Spans of a trace sent in several requests become one trace and a span sent twice is stored
+once, as `import` does; secrets are redacted first (as `import --scrub` does, by the [redact]
+table of --pipelines DIR when given). With {OTLP_TOKEN_ENV} set (32 or more visible ASCII
+characters), requests need `Authorization: Bearer ${OTLP_TOKEN_ENV}`.
+
+Limits: a body of {MAX_BODY_BYTES // MIB} MiB as sent and {MAX_DECODED_BYTES // MIB} MiB
+inflated, {MAX_SPANS_PER_REQUEST:,} spans a request (413 past them), {MAX_ATTRIBUTES:,}
+attributes a span, event, link, resource or scope (such a span is left out and reported in
+the answer). Needs the optional extra `serve`.
+"""
+
+
+@click.command(help=HELP)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback: only programs on this machine can send).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_HTTP_PORT,
+    show_default=True,
+    help="OTLP/HTTP port.",
+)
+@click.option(
+    "--queue-spans",
+    type=click.IntRange(min=1),
+    default=DEFAULT_QUEUE_SPANS,
+    show_default=True,
+    help="Spans received and not yet written that the receiver holds; past them it answers "
+    "429 (503 while the store is unreachable) and exporters send again.",
+)
+@pipelines_option
+@db_option
+@pass_frontends
+def receive(
+    frontends: Frontends,
+    host: str,
+    port: int,
+    queue_spans: int,
+    pipelines_dir: Path | None,
+    settings: Settings,
+) -> None:
+    """Run the OTLP receiver until it is stopped (Ctrl-C, SIGTERM)."""
+    try:
+        import uvicorn
+
+        from .http_limits import guarded_config
+
+        create_receiver = frontends.load_receiver()
+    except ImportError as exc:
+        fail(f"receive needs the optional extra ({exc.name} is missing): {INSTALL_HINT}")
+    token = settings.otlp_token
+    if token:
+        checked_secret(token, OTLP_TOKEN_ENV, "receive")
+    scrub = ImportScrub(pipelines_dir)
+    with (
+        listening_sockets(host, port, "receive") as sockets,
+        opened_store(settings, writes=True, create=True) as repo,
+    ):
+        urls = ", ".join(url_of(sock) for sock in sockets)
+        say(f"pipetrace: receiving OTLP into {repo.url} on {urls} (POST /v1/traces)", err=True)
+        if not token and not _loopback(sockets[0].getsockname()[0]):
+            say(
+                f"pipetrace: warning: {OTLP_TOKEN_ENV} is not set, so anyone who can reach "
+                f"{urls} can write traces into the store",
+                err=True,
+            )
+        # The receiver writes what it took and closes the store at shutdown.
+        receiver = create_receiver(repo, token or None, scrub, queue_spans=queue_spans)
+        config = guarded_config(receiver.app)
+        show_server_logs()
+        uvicorn.Server(config).run(sockets=sockets)
+
+
+def _loopback(address: str) -> bool:
+    """Whether a bound address only takes connections from this machine."""
+    return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback

@@ -32,6 +32,10 @@ class ReceiverApp(Protocol):
     def app(self) -> Starlette:
         """OTLP/HTTP on /v1/traces and a health check."""
 
+    def serve_grpc(self, host: str, port: int) -> int:
+        """Take OTLP/gRPC on `host`:`port` too, until the app shuts down; returns the port it
+        listens on (ImportError without the extra `grpc`, OSError when it cannot listen)."""
+
 
 class ReceiverFactory(Protocol):
     """Builds the OTLP receiver over an open store."""

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..frontends import Frontends
+from ..frontends import Frontends, ReceiverApp
 from ..import_scrub import ImportScrub
 from ..otlp_limits import (
+    DEFAULT_GRPC_PORT,
     DEFAULT_HTTP_PORT,
     DEFAULT_QUEUE_SPANS,
     MAX_ATTRIBUTES,
@@ -23,11 +24,12 @@ from .common import db_option, fail, opened_store, say
 from .context import pass_frontends
 from .cron_secret import checked_secret
 from .engine_cmds import pipelines_option
-from .listening import listening_sockets, url_of
+from .listening import ListenError, listening_sockets, url_of
 from .serve_cmds import INSTALL_HINT
 from .server_logs import show_server_logs
 
 MIB = 2**20
+GRPC_INSTALL_HINT = "pip install 'pipetrace[grpc]'"
 HELP = f"""Receive traces from any OpenTelemetry exporter over OTLP/HTTP (POST /v1/traces).
 
 Point an application at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{DEFAULT_HTTP_PORT}.
@@ -58,6 +60,12 @@ the answer). Needs the optional extra `serve`.
     help="OTLP/HTTP port.",
 )
 @click.option(
+    "--grpc-port",
+    type=click.IntRange(0, 65535),
+    help=f"Also take OTLP/gRPC on this port ({DEFAULT_GRPC_PORT} is its own) on --host; needs "
+    "the optional extra `grpc`.",
+)
+@click.option(
     "--queue-spans",
     type=click.IntRange(min=1),
     default=DEFAULT_QUEUE_SPANS,
@@ -72,6 +80,7 @@ def receive(
     frontends: Frontends,
     host: str,
     port: int,
+    grpc_port: int | None,
     queue_spans: int,
     pipelines_dir: Path | None,
     settings: Settings,
@@ -93,19 +102,34 @@ def receive(
         listening_sockets(host, port, "receive") as sockets,
         opened_store(settings, writes=True, create=True) as repo,
     ):
-        urls = ", ".join(url_of(sock) for sock in sockets)
-        say(f"pipetrace: receiving OTLP into {repo.url} on {urls} (POST /v1/traces)", err=True)
+        # The receiver writes what it took and closes the store at shutdown.
+        receiver = create_receiver(repo, token or None, scrub, queue_spans=queue_spans)
+        urls = ", ".join(f"{url_of(sock)}/v1/traces" for sock in sockets)
+        if grpc_port is not None:
+            urls += f", gRPC on port {_grpc(receiver, host, grpc_port)}"
+        say(f"pipetrace: receiving OTLP into {repo.url} on {urls}", err=True)
         if not token and not _loopback(sockets[0].getsockname()[0]):
             say(
                 f"pipetrace: warning: {OTLP_TOKEN_ENV} is not set, so anyone who can reach "
-                f"{urls} can write traces into the store",
+                f"--host {host} can write traces into the store",
                 err=True,
             )
-        # The receiver writes what it took and closes the store at shutdown.
-        receiver = create_receiver(repo, token or None, scrub, queue_spans=queue_spans)
         config = guarded_config(receiver.app)
         show_server_logs()
         uvicorn.Server(config).run(sockets=sockets)
+
+
+def _grpc(receiver: ReceiverApp, host: str, port: int) -> int:
+    """Start OTLP/gRPC beside OTLP/HTTP; the port it listens on."""
+    try:
+        return receiver.serve_grpc(host, port)
+    except ImportError as exc:
+        raise ListenError(
+            f"receive: --grpc-port needs the optional extra ({exc.name} is missing): "
+            f"{GRPC_INSTALL_HINT}"
+        ) from None
+    except OSError as exc:
+        raise ListenError(f"receive: --grpc-port {port}: {exc}") from None
 
 
 def _loopback(address: str) -> bool:

@@ -21,6 +21,7 @@ from ..otlp_limits import (
     BATCH_REQUESTS,
     DEFAULT_QUEUE_SPANS,
     MAX_SPANS_PER_REQUEST,
+    STORE_RETRIES,
 )
 from .attribute_limit import over_limit
 
@@ -98,7 +99,7 @@ class Intake:
         scrub: Scrub,
         *,
         queue_spans: int = DEFAULT_QUEUE_SPANS,
-        max_retries: int = 8,
+        max_retries: int = STORE_RETRIES,
     ) -> None:
         self.repo = repo
         self.scrub = scrub

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +20,8 @@ from ..otlp_limits import DEFAULT_QUEUE_SPANS
 from .otlp_http import traces_route
 from .otlp_intake import Intake, Scrub
 
+GRPC_GRACE_S = 5
+"""Seconds gRPC calls under way have to finish at shutdown."""
 log = logging.getLogger("uvicorn.error")
 """uvicorn's own log, where `receive` shows its messages (escaped, see commands/server_logs)."""
 
@@ -36,7 +39,9 @@ class Receiver:
         queue_spans: int = DEFAULT_QUEUE_SPANS,
     ) -> None:
         self.repo = repo
+        self.token = token
         self.intake = Intake(repo, scrub, queue_spans=queue_spans)
+        self._grpc: Any = None
         self.app = Starlette(
             lifespan=self._lifespan,
             routes=[traces_route(self.intake, token), Route("/healthz", self._healthz)],
@@ -47,8 +52,18 @@ class Receiver:
         yield
         self.close()
 
+    def serve_grpc(self, host: str, port: int) -> int:
+        """Take OTLP/gRPC on `host`:`port` too (needs the extra `grpc`: ImportError without it,
+        OSError when it cannot listen there); returns the port it listens on."""
+        from .otlp_grpc import grpc_server
+
+        self._grpc, bound = grpc_server(self.intake, self.token, host, port)
+        return bound
+
     def close(self) -> None:
-        """Write what is queued, report the counts, and close the store."""
+        """Stop taking spans, write what is queued, report the counts, and close the store."""
+        if self._grpc is not None:
+            self._grpc.stop(grace=GRPC_GRACE_S).wait()
         counts = self.intake.close()
         log.info(
             "received %d spans: %d written, %d failed, %d rejected, %d refused while busy",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from .anyvalue import encode_value
 from .errors import Invalid
 
 try:
@@ -148,12 +149,14 @@ def _value(value: AnyValue) -> dict[str, Any]:
         return {"intValue": str(value.int_value)}
     if kind == "bool_value":
         return {"boolValue": value.bool_value}
-    if kind == "double_value":
-        return {"doubleValue": value.double_value}
+    if kind == "double_value":  # NaN and the infinities as the text proto3 JSON spells them
+        return encode_value(value.double_value)
     if kind == "array_value":
-        return {"arrayValue": {"values": [_value(v) for v in value.array_value.values]}}
+        items = value.array_value.values
+        return {"arrayValue": {"values": [_value(v) for v in items]} if items else {}}
     if kind == "kvlist_value":
-        return {"kvlistValue": {"values": _attributes(value.kvlist_value.values)}}
+        pairs = value.kvlist_value.values
+        return {"kvlistValue": {"values": _attributes(pairs)} if pairs else {}}
     if kind == "bytes_value":
         return {"bytesValue": base64.b64encode(value.bytes_value).decode("ascii")}
     return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -97,4 +98,36 @@ def test_keeps_running_and_catches_up_when_the_database_returns(tmp_path: Path) 
             writer.close()
     finally:
         writer.close(timeout=1)
+        repo.close()
+
+
+def test_offer_weighs_items_and_refuses_without_counting_a_drop(tmp_path: Path) -> None:
+    """The receiver's use: items weigh their span count, a batch is saved by its own function,
+    and an item the queue has no room for is refused, for its sender to send again."""
+    repo = open_store(str(tmp_path / "w.db"))
+    saved: list[list[list[int]]] = []
+    release = threading.Event()
+
+    def save(batch: list[list[int]]) -> None:
+        release.wait(timeout=30)
+        saved.append(batch)
+
+    writer = TraceWriter(repo, save=save, weight=len, max_queue=5, batch_size=10)
+    try:
+        assert writer.offer([1, 2, 3])
+        deadline = time.monotonic() + 10
+        while writer.stats().pending and time.monotonic() < deadline:  # the thread took it
+            time.sleep(0.01)
+        assert writer.offer([4, 5]) and writer.offer([6, 7, 8])
+        assert not writer.offer([9])
+        assert writer.stats().pending == 5
+        writer.submit([10])  # submit still drops, and counts it
+        release.set()
+        assert writer.flush(timeout=30)
+        stats = writer.stats()
+        assert (stats.written, stats.dropped, stats.failed, stats.pending) == (8, 1, 0, 0)
+        assert saved == [[[1, 2, 3]], [[4, 5], [6, 7, 8]]]
+    finally:
+        release.set()
+        writer.close()
         repo.close()

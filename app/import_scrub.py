@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipetrace.engine import load_pipelines
-from pipetrace.engine.redaction import KeyRules, Redactor, TraceScrub
+from pipetrace.engine.redaction import REDACTED, KeyRules, Redactor, TraceScrub
 from pipetrace.store import TraceWithSpans
 
 REDACTED_NAMES = "redacted"
@@ -36,6 +36,7 @@ class ImportScrub:
             _note(span.attributes, REDACTED_NAMES, scrub.redact_keys(span.attributes))
             if span.extra is not None:
                 scrub.redact_keys(span.extra)
+                _typed_redactions(span.extra)
         _mask_trace(scrub, item)
 
 
@@ -45,6 +46,20 @@ def _note(holder: dict[str, object], key: str, paths: list[str]) -> None:
         listed = holder.get(key)
         known = [str(p) for p in listed] if isinstance(listed, list) else []
         holder[key] = known + [p for p in paths if p not in known]
+
+
+def _typed_redactions(value: object) -> None:
+    """Keep OTLP's shape in a span's `extra` (its resource's, scope's, events' and links'
+    attributes): a {"key", "value"} pair whose value the scrub replaced by the bare text
+    [REDACTED] gets the AnyValue {"stringValue": "[REDACTED]"}, so an export stays OTLP."""
+    if isinstance(value, dict):
+        if value.get("value") == REDACTED and "key" in value:
+            value["value"] = {"stringValue": REDACTED}
+        for item in value.values():
+            _typed_redactions(item)
+    elif isinstance(value, list):
+        for item in value:
+            _typed_redactions(item)
 
 
 def _mask_trace(scrub: TraceScrub, item: TraceWithSpans) -> None:

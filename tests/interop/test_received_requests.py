@@ -126,8 +126,10 @@ VALUES = st.recursive(
 @given(st.dictionaries(KEYS, VALUES, max_size=5))
 def test_any_attribute_value_reads_as_its_own_json_does(given_attributes: dict[str, Any]) -> None:
     request = ExportTraceServiceRequest()
-    span = request.resource_spans.add().scope_spans.add().spans.add(
-        trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="s", start_time_unix_nano=5
+    span = (
+        request.resource_spans.add()
+        .scope_spans.add()
+        .spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="s", start_time_unix_nano=5)
     )
     span.attributes.extend(attributes(given_attributes))
     span.events.add(time_unix_nano=6, name="e").attributes.extend(attributes(given_attributes))

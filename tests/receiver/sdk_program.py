@@ -27,7 +27,12 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 SECRET = "hunter2-very-secret"
-"""A value the program sends under a secret-named attribute, and in a message."""
+"""A value the program sends under a secret-named attribute, and in an event's text."""
+SESSION_TOKEN = "tok-1234567890"
+"""A value the program sends under a secret-named attribute of an event."""
+API_KEY = "key-0987654321"
+"""A value the program sends under a secret-named attribute of a link."""
+SECRET_KEYS = frozenset(("password", "session_token", "api_key"))
 
 
 class Recording(SpanExporter):
@@ -93,11 +98,13 @@ def checkout(provider: TracerProvider, n: int) -> None:
         "POST /checkout", kind=SpanKind.SERVER, attributes=attributes
     ) as root:
         root.add_event("cart loaded", {"items": 3, "currency": "EUR"})
-        root.add_event("login", {"detail": f"the user typed {SECRET}"})
+        root.add_event(
+            "login", {"detail": f"the user typed {SECRET}", "session_token": SESSION_TOKEN}
+        )
         with tracer.start_as_current_span("reserve stock", kind=SpanKind.INTERNAL) as reserve:
             reserve.add_event("reserved", {"warehouse": "ams"})
             reserve.set_status(Status(StatusCode.OK))
-        link = Link(root.get_span_context(), {"link.reason": "retry of checkout"})
+        link = Link(root.get_span_context(), {"link.reason": "retry", "api_key": API_KEY})
         try:
             with tracer.start_as_current_span("charge card", kind=SpanKind.CLIENT, links=[link]):
                 raise ValueError("card declined")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from receiver.receiving import receiving, run_program
-from receiver.sdk_program import SECRET
+from receiver.sdk_program import API_KEY, SECRET, SECRET_KEYS, SESSION_TOKEN
 
 from pipetrace.store import Repository, SpanRow, open_store
 from pipetrace.store.interop.anyvalue import decode_attributes
@@ -31,13 +31,17 @@ def _expected_attributes(sent: dict[str, Any]) -> dict[str, Any]:
     return expected
 
 
-def _expected_event(event: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
-    """An event as stored: a value a secret-named attribute held is masked where it appears."""
-    attributes = {
-        k: v.replace(SECRET, REDACTED) if isinstance(v, str) else v
-        for k, v in event["attributes"].items()
+def _redacted(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Attributes of an event or link as stored: a secret-named one redacted, and a value a
+    secret-named attribute of the trace held masked wherever it appears."""
+    return {
+        k: REDACTED
+        if k in SECRET_KEYS
+        else v.replace(SECRET, REDACTED)
+        if isinstance(v, str)
+        else v
+        for k, v in attributes.items()
     }
-    return event["name"], event["time"], attributes
 
 
 def assert_stored_as_sent(repo: Repository, sent: list[dict[str, Any]], source: str) -> None:
@@ -79,20 +83,24 @@ def _assert_span(row: SpanRow, sent: dict[str, Any]) -> None:
         (e["name"], int(e["timeUnixNano"]), _attributes(e.get("attributes")))
         for e in extra.get("events", [])
     ]
-    assert events == [_expected_event(e) for e in sent["events"]]
+    assert events == [(e["name"], e["time"], _redacted(e["attributes"])) for e in sent["events"]]
     links = [
         (k["traceId"], k["spanId"], _attributes(k.get("attributes")))
         for k in extra.get("links", [])
     ]
-    assert links == [(k["trace_id"], k["span_id"], k["attributes"]) for k in sent["links"]]
+    assert links == [
+        (k["trace_id"], k["span_id"], _redacted(k["attributes"])) for k in sent["links"]
+    ]
     assert _attributes(extra["resource"]["attributes"]) == sent["resource"]
     assert extra["scope"] == sent["scope"]
 
 
 def _no_secret_in(store: Path) -> None:
-    """The secret the program sent is in no byte of the store's files."""
+    """No secret the program sent is in any byte of the store's files."""
     for path in store.parent.glob(store.name + "*"):
-        assert SECRET.encode() not in path.read_bytes(), path
+        data = path.read_bytes()
+        for secret in (SECRET, SESSION_TOKEN, API_KEY):
+            assert secret.encode() not in data, (path, secret)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 ExportTraceServiceResponse (a partial success names spans left out), 400 for a body that is no
 export request, 401 without the token, 413 over a limit, 415 for an encoding or content type it
 does not take, and 429 (503 while the store is unreachable) with Retry-After when the writer's
-queue is full. What a request could not be is never a 500."""
+queue is full. Bad input is never a 500."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +19,9 @@ from pipetrace.store import Repository
 from ..otlp_limits import DEFAULT_QUEUE_SPANS
 from .otlp_http import traces_route
 from .otlp_intake import Intake, Scrub
+
+if TYPE_CHECKING:
+    import grpc
 
 GRPC_GRACE_S = 5
 """Seconds gRPC calls under way have to finish at shutdown."""
@@ -41,7 +44,7 @@ class Receiver:
         self.repo = repo
         self.token = token
         self.intake = Intake(repo, scrub, queue_spans=queue_spans)
-        self._grpc: Any = None
+        self._grpc: grpc.Server | None = None
         self.app = Starlette(
             lifespan=self._lifespan,
             routes=[traces_route(self.intake, token), Route("/healthz", self._healthz)],

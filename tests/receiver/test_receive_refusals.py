@@ -140,6 +140,18 @@ def test_a_body_that_is_no_export_request_is_400(
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_taken(rx: Receiving, encoding: str) -> None:
+    """The counterpart of the refusals below: the same encodings, done right."""
+    n = 30 if encoding == "gzip" else 31
+    body = json.dumps(document(span(n))).encode()
+    compressed = (gzip.compress if encoding == "gzip" else zlib.compress)(body)
+    assert rx.post(compressed, JSON, **{"Content-Encoding": encoding})[0] == 200
+    rx.settled()
+    with stored(rx) as repo:
+        assert repo.get_trace_with_spans(f"{n:032x}") is not None
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_body_that_does_not_inflate_is_400(rx: Receiving, encoding: str) -> None:
     whole = (gzip.compress if encoding == "gzip" else zlib.compress)(b"x" * 1000)
     with unchanged(rx):

@@ -24,6 +24,7 @@ from ...backtest.labels import DECISION_LABELS
 from ...backtest.report import BacktestReport, FlipClass
 from ...backtest.run import run_backtest
 from ...untrusted import shown
+from ..child_processes import start_resource_tracker
 from ..widgets.backtest_report import decision_rows, report_details, summary_line
 from ..worker_errors import ShowsWorkerBugs
 from .flip_traces import FlipTracesScreen
@@ -111,6 +112,7 @@ class WhatIfScreen(ShowsWorkerBugs, Screen[None]):
     @work(thread=True, exclusive=True, group="what-if", exit_on_error=False)
     def backtest(self, repo: Repository, filters: TraceFilter, folder: Path) -> None:
         """Run the backtest off the UI thread; every failure a user can act on is a message."""
+        start_resource_tracker()
         try:
             report = run_backtest(
                 repo,

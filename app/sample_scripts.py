@@ -40,6 +40,22 @@ claims.groups = groups
 return { data = claims }
 """
 """Its line 9 walks memberships, which a service account's token request lacks."""
+RISK_SCORER = """\
+-- Sums the earlier layer's risk and blocks high scores.
+local THRESHOLD = 0.80
+local score = 0
+for key, value in pairs(context.prev) do
+  if type(value) == "number" and key:sub(-5) == "_risk" then
+    score = score + value
+  end
+end
+if score > THRESHOLD then
+  local message = string.format("risk score %.2f above threshold %.2f", score, THRESHOLD)
+  return { allowed = false, error = message }
+end
+return { data = { risk_score = score } }
+"""
+"""Its THRESHOLD is what the sample what-if's candidate raises."""
 NOTIFIER = """\
 -- {about}
 local started = helpers.now()
@@ -53,7 +69,6 @@ ABOUT = {
     "disposable_email": "Blocks sign-ups from disposable email domains.",
     "ip_denylist": "Blocks addresses on the deny list (tor exit nodes, known abuse).",
     "velocity_check": "Blocks bursts of sign-ups from one address.",
-    "risk_scorer": "Sums the earlier layer's risk and blocks high scores.",
     "signup_audit": "Records the sign-up in the audit log.",
     "welcome_webhook": "Tells the mailer to send the welcome mail.",
     "crm_sync": "Copies the new account to the CRM.",
@@ -68,4 +83,6 @@ def sample_source(script: str) -> str:
         return GEO_RULE
     if script == "claims_enricher":
         return CLAIMS_ENRICHER
+    if script == "risk_scorer":
+        return RISK_SCORER
     return NOTIFIER.format(name=script, about=ABOUT.get(script, "A sample script."))

@@ -13,7 +13,7 @@ from pipetrace.engine.redaction import Redactor
 from pipetrace.engine.redaction.sources import masked_source
 from pipetrace.store import Repository, SpanRow, TraceWithSpans
 
-from .script_source import SHA_KEY, is_script_span, ran_sources
+from .script_source import SHA_KEY, RanSource, is_script_span, ran_sources
 
 SHORT_SHA = 12
 """Hex digits of a version's sha256 in the diff's file headers."""
@@ -64,17 +64,23 @@ def script_diffs(
     diffs = []
     for ran in ran_sources(repo, original.trace, changed):
         script = candidate.scripts[ran.script_id]
-        old_sha, new_sha = str(ran.sha256), script.sha256
-        lines: tuple[str, ...] = ()
-        if ran.text is not None:
-            lines = tuple(
-                difflib.unified_diff(
-                    ran.text.splitlines(),
-                    masked_source(script.source, redactor).splitlines(),
-                    fromfile=f"{ran.file} (ran, {old_sha[:SHORT_SHA]})",
-                    tofile=f"{script.file} (candidate, {new_sha[:SHORT_SHA]})",
-                    lineterm="",
-                )
-            )
-        diffs.append(ScriptDiff(ran.script_id, ran.file, old_sha, new_sha, lines, ran.missing))
+        text = masked_source(script.source, redactor)
+        diffs.append(script_diff(ran, script.file, script.sha256, text))
     return diffs
+
+
+def script_diff(ran: RanSource, file: str, sha256: str, text: str) -> ScriptDiff:
+    """How `text` (the candidate's `file`, version `sha256`) differs from the version `ran`."""
+    old_sha = str(ran.sha256)
+    lines: tuple[str, ...] = ()
+    if ran.text is not None:
+        lines = tuple(
+            difflib.unified_diff(
+                ran.text.splitlines(),
+                text.splitlines(),
+                fromfile=f"{ran.file} (ran, {old_sha[:SHORT_SHA]})",
+                tofile=f"{file} (candidate, {sha256[:SHORT_SHA]})",
+                lineterm="",
+            )
+        )
+    return ScriptDiff(ran.script_id, ran.file, old_sha, sha256, lines, ran.missing)

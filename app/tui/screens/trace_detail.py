@@ -49,7 +49,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         Binding("e", "next_failure(1)", "Next failure"),
         Binding("E", "next_failure(-1)", "Prev failure", show=False),
         Binding("R", "replay", "Replay this trace"),
-        Binding("v", "view_source", "Script source as it ran"),
+        Binding("v", "view_source", "Script source as it ran", show=False),
         Binding("slash", "find", "Find"),
         Binding("n", "find_next(1)", "Next match", show=False),
         Binding("N", "find_next(-1)", "Prev match", show=False),

@@ -19,12 +19,17 @@ MARK_STYLE = "bold white on dark_red"
 def source_renderable(source: RanSource) -> RenderableType:
     """The version `source` names, numbered from 1, the line it failed at marked."""
     heading = Text.assemble(("source of ", "bold underline"), shown_text(source.file, "bold"))
-    hint = Text("v: back to the span's details", style="grey62")
+    hint = "v: back to details"
     if source.text is None:
-        return Group(heading, hint, Text(), shown_text(f"not shown: {source.missing}", "grey62"))
-    about = f"as it ran: version {(source.sha256 or '')[:SHORT_SHA]}"
+        return Group(
+            heading,
+            Text(hint, style="grey62"),
+            Text(),
+            shown_text(f"not shown: {source.missing}", "grey62"),
+        )
+    about = Text(f"version {(source.sha256 or '')[:SHORT_SHA]}, as it ran", style="grey62")
     if source.line is not None:
-        about += f", line {source.line} marked"
+        hint = f"line {source.line} marked · {hint}"
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", no_wrap=True)
     table.add_column(overflow="fold")
@@ -33,7 +38,7 @@ def source_renderable(source: RanSource) -> RenderableType:
             Text(str(line.number), style="bold red" if line.marked else "grey50"),
             Text(line.text, style=MARK_STYLE if line.marked else ""),
         )
-    return Group(heading, Text(about, style="grey62"), hint, Text(), table)
+    return Group(heading, about, Text(hint, style="grey62"), Text(), table)
 
 
 def marked_row(source: RanSource, width: int) -> int | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from backtest.test_backtest import DROP_YOPMAIL, candidate
 from click.testing import CliRunner
+from notices import record_notices
 from textual.pilot import Pilot
 
 from pipetrace.app.cli import main
@@ -128,3 +129,19 @@ async def test_cancel_stops_the_workers_and_keeps_the_partial_report(
 
     assert report.interrupted
     assert report.replayed < (report.matched or 0)
+
+
+async def test_a_folder_that_is_no_pipelines_folder_is_refused_in_one_line(
+    demo_db: Path, tmp_path: Path, viewer
+) -> None:
+    app = viewer(str(demo_db))
+    notices = record_notices(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await press(pilot, "w")
+        await type_text(pilot, str(tmp_path / "nowhere"))
+        await press(pilot, "enter")
+        assert app.screen is app.list_screen
+
+    (notice,) = [n for n in notices if n.severity == "error"]
+    assert notice.message == f"pipelines.toml: not found in {tmp_path / 'nowhere'}"

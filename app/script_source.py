@@ -19,7 +19,7 @@ WHOLE_LINES = 40
 """Lines of a script shown whole when no line is known (a block, a limit hit)."""
 IMPORTED = "imported traces have no script source: only traces the engine records keep one"
 NO_VERSION = "its span names no script version (script.sha256)"
-AUTHER = "an auther store keeps no script sources"
+AUTHER = "an auther store keeps its scripts as they are now, not the versions its traces ran"
 OLD_STORE = (
     f"this store keeps no script sources yet (its schema is older than {SOURCES_REVISION}; "
     "pipetrace db upgrade, or any command that writes, adds them)"
@@ -94,10 +94,10 @@ def failed_line(span: SpanRow) -> int | None:
 
 def store_reason(repo: Repository, trace: TraceRow) -> str | None:
     """Why no span of `trace` can have a kept source, or None when they may."""
-    if trace.source != "engine":
-        return IMPORTED
     if repo.flavour == "auther":
         return AUTHER
+    if trace.source != "engine":
+        return IMPORTED
     if not repo.keeps_sources:
         return OLD_STORE
     return None

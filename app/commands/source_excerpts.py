@@ -9,7 +9,7 @@ from rich.text import Text
 
 from pipetrace.store import Repository, SpanRow, TraceRow
 
-from ..script_source import IMPORTED, RanSource, ran_sources, stopped_here
+from ..script_source import OLD_STORE, RanSource, ran_sources, stopped_here, store_reason
 from ..untrusted import shown_text
 from .details import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, cut
 
@@ -20,9 +20,10 @@ SHORT_SHA = 12
 def source_excerpts(repo: Repository, trace: TraceRow, spans: Sequence[SpanRow]) -> list[Text]:
     """For each span of `spans` whose script failed or blocked, its source as it ran around the
     line it stopped at (or why it cannot be shown), as lines to print."""
-    if trace.source != "engine":
+    reason = store_reason(repo, trace)
+    if reason is not None and reason != OLD_STORE:
         failed = any(span.status in ("error", "blocked") for span in spans)
-        return [Text.assemble(("script source: ", "bold"), (IMPORTED, "dim"))] if failed else []
+        return [Text.assemble(("script source: ", "bold"), (reason, "dim"))] if failed else []
     stopped = [span for span in spans if stopped_here(span)]
     lines: list[Text] = []
     for source in ran_sources(repo, trace, stopped):

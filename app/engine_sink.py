@@ -67,7 +67,7 @@ def record_to_rows(record: TraceRecord) -> TraceWithSpans:
         )
         for s in record.spans
     ]
-    return TraceWithSpans(trace, spans)
+    return TraceWithSpans(trace, spans, record.sources)
 
 
 class StoreSink:

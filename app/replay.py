@@ -16,6 +16,7 @@ from pipetrace.store.auther import TRUNCATED_KEY
 
 from .helper_values import HelperValues
 from .replay_sources import replay_source
+from .script_diff import ScriptDiff, script_diffs
 
 _MISSING = object()
 NS_PER_MS = 1_000_000
@@ -80,6 +81,8 @@ class ReplayDiff:
     spans: list[SpanChange]
     redacted: list[str] = field(default_factory=list)
     """Input fields stored redacted: the replay saw "[REDACTED]" where the original saw a value."""
+    scripts: list[ScriptDiff] = field(default_factory=list)
+    """How each script whose source changed differs from the version the trace ran."""
 
     @property
     def identical(self) -> bool:
@@ -116,6 +119,7 @@ class ReplayDiff:
                 for s in self.spans
             ],
             "redacted": self.redacted,
+            "script_diffs": [d.to_json() for d in self.scripts],
         }
 
 
@@ -208,7 +212,8 @@ def run_replay(
     hashes = {script_id: script.sha256 for script_id, script in pipelines.scripts.items()}
     if original.trace.source == "auther":
         _redact_original(original, Redactor(pipelines.redaction, given.secrets.values()))
-    diff = diff_traces(original, rows, hashes, source.changed)
+    scripts = script_diffs(repo, original, pipelines)
+    diff = diff_traces(original, rows, hashes, source.changed, scripts)
     return Replay(diff, rows, source.where)
 
 
@@ -236,7 +241,7 @@ def keep_replay(repo: Repository, replay: Replay) -> None:
             f"{repo.url}: replays are not stored in an auther database (it is the "
             "application's); the diff is shown only"
         )
-    repo.save_trace(replay.rows.trace, replay.rows.spans)
+    repo.save_traces([replay.rows])
 
 
 def stores_replays(repo: Repository) -> bool:
@@ -267,10 +272,12 @@ def diff_traces(
     replay: TraceWithSpans,
     current_hashes: dict[str, str],
     changed: dict[str, bool | None] | None = None,
+    scripts: list[ScriptDiff] | None = None,
 ) -> ReplayDiff:
     """Compare two runs of one trigger; `current_hashes` are the scripts' sha256 now, compared
     with the hashes the original recorded, unless `changed` says per script whether its source
-    changed since (an auther trace records no hash)."""
+    changed since (an auther trace records no hash); `scripts` how the changed sources differ
+    from the versions that ran."""
     before, after = original.trace, replay.trace
     snapshot = before.context_snapshot or {}
     return ReplayDiff(
@@ -286,6 +293,7 @@ def diff_traces(
         data=_data_changes(before.result_data or {}, after.result_data or {}),
         spans=_span_changes(original.spans, replay.spans, current_hashes, changed or {}),
         redacted=list(snapshot.get("_redacted") or []),
+        scripts=scripts or [],
     )
 
 

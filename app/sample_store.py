@@ -16,6 +16,8 @@ from pipetrace.engine.record import limit_name
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
 from pipetrace.store.sql import Statement
 
+from .sample_scripts import sample_source
+
 MS = 1_000_000
 MINUTE = 60 * 1_000_000_000
 DAY = 24 * 60 * MINUTE
@@ -186,14 +188,21 @@ def _trace(
         allowed=status != "blocked",
         pipeline_version="9f2c41d0",
     )
-    return TraceWithSpans(trace, [root, *spans])
+    sources = {_version(script): sample_source(script) for layer in layers for script in layer}
+    return TraceWithSpans(trace, [root, *spans], sources)
+
+
+def _version(script: str) -> str:
+    """The sample's `script.sha256` of a script: a fixed digest standing for its one version
+    (the sample source the store keeps for it)."""
+    return hashlib.sha256(script.encode()).hexdigest()
 
 
 def _script_attrs(script: str, input_bytes: int) -> dict[str, Any]:
     """The attributes the engine records on a script span that returned data."""
     return {
         "script.file": f"{script}.lua",
-        "script.sha256": hashlib.sha256(script.encode()).hexdigest(),
+        "script.sha256": _version(script),
         "input.bytes": input_bytes,
         "output.data": {f"{script}.checked": True},
     }

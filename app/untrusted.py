@@ -39,6 +39,13 @@ def shown_lines(text: str) -> str:
     return "\n".join(shown(line) for line in text.split("\n"))
 
 
+def shown_source_lines(text: str) -> list[str]:
+    """A script's source as lines to show: each line `shown`, its tabs first laid out as spaces
+    (every 4 columns) so indentation reads as indentation rather than `\\x09`."""
+    lines = text.removesuffix("\n").split("\n")
+    return [shown(line.removesuffix("\r").expandtabs(4)) for line in lines]
+
+
 def shown_text(value: object, style: str = "") -> Text:
     """`value` shown as Rich text: escaped as `shown` does, and never read as markup or emoji."""
     return Text(shown(value), style=style)

@@ -12,6 +12,7 @@ import msgspec
 from pipetrace.engine.ids import IdSource
 from pipetrace.engine.manifest import Pipelines, Script
 from pipetrace.engine.redaction import Redactor, TraceScrub
+from pipetrace.engine.redaction.sources import masked_source
 from pipetrace.engine.results import (
     DATA,
     EXTRAS,
@@ -104,6 +105,14 @@ class Recorder:
         self.limits = pipelines.limits
         self.plans = {
             name: [_Planned.of(script) for layer in trigger.layers for script in layer]
+            for name, trigger in pipelines.triggers.items()
+        }
+        self.sources = {
+            name: {
+                script.sha256: masked_source(script.source, redactor)
+                for layer in trigger.layers
+                for script in layer
+            }
             for name, trigger in pipelines.triggers.items()
         }
         self.modes = {name: trigger.mode for name, trigger in pipelines.triggers.items()}
@@ -266,6 +275,7 @@ class Recorder:
             replay_of=replay_of,
             pipeline_version=version,
             spans=spans,
+            sources=self.sources.get(trigger, {}),
         )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -42,6 +43,10 @@ class TraceRecord:
     replay_of: str | None
     pipeline_version: str | None
     spans: list[SpanRecord]
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """The text of each script of the trigger's plan by its sha256 (the spans' `script.sha256`),
+    its literal secrets masked, so a sink can keep every version that ran; shared by the
+    trigger's records, not copied."""
 
 
 class TraceSink(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -84,6 +85,9 @@ class TraceWithSpans:
 
     trace: TraceRow
     spans: list[SpanRow]
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """The text of each script version its spans ran, by sha256 (their `script.sha256`), for a
+    write to keep once; empty for imported traces and for rows read back."""
 
 
 @dataclass(slots=True)

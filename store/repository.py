@@ -41,7 +41,7 @@ from .codec import (
 from .errors import StoreError
 from .filters import filter_clause, filter_shape, filter_values, hourly_countable
 from .integrity import refuse_if_damaged
-from .migrate import OpenedSchema, upgrade
+from .migrate import OpenedSchema, includes, upgrade
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -59,6 +59,7 @@ from .models import (
     VacuumResult,
 )
 from .schema import HOUR_NS, spans, trace_counts, traces
+from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
 from .trace_ids import lookup_prefixes
 
@@ -92,11 +93,16 @@ class Repository:
         self.hourly_counts = schema is None or schema.includes(HOURLY_COUNTS_REVISION)
         """Whether the store's hourly counts hold what counts need; an older store's counts
         read the rows."""
+        self.keeps_sources = schema is None or schema.includes(SOURCES_REVISION)
+        """Whether the store has the table of script sources (a store opened as it is may be
+        older): without it writes keep no source and reads find none."""
+        self._sources = SourceLedger()
 
     def apply_additive_revisions(self) -> None:
         """Apply the additive revisions this version knows, for a write that needs them (an
         import from the viewer, which opens a store as it is); a breaking one is refused."""
-        upgrade(self.backend, breaking=False)
+        _before, after = upgrade(self.backend, breaking=False)
+        self.keeps_sources = includes(after, SOURCES_REVISION)
 
     @property
     def url(self) -> str:
@@ -114,11 +120,18 @@ class Repository:
         self.save_traces([TraceWithSpans(trace, list(spans_))])
 
     def save_traces(self, items: Sequence[TraceWithSpans]) -> None:
-        """Many traces and their spans in one transaction (the writer's and importer's path)."""
-        self.backend.write(self._insert_operations(items))
-
-    def _insert_operations(self, items: Sequence[TraceWithSpans]) -> list[Operation]:
+        """Many traces and their spans in one transaction (the writer's and importer's path),
+        with the script sources they carry that the store does not hold yet."""
         now = self.clock()
+        operations = self._insert_operations(items, now)
+        if not self.keeps_sources:
+            self.backend.write(operations)
+            return
+        kept, bounds = self._sources.pending(items, now)
+        self.backend.write([*operations, *kept])
+        self._sources.written(bounds)
+
+    def _insert_operations(self, items: Sequence[TraceWithSpans], now: int) -> list[Operation]:
         trace_rows: list[tuple[Any, ...]] = []
         span_rows: list[tuple[Any, ...]] = []
         for item in items:
@@ -543,6 +556,13 @@ class Repository:
         None: pipetrace's store keeps none (its traces ran from a pipelines folder)."""
         return None
 
+    def script_sources(self, shas: Sequence[str]) -> dict[str, str]:
+        """The stored text of each script version of `shas` (sha256 hex) the store kept; empty
+        where the store keeps none (see `keeps_sources`)."""
+        if not shas or not self.keeps_sources:
+            return {}
+        return {str(sha): str(text) for sha, text in self.backend.query(read_sources(shas))}
+
     def existing_trace_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of `ids` are already stored, so imports skip what they already hold."""
         found: set[str] = set()
@@ -592,6 +612,7 @@ class Repository:
             try:
                 batch = self._delete_oldest(cutoff, batch_size)
                 if batch is None:
+                    self._forget_sources(cutoff)
                     return CleanupResult(
                         deleted_traces, deleted_spans, freed_bytes=freed, space=self.space()
                     )
@@ -649,23 +670,34 @@ class Repository:
 
     def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:
         """One batch: the (traces, spans) its DELETEs really removed, since another cleanup may
-        have taken some of the picked ids first; None when nothing is left to pick."""
+        have taken some of the picked ids first; None when nothing is left to pick.
+
+        The batch takes the oldest traces, so afterwards none starts before the newest it took:
+        the sources only older traces used go in the same transaction."""
         pick = (
-            select(traces.c.id)
+            select(traces.c.id, traces.c.started_at)
             .where(traces.c.started_at < cutoff)
             .order_by(traces.c.started_at)
             .limit(batch_size)
         )
-        ids = [r[0] for r in self.backend.query(compile_statement(pick))]
-        if not ids:
+        rows = self.backend.query(compile_statement(pick))
+        if not rows:
             return None
-        n_spans, n_traces = self.backend.write(
-            [
-                compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
-                compile_statement(delete(traces).where(traces.c.id.in_(ids))),
-            ]
-        )
+        ids = [r[0] for r in rows]
+        operations = [
+            compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
+            compile_statement(delete(traces).where(traces.c.id.in_(ids))),
+        ]
+        if self.keeps_sources:
+            operations.append(forget_sources(rows[-1][1]))
+        n_spans, n_traces, *_sources = self.backend.write(operations)
         return n_traces, n_spans
+
+    def _forget_sources(self, cutoff: int) -> None:
+        """Once no trace starts before `cutoff`, delete the sources only such traces used (those
+        of the last batches' hours, say) in one short write."""
+        if self.keeps_sources:
+            self.backend.write([forget_sources(cutoff)])
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after bulk changes, so filters pick the right index.

@@ -1,4 +1,4 @@
-"""The two trace tables, defined once; every backend and migration derives its SQL from here."""
+"""The store's tables, defined once; every backend and migration derives its SQL from here."""
 
 from __future__ import annotations
 
@@ -150,6 +150,22 @@ staged_traces = Table(
     # the move's transaction, and the import makes the summary again.
     Column("stale", Integer, CheckConstraint("stale = 0", name="fresh"), nullable=False),
     *(Column(c.name, c.type, nullable=c.nullable) for c in traces.columns if c.name != "id"),
+)
+
+# Every script version the engine ran, stored once by its sha256 (0006_script_sources), so the
+# line a script failed at can be shown after its file changed. Spans name it in their attributes.
+script_sources = Table(
+    "pipeline_script_sources",
+    metadata,
+    Column("sha256", String(64), primary_key=True, comment="hex sha256 of the script file"),
+    Column("source", Text, nullable=False, comment="the script's text as it ran"),
+    Column("recorded_at", BigInteger, nullable=False, comment="Unix ns, when first stored"),
+    Column(
+        "used_until",
+        BigInteger,
+        nullable=False,
+        comment="Unix ns: every trace stored with it started before this (an hour boundary)",
+    ),
 )
 
 TRACE_STATUSES = ("success", "blocked", "error")

@@ -18,11 +18,13 @@ DATA_TABLES = frozenset(
         "pipeline_trace_counts",
         "pipeline_import_spans",
         "pipeline_import_traces",
+        "pipeline_script_sources",
     }
 )
 IGNORED_PREFIXES = ("sqlite_", "_litestream", "libsql_", "_pipetrace_")
 """Tables of SQLite, of tools beside it, and of an unfinished online rebuild."""
 REVISION_MARKS = (
+    ("0006_script_sources", "pipeline_script_sources"),
     ("0005", "pipeline_import_spans"),
     ("0004_replays", "ix_pipeline_traces_replays_started"),
     ("0003", "ix_pipeline_traces_user_started"),

@@ -5,18 +5,13 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..backtest.report import DURATION_ERROR, BacktestReport, FlipClass
+from ..backtest.labels import DECISION_LABELS, DURATIONS_NOTE, UNCERTAIN_NOTE
+from ..backtest.report import DURATION_ERROR, BacktestReport
 from ..short_ids import short_id
 from ..timeparse import format_duration
 from ..untrusted import shown_text
 from .table_layout import Column, print_table
 
-DECISION_LABELS: dict[FlipClass, str] = {
-    "allowed-to-blocked": "allowed -> blocked",
-    "blocked-to-allowed": "blocked -> allowed",
-    "unchanged": "unchanged",
-    "uncertain": "uncertain",
-}
 DECISION_COLUMNS = (Column("decision", 18), Column("traces", 7), Column("e.g.", 12, wraps=True))
 SCRIPT_COLUMNS = (
     Column("script", 16),
@@ -48,21 +43,13 @@ def print_report(report: BacktestReport, console: Console) -> None:
         rows.append((label, f"{report.decisions[kind]:,}", examples))
     print_table(console, DECISION_COLUMNS, rows, "decisions")
     if report.decisions["uncertain"]:
-        console.print(
-            f"uncertain: a script of the candidate reads an input field stored as [REDACTED], so "
-            f"its replay may differ from the original for that reason alone "
-            f"({report.uncertain_flips:,} of them changed decision)",
-            markup=False,
-        )
+        console.print(UNCERTAIN_NOTE.format(flips=report.uncertain_flips), markup=False)
     for (before, after), n in sorted(report.status_changes.items()):
         console.print(shown_text(f"status {before} -> {after}: {n:,}"))
     _print_scripts(report, console)
     for reason, n in sorted(report.skipped.items()):
         console.print(shown_text(f"skipped, {reason}: {n:,}"))
-    console.print(
-        f"[dim]durations: before as stored, after as replayed here; p50/p95 within "
-        f"{DURATION_ERROR:.0%}[/]"
-    )
+    console.print(Text(DURATIONS_NOTE.format(error=DURATION_ERROR), style="dim"))
 
 
 def _print_scripts(report: BacktestReport, console: Console) -> None:

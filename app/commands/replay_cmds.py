@@ -12,15 +12,18 @@ from rich.text import Text
 from ..helper_values import HelperValues
 from ..replay import ReplayDiff, keep_replay, run_replay, stores_replays
 from ..replay_sources import STORED_WHERE
+from ..script_diff import ScriptDiff
 from ..settings import Settings
 from ..timeparse import format_duration
-from ..untrusted import shown_json, shown_text
+from ..untrusted import shown_json, shown_source_lines, shown_text
 from .common import db_option, echo_json, json_option, opened_store
 from .engine_cmds import pipelines_option
 from .helper_options import helper_options
 from .store_cmds import resolve_trace_id, status_text
 from .table_layout import Column, output_console, print_table
 
+_DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+"""A unified diff line's colour by its first character (the two file headers are bold)."""
 SCRIPT_COLUMNS = (
     Column("script", 16),
     Column("change", 7),
@@ -146,6 +149,9 @@ def print_diff(
             )
         )
     print_table(console, SCRIPT_COLUMNS, rows, "scripts")
+    for script in diff.scripts:
+        for line in script_diff_lines(script):
+            console.print(line, soft_wrap=True)
     if diff.redacted:
         console.print(
             shown_text(
@@ -155,6 +161,23 @@ def print_diff(
         )
     if diff.identical:
         console.print("[green]identical: same decision, data and script results[/]")
+
+
+def script_diff_lines(script: ScriptDiff) -> list[Text]:
+    """A changed script's unified diff, coloured as `git diff` colours one, or why it cannot be
+    shown."""
+    if script.missing is not None:
+        return [
+            Text.assemble(
+                shown_text(script.file, "bold"),
+                " changed; the version that ran cannot be shown: ",
+                shown_text(script.missing, "dim"),
+            )
+        ]
+    return [
+        shown_text(line, _DIFF_STYLES.get(line[:1], "") if n > 1 else "bold")
+        for n, line in enumerate(shown_source_lines("\n".join(script.lines)))
+    ]
 
 
 def _span_status(status: str | None) -> Text:

@@ -43,6 +43,7 @@ from .common import (
     trace_json,
 )
 from .details import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, cut, trace_details
+from .source_excerpts import source_excerpts
 from .table_layout import Column, output_console, print_table
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
@@ -290,6 +291,8 @@ def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
             "show --json has them all as JSON"
         )
     for line in trace_details(TraceWithSpans(t, spans)):
+        console.print(line, soft_wrap=True)
+    for line in source_excerpts(repo, t, spans):
         console.print(line, soft_wrap=True)
 
 

@@ -24,6 +24,7 @@ from .filter_state import FilterState
 from .keys import screen_actions
 from .screens.bug import BugScreen
 from .screens.error import ErrorScreen
+from .screens.flip_traces import FlipTracesScreen
 from .screens.help import HelpScreen
 from .screens.replay_diff import ReplayDiffScreen
 from .screens.trace_detail import TraceDetailScreen
@@ -155,11 +156,13 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
     @on(TraceListScreen.TraceChosen)
     @on(TraceDetailScreen.TraceChosen)
     @on(ReplayDiffScreen.TraceChosen)
+    @on(FlipTracesScreen.TraceChosen)
     def _trace_chosen(
         self,
         message: TraceListScreen.TraceChosen
         | TraceDetailScreen.TraceChosen
-        | ReplayDiffScreen.TraceChosen,
+        | ReplayDiffScreen.TraceChosen
+        | FlipTracesScreen.TraceChosen,
     ) -> None:
         self.open_trace(message.trace_id)
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from ..replay import diff_traces
 from ..sample_store import SampleStore, synthetic_trace
 from .app import PipetraceApp
+from .sample_what_if import (
+    CANDIDATE_SHA,
+    LOOSENED,
+    SAMPLE_CANDIDATE,
+    SAMPLE_FILTERS,
+    sample_report,
+    sample_script_diff,
+)
 from .screens.replay_diff import ReplayDiffScreen
+from .screens.what_if import WhatIfScreen
 
 FIXED_NOW = 1_773_489_600_000_000_000
 """2026-03-14 12:00:00 UTC: the clock of every screenshot and snapshot."""
@@ -204,6 +214,57 @@ async def _replay_diff(pilot: Pilot[None], store: SampleStore) -> None:
     await settle(pilot)
 
 
+async def _source_view(pilot: Pilot[None], store: SampleStore) -> None:
+    """The errored script's source as it ran, in the span pane, its failing line marked."""
+    await open_trace(pilot, store.error_id)
+    await press(pilot, "e", "v")
+
+
+async def _replay_script_diff(pilot: Pilot[None], store: SampleStore) -> None:
+    """The stored sample replay against its original, with the changed script's diff: the
+    sample candidate raised the blocking script's threshold."""
+    app = viewer_app(pilot)
+    await open_trace(pilot, store.blocked_id)
+    assert app.repo is not None
+    original = app.repo.get_trace_with_spans(store.blocked_id)
+    replay = app.repo.get_trace_with_spans(store.replay_id)
+    assert original is not None and replay is not None
+    current = {
+        str(s.script_id): s.attributes.get("script.sha256", "")
+        for s in original.spans
+        if s.script_id
+    }
+    current[LOOSENED] = CANDIDATE_SHA
+    scripts = sample_script_diff(app.repo, store.blocked_id)
+    diff = diff_traces(original, replay, current, scripts=scripts)
+    screen = ReplayDiffScreen(store.blocked_id, app.repo, diff=diff)
+    await app.push_screen(screen)
+    await settle(pilot)
+    screen.query_one("#replay-body").scroll_end(animate=False)
+
+
+async def _what_if_report(pilot: Pilot[None], _: SampleStore) -> None:
+    """The what-if report of the sample candidate over the sample's sign-ins."""
+    app = viewer_app(pilot)
+    await settle(pilot)
+    assert app.repo is not None
+    screen = WhatIfScreen(
+        app.repo,
+        SAMPLE_FILTERS,
+        "trigger=before_signin",
+        Path(SAMPLE_CANDIDATE),
+        report=sample_report(app.repo),
+    )
+    await app.push_screen(screen)
+    await settle(pilot)
+
+
+async def _what_if_flips(pilot: Pilot[None], store: SampleStore) -> None:
+    """The traces of one flip class, opened from the report."""
+    await _what_if_report(pilot, store)
+    await press(pilot, "down", "enter")
+
+
 async def _cleanup_preview(pilot: Pilot[None], _: SampleStore) -> None:
     await press(pilot, "C", "backspace", "backspace", "backspace")
     await type_text(pilot, "2d")
@@ -238,6 +299,14 @@ SCENES: list[Scene] = [
     Scene("help", "the help screen", _help),
     Scene("detail_help", "the help screen of the trace detail", _detail_help),
     Scene("replay_diff", "a replay compared with its original, script by script", _replay_diff),
+    Scene(
+        "replay_script_diff",
+        "a replay diff with the unified diff of the script that changed",
+        _replay_script_diff,
+    ),
+    Scene("detail_source", "an errored script's source as it ran, its line marked", _source_view),
+    Scene("what_if_report", "what if: a candidate folder over the listed traces", _what_if_report),
+    Scene("what_if_flips", "what if: the traces of one flip class", _what_if_flips),
     Scene("cleanup_preview", "cleanup: how much is older than 2 days", _cleanup_preview),
     Scene("cleanup_done", "cleanup: the report after deleting", _cleanup_done),
     Scene("empty", "an empty store", _nothing, store="empty"),

@@ -72,6 +72,7 @@ class AutherRepository(Repository):
 
     def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
         super().__init__(backend, clock)
+        self.keeps_sources = False
 
     def apply_additive_revisions(self) -> None:
         """Nothing: an auther database is never migrated."""

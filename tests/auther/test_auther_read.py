@@ -11,6 +11,7 @@ from auther_samples import DAY_MS, NOW_MS, AutherStore
 from click.testing import CliRunner
 
 from pipetrace.app.cli import main
+from pipetrace.app.script_source import AUTHER
 from pipetrace.store import StoreError, TraceFilter, open_store
 from pipetrace.store.auther import AutherRepository
 from pipetrace.store.auther.rows import CUT_KEY, TRUNCATED_KEY
@@ -149,6 +150,14 @@ def test_cli_lists_and_shows(auther_store: AutherStore) -> None:
     assert auther_store.fresh in shown.output
     assert "Script not found" in shown.output
     assert "  lookup" in shown.output
+
+
+def test_show_says_an_auther_store_keeps_no_script_versions(auther_file: AutherStore) -> None:
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["show", auther_file.fresh[:8], "--db", auther_file.url]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"script source: {AUTHER}" in shown.output
 
 
 def test_export_maps_uuids_to_w3c_ids(auther_store: AutherStore) -> None:

@@ -17,13 +17,16 @@ from future_versions import FUTURE_REVISION, FUTURE_VERSION, future_version
 from pipetrace.app.cli import main
 from pipetrace.store import Repository, SchemaError, open_store
 from pipetrace.store.backends import open_backend
-from pipetrace.store.bookkeeping import pipetrace_version
+from pipetrace.store.bookkeeping import LEGACY_REVISIONS, pipetrace_version
 from pipetrace.store.interop import import_file
 from pipetrace.store.migrate import head_revision, known_revisions, script_directory, upgrade
 from pipetrace.store.sql import Statement
 from pipetrace.store.url import parse_database_url
 
 HEAD = head_revision()
+MARKER = LEGACY_REVISIONS[-1]
+"""What `alembic_version` holds on a store at HEAD: the newest revision older versions must
+know, which the additive revisions after it (0006_script_sources on) leave as it is."""
 
 
 def _values(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -66,7 +69,7 @@ def test_a_new_store_logs_each_revision_and_who_applied_it(store_url: str) -> No
     assert sorted((str(r), bool(b), str(v)) for r, b, v in log) == [
         (rev, False, pipetrace_version()) for rev in sorted(known_revisions())
     ]
-    assert _revisions(store_url) == (head_revision(), head_revision())
+    assert _revisions(store_url) == (HEAD, MARKER)
 
 
 def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
@@ -75,7 +78,7 @@ def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
     _saved(store_url, 1)
     with future_version(tmp_path):
         _saved(store_url, 2)
-    assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
+    assert _revisions(store_url) == (FUTURE_REVISION, MARKER)
     repo: Repository = open_store(store_url)
     try:
         assert repo.schema_notice is not None
@@ -90,7 +93,7 @@ def test_an_older_version_uses_a_store_a_newer_one_only_added_to(
     assert json.loads(listed.stdout)["total"] == 3
     notes = [line for line in listed.stderr.splitlines() if "note:" in line]
     assert len(notes) == 1 and FUTURE_VERSION in notes[0]
-    assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
+    assert _revisions(store_url) == (FUTURE_REVISION, MARKER)
     with future_version(tmp_path):
         again = open_store(store_url)
         assert again.schema_notice is None and again.count_traces() == 3
@@ -104,7 +107,7 @@ def test_a_breaking_revision_waits_for_db_upgrade_then_locks_older_versions_out(
     with future_version(tmp_path, breaking=True):
         with pytest.raises(SchemaError, match=f"needs revision {FUTURE_REVISION}, a breaking"):
             open_store(store_url)
-        assert _revisions(store_url) == (HEAD, HEAD)
+        assert _revisions(store_url) == (HEAD, MARKER)
         upgraded = _cli("db", "upgrade", "--db", store_url)
         assert upgraded.exit_code == 0, upgraded.stderr
         assert f"upgraded from {HEAD} to {FUTURE_REVISION}" in upgraded.stdout
@@ -143,7 +146,7 @@ def test_a_writer_applies_additive_revisions(store_url: str) -> None:
     load_baseline(store_url)
     result = _cli("cleanup", "--older-than", "1d", "--dry-run", "--db", store_url)
     assert result.exit_code == 0, result.stderr
-    assert _revisions(store_url) == (HEAD, HEAD)
+    assert _revisions(store_url) == (HEAD, MARKER)
     assert "pipeline_trace_counts" in _tables(store_url)
 
 
@@ -156,9 +159,9 @@ def test_a_command_that_only_reads_asks_for_db_upgrade_when_it_must(
         assert result.exit_code == 2
         needs = f"older than this pipetrace reads (it needs revision {FUTURE_REVISION}); run "
         assert needs in result.stderr
-        assert _revisions(store_url) == (HEAD, HEAD)
+        assert _revisions(store_url) == (HEAD, MARKER)
         assert _cli("run", "before_signup", "--db", store_url).exit_code == 0
-        assert _revisions(store_url) == (FUTURE_REVISION, HEAD)
+        assert _revisions(store_url) == (FUTURE_REVISION, MARKER)
         assert _cli("traces", "--db", store_url).exit_code == 0
 
 
@@ -226,4 +229,4 @@ def test_an_import_from_a_store_opened_as_it_is_brings_it_up_first(
         assert import_file(repo, str(zipkin)).traces_added == 1
     finally:
         repo.close()
-    assert _revisions(store_url) == (HEAD, HEAD)
+    assert _revisions(store_url) == (HEAD, MARKER)

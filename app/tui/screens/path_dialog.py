@@ -1,4 +1,4 @@
-"""Asks for one file path (export target or file to import); enter or OK confirms."""
+"""Asks for one path (export target, file to import, pipelines folder); enter or OK confirms."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class PathDialog(ModalScreen[str | None]):
         ok: str = "OK",
         *,
         confirm_overwrite: bool = False,
+        placeholder: str = "path to a file",
     ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
@@ -40,6 +41,7 @@ class PathDialog(ModalScreen[str | None]):
         self.default = default
         self.ok = ok
         self.confirm_overwrite = confirm_overwrite
+        self.placeholder = placeholder
         self.warned: str | None = None
         """The existing file the user was warned about; confirming it again replaces it."""
 
@@ -48,7 +50,7 @@ class PathDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog-box"):
             yield Label(f"[b]{self.title_text}[/b]")
             yield Label(f"[dim]{self.hint}[/dim]", id="path-hint")
-            yield Input(self.default, placeholder="path to a file", id="path")
+            yield Input(self.default, placeholder=self.placeholder, id="path")
             yield Label("", id="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, id="ok", variant="primary")
@@ -60,7 +62,7 @@ class PathDialog(ModalScreen[str | None]):
         path = self.query_one("#path", Input).value.strip()
         error = self.query_one("#dialog-error", Label)
         if not path:
-            error.update("[b red]type a file path first[/]")
+            error.update(Content.from_markup("[b red]type a $what first[/]", what=self.placeholder))
             return
         if self.confirm_overwrite and path == "-":
             error.update("[b red]- is standard output, which the viewer owns: type a file path[/]")

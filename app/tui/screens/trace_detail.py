@@ -15,9 +15,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from pipetrace.store import Repository, StoreError, TraceRow
+from pipetrace.store import Repository, SpanRow, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
 
+from ...script_source import RanSource, is_script_span, ran_sources
 from ...untrusted import shown
 from ...wording import counted
 from ..app_data import app_data
@@ -48,6 +49,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         Binding("e", "next_failure(1)", "Next failure"),
         Binding("E", "next_failure(-1)", "Prev failure", show=False),
         Binding("R", "replay", "Replay this trace"),
+        Binding("v", "view_source", "Script source as it ran", show=False),
         Binding("slash", "find", "Find"),
         Binding("n", "find_next(1)", "Next match", show=False),
         Binding("N", "find_next(-1)", "Prev match", show=False),
@@ -86,6 +88,12 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         """Close every screen over the trace list and show it with `filters`."""
 
         filters: FilterState
+
+    @dataclass
+    class SourceRead(Message):
+        """The stored source of the selected script span (or why there is none)."""
+
+        source: RanSource
 
     @dataclass
     class Found(Message):
@@ -206,6 +214,38 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         """Fill the pane once the cursor rests; each new move cancels the previous wait."""
         await asyncio.sleep(PANE_DELAY)
         self.query_one(SpanPane).show_span(tree.span(node), tree.trace)
+
+    def action_view_source(self) -> None:
+        """Show the selected script span's source as it ran in the span pane, or back to the
+        span's details."""
+        pane = self.query_one(SpanPane)
+        node = self.waterfall.current_node
+        if pane.source_shown and self.span_tree is not None and node >= 0:
+            pane.show_span(self.span_tree.span(node), self.span_tree.trace)
+            return
+        if self.span_tree is None or node < 0:
+            self.notify("the trace has not loaded yet", severity="warning")
+            return
+        span = self.span_tree.span(node)
+        if not is_script_span(span):
+            self.notify("pick a script's own span (not the trigger or a custom span)")
+            return
+        self.read_source(self.repo, self.span_tree.trace, span)
+
+    @work(thread=True, exclusive=True, group="span-source", exit_on_error=False)
+    def read_source(self, repo: Repository, trace: TraceRow, span: SpanRow) -> None:
+        """Read the version the span ran off the UI thread."""
+        try:
+            (source,) = ran_sources(repo, trace, [span])
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, lambda: self.read_source(repo, trace, span)))
+            return
+        self.post_message(self.SourceRead(source))
+
+    @on(SourceRead)
+    def _source_read(self, message: SourceRead) -> None:
+        pane = self.query_one(SpanPane)
+        pane.show_source(message.source)
 
     def action_switch_pane(self) -> None:
         """Move focus between the waterfall and the span pane (to scroll long data)."""

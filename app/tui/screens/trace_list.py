@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.cells import cell_len
 from textual import events, on, work
@@ -30,6 +31,7 @@ from ..worker_errors import ShowsWorkerBugs
 from .cleanup_dialog import CleanupDialog
 from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
 from .path_dialog import PathDialog
+from .what_if import WhatIfScreen
 
 PREFETCH_ROWS = 30
 SHORT_ROWS, TINY_ROWS = 30, 20
@@ -83,6 +85,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         Binding("ctrl+r", "reload", "Reload"),
         Binding("C", "cleanup", "Clean up old traces…", show=False),
         Binding("i", "import_file", "Import OTLP/Jaeger/Zipkin file…", show=False),
+        Binding("w", "what_if", "What if… (backtest a pipelines folder)", show=False),
     ]
 
     @dataclass
@@ -483,6 +486,36 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.notify(
             message.message, title=message.title, severity="error", timeout=10, markup=False
         )
+
+    # -- what if ----------------------------------------------------------------------------
+
+    def action_what_if(self) -> None:
+        """Ask for a candidate pipelines folder and replay the traces these filters match
+        through it, as `pipetrace backtest` does; nothing is stored."""
+        if self.repo is None:
+            self.notify("not connected to a store yet", severity="warning")
+            return
+        pipelines = app_data(self).pipelines_dir
+        dialog = PathDialog(
+            "What if…",
+            "a candidate pipelines folder (pipetrace pipelines init DIR copies the bundled "
+            "set): the traces this list's filters match are replayed through it, storing "
+            "nothing",
+            str(pipelines) if pipelines else "",
+            ok="Backtest",
+            placeholder="path to a pipelines folder",
+        )
+        repo, filters = self.repo, self.filters
+        described = " · ".join(label for _, label in filters.chips()) or "every trace"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                screen = WhatIfScreen(
+                    repo, filters.to_filter(self.now), described, Path(path).expanduser()
+                )
+                self.app.push_screen(screen)
+
+        self.app.push_screen(dialog, chosen)
 
     # -- display ----------------------------------------------------------------------------
 

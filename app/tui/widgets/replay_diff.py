@@ -1,4 +1,5 @@
-"""A replay diff as rich renderables: decision first, then data, then script by script."""
+"""A replay diff as rich renderables: decision first, then data, then script by script, then how
+each changed script's source differs from the version that ran."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rich.text import Text
 
 from ...replay import ReplayDiff, SpanChange
 from ...timeparse import format_duration
-from ...untrusted import shown, shown_json, shown_text
+from ...untrusted import shown, shown_json, shown_source_lines, shown_text
 from ...wording import counted
 from ..status_colours import status_colour
 
@@ -22,6 +23,8 @@ SOURCE_TEXT = {
     None: Text("unknown", style="magenta"),
 }
 MAX_VALUE_CHARS = 60
+DIFF_STYLE = {"+": "green", "-": "red", "@": "cyan"}
+"""A unified diff line's colour by its first character (the two file headers are bold)."""
 
 
 def decision_text(allowed: bool | None) -> Text:
@@ -145,6 +148,29 @@ def redacted_note(diff: ReplayDiff) -> RenderableType:
     )
 
 
+def script_diffs(diff: ReplayDiff) -> list[RenderableType]:
+    """Each changed script's unified diff against the version the trace ran, coloured as
+    `git diff` colours one, or why that version cannot be shown."""
+    parts: list[RenderableType] = []
+    for script in diff.scripts:
+        parts.append(Text())
+        if script.missing is not None:
+            parts.append(
+                Text.assemble(
+                    shown_text(script.file, "bold"),
+                    " changed; the version that ran cannot be shown: ",
+                    shown_text(script.missing, "grey62"),
+                )
+            )
+            continue
+        lines = shown_source_lines("\n".join(script.lines))
+        parts += [
+            Text(line, style=DIFF_STYLE.get(line[:1], "") if n > 1 else "bold", overflow="fold")
+            for n, line in enumerate(lines)
+        ]
+    return parts
+
+
 def diff_renderable(diff: ReplayDiff) -> Group:
     """The whole diff, top to bottom."""
     return Group(
@@ -155,6 +181,7 @@ def diff_renderable(diff: ReplayDiff) -> Group:
         data_table(diff),
         Text(),
         scripts_table(diff),
+        *script_diffs(diff),
         Text(),
         redacted_note(diff),
     )

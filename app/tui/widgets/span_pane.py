@@ -1,4 +1,5 @@
-"""The selected span's details: status, Lua error location, pretty JSON data and attributes."""
+"""The selected span's details: status, Lua error location, pretty JSON data and attributes; or
+the source of its script as it ran."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from textual.widgets import Static
 
 from pipetrace.store import SpanRow, TraceRow
 
+from ...script_source import RanSource
 from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
 from ...untrusted import shown, shown_json, shown_text
 from ..status_colours import status_colour
+from .source_view import marked_row, source_renderable
 
 MAX_JSON_CHARS = 20_000
+SOURCE_LINES_ABOVE = 4
+"""Rows of source kept above the marked line when the pane scrolls to it."""
 
 
 def pretty_json(value: Any) -> Text:
@@ -119,11 +124,23 @@ class SpanPane(VerticalScroll, can_focus=True):
     }
     """
 
+    source_shown = False
+    """Whether the pane shows a script's source instead of the span's details."""
+
     def compose(self) -> ComposeResult:
         """One static body, replaced as the cursor moves."""
         yield Static(Text("no span selected", style="dim"), id="span-body")
 
     def show_span(self, span: SpanRow, trace: TraceRow | None = None) -> None:
         """Show `span` from its top (with `trace`'s input and result when it is the root)."""
+        self.source_shown = False
         self.query_one("#span-body", Static).update(span_details(span, trace))
         self.scroll_home(animate=False)
+
+    def show_source(self, source: RanSource) -> None:
+        """Show the script's source as it ran, scrolled so the marked line is in view."""
+        self.source_shown = True
+        self.query_one("#span-body", Static).update(source_renderable(source))
+        row = marked_row(source, self.scrollable_content_region.width)
+        above = SOURCE_LINES_ABOVE if row is not None else 0
+        self.call_after_refresh(self.scroll_to, y=max((row or 0) - above, 0), animate=False)

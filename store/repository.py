@@ -352,10 +352,15 @@ class Repository:
     def list_newer(
         self, filters: TraceFilter | None, after: Cursor, limit: int = 200
     ) -> list[TraceRow]:
-        """Traces newer than `after`, newest first: what live mode adds at the top."""
+        """The `limit` traces just newer than `after`, newest first: the page above a list's
+        first row when paging back up (read by keyset in the other direction, never OFFSET)."""
         f = filters or TraceFilter()
         values = filter_values(f)
-        values.update(limit=limit, after_started=after.started_at, after_id=after.trace_id)
+        values.update(
+            limit=max(1, min(limit, MAX_PAGE)),
+            after_started=after.started_at,
+            after_id=after.trace_id,
+        )
 
         def build() -> Select[*tuple[Any, ...]]:
             stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
@@ -364,11 +369,12 @@ class Repository:
                     tuple_(traces.c.started_at, traces.c.id)
                     > tuple_(bindparam("after_started"), bindparam("after_id"))
                 )
-                .order_by(traces.c.started_at.desc(), traces.c.id.desc())
+                .order_by(traces.c.started_at, traces.c.id)
                 .limit(bindparam("limit"))
             )
 
-        return self._summaries(cached_statement(("newer", filter_shape(f)), build, values))
+        nearest = self._summaries(cached_statement(("newer", filter_shape(f)), build, values))
+        return nearest[::-1]
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
         """How many traces match, for the status line.

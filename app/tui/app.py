@@ -22,6 +22,7 @@ from ..untrusted import shown
 from .commands import ScreenActions
 from .filter_state import FilterState
 from .keys import screen_actions
+from .lifetime import bound
 from .screens.bug import BugScreen
 from .screens.error import ErrorScreen
 from .screens.flip_traces import FlipTracesScreen
@@ -105,7 +106,7 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
         else:
             self.list_screen.connect(self.repo)
         if self.writer_stats is not None:
-            self.set_interval(1.0, self.list_screen.refresh_status)
+            self.set_interval(1.0, bound(self.list_screen, self.list_screen.refresh_status))
 
     def on_unmount(self) -> None:
         """Close the store if this app opened it (the libSQL client holds a thread)."""
@@ -146,7 +147,7 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
     def _load_failed(
         self, message: TraceListScreen.LoadFailed | TraceDetailScreen.LoadFailed
     ) -> None:
-        if message.retry is not None:
+        if message.retry is not None and message.retry.live:
             self.show_store_error(message.error, message.retry)
 
     @on(TraceListScreen.ReconnectRequested)

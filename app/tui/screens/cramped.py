@@ -7,6 +7,8 @@ from typing import TypeVar
 from textual.geometry import Size
 from textual.screen import Screen
 
+from ..lifetime import bound
+
 Result = TypeVar("Result")
 
 
@@ -22,11 +24,11 @@ class KeepsButtonsInView(Screen[Result]):
     def on_resize(self) -> None:
         """Lay the box out at its natural height again, then cramp it if that does not fit."""
         self.remove_class("cramped")
-        self.call_after_refresh(self._cramp)
+        self.call_after_refresh(bound(self, self._cramp))
 
     def _grown(self, _: Size) -> None:
         """Measure once the box has taken its new height (it may still have its old one now)."""
-        self.call_after_refresh(self._cramp_if_overflowing)
+        self.call_after_refresh(bound(self, self._cramp_if_overflowing))
 
     def _cramp_if_overflowing(self) -> None:
         if not self.has_class("cramped") and self.query_one(".dialog-box").max_scroll_y > 0:

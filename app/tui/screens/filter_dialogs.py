@@ -19,6 +19,7 @@ from ...durations import DurationError, check_order, read_bound
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ...untrusted import shown, shown_text
 from ..filter_state import RANGE_PRESETS, FilterState
+from ..lifetime import bound
 from .cramped import KeepsButtonsInView
 
 
@@ -58,7 +59,7 @@ def pick_one(
         if choice is not None:
             apply(choice)
 
-    screen.app.push_screen(PickDialog(title, values), done)
+    screen.app.push_screen(PickDialog(title, values), bound(screen, done))
 
 
 class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
@@ -129,7 +130,7 @@ def choose(
         if choice is not None:
             apply(choice)
 
-    screen.app.push_screen(ChooseDialog(title, values, current), done)
+    screen.app.push_screen(ChooseDialog(title, values, current), bound(screen, done))
 
 
 class FilterDialog(KeepsButtonsInView[FilterState | None], ModalScreen[FilterState | None]):

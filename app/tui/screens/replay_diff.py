@@ -13,13 +13,14 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository
 
 from ...replay import Replay, ReplayDiff, keep_replay, run_replay
 from ...untrusted import shown
+from ..widgets.footer import KeyFooter
 from ..widgets.replay_diff import diff_renderable
 from ..worker_errors import ShowsWorkerBugs
 
@@ -81,7 +82,7 @@ class ReplayDiffScreen(ShowsWorkerBugs, Screen[None]):
         yield Static(id="replay-title")
         with VerticalScroll(id="replay-body"):
             yield Static(id="replay-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show a given diff at once, or run the replay behind a loading state."""

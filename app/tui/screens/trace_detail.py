@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from pipetrace.store import Repository, SpanRow, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
@@ -24,7 +24,9 @@ from ...wording import counted
 from ..app_data import app_data
 from ..export_path import suggested_export_path
 from ..filter_state import FilterState
+from ..lifetime import Bound, bound
 from ..span_tree import SpanTree
+from ..widgets.footer import KeyFooter
 from ..widgets.span_pane import SpanPane
 from ..widgets.trace_header import TraceHeader
 from ..widgets.waterfall import Waterfall
@@ -37,6 +39,11 @@ PANE_DELAY = 0.06
 """Seconds the cursor rests before the span pane is filled: laying the pane out costs ~55 ms."""
 STACK_BELOW = 100
 """On a terminal narrower than this the span pane goes under the waterfall, not beside it."""
+
+
+def show_span_of(pane: SpanPane, tree: SpanTree, node: int) -> None:
+    """Show `tree`'s span at `node` in `pane`, its data decoded only now the cursor rests."""
+    pane.show_span(tree.span(node), tree.trace)
 
 
 class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
@@ -75,7 +82,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         """Loading the trace failed; the app offers `retry`, which loads it again."""
 
         error: StoreError
-        retry: Callable[[], object]
+        retry: Bound[[], object]
 
     @dataclass
     class TraceChosen(Message):
@@ -133,7 +140,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
             yield SpanPane(id="span-pane")
         yield Input(placeholder="find in span names and attributes, enter to search", id="find")
         yield Static(id="find-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self, event: events.Resize) -> None:
         """Stack the span pane under the waterfall when beside it the bars would be too short."""
@@ -145,6 +152,14 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         self.waterfall.loading = True
         self.waterfall.focus()
         self.load()
+
+    def on_unmount(self) -> None:
+        """Let go of the trace: a thread that ran one of this screen's workers may keep the
+        screen itself referenced until it runs another (Textual leaves it as the thread's
+        current worker), but never its spans."""
+        self.span_tree = None
+        self.replays = []
+        self.matches = []
 
     @property
     def waterfall(self) -> Waterfall:
@@ -165,7 +180,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
             found = repo.get_trace_outline(trace_id)
             replays = repo.replays_of(trace_id) if found else []
         except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, self.load))
+            self.post_message(self.LoadFailed(exc, bound(self, self.load)))
             return
         tree = SpanTree(found.trace, found.spans, found.undecoded) if found else None
         self.post_message(self.Loaded(tree, replays))
@@ -207,13 +222,15 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     @on(Waterfall.Highlighted)
     def _highlighted(self, message: Waterfall.Highlighted) -> None:
         if self.span_tree is not None:
-            self.show_span_later(self.span_tree, message.node)
+            pane = self.query_one(SpanPane)
+            show = partial(show_span_of, pane, self.span_tree, message.node)
+            self.show_span_later(bound(pane, show))
 
     @work(exclusive=True, group="span-pane", exit_on_error=False)
-    async def show_span_later(self, tree: SpanTree, node: int) -> None:
+    async def show_span_later(self, show: Bound[[], object]) -> None:
         """Fill the pane once the cursor rests; each new move cancels the previous wait."""
         await asyncio.sleep(PANE_DELAY)
-        self.query_one(SpanPane).show_span(tree.span(node), tree.trace)
+        show()
 
     def action_view_source(self) -> None:
         """Show the selected script span's source as it ran in the span pane, or back to the
@@ -394,10 +411,8 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         if self.span_tree is None:
             self.notify("the trace has not loaded yet", severity="warning")
             return
-        pipelines = app_data(self).pipelines_dir
-        self.app.push_screen(
-            ReplayDiffScreen(self.trace_id, self.repo, pipelines), lambda _: self.load()
-        )
+        replay = ReplayDiffScreen(self.trace_id, self.repo, app_data(self).pipelines_dir)
+        self.app.push_screen(replay, bound(self, lambda _: self.load()))
 
     def action_export(self) -> None:
         """Ask for a file name and write this trace there as OTLP JSON."""
@@ -413,7 +428,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
             if path:
                 self.export(self.repo, path)
 
-        self.app.push_screen(dialog, chosen)
+        self.app.push_screen(dialog, bound(self, chosen))
 
     @work(thread=True, exclusive=True, group="detail-export", exit_on_error=False)
     def export(self, repo: Repository, path: str) -> None:

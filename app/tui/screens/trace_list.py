@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
 
-from pipetrace.store import Cursor, Repository, StoreError, TraceFilter, TraceRow
+from pipetrace.store import Cursor, Page, Repository, StoreError, TraceFilter, TraceRow
 from pipetrace.store.interop import ImportReport, InteropError, import_file
 
 from ...import_report import import_summary
@@ -24,8 +24,11 @@ from ...untrusted import shown
 from ...wording import count_figure, plural
 from ..app_data import app_data
 from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
+from ..lifetime import Bound, bound
 from ..plot_range import PlotData, plot_data
+from ..row_window import RowWindow, cursor_of
 from ..widgets.duration_plot import DurationPlot
+from ..widgets.footer import KeyFooter
 from ..widgets.trace_table import TraceTable
 from ..worker_errors import ShowsWorkerBugs
 from .cleanup_dialog import CleanupDialog
@@ -34,6 +37,9 @@ from .path_dialog import PathDialog
 from .what_if import WhatIfScreen
 
 PREFETCH_ROWS = 30
+WINDOW_PAGES = 5
+"""Rows the list holds, in pages: scrolling past them drops the far end and reads it again
+when it is scrolled back to, so a list left open for days holds no more than this."""
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
@@ -90,12 +96,14 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     @dataclass
     class PageLoaded(Message):
-        """A page of rows for generation `generation`; `append` for the next page."""
+        """A page of rows for generation `generation`, read from the keyset position `after`:
+        the first page (`after` None), the page below `after` (`older`) or the one above it;
+        `page.next_cursor` goes on the same way (None: that end of the list is reached)."""
 
         generation: int
-        rows: list[TraceRow]
-        next_cursor: Cursor | None
-        append: bool
+        after: Cursor | None
+        older: bool
+        page: Page
 
     @dataclass
     class SummaryLoaded(Message):
@@ -107,11 +115,15 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         triggers: list[str]
 
     @dataclass
-    class NewerLoaded(Message):
-        """Traces that arrived since the top row (live mode)."""
+    class Polled(Message):
+        """Live mode's fresh look at the loaded rows' place in the list (`page`, read again from
+        where window `version` began, with room for new traces when it began at the top) and
+        the count."""
 
         generation: int
-        rows: list[TraceRow]
+        version: int
+        count: int
+        page: Page
 
     @dataclass
     class LoadFailed(Message):
@@ -119,7 +131,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         which repeats by itself, is only reported in the status line)."""
 
         error: StoreError
-        retry: Callable[[], object] | None
+        retry: Bound[[], object] | None
 
     @dataclass
     class TraceChosen(Message):
@@ -149,18 +161,20 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.store_url = store_url
         self.repo: Repository | None = None
         self.filters = FilterState()
-        self.rows: list[TraceRow] = []
-        self.next_cursor: Cursor | None = None
+        self.window = RowWindow(limit=0)
+        """The loaded rows; its limit follows the app's page size, known once mounted."""
         self.count: int | None = None
         self.triggers: list[str] | None = None
         """Every trigger in the store; None until the first summary arrives."""
         self.generation = 0
         self.live = False
-        self.loading_more = False
+        self.paging = False
+        """A page above or below the loaded rows is being read."""
         self.unseen = 0
         """Live traces put on top while the cursor was further down, not yet scrolled to."""
         self.problem: str | None = None
         self._live_timer: Timer | None = None
+        self._poll: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         """Filters on top, then the plot, the rows, the status line and the footer."""
@@ -170,10 +184,11 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         yield plot
         yield TraceTable(id="traces", cursor_type="row", zebra_stripes=True)
         yield Static(id="status-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the shell at once; rows follow when the store is open."""
+        self.window.limit = WINDOW_PAGES * app_data(self).page_size
         self.table.loading = True
         self._show_filters()
         self._show_status()
@@ -207,31 +222,47 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         if self.repo is None:
             return
         self.generation += 1
+        self.paging = False
         self.table.loading = True
         filters = self.filters.to_filter(self.now)
-        self.load_page(self.repo, self.generation, filters, None, False)
+        self.load_page(self.repo, self.generation, filters, None)
         slices = self.query_one(DurationPlot).dot_columns
         self.load_summary(self.repo, self.generation, filters, slices)
+
+    @property
+    def rows(self) -> list[TraceRow]:
+        """The loaded rows, newest first."""
+        return self.window.rows
 
     # -- workers ----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="list-page", exit_on_error=False)
     def load_page(
-        self,
-        repo: Repository,
-        generation: int,
-        filters: TraceFilter,
-        cursor: Cursor | None,
-        append: bool,
+        self, repo: Repository, generation: int, filters: TraceFilter, after: Cursor | None
     ) -> None:
-        """One keyset page, off the UI thread."""
+        """The first keyset page, or the one below `after`, off the UI thread."""
         try:
-            page = repo.list_traces(filters, limit=app_data(self).page_size, cursor=cursor)
+            page = repo.list_traces(filters, limit=app_data(self).page_size, cursor=after)
         except StoreError as exc:
-            retry = self.action_load_more if append else self.action_reload
-            self.post_message(self.LoadFailed(exc, retry))
+            retry = self.action_reload if after is None else self.action_load_more
+            self.post_message(self.LoadFailed(exc, bound(self, retry)))
             return
-        self.post_message(self.PageLoaded(generation, page.rows, page.next_cursor, append))
+        self.post_message(self.PageLoaded(generation, after, True, page))
+
+    @work(thread=True, exclusive=True, group="list-page", exit_on_error=False)
+    def load_newer_page(
+        self, repo: Repository, generation: int, filters: TraceFilter, before: Cursor
+    ) -> None:
+        """The keyset page above `before`, off the UI thread; one trace more is read to learn
+        whether newer ones lie beyond it."""
+        size = app_data(self).page_size
+        try:
+            newer = repo.list_newer(filters, before, limit=size + 1)
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, bound(self, self.action_load_newer)))
+            return
+        beyond = cursor_of(newer[0]) if len(newer) > size else None
+        self.post_message(self.PageLoaded(generation, before, False, Page(newer[-size:], beyond)))
 
     @work(thread=True, exclusive=True, group="list-summary", exit_on_error=False)
     def load_summary(
@@ -243,21 +274,28 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             count = repo.count_traces(filters)
             triggers = repo.distinct_triggers()
         except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, self.action_reload))
+            self.post_message(self.LoadFailed(exc, bound(self, self.action_reload)))
             return
         self.post_message(self.SummaryLoaded(generation, count, plot, triggers))
 
     @work(thread=True, exclusive=True, group="list-live", exit_on_error=False)
-    def load_newer(
-        self, repo: Repository, generation: int, filters: TraceFilter, top: Cursor
+    def load_poll(
+        self,
+        repo: Repository,
+        generation: int,
+        version: int,
+        filters: TraceFilter,
+        above: Cursor | None,
+        limit: int,
     ) -> None:
-        """Traces newer than the top row, for live mode."""
+        """The count, and `limit` rows from where the loaded ones begin (live mode)."""
         try:
-            rows = repo.list_newer(filters, top)
+            count = repo.count_traces(filters)
+            page = repo.list_traces(filters, limit=limit, cursor=above)
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, None))
             return
-        self.post_message(self.NewerLoaded(generation, rows))
+        self.post_message(self.Polled(generation, version, count, page))
 
     # -- results ----------------------------------------------------------------------------
 
@@ -265,17 +303,23 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     def _page_loaded(self, message: PageLoaded) -> None:
         if message.generation != self.generation:
             return
+        self.paging = False
         self.problem = None
-        self.table.loading = False
-        self.next_cursor = message.next_cursor
-        self.loading_more = False
-        if message.append:
-            self.rows += message.rows
-            self.table.append_rows(message.rows)
-        else:
-            self.rows = list(message.rows)
+        window, page = self.window, message.page
+        if message.after is None:
+            self.table.loading = False
             self.unseen = 0
-            self.table.show_rows(self.rows)
+            window.start(page)
+            self.table.show_rows(window.rows)
+        elif message.older and message.after == window.below:
+            if window.add_older(page):
+                self.table.replace_rows(window.rows)
+            else:
+                self.table.append_rows(page.rows)
+        elif not message.older and window.rows and message.after == cursor_of(window.rows[0]):
+            window.add_newer(page)
+            self.table.replace_rows(window.rows)
+        self.table.newer_above = window.above is not None
         self._show_status()
 
     @on(SummaryLoaded)
@@ -293,31 +337,29 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         plot.border_title = plot_title(data)
         self._show_status()
 
-    @on(NewerLoaded)
-    def _newer_loaded(self, message: NewerLoaded) -> None:
-        if message.generation != self.generation or not message.rows:
+    @on(Polled)
+    def _polled(self, message: Polled) -> None:
+        window = self.window
+        if message.generation != self.generation or message.version != window.version:
             return
-        known = {r.id for r in self.rows}
-        fresh = [r for r in message.rows if r.id not in known]
-        if not fresh:
-            return
-        follow = self.table.cursor_row == 0
-        self.rows = fresh + self.rows
-        if self.count is not None:
-            self.count += len(fresh)
-        self.table.replace_rows(self.rows)
-        if follow:
-            self.table.move_cursor(row=0)
-            self.table.scroll_home(animate=False, immediate=True)
-        else:
-            self.unseen += len(fresh)
+        self.problem = None
+        self.count = message.count
+        follow = window.above is None and self.table.cursor_row == 0
+        fresh = window.refresh(message.page, app_data(self).page_size)
+        if window.version != message.version:
+            self.table.replace_rows(window.rows)
+            if follow:
+                self.table.move_cursor(row=0)
+                self.table.scroll_home(animate=False, immediate=True)
+            else:
+                self.unseen += fresh
         self._show_status()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
         # The message goes on to the app, which shows the error dialog.
         self.table.loading = False
-        self.loading_more = False
+        self.paging = False
         self.problem = message.error.message
         self._show_status()
 
@@ -326,40 +368,65 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The table's own cursor, not the event's: replacing rows posts a stale highlight of row 0.
-        if self.table.cursor_row < self.unseen:
+        if self.window.above is None and self.table.cursor_row < self.unseen:
             self.unseen = self.table.cursor_row
             self._show_status()
         if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
             self.action_load_more()
+        elif self.table.cursor_row < PREFETCH_ROWS:
+            self.action_load_newer()
 
     def action_load_more(self) -> None:
         """Fetch the next page after the last loaded row, if there is one."""
-        if self.repo is None or self.next_cursor is None or self.loading_more:
+        below = self.window.below
+        if self.repo is None or below is None or self.paging:
             return
-        self.loading_more = True
-        filters = self.filters.to_filter(self.now)
-        self.load_page(self.repo, self.generation, filters, self.next_cursor, True)
+        self.paging = True
+        self.load_page(self.repo, self.generation, self.filters.to_filter(self.now), below)
+
+    def action_load_newer(self) -> None:
+        """Fetch the page above the first loaded row, if newer traces were left out."""
+        window = self.window
+        if self.repo is None or window.above is None or not window.rows or self.paging:
+            return
+        self.paging = True
+        first = cursor_of(window.rows[0])
+        self.load_newer_page(self.repo, self.generation, self.filters.to_filter(self.now), first)
+
+    @on(TraceTable.NewestWanted)
+    def _newest_wanted(self) -> None:
+        """Home with newer traces left out above: read the first page again."""
+        if self.repo is None:
+            return
+        self.paging = True
+        self.load_page(self.repo, self.generation, self.filters.to_filter(self.now), None)
 
     # -- live mode --------------------------------------------------------------------------
 
     def action_toggle_live(self) -> None:
-        """Poll for new traces: from the first row the view follows them, else they are counted."""
+        """Poll for changes: new traces on top (followed from the first row, else counted),
+        deleted ones gone, and the count as the store has it."""
         self.live = not self.live
         if self.live:
             interval = app_data(self).poll_interval
-            self._live_timer = self.set_interval(interval, self.action_poll)
+            self._live_timer = self.set_interval(interval, bound(self, self.action_poll))
         elif self._live_timer is not None:
             self._live_timer.stop()
             self._live_timer = None
         self._show_status()
 
     def action_poll(self) -> None:
-        """Ask for traces newer than the top row once."""
-        if self.repo is None or self.table.loading:
+        """Read the count and the loaded rows' place in the list again, once; from the top,
+        with room for a page of new traces."""
+        busy = self._poll is not None and not self._poll.is_finished
+        if self.repo is None or self.table.loading or self.paging or busy:
             return
+        window = self.window
+        limit = window.reread_limit(app_data(self).page_size)
         filters = self.filters.to_filter(self.now)
-        top = self.repo.cursor_of(self.rows[0]) if self.rows else Cursor(-1, "")
-        self.load_newer(self.repo, self.generation, filters, top)
+        self._poll = self.load_poll(
+            self.repo, self.generation, window.version, filters, window.above, limit
+        )
 
     # -- filters ----------------------------------------------------------------------------
 
@@ -404,15 +471,15 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     def action_filter_range(self) -> None:
         """Choose a time range: a preset or a custom from/to."""
-        self.app.push_screen(RangeDialog(self.filters, self.now), self._apply_dialog)
+        self.app.push_screen(RangeDialog(self.filters, self.now), bound(self, self._apply_dialog))
 
     def action_filter_duration(self) -> None:
         """Set a minimum and maximum duration."""
-        self.app.push_screen(DurationDialog(self.filters), self._apply_dialog)
+        self.app.push_screen(DurationDialog(self.filters), bound(self, self._apply_dialog))
 
     def action_filter_text(self) -> None:
         """Search trace id, user, IP, message and input."""
-        self.app.push_screen(SearchDialog(self.filters), self._apply_dialog)
+        self.app.push_screen(SearchDialog(self.filters), bound(self, self._apply_dialog))
 
     def _apply_dialog(self, result: FilterState | None) -> None:
         if result is not None:
@@ -442,7 +509,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         if self.repo is None:
             self.notify("not connected to a store yet", severity="warning")
             return
-        self.app.push_screen(CleanupDialog(self.repo, self.now), lambda _: self.reload())
+        dialog = CleanupDialog(self.repo, self.now)
+        self.app.push_screen(dialog, bound(self, lambda _: self.reload()))
 
     def action_import_file(self) -> None:
         """Ask for a trace file and import it into the store."""
@@ -461,7 +529,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             if path:
                 self.import_path(repo, path)
 
-        self.app.push_screen(dialog, chosen)
+        self.app.push_screen(dialog, bound(self, chosen))
 
     @work(thread=True, exclusive=True, group="list-import", exit_on_error=False)
     def import_path(self, repo: Repository, path: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 
 from pipetrace.store import TraceRow
@@ -108,6 +109,9 @@ class TraceTable(DataTable[object], inherit_bindings=False):
     always fit the width), and home / end go to the first / last row as in the waterfall.
     """
 
+    class NewestWanted(Message):
+        """Home was pressed while newer traces than the first row were left out."""
+
     BINDINGS = [
         Binding("enter", "select_cursor", "Select", show=False),
         Binding("up", "cursor_up", "Cursor up", show=False),
@@ -126,6 +130,8 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         """The columns shown and their widths."""
         self.fitted_width = 0
         """The width the columns were fitted to."""
+        self.newer_above = False
+        """Whether newer traces than the first row were left out (the list's owner says)."""
 
     def on_mount(self) -> None:
         """Columns for the screen's width until the table knows its own."""
@@ -171,18 +177,31 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         self.move_cursor(row=0)
 
     def replace_rows(self, rows: list[TraceRow]) -> None:
-        """Show exactly `rows`, keeping the cursor on the same trace when it is still there."""
+        """Show exactly `rows`, keeping the cursor on the same trace when it is still there
+        (else on the same row)."""
         self._refill(rows, self.current_id, self.cursor_row - int(self.scroll_y))
 
     def _refill(self, rows: list[TraceRow], current: str | None, offset: int) -> None:
-        """Show `rows` with the cursor on `current`, `offset` rows below the top, if it is there."""
+        """Show `rows` with the cursor on `current`, `offset` rows below the top; on the row
+        it was on when `current` is gone."""
+        before = self.cursor_row
         self.clear()
         self.traces = []
         self.append_rows(rows)
+        if not self.row_count:
+            return
         if current is not None and current in self.rows:
             index = self.get_row_index(current)
-            self.move_cursor(row=index, scroll=False)
-            self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
+        else:
+            index = min(before, self.row_count - 1)
+        self.move_cursor(row=index, scroll=False)
+        self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
+
+    def action_scroll_top(self) -> None:
+        """The first row; with newer traces left out above it, ask for them too."""
+        if self.newer_above:
+            self.post_message(self.NewestWanted())
+        super().action_scroll_top()
 
     @property
     def current_id(self) -> str | None:

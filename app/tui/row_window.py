@@ -1,0 +1,83 @@
+"""The part of a newest-first, keyset-paged list that is held in memory, so it stays bounded."""
+
+from __future__ import annotations
+
+from pipetrace.store import Cursor, Page, TraceRow
+
+
+def cursor_of(row: TraceRow) -> Cursor:
+    """The keyset position of `row`."""
+    return Cursor(row.started_at, row.id)
+
+
+def sort_key(row: TraceRow) -> tuple[int, str]:
+    """Where `row` sorts in the list (the greatest first)."""
+    return row.started_at, row.id
+
+
+class RowWindow:
+    """At most `limit` consecutive rows of the list, and where the rows around them begin.
+
+    Reading a page past one end lets rows go at the other, so scrolling back reads them again
+    instead of holding everything ever scrolled through.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rows: list[TraceRow] = []
+        """Newest first."""
+        self.above: Cursor | None = None
+        """A keyset position just above the first row when newer rows were left out (scrolled
+        past); None when the rows begin with the newest."""
+        self.below: Cursor | None = None
+        """Where the rows under the last one begin; None at the end of the list."""
+        self.version = 0
+        """Counts changes, so an answer read for an earlier state can be told apart."""
+
+    def _set(self, rows: list[TraceRow], above: Cursor | None, below: Cursor | None) -> None:
+        self.rows, self.above, self.below = rows, above, below
+        self.version += 1
+
+    def start(self, page: Page) -> None:
+        """The list's first page."""
+        self._set(list(page.rows[: self.limit]), None, page.next_cursor)
+
+    def add_older(self, page: Page) -> bool:
+        """The page read below the last row; True when rows on top had to go."""
+        known = {r.id for r in self.rows}
+        rows = self.rows + [r for r in page.rows if r.id not in known]
+        cut = max(0, len(rows) - self.limit)
+        self._set(rows[cut:], cursor_of(rows[cut - 1]) if cut else self.above, page.next_cursor)
+        return cut > 0
+
+    def add_newer(self, page: Page) -> None:
+        """The page read above the first row, its `next_cursor` a position above it (None: it
+        reaches the newest row); rows at the bottom go past the limit."""
+        known = {r.id for r in self.rows}
+        rows = [r for r in page.rows if r.id not in known] + self.rows
+        kept = rows[: self.limit]
+        below = cursor_of(kept[-1]) if len(kept) < len(rows) else self.below
+        self._set(kept, page.next_cursor, below)
+
+    def reread_limit(self, page_size: int) -> int:
+        """How many rows to read again from `above` to refresh these: as many as there are
+        (at least a page) and, from the top, a page more for new rows."""
+        return max(len(self.rows), page_size) + (page_size if self.above is None else 0)
+
+    def refresh(self, page: Page, page_size: int) -> int:
+        """The rows read again from `above` (`reread_limit` of them); returns how many are new on
+        top. The rows reach as far down as before and are as many as before (rows from below
+        take the place of deleted ones), within the limit."""
+        if not self.rows:
+            keep, fresh = page_size, 0
+        else:
+            top, bottom = sort_key(self.rows[0]), sort_key(self.rows[-1])
+            fresh = sum(sort_key(r) > top for r in page.rows) if self.above is None else 0
+            reaching = sum(sort_key(r) >= bottom for r in page.rows)
+            keep = max(len(self.rows), reaching)
+        rows = page.rows[: min(keep, self.limit)]
+        more = len(rows) < len(page.rows) or page.next_cursor is not None
+        below = cursor_of(rows[-1]) if more and rows else None
+        if rows != self.rows or below != self.below:
+            self._set(rows, self.above, below)
+        return fresh

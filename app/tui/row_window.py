@@ -18,12 +18,14 @@ def sort_key(row: TraceRow) -> tuple[int, str]:
 class RowWindow:
     """At most `limit` consecutive rows of the list, and where the rows around them begin.
 
-    Reading a page past one end lets rows go at the other, so scrolling back reads them again
-    instead of holding everything ever scrolled through.
+    A page read past one end that makes them more than `limit` lets rows go at the other end,
+    down to `keep` rows, so scrolling back reads them again instead of holding everything ever
+    scrolled through (and the rows kept are not shown again page after page).
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, keep: int) -> None:
         self.limit = limit
+        self.keep = keep
         self.rows: list[TraceRow] = []
         """Newest first."""
         self.above: Cursor | None = None
@@ -46,16 +48,16 @@ class RowWindow:
         """The page read below the last row; True when rows on top had to go."""
         known = {r.id for r in self.rows}
         rows = self.rows + [r for r in page.rows if r.id not in known]
-        cut = max(0, len(rows) - self.limit)
+        cut = len(rows) - self.keep if len(rows) > self.limit else 0
         self._set(rows[cut:], cursor_of(rows[cut - 1]) if cut else self.above, page.next_cursor)
         return cut > 0
 
     def add_newer(self, page: Page) -> None:
         """The page read above the first row, its `next_cursor` a position above it (None: it
-        reaches the newest row); rows at the bottom go past the limit."""
+        reaches the newest row); past the limit, rows at the bottom go."""
         known = {r.id for r in self.rows}
         rows = [r for r in page.rows if r.id not in known] + self.rows
-        kept = rows[: self.limit]
+        kept = rows[: self.keep] if len(rows) > self.limit else rows
         below = cursor_of(kept[-1]) if len(kept) < len(rows) else self.below
         self._set(kept, page.next_cursor, below)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from ..replay import diff_traces
 from ..sample_store import SampleStore, synthetic_trace
@@ -32,10 +34,12 @@ SMALL = (80, 24)
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until no worker runs and every message they posted has been handled."""
+    """Wait until no worker runs and every message they posted has been handled (a worker
+    cancelled meanwhile, as a closed screen's are, is no failure)."""
     quiet = 0
     for _ in range(200):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(not w.is_finished for w in pilot.app.workers)
         quiet = 0 if busy else quiet + 1

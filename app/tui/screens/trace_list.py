@@ -37,9 +37,10 @@ from .path_dialog import PathDialog
 from .what_if import WhatIfScreen
 
 PREFETCH_ROWS = 30
-WINDOW_PAGES = 5
-"""Rows the list holds, in pages: scrolling past them drops the far end and reads it again
-when it is scrolled back to, so a list left open for days holds no more than this."""
+WINDOW_PAGES, KEPT_PAGES = 5, 2
+"""The most rows the list holds, in pages, and how many of them it keeps when a page read
+while scrolling makes them more: it drops the far end, and reads it again when scrolled back
+to, so a list left open for days holds no more than this."""
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
@@ -161,7 +162,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.store_url = store_url
         self.repo: Repository | None = None
         self.filters = FilterState()
-        self.window = RowWindow(limit=0)
+        self.window = RowWindow(limit=0, keep=0)
         """The loaded rows; its limit follows the app's page size, known once mounted."""
         self.count: int | None = None
         self.triggers: list[str] | None = None
@@ -188,7 +189,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     def on_mount(self) -> None:
         """Show the shell at once; rows follow when the store is open."""
-        self.window.limit = WINDOW_PAGES * app_data(self).page_size
+        page_size = app_data(self).page_size
+        self.window.limit, self.window.keep = WINDOW_PAGES * page_size, KEPT_PAGES * page_size
         self.table.loading = True
         self._show_filters()
         self._show_status()

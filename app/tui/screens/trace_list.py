@@ -355,6 +355,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
                 self.table.scroll_home(animate=False, immediate=True)
             else:
                 self.unseen += fresh
+        if not window.rows and window.above is not None:
+            self.load_first_page()  # every row from there on was deleted
         self._show_status()
 
     @on(LoadFailed)
@@ -375,7 +377,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             self._show_status()
         if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
             self.action_load_more()
-        elif self.table.cursor_row < PREFETCH_ROWS:
+        if self.table.cursor_row < PREFETCH_ROWS:
             self.action_load_newer()
 
     def action_load_more(self) -> None:
@@ -396,8 +398,9 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.load_newer_page(self.repo, self.generation, self.filters.to_filter(self.now), first)
 
     @on(TraceTable.NewestWanted)
-    def _newest_wanted(self) -> None:
-        """Home with newer traces left out above: read the first page again."""
+    def load_first_page(self) -> None:
+        """Read the first page again, in place of the rows (home, with newer traces left out
+        above them)."""
         if self.repo is None:
             return
         self.paging = True

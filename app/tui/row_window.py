@@ -19,13 +19,16 @@ class RowWindow:
     """At most `limit` consecutive rows of the list, and where the rows around them begin.
 
     A page read past one end that makes them more than `limit` lets rows go at the other end,
-    down to `keep` rows, so scrolling back reads them again instead of holding everything ever
-    scrolled through (and the rows kept are not shown again page after page).
+    down to `keep` rows, so scrolling back reads them again instead of holding everything
+    ever scrolled through (and the rows kept are not shown again page after page). The row
+    under the cursor (`holding`) keeps `margin` rows on the side that lets go, within the
+    limit, so the cursor is not left at that end, where it would read them back at once.
     """
 
-    def __init__(self, limit: int, keep: int) -> None:
+    def __init__(self, limit: int, keep: int, margin: int) -> None:
         self.limit = limit
         self.keep = keep
+        self.margin = margin
         self.rows: list[TraceRow] = []
         """Newest first."""
         self.above: Cursor | None = None
@@ -44,20 +47,23 @@ class RowWindow:
         """The list's first page."""
         self._set(list(page.rows[: self.limit]), None, page.next_cursor)
 
-    def add_older(self, page: Page) -> bool:
+    def add_older(self, page: Page, holding: int) -> bool:
         """The page read below the last row; True when rows on top had to go."""
         known = {r.id for r in self.rows}
         rows = self.rows + [r for r in page.rows if r.id not in known]
-        cut = len(rows) - self.keep if len(rows) > self.limit else 0
+        over = len(rows) - self.limit
+        cut = max(over, min(len(rows) - self.keep, holding - self.margin)) if over > 0 else 0
         self._set(rows[cut:], cursor_of(rows[cut - 1]) if cut else self.above, page.next_cursor)
         return cut > 0
 
-    def add_newer(self, page: Page) -> None:
+    def add_newer(self, page: Page, holding: int) -> None:
         """The page read above the first row, its `next_cursor` a position above it (None: it
         reaches the newest row); past the limit, rows at the bottom go."""
         known = {r.id for r in self.rows}
-        rows = [r for r in page.rows if r.id not in known] + self.rows
-        kept = rows[: self.keep] if len(rows) > self.limit else rows
+        added = [r for r in page.rows if r.id not in known]
+        rows = added + self.rows
+        held = len(added) + holding + 1 + self.margin
+        kept = rows[: max(self.keep, min(held, self.limit))] if len(rows) > self.limit else rows
         below = cursor_of(kept[-1]) if len(kept) < len(rows) else self.below
         self._set(kept, page.next_cursor, below)
 

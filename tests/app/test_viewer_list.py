@@ -388,3 +388,35 @@ async def test_one_matching_trace_is_said_in_the_singular(tmp_path, viewer) -> N
         status = str(app.list_screen.query_one("#status-line").render())
 
     assert "1 matching trace · 1 loaded" in status
+
+
+async def test_the_list_holds_a_window_of_rows_and_reads_them_again_going_back(
+    sample: SampleStore, sample_repo: Repository, viewer
+) -> None:
+    """Paging down lets the top rows go (never more than the window's limit held), paging up
+    reads them again, and home goes back to the newest trace; the rows are always the store's,
+    in its order, none missing."""
+    everything = [r.id for r in sample_repo.list_traces(limit=1000).rows]
+
+    def check(screen: TraceListScreen) -> None:
+        ids = [str(k.value) for k in screen.table.rows]
+        assert ids == [r.id for r in screen.rows] and len(ids) <= screen.window.limit == 80
+        start = everything.index(ids[0])
+        assert ids == everything[start : start + len(ids)]
+
+    app = viewer(page_size=10)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.list_screen
+        for _ in range(12):
+            await press(pilot, "pagedown")
+            check(screen)
+        assert screen.window.above is not None
+        assert screen.table.current_id not in everything[:10]
+        for _ in range(14):
+            await press(pilot, "pageup")
+            check(screen)
+        assert screen.window.above is None and screen.table.current_id == everything[0]
+        await press(pilot, *["pagedown"] * 12, "home")
+        check(screen)
+        assert screen.window.above is None and screen.table.current_id == everything[0]

@@ -402,3 +402,14 @@ def test_many_traces_with_spans_in_one_call(repo: Repository) -> None:
     assert [t.trace.id for t in loaded] == [f"{3:032x}", f"{1:032x}"]
     assert [len(t.spans) for t in loaded] == [3, 1]
     assert loaded[0].spans == repo.get_trace_with_spans(f"{3:032x}").spans
+
+
+def test_list_newer_reads_the_page_just_above_a_cursor(repo: Repository) -> None:
+    """Paging back up: the traces nearest above the cursor, not the newest of all."""
+    repo.save_traces([make_trace(n, spans=1) for n in range(30)])
+    everything = [r.id for r in repo.list_traces(limit=100).rows]
+    at = repo.get_trace(f"{9:032x}")
+    assert at is not None
+    newer = repo.list_newer(TraceFilter(), Cursor(at.started_at, at.id), limit=5)
+    assert [r.id for r in newer] == [f"{n:032x}" for n in (14, 13, 12, 11, 10)]
+    assert [r.id for r in newer] == everything[15:20]

@@ -40,7 +40,8 @@ PREFETCH_ROWS = 30
 WINDOW_PAGES, KEPT_PAGES = 5, 2
 """The most rows the list holds, in pages, and how many of them it keeps when a page read
 while scrolling makes them more: it drops the far end, and reads it again when scrolled back
-to, so a list left open for days holds no more than this."""
+to, so a list left open for days holds no more than this. Either is at least enough rows for
+the cursor to be near one end only (with small pages)."""
 SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
@@ -162,7 +163,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.store_url = store_url
         self.repo: Repository | None = None
         self.filters = FilterState()
-        self.window = RowWindow(limit=0, keep=0)
+        self.window = RowWindow(limit=0, keep=0, margin=PREFETCH_ROWS)
         """The loaded rows; its limit follows the app's page size, known once mounted."""
         self.count: int | None = None
         self.triggers: list[str] | None = None
@@ -190,7 +191,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     def on_mount(self) -> None:
         """Show the shell at once; rows follow when the store is open."""
         page_size = app_data(self).page_size
-        self.window.limit, self.window.keep = WINDOW_PAGES * page_size, KEPT_PAGES * page_size
+        self.window.limit = max(WINDOW_PAGES * page_size, 2 * (PREFETCH_ROWS + page_size))
+        self.window.keep = max(KEPT_PAGES * page_size, 2 * PREFETCH_ROWS)
         self.table.loading = True
         self._show_filters()
         self._show_status()
@@ -314,15 +316,16 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             window.start(page)
             self.table.show_rows(window.rows)
         elif message.older and message.after == window.below:
-            if window.add_older(page):
+            if window.add_older(page, self.table.cursor_row):
                 self.table.replace_rows(window.rows)
             else:
                 self.table.append_rows(page.rows)
         elif not message.older and window.rows and message.after == cursor_of(window.rows[0]):
-            window.add_newer(page)
+            window.add_newer(page, self.table.cursor_row)
             self.table.replace_rows(window.rows)
         self.table.newer_above = window.above is not None
         self._show_status()
+        self._prefetch()
 
     @on(SummaryLoaded)
     def _summary_loaded(self, message: SummaryLoaded) -> None:
@@ -375,7 +378,11 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         if self.window.above is None and self.table.cursor_row < self.unseen:
             self.unseen = self.table.cursor_row
             self._show_status()
-        if event.cursor_row >= len(self.rows) - PREFETCH_ROWS:
+        self._prefetch()
+
+    def _prefetch(self) -> None:
+        """Read the next page, or the one above, when the cursor nears that end of the rows."""
+        if self.table.cursor_row >= len(self.rows) - PREFETCH_ROWS:
             self.action_load_more()
         if self.table.cursor_row < PREFETCH_ROWS:
             self.action_load_newer()

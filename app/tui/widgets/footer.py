@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.widgets import Footer
+
+from ..lifetime import is_live
+
+Drawn = list[tuple[str, Binding, bool, str]]
 
 
 class KeyFooter(Footer):
-    """The footer, letting go of the keys it drew before.
+    """The footer, drawing its keys only when they change and letting go of those it drew.
 
-    Footer draws its keys again whenever the screen's bindings change (focus moves, a screen
-    returns) and ties each new key to its own `compact`; a key it no longer shows stays tied,
-    and held, until `compact` changes, which it never does (Textual issue #6666). Saying that
-    `compact` changed after each redraw lets those ties go.
+    Footer draws its keys again whenever the screen's bindings may have changed (a focus
+    move, a screen returning: about twenty times as a trace is opened and closed), and ties
+    each new key to its own `compact`; a key it no longer shows stays tied, and held, until
+    `compact` changes, which it never does (Textual issue #6666). This footer draws only when
+    the keys differ, and says `compact` changed after drawing, which lets those ties go.
     """
 
+    drawn: Drawn | None = None
+    """The bindings the keys were last drawn from."""
+
     async def recompose(self) -> None:
-        """Draw the keys again, then drop the ties of the keys just removed."""
+        """Draw the keys again if the screen's bindings changed, then drop the old keys' ties
+        (nothing once the footer is being removed: Footer asks for this after a refresh)."""
+        if not is_live(self):
+            return
+        bindings = [
+            (key, active.binding, active.enabled, active.tooltip)
+            for key, active in self.screen.active_bindings.items()
+        ]
+        if bindings == self.drawn:
+            return
+        self.drawn = bindings
         await super().recompose()
         self.mutate_reactive(Footer.compact)

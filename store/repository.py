@@ -159,7 +159,8 @@ class Repository:
     # -- reads --------------------------------------------------------------------------------
 
     def cursor_of(self, row: TraceRow) -> Cursor:
-        """The keyset position of a listed row, for `list_newer` (live mode)."""
+        """The keyset position of a listed row, for `list_traces` and `list_newer` (the viewer
+        pages both ways from it)."""
         return Cursor(row.started_at, row.id)
 
     def get_trace(self, trace_id: str) -> TraceRow | None:

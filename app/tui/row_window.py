@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pipetrace.store import Cursor, Page, TraceRow
 
 
 def cursor_of(row: TraceRow) -> Cursor:
-    """The keyset position of `row`."""
+    """The keyset position of `row` in pipetrace's own stores (start time, then id)."""
     return Cursor(row.started_at, row.id)
-
-
-def sort_key(row: TraceRow) -> tuple[int, str]:
-    """Where `row` sorts in the list (the greatest first)."""
-    return row.started_at, row.id
 
 
 class RowWindow:
@@ -29,6 +26,9 @@ class RowWindow:
         self.limit = limit
         self.keep = keep
         self.margin = margin
+        self.position: Callable[[TraceRow], Cursor] = cursor_of
+        """A row's keyset position in the store's order (the open store's `cursor_of`: an
+        auther store lists traces by when they were written)."""
         self.rows: list[TraceRow] = []
         """Newest first."""
         self.above: Cursor | None = None
@@ -38,6 +38,11 @@ class RowWindow:
         """Where the rows under the last one begin; None at the end of the list."""
         self.version = 0
         """Counts changes, so an answer read for an earlier state can be told apart."""
+
+    def sort_key(self, row: TraceRow) -> tuple[int, str]:
+        """Where `row` sorts in the list (the greatest first)."""
+        at = self.position(row)
+        return at.started_at, at.trace_id
 
     def _set(self, rows: list[TraceRow], above: Cursor | None, below: Cursor | None) -> None:
         self.rows, self.above, self.below = rows, above, below
@@ -53,7 +58,7 @@ class RowWindow:
         rows = self.rows + [r for r in page.rows if r.id not in known]
         over = len(rows) - self.limit
         cut = max(over, min(len(rows) - self.keep, holding - self.margin)) if over > 0 else 0
-        self._set(rows[cut:], cursor_of(rows[cut - 1]) if cut else self.above, page.next_cursor)
+        self._set(rows[cut:], self.position(rows[cut - 1]) if cut else self.above, page.next_cursor)
         return cut > 0
 
     def add_newer(self, page: Page, holding: int) -> None:
@@ -64,7 +69,7 @@ class RowWindow:
         rows = added + self.rows
         held = len(added) + holding + 1 + self.margin
         kept = rows[: max(self.keep, min(held, self.limit))] if len(rows) > self.limit else rows
-        below = cursor_of(kept[-1]) if len(kept) < len(rows) else self.below
+        below = self.position(kept[-1]) if len(kept) < len(rows) else self.below
         self._set(kept, page.next_cursor, below)
 
     def reread_limit(self, page_size: int) -> int:
@@ -79,13 +84,13 @@ class RowWindow:
         if not self.rows:
             keep, fresh = page_size, 0
         else:
-            top, bottom = sort_key(self.rows[0]), sort_key(self.rows[-1])
-            fresh = sum(sort_key(r) > top for r in page.rows) if self.above is None else 0
-            reaching = sum(sort_key(r) >= bottom for r in page.rows)
+            top, bottom = self.sort_key(self.rows[0]), self.sort_key(self.rows[-1])
+            fresh = sum(self.sort_key(r) > top for r in page.rows) if self.above is None else 0
+            reaching = sum(self.sort_key(r) >= bottom for r in page.rows)
             keep = max(len(self.rows), reaching)
         rows = page.rows[: min(keep, self.limit)]
         more = len(rows) < len(page.rows) or page.next_cursor is not None
-        below = cursor_of(rows[-1]) if more and rows else None
+        below = self.position(rows[-1]) if more and rows else None
         if rows != self.rows or below != self.below:
             self._set(rows, self.above, below)
         return fresh

@@ -235,11 +235,14 @@ class AutherRepository(Repository):
     def list_newer(
         self, filters: TraceFilter | None, after: Cursor, limit: int = 200
     ) -> list[TraceRow]:
-        """Traces written after `after` (a `cursor_of`), newest first: live mode's new rows."""
+        """The `limit` traces written just after `after` (a `cursor_of`), newest first: the page
+        above a list's first row when paging back up (read by keyset upwards, never OFFSET)."""
         f = filters or TraceFilter()
         values = _values(f)
         values.update(
-            limit=limit, after_created=after.started_at // MS, after_id=_stored_id(after.trace_id)
+            limit=max(1, min(limit, MAX_PAGE)),
+            after_created=after.started_at // MS,
+            after_id=_stored_id(after.trace_id),
         )
 
         def build() -> Select[*tuple[Any, ...]]:
@@ -249,11 +252,12 @@ class AutherRepository(Repository):
                     tuple_(traces.c.created_at, traces.c.id)
                     > tuple_(bindparam("after_created"), bindparam("after_id"))
                 )
-                .order_by(traces.c.created_at.desc(), traces.c.id.desc())
+                .order_by(traces.c.created_at, traces.c.id)
                 .limit(bindparam("limit"))
             )
 
-        return self._rows(cached_statement(("auther-newer", filter_shape(f)), build, values))
+        key = ("auther-newer", filter_shape(f))
+        return self._rows(cached_statement(key, build, values))[::-1]
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
         """How many traces match, up to COUNT_CAP + 1 (which means "more than COUNT_CAP")."""

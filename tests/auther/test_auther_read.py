@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from auther_db import SpanSpec
 from auther_samples import DAY_MS, NOW_MS, AutherStore
 from click.testing import CliRunner
 
@@ -56,6 +57,21 @@ def test_paging_by_cursor_and_live_mode(repo: AutherRepository, auther_store: Au
     assert [r.id for r in second.rows] == [auther_store.old]
     newer = repo.list_newer(None, repo.cursor_of(second.rows[0]))
     assert [r.id for r in newer] == [auther_store.fresh]
+
+
+def test_the_page_above_a_cursor_is_the_nearest_written_after_it(
+    repo: AutherRepository, auther_store: AutherStore
+) -> None:
+    """Paging back up reads the traces listed just above a row (the list's order: when each
+    was written, here the reverse of when they started), not the newest of all."""
+    for n in range(12):
+        started = NOW_MS - 30 * DAY_MS + n * 1000
+        step = [[SpanSpec("Enrich", output={"n": n})]]
+        auther_store.writer.trace("before_signup", started, step, created_delay_ms=(12 - n) * 5000)
+    rows = repo.list_traces(limit=100).rows
+    assert [r.started_at for r in rows[1:13]] == sorted(r.started_at for r in rows[1:13])
+    newer = repo.list_newer(None, repo.cursor_of(rows[9]), limit=3)
+    assert [r.id for r in newer] == [r.id for r in rows[6:9]]
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,8 @@ def test_network_texts() -> None:
 
 
 def _plans(repo: Repository, monkeypatch: pytest.MonkeyPatch, f: TraceFilter) -> list[str]:
-    """SQLite's plan of every read the list (first and later page), count and plot make."""
+    """SQLite's plan of every read the list (first, later and earlier page), count and plot
+    make."""
     sent: list[Statement] = []
     query = repo.backend.query
 
@@ -168,6 +169,7 @@ def _plans(repo: Repository, monkeypatch: pytest.MonkeyPatch, f: TraceFilter) ->
     page = repo.list_traces(f, limit=2)
     assert page.next_cursor is not None, "the plan of a later page is checked too"
     repo.list_traces(f, limit=2, cursor=page.next_cursor)
+    repo.list_newer(f, page.next_cursor, limit=2)
     repo.count_traces(f)
     repo.duration_points(f, slices=3)
     monkeypatch.undo()
@@ -202,11 +204,12 @@ def test_filters_read_their_index_never_the_whole_table(
     if analyzed:
         repo.analyze()
     plans = _plans(repo, monkeypatch, f)
-    list_first, list_later, count = plans[:3]
-    for plan in (list_first, list_later, count):
+    list_first, list_later, list_earlier, count = plans[:4]
+    for plan in (list_first, list_later, list_earlier, count):
         assert index in plan, plan
     for plan in plans:
         assert "SCAN pipeline_traces" not in plan, plan
     if f.user_id or f.request_ip:
         # The start time is in the index: a page is read in order, never sorted.
-        assert "TEMP B-TREE" not in list_first and "TEMP B-TREE" not in list_later
+        for plan in (list_first, list_later, list_earlier):
+            assert "TEMP B-TREE" not in plan, plan

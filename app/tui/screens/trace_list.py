@@ -26,7 +26,7 @@ from ..app_data import app_data
 from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
 from ..lifetime import Bound, bound
 from ..plot_range import PlotData, plot_data
-from ..row_window import RowWindow, cursor_of
+from ..row_window import RowWindow
 from ..widgets.duration_plot import DurationPlot
 from ..widgets.footer import KeyFooter
 from ..widgets.trace_table import TraceTable
@@ -219,6 +219,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         """The store is open: load the first page."""
         self.repo = repo
         self.store_url = repo.url
+        self.window.position = repo.cursor_of
         self.reload()
 
     def reload(self) -> None:
@@ -265,7 +266,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, bound(self, self.action_load_newer)))
             return
-        beyond = cursor_of(newer[0]) if len(newer) > size else None
+        beyond = repo.cursor_of(newer[0]) if len(newer) > size else None
         self.post_message(self.PageLoaded(generation, before, False, Page(newer[-size:], beyond)))
 
     @work(thread=True, exclusive=True, group="list-summary", exit_on_error=False)
@@ -320,7 +321,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
                 self.table.replace_rows(window.rows)
             else:
                 self.table.append_rows(page.rows)
-        elif not message.older and window.rows and message.after == cursor_of(window.rows[0]):
+        elif not message.older and window.rows and message.after == window.position(window.rows[0]):
             window.add_newer(page, self.table.cursor_row)
             self.table.replace_rows(window.rows)
         self.table.newer_above = window.above is not None
@@ -401,7 +402,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         if self.repo is None or window.above is None or not window.rows or self.paging:
             return
         self.paging = True
-        first = cursor_of(window.rows[0])
+        first = window.position(window.rows[0])
         self.load_newer_page(self.repo, self.generation, self.filters.to_filter(self.now), first)
 
     @on(TraceTable.NewestWanted)

@@ -9,7 +9,7 @@ from factories import BASE_NS, SEC, make_trace
 
 from pipetrace.app.tui.scenes import press, settle
 from pipetrace.app.tui.screens.trace_list import TraceListScreen
-from pipetrace.store import CleanupProgress, Repository
+from pipetrace.store import REPLAY_CHOICES, CleanupProgress, ReplayChoice, Repository, TraceFilter
 from pipetrace.store.sql import Statement
 
 TRACES = 1200
@@ -23,10 +23,19 @@ def fill(repo: Repository) -> None:
     repo.save_traces([make_trace(n, spans=1) for n in range(TRACES)])
 
 
-async def clean_up_while_writing(repo: Repository, older_than: int) -> int:
-    """Retention as another process runs it, in small batches, a new trace stored after each
-    (as the engine goes on recording); returns how many were stored."""
-    numbers = itertools.count(TRACES)
+def fill_with_replays(repo: Repository) -> None:
+    """The traces `fill` stores, every third of them a replay of the one before it."""
+    items = [make_trace(n, spans=1) for n in range(TRACES)]
+    for item in items[2::3]:
+        item.trace.replay_of = f"{int(item.trace.id, 16) - 1:032x}"
+    repo.save_traces(items)
+
+
+async def clean_up_while_writing(repo: Repository, older_than: int, first: int = TRACES) -> int:
+    """Retention as another process runs it, in small batches, a new trace (number `first`,
+    then the next) stored after each (as the engine goes on recording); returns how many
+    were stored."""
+    numbers = itertools.count(first)
     written: list[int] = []
 
     def record(_: CleanupProgress) -> None:
@@ -142,3 +151,45 @@ async def test_a_poll_that_succeeds_clears_the_error(
         await polled(pilot, screen)
         assert screen.problem is None
         assert "no such table" not in str(screen.query_one("#status-line").render())
+
+
+async def test_paging_and_live_mode_keep_the_replay_filter(
+    store_url: str, repo: Repository, viewer
+) -> None:
+    """With replays left out (the default), brought in and shown alone (`p`, `p`): paging down
+    past the window, a poll beside retention and paging back up to the newest show what the
+    store lists with that filter, consecutive and none missing, and count what it counts."""
+    fill_with_replays(repo)
+    app = viewer(store_url, page_size=PAGE, poll_interval=0.1)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.list_screen
+
+        def check(choice: ReplayChoice) -> None:
+            f = TraceFilter(replays=choice)
+            everything = [r.id for r in repo.list_traces(f, limit=TRACES * 2).rows]
+            rows = shown(screen)
+            assert rows and rows == [r.id for r in screen.rows], choice
+            start = everything.index(rows[0])
+            assert rows == everything[start : start + len(rows)], choice
+            assert screen.count == repo.count_traces(f) == len(everything), choice
+
+        for round_, choice in enumerate(REPLAY_CHOICES):
+            assert screen.filters.replays == choice
+            while screen.window.below is not None:
+                await press(pilot, "end")
+            assert screen.window.above is not None, choice
+            check(choice)
+            await press(pilot, "up", "l")
+            older_than = BASE_NS + (200 + 100 * round_) * SEC
+            await clean_up_while_writing(repo, older_than, first=TRACES + 1000 * round_)
+            await polled(pilot, screen)
+            check(choice)
+            await press(pilot, "l")
+            for _ in range(100):
+                if screen.window.above is None and screen.table.cursor_row == 0:
+                    break
+                await press(pilot, "pageup")
+            assert screen.window.above is None and screen.table.cursor_row == 0, choice
+            check(choice)
+            await press(pilot, "p")

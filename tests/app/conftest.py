@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
 
 from pipetrace.app.sample_store import SampleStore, build_sample_store
 from pipetrace.app.tui import PipetraceApp, make_app
@@ -53,3 +55,21 @@ def viewer() -> Viewer:
         return make_app(url, clock=lambda: FIXED_NOW, **kwargs)  # type: ignore[arg-type]
 
     return build
+
+
+@pytest.fixture
+def worker_errors(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[BaseException]]:
+    """The exceptions the viewer's workers have ended on so far in the test. A worker's bug
+    opens the bug dialog only while its screen still runs (the report is a message to that
+    screen), so one on a screen being closed is seen here alone."""
+    started: list[Worker[object]] = []
+    add = WorkerManager.add_worker
+
+    def recording(
+        manager: WorkerManager, worker: Worker[object], start: bool = True, exclusive: bool = True
+    ) -> None:
+        started.append(worker)
+        add(manager, worker, start=start, exclusive=exclusive)
+
+    monkeypatch.setattr(WorkerManager, "add_worker", recording)
+    return lambda: [w.error for w in started if w.state == WorkerState.ERROR and w.error]

@@ -182,7 +182,7 @@ async def _meet_a_bug(app: PipetraceApp, pilot: Pilot[None]) -> None:
     check raises ValueError, which only a bug in the caller can reach; wait for its dialog."""
     screen = app.list_screen
     bad = TraceFilter(ip_network="172.16.0.0/12")
-    worker = screen.load_page(app.repo, screen.generation, bad, None, False)
+    worker = screen.load_page(app.repo, screen.generation, bad, None)
     with pytest.raises(WorkerFailed):
         await worker.wait()
     await settle(pilot)

@@ -38,7 +38,7 @@ KEYS = (
     *("up", "down", "up", "down", "pageup", "pagedown", "home", "end", "left", "right"),
     *("enter", "enter", "escape", "escape", "tab", "space", "backspace", "minus", "plus"),
     *("ctrl+r", "ctrl+r", "u", "i", "e", "E", "n", "N", "o", "y", "Y", "x", "R", "l"),
-    *("t", "s", "r", "d", "slash", "C", "p", "question_mark", "a", "1", "5", "h", "k"),
+    *("t", "s", "r", "d", "slash", "C", "p", "w", "v", "question_mark", "a", "1", "5", "h", "k"),
 )
 """Every key some screen binds (but q, which quits), the keys that move and close, and a few
 that type."""
@@ -89,6 +89,7 @@ STARTS: list[tuple[str, Start, type[Screen[object]]]] = [
     ("search", _keys("slash"), SearchDialog),
     ("cleanup", _keys("C"), CleanupDialog),
     ("import", _keys("i"), PathDialog),
+    ("what if", _keys("w"), PathDialog),
     ("store error", _broken_store, ErrorScreen),
 ]
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pipetrace.store import Repository, StoreError, TraceRow
 
@@ -23,6 +23,7 @@ from ...short_ids import short_ids
 from ...timeparse import format_ns
 from ...untrusted import shown_text
 from ..status_colours import status_text
+from ..widgets.footer import KeyFooter
 from ..worker_errors import ShowsWorkerBugs
 from .replay_diff import ReplayDiffScreen
 
@@ -72,7 +73,7 @@ class FlipTracesScreen(ShowsWorkerBugs, Screen[None]):
         """A title line, the traces, and the footer."""
         yield Static(id="flip-title")
         yield DataTable(id="flip-traces", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Say which class this is, then read its traces."""

@@ -255,7 +255,8 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         try:
             (source,) = ran_sources(repo, trace, [span])
         except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, lambda: self.read_source(repo, trace, span)))
+            retry = bound(self, lambda: self.read_source(repo, trace, span))
+            self.post_message(self.LoadFailed(exc, retry))
             return
         self.post_message(self.SourceRead(source))
 

@@ -596,7 +596,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
                 )
                 self.app.push_screen(screen)
 
-        self.app.push_screen(dialog, chosen)
+        self.app.push_screen(dialog, bound(self, chosen))
 
     # -- display ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, TraceFilter
@@ -26,6 +26,7 @@ from ...backtest.run import run_backtest
 from ...untrusted import shown
 from ..child_processes import start_resource_tracker
 from ..widgets.backtest_report import decision_rows, report_details, summary_line
+from ..widgets.footer import KeyFooter
 from ..worker_errors import ShowsWorkerBugs
 from .flip_traces import FlipTracesScreen
 
@@ -90,7 +91,7 @@ class WhatIfScreen(ShowsWorkerBugs, Screen[None]):
         yield DataTable(id="flip-classes", cursor_type="row", zebra_stripes=False)
         with VerticalScroll(id="whatif-body"):
             yield Static(id="whatif-details")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show a given report at once, or start the backtest."""

@@ -19,6 +19,7 @@ from ...script_source import RanSource
 from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
 from ...untrusted import shown, shown_json, shown_text
+from ..lifetime import bound
 from ..status_colours import status_colour
 from .source_view import marked_row, source_renderable
 
@@ -143,4 +144,5 @@ class SpanPane(VerticalScroll, can_focus=True):
         self.query_one("#span-body", Static).update(source_renderable(source))
         row = marked_row(source, self.scrollable_content_region.width)
         above = SOURCE_LINES_ABOVE if row is not None else 0
-        self.call_after_refresh(self.scroll_to, y=max((row or 0) - above, 0), animate=False)
+        top = max((row or 0) - above, 0)
+        self.call_after_refresh(bound(self, self.scroll_to), y=top, animate=False)

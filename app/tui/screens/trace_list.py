@@ -532,7 +532,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             return
         dialog = PathDialog(
             "Import OTLP/Jaeger/Zipkin file",
-            "OTLP JSON (a document or JSON lines), Jaeger JSON or Zipkin v2 JSON; "
+            "OTLP JSON (a document or JSON lines), Jaeger JSON or Zipkin JSON (v2 or v1); "
             "spans of stored traces are merged into them",
             ok="Import",
         )

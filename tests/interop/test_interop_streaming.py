@@ -139,3 +139,23 @@ def test_unusual_values_are_left_to_the_plain_reading(value: dict) -> None:
     span["attributes"] = [{"key": "k", "value": value}]
     text = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
     assert quick_otlp(text) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"doubleValue": 2},
+        {"boolValue": False},
+        {"intValue": -7},
+        {"arrayValue": {}},
+        {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": "3"}, {}]}},
+        {"kvlistValue": {"values": [{"key": "n", "value": {"kvlistValue": {}}}, {"key": "e"}]}},
+    ],
+)
+def test_usual_values_take_the_quick_reading_and_read_as_the_plain_one(value: dict) -> None:
+    span = {"traceId": "ab" * 16, "spanId": "cd" * 8, "startTimeUnixNano": "1"}
+    span["attributes"] = [{"key": "k", "value": value}]
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    quick = quick_otlp(json.dumps(doc))
+    assert quick is not None and quick == list(parse_otlp(doc))

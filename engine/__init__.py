@@ -3,6 +3,7 @@
 from pipetrace.engine.bundled import bundled_pipelines_dir
 from pipetrace.engine.engine import Clock, Engine, Outcome
 from pipetrace.engine.errors import EngineError, PipelineError
+from pipetrace.engine.execution import Execution, ScriptOutcome
 from pipetrace.engine.given_pipelines import GivenScript, given_pipelines
 from pipetrace.engine.host_values import FetchResponse
 from pipetrace.engine.ids import IdSource, RandomIds, SeededIds
@@ -15,6 +16,7 @@ __all__ = [
     "Clock",
     "Engine",
     "EngineError",
+    "Execution",
     "FetchResponse",
     "GivenScript",
     "IdSource",
@@ -25,6 +27,7 @@ __all__ = [
     "Pipelines",
     "RandomIds",
     "Script",
+    "ScriptOutcome",
     "SeededIds",
     "SpanRecord",
     "TraceRecord",

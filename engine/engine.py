@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipetrace.engine.dispatch import Dispatcher, TraceDispatcher
+from pipetrace.engine.execution import Execution, script_outcomes
 from pipetrace.engine.host_values import FetchResponse, HostValues
 from pipetrace.engine.ids import IdSource, RandomIds
 from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
@@ -84,9 +85,12 @@ class Engine:
         self._host = HostValues.checked(pipelines.limits, secrets, env, fetch_responses)
         self._local = threading.local()
         redactor = Redactor(pipelines.redaction, self._host.secrets.values())
-        self._dispatcher = _dispatcher(
-            sink, Recorder(pipelines, self._ids, redactor), max_pending_traces
-        )
+        self._recorder = Recorder(pipelines, self._ids, redactor)
+        self._plans = {
+            name: tuple(script.id for layer in trigger.layers for script in layer)
+            for name, trigger in pipelines.triggers.items()
+        }
+        self._dispatcher = _dispatcher(sink, self._recorder, max_pending_traces)
         self._async: queue.Queue[tuple[Any, ...] | None] = queue.Queue(max_pending_async)
         self._async_thread: threading.Thread | None = None
         self._async_lock = threading.Lock()
@@ -152,6 +156,47 @@ class Engine:
             closed = spec is not None and spec.failure == "closed"
             message = f"internal engine error: {type(exc).__name__}: {exc}"
             return Outcome(not closed, message if closed else None, {}, trace_id)
+
+    def execute_untraced(
+        self,
+        trigger: str,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        *,
+        replay_of: str | None = None,
+    ) -> Execution:
+        """Run a trigger here and now (an async one too) without recording a trace, for callers
+        that compare a great many runs (a backtest): its decision and each script's outcome,
+        with the trace built only if asked for (`Execution.record`). Never raises."""
+        try:
+            trace_id = self._ids.trace_id()
+        except Exception:
+            trace_id = RandomIds().trace_id()
+        meta = metadata or {}
+        spec = self.pipelines.triggers.get(trigger)
+        runs: list[Any] = []
+        try:
+            if spec is not None:
+                self._sandbox()
+            started_at = self._now()
+            origin = _perf()
+            status, message, allowed, _, crashed, input_bytes = self._decide(
+                trigger, spec, input, trace_id, started_at, runs
+            )
+        except Exception:
+            allowed = spec is None or spec.failure != "closed"
+            return Execution(trace_id, allowed, "error", (), None, self._recorder)
+        user_id, request_ip = meta.get("user_id"), meta.get("request_ip")
+        facts = (
+            trace_id, trigger, started_at, origin, _perf(), status, message, allowed,
+            None if user_id is None else str(user_id),
+            None if request_ip is None else str(request_ip),
+            input if input_bytes is not None else None, replay_of, input_bytes, crashed, runs,
+        )  # fmt: skip
+        plan = self._plans.get(trigger, ())
+        return Execution(
+            trace_id, allowed, status, script_outcomes(plan, runs), facts, self._recorder
+        )
 
     def _enqueue(
         self,
@@ -260,24 +305,10 @@ class Engine:
         if started_at is None:
             started_at = self._now()
         origin = _perf()
-        limits = self.pipelines.limits
-        runs: list[Any] = []
-        merged: dict[str, Any] | list[Any] = {}
-        status, message, allowed, input_bytes, crashed = "success", None, True, None, False
-        if spec is None:
-            status, message = "error", f"unknown trigger '{trigger}'"
-        else:
-            try:
-                input_bytes = measure_input(input, limits.max_input_bytes, limits.max_input_depth)
-            except InputError as exc:
-                # No script saw it, so no script's failure policy can allow it: padding an
-                # input past the limits must not get it past the checks (refused_input).
-                status, message = "error", str(exc)
-                allowed = spec.refused_input == "allow"
-            else:
-                status, message, allowed, merged, crashed = self._run_layers(
-                    spec, input, input_bytes, trace_id, started_at, runs
-                )
+        runs: list[Any] | None = [] if self._dispatcher is not None else None
+        status, message, allowed, merged, crashed, input_bytes = self._decide(
+            trigger, spec, input, trace_id, started_at, runs
+        )
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
             # Raw facts only, packed at once (which copies the input); see Recorder.build.
@@ -296,6 +327,32 @@ class Engine:
                 self._dispatcher.put(packed)
         return outcome
 
+    def _decide(
+        self,
+        trigger: str,
+        spec: Trigger | None,
+        input: dict[str, Any],
+        trace_id: str,
+        started_at: int,
+        runs: list[Any] | None,
+    ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool, int | None]:
+        """Check the input and run the layers: status, message, allowed, data, whether the host
+        side crashed, and the input's measured size (None when it was refused or the trigger is
+        unknown). runs, when given, gets start, end and result of each script that ran."""
+        if spec is None:
+            return "error", f"unknown trigger '{trigger}'", True, {}, False, None
+        limits = self.pipelines.limits
+        try:
+            input_bytes = measure_input(input, limits.max_input_bytes, limits.max_input_depth)
+        except InputError as exc:
+            # No script saw it, so no script's failure policy can allow it: padding an input
+            # past the limits must not get it past the checks (refused_input).
+            return "error", str(exc), spec.refused_input == "allow", {}, False, None
+        status, message, allowed, merged, crashed = self._run_layers(
+            spec, input, input_bytes, trace_id, started_at, runs
+        )
+        return status, message, allowed, merged, crashed, input_bytes
+
     def _run_layers(
         self,
         spec: Trigger,
@@ -303,12 +360,12 @@ class Engine:
         input_bytes: int,
         trace_id: str,
         started_at: int,
-        runs: list[Any],
+        runs: list[Any] | None,
     ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool]:
         """Run layers until one blocks or fails closed; return status, message, allowed, data
         (none when not allowed: a denied request has no use for it) and whether the host side
-        crashed. When tracing, runs gets start, end and result of each script that ran.
-        input_bytes is the input's measured size."""
+        crashed. runs, when given, gets start, end and result of each script that ran (with
+        logs and custom spans only when tracing). input_bytes is the input's measured size."""
         sandbox = self._sandbox()
         tracing = self._dispatcher is not None
         index, run = sandbox.index, sandbox.run
@@ -348,7 +405,7 @@ class Engine:
                         first_error = first_error or f"{script.id}: {msg}"
                         if script.failure == "closed":
                             failed = failed or f"{script.id}: {msg}"
-                    if tracing:
+                    if runs is not None:
                         runs += (start, end, res)
                 if blocked or failed:
                     break

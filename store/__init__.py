@@ -21,6 +21,7 @@ from .models import (
     StoreSpace,
     TraceFilter,
     TraceRow,
+    TraceRuns,
     TraceWithSpans,
     VacuumResult,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "StoredScript",
     "TraceFilter",
     "TraceRow",
+    "TraceRuns",
     "TraceWithSpans",
     "VacuumResult",
     "open_store",

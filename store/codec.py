@@ -13,9 +13,9 @@ from .schema import SPAN_STATUSES, TRACE_STATUSES, spans, traces
 
 TRACE_COLUMNS: tuple[str, ...] = tuple(c.name for c in traces.columns)
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns if c.name != "pk")
-SUMMARY_COLUMNS: tuple[str, ...] = tuple(
-    c for c in TRACE_COLUMNS if c not in ("context_snapshot", "result_data", "attributes")
-)
+TRACE_OBJECTS = ("context_snapshot", "result_data", "attributes")
+"""A trace's JSON object columns."""
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(c for c in TRACE_COLUMNS if c not in TRACE_OBJECTS)
 
 TRACE_TEXT = (
     "id",
@@ -148,12 +148,15 @@ def trace_from_row(values: tuple[Any, ...], columns: tuple[str, ...]) -> TraceRo
     """A TraceRow from selected columns; problems are listed, never raised."""
     data = dict(zip(columns, values, strict=True))
     if _clean_trace(data, values):
-        if data.get("allowed") is not None:
-            data["allowed"] = bool(data["allowed"])
-        return TraceRow(**data)
+        objects = _sound_objects(data)
+        if objects is not None:
+            data.update(objects)
+            if data.get("allowed") is not None:
+                data["allowed"] = bool(data["allowed"])
+            return TraceRow(**data)
     problems: list[str] = []
     _read_text(data, TRACE_TEXT, problems)
-    for key in ("context_snapshot", "result_data", "attributes"):
+    for key in TRACE_OBJECTS:
         if key in data:
             data[key] = _load_object(data[key], key, problems)
     _check_times(data, problems)
@@ -184,9 +187,31 @@ def _clean_trace(data: dict[str, Any], values: tuple[Any, ...]) -> bool:
         and 0 <= duration < math.inf
         and type(data.get("span_count")) is int
         and type(data.get("source")) is str
-        and "context_snapshot" not in data
         and bytes not in {type(v) for v in values}
     )
+
+
+def _sound_objects(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The row's JSON columns read, when each is empty or a JSON object with too few brackets
+    to nest too deep (what `_load_object` reads without a problem); None otherwise."""
+    read: dict[str, Any] = {}
+    for key in TRACE_OBJECTS:
+        if key not in data:
+            continue
+        text = data[key]
+        if text is None or text == "":
+            read[key] = None
+            continue
+        if type(text) is not str or text.count("{") + text.count("[") > MAX_JSON_DEPTH:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        if type(value) is not dict:
+            return None
+        read[key] = value
+    return read
 
 
 def span_from_row(values: tuple[Any, ...]) -> SpanRow:

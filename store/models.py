@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 ReplayChoice = Literal["exclude", "include", "only"]
 """Whether a listing leaves replays out (the default: they are not traffic), adds them, or shows
@@ -102,9 +102,9 @@ class TraceOutline:
     undecoded: list[tuple[Any, ...] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptRun:
-    """A script's own span reduced to what a replay compares, read without its attributes."""
+class ScriptRun(NamedTuple):
+    """A script's own span reduced to what a replay compares, read without its attributes (a
+    named tuple: a backtest reads a great many, and the JSON decoder makes these directly)."""
 
     script_id: str
     status: str
@@ -191,6 +191,15 @@ class Page:
 
     rows: list[TraceRow]
     next_cursor: Cursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRuns:
+    """A stored trace as a replay reads it in bulk: its row without result data or attributes,
+    and its scripts' own runs."""
+
+    trace: TraceRow
+    runs: tuple[ScriptRun, ...]
 
 
 @dataclass(frozen=True, slots=True)

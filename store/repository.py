@@ -15,7 +15,6 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     bindparam,
-    case,
     delete,
     func,
     literal,
@@ -48,16 +47,17 @@ from .models import (
     Cursor,
     DurationPoints,
     Page,
-    ScriptRun,
     SpanRow,
     StoredPipelines,
     StoreSpace,
     TraceFilter,
     TraceOutline,
     TraceRow,
+    TraceRuns,
     TraceWithSpans,
     VacuumResult,
 )
+from .replay_reads import REPLAY_COLUMNS, runs_column, runs_from_json
 from .schema import HOUR_NS, spans, trace_counts, traces
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
@@ -191,49 +191,6 @@ class Repository:
         )
         return TraceWithSpans(trace, [span_from_row(r) for r in self.backend.query(stmt)])
 
-    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceRow]:
-        """Many traces with their JSON columns in one query, in the order asked; absent ids are
-        left out."""
-        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
-        if not ids:
-            return []
-        rows = self.backend.query(
-            compile_statement(
-                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
-            )
-        )
-        found = {t.id: t for t in (trace_from_row(r, TRACE_COLUMNS) for r in rows)}
-        return [found[i] for i in ids if i in found]
-
-    def script_runs(self, trace_ids: Sequence[str]) -> dict[str, list[ScriptRun]]:
-        """Each trace's script spans in start order, without custom spans and without decoding
-        their attributes (a backtest reads a great many): what a replay compares."""
-        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
-        if not ids:
-            return {}
-        valid = func.json_valid(spans.c.attributes) == 1
-        limit = case((valid, func.json_extract(spans.c.attributes, "$.limit")))
-        custom = case((valid, func.json_extract(spans.c.attributes, "$.custom")))
-        stmt = (
-            select(spans.c.trace_id, spans.c.script_id, spans.c.status, spans.c.duration_ms, limit)
-            .where(spans.c.trace_id.in_(ids), spans.c.script_id.is_not(None))
-            .where(or_(custom.is_(None), custom == 0))
-            .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
-        )
-        found: dict[str, list[ScriptRun]] = {}
-        for trace_id, script_id, status, duration, hit in self.backend.query(
-            compile_statement(stmt)
-        ):
-            found.setdefault(trace_id, []).append(
-                ScriptRun(
-                    str(script_id),
-                    str(status),
-                    _finite(duration),
-                    hit if isinstance(hit, str) else None,
-                )
-            )
-        return found
-
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
         """A trace and its spans with their JSON columns left to read when looked at (see
         `TraceOutline`), or None if there is no such trace."""
@@ -313,6 +270,63 @@ class Repository:
             grouped.setdefault(span.trace_id, []).append(span)
         found = {t.id: t for t in (trace_from_row(r, TRACE_COLUMNS) for r in trace_rows)}
         return [TraceWithSpans(found[i], grouped.get(i, [])) for i in ids if i in found]
+
+    def key_after(
+        self, filters: TraceFilter, cursor: Cursor | None = None, skip: int = 0
+    ) -> Cursor | None:
+        """The keyset position of the matching trace `skip` rows past `cursor` (left out), newest
+        first, or of the newest one without a cursor; None when there are not that many. Ranges
+        of a set size are marked out this way without reading their rows into Python: SQLite
+        steps over `skip` index entries itself (an OFFSET bounded by the cursor, so no page costs
+        more than its own rows)."""
+        f = filters
+        values = filter_values(f)
+        values["skip"] = skip
+        if cursor is not None:
+            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
+
+        def build() -> Select[*tuple[Any, ...]]:
+            stmt = _filtered(select(traces.c.started_at, traces.c.id), f)
+            if cursor is not None:
+                stmt = stmt.where(
+                    tuple_(traces.c.started_at, traces.c.id)
+                    < tuple_(bindparam("cursor_started"), bindparam("cursor_id"))
+                )
+            return (
+                stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc())
+                .limit(1)
+                .offset(bindparam("skip"))
+            )
+
+        key = ("key_after", filter_shape(f), cursor is not None)
+        rows = self.backend.query(cached_statement(key, build, values))
+        return Cursor(int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def traces_with_runs(
+        self, filters: TraceFilter, newest: Cursor, older_than: Cursor | None
+    ) -> list[TraceRuns]:
+        """The matching traces from `newest` (included) down to `older_than` (left out; None:
+        to the oldest), newest first, each with its scripts' own runs, in one query: what a
+        replay needs and no more (see replay_reads.py)."""
+        f = filters
+        values = filter_values(f)
+        values["newest_started"], values["newest_id"] = newest.started_at, newest.trace_id
+        if older_than is not None:
+            values["older_started"], values["older_id"] = older_than.started_at, older_than.trace_id
+
+        def build() -> Select[*tuple[Any, ...]]:
+            key = tuple_(traces.c.started_at, traces.c.id)
+            stmt = _filtered(select(*[traces.c[n] for n in REPLAY_COLUMNS], runs_column()), f)
+            stmt = stmt.where(key <= tuple_(bindparam("newest_started"), bindparam("newest_id")))
+            if older_than is not None:
+                stmt = stmt.where(key > tuple_(bindparam("older_started"), bindparam("older_id")))
+            return stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc())
+
+        key = ("traces_with_runs", filter_shape(f), older_than is not None)
+        return [
+            TraceRuns(trace_from_row(row[:-1], REPLAY_COLUMNS), runs_from_json(row[-1]))
+            for row in self.backend.query(cached_statement(key, build, values))
+        ]
 
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, that `prefix` may mean, so people can type a short

@@ -1,42 +1,35 @@
-"""Stored traces as the work a backtest hands its workers, streamed a page at a time."""
+"""Stored traces as a backtest replays them: a range read in one query, made into cases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipetrace.store import Cursor, Repository, ScriptRun, TraceFilter, TraceRow, TraceWithSpans
+from pipetrace.store import Repository, TraceFilter, TraceRow, TraceRuns, TraceWithSpans
 
 from ..replay import ReplayError, replayable_input
-from .messages import Case, StoredRun
+from .messages import Case
+from .ranges import KeyRange
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of matching traces: those to replay, and why the others cannot be."""
+    """One range of matching traces: those to replay, and why the others cannot be."""
 
     cases: list[Case]
     skipped: list[str]
     """One reason per trace that cannot be replayed (see `skip_reason`)."""
 
 
-def stored_pages(repo: Repository, filters: TraceFilter, page_size: int) -> Iterator[Page]:
-    """The matching traces newest first by keyset paging, so memory does not grow with them."""
-    cursor: Cursor | None = None
-    while True:
-        listed = repo.list_traces(filters, limit=page_size, cursor=cursor)
-        if listed.rows:
-            ids = [row.id for row in listed.rows]
-            yield _page(repo.get_traces(ids), repo.script_runs(ids))
-        if listed.next_cursor is None:
-            return
-        cursor = listed.next_cursor
+def stored_cases(repo: Repository, filters: TraceFilter, key_range: KeyRange) -> Page:
+    """The range's traces newest first, as cases or reasons they cannot be replayed."""
+    return _page(repo.traces_with_runs(filters, key_range.newest, key_range.older_than))
 
 
-def _page(traces: list[TraceRow], runs: dict[str, list[ScriptRun]]) -> Page:
+def _page(found: list[TraceRuns]) -> Page:
     cases: list[Case] = []
     skipped: list[str] = []
-    for trace in traces:
+    for item in found:
+        trace = item.trace
         try:
             payload = replayable_input(TraceWithSpans(trace, []))
         except ReplayError:
@@ -51,10 +44,7 @@ def _page(traces: list[TraceRow], runs: dict[str, list[ScriptRun]]) -> Page:
                 metadata={"user_id": trace.user_id, "request_ip": trace.request_ip},
                 allowed=trace.allowed,
                 status=trace.status,
-                scripts=tuple(
-                    StoredRun(r.script_id, r.status, r.duration_ms, r.limit)
-                    for r in runs.get(trace.id, ())
-                ),
+                scripts=item.runs,
                 redacted=tuple(snapshot.get("_redacted") or ()),
             )
         )

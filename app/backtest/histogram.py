@@ -27,6 +27,11 @@ class DurationHistogram:
         self.buckets[math.floor(math.log(value / SMALLEST_MS) / _LOG_GAMMA)] += 1
         self.count += 1
 
+    def merge(self, other: DurationHistogram) -> None:
+        """Count another histogram's durations too (a worker's, of a range of traces)."""
+        self.buckets.update(other.buckets)
+        self.count += other.count
+
     def quantile(self, q: float) -> float | None:
         """The q-quantile (0..1) of the durations counted, or None if there are none."""
         if not self.count:

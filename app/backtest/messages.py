@@ -1,6 +1,5 @@
-"""What crosses between the backtest's parent and its workers: cases to replay and the small
-comparisons sent back (msgspec structs pickle about four times as fast as dataclasses; this
-module imports nothing heavier, so a worker starts quickly)."""
+"""What a backtest worker makes of each stored trace: the case to replay and its comparison with
+the replay (msgspec structs: cheap to make, and a worker makes a few per trace)."""
 
 from __future__ import annotations
 
@@ -8,14 +7,7 @@ from typing import Any
 
 import msgspec
 
-
-class StoredRun(msgspec.Struct, frozen=True):
-    """One script's stored run, as the worker compares it (a struct pickles fast)."""
-
-    script_id: str
-    status: str
-    duration_ms: float | None
-    limit: str | None
+from pipetrace.store import ScriptRun
 
 
 class Case(msgspec.Struct, frozen=True):
@@ -27,7 +19,8 @@ class Case(msgspec.Struct, frozen=True):
     metadata: dict[str, Any]
     allowed: bool | None
     status: str
-    scripts: tuple[StoredRun, ...]
+    scripts: tuple[ScriptRun, ...]
+    """Its scripts' own runs as stored."""
     redacted: tuple[str, ...]
     """Input fields stored as "[REDACTED]": the replay cannot see what the original saw."""
 

@@ -1,4 +1,5 @@
-"""The backtest report: counters, histograms and a few sample ids, so memory stays flat."""
+"""The backtest report: counters, histograms and a few sample ids, so memory stays flat; each
+worker makes one per range of traces and the parent merges them."""
 
 from __future__ import annotations
 
@@ -63,6 +64,15 @@ class ScriptStats:
         if script.limit_after and not script.limit_before:
             self.new_limits[script.limit_after] += 1
 
+    def merge(self, other: ScriptStats) -> None:
+        """Count a later range's runs of this script too (its samples after ours)."""
+        self.status_changes.update(other.status_changes)
+        self.before.merge(other.before)
+        self.after.merge(other.after)
+        self.new_errors += other.new_errors
+        self.new_limits.update(other.new_limits)
+        self.error_samples += other.error_samples[: SAMPLES - len(self.error_samples)]
+
     def to_json(self) -> dict[str, Any]:
         """The script's figures for --json."""
         return {
@@ -113,6 +123,34 @@ class BacktestReport:
             if stats is None:
                 stats = self.scripts[script.script_id] = ScriptStats()
             stats.add(compared.trace_id, script)
+
+    def keeps_message(self, compared: Compared) -> bool:
+        """Whether adding this trace would keep a script's error message as a sample: only then
+        does a backtest build the replay's trace, where secrets in messages are masked."""
+        for script in compared.scripts:
+            if script.status_after == "error" and script.status_before != "error":
+                stats = self.scripts.get(script.script_id)
+                if stats is None or len(stats.error_samples) < SAMPLES:
+                    return True
+        return False
+
+    def merge(self, other: BacktestReport) -> None:
+        """Add the report of a later range of traces (a worker's), so samples stay the first
+        ones in the order the ranges were marked out."""
+        self.replayed += other.replayed
+        self.skipped.update(other.skipped)
+        self.decisions.update(other.decisions)
+        self.uncertain_flips += other.uncertain_flips
+        for kind, ids in other.samples.items():
+            kept = self.samples[kind]
+            kept += ids[: SAMPLES - len(kept)]
+        self.status_changes.update(other.status_changes)
+        for script_id, stats in other.scripts.items():
+            mine = self.scripts.get(script_id)
+            if mine is None:
+                self.scripts[script_id] = stats
+            else:
+                mine.merge(stats)
 
     def skip(self, reason: str) -> None:
         """Count a matching trace that cannot be replayed."""

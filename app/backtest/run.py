@@ -1,4 +1,5 @@
-"""Runs a backtest: the parent streams stored traces, worker processes replay them in batches."""
+"""Runs a backtest: the parent marks out ranges of matching traces, worker processes read and
+replay each range themselves, and the parent merges their reports of each range."""
 
 from __future__ import annotations
 
@@ -6,34 +7,28 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from pipetrace.engine import load_pipelines
-from pipetrace.errors import PipetraceError
 from pipetrace.store import Repository, TraceFilter
 
 from . import worker
-from .cases import stored_pages
-from .messages import Case, Compared
+from .cases import skip_reason
+from .ranges import key_ranges
 from .report import BacktestReport
-from .worker import replay_batch, start_worker
+from .worker import replay_range, start_worker
 
-BATCH_SIZE = 250
-"""Traces per batch sent to a worker: large enough that pickling and the hand-over are small
-beside the replays, small enough that Ctrl-C is answered within a fraction of a second."""
+BATCH_SIZE = 500
+"""Traces per range a worker reads and replays at once: the query, the hand-over and the merge
+of its report cost about as much as a handful of replays, and Ctrl-C waits for at most one
+range per worker (a fraction of a second)."""
+AHEAD = 2
+"""Ranges handed to each worker ahead, so none waits while the parent merges a report."""
 PAGE_SIZE = 1000
-AHEAD = 3
-"""Batches queued per worker, so no worker waits while the parent reads the next page."""
 Progress = Callable[[int, int | None], None]
 """Called with the traces done (replayed or skipped) and the number matched, if known."""
-
-
-class BacktestError(PipetraceError):
-    """A backtest that cannot start, and why, in one line."""
-
-    title = "Cannot backtest"
 
 
 def run_backtest(
@@ -48,10 +43,11 @@ def run_backtest(
 ) -> BacktestReport:
     """Replay every matching stored trace through the candidate folder; stores nothing.
 
-    Ctrl-C (KeyboardInterrupt) or `cancel` stops the workers and returns the partial report,
-    marked interrupted."""
+    Each worker process opens the store itself and reads ranges of `batch_size` traces; the
+    parent reads no traces. Ctrl-C (KeyboardInterrupt) or `cancel` stops the workers and returns
+    the partial report, marked interrupted."""
     folder = Path(pipelines_dir)
-    triggers = set(load_pipelines(folder).triggers)  # a broken candidate is refused here
+    load_pipelines(folder)  # a broken candidate is refused here
     report = BacktestReport(str(folder), matched=repo.count_traces(filters))
     done = 0
 
@@ -61,27 +57,36 @@ def run_backtest(
         if on_progress is not None:
             on_progress(done, report.matched)
 
+    if repo.flavour != "pipetrace":
+        _count_imported(repo, filters, report, progress)
+        return report
     count = workers or os.cpu_count() or 1
     pool = ProcessPoolExecutor(
         max_workers=count,
         mp_context=_context(),
         initializer=start_worker,
-        initargs=(str(folder),),
+        initargs=(str(folder), repo.backend.target, filters),
     )
-    pending: deque[Future[list[Compared]]] = deque()
+    pending: deque[Future[BacktestReport]] = deque()
+
+    def collect() -> None:
+        part = pending.popleft().result()
+        report.merge(part)
+        progress(part.replayed + sum(part.skipped.values()))
+
     try:
-        for batch in _batches(repo, filters, triggers, report, batch_size, progress):
+        for key_range in key_ranges(repo, filters, batch_size):
             if cancel is not None and cancel.is_set():
                 report.interrupted = True
                 break
-            pending.append(pool.submit(replay_batch, batch))
+            pending.append(pool.submit(replay_range, key_range))
             while len(pending) >= count * AHEAD:
-                progress(_collect(pending.popleft(), report))
+                collect()
         while pending and not report.interrupted:
             if cancel is not None and cancel.is_set():
                 report.interrupted = True
                 break
-            progress(_collect(pending.popleft(), report))
+            collect()
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
@@ -100,37 +105,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _collect(future: Future[list[Compared]], report: BacktestReport) -> int:
-    """Add a finished batch to the report, in the order the batches were sent."""
-    results = future.result()
-    for compared in results:
-        report.add(compared)
-    return len(results)
-
-
-def _batches(
-    repo: Repository,
-    filters: TraceFilter,
-    triggers: set[str],
-    report: BacktestReport,
-    size: int,
-    progress: Callable[[int], None],
-) -> Iterator[list[Case]]:
-    """Batches of replayable cases; traces that cannot be replayed are counted as skipped."""
-    batch: list[Case] = []
-    for page in stored_pages(repo, filters, PAGE_SIZE):
-        for reason in page.skipped:
-            report.skip(reason)
-        gone = 0
-        for case in page.cases:
-            if case.trigger not in triggers:
-                report.skip("trigger not in the candidate pipelines")
-                gone += 1
-                continue
-            batch.append(case)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        progress(len(page.skipped) + gone)
-    if batch:
-        yield batch
+def _count_imported(
+    repo: Repository, filters: TraceFilter, report: BacktestReport, progress: Callable[[int], None]
+) -> None:
+    """Another system's store (auther's) holds only imported traces, none with an input to
+    replay: count each as skipped from its summary, a page at a time."""
+    pages = repo.list_traces(filters, limit=PAGE_SIZE)
+    while True:
+        for row in pages.rows:
+            report.skip(skip_reason(row))
+        progress(len(pages.rows))
+        if pages.next_cursor is None:
+            return
+        pages = repo.list_traces(filters, limit=PAGE_SIZE, cursor=pages.next_cursor)

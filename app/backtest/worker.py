@@ -1,4 +1,5 @@
-"""The backtest's worker process: loads the candidate pipelines once and replays batches."""
+"""The backtest's worker process: opens the store and loads the candidate once, then reads each
+range of traces it is handed itself and replays it into a report of that range alone."""
 
 from __future__ import annotations
 
@@ -6,65 +7,54 @@ import re
 import signal
 from pathlib import Path
 
-from pipetrace.engine import Engine, Pipelines, TraceRecord, load_pipelines
+from pipetrace.engine import Engine, Execution, Pipelines, ScriptOutcome, load_pipelines
+from pipetrace.errors import PipetraceError
+from pipetrace.store import DatabaseTarget, Repository, ScriptRun, TraceFilter, open_store
 
-from .messages import Case, Compared, ScriptCompared, StoredRun
+from .cases import stored_cases
+from .errors import BacktestError
+from .messages import Case, Compared, ScriptCompared
+from .ranges import KeyRange
+from .report import BacktestReport
 
-NS_PER_MS = 1_000_000
-FLUSH_SECONDS = 60.0
-
-
-class _Kept:
-    """A trace sink keeping the records of one batch in memory: a backtest stores nothing."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, TraceRecord] = {}
-
-    def submit(self, record: TraceRecord) -> None:
-        """Keep a record under the id of the trace it replays."""
-        self.records[record.replay_of or record.trace_id] = record
+UNKNOWN_TRIGGER = "trigger not in the candidate pipelines"
 
 
 class Replayer:
-    """An engine over the candidate pipelines that replays cases and compares their runs."""
+    """An untraced engine over the candidate pipelines that replays cases into a report."""
 
     def __init__(self, pipelines: Pipelines) -> None:
         self.pipelines = pipelines
-        self._kept = _Kept()
-        self._engine = Engine(pipelines, sink=self._kept)
+        self._engine = Engine(pipelines)
         self._reads: dict[tuple[str, str], bool] = {}
 
-    def replay(self, cases: list[Case]) -> list[Compared]:
-        """Run each case's trigger with its stored input and metadata, and compare the runs."""
-        for case in cases:
-            self._engine.execute_trigger(
-                case.trigger, case.input, case.metadata, replay_of=case.trace_id
-            )
-        if not self._engine.flush(FLUSH_SECONDS):
-            raise RuntimeError(
-                f"the engine did not deliver its traces: {self._engine.delivery_error}"
-            )
-        records, self._kept.records = self._kept.records, {}
-        return [self._compare(case, records.get(case.trace_id)) for case in cases]
+    def replay(self, case: Case, report: BacktestReport) -> None:
+        """Run the case's trigger with its stored input and metadata and count the comparison;
+        the replay's trace is built only for an error message the report keeps."""
+        execution = self._engine.execute_untraced(
+            case.trigger, case.input, case.metadata, replay_of=case.trace_id
+        )
+        compared = self._compare(case, execution, {})
+        if report.keeps_message(compared):
+            compared = self._compare(case, execution, _messages(execution))
+        report.add(compared)
 
-    def close(self) -> None:
-        """Stop the engine's threads."""
-        self._engine.close()
-
-    def _compare(self, case: Case, record: TraceRecord | None) -> Compared:
-        after = _script_runs(record) if record else {}
+    def _compare(
+        self, case: Case, execution: Execution, messages: dict[str, str | None]
+    ) -> Compared:
+        after = {run.script_id: run for run in execution.scripts}
         before = {run.script_id: run for run in case.scripts}
         scripts = tuple(
-            _script(script_id, before.get(script_id), after.get(script_id))
+            _script(script_id, before.get(script_id), after.get(script_id), messages)
             for script_id in [*before, *(s for s in after if s not in before)]
         )
         return Compared(
             trace_id=case.trace_id,
             trigger=case.trigger,
             allowed_before=case.allowed,
-            allowed_after=record.allowed if record else None,
+            allowed_after=execution.allowed,
             status_before=case.status,
-            status_after=record.status if record else "error",
+            status_after=execution.status,
             scripts=scripts,
             uncertain=any(self._reads_field(case.trigger, path) for path in case.redacted),
         )
@@ -82,50 +72,79 @@ class Replayer:
         return known
 
 
-def _script_runs(record: TraceRecord) -> dict[str, tuple[str, float, str | None, str | None]]:
-    """Each script's own span of a candidate run: status, duration, limit hit and message."""
-    found: dict[str, tuple[str, float, str | None, str | None]] = {}
-    for span in record.spans:
-        if span.script_id and not span.attributes.get("custom") and span.script_id not in found:
-            limit = span.attributes.get("limit")
-            found[span.script_id] = (
-                span.status,
-                (span.ended_at - span.started_at) / NS_PER_MS,
-                limit if isinstance(limit, str) else None,
-                span.status_message,
-            )
+def _messages(execution: Execution) -> dict[str, str | None]:
+    """Each script's status message as its span in the replay's trace holds it (masked)."""
+    record = execution.record()
+    found: dict[str, str | None] = {}
+    for span in record.spans if record else ():
+        if span.script_id and not span.attributes.get("custom"):
+            found.setdefault(span.script_id, span.status_message)
     return found
 
 
 def _script(
     script_id: str,
-    before: StoredRun | None,
-    after: tuple[str, float, str | None, str | None] | None,
+    before: ScriptRun | None,
+    after: ScriptOutcome | None,
+    messages: dict[str, str | None],
 ) -> ScriptCompared:
     return ScriptCompared(
         script_id=script_id,
         status_before=before.status if before else None,
-        status_after=after[0] if after else None,
+        status_after=after.status if after else None,
         duration_before_ms=before.duration_ms if before else None,
-        duration_after_ms=after[1] if after else None,
+        duration_after_ms=after.duration_ms if after else None,
         limit_before=before.limit if before else None,
-        limit_after=after[2] if after else None,
-        message_after=after[3] if after else None,
+        limit_after=after.limit if after else None,
+        message_after=messages.get(script_id),
     )
 
 
-_replayer: Replayer | None = None
+class _Worker:
+    """What a worker process holds from start to end: the store, the filters and the replayer."""
+
+    def __init__(self, folder: str, target: DatabaseTarget, filters: TraceFilter) -> None:
+        self.replayer = Replayer(load_pipelines(Path(folder)))
+        self.repo: Repository = open_store(target, migrate=False, create=False)
+        self.filters = filters
+
+    def replay_range(self, key_range: KeyRange) -> BacktestReport:
+        """Read the range and replay what can be, into a report of it alone."""
+        report = BacktestReport(pipelines="")
+        page = stored_cases(self.repo, self.filters, key_range)
+        for reason in page.skipped:
+            report.skip(reason)
+        triggers = self.replayer.pipelines.triggers
+        for case in page.cases:
+            if case.trigger in triggers:
+                self.replayer.replay(case, report)
+            else:
+                report.skip(UNKNOWN_TRIGGER)
+        return report
 
 
-def start_worker(folder: str) -> None:
-    """Process start-up: load the candidate once; Ctrl-C is the parent's to handle."""
-    global _replayer
+_worker: _Worker | str | None = None
+"""This process's worker, or why it could not start (said when it is first handed work)."""
+
+
+def start_worker(folder: str, target: DatabaseTarget, filters: TraceFilter) -> None:
+    """Process start-up: load the candidate and open the store once, each worker its own
+    connection; Ctrl-C is the parent's to handle."""
+    global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _replayer = Replayer(load_pipelines(Path(folder)))
+    try:
+        _worker = _Worker(folder, target, filters)
+    except PipetraceError as exc:
+        _worker = exc.message
 
 
-def replay_batch(cases: list[Case]) -> list[Compared]:
-    """Replay one batch in this worker process."""
-    if _replayer is None:
-        raise RuntimeError("replay_batch ran in a process that start_worker did not start")
-    return _replayer.replay(cases)
+def replay_range(key_range: KeyRange) -> BacktestReport:
+    """Replay one range of traces in this worker process."""
+    if _worker is None:
+        raise RuntimeError("replay_range ran in a process that start_worker did not start")
+    if isinstance(_worker, str):
+        raise BacktestError(_worker)
+    try:
+        return _worker.replay_range(key_range)
+    except PipetraceError as exc:
+        raise BacktestError(exc.message) from None

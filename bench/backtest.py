@@ -1,12 +1,21 @@
 """Backtest benchmark: replaying stored demo traces through a changed pipelines folder in
 worker processes, against the same inputs run straight through the engine in one process with
-no store; and the backtest's peak memory at 10,000 and 100,000 traces.
+no store; the backtest's peak memory at 10,000 and 100,000 traces; and the CPU each trace costs
+in each stage, which a busy machine does not distort the way it distorts wall-clock time.
 
 The demo stores are built with `pipetrace demo` (its out-of-process recorder: the fast path);
 how long that took is printed. The backtest runs in a child process of its own, so its peak
-RSS (ru_maxrss) is that of the process streaming the store and holding the report, not this
+RSS (ru_maxrss) is that of the process marking out ranges and holding the report, not this
 script's, which holds the baseline's inputs. (Workers are forked by the forkserver, not by it,
-so their RSS is not in its RUSAGE_CHILDREN; a worker holds one batch at a time.)
+so their RSS is not in its RUSAGE_CHILDREN; a worker holds one range at a time.)
+
+The stage costs are CPU time (time.process_time) per trace, each stage run on its own in this
+process: the baseline's engine (recorder thread included); the parent's share (marking out
+ranges, merging range reports); a worker's reading of its ranges, its replays through the
+untraced engine, and its comparing and counting; and the hand-over of range reports (pickled
+and unpickled). Their sum is the CPU a backtest spends per trace over all its processes, so
+twice the baseline's cost over that sum is the ratio two idle cores would allow (worker
+start-up aside).
 
 Usage: python bench/backtest.py [--quick] [--workers N]
 """
@@ -15,14 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pickle
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # Worker processes re-import this file as their main module with their own sys.path, where
 # `_common` (which edits sys.path on import) is out of reach: set the path here, as engine.py
@@ -33,11 +45,16 @@ sys.path.append(str(_HERE))
 
 from _common import ROOT, goal_line  # noqa: E402
 
-from pipetrace.app.backtest.cases import stored_pages  # noqa: E402
-from pipetrace.app.backtest.run import run_backtest  # noqa: E402
-from pipetrace.engine import Engine, TraceRecord, load_pipelines  # noqa: E402
-from pipetrace.store import TraceFilter, open_store  # noqa: E402
+from pipetrace.app.backtest.cases import stored_cases  # noqa: E402
+from pipetrace.app.backtest.messages import Case  # noqa: E402
+from pipetrace.app.backtest.ranges import KeyRange, key_ranges  # noqa: E402
+from pipetrace.app.backtest.report import BacktestReport  # noqa: E402
+from pipetrace.app.backtest.run import BATCH_SIZE, run_backtest  # noqa: E402
+from pipetrace.app.backtest.worker import Replayer  # noqa: E402
+from pipetrace.engine import Engine, Pipelines, TraceRecord, load_pipelines  # noqa: E402
+from pipetrace.store import Repository, TraceFilter, open_store  # noqa: E402
 
+T = TypeVar("T")
 SEED = 7
 DROP_YOPMAIL = ('["yopmail.com"] = true, ', "")
 BUSY_LOOP = 5_000_000
@@ -92,24 +109,78 @@ def candidate(folder: Path) -> Path:
     return target
 
 
-def one_process(db: Path, folder: Path) -> tuple[float, int]:
-    """Seconds to run every stored input straight through the engine in this process (the
-    inputs are read beforehand, untimed), and how many ran."""
+def stored_inputs(db: Path) -> list[Case]:
+    """Every replayable stored trace, read range by range as the workers read them."""
     repo = open_store(str(db), create=False)
     try:
-        cases = [case for page in stored_pages(repo, TraceFilter(), 1000) for case in page.cases]
+        return [
+            case
+            for key_range in key_ranges(repo, TraceFilter(), BATCH_SIZE)
+            for case in stored_cases(repo, TraceFilter(), key_range).cases
+        ]
     finally:
         repo.close()
+
+
+def baseline(pipelines: Pipelines, cases: list[Case]) -> tuple[float, float]:
+    """Wall and CPU seconds to run every input straight through the engine in this process,
+    traced into a sink that keeps nothing (how an auth server runs them, minus the store)."""
     sink = Counted()
-    engine = Engine(load_pipelines(folder), sink=sink)
-    start = time.perf_counter()
+    engine = Engine(pipelines, sink=sink)
+    start, cpu = time.perf_counter(), time.process_time()
     for case in cases:
         engine.execute_trigger(case.trigger, case.input, case.metadata, replay_of=case.trace_id)
     engine.flush(600)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     engine.close()
     assert sink.count == len(cases)
-    return seconds, len(cases)
+    return seconds, cpu
+
+
+def stage_costs(db: Path, pipelines: Pipelines, cases: list[Case]) -> dict[str, float]:
+    """CPU microseconds per trace of each stage of a backtest, run one after the other here."""
+    repo = open_store(str(db), create=False)
+    try:
+        cpu: dict[str, float] = {}
+        ranges = _timed(cpu, "parent", lambda: list(key_ranges(repo, TraceFilter(), BATCH_SIZE)))
+        _timed(cpu, "reading", lambda: _read(repo, ranges))
+    finally:
+        repo.close()
+    engine = Engine(pipelines)
+    _timed(cpu, "replay", lambda: [_untraced(engine, case) for case in cases])
+    reports = _timed(cpu, "compare+count", lambda: _replay(Replayer(pipelines), cases))
+    cpu["compare+count"] -= cpu["replay"]
+    _timed(cpu, "hand-over", lambda: [pickle.loads(pickle.dumps(r)) for r in reports])
+    merged = BacktestReport("")
+    _timed(cpu, "parent", lambda: [merged.merge(r) for r in reports])
+    return {stage: seconds * 1e6 / len(cases) for stage, seconds in cpu.items()}
+
+
+def _timed(cpu: dict[str, float], stage: str, work: Callable[[], T]) -> T:
+    start = time.process_time()
+    result = work()
+    cpu[stage] = cpu.get(stage, 0.0) + time.process_time() - start
+    return result
+
+
+def _read(repo: Repository, ranges: list[KeyRange]) -> None:
+    for key_range in ranges:
+        stored_cases(repo, TraceFilter(), key_range)
+
+
+def _untraced(engine: Engine, case: Case) -> None:
+    engine.execute_untraced(case.trigger, case.input, case.metadata, replay_of=case.trace_id)
+
+
+def _replay(replayer: Replayer, cases: list[Case]) -> list[BacktestReport]:
+    """Replay and count the cases a range at a time, as workers do: a report per range."""
+    reports = []
+    for start in range(0, len(cases), BATCH_SIZE):
+        report = BacktestReport("")
+        for case in cases[start : start + BATCH_SIZE]:
+            replayer.replay(case, report)
+        reports.append(report)
+    return reports
 
 
 def backtest_child(db: Path, folder: Path, workers: int | None) -> dict[str, Any]:
@@ -172,16 +243,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="worker processes (0: per core)")
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000]
+    print(f"load average at the start: {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="pipetrace-bench-backtest-") as tmp:
         folder = Path(tmp)
-        pipelines = candidate(folder)
+        pipelines_dir = candidate(folder)
+        pipelines = load_pipelines(pipelines_dir)
         figures: dict[int, dict[str, Any]] = {}
         for size in sizes:
             db, built = build_store(folder, size)
             print(f"[{size:,}] demo store built by `pipetrace demo` in {built:.0f} s")
-            alone, ran = one_process(db, pipelines)
-            print(f"[{size:,}] one process, no store: {ran:,} traces in {alone:.1f} s")
-            result = backtest_child(db, pipelines, args.workers or None)
+            cases = stored_inputs(db)
+            alone, alone_cpu = baseline(pipelines, cases)
+            print(f"[{size:,}] one process, no store: {len(cases):,} traces in {alone:.1f} s")
+            result = backtest_child(db, pipelines_dir, args.workers or None)
             result["alone"] = alone
             figures[size] = result
             print(
@@ -189,11 +263,24 @@ def main() -> None:
                 f" ({result['flips']:,} blocked -> allowed); peak RSS of the process holding "
                 f"the report {result['rss_kib'] / 1024:.0f} MiB"
             )
+            if size == sizes[0]:
+                costs = stage_costs(db, pipelines, cases)
+                total = sum(costs.values())
+                each = ", ".join(f"{stage} {us:.0f}" for stage, us in costs.items())
+                print(
+                    f"[{size:,}] CPU per trace: one process {alone_cpu * 1e6 / len(cases):.0f} "
+                    f"us; backtest {total:.0f} us over all its processes ({each})"
+                )
+                print(
+                    f"[{size:,}] so two idle cores allow at most "
+                    f"{2 * alone_cpu * 1e6 / len(cases) / total:.2f}x (worker start-up aside)"
+                )
         headroom = parallel_headroom()
         print(
             f"machine: two busy loops ran {headroom:.2f}x as fast in two processes as in one "
             "(2.00 on two idle cores); figures are noisy on a shared machine"
         )
+        print(f"load average at the end: {', '.join(f'{n:.1f}' for n in os.getloadavg())}")
         largest = figures[sizes[-1]]
         speedup = largest["alone"] / largest["seconds"]
         print(goal_line("backtest vs one process", speedup, ">=", 1.5))

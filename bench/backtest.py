@@ -48,9 +48,9 @@ from _common import ROOT, goal_line  # noqa: E402
 from pipetrace.app.backtest.cases import stored_cases  # noqa: E402
 from pipetrace.app.backtest.messages import Case  # noqa: E402
 from pipetrace.app.backtest.ranges import KeyRange, key_ranges  # noqa: E402
+from pipetrace.app.backtest.replayer import Replayer  # noqa: E402
 from pipetrace.app.backtest.report import BacktestReport  # noqa: E402
 from pipetrace.app.backtest.run import BATCH_SIZE, run_backtest  # noqa: E402
-from pipetrace.app.backtest.worker import Replayer  # noqa: E402
 from pipetrace.engine import Engine, Pipelines, TraceRecord, load_pipelines  # noqa: E402
 from pipetrace.store import Repository, TraceFilter, open_store  # noqa: E402
 

@@ -49,6 +49,32 @@ def _dispatcher(
     return TraceDispatcher(sink, recorder.build, max_pending)
 
 
+def _facts(
+    trace_id: str,
+    trigger: str,
+    started_at: int,
+    origin: int,
+    status: str,
+    message: str | None,
+    allowed: bool,
+    meta: dict[str, Any],
+    input: dict[str, Any],
+    replay_of: str | None,
+    input_bytes: int | None,
+    crashed: bool,
+    runs: list[Any] | None,
+) -> tuple[Any, ...]:
+    """One execution's raw facts as Recorder.build reads them, ended now; the input only when
+    it was measured (a refused one is not stored)."""
+    user_id, request_ip = meta.get("user_id"), meta.get("request_ip")
+    return (
+        trace_id, trigger, started_at, origin, _perf(), status, message, allowed,
+        None if user_id is None else str(user_id),
+        None if request_ip is None else str(request_ip),
+        input if input_bytes is not None else None, replay_of, input_bytes, crashed, runs,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The decision for the caller: allow or not, why not, merged script data, and the trace."""
@@ -186,12 +212,9 @@ class Engine:
         except Exception:
             allowed = spec is None or spec.failure != "closed"
             return Execution(trace_id, allowed, "error", (), None, self._recorder)
-        user_id, request_ip = meta.get("user_id"), meta.get("request_ip")
-        facts = (
-            trace_id, trigger, started_at, origin, _perf(), status, message, allowed,
-            None if user_id is None else str(user_id),
-            None if request_ip is None else str(request_ip),
-            input if input_bytes is not None else None, replay_of, input_bytes, crashed, runs,
+        facts = _facts(
+            trace_id, trigger, started_at, origin, status, message, allowed, meta, input,
+            replay_of, input_bytes, crashed, runs,
         )  # fmt: skip
         plan = self._plans.get(trigger, ())
         return Execution(
@@ -312,14 +335,10 @@ class Engine:
         outcome = Outcome(allowed, None if allowed else message, merged, trace_id)
         if self._dispatcher is not None:
             # Raw facts only, packed at once (which copies the input); see Recorder.build.
-            user_id, request_ip = meta.get("user_id"), meta.get("request_ip")
             try:
-                packed = pack_facts((
-                    trace_id, trigger, started_at, origin, _perf(), status, message, allowed,
-                    None if user_id is None else str(user_id),
-                    None if request_ip is None else str(request_ip),
-                    input if input_bytes is not None else None, replay_of, input_bytes, crashed,
-                    runs,
+                packed = pack_facts(_facts(
+                    trace_id, trigger, started_at, origin, status, message, allowed, meta, input,
+                    replay_of, input_bytes, crashed, runs,
                 ))  # fmt: skip
             except Exception:
                 self._dispatcher.dropped += 1

@@ -1,5 +1,5 @@
 """Runs a backtest: the parent marks out ranges of matching traces, worker processes read and
-replay each range themselves, and the parent merges their reports of each range."""
+replay each range themselves, and the parent merges their reports of the ranges in order."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from pathlib import Path
 
 from pipetrace.engine import load_pipelines
@@ -16,19 +18,25 @@ from pipetrace.store import Repository, TraceFilter
 
 from . import worker
 from .cases import skip_reason
-from .ranges import key_ranges
+from .errors import BacktestError
+from .range_replay import RangeReplayer
+from .ranges import KeyRange, key_ranges
 from .report import BacktestReport
 from .worker import replay_range, start_worker
 
 BATCH_SIZE = 500
-"""Traces per range a worker reads and replays at once: the query, the hand-over and the merge
-of its report cost about as much as a handful of replays, and Ctrl-C waits for at most one
-range per worker (a fraction of a second)."""
+"""Traces per range a worker reads and replays at once: its query, the hand-over and the merge
+of its report cost about as much as a few replays, and Ctrl-C waits for at most one range per
+worker (a fraction of a second)."""
 AHEAD = 2
 """Ranges handed to each worker ahead, so none waits while the parent merges a report."""
 PAGE_SIZE = 1000
 Progress = Callable[[int, int | None], None]
 """Called with the traces done (replayed or skipped) and the number matched, if known."""
+
+
+class _Stopped(Exception):
+    """Ctrl-C or the cancel event: the report so far is the answer."""
 
 
 def run_backtest(
@@ -43,11 +51,12 @@ def run_backtest(
 ) -> BacktestReport:
     """Replay every matching stored trace through the candidate folder; stores nothing.
 
-    Each worker process opens the store itself and reads ranges of `batch_size` traces; the
-    parent reads no traces. Ctrl-C (KeyboardInterrupt) or `cancel` stops the workers and returns
-    the partial report, marked interrupted."""
+    Worker processes open the store themselves and read ranges of `batch_size` traces; while
+    they start (their server imports the app, a second or so), this process replays the ranges
+    after their first ones itself. Ctrl-C (KeyboardInterrupt) or `cancel` stops the workers and
+    returns the partial report, marked interrupted."""
     folder = Path(pipelines_dir)
-    load_pipelines(folder)  # a broken candidate is refused here
+    pipelines = load_pipelines(folder)  # a broken candidate is refused here
     report = BacktestReport(str(folder), matched=repo.count_traces(filters))
     done = 0
 
@@ -57,47 +66,103 @@ def run_backtest(
         if on_progress is not None:
             on_progress(done, report.matched)
 
+    def check() -> None:
+        if cancel is not None and cancel.is_set():
+            raise _Stopped
+
     if repo.flavour != "pipetrace":
         _count_imported(repo, filters, report, progress)
         return report
     count = workers or os.cpu_count() or 1
+    ranges = key_ranges(repo, filters, max(1, batch_size))
     pool = ProcessPoolExecutor(
         max_workers=count,
         mp_context=_context(),
         initializer=start_worker,
         initargs=(str(folder), repo.backend.target, filters),
     )
-    pending: deque[Future[BacktestReport]] = deque()
-
-    def collect() -> None:
-        part = pending.popleft().result()
-        report.merge(part)
-        progress(part.replayed + sum(part.skipped.values()))
-
+    # Range reports in the order of the ranges, each with whether its progress was counted.
+    pending: deque[tuple[Future[BacktestReport], bool]] = deque()
     try:
-        for key_range in key_ranges(repo, filters, batch_size):
-            if cancel is not None and cancel.is_set():
-                report.interrupted = True
-                break
-            pending.append(pool.submit(replay_range, key_range))
-            while len(pending) >= count * AHEAD:
-                collect()
-        while pending and not report.interrupted:
-            if cancel is not None and cancel.is_set():
-                report.interrupted = True
-                break
-            collect()
-    except KeyboardInterrupt:
+        with ThreadPoolExecutor(1, thread_name_prefix="backtest-start") as starter:
+            handing = starter.submit(_hand_out, pool, list(islice(ranges, count * AHEAD)))
+            here = RangeReplayer(repo, filters, pipelines)
+            meanwhile: list[tuple[Future[BacktestReport], bool]] = []
+            try:
+                for key_range in _while_starting(handing, ranges):
+                    check()
+                    part = here.replay_range(key_range)
+                    meanwhile.append((_finished(part), True))
+                    progress(_size(part))
+            finally:
+                pending.extend((future, False) for future in handing.result())
+                pending.extend(meanwhile)
+        for key_range in ranges:
+            check()
+            pending.append((pool.submit(replay_range, key_range), False))
+            while pending and (len(pending) >= count * AHEAD or pending[0][0].done()):
+                _merge(*pending.popleft(), report, progress)
+        while pending:
+            check()
+            _merge(*pending.popleft(), report, progress)
+    except (KeyboardInterrupt, _Stopped):
         report.interrupted = True
+        for future, _ in pending:  # what finished still counts, in the order of the ranges
+            if future.done() and not future.cancelled() and future.exception() is None:
+                report.merge(future.result())
+    except BrokenProcessPool as exc:
+        raise BacktestError(f"a worker process ended unexpectedly ({exc})") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 
+def _hand_out(pool: ProcessPoolExecutor, first: list[KeyRange]) -> list[Future[BacktestReport]]:
+    """The workers' first ranges, handed out from a thread of its own: the first hand-over waits
+    until the pool's processes have started."""
+    return [pool.submit(replay_range, key_range) for key_range in first]
+
+
+def _while_starting(
+    handing: Future[list[Future[BacktestReport]]], ranges: Iterator[KeyRange]
+) -> Iterator[KeyRange]:
+    """The next ranges for as long as the workers are still starting."""
+    while not handing.done():
+        key_range = next(ranges, None)
+        if key_range is None:
+            return
+        yield key_range
+
+
+def _finished(report: BacktestReport) -> Future[BacktestReport]:
+    """A range this process replayed, queued with the workers' in the order of the ranges."""
+    future: Future[BacktestReport] = Future()
+    future.set_result(report)
+    return future
+
+
+def _size(part: BacktestReport) -> int:
+    """Traces a range report accounts for."""
+    return part.replayed + sum(part.skipped.values())
+
+
+def _merge(
+    future: Future[BacktestReport],
+    counted: bool,
+    report: BacktestReport,
+    progress: Callable[[int], None],
+) -> None:
+    """Add a range's report once it is done, counting its traces as progress if not yet."""
+    part = future.result()
+    report.merge(part)
+    if not counted:
+        progress(_size(part))
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """forkserver where there is one: its server imports the main module and the worker module
-    once and forks each worker from it with both imported (seconds saved per worker on a busy
-    machine); spawn elsewhere."""
+    once and forks each worker from it with both imported; spawn elsewhere. (Not fork: a
+    process with threads or an open SQLite connection must not be forked.)"""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")

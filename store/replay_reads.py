@@ -34,17 +34,17 @@ _decode_runs = msgspec.json.Decoder(tuple[ScriptRun, ...]).decode
 _decode_loosely = msgspec.json.Decoder(list[tuple[str, str, float | None, Any]]).decode
 
 
-def attribute(name: str) -> ColumnElement[Any]:
+def _attribute(name: str) -> ColumnElement[Any]:
     """A span attribute read in SQL, without decoding the attributes in Python (None where the
     stored attributes are not valid JSON)."""
     valid = func.json_valid(spans.c.attributes) == 1
     return case((valid, func.json_extract(spans.c.attributes, f"$.{name}")))
 
 
-def own_script_span() -> ColumnElement[bool]:
+def _own_script_span() -> ColumnElement[bool]:
     """A script's own span: one with a script id that is not a custom span the script opened."""
-    custom = attribute("custom")
-    return and_(spans.c.script_id.is_not(None), or_(custom.is_(None), custom == 0))
+    custom = func.coalesce(_attribute("custom"), 0)  # absent, null or false: the script's own
+    return and_(spans.c.script_id.is_not(None), custom == 0)
 
 
 def runs_column() -> ScalarSelect[Any]:
@@ -64,9 +64,9 @@ def runs_column() -> ScalarSelect[Any]:
                     spans.c.duration_ms,
                 )
             ).label("duration_ms"),
-            attribute("limit").label("hit"),
+            _attribute("limit").label("hit"),
         )
-        .where(spans.c.trace_id == traces.c.id, own_script_span())
+        .where(spans.c.trace_id == traces.c.id, _own_script_span())
         .order_by(spans.c.started_at, spans.c.pk)
         .correlate(traces)
         .subquery()

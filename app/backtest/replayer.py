@@ -21,11 +21,18 @@ class Replayer:
         self._reads: dict[tuple[str, str], bool] = {}
 
     def replay(self, case: Case, report: BacktestReport) -> None:
-        """Run the case's trigger with its stored input and metadata and count the comparison;
-        the replay's trace is built only for an error message the report keeps."""
-        execution = self._engine.execute_untraced(
+        """Run the case's trigger with its stored input and metadata and count the comparison."""
+        self.count(case, self.execute(case), report)
+
+    def execute(self, case: Case) -> Execution:
+        """Run the case's trigger with its stored input and metadata, recording nothing."""
+        return self._engine.execute_untraced(
             case.trigger, case.input, case.metadata, replay_of=case.trace_id
         )
+
+    def count(self, case: Case, execution: Execution, report: BacktestReport) -> None:
+        """Count how the replay compares with the stored run; its trace is built only for an
+        error message the report keeps."""
         compared = self._compare(case, execution, {})
         if report.keeps_message(compared):
             compared = self._compare(case, execution, _messages(execution))

@@ -81,35 +81,37 @@ def run_backtest(
         initializer=start_worker,
         initargs=(str(folder), repo.backend.target, filters),
     )
-    # Range reports in the order of the ranges, each with whether its progress was counted.
-    pending: deque[tuple[Future[BacktestReport], bool]] = deque()
+    # Range reports in the order of the ranges: a worker's to come, or one this process made
+    # while the workers started (its progress already counted).
+    pending: deque[Future[BacktestReport] | BacktestReport] = deque()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="backtest-start") as starter:
             handing = starter.submit(_hand_out, pool, list(islice(ranges, count * AHEAD)))
             here = RangeReplayer(repo, filters, pipelines)
-            meanwhile: list[tuple[Future[BacktestReport], bool]] = []
+            meanwhile: list[BacktestReport] = []
             try:
                 for key_range in _while_starting(handing, ranges):
                     check()
-                    part = here.replay_range(key_range)
-                    meanwhile.append((_finished(part), True))
-                    progress(_size(part))
+                    meanwhile.append(here.replay_range(key_range))
+                    progress(_size(meanwhile[-1]))
             finally:
-                pending.extend((future, False) for future in handing.result())
+                pending.extend(handing.result())
                 pending.extend(meanwhile)
         for key_range in ranges:
             check()
-            pending.append((pool.submit(replay_range, key_range), False))
-            while pending and (len(pending) >= count * AHEAD or pending[0][0].done()):
-                _merge(*pending.popleft(), report, progress)
+            pending.append(pool.submit(replay_range, key_range))
+            while pending and (len(pending) >= count * AHEAD or _ready(pending[0])):
+                _merge(pending.popleft(), report, progress)
         while pending:
             check()
-            _merge(*pending.popleft(), report, progress)
+            _merge(pending.popleft(), report, progress)
     except (KeyboardInterrupt, _Stopped):
         report.interrupted = True
-        for future, _ in pending:  # what finished still counts, in the order of the ranges
-            if future.done() and not future.cancelled() and future.exception() is None:
-                report.merge(future.result())
+        for part in pending:  # what finished still counts, in the order of the ranges
+            if isinstance(part, BacktestReport):
+                report.merge(part)
+            elif part.done() and not part.cancelled() and part.exception() is None:
+                report.merge(part.result())
     except BrokenProcessPool as exc:
         raise BacktestError(f"a worker process ended unexpectedly ({exc})") from None
     finally:
@@ -134,11 +136,9 @@ def _while_starting(
         yield key_range
 
 
-def _finished(report: BacktestReport) -> Future[BacktestReport]:
-    """A range this process replayed, queued with the workers' in the order of the ranges."""
-    future: Future[BacktestReport] = Future()
-    future.set_result(report)
-    return future
+def _ready(part: Future[BacktestReport] | BacktestReport) -> bool:
+    """Whether a range's report is there to merge without waiting."""
+    return isinstance(part, BacktestReport) or part.done()
 
 
 def _size(part: BacktestReport) -> int:
@@ -147,16 +147,17 @@ def _size(part: BacktestReport) -> int:
 
 
 def _merge(
-    future: Future[BacktestReport],
-    counted: bool,
+    part: Future[BacktestReport] | BacktestReport,
     report: BacktestReport,
     progress: Callable[[int], None],
 ) -> None:
-    """Add a range's report once it is done, counting its traces as progress if not yet."""
-    part = future.result()
-    report.merge(part)
-    if not counted:
-        progress(_size(part))
+    """Add a range's report, waiting for a worker's; a worker's range counts as progress here."""
+    if isinstance(part, BacktestReport):
+        report.merge(part)
+        return
+    done = part.result()
+    report.merge(done)
+    progress(_size(done))
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -1,6 +1,7 @@
 """Workers read the store themselves, a range each, on SQLite and on sqld (where each worker
-opens its own libSQL connection): the ranges cover every matching trace once, and the merged
-report is the one a single worker reading everything in one range makes."""
+opens its own libSQL connection): the ranges cover every matching trace once, the merged report
+is the one a single worker reading everything in one range makes, and a worker that cannot open
+the store stops the backtest with one line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from factories import make_trace
 
+from pipetrace.app.backtest.errors import BacktestError
 from pipetrace.app.backtest.ranges import key_ranges
 from pipetrace.app.backtest.report import BacktestReport
 from pipetrace.app.backtest.run import run_backtest
@@ -103,3 +105,19 @@ def test_workers_reading_ranges_report_as_one_reader(filled: str, tmp_path: Path
     }
     assert ranges.decisions["blocked-to-allowed"] > 0
     assert figures(ranges) == figures(whole)
+
+
+def test_a_worker_that_cannot_open_the_store_stops_it_in_one_line(
+    filled: str, tmp_path: Path
+) -> None:
+    folder = candidate(tmp_path)
+    repo = open_store(filled, migrate=False, create=False)
+    missing = tmp_path / "gone.db"
+    repo.backend.target = replace(repo.backend.target, location=str(missing), kind="sqlite")
+    try:
+        with pytest.raises(BacktestError) as raised:
+            run_backtest(repo, TraceFilter(), folder, workers=1, batch_size=SIZE)
+    finally:
+        repo.close()
+    assert str(missing) in raised.value.message
+    assert "\n" not in raised.value.message

@@ -6,7 +6,7 @@ in each stage, which a busy machine does not distort the way it distorts wall-cl
 The demo stores are built with `pipetrace demo` (its out-of-process recorder: the fast path);
 how long that took is printed. One process and backtest run in turns, `--repeat` times each
 (3 by default), and the ratio is of their medians, so both see much the same load. The backtest
-runs in a child process of its own, so its peak RSS (ru_maxrss) is that of the process marking
+runs in a child process of its own, so its peak RSS (VmHWM) is that of the process marking
 out ranges and holding the report (which also replays ranges while the workers start), not this
 script's, which holds the baseline's inputs. (Workers are forked by the forkserver, not by it,
 so their RSS is not in its RUSAGE_CHILDREN; a worker holds one range at a time.)
@@ -215,7 +215,7 @@ def child(db: str, folder: str, workers: int, newest_only: bool) -> None:
     report = run_backtest(repo, filters, folder, workers=workers or None)
     seconds = time.perf_counter() - start
     repo.close()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = peak_rss_kib()
     print(
         json.dumps(
             {
@@ -226,6 +226,20 @@ def child(db: str, folder: str, workers: int, newest_only: bool) -> None:
             }
         )
     )
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS since it started running this program: VmHWM, which exec resets.
+    (ru_maxrss keeps the peak of the process that forked it before exec, here this script's,
+    holding every baseline input.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _spin(n: int) -> int:

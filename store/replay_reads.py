@@ -34,16 +34,16 @@ _decode_runs = msgspec.json.Decoder(tuple[ScriptRun, ...]).decode
 _decode_loosely = msgspec.json.Decoder(list[tuple[str, str, float | None, Any]]).decode
 
 
-def _attribute(name: str) -> ColumnElement[Any]:
+def attribute(name: str) -> ColumnElement[Any]:
     """A span attribute read in SQL, without decoding the attributes in Python (None where the
     stored attributes are not valid JSON)."""
     valid = func.json_valid(spans.c.attributes) == 1
     return case((valid, func.json_extract(spans.c.attributes, f"$.{name}")))
 
 
-def _own_script_span() -> ColumnElement[bool]:
+def own_script_span() -> ColumnElement[bool]:
     """A script's own span: one with a script id that is not a custom span the script opened."""
-    custom = func.coalesce(_attribute("custom"), 0)  # absent, null or false: the script's own
+    custom = func.coalesce(attribute("custom"), 0)  # absent, null or false: the script's own
     return and_(spans.c.script_id.is_not(None), custom == 0)
 
 
@@ -64,9 +64,9 @@ def runs_column() -> ScalarSelect[Any]:
                     spans.c.duration_ms,
                 )
             ).label("duration_ms"),
-            _attribute("limit").label("hit"),
+            attribute("limit").label("hit"),
         )
-        .where(spans.c.trace_id == traces.c.id, _own_script_span())
+        .where(spans.c.trace_id == traces.c.id, own_script_span())
         .order_by(spans.c.started_at, spans.c.pk)
         .correlate(traces)
         .subquery()

@@ -47,6 +47,7 @@ from .models import (
     Cursor,
     DurationPoints,
     Page,
+    ScriptRun,
     SpanRow,
     StoredPipelines,
     StoreSpace,
@@ -57,7 +58,13 @@ from .models import (
     TraceWithSpans,
     VacuumResult,
 )
-from .replay_reads import REPLAY_COLUMNS, runs_column, runs_from_json
+from .replay_reads import (
+    REPLAY_COLUMNS,
+    attribute,
+    own_script_span,
+    runs_column,
+    runs_from_json,
+)
 from .schema import HOUR_NS, spans, trace_counts, traces
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
 from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
@@ -190,6 +197,46 @@ class Repository:
             {"trace_id": trace.id},
         )
         return TraceWithSpans(trace, [span_from_row(r) for r in self.backend.query(stmt)])
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceRow]:
+        """Many traces with their JSON columns in one query, in the order asked; absent ids are
+        left out."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return []
+        rows = self.backend.query(
+            compile_statement(
+                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
+            )
+        )
+        found = {t.id: t for t in (trace_from_row(r, TRACE_COLUMNS) for r in rows)}
+        return [found[i] for i in ids if i in found]
+
+    def script_runs(self, trace_ids: Sequence[str]) -> dict[str, list[ScriptRun]]:
+        """Each trace's script spans in start order, without custom spans and without decoding
+        their attributes (a backtest reads a great many): what a replay compares."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return {}
+        columns = (spans.c.script_id, spans.c.status, spans.c.duration_ms, attribute("limit"))
+        stmt = (
+            select(spans.c.trace_id, *columns)
+            .where(spans.c.trace_id.in_(ids), own_script_span())
+            .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
+        )
+        found: dict[str, list[ScriptRun]] = {}
+        for trace_id, script_id, status, duration, hit in self.backend.query(
+            compile_statement(stmt)
+        ):
+            found.setdefault(trace_id, []).append(
+                ScriptRun(
+                    str(script_id),
+                    str(status),
+                    _finite(duration),
+                    hit if isinstance(hit, str) else None,
+                )
+            )
+        return found
 
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
         """A trace and its spans with their JSON columns left to read when looked at (see

@@ -31,6 +31,7 @@ from ..models import (
     Cursor,
     DurationPoints,
     Page,
+    ScriptRun,
     SpanRow,
     StoredPipelines,
     TraceFilter,
@@ -166,6 +167,28 @@ class AutherRepository(Repository):
                 found[i].span_count = len(grouped.get(i, []))
                 out.append(TraceWithSpans(found[i], grouped.get(i, [])))
         return out
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceRow]:
+        """Many traces by UUID, in the order asked; absent ids are left out."""
+        return [found.trace for found in self.get_traces_with_spans(trace_ids)]
+
+    def script_runs(self, trace_ids: Sequence[str]) -> dict[str, list[ScriptRun]]:
+        """Each trace's script spans in start order, without custom spans."""
+        runs: dict[str, list[ScriptRun]] = {}
+        for found in self.get_traces_with_spans(trace_ids):
+            for span in found.spans:
+                if span.script_id is None or span.attributes.get("custom"):
+                    continue
+                limit = span.attributes.get("limit")
+                runs.setdefault(found.trace.id, []).append(
+                    ScriptRun(
+                        span.script_id,
+                        span.status,
+                        span.duration_ms,
+                        limit if isinstance(limit, str) else None,
+                    )
+                )
+        return runs
 
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, starting with `prefix` (dashes optional)."""

@@ -8,7 +8,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from pathlib import Path
@@ -24,13 +24,15 @@ from .ranges import KeyRange, key_ranges
 from .report import BacktestReport
 from .worker import replay_range, start_worker
 
-BATCH_SIZE = 500
+BATCH_SIZE = 250
 """Traces per range a worker reads and replays at once: its query, the hand-over and the merge
-of its report cost about as much as a few replays, and Ctrl-C waits for at most one range per
-worker (a fraction of a second)."""
+of its report cost about as much as five replays, progress moves every range, and Ctrl-C waits
+for at most one range per worker (a fraction of a second)."""
 AHEAD = 2
 """Ranges handed to each worker ahead, so none waits while the parent merges a report."""
 PAGE_SIZE = 1000
+CANCEL_POLL = 0.1
+"""Seconds between looks at the cancel event while a worker's range is awaited."""
 Progress = Callable[[int, int | None], None]
 """Called with the traces done (replayed or skipped) and the number matched, if known."""
 
@@ -70,6 +72,7 @@ def run_backtest(
         if cancel is not None and cancel.is_set():
             raise _Stopped
 
+    progress(0)  # the total, at once
     if repo.flavour != "pipetrace":
         _count_imported(repo, filters, report, progress)
         return report
@@ -101,10 +104,9 @@ def run_backtest(
             check()
             pending.append(pool.submit(replay_range, key_range))
             while pending and (len(pending) >= count * AHEAD or _ready(pending[0])):
-                _merge(pending.popleft(), report, progress)
+                _merge(pending.popleft(), report, progress, check)
         while pending:
-            check()
-            _merge(pending.popleft(), report, progress)
+            _merge(pending.popleft(), report, progress, check)
     except (KeyboardInterrupt, _Stopped):
         report.interrupted = True
         for part in pending:  # what finished still counts, in the order of the ranges
@@ -150,11 +152,16 @@ def _merge(
     part: Future[BacktestReport] | BacktestReport,
     report: BacktestReport,
     progress: Callable[[int], None],
+    check: Callable[[], None],
 ) -> None:
-    """Add a range's report, waiting for a worker's; a worker's range counts as progress here."""
+    """Add a range's report, waiting for a worker's (and checking for cancel meanwhile); a
+    worker's range counts as progress here."""
     if isinstance(part, BacktestReport):
         report.merge(part)
         return
+    while not part.done():
+        check()
+        wait([part], timeout=CANCEL_POLL)
     done = part.result()
     report.merge(done)
     progress(_size(done))

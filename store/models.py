@@ -167,21 +167,21 @@ class Cursor:
     def decode(cls, text: str) -> Cursor:
         """Parse what `encode` produced; anything else, such as a token edited by hand or one
         for another order, raises ValueError saying what is wrong."""
-        shown = text if len(text) <= 60 else text[:60] + "…"
+        shown = repr(text) if len(repr(text)) <= 60 else repr(text)[:60] + "…"
         if len(text) > _MAX_TOKEN_CHARS:
-            raise ValueError(f"{shown!r} is too long to be a cursor")
+            raise ValueError(f"{shown} is too long to be a cursor")
         match = _CURSOR_TOKEN.fullmatch(text)
         if match is None:
             raise ValueError(
-                f"{shown!r} is not a cursor (expected {CURSOR_ORDER}:STARTED_NS:TRACE_ID[:SCOPE])"
+                f"{shown} is not a cursor (expected {CURSOR_ORDER}:STARTED_NS:TRACE_ID[:SCOPE])"
             )
         order, started, trace_id, scope = match.groups()
         if order != CURSOR_ORDER:
             raise ValueError(
-                f"cursor {shown!r} belongs to the {order!r} order, not to {CURSOR_ORDER} first"
+                f"cursor {shown} belongs to the {order!r} order, not to {CURSOR_ORDER} first"
             )
         if int(started) not in _INT64:
-            raise ValueError(f"cursor {shown!r}: start time {started} is out of range")
+            raise ValueError(f"cursor {shown}: start time {started} is out of range")
         return cls(int(started), trace_id, scope or "")
 
 

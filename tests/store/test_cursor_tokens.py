@@ -4,7 +4,7 @@ ValueError saying what is wrong, never another exception or a position nobody pr
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pipetrace.store import Cursor
@@ -37,6 +37,7 @@ def test_an_edited_token_is_a_position_it_names_or_a_value_error(
 
 
 @given(text=st.text(max_size=300))
+@example(text="\x00" * 60)
 def test_any_text_is_a_cursor_or_a_value_error(text: str) -> None:
     try:
         decoded = Cursor.decode(text)

@@ -27,9 +27,9 @@ from _common import goal_line
 
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
 from pipetrace.store.backends import open_backend
-from pipetrace.store.backends.sqlite_rebuild import RebuildProgress
 from pipetrace.store.codec import SPAN_COLUMNS, TRACE_COLUMNS, span_to_tuple, trace_to_tuple
 from pipetrace.store.migrate import upgrade
+from pipetrace.store.upgrade_batches import BatchProgress
 from pipetrace.store.url import parse_database_url
 
 WAIT_GOAL_MS = 300.0
@@ -200,7 +200,7 @@ def main() -> None:
         phases: dict[str, tuple[float, float]] = {}
         timing: dict[str, float] = {}
 
-        def on_progress(p: RebuildProgress) -> None:
+        def on_progress(p: BatchProgress) -> None:
             now = time.perf_counter()
             start = phases.get(p.phase, (now, now))[0]
             phases[p.phase] = (start, now)

@@ -22,7 +22,8 @@ class Backfill:
     `keep`; a range not refilled yet is refilled from the rows as they are by then. So the
     target is exact when the last range is done, whatever writers insert, update and delete
     meanwhile, and refilling a range again never hurts (an interrupted backfill is simply run
-    again).
+    again). `keep` runs again inside the migration, so it must be repeatable: a new target is
+    made there with CREATE TABLE IF NOT EXISTS, triggers are dropped IF EXISTS first.
     """
 
     target: str

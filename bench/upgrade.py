@@ -32,7 +32,14 @@ from pathlib import Path
 
 from _common import DATABASE_IN_FOLDER, goal_line, temporary_sqld
 
-from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
+from pipetrace.store import (
+    Repository,
+    SpanRow,
+    StoreError,
+    TraceRow,
+    TraceWithSpans,
+    open_store,
+)
 from pipetrace.store.backends import Backend, open_backend
 from pipetrace.store.codec import SPAN_COLUMNS, TRACE_COLUMNS, span_to_tuple, trace_to_tuple
 from pipetrace.store.migrate import backfills, script_directory, upgrade
@@ -128,7 +135,8 @@ def build(path: Path, count: int) -> None:
 
 class Writer(threading.Thread):
     """Saves one fresh trace every 5 ms through its own Repository, which does not migrate, and
-    records when each save began and how long it waited."""
+    records when each save began and how long it waited, and why any save failed (a server
+    whose lock stays taken past its busy timeout refuses it)."""
 
     def __init__(self, path: str, prefix: str) -> None:
         super().__init__(daemon=True)
@@ -137,6 +145,7 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.waits: list[tuple[float, float]] = []
+        self.failures: list[str] = []
         self.rate = 0.0
 
     def run(self) -> None:
@@ -152,7 +161,10 @@ class Writer(threading.Thread):
                     time.sleep(delay)
                 item = make_trace(self.prefix, n, time.time_ns())
                 began = time.perf_counter()
-                repo.save_traces([item])
+                try:
+                    repo.save_traces([item])
+                except StoreError as exc:
+                    self.failures.append(exc.message)
                 self.waits.append((began, time.perf_counter() - began))
                 n += 1
                 due = max(due + WRITER_INTERVAL, time.perf_counter())
@@ -265,6 +277,8 @@ def measure_migration(url: str, revision: str, prefix: str) -> float:
         + ", ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(worst.items()))
         + f"; {space_line(url)}"
     )
+    if writer.failures:
+        print(f"  {len(writer.failures)} saves failed: {writer.failures[0]}")
     return longest
 
 
@@ -282,9 +296,10 @@ def measure_plain(url: str, prefix: str, what: str, statements: list[str]) -> No
 
     writer = measure_writer(url, prefix, run)
     longest = summarize([w for _, w in writer.waits])[0]
+    failed = f" ({len(writer.failures)} saves failed)" if writer.failures else ""
     print(
         f"  {what}: held the write lock {held * 1000:.0f} ms, the writer waited up to "
-        f"{longest:.0f} ms"
+        f"{longest:.0f} ms{failed}"
     )
 
 

@@ -47,8 +47,12 @@ class Backfill:
                 raise ValueError(f"a backfill range ends at a unit above 0, not {bound}")
         units = _between(self.unit_column, first, last, 1)
         rows = _between(self.column, first, last, self.unit)
-        clear = f"DELETE FROM {self.target}" + (f" WHERE {units}" if units else "")
-        return [clear, self.fill.replace("{rows}", rows or "TRUE")]
+        if len(rows) == 1:
+            # SQLite guesses a range open at one end holds a quarter of the rows, and scans a
+            # whole index rather than look that many up: say it holds few (it does).
+            rows = [f"unlikely({rows[0]})"]
+        clear = f"DELETE FROM {self.target}" + (f" WHERE {' AND '.join(units)}" if units else "")
+        return [clear, self.fill.replace("{rows}", " AND ".join(rows) or "TRUE")]
 
     def apply(self) -> None:
         """Inside the migration: `keep`, then the whole refill in one go, unless the runner
@@ -62,12 +66,11 @@ class Backfill:
                 op.execute(sql)
 
 
-def _between(column: str, first: int | None, last: int | None, scale: int) -> str:
-    """The condition on `column` for units `first` to `last` scaled by `scale`; empty when
-    unbounded."""
+def _between(column: str, first: int | None, last: int | None, scale: int) -> list[str]:
+    """The conditions on `column` for units `first` to `last` scaled by `scale`."""
     conditions = []
     if first is not None:
         conditions.append(f"{column} >= {first * scale}")
     if last is not None:
         conditions.append(f"{column} < {last * scale}")
-    return " AND ".join(conditions)
+    return conditions

@@ -21,9 +21,10 @@ from .sql import Statement
 from .upgrade_batches import PAUSE_SECONDS, BatchProgress, Progress, resized
 
 FIRST_ROWS = 200
-MAX_ROWS = 100_000
-"""Source rows a range holds at most: a range writes only the target's few rows per unit, so
-the time its transaction takes (sized to BATCH_SECONDS) is what bounds it."""
+MAX_ROWS = 20_000
+"""Source rows a range holds at most (about 20 ms of reading on a 2-core machine): ranges are
+sized to take BATCH_SECONDS, and this keeps one sized after a lucky quick range from holding
+the lock much longer on a busy machine."""
 
 
 def backfill_in_batches(

@@ -278,3 +278,14 @@ def test_the_replay_index_built_online_is_the_one_a_direct_build_makes(tmp_path:
     with sqlite3.connect(online) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     _assert_counts_exact(online)
+
+
+def test_every_range_reads_its_rows_through_the_start_time_index(tmp_path: Path) -> None:
+    path = str(tmp_path / "plans.db")
+    _upgrade(path, "head")
+    (recount,) = backfills(script_directory().get_revision(REPLAYS))
+    with sqlite3.connect(path) as conn:
+        for first, last in ((None, 2), (2, 5), (5, None)):
+            fill = recount.range_sql(first, last)[1]
+            plan = str(conn.execute(f"EXPLAIN QUERY PLAN {fill}").fetchall())
+            assert "USING INDEX ix_pipeline_traces_started_at_id (started_at" in plan, plan

@@ -41,18 +41,28 @@ class Backfill:
     def range_sql(self, first: int | None, last: int | None) -> list[str]:
         """Clear and refill the units from `first` up to, not including, `last` (None: no
         bound). A bound is a unit above 0, so that `column / unit`, which SQL truncates
-        toward zero, puts every row in the same range as its unit."""
+        toward zero, puts every row in the same range as its unit; damaged rows whose column
+        is text or a BLOB (unit 0 in SQL's arithmetic) go with the first range."""
         for bound in (first, last):
             if bound is not None and bound < 1:
                 raise ValueError(f"a backfill range ends at a unit above 0, not {bound}")
-        units = _between(self.unit_column, first, last, 1)
-        rows = _between(self.column, first, last, self.unit)
-        if len(rows) == 1:
-            # SQLite guesses a range open at one end holds a quarter of the rows, and scans a
-            # whole index rather than look that many up: say it holds few (it does).
-            rows = [f"unlikely({rows[0]})"]
-        clear = f"DELETE FROM {self.target}" + (f" WHERE {' AND '.join(units)}" if units else "")
-        return [clear, self.fill.replace("{rows}", " AND ".join(rows) or "TRUE")]
+        units = " AND ".join(_between(self.unit_column, first, last))
+        clear = f"DELETE FROM {self.target}" + (f" WHERE {units}" if units else "")
+        return [clear, self.fill.replace("{rows}", self._rows(first, last))]
+
+    def _rows(self, first: int | None, last: int | None) -> str:
+        """The condition on `column` for the source rows of units `first` to `last`. Text and
+        BLOBs sort after every number, so `< ''` bounds the numbers, which keeps SQLite on the
+        column's index (for a range open at one end it guesses a quarter of the rows and scans
+        a whole index instead); the first range reads the numbers below its end and what is
+        not a number as two ranges of the index, each marked unlikely for the same reason."""
+        column = self.column
+        high = "''" if last is None else str(last * self.unit)
+        if first is not None:
+            return f"{column} >= {first * self.unit} AND {column} < {high}"
+        if last is None:
+            return "TRUE"
+        return f"(unlikely({column} < {high}) OR unlikely({column} >= ''))"
 
     def apply(self) -> None:
         """Inside the migration: `keep`, then the whole refill in one go, unless the runner
@@ -66,11 +76,11 @@ class Backfill:
                 op.execute(sql)
 
 
-def _between(column: str, first: int | None, last: int | None, scale: int) -> list[str]:
-    """The conditions on `column` for units `first` to `last` scaled by `scale`."""
+def _between(column: str, low: int | None, high: int | None) -> list[str]:
+    """The conditions `low <= column < high`, for the bounds there are."""
     conditions = []
-    if first is not None:
-        conditions.append(f"{column} >= {first * scale}")
-    if last is not None:
-        conditions.append(f"{column} < {last * scale}")
+    if low is not None:
+        conditions.append(f"{column} >= {low}")
+    if high is not None:
+        conditions.append(f"{column} < {high}")
     return conditions

@@ -289,3 +289,18 @@ def test_every_range_reads_its_rows_through_the_start_time_index(tmp_path: Path)
             fill = recount.range_sql(first, last)[1]
             plan = str(conn.execute(f"EXPLAIN QUERY PLAN {fill}").fetchall())
             assert "USING INDEX ix_pipeline_traces_started_at_id (started_at" in plan, plan
+            assert "SCAN" not in plan, plan
+
+
+def test_damaged_start_times_are_counted_as_a_recount_counts_them(tmp_path: Path) -> None:
+    path = str(tmp_path / "damaged.db")
+    _store_at_0003(path)
+    with sqlite3.connect(path) as conn:
+        damage = ((1, "'yesterday'"), (2, "x'00ff'"), (3, "'soon'"), (4, "1e30"), (5, "-7"))
+        for n, value in damage:
+            conn.execute(
+                f"UPDATE pipeline_traces SET started_at = {value} WHERE id = ?", (f"{n:032x}",)
+            )
+    conn.close()
+    assert _upgrade(path, "head") == ("0003", head_revision())
+    assert _query(path, COUNTS) == _query(path, RECOUNT)

@@ -13,8 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from factories import BASE_NS, SEC, make_trace
 
+from pipetrace.app.cli import main
 from pipetrace.store import Repository, TraceWithSpans, open_store
 from pipetrace.store.backends import open_backend
 from pipetrace.store.backfill_run import backfill_in_batches
@@ -304,3 +306,24 @@ def test_damaged_start_times_are_counted_as_a_recount_counts_them(tmp_path: Path
     conn.close()
     assert _upgrade(path, "head") == ("0003", head_revision())
     assert _query(path, COUNTS) == _query(path, RECOUNT)
+
+
+def test_db_upgrade_says_the_counts_are_rebuilt_a_range_at_a_time(store_url: str) -> None:
+    _store_at_0003(store_url)
+    dry = CliRunner().invoke(main, ["db", "upgrade", "--dry-run", "--db", store_url])
+    assert dry.exit_code == 0, dry.stderr
+    assert (
+        f"-- locks: before its transaction, pipeline_trace_counts is rebuilt from pipeline_traces "
+        f"({STORED:,} rows) a range of whole hours at a time"
+    ) in dry.stdout
+    assert "count(*) FROM pipeline_traces" not in dry.stdout  # not in the revision's own SQL
+    index = (
+        f"builds an index over all {STORED:,} rows of pipeline_traces in one go"
+        if store_url.startswith("http")
+        else f"before its transaction, pipeline_traces ({STORED:,} rows) is rebuilt with the new"
+    )
+    assert index in dry.stdout
+    done = CliRunner().invoke(main, ["db", "upgrade", "--db", store_url])
+    assert done.exit_code == 0, done.stderr
+    assert "pipetrace: refilling pipeline_trace_counts (writers keep writing)" in done.stderr
+    _assert_counts_exact(store_url)

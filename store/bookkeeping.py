@@ -57,6 +57,24 @@ compatibility_marker = Table(
 )
 
 TABLES = frozenset({VERSION_TABLE, migration_log.name, compatibility_marker.name})
+ADOPT_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
+    f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))",
+    f"INSERT INTO {VERSION_TABLE} SELECT version_num FROM alembic_version "
+    f"WHERE NOT EXISTS (SELECT 1 FROM {VERSION_TABLE})",
+)
+"""A store made before the migration log records its revision in alembic_version only: copy it
+into Alembic's version table before the first migration this version applies."""
+
+
+def revision_guard(revision: str) -> str:
+    """A statement that fails, and its transaction with it, unless the store is at `revision`
+    (it copies any other revision into the version table, whose key refuses the copy), so a
+    write meant for one revision never lands on a store another process has moved on."""
+    return (
+        f"INSERT INTO {VERSION_TABLE} (version_num) SELECT version_num FROM {VERSION_TABLE} "
+        f"WHERE version_num <> '{revision}'"
+    )
 
 
 def pipetrace_version() -> str:

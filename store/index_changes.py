@@ -4,14 +4,17 @@ holding the write lock for a whole index build where the backend allows it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class NewIndex:
-    """An index a migration creates: its name and its columns, in order."""
+    """An index a migration creates: its name, its columns in order, and for a partial index
+    the condition on the rows it lists (SQL, as written after WHERE)."""
 
     name: str
     columns: tuple[str, ...]
+    where: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +33,15 @@ class IndexChanges:
 
     def apply(self) -> None:
         """Drop and create the indexes inside the migration; a no-op for those already done."""
+        import sqlalchemy as sa
         from alembic import op
 
         for name in self.drop:
             op.drop_index(name, table_name=self.table, if_exists=True)
         for index in self.create:
-            op.create_index(index.name, self.table, list(index.columns), if_not_exists=True)
+            partial: dict[str, Any] = {}
+            if index.where:
+                partial["sqlite_where"] = sa.text(index.where)
+            op.create_index(
+                index.name, self.table, list(index.columns), if_not_exists=True, **partial
+            )

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import io
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,26 +23,19 @@ from sqlalchemy.engine import Connection
 
 from .backends import Backend
 from .backends.sqlite import SQLiteBackend
-from .backends.sqlite_rebuild import RebuildProgress, rebuild_with_indexes
-from .bookkeeping import VERSION_TABLE, is_breaking, pipetrace_version
+from .backends.sqlite_rebuild import rebuild_with_indexes
+from .backfill import BACKFILLED, Backfill
+from .backfill_run import backfill_in_batches
+from .bookkeeping import ADOPT_SQL, is_breaking, pipetrace_version, revision_guard
 from .errors import SchemaError, StoreError, StoreUnavailable
 from .index_changes import IndexChanges
 from .schema_state import StoreSchema, read_schema
 from .sql import Statement
+from .upgrade_batches import Progress
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-UPGRADE_ATTEMPTS = 3
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
-ADOPT_SQL = (
-    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
-    f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))",
-    f"INSERT INTO {VERSION_TABLE} SELECT version_num FROM alembic_version "
-    f"WHERE NOT EXISTS (SELECT 1 FROM {VERSION_TABLE})",
-)
-"""A store made before the migration log records its revision in alembic_version only: copy it
-into Alembic's version table before the first migration this version applies."""
-Progress = Callable[[RebuildProgress], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +172,12 @@ def _check_readable(schema: StoreSchema, where: str) -> None:
         )
 
 
+def backfills(script: Script) -> tuple[Backfill, ...]:
+    """The derived tables a migration declares it refills (`backfills`), which the runner
+    refills in batches before the migration's own transaction."""
+    return tuple(b for b in getattr(script.module, "backfills", ()) if isinstance(b, Backfill))
+
+
 def _needed_to_read(script: Script) -> bool:
     """What a migration declares: True if this version's reads fail without it."""
     return bool(getattr(script.module, "needed_to_read", True))
@@ -208,11 +206,12 @@ def upgrade(
     """Upgrade to `revision`; returns (before, after). With `breaking` False a breaking
     revision is refused; a store that a newer version upgraded is left as it is.
 
-    On SQLite each revision is its own short transaction, after the indexes it declares have
-    been built online; on libSQL the rendered SQL goes as one batch. Another process may be
-    upgrading at the same moment: the revision is read again where the upgrade cannot race
-    (under SQLite's write lock; after a libSQL batch that lost), so whoever loses carries on
-    from where the winner left the schema.
+    A revision's declared backfills are first refilled a range per short transaction, on
+    both backends. Then on SQLite the indexes it declares are built online and the revision is
+    its own short transaction; on libSQL the rendered SQL goes as one batch (cut where a
+    revision has backfills). Another process may be upgrading at the same moment: the revision
+    is read again where the upgrade cannot race (under SQLite's write lock; after a libSQL
+    batch that lost), so whoever loses carries on from where the winner left the schema.
     """
     where = backend.target.display
     schema = read_schema(backend.query, where)
@@ -228,16 +227,37 @@ def upgrade(
         _refuse_breaking(steps, before, where)
     if isinstance(backend, SQLiteBackend):
         for step in steps:
+            backfilled = _backfill_before(backend, step, on_progress)
             changes = getattr(step.module, "index_changes", None)
             if isinstance(changes, IndexChanges):
                 rebuild_with_indexes(backend, changes, on_progress)
-            _apply_online(backend, step)
+            _apply_online(backend, step, backfilled)
     else:
-        _upgrade_through_sql(backend, schema, target)
+        _upgrade_through_sql(backend, schema, target, on_progress)
     return before, target
 
 
-def _apply_online(backend: SQLiteBackend, step: Script) -> None:
+def _backfill_before(
+    backend: Backend, step: Script, on_progress: Progress | None
+) -> frozenset[str]:
+    """Refill the tables `step` derives, in batches, while the store is at the revision before
+    it; the targets refilled (none when the store is elsewhere: another process went on)."""
+    declared = backfills(step)
+    if not declared:
+        return frozenset()
+    schema = read_schema(backend.query, backend.target.display)
+    before = schema.revision
+    if before is None or before != step.down_revision:
+        return frozenset()
+    done: set[str] = set()
+    for backfill in declared:
+        adopt = not schema.adopted and not done
+        if backfill_in_batches(backend, backfill, before, adopt=adopt, on_progress=on_progress):
+            done.add(backfill.target)
+    return frozenset(done)
+
+
+def _apply_online(backend: SQLiteBackend, step: Script, backfilled: frozenset[str]) -> None:
     """Run one migration with Alembic on a live connection inside BEGIN IMMEDIATE.
 
     The write lock is taken before the revision is read, so two processes never both run the
@@ -256,6 +276,7 @@ def _apply_online(backend: SQLiteBackend, step: Script) -> None:
                         conn.exec_driver_sql(sql)
                 config = alembic_config()
                 config.attributes["connection"] = conn
+                config.attributes[BACKFILLED] = backfilled
                 with _ALEMBIC:
                     command.upgrade(config, step.revision)
             elif not includes(schema.revision, step.revision):
@@ -275,41 +296,64 @@ def _query_on(conn: Connection, statement: Statement) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in conn.exec_driver_sql(statement.sql, statement.params)]
 
 
-def _upgrade_through_sql(backend: Backend, schema: StoreSchema, target: str) -> None:
-    """Render the migrations as SQL offline and apply them as one atomic batch.
+def _upgrade_through_sql(
+    backend: Backend, schema: StoreSchema, target: str, on_progress: Progress | None
+) -> None:
+    """Render the migrations as SQL offline and apply them as atomic batches: one for all of
+    them, except that a revision with backfills starts a batch of its own, sent once those are
+    refilled in batches.
 
-    A batch that fails because another client upgraded meanwhile ("table ... already exists")
-    is retried from the revision read again, and needs nothing when that is the target.
+    A batch starts with the revision guard, so one that another client's upgrade overtook
+    fails; the upgrade carries on from the revision read again. Each such failure means the
+    store moved on, so there are at most as many as there are revisions.
     """
     where = backend.target.display
-    for _attempt in range(UPGRADE_ATTEMPTS):
+    failures = 0
+    while not includes(schema.revision, target):
+        steps = pending_scripts(schema.revision, target)
+        end = next((s for s in steps[1:] if backfills(s)), None)
+        last = steps[-1].revision if end is None else str(end.down_revision)
+        backfilled = _backfill_before(backend, steps[0], on_progress)
         try:
-            backend.write([Statement(sql) for sql in rendered_upgrade(schema, target)])
-            return
+            backend.write([Statement(sql) for sql in rendered_upgrade(schema, last, backfilled)])
         except StoreUnavailable:
             raise
         except StoreError:
             now = read_schema(backend.query, where)
             check_compatible(now, where)
+            failures += 1
             if now.revision == schema.revision:
                 raise
-            if includes(now.revision, target):
-                return
+            if failures > len(known_revisions()):
+                raise SchemaError(
+                    f"{where}: other clients kept changing the schema during the upgrade"
+                ) from None
             schema = now
-    raise SchemaError(f"{where}: other clients kept changing the schema during the upgrade")
+            continue
+        schema = read_schema(backend.query, where)
 
 
-def rendered_upgrade(schema: StoreSchema, target: str) -> list[str]:
-    """The statements that bring a store from its revision to `target`, rendered offline,
-    after those that adopt a store made before the migration log."""
-    adopt = list(ADOPT_SQL) if schema.revision is not None and not schema.adopted else []
-    return adopt + render_sql(schema.revision, target)
+def rendered_upgrade(
+    schema: StoreSchema, target: str, backfilled: frozenset[str] = frozenset()
+) -> list[str]:
+    """The statements that bring a store from its revision to `target`, rendered offline:
+    first those that adopt a store made before the migration log, and the guard that fails
+    unless the store is still at its revision; `backfilled` as for `render_sql`."""
+    if schema.revision is None:
+        return render_sql(None, target, backfilled)
+    adopt = [] if schema.adopted else list(ADOPT_SQL)
+    guard = revision_guard(schema.revision)
+    return [*adopt, guard, *render_sql(schema.revision, target, backfilled)]
 
 
-def render_sql(before: str | None, revision: str) -> list[str]:
-    """The statements that bring `before` to `revision` as Alembic renders them offline."""
+def render_sql(
+    before: str | None, revision: str, backfilled: frozenset[str] = frozenset()
+) -> list[str]:
+    """The statements that bring `before` to `revision` as Alembic renders them offline,
+    without refilling the `backfilled` tables (the runner did that in batches before)."""
     buffer = io.StringIO()
     config = alembic_config()
+    config.attributes[BACKFILLED] = backfilled
     config.output_buffer = buffer
     span = f"{before}:{revision}" if before else revision
     with _ALEMBIC:

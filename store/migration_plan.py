@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from .backends import Backend
 from .backends.sqlite import SQLiteBackend
-from .backends.sqlite_rebuild import BATCH_SECONDS
-from .bookkeeping import TABLES, is_breaking
+from .backfill import Backfill
+from .bookkeeping import ADOPT_SQL, TABLES, is_breaking
 from .index_changes import IndexChanges
 from .migrate import (
-    ADOPT_SQL,
+    backfills,
     check_compatible,
     head_revision,
     known_revisions,
@@ -21,6 +21,7 @@ from .migrate import (
 )
 from .schema_state import read_schema
 from .sql import Statement
+from .upgrade_batches import BATCH_SECONDS
 
 _CREATE_INDEX = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+\"?(\w+)", re.I | re.S)
 _FILL = re.compile(r"^INSERT\s+INTO\b.*?\bSELECT\b.*?\bFROM\s+\"?(\w+)", re.I | re.S)
@@ -61,12 +62,16 @@ def plan_upgrade(backend: Backend) -> UpgradePlan:
     planned: list[PlannedRevision] = []
     previous = before
     for step in pending_scripts(before, head_revision()):
-        sql = render_sql(previous, step.revision)
+        refilled = backfills(step)
+        sql = render_sql(previous, step.revision, frozenset(b.target for b in refilled))
         if previous is not None and previous == before and not schema.adopted:
             sql = [*ADOPT_SQL, *sql]
         changes = getattr(step.module, "index_changes", None)
         online = isinstance(backend, SQLiteBackend) and isinstance(changes, IndexChanges)
-        locks = _locks(sql, rows, changes if online else None)
+        locks = [_backfill_lock(b, rows) for b in refilled]
+        locks += _locks(sql, rows, changes if online else None)
+        if not locks:
+            locks.append("only short schema changes: writers wait a moment")
         summary = (step.doc or "").strip().splitlines()[0] if step.doc else ""
         planned.append(PlannedRevision(step.revision, summary, is_breaking(step), sql, locks))
         previous = step.revision
@@ -83,6 +88,17 @@ def _row_counts(backend: Backend) -> dict[str, int]:
         quoted = '"' + str(name).replace('"', '""') + '"'
         counts[str(name)] = int(backend.query(Statement(f"SELECT count(*) FROM {quoted}"))[0][0])
     return counts
+
+
+def _backfill_lock(backfill: Backfill, rows: dict[str, int]) -> str:
+    """What refilling a derived table in batches locks."""
+    return (
+        f"before its transaction, {backfill.target} is rebuilt from {backfill.source} "
+        f"({rows.get(backfill.source, 0):,} rows) a range of whole {backfill.unit_column}s at a "
+        f"time, each range cleared and refilled in its own write transaction of about "
+        f"{BATCH_SECONDS * 1000:.0f} ms, after one short transaction has put in what keeps it "
+        "up to date; writers wait for one range at a time"
+    )
 
 
 def _locks(sql: list[str], rows: dict[str, int], online: IndexChanges | None) -> list[str]:
@@ -115,6 +131,4 @@ def _locks(sql: list[str], rows: dict[str, int], online: IndexChanges | None) ->
             )
         elif _DROP_INDEX.match(statement) and not online:
             locks.append("drops an index: writers wait while its pages are freed")
-    if not locks:
-        locks.append("only short schema changes: writers wait a moment")
     return locks

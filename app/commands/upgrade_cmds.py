@@ -20,16 +20,20 @@ from rich.progress import (
 
 from pipetrace.store.auther import open_auther_store
 from pipetrace.store.backends import open_backend
-from pipetrace.store.backends.sqlite_rebuild import RebuildProgress
 from pipetrace.store.migrate import check_compatible, upgrade
 from pipetrace.store.migration_plan import UpgradePlan, plan_upgrade
 from pipetrace.store.schema_state import read_schema
+from pipetrace.store.upgrade_batches import BatchProgress
 
 from ..settings import Settings
 from ..wording import counted
 from .common import db_option, fail, say
 
-PHASES = {"copy": "copying rows of", "retire": "deleting the old rows of"}
+PHASES = {
+    "copy": "copying rows of",
+    "retire": "deleting the old rows of",
+    "backfill": "refilling",
+}
 
 
 @click.command("upgrade")
@@ -45,7 +49,8 @@ def db_upgrade(dry_run: bool, settings: Settings) -> None:
 
     Commands that write apply additive revisions by themselves; a breaking one, which locks
     older pipetrace versions out of the store, is applied only by this command. On SQLite, new
-    indexes are built by rebuilding their table in short batches, so writers keep writing.
+    indexes are built by rebuilding their table in short batches, and on both backends derived
+    tables (the hourly counts) are refilled a range of hours at a time, so writers keep writing.
     """
     target = settings.store()
     auther = open_auther_store(target)
@@ -61,7 +66,7 @@ def db_upgrade(dry_run: bool, settings: Settings) -> None:
         if dry_run:
             _print_plan(where, plan_upgrade(backend))
             return
-        with _rebuild_progress(sys.stderr.isatty()) as on_progress:
+        with _batch_progress(sys.stderr.isatty()) as on_progress:
             before, after = upgrade(backend, on_progress=on_progress)
     finally:
         backend.close()
@@ -96,13 +101,14 @@ def _print_plan(where: str, plan: UpgradePlan) -> None:
 
 
 @contextlib.contextmanager
-def _rebuild_progress(show: bool) -> Iterator[Callable[[RebuildProgress], None]]:
-    """Online index builds as a progress bar on a terminal, as one line per phase elsewhere."""
+def _batch_progress(show: bool) -> Iterator[Callable[[BatchProgress], None]]:
+    """Online index builds and backfills as a progress bar on a terminal, as one line per phase
+    elsewhere."""
     console = Console(stderr=True)
     if not show:
         said: set[tuple[str, str]] = set()
 
-        def tell(p: RebuildProgress) -> None:
+        def tell(p: BatchProgress) -> None:
             if (p.table, p.phase) not in said:
                 said.add((p.table, p.phase))
                 say(f"pipetrace: {PHASES[p.phase]} {p.table} (writers keep writing)", err=True)
@@ -118,7 +124,7 @@ def _rebuild_progress(show: bool) -> Iterator[Callable[[RebuildProgress], None]]
     with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[tuple[str, str], TaskID] = {}
 
-        def update(p: RebuildProgress) -> None:
+        def update(p: BatchProgress) -> None:
             key = (p.table, p.phase)
             if key not in tasks:
                 tasks[key] = bar.add_task(f"{PHASES[p.phase]} {p.table}", total=p.total)

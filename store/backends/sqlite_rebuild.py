@@ -21,43 +21,25 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from ..errors import StoreError
 from ..index_changes import IndexChanges
+from ..upgrade_batches import PAUSE_SECONDS, BatchProgress, Progress, resized
 from .sqlite import BUSY_TIMEOUT_MS, SQLiteBackend
 
 NEW_PREFIX = "_pipetrace_new_"
 OLD_PREFIX = "_pipetrace_old_"
 SYNC_PREFIX = "_pipetrace_sync_"
 PROGRESS_TABLE = "_pipetrace_rebuild"
-BATCH_SECONDS = 0.04
-"""How long one batch's write transaction should take: writers wait at most about this long."""
 FIRST_BATCH = 200
 MAX_BATCH = 2_000
 """Rows per batch at most, and pages per step below: besides time, a batch is kept small in the
 write-ahead log, since a writer whose commit finds the log long folds it into the file itself."""
-PAUSE_SECONDS = 0.02
-"""Between batches, so writers waiting for the lock get it."""
 FIRST_RELEASE_PAGES = 64
 MAX_RELEASE_PAGES = 512
 _IDENT = r'(?:"(?:[^"]|"")+"|\w+)'
 _INDEX_HEAD = re.compile(rf"^CREATE\s+(UNIQUE\s+)?INDEX\s+{_IDENT}\s+ON\s+{_IDENT}\s*", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class RebuildProgress:
-    """How far a rebuild is: rows copied, or old rows deleted, of about `total`."""
-
-    table: str
-    phase: str
-    """"copy" or "retire"."""
-    done: int
-    total: int
-
-
-Progress = Callable[[RebuildProgress], None]
 
 
 def rebuild_with_indexes(
@@ -205,7 +187,10 @@ class _Rebuild:
         }
         for index in self.changes.create:
             columns = ", ".join(_q(c) for c in index.columns)
-            indexes[index.name] = f"CREATE INDEX {_q(index.name)} ON {_q(self.table)} ({columns})"
+            where = f" WHERE {index.where}" if index.where else ""
+            indexes[index.name] = (
+                f"CREATE INDEX {_q(index.name)} ON {_q(self.table)} ({columns}){where}"
+            )
         return indexes
 
     def _create_triggers(self) -> None:
@@ -348,9 +333,9 @@ class _Rebuild:
 
     def _after_batch(self, seconds: float, phase: str, done: int, total: int) -> None:
         """Size the next batch to take about BATCH_SECONDS, report, checkpoint and pause."""
-        self.batch = _resized(self.batch, seconds, MAX_BATCH)
+        self.batch = resized(self.batch, seconds, MAX_BATCH)
         if self.on_progress is not None:
-            self.on_progress(RebuildProgress(self.table, phase, done, max(total, done)))
+            self.on_progress(BatchProgress(self.table, phase, done, max(total, done)))
         self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         time.sleep(PAUSE_SECONDS)
 
@@ -377,15 +362,8 @@ def _release_free_pages(backend: SQLiteBackend) -> None:
     while True:
         began = time.perf_counter()
         shrank, left = backend.release_free_pages(pages)
-        pages = _resized(pages, time.perf_counter() - began, MAX_RELEASE_PAGES)
+        pages = resized(pages, time.perf_counter() - began, MAX_RELEASE_PAGES)
         backend.checkpoint()
         time.sleep(PAUSE_SECONDS)
         if not (shrank and left):
             return
-
-
-def _resized(size: int, seconds: float, largest: int) -> int:
-    """The next batch's size, so that it takes about BATCH_SECONDS: smaller at once after a
-    slow batch, at most twice as large after a quick one."""
-    scaled = int(size * BATCH_SECONDS / max(seconds, 1e-4))
-    return max(1, min(largest, 2 * size, scaled))

@@ -16,9 +16,9 @@ from factories import make_trace
 from pipetrace.store import Repository, open_store
 from pipetrace.store.backends import open_backend
 from pipetrace.store.backends.sqlite import SQLiteBackend
-from pipetrace.store.backends.sqlite_rebuild import RebuildProgress
 from pipetrace.store.migrate import head_revision, upgrade
 from pipetrace.store.sql import Statement
+from pipetrace.store.upgrade_batches import BatchProgress
 from pipetrace.store.url import parse_database_url
 from pipetrace.store.writer import TraceWriter
 
@@ -97,7 +97,7 @@ def test_a_writer_running_through_an_upgrade_loses_nothing(
     writer.start()
     written_at_batches: list[int] = []
 
-    def on_progress(progress: RebuildProgress) -> None:
+    def on_progress(progress: BatchProgress) -> None:
         written_at_batches.append(writer.writer.stats().written)
 
     backend = open_backend(parse_database_url(store_url))
@@ -165,7 +165,7 @@ def test_an_interrupted_rebuild_is_finished_by_the_next_upgrade(tmp_path: Path, 
     path = str(tmp_path / "resume.db")
     _store_at_0002(path, STORED)
 
-    def stop(progress: RebuildProgress) -> None:
+    def stop(progress: BatchProgress) -> None:
         if progress.phase == phase and progress.done > 0:
             raise _Interrupt
 

@@ -11,32 +11,27 @@ from typing import Any, NoReturn
 
 import click
 
-from pipetrace.engine import load_pipelines
 from pipetrace.errors import PipetraceError
 
 from .bugs import bug_line, traceback_text
 from .closed_stdout import quiet_when_reader_leaves
-from .commands.backtest_cmds import backtest
-from .commands.cleanup_cmds import cleanup
 from .commands.context import CommandContext
-from .commands.db_cmds import db
-from .commands.engine_cmds import demo, run
-from .commands.interop_cmds import export_cmd, import_cmd
-from .commands.pipelines_cmds import bundled_help, pipelines
-from .commands.receive_cmds import receive
-from .commands.replay_cmds import replay
-from .commands.serve_cmds import serve
-from .commands.store_cmds import show, traces
-from .commands.viewer_cmds import screenshots
+from .commands.pipelines_option import bundled_help
+from .commands.registry import COMMANDS
 from .frontends import CleanupApp, Frontends, ReceiverFactory
 from .interrupts import exit_status
+from .lazy_group import LazyGroup
 from .settings import Settings
 from .untrusted import shown, shown_lines
 from .usage_errors import usage_line
 
 
-class PipetraceGroup(click.Group):
-    """Turns every failure into one line on stderr: exit 2 for a user error, 1 for a bug."""
+class PipetraceGroup(LazyGroup):
+    """Turns every failure into one line on stderr: exit 2 for a user error, 1 for a bug; its
+    sub-commands are those of app/commands/registry.py, each imported only when it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, registered=COMMANDS, package="pipetrace.app.commands", **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Refuse an argument the shell passed as bytes that are not UTF-8 (Python keeps them as
@@ -142,23 +137,10 @@ def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> 
     settings = Settings.read(os.environ, db_url=db_url)
     ctx.obj = CommandContext(settings, FRONTENDS)
     if pipelines_dir is not None:
-        # Checked now, in run's words, not when the operator first presses R (it takes ~20 ms).
+        # Checked now, in run's words, not when the operator first presses R (it takes ~20 ms);
+        # the engine is imported only here, since the other commands' --pipelines are their own.
+        from pipetrace.engine import load_pipelines
+
         load_pipelines(pipelines_dir)
     if ctx.invoked_subcommand is None:
         _open_viewer(settings, pipelines_dir)
-
-
-main.add_command(traces)
-main.add_command(run)
-main.add_command(demo)
-main.add_command(replay)
-main.add_command(backtest)
-main.add_command(show)
-main.add_command(db)
-main.add_command(cleanup)
-main.add_command(serve)
-main.add_command(receive)
-main.add_command(export_cmd)
-main.add_command(import_cmd)
-main.add_command(screenshots)
-main.add_command(pipelines)

@@ -48,15 +48,7 @@ from .common import (
     user_option,
 )
 from .context import pass_frontends
-from .pipelines_cmds import bundled_help
-
-pipelines_option = click.option(
-    "--pipelines",
-    "pipelines_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=bundled_help("A pipelines folder (pipelines.toml and .lua files)"),
-)
-
+from .pipelines_option import pipelines_option
 
 DEMO_FLUSH_EVERY = 1000
 MAX_INPUT_FILE_BYTES = 4 * MAX_LIMITS["max_input_bytes"]

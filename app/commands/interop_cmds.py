@@ -27,7 +27,7 @@ from ..interrupts import exit_status, sigterm_as_interrupt
 from ..settings import Settings
 from ..wording import counted
 from .common import db_option, fail, filter_options, opened_store, say
-from .engine_cmds import pipelines_option
+from .pipelines_option import pipelines_option
 from .store_cmds import resolve_trace_id
 
 

@@ -12,14 +12,6 @@ from pipetrace.engine.bundled import bundled_pipelines_dir
 from .common import fail, say
 
 
-def bundled_help(what: str) -> str:
-    """Help for a --pipelines option that names where the bundled set lives."""
-    return (
-        f"{what} [default: the bundled auth set, {bundled_pipelines_dir()}; "
-        "copy it to edit with `pipetrace pipelines init DIR`]."
-    )
-
-
 @click.group()
 def pipelines() -> None:
     """The bundled pipelines: where they are, and a copy to edit."""

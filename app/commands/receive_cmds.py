@@ -23,8 +23,8 @@ from ..settings import OTLP_TOKEN_ENV, Settings
 from .common import db_option, fail, opened_store, say
 from .context import pass_frontends
 from .cron_secret import checked_secret
-from .engine_cmds import pipelines_option
 from .listening import ListenError, listening_sockets, url_of
+from .pipelines_option import pipelines_option
 from .serve_cmds import INSTALL_HINT
 from .server_logs import show_server_logs
 

@@ -17,8 +17,8 @@ from ..settings import Settings
 from ..timeparse import format_duration
 from ..untrusted import shown_json, shown_source_lines, shown_text
 from .common import db_option, echo_json, json_option, opened_store
-from .engine_cmds import pipelines_option
 from .helper_options import helper_options
+from .pipelines_option import pipelines_option
 from .store_cmds import resolve_trace_id, status_text
 from .table_layout import Column, output_console, print_table
 

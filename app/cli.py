@@ -3,7 +3,6 @@ place that knows the commands, the viewer and the HTTP app, and hands the comman
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -93,6 +92,8 @@ def _open_viewer(settings: Settings, pipelines_dir: Path | None) -> None:
 
 def _write_screenshots(out: Path) -> list[Path]:
     """Render every viewer scene to `out`, importing the viewer only when asked."""
+    import asyncio
+
     from .tui.shots import write_screenshots
 
     return asyncio.run(write_screenshots(out))

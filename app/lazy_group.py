@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
-from click.utils import make_default_short_help
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,9 @@ class LazyGroup(click.Group):
         for name in self.list_commands(ctx):
             loaded = self.commands.get(name)
             if loaded is None:
-                rows.append((name, make_default_short_help(self.registered[name].summary, limit)))
+                # Cut as click cuts a command's own help (its function for that is private).
+                stand_in = click.Command(name, help=self.registered[name].summary)
+                rows.append((name, stand_in.get_short_help_str(limit)))
             elif not loaded.hidden:
                 rows.append((name, loaded.get_short_help_str(limit)))
         return rows

@@ -1,33 +1,68 @@
-"""pipetrace's trace store: schema, repository, backends, migrations and retention."""
+"""pipetrace's trace store: schema, repository, backends, migrations and retention.
 
-from __future__ import annotations
+Its names are imported when first used (`pipetrace.lazy_names`), so a command that only needs a
+model or a URL does not load the repository, and no read of an up-to-date store loads
+SQLAlchemy or Alembic (see docs/ARCHITECTURE.md, start-up)."""
 
-from .auther import open_auther_store
-from .backends import open_backend
-from .errors import SchemaError, StoreDamaged, StoreError, StoreUnavailable
-from .migrate import open_schema
-from .models import (
-    REPLAY_CHOICES,
-    CleanupProgress,
-    CleanupResult,
-    Cursor,
-    DurationPoints,
-    Page,
-    ReplayChoice,
-    ScriptRun,
-    SpanRow,
-    StoredPipelines,
-    StoredScript,
-    StoreSpace,
-    TraceFilter,
-    TraceRow,
-    TraceRuns,
-    TraceWithSpans,
-    VacuumResult,
+from typing import TYPE_CHECKING
+
+from pipetrace.lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from .errors import SchemaError, StoreDamaged, StoreError, StoreUnavailable
+    from .models import (
+        REPLAY_CHOICES,
+        CleanupProgress,
+        CleanupResult,
+        Cursor,
+        DurationPoints,
+        Page,
+        ReplayChoice,
+        ScriptRun,
+        SpanRow,
+        StoredPipelines,
+        StoredScript,
+        StoreSpace,
+        TraceFilter,
+        TraceRow,
+        TraceRuns,
+        TraceWithSpans,
+        VacuumResult,
+    )
+    from .opening import open_store
+    from .repository import Repository
+    from .sql import Statement
+    from .url import DatabaseTarget, parse_database_url
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        ".errors": ("SchemaError", "StoreDamaged", "StoreError", "StoreUnavailable"),
+        ".models": (
+            "REPLAY_CHOICES",
+            "CleanupProgress",
+            "CleanupResult",
+            "Cursor",
+            "DurationPoints",
+            "Page",
+            "ReplayChoice",
+            "ScriptRun",
+            "SpanRow",
+            "StoredPipelines",
+            "StoredScript",
+            "StoreSpace",
+            "TraceFilter",
+            "TraceRow",
+            "TraceRuns",
+            "TraceWithSpans",
+            "VacuumResult",
+        ),
+        ".opening": ("open_store",),
+        ".repository": ("Repository",),
+        ".sql": ("Statement",),
+        ".url": ("DatabaseTarget", "parse_database_url"),
+    },
 )
-from .repository import Repository
-from .sql import Statement
-from .url import DatabaseTarget, parse_database_url
 
 __all__ = [
     "REPLAY_CHOICES",
@@ -42,6 +77,7 @@ __all__ = [
     "SchemaError",
     "ScriptRun",
     "SpanRow",
+    "Statement",
     "StoreDamaged",
     "StoreError",
     "StoreSpace",
@@ -56,35 +92,3 @@ __all__ = [
     "open_store",
     "parse_database_url",
 ]
-
-
-def open_store(
-    store: str | DatabaseTarget, *, migrate: bool = True, create: bool = True
-) -> Repository:
-    """Open the store a URL or a parsed target names; an auther database (the original
-    project's own) is recognised first and opened read-only, unmigrated.
-
-    With `migrate` (commands that write) the additive revisions this version knows are applied;
-    without it the schema is used as it is, or refused in one line where this version cannot
-    read it. With `create` False nothing that is not a store already is opened: a missing or
-    empty file, a pipe, a device, a database without pipetrace's tables. Raises StoreError with
-    one line naming the URL and the cause when it cannot be used.
-    """
-    target = parse_database_url(store) if isinstance(store, str) else store
-    auther = open_auther_store(target)
-    if auther is not None:
-        return auther
-    backend = open_backend(target, create=create)
-    if migrate and backend.read_only:
-        backend.close()
-        raise StoreUnavailable(
-            f"{target.display}: the store is read-only here (its file, folder or mount): "
-            "traces, show, export and the viewer read it, but nothing can change it"
-        )
-    try:
-        backend.query(Statement("SELECT 1"))
-        schema = open_schema(backend, migrate=migrate, create=create)
-    except BaseException:
-        backend.close()
-        raise
-    return Repository(backend, schema=schema)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
-from importlib import metadata
 from typing import Any, cast
 
 from alembic.runtime.migration import MigrationContext, MigrationInfo
@@ -32,7 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
-VERSION_TABLE = "pipetrace_revision"
+from .revisions import pipetrace_version
+from .schema_state import COMPATIBILITY_MARKER, MIGRATION_LOG, VERSION_TABLE
+
 LEGACY_REVISIONS = ("0001", "0002", "0003", "0004_replays", "0005")
 """Revisions that versions from before the log recorded in `alembic_version` alone: those
 versions upgrade any store at a revision they know, so it must name the newest of these applied
@@ -41,7 +42,7 @@ versions upgrade any store at a revision they know, so it must name the newest o
 bookkeeping = MetaData()
 
 migration_log = Table(
-    "pipetrace_migrations",
+    MIGRATION_LOG,
     bookkeeping,
     Column("revision", String(32), primary_key=True),
     Column("breaking", Boolean(create_constraint=False), nullable=False),
@@ -50,7 +51,7 @@ migration_log = Table(
 )
 
 compatibility_marker = Table(
-    "alembic_version",
+    COMPATIBILITY_MARKER,
     bookkeeping,
     Column("version_num", String(32), nullable=False),
     PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
@@ -75,14 +76,6 @@ def revision_guard(revision: str) -> str:
         f"INSERT INTO {VERSION_TABLE} (version_num) SELECT version_num FROM {VERSION_TABLE} "
         f"WHERE version_num <> '{revision}'"
     )
-
-
-def pipetrace_version() -> str:
-    """This installation's version, recorded with every revision it applies."""
-    try:
-        return metadata.version("pipetrace")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def is_breaking(script: Script) -> bool:

@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .columns import SPAN_COLUMNS, SPAN_STATUSES, TRACE_COLUMNS, TRACE_STATUSES
 from .models import SpanRow, TraceRow
-from .schema import SPAN_STATUSES, TRACE_STATUSES, spans, traces
 
-TRACE_COLUMNS: tuple[str, ...] = tuple(c.name for c in traces.columns)
-SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns if c.name != "pk")
 TRACE_OBJECTS = ("context_snapshot", "result_data", "attributes")
 """A trace's JSON object columns."""
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(c for c in TRACE_COLUMNS if c not in TRACE_OBJECTS)

@@ -1,9 +1,6 @@
-"""Brings a store's schema forward, and decides whether this version can use a store as it is.
-
-A store may be shared by several pipetrace versions. One that finds revisions it does not know
-uses the store anyway when they are all additive (it says once which version wrote them), and
-is refused only by a breaking one. Commands that only read never migrate; writers apply
-additive revisions themselves, while a breaking one waits for `pipetrace db upgrade`.
+"""Brings a store's schema forward with Alembic: online on SQLite, revision by revision, and as
+rendered SQL on libSQL. Imported only where a migration is due (see store/schema_check.py,
+which decides that without Alembic) and by `pipetrace db`.
 """
 
 from __future__ import annotations
@@ -11,83 +8,66 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import sqlite3
 import threading
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
+from . import revisions
 from .backends import Backend
 from .backends.sqlite import SQLiteBackend
 from .backends.sqlite_rebuild import rebuild_with_indexes
 from .backfill import BACKFILLED, Backfill
 from .backfill_run import backfill_in_batches
-from .bookkeeping import ADOPT_SQL, is_breaking, pipetrace_version, revision_guard
+from .bookkeeping import ADOPT_SQL, is_breaking, revision_guard
 from .errors import SchemaError, StoreError, StoreUnavailable
 from .index_changes import IndexChanges
+from .revisions import head_revision, includes, known_revisions, pipetrace_version
+from .schema_check import check_compatible
 from .schema_state import StoreSchema, read_schema
 from .sql import Statement
 from .upgrade_batches import Progress
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _ALEMBIC = threading.Lock()
 """Alembic keeps its running environment in module globals: one command at a time per process."""
-
-
-@dataclass(frozen=True, slots=True)
-class OpenedSchema:
-    """The schema a command found (and maybe upgraded), and what to tell its user once."""
-
-    schema: StoreSchema
-    notice: str | None = None
-    """Set when a newer pipetrace added revisions this one does not know but can ignore."""
-
-    def includes(self, revision: str) -> bool:
-        """Whether the store has `revision` (a newer store than this version has them all)."""
-        return includes(self.schema.revision, revision)
+__all__ = [
+    "ADOPT_SQL",
+    "backfills",
+    "check_compatible",
+    "current_revision",
+    "head_revision",
+    "includes",
+    "known_revisions",
+    "pending_scripts",
+    "render_sql",
+    "split_sql_script",
+    "upgrade",
+]
 
 
 def alembic_config() -> Config:
     """An Alembic config pointing at the packaged migrations, with no ini file."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(revisions.MIGRATIONS_DIR))
     return config
 
 
 def script_directory() -> ScriptDirectory:
     """The packaged migration scripts (read once per folder)."""
-    return _scripts(str(MIGRATIONS_DIR))
+    return _scripts(str(revisions.MIGRATIONS_DIR))
 
 
 @functools.cache
 def _scripts(folder: str) -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
-
-
-def head_revision() -> str:
-    """The newest revision this version of pipetrace knows."""
-    head = script_directory().get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> list[str]:
-    """Every revision in the packaged history, oldest first."""
-    return [rev.revision for rev in reversed(list(script_directory().walk_revisions()))]
-
-
-def includes(store_revision: str | None, revision: str) -> bool:
-    """Whether a store at `store_revision` has `revision` applied."""
-    if store_revision is None:
-        return False
-    known = known_revisions()
-    if store_revision not in known:
-        return True
-    return known.index(store_revision) >= known.index(revision)
 
 
 def pending_scripts(before: str | None, target: str) -> list[Script]:
@@ -101,86 +81,10 @@ def current_revision(backend: Backend) -> str | None:
     return read_schema(backend.query, backend.target.display).revision
 
 
-def check_compatible(schema: StoreSchema, where: str) -> str | None:
-    """None when this version knows the store's revision; a notice when a newer version only
-    added what this one can ignore; refused when a newer version made a breaking change."""
-    known = known_revisions()
-    marker, revision = schema.marker, schema.revision
-    if marker is not None and marker not in known:
-        applied = schema.applied(marker)
-        if applied is None:
-            raise _unknown_revision(where, marker, known[-1])
-        raise SchemaError(
-            f"{where}: pipetrace {applied.pipetrace_version} made a breaking change to the "
-            f"store's schema (revision {marker}) that this pipetrace ({pipetrace_version()}, "
-            f"revisions up to {known[-1]}) cannot use; install pipetrace "
-            f"{applied.pipetrace_version} or newer"
-        )
-    if revision is None or revision in known:
-        return None
-    newer = [row for row in schema.log if row.revision not in known]
-    if not newer or newer[-1].revision != revision:
-        raise _unknown_revision(where, revision, known[-1])
-    return (
-        f"{where} was last upgraded by pipetrace {newer[-1].pipetrace_version} (schema "
-        f"revision {revision}); this pipetrace ({pipetrace_version()}, revisions up to "
-        f"{known[-1]}) uses it as it is: the newer revisions only add what it can ignore"
-    )
-
-
-def _unknown_revision(where: str, revision: str, head: str) -> SchemaError:
-    """A revision this version does not know, with no log row to say who wrote it."""
-    return SchemaError(
-        f"{where}: the database is at schema revision {revision}, newer than this pipetrace "
-        f"knows (up to {head}); upgrade pipetrace"
-    )
-
-
-def open_schema(backend: Backend, *, migrate: bool, create: bool) -> OpenedSchema:
-    """Check the store before a command uses it; writers (`migrate`) apply additive revisions.
-
-    A database without pipetrace's tables is opened only by a command that may create a store
-    (and made one when it also migrates); one that only reads is refused where it would need
-    `pipetrace db upgrade`.
-    """
-    where = backend.target.display
-    schema = read_schema(backend.query, where)
-    notice = check_compatible(schema, where)
-    if schema.revision is None and not create:
-        raise SchemaError(
-            f"{where}: not a pipetrace store (the database has no tables); make one with "
-            "pipetrace demo, run, import or db upgrade"
-        )
-    if migrate:
-        upgrade(backend, breaking=False)
-        schema = read_schema(backend.query, where)
-    else:
-        _check_readable(schema, where)
-    return OpenedSchema(schema, notice)
-
-
-def _check_readable(schema: StoreSchema, where: str) -> None:
-    """Refuse a store older than this version's reads can handle, naming the command to run."""
-    if schema.revision not in known_revisions():
-        return
-    needed = [s for s in pending_scripts(schema.revision, head_revision()) if _needed_to_read(s)]
-    if needed:
-        raise SchemaError(
-            f"{where}: the store is at schema revision {schema.revision}, older than this "
-            f"pipetrace reads (it needs revision {needed[-1].revision}); run pipetrace db "
-            "upgrade, or read it with the pipetrace version that wrote it"
-        )
-
-
 def backfills(script: Script) -> tuple[Backfill, ...]:
     """The derived tables a migration declares it refills (`backfills`), which the runner
     refills in batches before the migration's own transaction."""
     return tuple(b for b in getattr(script.module, "backfills", ()) if isinstance(b, Backfill))
-
-
-def _needed_to_read(script: Script) -> bool:
-    """What a migration declares: True if this version's reads fail without it."""
-    return bool(getattr(script.module, "needed_to_read", True))
 
 
 def _refuse_breaking(steps: list[Script], before: str, where: str) -> None:
@@ -264,7 +168,7 @@ def _apply_online(backend: SQLiteBackend, step: Script, backfilled: frozenset[st
     same migration; the one that waited finds it applied and does nothing.
     """
     where = backend.target.display
-    with backend.connection() as conn:
+    with _alembic_connection(backend) as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")  # our BEGIN, not the driver's
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
@@ -289,6 +193,22 @@ def _apply_online(backend: SQLiteBackend, step: Script, backfilled: frozenset[st
             with contextlib.suppress(Exception):
                 conn.exec_driver_sql("ROLLBACK")
             raise
+
+
+@contextlib.contextmanager
+def _alembic_connection(backend: SQLiteBackend) -> Iterator[Connection]:
+    """A SQLAlchemy connection for Alembic over a new connection to the store, set up as the
+    backend's own are, and closed afterwards; driver errors as one-line store errors."""
+    engine = create_engine("sqlite://", creator=backend.connect, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise backend.explain(exc.orig) from None
+    except sqlite3.Error as exc:
+        raise backend.explain(exc) from None
+    finally:
+        engine.dispose()
 
 
 def _query_on(conn: Connection, statement: Statement) -> list[tuple[Any, ...]]:

@@ -11,14 +11,9 @@ from .backends.sqlite import SQLiteBackend
 from .backfill import Backfill
 from .bookkeeping import ADOPT_SQL, TABLES, is_breaking
 from .index_changes import IndexChanges
-from .migrate import (
-    backfills,
-    check_compatible,
-    head_revision,
-    known_revisions,
-    pending_scripts,
-    render_sql,
-)
+from .migrate import backfills, pending_scripts, render_sql
+from .revisions import head_revision, known_revisions
+from .schema_check import check_compatible
 from .schema_state import read_schema
 from .sql import Statement
 from .upgrade_batches import BATCH_SECONDS

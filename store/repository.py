@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -10,37 +9,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Select,
-    bindparam,
-    delete,
-    func,
-    literal,
-    or_,
-    select,
-    tuple_,
-    union,
-)
-
 from .backends import Backend
 from .codec import (
     INT64_MAX,
     INT64_MIN,
-    SPAN_COLUMNS,
     SUMMARY_COLUMNS,
-    TRACE_COLUMNS,
     sound_json,
     span_from_row,
     span_to_tuple,
     trace_from_row,
     trace_to_tuple,
 )
+from .columns import HOUR_NS, SPAN_COLUMNS, SPAN_TABLE, TRACE_COLUMNS, TRACE_TABLE
 from .errors import StoreError
-from .filters import filter_clause, filter_shape, filter_values, hourly_countable
-from .integrity import refuse_if_damaged
-from .migrate import OpenedSchema, includes, upgrade
+from .filters import filter_shape, filter_values, hourly_countable
 from .models import (
     CleanupProgress,
     CleanupResult,
@@ -58,17 +40,14 @@ from .models import (
     TraceWithSpans,
     VacuumResult,
 )
-from .replay_reads import (
-    REPLAY_COLUMNS,
-    attribute,
-    own_script_span,
-    runs_column,
-    runs_from_json,
-)
-from .schema import HOUR_NS, spans, trace_counts, traces
+from .revisions import includes
+from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
-from .sql import InsertMany, Operation, Statement, cached_statement, compile_statement
+from .sql import InsertMany, Operation, Statement, built_statement, named_statement
 from .trace_ids import lookup_prefixes
+
+QUERIES = ".queries"
+"""The module of this repository's SQLAlchemy statement builders (see store/sql.py)."""
 
 MAX_PAGE = 10_000
 SPAN_BATCH = 2_000
@@ -86,6 +65,8 @@ class Repository:
     """Where counts stop (a count of count_cap + 1 means "more"); None: counts are exact."""
     flavour = "pipetrace"
     """Whose schema the store has: "pipetrace", or "auther" (see store/auther)."""
+    queries = QUERIES
+    """The module of the SQLAlchemy builders of this repository's named statements."""
 
     def __init__(
         self,
@@ -108,7 +89,7 @@ class Repository:
     def apply_additive_revisions(self) -> None:
         """Apply the additive revisions this version knows, for a write that needs them (an
         import from the viewer, which opens a store as it is); a breaking one is refused."""
-        _before, after = upgrade(self.backend, breaking=False)
+        _before, after = apply_additive_revisions(self.backend)
         self.keeps_sources = includes(after, SOURCES_REVISION)
 
     @property
@@ -119,6 +100,11 @@ class Repository:
     def close(self) -> None:
         """Release the backend's connections."""
         self.backend.close()
+
+    def data_version(self) -> int | None:
+        """A number that changes whenever a commit may have changed the store, so a watcher
+        (live mode) reads again only then; None where the backend cannot tell (libSQL)."""
+        return self.backend.data_version()
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -147,20 +133,20 @@ class Repository:
             trace_rows.append(trace_to_tuple(item.trace, now))
             span_rows.extend(map(span_to_tuple, item.spans))
         return [
-            InsertMany(traces.name, TRACE_COLUMNS, trace_rows),
-            InsertMany(spans.name, SPAN_COLUMNS, span_rows),
+            InsertMany(TRACE_TABLE, TRACE_COLUMNS, trace_rows),
+            InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows),
         ]
 
     def create_trace(self, trace: TraceRow) -> None:
         """A trace row alone (its spans may follow with `create_spans`)."""
         self.backend.write(
-            [InsertMany(traces.name, TRACE_COLUMNS, [trace_to_tuple(trace, self.clock())])]
+            [InsertMany(TRACE_TABLE, TRACE_COLUMNS, [trace_to_tuple(trace, self.clock())])]
         )
 
     def create_spans(self, spans_: Sequence[SpanRow]) -> None:
         """A batch of spans of existing traces, in one transaction."""
         self.backend.write(
-            [InsertMany(spans.name, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
+            [InsertMany(SPAN_TABLE, SPAN_COLUMNS, [span_to_tuple(s) for s in spans_])]
         )
 
     # -- reads --------------------------------------------------------------------------------
@@ -172,14 +158,7 @@ class Repository:
 
     def get_trace(self, trace_id: str) -> TraceRow | None:
         """One trace with its JSON columns, or None."""
-        stmt = cached_statement(
-            "get_trace",
-            lambda: select(*[traces.c[n] for n in TRACE_COLUMNS]).where(
-                traces.c.id == bindparam("trace_id")
-            ),
-            {"trace_id": trace_id.lower()},
-        )
-        rows = self.backend.query(stmt)
+        rows = self._query("trace_by_id", (), trace_id=trace_id.lower())
         return trace_from_row(rows[0], TRACE_COLUMNS) if rows else None
 
     def get_trace_with_spans(self, trace_id: str) -> TraceWithSpans | None:
@@ -187,16 +166,8 @@ class Repository:
         trace = self.get_trace(trace_id)
         if trace is None:
             return None
-        stmt = cached_statement(
-            "get_spans",
-            lambda: (
-                select(*[spans.c[n] for n in SPAN_COLUMNS])
-                .where(spans.c.trace_id == bindparam("trace_id"))
-                .order_by(spans.c.started_at, spans.c.pk)
-            ),
-            {"trace_id": trace.id},
-        )
-        return TraceWithSpans(trace, [span_from_row(r) for r in self.backend.query(stmt)])
+        rows = self._query("spans_of_trace", (), trace_id=trace.id)
+        return TraceWithSpans(trace, [span_from_row(r) for r in rows])
 
     def get_traces(self, trace_ids: Sequence[str]) -> list[TraceRow]:
         """Many traces with their JSON columns in one query, in the order asked; absent ids are
@@ -204,11 +175,7 @@ class Repository:
         ids = [t.lower() for t in dict.fromkeys(trace_ids)]
         if not ids:
             return []
-        rows = self.backend.query(
-            compile_statement(
-                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
-            )
-        )
+        rows = self.backend.query(built_statement(self.queries, "traces_by_ids", ids))
         found = {t.id: t for t in (trace_from_row(r, TRACE_COLUMNS) for r in rows)}
         return [found[i] for i in ids if i in found]
 
@@ -218,15 +185,9 @@ class Repository:
         ids = [t.lower() for t in dict.fromkeys(trace_ids)]
         if not ids:
             return {}
-        columns = (spans.c.script_id, spans.c.status, spans.c.duration_ms, attribute("limit"))
-        stmt = (
-            select(spans.c.trace_id, *columns)
-            .where(spans.c.trace_id.in_(ids), own_script_span())
-            .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
-        )
         found: dict[str, list[ScriptRun]] = {}
         for trace_id, script_id, status, duration, hit in self.backend.query(
-            compile_statement(stmt)
+            built_statement(self.queries, "script_runs", ids)
         ):
             found.setdefault(trace_id, []).append(
                 ScriptRun(
@@ -244,21 +205,8 @@ class Repository:
         trace = self.get_trace(trace_id)
         if trace is None:
             return None
-        stmt = cached_statement(
-            "get_outline",
-            lambda: (
-                select(
-                    *[spans.c[n] for n in SPAN_COLUMNS],
-                    func.json_valid(spans.c.attributes),
-                    func.json_valid(spans.c.extra),
-                )
-                .where(spans.c.trace_id == bindparam("trace_id"))
-                .order_by(spans.c.started_at, spans.c.pk)
-            ),
-            {"trace_id": trace.id},
-        )
         outline = TraceOutline(trace, [], [])
-        for row in self.backend.query(stmt):
+        for row in self._query("outline_spans", (), trace_id=trace.id):
             values = tuple(row[:-2])
             if sound_json(values[-2], row[-2]) and sound_json(values[-1], row[-1]):
                 outline.spans.append(span_from_row((*values[:-2], None, None)))
@@ -276,11 +224,9 @@ class Repository:
             values: dict[str, Any] = {"trace_id": trace_id.lower(), "limit": batch}
             if after is not None:
                 values["after_started"], values["after_pk"] = after
-            paged = after is not None
-            stmt = cached_statement(
-                ("trace_spans", paged), functools.partial(_span_page, paged), values
+            rows = self.backend.query(
+                named_statement(self.queries, "span_page", (after is not None,), values)
             )
-            rows = self.backend.query(stmt)
             for row in rows:
                 yield span_from_row(row[1:])
             if len(rows) < batch:
@@ -289,28 +235,16 @@ class Repository:
 
     def span_links(self, trace_id: str) -> list[tuple[str, str | None]]:
         """(span id, parent span id) of each span of a trace: its tree without its rows."""
-        stmt = select(spans.c.id, spans.c.parent_span_id).where(
-            spans.c.trace_id == trace_id.lower()
-        )
-        return [(str(r[0]), r[1]) for r in self.backend.query(compile_statement(stmt))]
+        rows = self._query("span_links", (), trace_id=trace_id.lower())
+        return [(str(r[0]), r[1]) for r in rows]
 
     def get_traces_with_spans(self, trace_ids: Sequence[str]) -> list[TraceWithSpans]:
         """Many traces with their spans in two queries (bulk export); absent ids are left out."""
         ids = [t.lower() for t in dict.fromkeys(trace_ids)]
         if not ids:
             return []
-        trace_rows = self.backend.query(
-            compile_statement(
-                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
-            )
-        )
-        span_rows = self.backend.query(
-            compile_statement(
-                select(*[spans.c[n] for n in SPAN_COLUMNS])
-                .where(spans.c.trace_id.in_(ids))
-                .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
-            )
-        )
+        trace_rows = self.backend.query(built_statement(self.queries, "traces_by_ids", ids))
+        span_rows = self.backend.query(built_statement(self.queries, "spans_by_trace_ids", ids))
         grouped: dict[str, list[SpanRow]] = {}
         for row in span_rows:
             span = span_from_row(row)
@@ -326,27 +260,12 @@ class Repository:
         of a set size are marked out this way without reading their rows into Python: SQLite
         steps over `skip` index entries itself (an OFFSET bounded by the cursor, so no page costs
         more than its own rows)."""
-        f = filters
-        values = filter_values(f)
+        values = filter_values(filters)
         values["skip"] = skip
         if cursor is not None:
             values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
-
-        def build() -> Select[*tuple[Any, ...]]:
-            stmt = _filtered(select(traces.c.started_at, traces.c.id), f)
-            if cursor is not None:
-                stmt = stmt.where(
-                    tuple_(traces.c.started_at, traces.c.id)
-                    < tuple_(bindparam("cursor_started"), bindparam("cursor_id"))
-                )
-            return (
-                stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc())
-                .limit(1)
-                .offset(bindparam("skip"))
-            )
-
-        key = ("key_after", filter_shape(f), cursor is not None)
-        rows = self.backend.query(cached_statement(key, build, values))
+        shape = (filter_shape(filters), cursor is not None)
+        rows = self.backend.query(named_statement(self.queries, "key_after", shape, values))
         return Cursor(int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def traces_with_runs(
@@ -355,31 +274,25 @@ class Repository:
         """The matching traces from `newest` (included) down to `older_than` (left out; None:
         to the oldest), newest first, each with its scripts' own runs, in one query: what a
         replay needs and no more (see replay_reads.py)."""
-        f = filters
-        values = filter_values(f)
+        from .replay_reads import REPLAY_COLUMNS, runs_from_json  # msgspec, for replays only
+
+        values = filter_values(filters)
         values["newest_started"], values["newest_id"] = newest.started_at, newest.trace_id
         if older_than is not None:
             values["older_started"], values["older_id"] = older_than.started_at, older_than.trace_id
-
-        def build() -> Select[*tuple[Any, ...]]:
-            key = tuple_(traces.c.started_at, traces.c.id)
-            stmt = _filtered(select(*[traces.c[n] for n in REPLAY_COLUMNS], runs_column()), f)
-            stmt = stmt.where(key <= tuple_(bindparam("newest_started"), bindparam("newest_id")))
-            if older_than is not None:
-                stmt = stmt.where(key > tuple_(bindparam("older_started"), bindparam("older_id")))
-            return stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc())
-
-        key = ("traces_with_runs", filter_shape(f), older_than is not None)
+        shape = (filter_shape(filters), older_than is not None)
         return [
             TraceRuns(trace_from_row(row[:-1], REPLAY_COLUMNS), runs_from_json(row[-1]))
-            for row in self.backend.query(cached_statement(key, build, values))
+            for row in self.backend.query(
+                named_statement(self.queries, "traces_with_runs", shape, values)
+            )
         ]
 
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, that `prefix` may mean, so people can type a short
         id: those starting with it and, for a 64-bit id as Zipkin prints it, those starting with
         it behind the zero padding (see `lookup_prefixes`)."""
-        return [r[0] for r in self.backend.query(compile_statement(id_lookup(prefix, limit)))]
+        return [r[0] for r in self.backend.query(id_lookup(prefix, limit))]
 
     def list_traces(
         self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
@@ -391,20 +304,8 @@ class Repository:
         values["limit"] = limit + 1
         if cursor is not None:
             values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
-
-        def build() -> Select[*tuple[Any, ...]]:
-            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
-            if cursor is not None:
-                stmt = stmt.where(
-                    tuple_(traces.c.started_at, traces.c.id)
-                    < tuple_(bindparam("cursor_started"), bindparam("cursor_id"))
-                )
-            return stmt.order_by(traces.c.started_at.desc(), traces.c.id.desc()).limit(
-                bindparam("limit")
-            )
-
-        key = ("list", filter_shape(f), cursor is not None)
-        rows = self._summaries(cached_statement(key, build, values))
+        shape = (filter_shape(f), cursor is not None)
+        rows = self._summaries(named_statement(self.queries, "trace_page", shape, values))
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -423,20 +324,8 @@ class Repository:
             after_started=after.started_at,
             after_id=after.trace_id,
         )
-
-        def build() -> Select[*tuple[Any, ...]]:
-            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY_COLUMNS]), f)
-            return (
-                stmt.where(
-                    tuple_(traces.c.started_at, traces.c.id)
-                    > tuple_(bindparam("after_started"), bindparam("after_id"))
-                )
-                .order_by(traces.c.started_at, traces.c.id)
-                .limit(bindparam("limit"))
-            )
-
-        nearest = self._summaries(cached_statement(("newer", filter_shape(f)), build, values))
-        return nearest[::-1]
+        stmt = named_statement(self.queries, "newer_traces", (filter_shape(f),), values)
+        return self._summaries(stmt)[::-1]
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
         """How many traces match, for the status line.
@@ -468,38 +357,17 @@ class Repository:
 
     def _count_rows(self, f: TraceFilter) -> int:
         """COUNT(*) over the matching rows (index-only for trigger, status and time)."""
-        stmt = cached_statement(
-            ("count", filter_shape(f)),
-            lambda: _filtered(select(func.count()).select_from(traces), f),
-            filter_values(f),
-        )
+        stmt = named_statement(self.queries, "count_rows", (filter_shape(f),), filter_values(f))
         return int(self.backend.query(stmt)[0][0])
 
     def _count_hours(self, f: TraceFilter, first: int | None, last: int | None) -> int:
         """The sum of the hourly counts from hour `first` up to (not including) hour `last`."""
-        c = trace_counts.c
         values = filter_values(f)
         values.update(first_hour=first, last_hour=last)
-
-        def build() -> Select[*tuple[Any, ...]]:
-            stmt = select(func.coalesce(func.sum(c.n), 0))
-            n_triggers, n_statuses = filter_shape(f)[:2]
-            if n_triggers:
-                stmt = stmt.where(
-                    c.trigger_event.in_([bindparam(f"trigger_{i}") for i in range(n_triggers)])
-                )
-            if n_statuses:
-                stmt = stmt.where(
-                    c.status.in_([bindparam(f"status_{i}") for i in range(n_statuses)])
-                )
-            if first is not None:
-                stmt = stmt.where(c.hour >= bindparam("first_hour"))
-            if last is not None:
-                stmt = stmt.where(c.hour < bindparam("last_hour"))
-            return stmt
-
-        key = ("hours", filter_shape(f)[:2], first is not None, last is not None)
-        return int(self.backend.query(cached_statement(key, build, values))[0][0])
+        shape = (*filter_shape(f)[:2], first is not None, last is not None)
+        return int(
+            self.backend.query(named_statement(self.queries, "count_hours", shape, values))[0][0]
+        )
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
@@ -528,7 +396,7 @@ class Repository:
             slices=slices,
             per_slice=share + 1,
         )
-        stmt = cached_statement(("points", filter_shape(f)), lambda: _sampled_points(f), values)
+        stmt = named_statement(self.queries, "sampled_points", (filter_shape(f),), values)
         by_slice: dict[int, list[Sequence[Any]]] = {}
         for row in self.backend.query(stmt):
             by_slice.setdefault(row[0], []).append(row)
@@ -546,19 +414,7 @@ class Repository:
         sort outside the 64-bit numbers, so only they are read (two short index ranges)."""
         values = filter_values(f)
         values.update(int64_min=INT64_MIN, int64_max=INT64_MAX)
-
-        def build() -> Select[*tuple[Any, ...]]:
-            outside = traces.alias("outside")
-            matches = _filtered(select(literal(1)), f).where(traces.c.id == outside.c.id)
-            return select(func.count()).where(
-                or_(
-                    outside.c.started_at > bindparam("int64_max"),
-                    outside.c.started_at < bindparam("int64_min"),
-                ),
-                matches.exists(),
-            )
-
-        stmt = cached_statement(("unplaceable", filter_shape(f)), build, values)
+        stmt = named_statement(self.queries, "count_unplaceable", (filter_shape(f),), values)
         return int(self.backend.query(stmt)[0][0])
 
     def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
@@ -581,23 +437,18 @@ class Repository:
     def _edge(self, f: TraceFilter, newest: bool) -> int | None:
         """The oldest start of a trace matching `f`, or just after the newest (one index read);
         a start that is no number within 64 bits (text, a BLOB, beyond) does not count."""
-        order = traces.c.started_at.desc() if newest else traces.c.started_at.asc()
         values = filter_values(f)
         values.update(int64_min=INT64_MIN, int64_max=INT64_MAX)
-        stmt = cached_statement(
-            ("edge", newest, filter_shape(f)),
-            lambda: (
-                _filtered(select(traces.c.started_at), f)
-                .where(traces.c.started_at.between(bindparam("int64_min"), bindparam("int64_max")))
-                .order_by(order)
-                .limit(1)
-            ),
-            values,
+        rows = self.backend.query(
+            named_statement(self.queries, "edge", (newest, filter_shape(f)), values)
         )
-        rows = self.backend.query(stmt)
         if not rows:
             return None
         return int(rows[0][0]) + int(newest)
+
+    def _query(self, name: str, shape: tuple[Any, ...], **values: Any) -> list[tuple[Any, ...]]:
+        """Run this repository's named statement `name` for `shape` with `values`."""
+        return self.backend.query(named_statement(self.queries, name, shape, values))
 
     def _summaries(self, stmt: Statement) -> list[TraceRow]:
         """Run a query of SUMMARY_COLUMNS and decode its rows."""
@@ -605,19 +456,13 @@ class Repository:
 
     def distinct_triggers(self) -> list[str]:
         """Every trigger name in the store, sorted, for the trigger filter."""
-        stmt = select(traces.c.trigger_event).distinct().order_by(traces.c.trigger_event)
-        return [str(r[0]) for r in self.backend.query(compile_statement(stmt)) if r[0] is not None]
+        return [str(r[0]) for r in self._query("distinct_triggers", ()) if r[0] is not None]
 
     def replays_of(self, trace_id: str) -> list[TraceRow]:
         """Traces that replay `trace_id`, newest first."""
-        stmt = (
-            select(*[traces.c[n] for n in SUMMARY_COLUMNS])
-            .where(traces.c.replay_of == trace_id)
-            .order_by(traces.c.started_at.desc())
+        return self._summaries(
+            named_statement(self.queries, "replays_of", (), {"trace_id": trace_id})
         )
-        return [
-            trace_from_row(r, SUMMARY_COLUMNS) for r in self.backend.query(compile_statement(stmt))
-        ]
 
     def stored_pipelines(self) -> StoredPipelines | None:
         """The plans and scripts the store keeps beside its traces, to replay them through;
@@ -637,20 +482,18 @@ class Repository:
         unique = sorted(set(ids))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            stmt = select(traces.c.id).where(traces.c.id.in_(chunk))
-            found.update(r[0] for r in self.backend.query(compile_statement(stmt)))
+            found.update(
+                r[0] for r in self.backend.query(built_statement(self.queries, "stored_ids", chunk))
+            )
         return found
 
     # -- retention ----------------------------------------------------------------------------
 
     def count_older_than(self, cutoff: int) -> tuple[int, int]:
         """(traces, spans) that started before `cutoff` (Unix ns): the cleanup preview."""
-        old = select(traces.c.id).where(traces.c.started_at < cutoff)
-        n_traces = select(func.count()).select_from(traces).where(traces.c.started_at < cutoff)
-        n_spans = select(func.count()).select_from(spans).where(spans.c.trace_id.in_(old))
         return (
-            int(self.backend.query(compile_statement(n_traces))[0][0]),
-            int(self.backend.query(compile_statement(n_spans))[0][0]),
+            int(self._query("count_traces_before", (), cutoff=cutoff)[0][0]),
+            int(self._query("count_spans_before", (), cutoff=cutoff)[0][0]),
         )
 
     def cleanup_old_traces(
@@ -734,6 +577,8 @@ class Repository:
     def refuse_if_damaged(self, doing: str) -> None:
         """Raise StoreDamaged when SQLite's quick check finds the store damaged, before `doing`
         (a cleanup, a vacuum) changes it."""
+        from .integrity import refuse_if_damaged  # only writers that delete or rewrite check
+
         refuse_if_damaged(self.backend, doing)
 
     def _delete_oldest(self, cutoff: int, batch_size: int) -> tuple[int, int] | None:
@@ -742,19 +587,13 @@ class Repository:
 
         The batch takes the oldest traces, so afterwards none starts before the newest it took:
         the sources only older traces used go in the same transaction."""
-        pick = (
-            select(traces.c.id, traces.c.started_at)
-            .where(traces.c.started_at < cutoff)
-            .order_by(traces.c.started_at)
-            .limit(batch_size)
-        )
-        rows = self.backend.query(compile_statement(pick))
+        rows = self._query("oldest_ids", (), cutoff=cutoff, limit=batch_size)
         if not rows:
             return None
         ids = [r[0] for r in rows]
         operations = [
-            compile_statement(delete(spans).where(spans.c.trace_id.in_(ids))),
-            compile_statement(delete(traces).where(traces.c.id.in_(ids))),
+            built_statement(self.queries, "delete_spans_of", ids),
+            built_statement(self.queries, "delete_traces", ids),
         ]
         if self.keeps_sources:
             operations.append(forget_sources(rows[-1][1]))
@@ -776,54 +615,14 @@ class Repository:
             self.backend.write([Statement("PRAGMA analysis_limit = 2000"), Statement("ANALYZE")])
 
 
-def id_lookup(prefix: str, limit: int) -> CompoundSelect[*tuple[Any, ...]]:
-    """The ids `find_trace_ids` answers: each meaning of `prefix` is one index range read that
-    stops after `limit` ids, and a UNION joins them (an OR of the ranges would read every id in
-    each range before sorting)."""
-    arms = [
-        select(traces.c.id)
-        .where(traces.c.id >= start, traces.c.id < start + "g")
-        .order_by(traces.c.id)
-        .limit(limit)
-        .subquery()
-        for start in lookup_prefixes(prefix)
-    ]
-    return union(*[select(arm.c.id) for arm in arms]).order_by("id").limit(limit)
-
-
-def _span_page(after: bool) -> Select[*tuple[Any, ...]]:
-    """One page of a trace's spans in (start, key) order, key first, after a position if given."""
-    stmt = select(spans.c.pk, *[spans.c[n] for n in SPAN_COLUMNS]).where(
-        spans.c.trace_id == bindparam("trace_id")
-    )
-    if after:
-        stmt = stmt.where(
-            tuple_(spans.c.started_at, spans.c.pk)
-            > tuple_(bindparam("after_started"), bindparam("after_pk"))
-        )
-    return stmt.order_by(spans.c.started_at, spans.c.pk).limit(bindparam("limit"))
-
-
-def _sampled_points(f: TraceFilter) -> Select[*tuple[Any, ...]]:
-    """The slice number and newest `per_slice` traces matching `f` in each of `slices` time
-    slices (a recursive CTE numbers the slices; a correlated, index-ordered subquery picks each
-    one's traces)."""
-    numbers = select(literal(0).label("i")).cte("slice_numbers", recursive=True)
-    numbers = numbers.union_all(
-        select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
-    )
-    low: ColumnElement[int] = bindparam("plot_start") + numbers.c.i * bindparam("slice_ns")
-    picked = (
-        _filtered(select(traces.c.id), f)
-        .where(traces.c.started_at >= low, traces.c.started_at < low + bindparam("slice_ns"))
-        .order_by(traces.c.started_at.desc())
-        .limit(bindparam("per_slice"))
-        .correlate(numbers)
-    )
-    point = traces.alias("point")
-    return select(
-        numbers.c.i, point.c.started_at, point.c.id, point.c.duration_ms, point.c.status
-    ).select_from(numbers.join(point, point.c.id.in_(picked.scalar_subquery())))
+def id_lookup(prefix: str, limit: int) -> Statement:
+    """The ids `find_trace_ids` answers: one index range read per meaning of `prefix` (see
+    `lookup_prefixes`), each stopping after `limit` ids, joined by a UNION."""
+    starts = lookup_prefixes(prefix)
+    values: dict[str, Any] = {"limit": limit}
+    for i, start in enumerate(starts):
+        values[f"start_{i}"], values[f"stop_{i}"] = start, start + "g"
+    return named_statement(QUERIES, "id_lookup", (len(starts),), values)
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:
@@ -846,9 +645,3 @@ def _finite(value: object) -> float | None:
     if (type(value) is int or type(value) is float) and math.isfinite(value):
         return float(value)
     return None
-
-
-def _filtered(stmt: Select[*tuple[Any, ...]], f: TraceFilter) -> Select[*tuple[Any, ...]]:
-    """`stmt` with `f`'s conditions, if any."""
-    condition = filter_clause(f)
-    return stmt if condition is None else stmt.where(condition)

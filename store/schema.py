@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from .columns import HOUR_NS as HOUR_NS  # where older code imports it from
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -77,8 +79,6 @@ spans = Table(
     Column("attributes", Text, comment="JSON: input, output, Lua error location, ..."),
     Column("extra", Text, comment="JSON: OTLP fields kept for export (events, links, ...)"),
 )
-
-HOUR_NS = 3_600_000_000_000
 
 trace_counts = Table(
     "pipeline_trace_counts",
@@ -167,6 +167,3 @@ script_sources = Table(
         comment="Unix ns: every trace stored with it started before this (an hour boundary)",
     ),
 )
-
-TRACE_STATUSES = ("success", "blocked", "error")
-SPAN_STATUSES = ("success", "blocked", "error", "skipped")

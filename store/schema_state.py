@@ -6,10 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .bookkeeping import VERSION_TABLE, compatibility_marker, migration_log
 from .errors import SchemaError
 from .sql import Statement
 
+VERSION_TABLE = "pipetrace_revision"
+"""Alembic's version table: the store's newest revision (store/bookkeeping.py)."""
+MIGRATION_LOG = "pipetrace_migrations"
+"""Every revision applied, whether it is breaking and which pipetrace version applied it."""
+COMPATIBILITY_MARKER = "alembic_version"
+"""The revision a pipetrace version must know to use the store (read by every version)."""
 Query = Callable[[Statement], list[tuple[Any, ...]]]
 DATA_TABLES = frozenset(
     {
@@ -72,7 +77,7 @@ def read_schema(query: Query, where: str) -> StoreSchema:
         if kind == "table" and not str(name).startswith(IGNORED_PREFIXES)
     }
     current = _first_value(query, VERSION_TABLE, tables)
-    marker = _first_value(query, compatibility_marker.name, tables)
+    marker = _first_value(query, COMPATIBILITY_MARKER, tables)
     revision = current or marker
     if revision is None:
         indexes = {str(name) for kind, name in names if kind == "index"}
@@ -91,11 +96,11 @@ def _first_value(query: Query, table: str, tables: set[str]) -> str | None:
 
 def _log(query: Query, tables: set[str]) -> tuple[AppliedRevision, ...]:
     """The migration log, oldest first; empty for a store made before it existed."""
-    if migration_log.name not in tables:
+    if MIGRATION_LOG not in tables:
         return ()
     rows = query(
         Statement(
-            f"SELECT revision, breaking, pipetrace_version FROM {migration_log.name} "
+            f"SELECT revision, breaking, pipetrace_version FROM {MIGRATION_LOG} "
             "ORDER BY applied_at, revision"
         )
     )
@@ -106,8 +111,8 @@ def _refuse_unversioned(tables: set[str], indexes: set[str], where: str) -> None
     """Tables without a recorded revision: nothing for an empty database (a store never
     created), else a refusal saying whose tables they are."""
     ours = tables & DATA_TABLES
-    others = sorted(tables - DATA_TABLES - {VERSION_TABLE, migration_log.name, "alembic_version"})
-    if not tables - {VERSION_TABLE, "alembic_version"}:
+    others = sorted(tables - DATA_TABLES - {VERSION_TABLE, MIGRATION_LOG, COMPATIBILITY_MARKER})
+    if not tables - {VERSION_TABLE, COMPATIBILITY_MARKER}:
         return
     if ours and not others:
         looks_like = next((rev for rev, mark in REVISION_MARKS if mark in tables | indexes), "0001")

@@ -6,18 +6,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, delete, select
-
+from .columns import HOUR_NS, SCRIPT_SOURCES_TABLE
 from .models import TraceWithSpans
-from .schema import HOUR_NS, script_sources
-from .sql import Statement, cached_statement, compile_statement
+from .sql import Statement, named_statement
 
 SOURCES_REVISION = "0006_script_sources"
 """The revision that made the table; a store before it keeps no sources."""
 UPSERT = (
-    f"INSERT INTO {script_sources.name} (sha256, source, recorded_at, used_until) "
+    f"INSERT INTO {SCRIPT_SOURCES_TABLE} (sha256, source, recorded_at, used_until) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET used_until = excluded.used_until "
-    f"WHERE excluded.used_until > {script_sources.name}.used_until"
+    f"WHERE excluded.used_until > {SCRIPT_SOURCES_TABLE}.used_until"
 )
 """A version's first write stores its text; a later one only moves its bound forward (a
 version cleanup removed meanwhile is stored again)."""
@@ -72,19 +70,13 @@ class SourceLedger:
 
 
 def read_sources(shas: Sequence[str]) -> Statement:
-    """The stored text of each of `shas` that the table holds."""
-    return compile_statement(
-        select(script_sources.c.sha256, script_sources.c.source).where(
-            script_sources.c.sha256.in_(sorted(set(shas)))
-        )
-    )
+    """The stored text of each of `shas` that the table holds (store/queries.py builds it)."""
+    wanted = sorted(set(shas))
+    values = {f"sha_{i}": sha for i, sha in enumerate(wanted)}
+    return named_statement(".queries", "sources_by_sha", (len(wanted),), values)
 
 
 def forget_sources(edge: int) -> Statement:
     """Delete the sources whose every trace started before `edge`: once every trace older than
     `edge` is deleted, no remaining trace uses them."""
-    return cached_statement(
-        "forget_sources",
-        lambda: delete(script_sources).where(script_sources.c.used_until <= bindparam("edge")),
-        {"edge": edge},
-    )
+    return named_statement(".queries", "forget_sources", (), {"edge": edge})

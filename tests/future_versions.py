@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipetrace.store import bookkeeping, migrate
+from pipetrace.store import bookkeeping, revisions
 
 FUTURE_VERSION = "9.0.0"
 FUTURE_REVISION = "9000_future"
@@ -55,17 +55,17 @@ def future_version(
     migrations = folder / f"future-migrations-{breaking}-{needed_to_read}"
     if not migrations.exists():
         shutil.copytree(
-            migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
+            revisions.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
         )
         doc = "A breaking future revision" if breaking else "An additive future revision"
         text = _MIGRATION.format(
             doc=doc,
-            before=migrate.head_revision(),
+            before=revisions.head_revision(),
             breaking=breaking,
             needed_to_read=needed_to_read,
         )
         (migrations / "versions" / "9000_future.py").write_text(text)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+        patch.setattr(revisions, "MIGRATIONS_DIR", migrations)
         patch.setattr(bookkeeping, "pipetrace_version", lambda: FUTURE_VERSION)
         yield

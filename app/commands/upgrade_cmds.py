@@ -20,8 +20,9 @@ from rich.progress import (
 
 from pipetrace.store.auther import open_auther_store
 from pipetrace.store.backends import open_backend
-from pipetrace.store.migrate import check_compatible, upgrade
+from pipetrace.store.migrate import upgrade
 from pipetrace.store.migration_plan import UpgradePlan, plan_upgrade
+from pipetrace.store.schema_check import check_compatible
 from pipetrace.store.schema_state import read_schema
 from pipetrace.store.upgrade_batches import BatchProgress
 

@@ -9,22 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    bindparam,
-    delete,
-    false,
-    func,
-    literal,
-    literal_column,
-    select,
-    tuple_,
-)
-
 from ..backends import Backend
 from ..errors import StoreError
-from ..filters import filter_clause, filter_shape, filter_values
+from ..filters import filter_shape, filter_values
 from ..models import (
     CleanupProgress,
     CleanupResult,
@@ -41,8 +28,7 @@ from ..models import (
     VacuumResult,
 )
 from ..repository import MAX_PAGE, Repository
-from ..schema import spans, traces
-from ..sql import Statement, cached_statement, compile_statement
+from ..sql import Statement, built_statement, named_statement
 from .detect import SPAN_COLUMNS, TRACE_COLUMNS
 from .ids import dashed, is_uuid, stored_prefix
 from .indexes import OptionalIndex, optional_indexes
@@ -52,14 +38,7 @@ from .stored_pipelines import read_stored_pipelines
 COUNT_CAP = 10_000
 """Counts stop here: auther has no count table, and a COUNT(*) reads every matching row."""
 SUMMARY = tuple(c for c in TRACE_COLUMNS if c not in ("context_snapshot", "result_data"))
-SPAN_COUNT = (
-    select(func.count())
-    .select_from(spans)
-    .where(spans.c.trace_id == traces.c.id)
-    .correlate(traces)
-    .scalar_subquery()
-)
-"""A listed trace's spans, counted on auther's idx_spans_trace (it keeps no span_count)."""
+"""A listed trace's columns (auther/queries.py lists them, then the trace's span count)."""
 READ_ONLY = "pipetrace only reads an auther store (and deletes old traces on request)"
 
 
@@ -69,6 +48,7 @@ class AutherRepository(Repository):
 
     count_cap: int | None = COUNT_CAP
     flavour = "auther"
+    queries = ".auther.queries"
 
     def __init__(self, backend: Backend, clock: Callable[[], int] = time.time_ns) -> None:
         super().__init__(backend, clock)
@@ -111,10 +91,7 @@ class AutherRepository(Repository):
 
     def get_trace(self, trace_id: str) -> TraceRow | None:
         """One trace by its UUID (or the UUID's 32 hex digits), or None."""
-        stmt = select(*[traces.c[n] for n in TRACE_COLUMNS]).where(
-            traces.c.id == _stored_id(trace_id)
-        )
-        rows = self.backend.query(compile_statement(stmt))
+        rows = self._query("trace_by_id", (), trace_id=_stored_id(trace_id))
         return trace_row(rows[0], TRACE_COLUMNS) if rows else None
 
     def get_trace_with_spans(self, trace_id: str) -> TraceWithSpans | None:
@@ -144,18 +121,8 @@ class AutherRepository(Repository):
         ids = [_stored_id(t) for t in dict.fromkeys(trace_ids)]
         if not ids:
             return []
-        rows = self.backend.query(
-            compile_statement(
-                select(*[traces.c[n] for n in TRACE_COLUMNS]).where(traces.c.id.in_(ids))
-            )
-        )
-        span_rows = self.backend.query(
-            compile_statement(
-                select(*[spans.c[n] for n in SPAN_COLUMNS])
-                .where(spans.c.trace_id.in_(ids))
-                .order_by(spans.c.trace_id, spans.c.started_at, literal_column("rowid"))
-            )
-        )
+        rows = self.backend.query(built_statement(self.queries, "traces_by_ids", ids))
+        span_rows = self.backend.query(built_statement(self.queries, "spans_by_trace_ids", ids))
         grouped: dict[str, list[SpanRow]] = {}
         for values in span_rows:
             span = span_row(values, SPAN_COLUMNS)
@@ -193,13 +160,8 @@ class AutherRepository(Repository):
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, starting with `prefix` (dashes optional)."""
         start = stored_prefix(prefix)
-        stmt = (
-            select(traces.c.id)
-            .where(traces.c.id >= start, traces.c.id < start + "~")
-            .order_by(traces.c.id)
-            .limit(limit)
-        )
-        return [str(r[0]) for r in self.backend.query(compile_statement(stmt))]
+        rows = self._query("id_range", (), start=start, stop=start + "~", limit=limit)
+        return [str(r[0]) for r in rows]
 
     def list_traces(
         self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
@@ -212,20 +174,8 @@ class AutherRepository(Repository):
         if cursor is not None:
             values["cursor_created"] = cursor.started_at // MS
             values["cursor_id"] = _stored_id(cursor.trace_id)
-
-        def build() -> Select[*tuple[Any, ...]]:
-            stmt = _filtered(select(*[traces.c[n] for n in SUMMARY], SPAN_COUNT), f)
-            if cursor is not None:
-                stmt = stmt.where(
-                    tuple_(traces.c.created_at, traces.c.id)
-                    < tuple_(bindparam("cursor_created"), bindparam("cursor_id"))
-                )
-            return stmt.order_by(traces.c.created_at.desc(), traces.c.id.desc()).limit(
-                bindparam("limit")
-            )
-
-        key = ("auther-list", filter_shape(f), cursor is not None)
-        rows = self._rows(cached_statement(key, build, values))
+        shape = (filter_shape(f), cursor is not None)
+        rows = self._rows(named_statement(self.queries, "trace_page", shape, values))
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -244,20 +194,8 @@ class AutherRepository(Repository):
             after_created=after.started_at // MS,
             after_id=_stored_id(after.trace_id),
         )
-
-        def build() -> Select[*tuple[Any, ...]]:
-            return (
-                _filtered(select(*[traces.c[n] for n in SUMMARY], SPAN_COUNT), f)
-                .where(
-                    tuple_(traces.c.created_at, traces.c.id)
-                    > tuple_(bindparam("after_created"), bindparam("after_id"))
-                )
-                .order_by(traces.c.created_at, traces.c.id)
-                .limit(bindparam("limit"))
-            )
-
-        key = ("auther-newer", filter_shape(f))
-        return self._rows(cached_statement(key, build, values))[::-1]
+        stmt = named_statement(self.queries, "newer_traces", (filter_shape(f),), values)
+        return self._rows(stmt)[::-1]
 
     def count_traces(self, filters: TraceFilter | None = None) -> int:
         """How many traces match, up to COUNT_CAP + 1 (which means "more than COUNT_CAP")."""
@@ -271,16 +209,7 @@ class AutherRepository(Repository):
         """COUNT(*) over at most COUNT_CAP + 1 matching rows."""
         values = _values(f)
         values["cap"] = COUNT_CAP + 1
-
-        def build() -> Select[*tuple[Any, ...]]:
-            matching = (
-                _filtered(select(literal(1)).select_from(traces), f)
-                .limit(bindparam("cap"))
-                .subquery()
-            )
-            return select(func.count()).select_from(matching)
-
-        stmt = cached_statement(("auther-count", filter_shape(f)), build, values)
+        stmt = named_statement(self.queries, "count_rows", (filter_shape(f),), values)
         return int(self.backend.query(stmt)[0][0])
 
     def duration_points(
@@ -302,7 +231,7 @@ class AutherRepository(Repository):
             slices=slices,
             per_slice=share + 1,
         )
-        stmt = cached_statement(("auther-points", filter_shape(f)), lambda: _points(f), values)
+        stmt = named_statement(self.queries, "sampled_points", (filter_shape(f),), values)
         by_slice: dict[int, list[tuple[Any, ...]]] = {}
         for row in self.backend.query(stmt):
             by_slice.setdefault(row[0], []).append(row)
@@ -331,12 +260,7 @@ class AutherRepository(Repository):
 
     def _edge(self, f: TraceFilter, newest: bool) -> int | None:
         """The oldest `created_at` of a match, or just after the newest, in ns."""
-        order = traces.c.created_at.desc() if newest else traces.c.created_at.asc()
-        stmt = cached_statement(
-            ("auther-edge", newest, filter_shape(f)),
-            lambda: _filtered(select(traces.c.created_at), f).order_by(order).limit(1),
-            _values(f),
-        )
+        stmt = named_statement(self.queries, "edge", (newest, filter_shape(f)), _values(f))
         rows = self.backend.query(stmt)
         if not rows or type(rows[0][0]) is not int:
             return None
@@ -378,8 +302,9 @@ class AutherRepository(Repository):
         found: set[str] = set()
         unique = sorted({_stored_id(i) for i in ids})
         for start in range(0, len(unique), 500):
-            stmt = select(traces.c.id).where(traces.c.id.in_(unique[start : start + 500]))
-            found.update(str(r[0]) for r in self.backend.query(compile_statement(stmt)))
+            chunk = unique[start : start + 500]
+            stmt = built_statement(self.queries, "stored_ids", chunk)
+            found.update(str(r[0]) for r in self.backend.query(stmt))
         return found
 
     def _rows(self, stmt: Statement) -> list[TraceRow]:
@@ -396,11 +321,9 @@ class AutherRepository(Repository):
     def count_older_than(self, cutoff: int) -> tuple[int, int]:
         """(traces written before `cutoff`, spans started before it): what cleanup deletes."""
         cutoff_ms = _ms_ceil(cutoff)
-        n_traces = select(func.count()).select_from(traces).where(traces.c.created_at < cutoff_ms)
-        n_spans = select(func.count()).select_from(spans).where(spans.c.started_at < cutoff_ms)
         return (
-            int(self.backend.query(compile_statement(n_traces))[0][0]),
-            int(self.backend.query(compile_statement(n_spans))[0][0]),
+            int(self._query("count_traces_before", (), cutoff_ms=cutoff_ms)[0][0]),
+            int(self._query("count_spans_before", (), cutoff_ms=cutoff_ms)[0][0]),
         )
 
     def cleanup_old_traces(
@@ -421,19 +344,12 @@ class AutherRepository(Repository):
         cutoff_ms = _ms_ceil(cutoff)
         total = self.count_older_than(cutoff)[0] if on_progress else None
         done = [0, 0]
-        phases = ((spans, spans.c.started_at, 1), (traces, traces.c.created_at, 0))
-        for table, column, slot in phases:
+        for spans_phase, slot in ((True, 1), (False, 0)):
+            values = {"cutoff_ms": cutoff_ms, "limit": batch_size}
+            stmt = named_statement(self.queries, "delete_batch", (spans_phase,), values)
             while not (cancel is not None and cancel.is_set()):
-                pick = (
-                    select(literal_column("rowid"))
-                    .select_from(table)
-                    .where(column < cutoff_ms)
-                    .limit(batch_size)
-                    .scalar_subquery()
-                )
-                stmt = delete(table).where(literal_column("rowid").in_(pick))
                 try:
-                    (changed,) = self.backend.write([compile_statement(stmt)])
+                    (changed,) = self.backend.write([stmt])
                 except StoreError as exc:
                     raise _partial(exc, done) from None
                 if not changed:
@@ -462,7 +378,7 @@ def _ms_ceil(value: int) -> int:
 
 def _in_ms(f: TraceFilter) -> TraceFilter:
     """`f` with its time bounds in auther's milliseconds, and no replay condition: auther's
-    table has no `replay_of` (replays are never stored there; see `_filtered`)."""
+    table has no `replay_of` (replays are never stored there; see auther/queries.py)."""
     return replace(
         f,
         replays="include",
@@ -474,39 +390,6 @@ def _in_ms(f: TraceFilter) -> TraceFilter:
 def _values(f: TraceFilter) -> dict[str, Any]:
     """The filter's parameter values, times in milliseconds."""
     return filter_values(_in_ms(f))
-
-
-def _filtered(stmt: Select[*tuple[Any, ...]], f: TraceFilter) -> Select[*tuple[Any, ...]]:
-    """`stmt` with `f`'s conditions on auther's columns; a lower time bound is also put on
-    `created_at` (a trace is written after it starts), so it reads the index range only."""
-    condition = filter_clause(_in_ms(f))
-    if condition is not None:
-        stmt = stmt.where(condition)
-    if f.started_from is not None:
-        stmt = stmt.where(traces.c.created_at >= bindparam("started_from"))
-    if f.replays == "only":
-        stmt = stmt.where(false())
-    return stmt
-
-
-def _points(f: TraceFilter) -> Select[*tuple[Any, ...]]:
-    """Per slice of `created_at`, its newest `per_slice` matching traces (index range reads)."""
-    numbers = select(literal(0).label("i")).cte("slice_numbers", recursive=True)
-    numbers = numbers.union_all(
-        select(numbers.c.i + 1).where(numbers.c.i + 1 < bindparam("slices"))
-    )
-    low: ColumnElement[int] = bindparam("plot_start") + numbers.c.i * bindparam("slice_ms")
-    picked = (
-        _filtered(select(traces.c.id), f)
-        .where(traces.c.created_at >= low, traces.c.created_at < low + bindparam("slice_ms"))
-        .order_by(traces.c.created_at.desc())
-        .limit(bindparam("per_slice"))
-        .correlate(numbers)
-    )
-    point = traces.alias("point")
-    return select(
-        numbers.c.i, point.c.started_at, point.c.id, point.c.duration_ms, point.c.status
-    ).select_from(numbers.join(point, point.c.id.in_(picked.scalar_subquery())))
 
 
 def _partial(exc: StoreError, done: list[int]) -> StoreError:

@@ -7,9 +7,9 @@ import json
 import re
 from typing import Any
 
-from ..codec import SPAN_COLUMNS as OUR_SPAN_COLUMNS
-from ..codec import TRACE_COLUMNS as OUR_TRACE_COLUMNS
 from ..codec import span_from_row, trace_from_row
+from ..columns import SPAN_COLUMNS as OUR_SPAN_COLUMNS
+from ..columns import TRACE_COLUMNS as OUR_TRACE_COLUMNS
 from ..models import SpanRow, TraceRow
 
 MS = 1_000_000

@@ -1,4 +1,5 @@
-"""The embedded default: a SQLite file through SQLAlchemy, in WAL mode with a busy timeout."""
+"""The embedded default: a SQLite file through the standard library's driver, in WAL mode with
+a busy timeout, its connections pooled between threads."""
 
 from __future__ import annotations
 
@@ -10,16 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import QueuePool
-
 from ..errors import StoreDamaged, StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget
 from .sqlite_files import check_store_file, is_read_only, read_only_uri, read_write_uri
+from .sqlite_pool import ConnectionPool
 from .sqlite_space import AUTO_VACUUM_MODES, SPACE_SQL, vacuum
 
 BUSY_TIMEOUT_MS = 10_000
@@ -29,7 +26,7 @@ WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 class SQLiteBackend:
-    """Runs compiled statements on a pooled SQLAlchemy engine over one SQLite file."""
+    """Runs compiled statements on pooled connections to one SQLite file."""
 
     def __init__(self, target: DatabaseTarget, *, create: bool = True) -> None:
         self.target = target
@@ -40,28 +37,29 @@ class SQLiteBackend:
         self.read_only = not create and is_read_only(path)
         """A store on a read-only file, folder or mount: opened for reading only."""
         if create:
-            connect = functools.partial(sqlite3.connect, str(path))  # the path as is
+            self._open = functools.partial(sqlite3.connect, str(path))  # the path as is
         else:
             uri = read_only_uri(path) if self.read_only else read_write_uri(path)
-            connect = functools.partial(sqlite3.connect, uri, uri=True)
-        self.engine: Engine = create_engine(
-            "sqlite://",
-            creator=lambda: connect(check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000),
-            poolclass=QueuePool,
-            pool_size=8,
-            max_overflow=8,
-        )
-        configure = functools.partial(_configure_connection, read_only=self.read_only, new=create)
-        event.listen(self.engine, "connect", configure)
+            self._open = functools.partial(sqlite3.connect, uri, uri=True)
+        self._new = create
+        self.pool = ConnectionPool(self.connect)
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the file, set up for this store (see `_configure_connection`)."""
+        conn = self._open(check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            _configure_connection(conn, read_only=self.read_only, new=self._new)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def connection(self) -> Iterator[sqlite3.Connection]:
         """A pooled connection with driver errors turned into one-line store errors."""
         try:
-            with self.engine.connect() as conn:
+            with self.pool.connection() as conn:
                 yield conn
-        except DBAPIError as exc:
-            raise self.explain(exc.orig) from None
         except sqlite3.Error as exc:
             raise self.explain(exc) from None
         except (OverflowError, UnicodeEncodeError) as exc:
@@ -72,33 +70,37 @@ class SQLiteBackend:
     def query(self, statement: Statement) -> list[tuple[Any, ...]]:
         """Run a read and return all rows as tuples."""
         with self.connection() as conn:
-            result = conn.exec_driver_sql(statement.sql, statement.params)
-            return [tuple(row) for row in result.fetchall()]
+            return conn.execute(statement.sql, statement.params).fetchall()
 
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Run the operations in one transaction: all or nothing; rows each one changed."""
         changed = []
-        with self.connection() as conn, conn.begin():
-            for op in operations:
-                if isinstance(op, InsertMany):
-                    if not op.rows:
-                        changed.append(0)
-                        continue
-                    result = conn.exec_driver_sql(op.single_row_sql(), list(op.rows))
-                else:
-                    result = conn.exec_driver_sql(op.sql, op.params)
-                changed.append(max(result.rowcount, 0))
+        with self.connection() as conn:
+            try:
+                for op in operations:
+                    if isinstance(op, InsertMany):
+                        if not op.rows:
+                            changed.append(0)
+                            continue
+                        cursor = conn.executemany(op.single_row_sql(), op.rows)
+                    else:
+                        cursor = conn.execute(op.sql, op.params)
+                    changed.append(max(cursor.rowcount, 0))
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
         return changed
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the file so it does not grow without bound."""
         with self.connection() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def space(self) -> StoreSpace:
         """The file's pages, its free pages, and its auto-vacuum mode."""
         with self.connection() as conn:
-            page_size, pages, free, mode = conn.exec_driver_sql(SPACE_SQL).one()
+            page_size, pages, free, mode = conn.execute(SPACE_SQL).fetchone()
         return StoreSpace(pages * page_size, free * page_size, AUTO_VACUUM_MODES.get(mode, "none"))
 
     def release_free_pages(self, max_pages: int) -> tuple[int, int]:
@@ -106,8 +108,7 @@ class SQLiteBackend:
         counted are exactly this transaction's; a store without incremental auto-vacuum gives
         nothing back. The file shrinks when the next checkpoint folds the log in."""
         with self.connection() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")  # our BEGIN, not the driver's
-            cursor = conn.connection.cursor()
+            cursor = conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 page_size, before, free, mode = cursor.execute(SPACE_SQL).fetchone()
@@ -130,8 +131,8 @@ class SQLiteBackend:
         return vacuum(self.target, wait, on_start)
 
     def close(self) -> None:
-        """Release pooled connections."""
-        self.engine.dispose()
+        """Close the pooled connections."""
+        self.pool.close()
 
     def explain(self, exc: BaseException | None) -> StoreError:
         """One line naming the file and what SQLite said."""
@@ -169,9 +170,7 @@ def _check_folder(target: DatabaseTarget, folder: Path) -> None:
         )
 
 
-def _configure_connection(
-    dbapi_conn: sqlite3.Connection, _record: object, *, read_only: bool, new: bool
-) -> None:
+def _configure_connection(dbapi_conn: sqlite3.Connection, *, read_only: bool, new: bool) -> None:
     """A busy timeout for writers and foreign keys on; a store a command may create (`new`)
     also gets WAL for concurrent readers and, while it has no pages, incremental auto-vacuum, so
     cleanup can give the space it frees back to the disk. Any other file keeps its modes: a

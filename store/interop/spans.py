@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..columns import SPAN_STATUSES
 from ..models import SpanRow
-from ..schema import SPAN_STATUSES
 from .conventions import (
     DERIVED_KEYS,
     KIND_CODES,

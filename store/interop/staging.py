@@ -31,7 +31,8 @@ from sqlalchemy import (
 )
 
 from ..backends import Backend
-from ..codec import SPAN_COLUMNS, TRACE_COLUMNS, trace_from_row
+from ..codec import trace_from_row
+from ..columns import SPAN_COLUMNS, TRACE_COLUMNS
 from ..errors import StoreError
 from ..models import TraceRow
 from ..schema import spans, staged_spans, staged_traces, traces

@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ..codec import dump_json
+from ..columns import TRACE_STATUSES
 from ..models import TRACE_WARNINGS, TraceRow
-from ..schema import TRACE_STATUSES
 from .anyvalue import decode_attributes
 from .conventions import NATIVE_SOURCES, pick_root
 from .errors import Invalid

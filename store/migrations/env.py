@@ -3,8 +3,9 @@ each step the bookkeeping tables are brought up to date (store/bookkeeping.py)."
 
 from alembic import context
 
-from pipetrace.store.bookkeeping import VERSION_TABLE, record_step
+from pipetrace.store.bookkeeping import record_step
 from pipetrace.store.schema import metadata
+from pipetrace.store.schema_state import VERSION_TABLE
 
 config = context.config
 

@@ -8,7 +8,6 @@ from interop.interop_data import SAMPLES
 from pipetrace.store import Repository, Statement, TraceFilter
 from pipetrace.store.interop import import_file
 from pipetrace.store.repository import id_lookup
-from pipetrace.store.sql import compile_statement
 from pipetrace.store.trace_ids import lookup_prefixes, significant_id
 
 YELP = "0000000000000000a03ee8fff1dcd9b9"
@@ -56,7 +55,7 @@ def test_every_meaning_of_a_prefix_is_an_index_range(samples: Repository) -> Non
     """The lookup reads the id index once per meaning, each read stopping at the limit (an OR
     of the ranges is one MULTI-INDEX OR read that takes every id in them), never the table."""
     for typed in ("a03ee8", "10000000000000000", YELP):
-        stmt = compile_statement(id_lookup(typed, 6))
+        stmt = id_lookup(typed, 6)
         plan = samples.backend.query(Statement("EXPLAIN QUERY PLAN " + stmt.sql, stmt.params))
         steps = [str(row[-1]) for row in plan]
         reads = [s for s in steps if "pipeline_traces" in s]

@@ -12,7 +12,6 @@ import click
 
 from pipetrace.errors import PipetraceError
 
-from .bugs import bug_line, traceback_text
 from .closed_stdout import quiet_when_reader_leaves
 from .commands.context import CommandContext
 from .commands.pipelines_option import bundled_help
@@ -68,6 +67,8 @@ class PipetraceGroup(LazyGroup):
 def _report_bug(exc: Exception, debug: bool) -> NoReturn:
     """An exception no code expected: one line saying it is a bug (after its traceback, with
     PIPETRACE_DEBUG=1), and exit status 1."""
+    from .bugs import bug_line, traceback_text  # traceback's imports, only for a bug
+
     if debug:
         click.echo(shown_lines(traceback_text(exc)), err=True, nl=False)
     click.echo(shown(bug_line(exc, debug=debug)), err=True)

@@ -5,9 +5,8 @@ apart."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -52,8 +51,7 @@ class ReceiverFactory(Protocol):
         before it is stored, holding at most `queue_spans` spans not yet written."""
 
 
-@dataclass(frozen=True)
-class Frontends:
+class Frontends(NamedTuple):
     """The composition root's callables; each imports its heavy modules only when called."""
 
     open_viewer: Callable[[Settings, Path | None], None]

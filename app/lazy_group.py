@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
-from click.shell_completion import CompletionItem
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 
-@dataclass(frozen=True, slots=True)
-class Registered:
+class Registered(NamedTuple):
     """A sub-command by where it lives and what it says about itself."""
 
     target: str
@@ -78,6 +78,8 @@ class LazyGroup(click.Group):
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """Sub-command names starting with `incomplete` (with their summaries, as click's own
         completion gives them), then the group's options."""
+        from click.shell_completion import CompletionItem
+
         items = [
             CompletionItem(name, help=summary)
             for name, summary in self.summaries(ctx, 45)

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import platformdirs
-
 from pipetrace.errors import PipetraceError
 from pipetrace.store import DatabaseTarget, parse_database_url
 from pipetrace.store.url import DEFAULT_TIMEOUT_S
@@ -38,6 +36,8 @@ class SettingsError(PipetraceError):
 def default_store_path() -> Path:
     """The embedded store in the user's data folder (platformdirs: on Linux
     $XDG_DATA_HOME/pipetrace, else ~/.local/share/pipetrace)."""
+    import platformdirs  # a few ms, paid only by commands that use the default store
+
     return Path(platformdirs.user_data_dir("pipetrace")) / "traces.db"
 
 
@@ -61,8 +61,9 @@ class Settings:
     starts)."""
     debug: bool = False
     """PIPETRACE_DEBUG: show a bug's traceback."""
-    default_store: Path = field(default_factory=default_store_path)
-    """The file used when no URL is given."""
+    default_store: Path | None = None
+    """The file used when no URL is given; None: the user's data folder's
+    (`default_store_path`)."""
     script_secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """PIPETRACE_SECRET_NAME variables: what helpers.secret("NAME") hands a replay's scripts."""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -97,7 +98,8 @@ class Settings:
         """The store to open: the URL parsed with the libSQL token and timeout, or the default
         file; a malformed URL is a StoreError naming it."""
         if self.db_url is None:
-            return DatabaseTarget("sqlite", str(self.default_store), is_default=True)
+            path = self.default_store or default_store_path()
+            return DatabaseTarget("sqlite", str(path), is_default=True)
         return parse_database_url(
             self.db_url, auth_token=self.db_auth_token, timeout=self.db_timeout
         )

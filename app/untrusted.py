@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from pipetrace.store.codec import OBEYED_BEYOND_C0, escape_json_text, json_safe
+
+from .styled import Styled
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _OBEYED = re.compile(f"[\\x00-\\x1f{OBEYED_BEYOND_C0}\\ud800-\\udfff]")
 """C0 controls (ESC, NUL, tab and line breaks too), DEL, C1 controls, bidirectional controls,
@@ -48,7 +51,15 @@ def shown_source_lines(text: str) -> list[str]:
 
 def shown_text(value: object, style: str = "") -> Text:
     """`value` shown as Rich text: escaped as `shown` does, and never read as markup or emoji."""
+    from rich.text import Text  # imported here, so a command printing to a pipe never loads it
+
     return Text(shown(value), style=style)
+
+
+def shown_styled(value: object, style: str = "") -> Styled:
+    """`value` shown as a command prints it: escaped as `shown` does, in `style` on a terminal
+    (where it becomes Rich text, never read as markup or emoji)."""
+    return Styled(((shown(value), style),))
 
 
 def shown_json(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:

@@ -33,10 +33,10 @@ error.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 
 def bundled_pipelines_dir() -> Path:
-    """Return the folder of the bundled pipelines so the demo and tests can load them."""
-    return Path(str(resources.files("pipetrace.engine").joinpath("pipelines")))
+    """Return the folder of the bundled pipelines so the demo and tests can load them (beside
+    this module: pipetrace installs as files, never as a zip)."""
+    return Path(__file__).parent / "pipelines"

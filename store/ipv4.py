@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkText:
+class NetworkText(NamedTuple):
     """How a network's addresses are written: the texts starting with `prefix` (which ends in a
     dot, so "10.1." never takes in "10.10.0.1"), and of those only `addresses`, if given."""
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 """Alembic's script location; its `versions` folder holds one script per revision."""
@@ -18,8 +18,7 @@ _DECLARED = re.compile(
 """A module-level `name = value` (or `name: type = value`) line of a migration script."""
 
 
-@dataclass(frozen=True, slots=True)
-class Revision:
+class Revision(NamedTuple):
     """One migration script as it declares itself (the attributes Alembic and the runner read)."""
 
     revision: str

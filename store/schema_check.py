@@ -9,7 +9,7 @@ additive revisions themselves, while a breaking one waits for `pipetrace db upgr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .backends import Backend
 from .errors import SchemaError
@@ -17,8 +17,7 @@ from .revisions import includes, known_revisions, pending, pipetrace_version
 from .schema_state import StoreSchema, read_schema
 
 
-@dataclass(frozen=True, slots=True)
-class OpenedSchema:
+class OpenedSchema(NamedTuple):
     """The schema a command found (and maybe upgraded), and what to tell its user once."""
 
     schema: StoreSchema

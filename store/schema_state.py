@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import SchemaError
 from .sql import Statement
@@ -38,8 +37,7 @@ REVISION_MARKS = (
 """Newest first: a table or index each revision created, to tell a store's revision by."""
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedRevision:
+class AppliedRevision(NamedTuple):
     """One row of the migration log: a revision and the pipetrace version that applied it."""
 
     revision: str
@@ -47,8 +45,7 @@ class AppliedRevision:
     pipetrace_version: str
 
 
-@dataclass(frozen=True, slots=True)
-class StoreSchema:
+class StoreSchema(NamedTuple):
     """A store's revisions as its bookkeeping tables record them."""
 
     revision: str | None

@@ -9,9 +9,8 @@ import functools
 import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import ClauseElement
@@ -23,16 +22,14 @@ their default values]."""
 Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):
     """One SQL text with positional parameters."""
 
     sql: str
     params: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class InsertMany:
+class InsertMany(NamedTuple):
     """Rows for one table insert; each backend picks its fastest form (executemany, multi-row)."""
 
     table: str

@@ -22,7 +22,12 @@ def test_the_wheel_holds_one_top_level_package(tmp_path: Path) -> None:
         names = archive.namelist()
     tops = {name.split("/")[0] for name in names}
     assert {top for top in tops if not top.endswith(".dist-info")} == {"pipetrace"}
-    for data in ("app/tui/app.tcss", "engine/lua/sandbox.lua", "engine/pipelines/pipelines.toml"):
+    for data in (
+        "app/tui/app.tcss",
+        "engine/lua/sandbox.lua",
+        "engine/pipelines/pipelines.toml",
+        "store/precompiled_sql/queries.trace_page.json",
+    ):
         assert f"pipetrace/{data}" in names
 
 

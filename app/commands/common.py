@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -172,8 +172,9 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ip,
             replays,
         ]
-        digest = hashlib.sha256(json.dumps(typed).encode()).hexdigest()
-        click.get_current_context().meta[_SCOPE_KEY] = digest[:8]
+        # CRC-32 tells filters apart as well as a cryptographic hash here, without loading one.
+        scope = f"{zlib.crc32(json.dumps(typed).encode()):08x}"
+        click.get_current_context().meta[_SCOPE_KEY] = scope
         return command(*args, **kwargs)
 
     decorated: Callable[..., Any] = with_filters

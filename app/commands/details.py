@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
-
 from pipetrace.store import TraceWithSpans
 
 from ..span_attributes import OUTPUT_KEY, lua_failure
-from ..untrusted import shown_json, shown_text
+from ..styled import Styled
+from ..untrusted import shown_json, shown_styled
 
 MAX_JSON_CHARS = 2000
 """Characters of one JSON value `show` prints; `show --json` has the rest."""
@@ -20,7 +19,7 @@ MAX_NAME_CHARS = 200
 """Characters of one name (trigger, span, user, IP) `show` prints."""
 
 
-def trace_details(found: TraceWithSpans) -> list[Text]:
+def trace_details(found: TraceWithSpans) -> list[Styled]:
     """The input, result, outputs and Lua failures of a trace, each as a labelled line."""
     trace = found.trace
     lines = []
@@ -53,6 +52,6 @@ def cut(text: str, limit: int) -> str:
     return f"{text[:limit]}… (cut: {len(text)} characters in all; show --json has them)"
 
 
-def _line(label: str, value: str, style: str = "") -> Text:
+def _line(label: str, value: str, style: str = "") -> Styled:
     """`label value`, both literal: stored names and values never become markup or controls."""
-    return Text.assemble(shown_text(label, "bold"), " ", shown_text(value, style))
+    return Styled.of(shown_styled(label, "bold"), " ", shown_styled(value, style))

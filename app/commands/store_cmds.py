@@ -6,10 +6,9 @@ import itertools
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.text import Text
 
 from pipetrace.store import (
     Cursor,
@@ -25,9 +24,11 @@ from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 
 from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
+from ..styled import Styled
 from ..timeparse import format_duration, format_ns
-from ..untrusted import shown_text
+from ..untrusted import shown_styled
 from ..wording import count_figure, counted, plural
+from .column_widths import Column
 from .common import (
     db_option,
     echo_json,
@@ -43,8 +44,11 @@ from .common import (
     trace_json,
 )
 from .details import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, cut, trace_details
+from .plain_output import Printer
 from .source_excerpts import source_excerpts
-from .table_layout import Column, output_console, print_table
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 STATUS_STYLE = {"success": "green", "blocked": "yellow", "error": "red", "skipped": "dim"}
 
@@ -124,32 +128,32 @@ def traces(
     shown = short_ids(r.id for r in page.rows)
     rows = []
     for r in page.rows:
-        status = status_text(r.status)
+        status = status_styled(r.status)
         if r.problems:
-            status.append(" !", style="magenta")
+            status = Styled.of(status, (" !", "magenta"))
         if r.replay_of:
-            status.append(" replay", style="cyan")
+            status = Styled.of(status, (" replay", "cyan"))
         rows.append(
             (
                 format_ns(started_ns(r)),
-                shown_text(shown[r.id]),
+                shown_styled(shown[r.id]),
                 status,
-                shown_text(r.status_message),
-                shown_text(r.trigger_event),
+                shown_styled(r.status_message),
+                shown_styled(r.trigger_event),
                 format_duration(r.duration_ms),
                 str(r.span_count),
-                shown_text(r.user_id),
-                shown_text(r.request_ip),
+                shown_styled(r.user_id),
+                shown_styled(r.request_ip),
             )
         )
-    console = output_console()
+    printer = Printer()
     figure = count_figure(total, repo.count_cap)
     title = f"{len(page.rows)} of {figure} {plural(total, 'trace')}" + (
         " (after the cursor)" if after else ""
     )
-    print_table(console, _list_columns(shown.values()), rows, title)
+    printer.table(_list_columns(shown.values()), rows, title)
     if next_cursor:
-        console.print(shown_text(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+        printer.line(shown_styled(f"next page: --cursor {next_cursor}"), soft_wrap=True)
 
 
 def _say_unknown_triggers(repo: Repository, wanted: Iterable[str], listed: set[str]) -> None:
@@ -179,7 +183,7 @@ def _list_columns(shown: Iterable[str]) -> tuple[Column, ...]:
     id_column = LIST_COLUMNS[1]
     return (
         LIST_COLUMNS[0],
-        replace(id_column, keep=max(id_column.keep, widest)),
+        id_column._replace(keep=max(id_column.keep, widest)),
         *LIST_COLUMNS[2:],
     )
 
@@ -240,33 +244,33 @@ def _show_json(repo: Repository, trace: TraceRow) -> None:
 
 def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
     """The trace's header, its first `limit` spans (all for None) and their details."""
-    console = output_console()
-    console.print(Text.assemble(shown_text(_name(t.trigger_event), "bold"), " ", shown_text(t.id)))
+    printer = Printer()
+    printer.line(Styled.of(shown_styled(_name(t.trigger_event), "bold"), " ", shown_styled(t.id)))
     decision = {True: "allowed", False: "blocked", None: "-"}[t.allowed]
-    console.print(
-        Text.assemble(
+    printer.line(
+        Styled.of(
             "status ",
-            status_text(t.status),
+            status_styled(t.status),
             f"  decision {decision}  duration {format_duration(t.duration_ms)}  "
             f"started {format_ns(started_ns(t), precise=True)}",
         )
     )
-    console.print(
-        Text.assemble(
+    printer.line(
+        Styled.of(
             "user ",
-            shown_text(_name(t.user_id or "-")),
+            shown_styled(_name(t.user_id or "-")),
             "  ip ",
-            shown_text(_name(t.request_ip or "-")),
+            shown_styled(_name(t.request_ip or "-")),
         )
     )
     if t.status_message:
-        console.print(Text.assemble("message: ", shown_text(_message(t.status_message))))
+        printer.line(Styled.of("message: ", shown_styled(_message(t.status_message))))
     for warning in t.warnings:
-        console.print(Text.assemble(("warning: ", "yellow"), shown_text(_message(warning))))
+        printer.line(Styled.of(("warning: ", "yellow"), shown_styled(_message(warning))))
     if t.replay_of:
-        console.print(Text.assemble("replay of ", shown_text(_name(t.replay_of))))
+        printer.line(Styled.of("replay of ", shown_styled(_name(t.replay_of))))
     for problem in t.problems:
-        console.print(shown_text(f"stored row problem: {problem}", "magenta"))
+        printer.line(shown_styled(f"stored row problem: {problem}", "magenta"))
     spans = list(itertools.islice(repo.trace_spans(t.id), limit))
     links = (
         repo.span_links(t.id) if limit is not None else [(s.id, s.parent_span_id) for s in spans]
@@ -274,26 +278,26 @@ def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
     depth = _depths(dict(links), spans)
     rows = [
         (
-            shown_text("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
+            shown_styled("  " * min(depth.get(s.id, 0), MAX_INDENT) + _name(s.name)),
             "" if s.layer_index is None else str(s.layer_index),
-            status_text(s.status),
+            status_styled(s.status),
             format_duration(s.duration_ms),
-            shown_text(_name(s.id)),
-            shown_text(_message(s.status_message or "; ".join(s.problems))),
+            shown_styled(_name(s.id)),
+            shown_styled(_message(s.status_message or "; ".join(s.problems))),
         )
         for s in spans
     ]
-    print_table(console, SPAN_COLUMNS, rows)
+    printer.table(SPAN_COLUMNS, rows)
     more = len(links) - len(spans)
     if more:
-        console.print(
+        printer.line(
             f"… {counted(more, 'more span')} not shown: show --all prints every span, "
             "show --json has them all as JSON"
         )
     for line in trace_details(TraceWithSpans(t, spans)):
-        console.print(line, soft_wrap=True)
+        printer.line(line, soft_wrap=True)
     for line in source_excerpts(repo, t, spans):
-        console.print(line, soft_wrap=True)
+        printer.line(line, soft_wrap=True)
 
 
 def _name(text: str) -> str:
@@ -306,9 +310,14 @@ def _message(text: str) -> str:
     return cut(text, MAX_MESSAGE_CHARS)
 
 
-def status_text(status: str | None) -> Text:
+def status_styled(status: str | None) -> Styled:
     """A status in its colour; one no pipetrace writes shows magenta, as damaged rows do."""
-    return shown_text(status, STATUS_STYLE.get(status or "", "magenta"))
+    return shown_styled(status, STATUS_STYLE.get(status or "", "magenta"))
+
+
+def status_text(status: str | None) -> Text:
+    """`status_styled` as Rich text, for tables Rich draws (replay's)."""
+    return status_styled(status).rich()
 
 
 def resolve_trace_id(repo: Repository, text: str) -> str:

@@ -17,8 +17,12 @@ from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget
 from .sqlite_files import check_store_file, is_read_only, read_only_uri, read_write_uri
 from .sqlite_pool import ConnectionPool
-from .sqlite_space import AUTO_VACUUM_MODES, SPACE_SQL, vacuum
 
+SPACE_SQL = (
+    "SELECT * FROM pragma_page_size(), pragma_page_count(), pragma_freelist_count(), "
+    "pragma_auto_vacuum()"
+)
+AUTO_VACUUM_MODES = {0: "none", 1: "full", 2: "incremental"}
 BUSY_TIMEOUT_MS = 10_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
 """A write-ahead log a big import or delete grew is cut back to this when it starts over
@@ -128,6 +132,8 @@ class SQLiteBackend:
 
     def vacuum(self, wait: float, on_start: Callable[[int], None] | None = None) -> VacuumResult:
         """The full VACUUM, on a connection of its own with a short busy timeout."""
+        from .sqlite_space import vacuum  # its disk checks' imports, only for `db vacuum`
+
         return vacuum(self.target, wait, on_start)
 
     def close(self) -> None:

@@ -17,12 +17,8 @@ from rich.filesize import decimal
 from ..errors import StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..url import DatabaseTarget
+from .sqlite import AUTO_VACUUM_MODES, SPACE_SQL
 
-SPACE_SQL = (
-    "SELECT * FROM pragma_page_size(), pragma_page_count(), pragma_freelist_count(), "
-    "pragma_auto_vacuum()"
-)
-AUTO_VACUUM_MODES = {0: "none", 1: "full", 2: "incremental"}
 SQLITE_TEMP_FOLDERS = ("/var/tmp", "/usr/tmp", "/tmp", ".")
 """Where SQLite's unix build puts temporary files when SQLITE_TMPDIR and TMPDIR are unset."""
 HEADROOM = 0.1

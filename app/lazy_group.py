@@ -44,6 +44,17 @@ class LazyGroup(click.Group):
             self.add_command(self.load(cmd_name), cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click resolves it, guessing from every registered name for a mistyped one (click
+        guesses from the commands loaded so far)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            names = self.list_commands(ctx)
+            raise click.exceptions.NoSuchCommand(exc.command_name, None, names, ctx) from None
+
     def load(self, name: str) -> click.Command:
         """Import a registered sub-command."""
         module, _, attribute = self.registered[name].target.partition(":")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -19,9 +19,11 @@ from .commands.registry import COMMANDS
 from .frontends import CleanupApp, Frontends, ReceiverFactory
 from .interrupts import exit_status
 from .lazy_group import LazyGroup
-from .settings import Settings
 from .untrusted import shown, shown_lines
 from .usage_errors import usage_line
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 class PipetraceGroup(LazyGroup):
@@ -135,6 +137,8 @@ FRONTENDS = Frontends(
 @click.pass_context
 def main(ctx: click.Context, db_url: str | None, pipelines_dir: Path | None) -> None:
     """Observability for Lua script pipelines. Without a command, opens the trace viewer."""
+    from .settings import Settings  # not needed by --help and completion, which stop earlier
+
     # Read once here; `pipetrace --db URL traces` then means `pipetrace traces --db URL`.
     settings = Settings.read(os.environ, db_url=db_url)
     ctx.obj = CommandContext(settings, FRONTENDS)

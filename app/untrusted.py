@@ -9,14 +9,14 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from pipetrace.store.codec import OBEYED_BEYOND_C0, escape_json_text, json_safe
+from pipetrace.store.json_escapes import OBEYED_BEYOND_C0, escape_json_text, json_safe
 
 from .styled import Styled
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-_OBEYED = re.compile(f"[\\x00-\\x1f{OBEYED_BEYOND_C0}\\ud800-\\udfff]")
+_OBEYED = f"[\\x00-\\x1f{OBEYED_BEYOND_C0}\\ud800-\\udfff]"
 """C0 controls (ESC, NUL, tab and line breaks too), DEL, C1 controls, bidirectional controls,
 line and paragraph separators, and lone surrogates (which no terminal encoding can carry)."""
 
@@ -27,7 +27,7 @@ def shown(value: object) -> str:
     text = "" if value is None else str(value)
     if text.isprintable():  # every character _OBEYED matches is unprintable: the common case
         return text
-    return _OBEYED.sub(_escape, text)
+    return re.sub(_OBEYED, _escape, text)  # compiled once, by `re`'s own cache
 
 
 def _escape(found: re.Match[str]) -> str:

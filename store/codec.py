@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from .columns import SPAN_COLUMNS, SPAN_STATUSES, TRACE_COLUMNS, TRACE_STATUSES
+from .json_escapes import OBEYED_BEYOND_C0 as OBEYED_BEYOND_C0  # where older code imports them
+from .json_escapes import escape_json_text as escape_json_text
+from .json_escapes import json_safe as json_safe
 from .models import SpanRow, TraceRow
 
 TRACE_OBJECTS = ("context_snapshot", "result_data", "attributes")
@@ -41,15 +43,6 @@ MAX_JSON_DEPTH = 100
 """Deeper JSON columns are not read: printing, exporting and the viewer walk values recursively."""
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-SURROGATE = re.compile("[\ud800-\udfff]")
-"""A lone surrogate: what a decoded string holds only when its escape was unpaired."""
-OBEYED_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-"""Characters past the C0 controls that a terminal may obey instead of showing, as a regex class
-body: DEL, the C1 controls (U+009B starts an escape sequence on some terminals), Unicode's
-bidirectional controls (which can show a name reversed) and the line and paragraph separators.
-JSON escapes the C0 controls itself; these it leaves as they are."""
-_JSON_ESCAPED = re.compile(f"[{OBEYED_BEYOND_C0}\ud800-\udfff]")
 
 
 class LostValue(str):
@@ -60,24 +53,6 @@ class LostValue(str):
 def lost_value(problems: Iterable[str]) -> str | None:
     """The first problem that replaced a stored value, or None if every value was kept."""
     return next((p for p in problems if isinstance(p, LostValue)), None)
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with NaN and infinities as the strings proto3 JSON uses, so output stays JSON."""
-    if type(value) is float:
-        return value if math.isfinite(value) else _NONFINITE[str(value)]
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def escape_json_text(text: str) -> str:
-    """JSON text with lone surrogates (UTF-8 cannot carry them) and the characters a terminal
-    would obey (OBEYED_BEYOND_C0) as \\u escapes (in JSON text both only occur inside strings),
-    so a reader gets the same strings back and a terminal shows them instead of obeying them."""
-    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_text(value: Any) -> str:

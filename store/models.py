@@ -193,8 +193,7 @@ class Page:
     next_cursor: Cursor | None
 
 
-@dataclass(frozen=True, slots=True)
-class TraceRuns:
+class TraceRuns(NamedTuple):
     """A stored trace as a replay reads it in bulk: its row without result data or attributes,
     and its scripts' own runs."""
 
@@ -202,8 +201,7 @@ class TraceRuns:
     runs: tuple[ScriptRun, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class DurationPoints:
+class DurationPoints(NamedTuple):
     """The results plot's points and why it may hold fewer of them than matching traces."""
 
     points: list[tuple[int, float | None, str]]
@@ -214,8 +212,7 @@ class DurationPoints:
     """Matching traces left out because their start time is no number within 64 bits."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoreSpace:
+class StoreSpace(NamedTuple):
     """How large the database is, how much of it is free pages, and who can give those back."""
 
     size_bytes: int
@@ -233,8 +230,7 @@ class StoreSpace:
         return self.mode != "server" and (self.mode != "incremental" or self.free_bytes > 0)
 
 
-@dataclass(frozen=True, slots=True)
-class CleanupResult:
+class CleanupResult(NamedTuple):
     """What a retention run removed, and whether it was cancelled before the end."""
 
     traces: int
@@ -246,8 +242,7 @@ class CleanupResult:
     """The store's size and free pages afterwards, when they could be read."""
 
 
-@dataclass(frozen=True, slots=True)
-class VacuumResult:
+class VacuumResult(NamedTuple):
     """A full VACUUM: the database and its log on disk before and after, and what it changed."""
 
     before_bytes: int
@@ -258,8 +253,7 @@ class VacuumResult:
     """The store was switched to incremental auto-vacuum by this VACUUM."""
 
 
-@dataclass(frozen=True, slots=True)
-class CleanupProgress:
+class CleanupProgress(NamedTuple):
     """Running totals after each deleted batch, for progress bars."""
 
     traces: int
@@ -267,8 +261,7 @@ class CleanupProgress:
     total_traces: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredScript:
+class StoredScript(NamedTuple):
     """A pipeline script a store keeps itself (auther's pipeline_scripts): its source as it is
     now, and when it last changed."""
 
@@ -279,8 +272,7 @@ class StoredScript:
     """Nanoseconds; None when the stored value is no integer of milliseconds."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPipelines:
+class StoredPipelines(NamedTuple):
     """The execution plans and scripts a store keeps itself, as they are now: each trigger's
     plan as its stored JSON text (layers of script ids), and every script by id."""
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from pathlib import Path
 from typing import NamedTuple
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 """Alembic's script location; its `versions` folder holds one script per revision."""
-_DECLARED = re.compile(
-    r"^(revision|down_revision|needed_to_read)(?:[ \t]*:[^=\n]*)?[ \t]*=[ \t]*(.+?)[ \t]*$",
-    re.MULTILINE,
-)
-"""A module-level `name = value` (or `name: type = value`) line of a migration script."""
+DECLARED = ("revision", "down_revision", "needed_to_read")
+"""The module-level `name = value` (or `name: type = value`) lines read from each script."""
 
 
 class Revision(NamedTuple):
@@ -50,7 +46,12 @@ def _history(folder: str) -> tuple[Revision, ...]:
 
 def _declared(path: Path) -> Revision:
     """A script's revision, the one it follows and whether reads need it, from its source."""
-    values = {name: ast.literal_eval(value) for name, value in _DECLARED.findall(path.read_text())}
+    values = {}
+    for line in path.read_text().splitlines():
+        target, equals, value = line.partition("=")
+        name = target.partition(":")[0].strip()
+        if equals and name in DECLARED and line.startswith(name):
+            values[name] = ast.literal_eval(value.strip())
     revision, down = values.get("revision"), values.get("down_revision")
     if not isinstance(revision, str) or not isinstance(down, str | None):
         raise RuntimeError(f"{path}: no `revision = '...'` and `down_revision = ...` lines")

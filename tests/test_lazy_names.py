@@ -10,7 +10,11 @@ import sys
 
 import pytest
 
-PACKAGES = {"pipetrace.engine": "lupa", "pipetrace.store": "sqlalchemy"}
+PACKAGES = {
+    "pipetrace.engine": "lupa",
+    "pipetrace.store": "sqlalchemy",
+    "pipetrace.store.auther": "pipetrace.store.auther.repository",
+}
 """Each package, and what importing it alone must not load."""
 
 

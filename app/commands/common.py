@@ -22,7 +22,7 @@ from pipetrace.store import (
     TraceRow,
     open_store,
 )
-from pipetrace.store.codec import escape_json_text, json_safe
+from pipetrace.store.json_escapes import escape_json_text, json_safe
 
 from ..durations import DurationError, check_order
 from ..settings import Settings

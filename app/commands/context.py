@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
-from ..frontends import Frontends
-from ..settings import Settings
+if TYPE_CHECKING:
+    from ..frontends import Frontends
+    from ..settings import Settings
 
 R = TypeVar("R")
 

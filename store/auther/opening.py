@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..backends import Backend, open_backend
 from ..url import DatabaseTarget
 from .detect import is_auther_schema
 from .file_backend import AutherFileBackend, probe
-from .repository import AutherRepository
+
+if TYPE_CHECKING:
+    from .repository import AutherRepository
 
 
 def open_auther_store(target: DatabaseTarget) -> AutherRepository | None:
@@ -26,4 +30,6 @@ def open_auther_store(target: DatabaseTarget) -> AutherRepository | None:
         except BaseException:
             backend.close()
             raise
+    from .repository import AutherRepository  # its queries and rows, only for an auther store
+
     return AutherRepository(backend)

@@ -22,7 +22,6 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from ..codec import SURROGATE
 from .errors import Invalid, MalformedFile
 from .jaeger_in import (
     TRACE_KEYS,
@@ -44,6 +43,8 @@ WHOLE_LIMIT = 8 * 2**20
 LINE_LIMIT = 8 * 2**20
 """Bytes of one JSON line parsed whole; a longer line is streamed."""
 _WS = " \t\r\n"
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: what a decoded string holds only when its escape was unpaired."""
 _SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _UNKNOWN = (
     "unknown format: expected OTLP JSON (resourceSpans), Jaeger JSON (data, or a trace object "

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auther.ids import SPAN_UUID_KEY, is_uuid, w3c_span_id, w3c_trace_id
-from ..codec import dump_json, escape_json_text, json_safe
+from ..codec import dump_json
+from ..json_escapes import escape_json_text, json_safe
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from .anyvalue import encode_value
 from .conventions import (

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
     Delete,
@@ -303,7 +304,7 @@ def delete_traces(ids: Sequence[str]) -> Delete:
 
 def sources_by_sha(count: int) -> Rows:
     """The stored (sha256, text) of `count` script versions (`sha_0`, `sha_1`, ...)."""
-    wanted = [bindparam(f"sha_{i}") for i in range(count)]
+    wanted: list[BindParameter[str]] = [bindparam(f"sha_{i}") for i in range(count)]
     return select(script_sources.c.sha256, script_sources.c.source).where(
         script_sources.c.sha256.in_(wanted)
     )

@@ -14,7 +14,8 @@ Both sides run as an installed program runs, from cached bytecode: PYTHONDONTWRI
 dropped for them and the bytecode goes to the bench's temp folder (PYTHONPYCACHEPREFIX), where
 the first, untimed run of each writes it.
 
-Run: python bench/startup.py [--quick]. The store is built once and kept in a temp folder.
+Run: python bench/startup.py [--quick]. The store is built once per schema revision and kept
+in a temp folder.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from _common import goal_line
 
 from pipetrace.store import open_store
 from pipetrace.store.columns import SPAN_COLUMNS, TRACE_COLUMNS
+from pipetrace.store.revisions import head_revision
 
 CACHE = Path(tempfile.gettempdir()) / "pipetrace-bench-startup"
 TRACES = 100_000
@@ -201,7 +203,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = 7 if args.quick else 25
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"traces-{TRACES}.db"
+    path = CACHE / f"traces-{TRACES}-{head_revision()}.db"
     trace_id = build_store(path)
     python = [sys.executable, "-c"]
     report(

@@ -10,7 +10,7 @@ from pathlib import Path
 from pipetrace.store import DatabaseTarget, Repository
 from pipetrace.store.writer import WriterStats
 
-from .app import PipetraceApp
+from .app import LIVE_POLL_S, PipetraceApp
 
 
 def make_app(
@@ -19,7 +19,7 @@ def make_app(
     repository: Repository | None = None,
     clock: Callable[[], int] | None = None,
     writer_stats: Callable[[], WriterStats] | None = None,
-    poll_interval: float = 2.0,
+    poll_interval: float = LIVE_POLL_S,
     page_size: int = 100,
     pipelines_dir: Path | None = None,
     show_tracebacks: bool = False,

@@ -32,6 +32,10 @@ from .screens.trace_detail import TraceDetailScreen
 from .screens.trace_list import TraceListScreen
 from .worker_errors import BugMet, ShowsWorkerBugs
 
+LIVE_POLL_S = 0.5
+"""How often live mode polls: a trace committed elsewhere is on screen within a second, and a
+poll while nothing was committed asks SQLite one PRAGMA (see TraceListScreen.action_poll)."""
+
 
 class PipetraceApp(ShowsWorkerBugs, App[None]):
     """Trace list first; trace details stack on top and Escape pops them.
@@ -68,7 +72,7 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
         repository: Repository | None = None,
         clock: Callable[[], int] | None = None,
         writer_stats: Callable[[], WriterStats] | None = None,
-        poll_interval: float = 2.0,
+        poll_interval: float = LIVE_POLL_S,
         page_size: int = 100,
         pipelines_dir: Path | None = None,
         show_tracebacks: bool = False,

@@ -92,6 +92,12 @@ class AutherFileBackend:
     def checkpoint(self) -> None:
         """Nothing: the file's own journal mode and its application decide about checkpoints."""
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on the read connection, which never writes, so every
+        commit (the application's, or cleanup's on its own connection) changes it."""
+        with self.lock, self._errors():
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def space(self) -> StoreSpace:
         """The file's pages and free pages; its space is the application's to manage."""
         page_size, pages, free = self.query(Statement(SPACE_SQL))[0]

@@ -29,6 +29,11 @@ class Backend(Protocol):
         """Move the write-ahead log back into the database file, where the backend has one."""
         ...
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever a commit (by anyone) may have changed the database,
+        for a watcher to skip reads when nothing did; None where the backend cannot tell."""
+        ...
+
     def space(self) -> StoreSpace:
         """The database's size, its free pages, and who can give them back to the disk."""
         ...

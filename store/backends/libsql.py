@@ -79,6 +79,10 @@ class LibsqlBackend:
     def checkpoint(self) -> None:
         """sqld manages its own WAL; nothing to do from a client."""
 
+    def data_version(self) -> None:
+        """Unknown: each request may reach another connection of the server, whose
+        `PRAGMA data_version` tells nothing about the previous one's."""
+
     def space(self) -> StoreSpace:
         """Sizes the server reports (it answers read-only pragmas); its disk is its own."""
         page_size, pages, free = self.query(Statement(SPACE_SQL))[0]

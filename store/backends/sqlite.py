@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,9 @@ class SQLiteBackend:
             self._open = functools.partial(sqlite3.connect, uri, uri=True)
         self._new = create
         self.pool = ConnectionPool(self.connect)
+        self._watch: sqlite3.Connection | None = None
+        """The connection `data_version` asks, opened on first use; it never writes."""
+        self._watch_lock = threading.Lock()
 
     def connect(self) -> sqlite3.Connection:
         """A new connection to the file, set up for this store (see `_configure_connection`)."""
@@ -101,6 +105,17 @@ class SQLiteBackend:
         with self.connection() as conn:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on a connection of its own that never writes, so a
+        commit on any other connection, this process's pooled ones included, changes it."""
+        with self._watch_lock:
+            try:
+                if self._watch is None:
+                    self._watch = self.connect()
+                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise self.explain(exc) from None
+
     def space(self) -> StoreSpace:
         """The file's pages, its free pages, and its auto-vacuum mode."""
         with self.connection() as conn:
@@ -137,8 +152,12 @@ class SQLiteBackend:
         return vacuum(self.target, wait, on_start)
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections and the one `data_version` asks."""
         self.pool.close()
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
     def explain(self, exc: BaseException | None) -> StoreError:
         """One line naming the file and what SQLite said."""

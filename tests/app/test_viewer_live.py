@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 
 from factories import BASE_NS, SEC, make_trace
 
@@ -193,3 +195,54 @@ async def test_paging_and_live_mode_keep_the_replay_filter(
             assert screen.window.above is None and screen.table.cursor_row == 0, choice
             check(choice)
             await press(pilot, "p")
+
+
+ELSEWHERE = """\
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+columns = ("id", "trigger_event", "status", "started_at", "created_at", "span_count", "source")
+values = (sys.argv[2], "before_signup", "success", int(sys.argv[3]), int(sys.argv[3]), 0, "engine")
+marks = ", ".join("?" * len(columns))
+db.execute(f"INSERT INTO pipeline_traces ({', '.join(columns)}) VALUES ({marks})", values)
+db.commit()
+"""
+
+
+async def test_idle_polls_read_no_rows_and_a_commit_elsewhere_comes_on_top(
+    sqlite_repo: Repository, viewer, monkeypatch
+) -> None:
+    """On SQLite a poll while nothing was committed reads no rows (the data version says so);
+    a trace another process commits is the top row after the next poll, the count with it."""
+    fill(sqlite_repo)
+    path = sqlite_repo.backend.target.location
+    app = viewer(path, page_size=PAGE, poll_interval=0.05)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.list_screen
+        assert screen.repo is not None
+        reads: list[object] = []
+        real = screen.repo.list_traces
+
+        def counted(*args, **kwargs):
+            reads.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(screen.repo, "list_traces", counted)
+        await press(pilot, "l")
+        await polled(pilot, screen)
+        first = len(reads)
+        assert first >= 1
+        for _ in range(5):
+            await polled(pilot, screen)
+        assert len(reads) == first
+        new_id = "f" * 32
+        started = BASE_NS + (TRACES + 10) * SEC
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", ELSEWHERE, path, new_id, str(started)],
+            check=True,
+        )
+        await polled(pilot, screen)
+        assert len(reads) > first
+        assert shown(screen)[0] == new_id
+        assert screen.count == TRACES + 1

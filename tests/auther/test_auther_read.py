@@ -4,6 +4,7 @@ its milliseconds, found by UUID prefix, shown with custom spans under their scri
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -197,3 +198,17 @@ def test_export_maps_uuids_to_w3c_ids(auther_store: AutherStore) -> None:
     assert all(len(k) == 16 and v.replace("-", "").startswith(k) for k, v in uuids.items())
     by_name = {s["name"]: s for s in spans}
     assert by_name["lookup"]["parentSpanId"] == by_name["Enrich"]["spanId"]
+
+
+def test_an_auther_file_s_version_moves_with_its_application_s_commits(
+    auther_file: AutherStore,
+) -> None:
+    repo = open_store(auther_file.url, migrate=False, create=False)
+    try:
+        before = repo.data_version()
+        assert before is not None
+        with sqlite3.connect(auther_file.path) as db:
+            db.execute("UPDATE pipeline_traces SET status = status")
+        assert repo.data_version() != before
+    finally:
+        repo.close()

@@ -120,12 +120,14 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     class Polled(Message):
         """Live mode's fresh look at the loaded rows' place in the list (`page`, read again from
         where window `version` began, with room for new traces when it began at the top) and
-        the count."""
+        the count, for `filters`, as the store was at `data_version` or later."""
 
         generation: int
         version: int
         count: int
         page: Page
+        filters: TraceFilter
+        data_version: int | None
 
     @dataclass
     class LoadFailed(Message):
@@ -177,6 +179,9 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.problem: str | None = None
         self._live_timer: Timer | None = None
         self._poll: Worker[None] | None = None
+        self._last_read: tuple[int, TraceFilter] | None = None
+        """The store's data version and the filters of the last poll that read rows: a poll
+        with the same filters while the version stays skips its reads."""
 
     def compose(self) -> ComposeResult:
         """Filters on top, then the plot, the rows, the status line and the footer."""
@@ -292,15 +297,20 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         filters: TraceFilter,
         above: Cursor | None,
         limit: int,
+        since: int | None,
     ) -> None:
-        """The count, and `limit` rows from where the loaded ones begin (live mode)."""
+        """The count, and `limit` rows from where the loaded ones begin (live mode); nothing
+        when the store's data version is still `since` (no commit since the last poll read)."""
         try:
+            data_version = repo.data_version()
+            if data_version is not None and data_version == since:
+                return
             count = repo.count_traces(filters)
             page = repo.list_traces(filters, limit=limit, cursor=above)
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, None))
             return
-        self.post_message(self.Polled(generation, version, count, page))
+        self.post_message(self.Polled(generation, version, count, page, filters, data_version))
 
     # -- results ----------------------------------------------------------------------------
 
@@ -350,6 +360,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             return
         self.problem = None
         self.count = message.count
+        if message.data_version is not None:
+            self._last_read = (message.data_version, message.filters)
         follow = window.above is None and self.table.cursor_row == 0
         fresh = window.refresh(message.page, app_data(self).page_size)
         if window.version != message.version:
@@ -430,15 +442,19 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     def action_poll(self) -> None:
         """Read the count and the loaded rows' place in the list again, once; from the top,
-        with room for a page of new traces."""
+        with room for a page of new traces. Where the store tells (SQLite), a poll reads
+        nothing more while no commit happened since the last one that read, its filters the
+        same (a relative time range moves, so it reads every time) and no error shown."""
         busy = self._poll is not None and not self._poll.is_finished
         if self.repo is None or self.table.loading or self.paging or busy:
             return
         window = self.window
         limit = window.reread_limit(app_data(self).page_size)
         filters = self.filters.to_filter(self.now)
+        last = self._last_read
+        since = last[0] if last is not None and last[1] == filters and not self.problem else None
         self._poll = self.load_poll(
-            self.repo, self.generation, window.version, filters, window.above, limit
+            self.repo, self.generation, window.version, filters, window.above, limit, since
         )
 
     # -- filters ----------------------------------------------------------------------------

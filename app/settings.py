@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from pipetrace.errors import PipetraceError
 from pipetrace.store import DatabaseTarget, parse_database_url
-from pipetrace.store.url import DEFAULT_TIMEOUT_S
+from pipetrace.store.url import DEFAULT_TIMEOUT_S, mask_credentials
 
 DB_ENV = "PIPETRACE_DB"
 DB_AUTH_TOKEN_ENV = "PIPETRACE_DB_AUTH_TOKEN"
@@ -41,22 +42,25 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("pipetrace")) / "traces.db"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+NO_VALUES: Mapping[str, str] = MappingProxyType({})
+
+
+class Settings(NamedTuple):
     """What the commands, the viewer and the server are configured by, so nothing below the
-    command line reads the environment and nothing writes it."""
+    command line reads the environment and nothing writes it (a NamedTuple: a command makes
+    one before it starts, and a frozen dataclass costs a millisecond to define)."""
 
     db_url: str | None = None
     """The store URL (--db, else PIPETRACE_DB) as given; None for the default store."""
-    db_auth_token: str | None = field(default=None, repr=False)
+    db_auth_token: str | None = None
     """PIPETRACE_DB_AUTH_TOKEN, sent to a libSQL server."""
     db_timeout: float = DEFAULT_TIMEOUT_S
     """PIPETRACE_DB_TIMEOUT: seconds a libSQL server has to answer each request."""
     demo_timeout: float = DEFAULT_DEMO_TIMEOUT_S
     """PIPETRACE_DEMO_TIMEOUT: seconds `demo` waits for the store to take a thousand traces."""
-    cron_secret: str = field(default="", repr=False)
+    cron_secret: str = ""
     """CRON_SECRET, which `serve` checks before it starts."""
-    otlp_token: str = field(default="", repr=False)
+    otlp_token: str = ""
     """PIPETRACE_OTLP_TOKEN: the bearer token `receive` requires when set (checked as it
     starts)."""
     debug: bool = False
@@ -64,11 +68,21 @@ class Settings:
     default_store: Path | None = None
     """The file used when no URL is given; None: the user's data folder's
     (`default_store_path`)."""
-    script_secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    script_secrets: Mapping[str, str] = NO_VALUES
     """PIPETRACE_SECRET_NAME variables: what helpers.secret("NAME") hands a replay's scripts."""
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    environ: Mapping[str, str] = NO_VALUES
     """The environment as read at start: `replay --env NAME` lets a name of it through to
     helpers.env."""
+
+    def __repr__(self) -> str:
+        """The settings without the token, the secrets and the environment (and the URL's
+        password masked), so a log or a traceback never shows them."""
+        url = None if self.db_url is None else mask_credentials(self.db_url)
+        return (
+            f"Settings(db_url={url!r}, db_timeout={self.db_timeout!r}, "
+            f"demo_timeout={self.demo_timeout!r}, debug={self.debug!r}, "
+            f"default_store={self.default_store!r})"
+        )
 
     @classmethod
     def read(cls, environ: Mapping[str, str], *, db_url: str | None = None) -> Settings:
@@ -92,7 +106,7 @@ class Settings:
 
     def with_db(self, db_url: str | None) -> Settings:
         """These settings with a sub-command's own --db, when it was given (it wins)."""
-        return self if db_url is None else replace(self, db_url=db_url)
+        return self if db_url is None else self._replace(db_url=db_url)
 
     def store(self) -> DatabaseTarget:
         """The store to open: the URL parsed with the libSQL token and timeout, or the default

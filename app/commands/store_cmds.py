@@ -45,7 +45,6 @@ from .common import (
 )
 from .details import MAX_MESSAGE_CHARS, MAX_NAME_CHARS, cut, trace_details
 from .plain_output import Printer
-from .source_excerpts import source_excerpts
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -296,6 +295,8 @@ def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
         )
     for line in trace_details(TraceWithSpans(t, spans)):
         printer.line(line, soft_wrap=True)
+    from .source_excerpts import source_excerpts  # its script reading, for show's text only
+
     for line in source_excerpts(repo, t, spans):
         printer.line(line, soft_wrap=True)
 

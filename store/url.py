@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from .errors import StoreError
@@ -17,26 +17,19 @@ _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 _TOKEN_PARAM = re.compile(r"(?i)([?&](?:auth_?token|token|password|secret)=)[^&#\s]*")
 
 
-class DatabaseTarget(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
     """Which backend to open and where: a SQLite file path or a libSQL server URL."""
 
     kind: str
     """"sqlite" or "libsql"."""
     location: str
     """The file path for SQLite, the server URL for libSQL."""
-    auth_token: str | None = None
-    """Sent to a libSQL server; never shown (see `__repr__`)."""
+    auth_token: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT_S
     """Seconds a libSQL server has to answer one request."""
     is_default: bool = False
     """The default file nobody named, which may be created on first use by any command."""
-
-    def __repr__(self) -> str:
-        """The target without its token, so a log or a traceback never shows it."""
-        return (
-            f"DatabaseTarget(kind={self.kind!r}, location={self.display!r}, "
-            f"timeout={self.timeout!r}, is_default={self.is_default!r})"
-        )
 
     @property
     def display(self) -> str:

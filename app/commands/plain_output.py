@@ -63,9 +63,12 @@ def plain_table(
     columns: Sequence[Column], rows: Sequence[Sequence[str]], title: str | None = None
 ) -> list[str] | None:
     """The lines Rich prints for `rows` in a pipe (print_table: PIPE_WIDTH wide, no trailing
-    spaces), or None where Rich would cut or wrap a cell or the title."""
+    spaces), or None where Rich would cut or wrap a cell or the title, or widen a column whose
+    text takes no cells."""
     widths = plan_widths(columns, rows, PIPE_WIDTH)
     shown = [(i, width) for i, width in enumerate(widths) if width is not None]
+    if any(width < 1 for _, width in shown):
+        return None
     heads = [columns[i].name for i, _ in shown]
     cells = [[row[i] for i, _ in shown] for row in rows]
     if any(

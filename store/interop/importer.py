@@ -1,14 +1,14 @@
-"""Imports trace files into the store: spans of a trace already stored are merged into it, a
-span already stored is not stored twice, and each file is one transaction (see `staging`)."""
+"""Imports trace files into the store: a trace the store does not have is written directly
+(see `direct`), spans of a trace already stored are merged into it (see `staging`), a span
+already stored is not stored twice, and each file is one transaction."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
@@ -18,15 +18,20 @@ from ..errors import StoreError
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from ..repository import Repository
 from .conventions import IP_KEYS, USER_KEYS
+from .direct import conflict_of, insert_operations, new_trace_row, stored_ids
 from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
 from .errors import MalformedFile
+from .held import HeldSpan, HeldSpans, identity_digest
 from .spans import CarrierSpan, Item, TraceNote
 from .staging import ImportStage, StaleSummaries
 from .summary import SpanFacts, summarize
 
 MERGE_ATTEMPTS = 5
-"""Summaries made before a file's traces are written without checking they are still current."""
+"""Writes tried before a file's traces are merged without checking their summaries are still
+current."""
 NO_HINTS = (None, None)
+HOLD_SPANS = 100_000
+"""Spans of a file held in memory (about 1 KB each); a file with more stages them all."""
 STAGE_BATCH = 2000
 """Spans staged per write while a file is read."""
 SUMMARY_PAGE = 500
@@ -114,17 +119,20 @@ def store_items(
     name: str,
     scrub: Scrub | None = None,
 ) -> ImportReport:
-    """Stage `items` as they come (through `scrub` first, if given), then merge them into the
-    store in one transaction; new traces get `source` as theirs. Nothing is stored if reading
-    or storing fails."""
+    """Store `items` (through `scrub` first, if given) in one transaction; new traces get
+    `source` as theirs. Nothing is stored if reading or storing fails.
+
+    The spans are held in memory by trace as they come, up to HOLD_SPANS; the traces the store
+    does not have are then written directly, and those it has are staged and merged. A file
+    with more spans than that stages them all as it reads on, so memory stays bounded."""
     stage = ImportStage(repo.backend)
-    stage.drop_abandoned()
     try:
-        offered, warnings = _stage(stage, items if scrub is None else _scrubbed(items, scrub))
-        counts = _merge(stage, repo.clock, source, warnings, name)
+        read = _read(stage, items if scrub is None else _scrubbed(items, scrub))
+        counts = _write(repo, stage, read, source, name)
     except BaseException:
-        with contextlib.suppress(StoreError):
-            stage.drop()
+        if stage.used:
+            with contextlib.suppress(StoreError):
+                stage.drop()
         raise
     return ImportReport(
         path=name,
@@ -133,19 +141,28 @@ def store_items(
         spans=counts.spans,
         traces_merged=counts.merged,
         spans_merged=counts.spans_merged,
-        duplicates=offered - counts.spans - counts.spans_merged,
+        duplicates=read.offered - counts.spans - counts.spans_merged,
         traces_skipped=counts.skipped,
     )
 
 
-def _stage(stage: ImportStage, items: Iterable[Item]) -> tuple[int, dict[str, list[str]]]:
-    """Stage the spans in batches; returns how many were read, and the warnings by trace."""
-    offered = 0
-    warnings: dict[str, list[str]] = {}
+@dataclass(slots=True)
+class _Read:
+    """What reading a file gave: the spans held, how many were read, and warnings by trace."""
+
+    held: HeldSpans
+    offered: int = 0
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _read(stage: ImportStage, items: Iterable[Item]) -> _Read:
+    """Hold the spans, or stage them in batches once more than HOLD_SPANS were held."""
+    read = _Read(HeldSpans())
+    held = read.held
     batch: list[tuple[Any, ...]] = []
     for item in items:
         if isinstance(item, TraceNote):
-            warnings.setdefault(item.trace_id, []).extend(item.warnings)
+            read.warnings.setdefault(item.trace_id, []).extend(item.warnings)
             continue
         if isinstance(item, CarrierSpan):
             row, carried = item.row, dump_json(item.carried)
@@ -153,14 +170,31 @@ def _stage(stage: ImportStage, items: Iterable[Item]) -> tuple[int, dict[str, li
             row, carried = item, None
         values = span_to_tuple(row)
         hints = _hints(row.attributes) if row.attributes else NO_HINTS
-        batch.append((_identity(values), carried, *hints, *values))
-        offered += 1
+        read.offered += 1
+        if not stage.used:
+            held.add(values, carried, hints, row.extra)
+            if held.count > HOLD_SPANS:
+                _stage_spans(stage, held.drain())
+            continue
+        batch.append((identity_digest(values), carried, *hints, *values))
         if len(batch) == STAGE_BATCH:
             stage.add_spans(batch)
             batch = []
     if batch:
         stage.add_spans(batch)
-    return offered, warnings
+    return read
+
+
+def _stage_spans(stage: ImportStage, spans: Iterable[HeldSpan]) -> None:
+    """Stage held spans, STAGE_BATCH per write."""
+    batch = []
+    for span in spans:
+        batch.append(span.staged(identity_digest(span.values)))
+        if len(batch) == STAGE_BATCH:
+            stage.add_spans(batch)
+            batch = []
+    if batch:
+        stage.add_spans(batch)
 
 
 def _scrubbed(items: Iterable[Item], scrub: Scrub) -> Iterator[Item]:
@@ -210,44 +244,57 @@ def _first_text(attributes: dict[str, Any], keys: tuple[str, ...]) -> str | None
     return None
 
 
-def _identity(values: tuple[Any, ...]) -> str:
-    """What makes two deliveries one span: trace, id, kind, parent, name, times, attributes."""
-    trace_id, span_id, parent, name, kind = values[:5]
-    key = (trace_id, span_id, kind, parent, name, values[10], values[11], values[13])
-    text = "\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16).hexdigest()
-
-
-def _merge(
-    stage: ImportStage,
-    clock: Callable[[], int],
-    source: str,
-    warnings: dict[str, list[str]],
-    name: str,
-) -> _Counts:
-    """Summarise the staged traces and move them into the store; summarise again while other
-    clients change the same traces meanwhile, and at the last attempt write regardless."""
+def _write(repo: Repository, stage: ImportStage, read: _Read, source: str, name: str) -> _Counts:
+    """Write the held traces the store does not have and merge the others (and any staged)
+    in one transaction; look and summarise again while other clients change the same traces
+    meanwhile, and at the last attempt merge every trace and write regardless."""
+    held = read.held
+    new_rows: dict[str, tuple[Any, ...]] = {}
     for attempt in range(1, MERGE_ATTEMPTS + 1):
-        counts = _summarise(stage, clock, source, warnings)
+        last = attempt == MERGE_ATTEMPTS
+        stored = set(held.traces) if last else stored_ids(repo.backend, list(held.traces))
+        for trace_id in stored:
+            new_rows.pop(trace_id, None)
+        _stage_spans(stage, (span for trace_id in stored for span in held.pop(trace_id)))
+        counts = _summarise(stage, repo.clock, source, read.warnings) if stage.used else _Counts()
+        missing = [trace_id for trace_id in held.traces if trace_id not in new_rows]
+        if missing:
+            now = repo.clock()
+            for trace_id in missing:
+                spans = list(held.spans_of(trace_id))
+                warnings = read.warnings.get(trace_id, ())
+                new_rows[trace_id] = new_trace_row(trace_id, spans, source, warnings, now)
+        counts.added += len(new_rows)
+        counts.spans += held.count
+        inserts = insert_operations(new_rows, held) if new_rows else []
         try:
-            stage.move(guarded=attempt < MERGE_ATTEMPTS)
+            if stage.used:
+                stage.move(guarded=not last, first=inserts)
+            elif inserts:
+                repo.backend.write(inserts)
         except StaleSummaries:
             stage.drop_summaries()
             continue
-        if attempt == MERGE_ATTEMPTS:
+        except StoreError as exc:
+            if conflict_of(exc) is None:
+                raise
+            if stage.used:
+                stage.drop_summaries()
+            continue
+        if last:
             log.warning(
                 "%s: stored every span, but other services kept adding to its traces meanwhile; "
                 "their summaries (root, times, status, span count) may leave the latest spans out",
                 name,
             )
         return counts
-    raise AssertionError("the last attempt always moves")  # pragma: no cover
+    raise AssertionError("the last attempt always writes")  # pragma: no cover
 
 
 def _summarise(
     stage: ImportStage, clock: Callable[[], int], source: str, warnings: dict[str, list[str]]
 ) -> _Counts:
-    """Stage each trace's row over its stored and new spans, page by page of traces."""
+    """Stage each staged trace's row over its stored and new spans, page by page of traces."""
     counts = _Counts()
     for page in stage.trace_pages(SUMMARY_PAGE):
         stored = stage.stored_traces(page)

@@ -36,7 +36,7 @@ from ..columns import SPAN_COLUMNS, TRACE_COLUMNS
 from ..errors import StoreError
 from ..models import TraceRow
 from ..schema import spans, staged_spans, staged_traces, traces
-from ..sql import InsertMany, compile_statement
+from ..sql import InsertMany, Operation, compile_statement
 from .conventions import IP_KEYS, USER_KEYS
 
 STALE = "ck_pipeline_import_traces_fresh"
@@ -83,6 +83,8 @@ class ImportStage:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.id = secrets.token_hex(8)
+        self.used = False
+        """Whether this import staged spans (it then drops what dead imports left first)."""
 
     def drop_abandoned(self) -> None:
         """Delete what imports that died long ago left staged."""
@@ -98,6 +100,9 @@ class ImportStage:
         """Stage spans given as (identity, carried JSON, user hint, address hint,
         *SPAN_COLUMNS values); returns how many were not already staged by this import (a
         delivery the file repeats is staged once)."""
+        if not self.used:
+            self.drop_abandoned()
+            self.used = True
         now = time.time_ns()
         staged = [(self.id, now, *row) for row in rows]
         (added,) = self.backend.write(
@@ -156,10 +161,11 @@ class ImportStage:
             [compile_statement(delete(staged_traces).where(staged_traces.c.import_id == self.id))]
         )
 
-    def move(self, guarded: bool = True) -> None:
+    def move(self, guarded: bool = True, first: Sequence[Operation] = ()) -> None:
         """In one transaction: check no summarised trace changed (`guarded`; raises
-        StaleSummaries if one did), add the new traces, the staged spans not already stored and
-        the new rows of merged traces, and empty the stage."""
+        StaleSummaries if one did), run `first` (the file's other writes), add the new traces,
+        the staged spans not already stored and the new rows of merged traces, and empty the
+        stage."""
         g = staged_traces
         mine = g.c.import_id == self.id
         trace_exists = exists().where(traces.c.id == g.c.trace_id)
@@ -194,6 +200,7 @@ class ImportStage:
         )
         operations = [
             compile_statement(update(g).where(mine, changed).values(stale=1)) if guarded else None,
+            *first,
             compile_statement(new.prefix_with("OR IGNORE") if not guarded else new),
             compile_statement(moved),
             compile_statement(merged),

@@ -30,6 +30,7 @@ MERGE_ATTEMPTS = 5
 """Writes tried before a file's traces are merged without checking their summaries are still
 current."""
 NO_HINTS = (None, None)
+_HINT_KEYS = frozenset((*USER_KEYS, *IP_KEYS))
 HOLD_SPANS = 100_000
 """Spans of a file held in memory (about 1 KB each); a file with more stages them all."""
 STAGE_BATCH = 2000
@@ -169,7 +170,7 @@ def _read(stage: ImportStage, items: Iterable[Item]) -> _Read:
         else:
             row, carried = item, None
         values = span_to_tuple(row)
-        hints = _hints(row.attributes) if row.attributes else NO_HINTS
+        hints = _hints(row.attributes)
         read.offered += 1
         if not stage.used:
             held.add(values, carried, hints, row.extra)
@@ -230,9 +231,11 @@ def _scrub_run(run: list[SpanRow | CarrierSpan], scrub: Scrub) -> list[SpanRow |
     return run
 
 
-def _hints(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
+def _hints(attributes: dict[str, Any] | None) -> tuple[str | None, str | None]:
     """The span's first user and address attributes that are non-empty text (as the summary
     reads them of stored spans)."""
+    if not attributes or _HINT_KEYS.isdisjoint(attributes):
+        return NO_HINTS
     return _first_text(attributes, USER_KEYS), _first_text(attributes, IP_KEYS)
 
 

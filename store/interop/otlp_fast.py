@@ -107,6 +107,7 @@ def quick_otlp(document: bytes | str) -> list[Item] | None:
 
 
 def _items(data: TracesData) -> Any:
+    ids = _Ids()
     for rs in data.resourceSpans:
         if rs.instrumentationLibrarySpans is not UNSET:
             raise _Elsewhere
@@ -117,7 +118,7 @@ def _items(data: TracesData) -> Any:
             scope = check_scope(_given(ss.scope), "scope")
             base, native = span_base(resource, _given(rs.schemaUrl), scope, _given(ss.schemaUrl))
             for span in _given(ss.spans) or ():
-                yield _span(span, dict(base), native)
+                yield _span(span, dict(base), native, ids)
 
 
 def _given(value: Any) -> Any:
@@ -125,10 +126,31 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
-def _span(sp: Span, extra: dict[str, Any], native: bool) -> Item:
-    trace_id = hex_id(sp.traceId, 32, "traceId")
-    span_id = hex_id(sp.spanId, 16, "spanId")
-    parent = hex_id(sp.parentSpanId, 16, "parentSpanId") if sp.parentSpanId else None
+class _Ids:
+    """The ids a document gave, each checked once: a trace's id is on each of its spans, and a
+    parent's id on each of its children."""
+
+    def __init__(self) -> None:
+        self.traces: dict[str, str] = {}
+        self.spans: dict[str, str] = {}
+
+    def trace(self, value: str) -> str:
+        found = self.traces.get(value)
+        if found is None:
+            found = self.traces[value] = hex_id(value, 32, "traceId")
+        return found
+
+    def span(self, value: str, key: str) -> str:
+        found = self.spans.get(value)
+        if found is None:
+            found = self.spans[value] = hex_id(value, 16, key)
+        return found
+
+
+def _span(sp: Span, extra: dict[str, Any], native: bool, ids: _Ids) -> Item:
+    trace_id = ids.trace(sp.traceId)
+    span_id = ids.span(sp.spanId, "spanId")
+    parent = ids.span(sp.parentSpanId, "parentSpanId") if sp.parentSpanId else None
     start = nanos(sp.startTimeUnixNano, "startTimeUnixNano")
     end_value = _given(sp.endTimeUnixNano)
     end = nanos(end_value, "endTimeUnixNano") if end_value not in (None, "0", 0) else None
@@ -175,42 +197,52 @@ def _value(value: Any) -> Any:
         if value == {}:
             return None
         raise _Elsewhere
-    for key, given in value.items():
-        kind = type(given)
-        if key == "stringValue" and kind is str:
+    ((key, given),) = value.items()
+    kind = type(given)
+    if key == "stringValue":
+        if kind is str:
             return given
-        if key == "intValue" and (kind is int or (kind is str and _INTEGER.fullmatch(given))):
+    elif key == "intValue":
+        if kind is int or (kind is str and _integer_text(given)):
             number = int(given)
             if INT64_MIN <= number <= INT64_MAX:
                 return number
-        elif key == "boolValue" and kind is bool:
+    elif key == "boolValue":
+        if kind is bool:
             return given
-        elif key == "doubleValue" and (kind is float or kind is int):
+    elif key == "doubleValue":
+        if kind is float or kind is int:
             return float(given)
-        elif key == "kvlistValue" and kind is dict:
-            return _attributes(_pairs(given))
-        elif key == "arrayValue" and kind is dict:
-            return [_value(v) for v in _listed(given)]
+    elif key == "kvlistValue":
+        if kind is dict:
+            return _kvlist(_listed(given))
+    elif key == "arrayValue" and kind is dict:
+        return [_value(v) for v in _listed(given)]
     raise _Elsewhere
+
+
+def _integer_text(text: str) -> bool:
+    """Whether an intValue string is a decimal integer (plain digits checked the quick way)."""
+    return (text.isdigit() and text.isascii()) or _INTEGER.fullmatch(text) is not None
 
 
 def _listed(holder: dict[str, Any]) -> list[Any]:
     """The `values` of an arrayValue or kvlistValue (none when it is absent)."""
-    if holder.keys() - {"values"}:
-        raise _Elsewhere
     values = holder.get("values") or []
-    if type(values) is not list:
+    if len(holder) > ("values" in holder) or type(values) is not list:
         raise _Elsewhere
     return values
 
 
-def _pairs(holder: dict[str, Any]) -> list[KeyValue]:
+def _kvlist(pairs: list[Any]) -> dict[str, Any]:
     """A kvlistValue's attributes, checked as the decoder checks a span's."""
-    pairs = []
-    for pair in _listed(holder):
-        if type(pair) is not dict or type(pair.get("key")) is not str:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if type(pair) is not dict:
             raise _Elsewhere
-        if pair.keys() - {"key", "value"}:
+        key = pair.get("key")
+        if type(key) is not str or len(pair) > 1 + ("value" in pair):
             raise _Elsewhere
-        pairs.append(KeyValue(pair["key"], pair.get("value", UNSET)))
-    return pairs
+        value = pair.get("value", UNSET)
+        out[key] = None if value is UNSET else _value(value)
+    return out

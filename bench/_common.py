@@ -17,8 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 _HERE = ROOT / "bench"
 # Run as a script, the bench folder comes first on sys.path, where engine.py would shadow the
-# engine package: the repository root takes its place.
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, _HERE)]
+# engine package: the repository root takes its place and the folder goes last, so the benches
+# still import their shared modules.
+sys.path[:] = (
+    [str(ROOT)]
+    + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, _HERE)]
+    + [str(_HERE)]
+)
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

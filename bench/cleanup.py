@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository root, not this folder, on sys.path)
+from _paced_writer import measure_writer, summarize
 
 from pipetrace.app.commands.cleanup_cmds import DEFAULT_BATCH_SIZE, PAUSE_SECONDS
 from pipetrace.store import (
@@ -39,7 +40,6 @@ from pipetrace.store import (
 DAY_NS = 86_400 * 1_000_000_000
 SPANS_PER_TRACE = 3
 BUILD_CHUNK = 20_000
-WRITER_INTERVAL = 0.005
 WAIT_GOAL_MS = 300.0
 P99_RATIO_GOAL = 10.0
 
@@ -89,40 +89,6 @@ def build(repo: Repository, count: int) -> int:
     return now - 30 * DAY_NS
 
 
-class Writer(threading.Thread):
-    """Inserts one fresh trace every 5 ms through its own Repository and records each wait."""
-
-    def __init__(self, path: str, prefix: str) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.prefix = prefix
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.waits: list[float] = []
-        self.rate = 0.0
-
-    def run(self) -> None:
-        repo = open_store(self.path, migrate=False)
-        try:
-            repo.save_trace(*_parts(make_trace(self.prefix, 0, time.time_ns())))
-            self.ready.set()
-            due = first = time.perf_counter()
-            n = 1
-            while not self.stop.is_set():
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                item = make_trace(self.prefix, n, time.time_ns())
-                began = time.perf_counter()
-                repo.save_trace(item.trace, item.spans)
-                self.waits.append(time.perf_counter() - began)
-                n += 1
-                due = max(due + WRITER_INTERVAL, time.perf_counter())
-            self.rate = len(self.waits) / (time.perf_counter() - first)
-        finally:
-            repo.close()
-
-
 class WalSampler(threading.Thread):
     """Samples the size of the write-ahead log every 10 ms and keeps the largest."""
 
@@ -136,36 +102,6 @@ class WalSampler(threading.Thread):
         while not self.stop.wait(0.01):
             with contextlib.suppress(FileNotFoundError):
                 self.largest = max(self.largest, self.size())
-
-
-def _parts(item: TraceWithSpans) -> tuple[TraceRow, list[SpanRow]]:
-    return item.trace, item.spans
-
-
-def summarize(waits: list[float]) -> tuple[float, float, float]:
-    """(longest, p99, median) in milliseconds."""
-    ordered = sorted(waits)
-    return (
-        ordered[-1] * 1000,
-        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-        ordered[len(ordered) // 2] * 1000,
-    )
-
-
-def measure_writer(path: str, prefix: str, seconds: float | None, work=None) -> Writer:
-    """Run the writer alone for `seconds`, or for as long as `work()` runs."""
-    writer = Writer(path, prefix)
-    writer.start()
-    writer.ready.wait()
-    try:
-        if work is None:
-            time.sleep(seconds or 0)
-        else:
-            work()
-    finally:
-        writer.stop.set()
-        writer.join()
-    return writer
 
 
 def run(
@@ -188,7 +124,9 @@ def run(
     repo = open_store(url)
     try:
         disk_before = disk()
-        alone = measure_writer(url, "a", 3.0 if count <= 50_000 else 8.0)
+        alone = measure_writer(
+            url, "a", make_trace, lambda: time.sleep(3.0 if count <= 50_000 else 8.0)
+        )
         sampler = WalSampler(wal)
         sampler.start()
         outcome: dict = {}
@@ -198,7 +136,7 @@ def run(
             outcome["result"] = repo.cleanup_old_traces(cutoff, batch_size=batch_size, pause=pause)
             outcome["seconds"] = time.perf_counter() - start
 
-        during = measure_writer(url, "b", None, delete_all)
+        during = measure_writer(url, "b", make_trace, delete_all)
         sampler.stop.set()
         sampler.join()
         left = repo.count_older_than(cutoff)
@@ -218,7 +156,7 @@ def run(
 def report(label: str, figures: dict, batch_size: int, pause: float) -> None:
     """The figures of one backend and its goal lines."""
     result, seconds = figures["result"], figures["seconds"]
-    alone, during = figures["alone"].waits, figures["during"].waits
+    alone, during = figures["alone"].wait_times(), figures["during"].wait_times()
     a_max, a_p99, a_med = summarize(alone)
     d_max, d_p99, d_med = summarize(during)
     print(f"[{label}] cleanup: batch size {batch_size}, pause {pause * 1000:.0f} ms")

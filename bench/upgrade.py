@@ -25,20 +25,17 @@ import contextlib
 import shutil
 import sqlite3
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from _common import DATABASE_IN_FOLDER, goal_line, temporary_sqld
+from _paced_writer import measure_writer, summarize
 
 from pipetrace.store import (
-    Repository,
     SpanRow,
-    StoreError,
     TraceRow,
     TraceWithSpans,
-    open_store,
 )
 from pipetrace.store.backends import Backend, open_backend
 from pipetrace.store.codec import SPAN_COLUMNS, TRACE_COLUMNS, span_to_tuple, trace_to_tuple
@@ -48,7 +45,6 @@ from pipetrace.store.upgrade_batches import BatchProgress
 from pipetrace.store.url import parse_database_url
 
 WAIT_GOAL_MS = 300.0
-WRITER_INTERVAL = 0.005
 BUILD_CHUNK = 50_000
 START_NS = 1_780_000_000_000_000_000
 WRITER_PREFIXES = "bcd23456789"
@@ -133,69 +129,6 @@ def build(path: Path, count: int) -> None:
     conn.close()
 
 
-class Writer(threading.Thread):
-    """Saves one fresh trace every 5 ms through its own Repository, which does not migrate, and
-    records when each save began and how long it waited, and why any save failed (a server
-    whose lock stays taken past its busy timeout refuses it)."""
-
-    def __init__(self, path: str, prefix: str) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.prefix = prefix
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.waits: list[tuple[float, float]] = []
-        self.failures: list[str] = []
-        self.rate = 0.0
-
-    def run(self) -> None:
-        repo: Repository = open_store(self.path, migrate=False)
-        try:
-            repo.save_traces([make_trace(self.prefix, 0, time.time_ns())])
-            self.ready.set()
-            due = first = time.perf_counter()
-            n = 1
-            while not self.stop.is_set():
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                item = make_trace(self.prefix, n, time.time_ns())
-                began = time.perf_counter()
-                try:
-                    repo.save_traces([item])
-                except StoreError as exc:
-                    self.failures.append(exc.message)
-                self.waits.append((began, time.perf_counter() - began))
-                n += 1
-                due = max(due + WRITER_INTERVAL, time.perf_counter())
-            self.rate = len(self.waits) / (time.perf_counter() - first)
-        finally:
-            repo.close()
-
-
-def measure_writer(path: str, prefix: str, work: Callable[[], object]) -> Writer:
-    """Run the writer for as long as `work()` runs."""
-    writer = Writer(path, prefix)
-    writer.start()
-    writer.ready.wait()
-    try:
-        work()
-    finally:
-        writer.stop.set()
-        writer.join()
-    return writer
-
-
-def summarize(waits: list[float]) -> tuple[float, float, float]:
-    """(longest, p99, median) in milliseconds."""
-    ordered = sorted(waits) or [0.0]
-    return (
-        ordered[-1] * 1000,
-        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-        ordered[len(ordered) // 2] * 1000,
-    )
-
-
 def phase_of(moment: float, phases: dict[str, tuple[float, float]]) -> str:
     """Which part of the upgrade a wait began in."""
     for name, (start, end) in phases.items():
@@ -260,8 +193,8 @@ def measure_migration(url: str, revision: str, prefix: str) -> float:
             upgrade(backend, revision, on_progress=on_progress)
             took = time.perf_counter() - start
 
-    writer = measure_writer(url, prefix, run)
-    longest, p99, median = summarize([w for _, w in writer.waits])
+    writer = measure_writer(url, prefix, make_trace, run)
+    longest, p99, median = summarize(writer.wait_times())
     worst: dict[str, float] = {}
     for moment, wait in writer.waits:
         name = phase_of(moment, phases)
@@ -294,8 +227,8 @@ def measure_plain(url: str, prefix: str, what: str, statements: list[str]) -> No
             backend.write([Statement(sql) for sql in statements])
             held = time.perf_counter() - start
 
-    writer = measure_writer(url, prefix, run)
-    longest = summarize([w for _, w in writer.waits])[0]
+    writer = measure_writer(url, prefix, make_trace, run)
+    longest = summarize(writer.wait_times())[0]
     failed = f" ({len(writer.failures)} saves failed)" if writer.failures else ""
     print(
         f"  {what}: held the write lock {held * 1000:.0f} ms, the writer waited up to "
@@ -336,8 +269,10 @@ def main() -> None:
 def measure_all(url: str, count: int) -> dict[str, float]:
     """The writer alone, during each revision and during the plain steps; the longest wait
     during each revision, in ms."""
-    alone = measure_writer(url, "a", lambda: time.sleep(3.0 if count <= 50_000 else 8.0))
-    a_max, a_p99, a_med = summarize([w for _, w in alone.waits])
+    alone = measure_writer(
+        url, "a", make_trace, lambda: time.sleep(3.0 if count <= 50_000 else 8.0)
+    )
+    a_max, a_p99, a_med = summarize(alone.wait_times())
     print(
         f"writer alone ({alone.rate:.0f} saves/s): longest {a_max:.1f} ms, "
         f"p99 {a_p99:.2f} ms, median {a_med:.2f} ms"

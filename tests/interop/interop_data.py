@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -89,4 +90,17 @@ def endpoint_attributes(span: dict[str, Any]) -> dict[str, Any]:
         ):
             if key and value:
                 out[key] = value
+    return out
+
+
+def stored_rows(repo: Repository) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Every trace and its spans as stored, without the import time and in a stable order."""
+    out = {}
+    for trace_id in all_trace_ids(repo):
+        found = repo.get_trace_with_spans(trace_id)
+        assert found is not None
+        trace = asdict(found.trace)
+        del trace["created_at"]
+        spans = sorted((asdict(s) for s in found.spans), key=lambda s: json.dumps(s, default=str))
+        out[trace_id] = (trace, spans)
     return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from conftest import wipe_sqld
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from interop.interop_data import SAMPLES, all_trace_ids
+from interop.interop_data import SAMPLES, stored_rows
 
 from pipetrace.store import Repository, open_store
 from pipetrace.store.interop import import_file
@@ -105,19 +104,6 @@ def _document(doc: dict[str, Any], spans: list[Placed]) -> dict[str, Any]:
     }
 
 
-def _snapshot(repo: Repository) -> dict[str, Any]:
-    """Every trace and its spans as stored, without the import time and in a stable order."""
-    out = {}
-    for trace_id in all_trace_ids(repo):
-        found = repo.get_trace_with_spans(trace_id)
-        assert found is not None
-        trace = asdict(found.trace)
-        del trace["created_at"]
-        spans = sorted((asdict(s) for s in found.spans), key=lambda s: json.dumps(s, default=str))
-        out[trace_id] = (trace, spans)
-    return out
-
-
 @st.composite
 def _split(draw: st.DrawFn, spans: list[Placed], parts: int) -> list[list[Placed]]:
     """Each span in one part or more (a repeated delivery), the parts in a random order."""
@@ -141,7 +127,7 @@ def whole(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
         repo = open_store(str(folder / "whole.db"))
         try:
             import_file(repo, folder / "whole.json")
-            out[name] = _snapshot(repo)
+            out[name] = stored_rows(repo)
         finally:
             repo.close()
     return out
@@ -180,7 +166,7 @@ def test_a_trace_split_over_files_imports_as_the_whole_file(
                 path = tmp_path / f"part-{n}.json"
                 path.write_text(json.dumps(_document(doc, spans)))
                 reports.append(import_file(repo, path))
-            assert _snapshot(repo) == whole[name]
+            assert stored_rows(repo) == whole[name]
             stored = sum(r.spans + r.spans_merged for r in reports)
             assert stored == sum(len(t[1]) for t in whole[name].values())
             assert sum(r.traces_added for r in reports) == len(whole[name])

@@ -4,11 +4,10 @@ both give the rows the plain reading gives, and refuse the same files."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from interop.interop_data import SAMPLES, all_trace_ids, pipeline_trace
+from interop.interop_data import SAMPLES, all_trace_ids, pipeline_trace, stored_rows
 
 from pipetrace.store import Repository, open_store
 from pipetrace.store.interop import MalformedFile, import_file, importer, write_export
@@ -21,23 +20,11 @@ QUICK = ("trace.json", "otlp2jaeger-in.json")
 """OTLP samples in the shapes the quick reading takes (otel_traces_01.json has a bytesValue)."""
 
 
-def _rows(repo: Repository) -> dict[str, tuple[dict, list[dict]]]:
-    out = {}
-    for trace_id in all_trace_ids(repo):
-        found = repo.get_trace_with_spans(trace_id)
-        assert found is not None
-        trace = asdict(found.trace)
-        del trace["created_at"]
-        spans = sorted((asdict(s) for s in found.spans), key=lambda s: json.dumps(s, default=str))
-        out[trace_id] = (trace, spans)
-    return out
-
-
 def _imported(folder: Path, path: Path) -> dict[str, tuple[dict, list[dict]]]:
     repo = open_store(str(folder / f"{path.name}.{len(list(folder.iterdir()))}.db"))
     try:
         import_file(repo, path)
-        return _rows(repo)
+        return stored_rows(repo)
     finally:
         repo.close()
 
@@ -69,7 +56,7 @@ def test_streamed_json_lines_and_documents_of_engine_traces(
     source.save_traces(items)
     lines = tmp_path / "lines.jsonl"
     write_export(source, [t.trace.id for t in items], lines)
-    expected = _rows(source)
+    expected = stored_rows(source)
     source.close()
     assert _imported(tmp_path, lines) == expected
     merged = {"resourceSpans": []}

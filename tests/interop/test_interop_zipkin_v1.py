@@ -4,12 +4,11 @@ of traces imports like a flat array; whole or streamed, on both backends."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
-from interop.interop_data import all_trace_ids
+from interop.interop_data import all_trace_ids, stored_rows
 
 from pipetrace.store import Repository, open_store
 from pipetrace.store.interop import MalformedFile, import_file, importer
@@ -145,25 +144,13 @@ V2 = [
 """The same trace as Zipkin v2 serves it, written by hand from Zipkin's v1-to-v2 rules."""
 
 
-def _stored(repo: Repository) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    out = {}
-    for trace_id in all_trace_ids(repo):
-        found = repo.get_trace_with_spans(trace_id)
-        assert found is not None
-        trace = asdict(found.trace)
-        del trace["created_at"]
-        spans = sorted((asdict(s) for s in found.spans), key=lambda s: json.dumps(s, default=str))
-        out[trace_id] = (trace, spans)
-    return out
-
-
 def _import(folder: Path, name: str, doc: Any) -> dict[str, Any]:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(doc))
     repo = open_store(str(folder / f"{name}.db"))
     try:
         import_file(repo, path)
-        return _stored(repo)
+        return stored_rows(repo)
     finally:
         repo.close()
 

@@ -19,23 +19,13 @@ from pipetrace.engine.manifest import Pipelines, Trigger, load_pipelines
 from pipetrace.engine.offload import OutOfProcess, ProcessDispatcher
 from pipetrace.engine.record import Recorder, pack_facts
 from pipetrace.engine.redaction import Redactor
-from pipetrace.engine.results import (
-    DATA,
-    EXTRAS,
-    IGNORED,
-    INT_KEYS,
-    NESTED,
-    data_start,
-    script_data,
-    shaped,
-)
+from pipetrace.engine.results import INT_KEYS, NESTED, nested_data, shaped
 from pipetrace.engine.sandbox import Sandbox
 from pipetrace.engine.tracing import TraceSink
 from pipetrace.engine.values import InputError, clone, measure_input
 
 Clock = Callable[[], int]
 _perf = time.perf_counter_ns
-_MS = 1_000_000
 
 
 def _dispatcher(
@@ -305,7 +295,12 @@ class Engine:
         """This thread's runtime with the compiled scripts (a runtime is not shared by threads)."""
         sandbox = getattr(self._local, "sandbox", None)
         if sandbox is None:
-            sandbox = Sandbox(self.pipelines.limits, self.pipelines.scripts.values(), self._host)
+            sandbox = Sandbox(
+                self.pipelines.limits,
+                self.pipelines.scripts.values(),
+                self._host,
+                self.pipelines.triggers.values(),
+            )
             self._local.sandbox = sandbox
         return sandbox
 
@@ -381,66 +376,36 @@ class Engine:
         started_at: int,
         runs: list[Any] | None,
     ) -> tuple[str, str | None, bool, dict[str, Any] | list[Any], bool]:
-        """Run layers until one blocks or fails closed; return status, message, allowed, data
-        (none when not allowed: a denied request has no use for it) and whether the host side
-        crashed. runs, when given, gets start, end and result of each script that ran (with
-        logs and custom spans only when tracing). input_bytes is the input's measured size."""
+        """Run the layers in one call into the sandbox, which stops when one blocks or fails
+        closed; return status, message, allowed, data (none when not allowed: a denied request
+        has no use for it) and whether the host side crashed. runs, when given, gets start, end
+        and result of each script that ran (with logs and custom spans only when tracing).
+        input_bytes is the input's measured size."""
         sandbox = self._sandbox()
-        tracing = self._dispatcher is not None
-        index, run = sandbox.index, sandbox.run
-        blocked = failed = first_error = None
-        merged: dict[Any, Any] = {}
-        int_keys = False
-        last = len(spec.layers) - 1
         try:
             seed, now = int(trace_id[:15], 16), started_at // 1_000_000
-            sandbox.begin(input, input_bytes, seed, now, tracing)
-            for number, layer in enumerate(spec.layers):
-                for script in layer:
-                    start = _perf()
-                    if script.verdict is None:
-                        res = run(index[script.id], start + script.deadline_ms * _MS)
-                    else:
-                        res = (*script.verdict, 0)
-                    end = _perf()
-                    status, msg, flags = res[0], res[1], res[2]
-                    if flags & DATA:
-                        pos = data_start(res) if flags & (EXTRAS | IGNORED) else 3
-                        if flags & NESTED:
-                            merged.update(script_data(res, pos))
-                        else:
-                            merged.update(zip(res[pos::2], res[pos + 1 :: 2], strict=True))
-                        if flags & INT_KEYS:
-                            int_keys = True
-                    if status == "success" or status == "skipped":
-                        pass
-                    elif status == "blocked":
-                        msg = msg or f"blocked by {script.id}"
-                        blocked = blocked or msg
-                    else:
-                        if status == "killed":
-                            status = "error"
-                            sandbox.recover()
-                        first_error = first_error or f"{script.id}: {msg}"
-                        if script.failure == "closed":
-                            failed = failed or f"{script.id}: {msg}"
-                    if runs is not None:
-                        runs += (start, end, res)
-                if blocked or failed:
-                    break
-                if number < last:
-                    sandbox.commit_layer()
-            result = shaped(merged, int_keys)
+            sandbox.begin(input, input_bytes, seed, now, self._dispatcher is not None)
+            res = sandbox.run_trigger(spec.name, runs is not None)
+            status, message, allowed, flags, end = res[:5]
+            end += 5
+            if not flags:
+                result: dict[str, Any] | list[Any] = {}
+            elif flags & NESTED:
+                result = shaped(nested_data(res, 5, end), bool(flags & INT_KEYS))
+            elif flags & INT_KEYS:
+                result = shaped(dict(zip(res[5:end:2], res[6:end:2], strict=True)), True)
+            else:
+                result = dict(sorted(zip(res[5:end:2], res[6:end:2], strict=True)))
+            if runs is not None:
+                total = len(res)
+                while end < total:
+                    count = res[end + 2]
+                    runs += (res[end], res[end + 1], res[end + 3 : end + 3 + count])
+                    end += 3 + count
         except Exception as exc:
             self._local.sandbox = None
             return self._crashed(spec, exc)
-        if blocked:
-            return "blocked", blocked, False, {}, False
-        if failed:
-            return "error", failed, False, {}, False
-        if first_error:
-            return "error", first_error, True, result, False
-        return "success", None, True, result, False
+        return status, message, allowed, result, False
 
     def _crashed(
         self, spec: Trigger, exc: Exception

@@ -51,11 +51,15 @@ def script_data(res: tuple[Any, ...], pos: int) -> dict[Any, Any]:
     """The data a script returned, keyed by its raw Lua keys (strings or integers)."""
     if not res[2] & NESTED:
         return dict(zip(res[pos::2], res[pos + 1 :: 2], strict=True))
+    return nested_data(res, pos, len(res))
+
+
+def nested_data(tokens: tuple[Any, ...], pos: int, end: int) -> dict[Any, Any]:
+    """Keys and flattened values in tokens[pos:end] (see flatten in sandbox.lua) as a dict."""
     out: dict[Any, Any] = {}
-    end = len(res)
     while pos < end:
-        key = res[pos]
-        out[key], pos = decode(res, pos + 1)
+        key = tokens[pos]
+        out[key], pos = decode(tokens, pos + 1)
     return out
 
 

@@ -113,15 +113,19 @@ def syntax_errors(sources: dict[str, str]) -> dict[str, tuple[int, str]]:
 
 
 class Sandbox:
-    """A runtime plus compiled scripts; not thread-safe, so the engine keeps one per thread."""
+    """A runtime plus compiled scripts and the plans of the triggers that run them; not
+    thread-safe, so the engine keeps one per thread."""
 
     def __init__(
-        self, limits: Limits, scripts: Iterable[Any], host_values: HostValues | None = None
+        self,
+        limits: Limits,
+        scripts: Iterable[Any],
+        host_values: HostValues | None = None,
+        triggers: Iterable[Any] = (),
     ) -> None:
         self.lua, host = new_runtime(limits, host_values or HostValues())
         self.begin_run = host.begin
-        self.run = host.run
-        self.commit_layer = host.commit_layer
+        self.run_trigger = host.run_trigger
         self.index: dict[str, int] = {}
         for index, script in enumerate(scripts, start=1):
             block = 1 << (min(script.instruction_budget, _COUNT_BLOCK).bit_length() - 1)
@@ -132,6 +136,17 @@ class Sandbox:
             if err:
                 raise ValueError(str(err))
             self.index[script.id] = index
+        for trigger in triggers:
+            plan = [
+                [
+                    (0, s.id, s.failure == "closed", *s.verdict)
+                    if s.verdict is not None
+                    else (self.index[s.id], s.id, s.failure == "closed")
+                    for s in layer
+                ]
+                for layer in trigger.layers
+            ]
+            host.add_plan(trigger.name, self.lua.table_from(plan, recursive=True))
         self.max_memory = limits.max_memory
         self.lua.set_max_memory(self.max_memory)
 
@@ -141,7 +156,8 @@ class Sandbox:
         """Start a trigger run with a validated input as the context of every script, converting
         it without the memory cap: lupa builds the table outside a protected call, where running
         out of memory aborts the process, and measure_input has already bounded its size (given
-        as input_bytes, which the hook counts as data the scripts hold)."""
+        as input_bytes, which the hook counts as data the scripts hold). run_trigger then runs
+        the trigger's layers in one call (see sandbox.lua)."""
         lua = self.lua
         lua.set_max_memory(0)
         try:
@@ -149,7 +165,3 @@ class Sandbox:
         finally:
             lua.set_max_memory(self.max_memory)
         self.begin_run(table, seed, now, tracing, input_bytes)
-
-    def recover(self) -> None:
-        """Free what a killed script left behind so the runtime stays usable."""
-        self.lua.gccollect()

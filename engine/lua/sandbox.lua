@@ -574,16 +574,17 @@ end
 -- Per-trigger state, set by begin().
 local ctx, ctx_view, seed, tracing = nil, nil, 0, false
 local pending, pending_ids = {}, {}
-local scripts = {}
--- Reused buffer for run()'s return values (only slots 1..n of the latest call count).
-local out = {}
+local scripts, plans = {}, {}
+-- Reused buffers: a run's facts (only slots 1..n of the latest run count) and what
+-- run_trigger returns.
+local out, ret = {}, {}
 
 -- Starts a trigger run: the converted input becomes the context, with outputs and prev; the
--- previous run's state is dropped here (the host merges the data run() hands it). input_bytes
--- is the input's measured size, which the hook's step counts as data each script holds (its
--- longest string is at most that long; its tables take more memory but cost no instruction
--- more than a small table does). The heap is measured from here, so what earlier scripts of
--- the trigger left counts for later ones too, until a collection frees it.
+-- previous run's state is dropped here. input_bytes is the input's
+-- measured size, which the hook's step counts as data each script holds (its longest string is
+-- at most that long; its tables take more memory but cost no instruction more than a small
+-- table does). The heap is measured from here, so what earlier scripts of the trigger left
+-- counts for later ones too, until a collection frees it.
 local function begin(input, seed_, now, tracing_, input_bytes)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
@@ -624,13 +625,13 @@ local function add_extras(n, flags)
   return n, flags
 end
 
--- Runs one compiled script under the hook. Returns status, message and flags (1 data,
--- 2 integer keys in data, 4 nested data, 8 extras follow, 16, 32 and 128 see add_extras, 64
--- what a denial ignored follows), then the extras (only when tracing
--- and the script logged, traced, dropped or was counted by the hook), then what a denial
--- ignored, then the data's keys and values (nested tables flattened).
-local function run(index, deadline_)
-  local script = scripts[index]
+-- Runs one compiled script under the hook: returns status, message and data, and when facts
+-- is true, writes what its trace needs to out[1..n] and returns n too: status, message and
+-- flags (1 data, 2 integer keys in data, 4 nested data, 8 extras follow, 16, 32 and 128 see
+-- add_extras, 64 what a denial ignored follows), then the extras (only when tracing and the
+-- script logged, traced, dropped or was counted by the hook), then what a denial ignored, then
+-- the data's keys and values (nested tables flattened).
+local function run(script, deadline_, facts)
   used, budget, block, max_step, deadline, deadline_ms, killed =
     0, script.budget, script.block, script.block, deadline_, script.deadline_ms, nil
   n_logs, log_bytes, log_dropped = 0, 0, 0
@@ -671,6 +672,11 @@ local function run(index, deadline_)
     if msg then msg = safe_text(msg) end
   end
   res = nil
+  if data then
+    pending_ids[#pending_ids + 1] = script.id
+    pending[#pending + 1] = data
+  end
+  if not facts then return status, msg, data end
   local flags, n = 0, 3
   if tracing and (n_logs > 0 or n_spans > 0 or used > 0 or dropped > 0 or log_dropped > 0
       or n_metrics > 0 or metrics_dropped > 0 or attrs_dropped > 0) then
@@ -681,8 +687,6 @@ local function run(index, deadline_)
     out[n] = ignored
   end
   if data then
-    pending_ids[#pending_ids + 1] = script.id
-    pending[#pending + 1] = data
     flags = flags | 1
     for k, x in next, data do
       if type(k) ~= "string" then flags = flags | 2 end
@@ -698,7 +702,7 @@ local function run(index, deadline_)
     end
   end
   out[1], out[2], out[3] = status, msg, flags
-  return t_unpack(out, 1, n)
+  return status, msg, data, n
 end
 
 -- Publishes the finished layer's data: outputs[id] per script and prev = merged data.
@@ -711,6 +715,110 @@ local function commit_layer()
   end
   ctx.prev = prev
   pending, pending_ids = {}, {}
+end
+
+-- Runs a trigger's layers (see add_plan) until one blocks or fails closed, applying each
+-- script's failure policy, in one call from the host. Returns status, message, whether the
+-- trigger allows, the data's flags (1 data, 2 integer keys, 4 nested) and its number of values,
+-- then the merged data's keys and values (nested tables flattened; a later script's keys win;
+-- none when the trigger does not allow), then, when facts is true, for each script that ran:
+-- its start and end, its number of facts and its facts (see run).
+local function run_trigger(name, facts)
+  local plan = plans[name]
+  local merged, flags = {}, 0
+  local blocked, failed, first_error
+  local nr, last = 5, #plan
+  for number = 1, last do
+    local layer = plan[number]
+    for i = 1, #layer do
+      local entry = layer[i]
+      local start = clock_ns()
+      local status, msg, data, n
+      local script = entry.script
+      if script then
+        status, msg, data, n = run(script, start + script.deadline_ms * 1000000, facts)
+      else
+        status, msg, n = entry.status, entry.message, 3
+        out[1], out[2], out[3] = status, msg, 0
+      end
+      if facts then
+        ret[nr + 1], ret[nr + 2], ret[nr + 3] = start, clock_ns(), n
+        t_move(out, 1, n, nr + 4, ret)
+        nr = nr + 3 + n
+      end
+      if data then
+        flags = flags | 1
+        for k, v in next, data do
+          merged[k] = v
+          if type(k) ~= "string" then flags = flags | 2 end
+        end
+      end
+      if status == "blocked" then
+        if msg == nil or msg == "" then msg = "blocked by " .. entry.id end
+        blocked = blocked or msg
+      elseif status ~= "success" and status ~= "skipped" then
+        -- A killed script may leave much behind: free it so the runtime stays usable.
+        if status == "killed" then heap_kb("collect") end
+        local why = entry.id .. ": " .. tostring(msg)
+        first_error = first_error or why
+        if entry.closed then failed = failed or why end
+      end
+    end
+    if blocked or failed then break end
+    if number < last then commit_layer() end
+  end
+  local status, msg, allowed = "success", nil, true
+  if blocked then
+    status, msg, allowed, flags = "blocked", blocked, false, 0
+  elseif failed then
+    status, msg, allowed, flags = "error", failed, false, 0
+  elseif first_error then
+    status, msg = "error", first_error
+  end
+  -- The data goes between the header and the facts: the facts move up to make room.
+  local nd = 0
+  if flags > 0 then
+    for _, v in next, merged do
+      if type(v) == "table" then flags = flags | 4 end
+      nd = nd + 2
+    end
+    if flags & 4 > 0 then
+      nd = 0
+      for k, v in next, merged do
+        nd = nd + 1
+        out[nd] = k
+        nd = flatten(v, out, nd)
+      end
+    end
+    t_move(ret, 6, nr, 6 + nd)
+    if flags & 4 > 0 then
+      t_move(out, 1, nd, 6, ret)
+    else
+      local at = 5
+      for k, v in next, merged do
+        ret[at + 1], ret[at + 2] = k, v
+        at = at + 2
+      end
+    end
+  end
+  ret[1], ret[2], ret[3], ret[4], ret[5] = status, msg, allowed, flags, nd
+  return t_unpack(ret, 1, nr + nd)
+end
+
+-- A trigger's plan: its layers in order, each a list of scripts as {index, id, whether it
+-- fails closed, status, message}, where a script that cannot run has index 0 and the status
+-- and message it is recorded with.
+local function add_plan(name, layers)
+  local plan = {}
+  for number = 1, #layers do
+    local given, layer = layers[number], {}
+    for i = 1, #given do
+      local g = given[i]
+      layer[i] = { script = scripts[g[1]], id = g[2], closed = g[3], status = g[4], message = g[5] }
+    end
+    plan[number] = layer
+  end
+  plans[name] = plan
 end
 
 -- Compiles a script once under a host-chosen index; its _ENV upvalue is swapped per run.
@@ -729,4 +837,4 @@ for _, name in next, { "os", "io", "debug", "package", "require", "load", "loadf
 end
 string.dump = nil
 
-return { run = run, begin = begin, commit_layer = commit_layer, add_script = add_script }
+return { begin = begin, run_trigger = run_trigger, add_script = add_script, add_plan = add_plan }

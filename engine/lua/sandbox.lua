@@ -430,16 +430,6 @@ local BASE = {
 }
 local ENV_MT = { __index = BASE, __metatable = false }
 
--- Copies validated data, dropping any metatables, so stored outputs hold plain values only;
--- a read-only proxy is copied as the table it shows.
-local function deepcopy(v)
-  if type(v) ~= "table" then return v end
-  v = target_of[v] or v
-  local out = {}
-  for k, x in next, v do out[k] = deepcopy(x) end
-  return out
-end
-
 -- Read-only views of the context: scripts of one layer share them, so none can change what
 -- another sees. Views of the same table are reused (weak caches).
 local view_of = setmetatable({}, { __mode = "kv" })
@@ -496,41 +486,52 @@ local function flatten(v, out, n)
   return n
 end
 
--- Checks a script's data table without running script code (raw access only).
-local function check_data(v, d, seen, acc)
-  local tv = type(v)
-  if tv == "string" then
-    if not utf8_len(v) then return "output contains a string that is not UTF-8" end
-    acc.bytes = acc.bytes + #v + 2
-  elseif tv == "number" then
-    if v ~= v or v == math_huge or v == -math_huge then return "output contains NaN or infinity" end
-    acc.bytes = acc.bytes + 8
-  elseif tv == "boolean" then
-    acc.bytes = acc.bytes + 5
-  elseif tv == "table" then
-    v = target_of[v] or v
-    if d > caps.max_output_depth then return "output too deep (max " .. caps.max_output_depth .. ")" end
-    if seen[v] then return "output contains a cyclic table" end
-    seen[v] = true
-    acc.bytes = acc.bytes + 2
-    for k, x in next, v do
-      acc.nodes = acc.nodes + 1
-      if acc.nodes > caps.max_output_nodes then return "output too large (over " .. caps.max_output_nodes .. " values)" end
-      local tk = type(k)
-      if tk == "string" then
-        acc.bytes = acc.bytes + #k + 3
-      elseif math_type(k) ~= "integer" then
-        return "output has a " .. tk .. " key; only string and integer keys are allowed"
-      end
-      local err = check_data(x, d + 1, seen, acc)
-      if err then return err end
+-- Checks a script's data table without running script code (raw access only) and copies it
+-- in the same walk, dropping any metatables (a read-only proxy is copied as the table it
+-- shows), so stored outputs hold plain values only. Returns the copy, or nil and why it cannot
+-- be kept. The sizes so far and the tables on the path are kept in upvalues for the walk.
+local out_bytes, out_nodes, seen = 0, 0, nil
+local function copy_checked(v, d)
+  v = target_of[v] or v
+  if d > caps.max_output_depth then return nil, "output too deep (max " .. caps.max_output_depth .. ")" end
+  if seen[v] then return nil, "output contains a cyclic table" end
+  seen[v] = true
+  local max_bytes = caps.max_output_bytes
+  out_bytes = out_bytes + 2
+  local copy = {}
+  for k, x in next, v do
+    out_nodes = out_nodes + 1
+    if out_nodes > caps.max_output_nodes then
+      return nil, "output too large (over " .. caps.max_output_nodes .. " values)"
     end
-    seen[v] = nil
-  else
-    return "output contains a " .. tv .. " value"
+    local tk = type(k)
+    if tk == "string" then
+      out_bytes = out_bytes + #k + 3
+    elseif math_type(k) ~= "integer" then
+      return nil, "output has a " .. tk .. " key; only string and integer keys are allowed"
+    end
+    local tx = type(x)
+    if tx == "string" then
+      if not utf8_len(x) then return nil, "output contains a string that is not UTF-8" end
+      out_bytes = out_bytes + #x + 2
+    elseif tx == "number" then
+      if x ~= x or x == math_huge or x == -math_huge then return nil, "output contains NaN or infinity" end
+      out_bytes = out_bytes + 8
+    elseif tx == "boolean" then
+      out_bytes = out_bytes + 5
+    elseif tx == "table" then
+      local err
+      x, err = copy_checked(x, d + 1)
+      if err then return nil, err end
+    else
+      return nil, "output contains a " .. tx .. " value"
+    end
+    if out_bytes > max_bytes then return nil, "output too large (max " .. max_bytes .. " bytes)" end
+    copy[k] = x
   end
-  if acc.bytes > caps.max_output_bytes then return "output too large (max " .. caps.max_output_bytes .. " bytes)" end
-  return nil
+  seen[v] = nil
+  if out_bytes > max_bytes then return nil, "output too large (max " .. max_bytes .. " bytes)" end
+  return copy
 end
 
 -- Why a result field cannot be used as the type it must have, or nil when it can.
@@ -542,9 +543,13 @@ end
 -- A plain copy of a result's data, or nil and why it cannot be kept.
 local function checked_data(data)
   if data == nil then return nil end
-  local err = wrong_type("data", data, "table") or check_data(data, 1, {}, { bytes = 0, nodes = 0 })
+  local err = wrong_type("data", data, "table")
   if err then return nil, err end
-  return deepcopy(data)
+  out_bytes, out_nodes, seen = 0, 0, {}
+  local copy
+  copy, err = copy_checked(data, 1)
+  seen = nil
+  return copy, err
 end
 
 -- Validates a script's return value: returns status, message, data and, for an explicit denial,

@@ -114,21 +114,22 @@ end
 
 -- Refuses a costly match (raising at the level of the wrapper's caller); returns its cost.
 local quants, anchors, cached = {}, {}, 0
+local MAX_SUBJECT, MAX_PATTERN, PATTERN_COST = caps.max_subject, caps.max_pattern, caps.pattern_cost
 local function pattern_cost(s, p, anchored_ok)
-  if type(s) ~= "string" and type(s) ~= "number" then return 0 end
-  if type(p) ~= "string" then return 0 end
-  local n, plen = #tostring(s), #p
-  if n > caps.max_subject then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
-  if plen > caps.max_pattern then error("pattern too long (" .. plen .. " bytes)", 3) end
+  local ts = type(s)
+  if type(p) ~= "string" or (ts ~= "string" and ts ~= "number") then return 0 end
+  local n, plen = ts == "string" and #s or #tostring(s), #p
+  if n > MAX_SUBJECT then error("string too long for pattern matching (" .. n .. " bytes)", 3) end
+  if plen > MAX_PATTERN then error("pattern too long (" .. plen .. " bytes)", 3) end
   local q = quants[p]
   if q == nil then
     if cached >= 512 then quants, anchors, cached = {}, {}, 0 end
     q, anchors[p] = analyse(p)
     quants[p], cached = q, cached + 1
   end
-  local exponent = q + ((anchored_ok and anchors[p]) and 0 or 1)
+  local exponent = (anchored_ok and anchors[p]) and q or q + 1
   local cost = exponent <= 1 and n * (plen + 1) or n ^ exponent
-  if cost > caps.pattern_cost then
+  if cost > PATTERN_COST then
     error("pattern too complex for a " .. n .. "-byte subject", 3)
   end
   return cost

@@ -453,32 +453,6 @@ view = function(t)
   return p
 end
 
--- The context's own view reads its fields from a shadow table (a lookup in C, where a view's
--- __index is a Lua call): the context's values with each table as its view, kept in step by
--- begin() and commit_layer(), the only writers of the context.
-local shadow
-
--- Sets a context field and its shadow.
-local function set_context(ctx, k, v)
-  ctx[k] = v
-  shadow[k] = type(v) == "table" and view(v) or v
-end
-
--- The view of a new context, with a new shadow.
-local function context_view(ctx)
-  shadow = {}
-  for k, v in next, ctx do shadow[k] = type(v) == "table" and view(v) or v end
-  local p = setmetatable({}, {
-    __index = shadow,
-    __newindex = VIEW_MT.__newindex,
-    __len = VIEW_MT.__len,
-    __pairs = VIEW_MT.__pairs,
-    __metatable = false,
-  })
-  target_of[p] = ctx
-  return p
-end
-
 -- Flattens validated data into one list of values the host decodes in a single call:
 -- a table is nil followed by its size (negative for lists), then keys and values in key order.
 local function flatten(v, out, n)
@@ -619,9 +593,9 @@ local out, ret = {}, {}
 local function begin(input, seed_, now, tracing_, input_bytes)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
-  ctx, ctx_view, shadow, pending, pending_ids = input, nil, nil, nil, nil
+  ctx, ctx_view, pending, pending_ids = input, nil, nil, nil
   ctx.outputs, ctx.prev = {}, {}
-  ctx_view = context_view(ctx)
+  ctx_view = view(ctx)
   seed, frozen_now, tracing, input_kb = seed_, now, tracing_, input_bytes / 1024
   pending, pending_ids = {}, {}
   heap0 = heap_kb("count") - input_kb
@@ -744,7 +718,7 @@ local function commit_layer()
     ctx.outputs[pending_ids[i]] = data
     for k, v in next, data do prev[k] = v end
   end
-  set_context(ctx, "prev", prev)
+  ctx.prev = prev
   pending, pending_ids = {}, {}
 end
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import marshal
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -33,6 +34,8 @@ _STALL = 0
 _WATCH_EVERY = 0.2
 """Seconds between looks at what a flushing sink's `stall` says."""
 _GC_THRESHOLDS = (50_000, 20, 20)
+_NICE = 19
+"""The recorder process's niceness: the lowest priority."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ def serve(
 ) -> None:
     """The recorder process: build each record, submit it, answer flushes; stop on None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Building records must never take a core from a decision: this process runs on what the
+    # callers leave (a flush waits for it, and then it has the machine).
+    os.nice(_NICE)
     submitted = errors = 0
     error: str | None = None
     sink: Any = None

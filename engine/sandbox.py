@@ -78,6 +78,7 @@ def new_runtime(limits: Limits, host: HostValues) -> tuple[Any, Any]:
             "max_output_depth": limits.max_output_depth,
             "max_output_bytes": limits.max_output_bytes,
             "max_output_nodes": limits.max_output_values,
+            "count_block": _COUNT_BLOCK,
         }
     )
     responses = {

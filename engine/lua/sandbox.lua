@@ -41,7 +41,7 @@ local attrs, n_attrs, attrs_dropped = {}, 0, 0
 -- memory). The price: a script holding H bytes has its clock read every HEAP_WORK / H
 -- instructions (each reading costs about a microsecond). Work in library calls is metered
 -- apart (spend). bench/engine.py measures both; docs/sandbox.md has the figures.
-local PERIOD_NS, FIRST_PACE = 1000000, 512
+local PERIOD_NS, FIRST_PACE, BLOCK = 1000000, 512, caps.count_block
 local HEAP_WORK = 64 * 1024 * 1024
 -- Library work (bytes copied or scanned, see library.lua) after which spend() reads the clock.
 local SPEND_CHECK = 16384
@@ -53,6 +53,16 @@ local function heap_step(s, heap)
   return s
 end
 
+-- heap_step of a pace (a power of two): the largest pace the heap allows is kept for the next
+-- reading, since a loop that allocates nothing finds the same heap every time.
+local cap_heap, cap_pace = -1, 1
+local function pace_step(s)
+  local heap = (heap_kb("count") - heap0) * 1024
+  if s * heap <= HEAP_WORK then return s end
+  if heap ~= cap_heap then cap_heap, cap_pace = heap, heap_step(BLOCK, heap) end
+  return s < cap_pace and s or cap_pace
+end
+
 -- The step after a reading at `now`.
 local function step_at(now)
   local took = now - last_read
@@ -62,7 +72,7 @@ local function step_at(now)
   elseif took * 4 < PERIOD_NS and pace < max_step then
     pace = pace * 2
   end
-  return heap_step(pace)
+  return pace_step(pace)
 end
 
 -- A hook for one thread (the script's coroutine or one it created). Its hooks fall on

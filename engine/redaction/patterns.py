@@ -89,7 +89,8 @@ class ShapeFilter:
     def may_match(self, data: bytes) -> bool:
         """Whether some pattern could match text in data."""
         folded = data.translate(_FOLD)
-        if (b"://" in folded and b"@" in folded) or b"eyj" in folded or b"basic" in folded:
+        # The rarest marks first: a search for one byte is a quarter of one for a word.
+        if (b"@" in folded and b"://" in folded) or b"eyj" in folded or b"basic" in folded:
             return True
         # "bearer" in any case, and a card number: 13 digits, spaces and dashes at least.
         if b"bearer" in folded or _CARD_RUN in folded:

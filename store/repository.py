@@ -14,6 +14,7 @@ from .codec import (
     INT64_MAX,
     INT64_MIN,
     SUMMARY_COLUMNS,
+    json_text,
     sound_json,
     span_from_row,
     span_to_tuple,
@@ -41,9 +42,12 @@ from .models import (
     VacuumResult,
 )
 from .revisions import includes
+from .run_paging import page_rows
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
+from .script_stats import read_stats
 from .sql import InsertMany, Operation, Statement, built_statement, named_statement
+from .stats_models import StatsReport
 from .trace_ids import lookup_prefixes
 
 QUERIES = ".queries"
@@ -54,6 +58,11 @@ SPAN_BATCH = 2_000
 """Spans read per query when a trace is walked a batch at a time."""
 HOURLY_COUNTS_REVISION = "0004_replays"
 """The hourly counts hold traffic only from this revision on (0002 made them, with replays)."""
+SCRIPT_RUNS_REVISION = "0007_script_stats"
+"""Script runs and their rollups, which the span-level filters and the stats read."""
+DELETE_SECONDS = 0.05
+"""How long one cleanup batch's write transaction should take at most: the next batch is made
+smaller after a slower one (writers wait for one batch at a time)."""
 RELEASE_STEP_PAGES = 512
 """Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
 
@@ -85,12 +94,35 @@ class Repository:
         """Whether the store has the table of script sources (a store opened as it is may be
         older): without it writes keep no source and reads find none."""
         self._sources = SourceLedger()
+        self.has_script_runs = schema is None or schema.includes(SCRIPT_RUNS_REVISION)
+        """Whether the store has the script runs and rollups (the revision that adds them is
+        recorded once every stored span and trace is filed)."""
+
+    def script_runs_missing(self) -> str | None:
+        """Why the span-level filters and the stats cannot be answered here, in one line, or
+        None when they can (the store has the script runs of every stored span and trace)."""
+        if not self.has_script_runs:
+            return (
+                "the store is at an older schema revision, without script runs: run pipetrace "
+                "db upgrade for the script filters and stats"
+            )
+        return None
+
+    def need_script_runs(self, f: TraceFilter | None = None) -> None:
+        """Raise StoreError in one line when `f` filters by script (or, with no filter, the
+        caller needs the script runs) and the store cannot answer that yet."""
+        if f is not None and not f.by_script:
+            return
+        missing = self.script_runs_missing()
+        if missing:
+            raise StoreError(f"{self.url}: {missing}")
 
     def apply_additive_revisions(self) -> None:
         """Apply the additive revisions this version knows, for a write that needs them (an
         import from the viewer, which opens a store as it is); a breaking one is refused."""
         _before, after = apply_additive_revisions(self.backend)
         self.keeps_sources = includes(after, SOURCES_REVISION)
+        self.has_script_runs = includes(after, SCRIPT_RUNS_REVISION)
 
     @property
     def url(self) -> str:
@@ -199,6 +231,18 @@ class Repository:
             )
         return found
 
+    def deciding_runs(self, trace_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """Each trace's script runs that blocked or errored, as (script id, status) in start
+        order, without custom spans: what names a trace's deciding script (one statement for
+        any number of traces)."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return {}
+        found: dict[str, list[tuple[str, str]]] = {}
+        for trace_id, script_id, status in self._query("deciding_runs", (), ids=json_text(ids)):
+            found.setdefault(str(trace_id), []).append((str(script_id), str(status)))
+        return found
+
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
         """A trace and its spans with their JSON columns left to read when looked at (see
         `TraceOutline`), or None if there is no such trace."""
@@ -300,6 +344,8 @@ class Repository:
         """Newest first, one page at a time by keyset (never OFFSET)."""
         f = filters or TraceFilter()
         limit = max(1, min(limit, MAX_PAGE))
+        if f.by_script:
+            return self._list_by_runs(f, limit, cursor)
         values = filter_values(f)
         values["limit"] = limit + 1
         if cursor is not None:
@@ -312,12 +358,31 @@ class Repository:
             next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
         return Page(rows, next_cursor)
 
+    def _list_by_runs(self, f: TraceFilter, limit: int, cursor: Cursor | None) -> Page:
+        """A page of a span-level filter's traces, read through the script runs' index."""
+        self.need_script_runs(f)
+        found = page_rows(self.backend, f, limit + 1, cursor)
+        rows = [trace_from_row(row, SUMMARY_COLUMNS) for row in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            last = found[limit - 1]
+            next_cursor = Cursor(last[SUMMARY_COLUMNS.index("started_at")], last[0])
+        return Page(rows, next_cursor)
+
+    def script_stats(self, filters: TraceFilter | None = None, columns: int = 30) -> StatsReport:
+        """Per trigger, script and version: runs by status, limit hits, duration percentiles and
+        errors over about `columns` chart columns, for `filters`' whole hours (see
+        store/script_stats.py); replays are left out unless the filter asks for them."""
+        self.need_script_runs()
+        return read_stats(self.backend, filters or TraceFilter(), columns)
+
     def list_newer(
         self, filters: TraceFilter | None, after: Cursor, limit: int = 200
     ) -> list[TraceRow]:
         """The `limit` traces just newer than `after`, newest first: the page above a list's
         first row when paging back up (read by keyset in the other direction, never OFFSET)."""
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         values = filter_values(f)
         values.update(
             limit=max(1, min(limit, MAX_PAGE)),
@@ -336,6 +401,7 @@ class Repository:
         their indexes).
         """
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         if not (self.hourly_counts and hourly_countable(f)):
             return self._count_rows(f)
         first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
@@ -353,6 +419,7 @@ class Repository:
         """How many traces match, counted row by row rather than from the hourly counts: exact
         for a time range that damaged rows could fall in (the hourly counts file a start time
         that is text or a BLOB under hour 0), at a cost that grows with the matches."""
+        self.need_script_runs(filters)
         return self._count_rows(filters)
 
     def _count_rows(self, f: TraceFilter) -> int:
@@ -382,6 +449,7 @@ class Repository:
         counted and left out. A duration that is no number is plotted as unknown.
         """
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         unplaceable = self._count_unplaceable(f)
         span = self._time_span(f)
         if span is None:
@@ -420,6 +488,7 @@ class Repository:
     def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
         """The first and last start time of the traces matching `filters` (two index reads), or
         None when none match; a start that is no number within 64 bits does not count."""
+        self.need_script_runs(filters)
         first = self._edge(filters, newest=False)
         last = self._edge(filters, newest=True)
         if first is None or last is None:
@@ -507,21 +576,27 @@ class Repository:
     ) -> CleanupResult:
         """Delete traces that started before `cutoff` and their spans, oldest first, in batches.
 
-        Each batch is one transaction (spans, then their traces), followed by a WAL checkpoint
-        and an optional pause; on a store with incremental auto-vacuum the pages a batch freed
-        are then given back to the disk in short transactions of their own, each followed by a
-        checkpoint (which shrinks the file) and the pause. So concurrent writers only ever wait
-        for one small step. A store SQLite's quick check finds damaged is refused first, so a
-        cleanup never deletes part of one (`verify` False: the caller has just checked).
+        Each batch is one transaction (spans, then their traces; the triggers that keep the
+        counts and script rollups make a trace's delete cost several times its rows), at most
+        `batch_size` traces and fewer when one takes longer than DELETE_SECONDS, followed by a
+        WAL checkpoint and an optional pause; on a store with incremental auto-vacuum the pages
+        a batch freed are then given back to the disk in short transactions of their own, each
+        followed by a checkpoint (which shrinks the file) and the pause. So concurrent writers
+        only ever wait for one small step. A store SQLite's quick check finds damaged is refused
+        first, so a cleanup never deletes part of one (`verify` False: the caller has just
+        checked).
         """
         if verify:
             self.refuse_if_damaged("cleanup")
         total = self.count_older_than(cutoff)[0] if on_progress else None
         releases = self.backend.space().mode == "incremental"
         deleted_traces = deleted_spans = freed = 0
+        size = batch_size
         while not _cancelled(cancel):
             try:
-                batch = self._delete_oldest(cutoff, batch_size)
+                began = time.perf_counter()
+                batch = self._delete_oldest(cutoff, size)
+                size = _next_batch(size, batch_size, time.perf_counter() - began)
                 if batch is None:
                     self._forget_sources(cutoff)
                     return CleanupResult(
@@ -623,6 +698,12 @@ def id_lookup(prefix: str, limit: int) -> Statement:
     for i, start in enumerate(starts):
         values[f"start_{i}"], values[f"stop_{i}"] = start, start + "g"
     return named_statement(QUERIES, "id_lookup", (len(starts),), values)
+
+
+def _next_batch(size: int, largest: int, seconds: float) -> int:
+    """The next cleanup batch's size: what takes about DELETE_SECONDS at the last one's pace,
+    at most twice the last and never above `largest`."""
+    return max(1, min(largest, 2 * size, int(size * DELETE_SECONDS / max(seconds, 1e-4))))
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from .backends import Backend
+from .batch_runs import batch_runs
 from .codec import (
     INT64_MAX,
     INT64_MIN,
@@ -42,6 +43,7 @@ from .models import (
     VacuumResult,
 )
 from .revisions import includes
+from .rollup_writes import filed, unfiled
 from .run_paging import page_rows
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
@@ -148,7 +150,8 @@ class Repository:
         """Many traces and their spans in one transaction (the writer's and importer's path),
         with the script sources they carry that the store does not hold yet."""
         now = self.clock()
-        operations = self._insert_operations(items, now)
+        inserts = self._insert_operations(items, now)
+        operations = _with_runs(items, inserts) if self.has_script_runs else list(inserts)
         if not self.keeps_sources:
             self.backend.write(operations)
             return
@@ -156,7 +159,9 @@ class Repository:
         self.backend.write([*operations, *kept])
         self._sources.written(bounds)
 
-    def _insert_operations(self, items: Sequence[TraceWithSpans], now: int) -> list[Operation]:
+    def _insert_operations(
+        self, items: Sequence[TraceWithSpans], now: int
+    ) -> tuple[InsertMany, InsertMany]:
         trace_rows: list[tuple[Any, ...]] = []
         span_rows: list[tuple[Any, ...]] = []
         for item in items:
@@ -164,10 +169,10 @@ class Repository:
                 item.trace.span_count = len(item.spans)
             trace_rows.append(trace_to_tuple(item.trace, now))
             span_rows.extend(map(span_to_tuple, item.spans))
-        return [
+        return (
             InsertMany(TRACE_TABLE, TRACE_COLUMNS, trace_rows),
             InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows),
-        ]
+        )
 
     def create_trace(self, trace: TraceRow) -> None:
         """A trace row alone (its spans may follow with `create_spans`)."""
@@ -666,14 +671,16 @@ class Repository:
         if not rows:
             return None
         ids = [r[0] for r in rows]
-        operations = [
+        deletes: list[Operation] = [
             built_statement(self.queries, "delete_spans_of", ids),
             built_statement(self.queries, "delete_traces", ids),
         ]
+        operations = unfiled(ids, deletes) if self.has_script_runs else deletes
         if self.keeps_sources:
             operations.append(forget_sources(rows[-1][1]))
-        n_spans, n_traces, *_sources = self.backend.write(operations)
-        return n_traces, n_spans
+        changed = self.backend.write(operations)
+        at = operations.index(deletes[0])
+        return changed[at + 1], changed[at]
 
     def _forget_sources(self, cutoff: int) -> None:
         """Once no trace starts before `cutoff`, delete the sources only such traces used (those
@@ -704,6 +711,19 @@ def _next_batch(size: int, largest: int, seconds: float) -> int:
     """The next cleanup batch's size: what takes about DELETE_SECONDS at the last one's pace,
     at most twice the last and never above `largest`."""
     return max(1, min(largest, 2 * size, int(size * DELETE_SECONDS / max(seconds, 1e-4))))
+
+
+def _with_runs(
+    items: Sequence[TraceWithSpans], inserts: tuple[InsertMany, InsertMany]
+) -> list[Operation]:
+    """The trace and span `inserts` of `items`, with their script runs filed and counted in the
+    same transaction (by the triggers when Python cannot speak for the batch exactly)."""
+    trace_insert, span_insert = inserts
+    attributes = [span.attributes for item in items for span in item.spans]
+    runs = batch_runs(trace_insert.rows, span_insert.rows, attributes)
+    if runs is None:
+        return list(inserts)
+    return filed(inserts, runs, [row[0] for row in trace_insert.rows])
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:

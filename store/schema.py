@@ -171,12 +171,13 @@ script_sources = Table(
 )
 
 # Script runs and their rollups (0007_script_stats), kept by SQL triggers on pipeline_spans and
-# pipeline_traces, so every writer keeps them: a row per script span (not the custom spans it
-# opened) with its trace's start, trigger and replay flag, which the span-level filters page
-# through by keyset, and a row per trace (the trigger's own run, script ''); and counts and
-# log-linear duration histograms (store/duration_buckets.py) per trigger, script, version and
-# status or bucket, for each hour ("h"), day ("d") and all time ("a"), replays left out, which
-# the stats read.
+# pipeline_traces, so every writer keeps them (the repository's own writes claim the work and
+# file a whole transaction at once, store/rollup_writes.py): a row per script span (not the
+# custom spans it opened) with its trace's start, trigger and replay flag, which the span-level
+# filters page through by keyset, and a row per trace (the trigger's own run, script ''); and
+# counts and log-linear duration histograms (store/duration_buckets.py) per trigger, script,
+# version and status or bucket, for each hour ("h"), day ("d") and all time ("a"), replays left
+# out, which the stats read.
 script_runs = Table(
     "pipeline_script_runs",
     metadata,
@@ -252,5 +253,11 @@ duration_buckets = Table(
     metadata,
     Column("bucket", Integer, primary_key=True),
     Column("lower_ms", Float, nullable=False, unique=True),
+)
+rollup_claim = Table(
+    "pipeline_rollup_claim",
+    metadata,
+    Column("span_pk", Integer, nullable=False, comment="largest span key before the claim"),
+    comment="empty but within a repository write that files its own runs (store/run_sql.py)",
 )
 GRAIN_NS = {"h": HOUR_NS, "d": 24 * HOUR_NS}

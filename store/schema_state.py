@@ -28,6 +28,7 @@ DATA_TABLES = frozenset(
         "pipeline_script_counts",
         "pipeline_script_durations",
         "pipeline_duration_buckets",
+        "pipeline_rollup_claim",
     }
 )
 IGNORED_PREFIXES = ("sqlite_", "_litestream", "libsql_", "_pipetrace_")

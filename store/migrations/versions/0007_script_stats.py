@@ -1,7 +1,9 @@
 """Script runs and their rollups: a row per script span (the span-level filters page through its
 index) and per trace (the trigger's own runs), and counts and duration histograms per trigger,
 script ('' for the trigger's own row), version, status and hour, day and all time, kept by SQL
-triggers (the stats read them).
+triggers (the stats read them) for every writer but the repository's own transactions, which
+claim the work (store/run_sql.py's CLAIM) and file a whole batch at once
+(store/rollup_writes.py), several times cheaper than the triggers' upserts per row.
 
 Additive: new tables and triggers only. The spans and traces stored before it are filed by the
 runner's backfills (`backfills`, store/backfill.py) before the revision's own transaction: once
@@ -16,6 +18,24 @@ from alembic import op
 
 from pipetrace.store.backfill import Backfill
 from pipetrace.store.duration_buckets import edges_sql_values
+from pipetrace.store.run_sql import (
+    BUCKETS,
+    CLAIM,
+    COUNTS,
+    DAY,
+    DURATIONS,
+    GRAINS,
+    HOUR,
+    IS_RUN,
+    RUN_COLUMNS,
+    RUNS,
+    TRACE_RUN_COLUMNS,
+    TRACE_RUNS,
+    UNCLAIMED,
+    bucket,
+    span_run,
+    trace_run,
+)
 
 revision = "0007_script_stats"
 down_revision = "0006_script_sources"
@@ -27,79 +47,21 @@ needed_to_read = False
 """Without it the span-level filters and the stats say that `pipetrace db upgrade` is needed;
 everything else reads as before."""
 
-HOUR = "3600000000000"
-DAY = "86400000000000"
-RUNS = "pipeline_script_runs"
-TRACE_RUNS = "pipeline_trace_runs"
-COUNTS = "pipeline_script_counts"
-DURATIONS = "pipeline_script_durations"
-BUCKETS = "pipeline_duration_buckets"
-
-# What makes a span a script's own (not a custom span it opened), as Repository.script_runs reads
-# it; damaged JSON reads as no attribute.
-_VALID = "json_valid({s}.attributes)"
-_IS_RUN = (
-    "{s}.script_id IS NOT NULL AND NOT (" + _VALID + " AND "
-    "coalesce(json_extract({s}.attributes, '$.custom'), 0) != 0)"
-)
-_VERSION = (
-    "coalesce(CASE WHEN " + _VALID + " AND json_type({s}.attributes, '$.\"script.sha256\"') = "
-    "'text' THEN substr(json_extract({s}.attributes, '$.\"script.sha256\"'), 1, 12) END, '')"
-)
-_LIMIT = (
-    "CASE WHEN " + _VALID + " AND json_type({s}.attributes, '$.limit') = 'text' THEN 1 ELSE 0 END"
-)
-_BUCKET = (
-    "CASE WHEN {status} != 'skipped' AND typeof({ms}) IN ('real', 'integer') AND {ms} >= 0 "
-    f"THEN (SELECT b.bucket FROM {BUCKETS} b WHERE b.lower_ms <= {{ms}} "
-    "ORDER BY b.lower_ms DESC LIMIT 1) END"
-)
-RUN_COLUMNS = (
-    "span_pk, trace_id, started_at, trigger_event, script_id, version, status, replay, "
-    "limit_hit, bucket"
-)
-TRACE_RUN_COLUMNS = (
-    "trace_id, started_at, trigger_event, script_id, version, status, replay, limit_hit, bucket"
-)
-
-
-def _bucket(status: str, ms: str) -> str:
-    """The bucket of duration `ms` (NULL for a skipped run or one with no duration)."""
-    return _BUCKET.format(status=status, ms=ms)
-
-
-def _span_run(s: str, t: str) -> str:
-    """The values of a script run from span `s` and its trace `t` (table names or NEW)."""
-    return (
-        f"{s}.pk, {s}.trace_id, {t}.started_at, {t}.trigger_event, {s}.script_id, "
-        f"{_VERSION.format(s=s)}, {s}.status, {t}.replay_of IS NOT NULL, "
-        f"{_LIMIT.format(s=s)}, {_bucket(f'{s}.status', f'{s}.duration_ms')}"
-    )
-
-
-def _trace_run(t: str) -> str:
-    """The values of trace `t`'s own run (script '', its pipeline version as version)."""
-    return (
-        f"{t}.id, {t}.started_at, {t}.trigger_event, '', "
-        f"coalesce(substr({t}.pipeline_version, 1, 12), ''), {t}.status, "
-        f"{t}.replay_of IS NOT NULL, 0, {_bucket(f'{t}.status', f'{t}.duration_ms')}"
-    )
-
 
 def _file_span(s: str) -> str:
     """File span `s` (NEW in a trigger) as a script run, when it is one and its trace is stored
     (a span stored before its trace is filed when the trace arrives)."""
     return (
-        f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {_span_run(s, 't')} "
-        f"FROM pipeline_traces t WHERE t.id = {s}.trace_id AND {_IS_RUN.format(s=s)}"
+        f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {span_run(s, 't')} "
+        f"FROM pipeline_traces t WHERE t.id = {s}.trace_id AND {IS_RUN.format(s=s)}"
     )
 
 
 FILE_SPANS_OF_TRACE = (
-    f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {_span_run('s', 'NEW')} "
-    f"FROM pipeline_spans s WHERE s.trace_id = NEW.id AND {_IS_RUN.format(s='s')}"
+    f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {span_run('s', 'NEW')} "
+    f"FROM pipeline_spans s WHERE s.trace_id = NEW.id AND {IS_RUN.format(s='s')}"
 )
-FILE_TRACE = f"INSERT OR IGNORE INTO {TRACE_RUNS} ({TRACE_RUN_COLUMNS}) SELECT {_trace_run('NEW')}"
+FILE_TRACE = f"INSERT OR IGNORE INTO {TRACE_RUNS} ({TRACE_RUN_COLUMNS}) SELECT {trace_run('NEW')}"
 MOVE_RUNS_OF_TRACE = (
     f"UPDATE {RUNS} SET started_at = NEW.started_at, trigger_event = NEW.trigger_event, "
     "replay = NEW.replay_of IS NOT NULL "
@@ -109,12 +71,8 @@ MOVE_TRACE_RUN = (
     f"UPDATE {TRACE_RUNS} SET trace_id = NEW.id, started_at = NEW.started_at, "
     "trigger_event = NEW.trigger_event, "
     "version = coalesce(substr(NEW.pipeline_version, 1, 12), ''), status = NEW.status, "
-    f"replay = NEW.replay_of IS NOT NULL, bucket = {_bucket('NEW.status', 'NEW.duration_ms')} "
+    f"replay = NEW.replay_of IS NOT NULL, bucket = {bucket('NEW.status', 'NEW.duration_ms')} "
     "WHERE trace_id = OLD.id"
-)
-_GRAINS = (
-    f"(SELECT 'h' AS grain, {{r}}.started_at / {HOUR} AS t UNION ALL "
-    f"SELECT 'd', {{r}}.started_at / {DAY} UNION ALL SELECT 'a', 0)"
 )
 _SAME_KEY = (
     "trigger_event = {r}.trigger_event AND script_id = {r}.script_id AND version = {r}.version"
@@ -130,7 +88,7 @@ def _count(r: str) -> str:
     return (
         f"INSERT INTO {COUNTS} (grain, t, trigger_event, script_id, version, status, n, limits) "
         f"SELECT g.grain, g.t, {r}.trigger_event, {r}.script_id, {r}.version, {r}.status, 1, "
-        f"{r}.limit_hit FROM {_GRAINS.format(r=r)} g WHERE {r}.replay = 0 "
+        f"{r}.limit_hit FROM {GRAINS.format(r=r)} g WHERE {r}.replay = 0 "
         "ON CONFLICT (grain, t, trigger_event, script_id, version, status) "
         "DO UPDATE SET n = n + 1, limits = limits + excluded.limits"
     )
@@ -149,7 +107,7 @@ def _time(r: str) -> str:
     return (
         f"INSERT INTO {DURATIONS} (grain, t, trigger_event, script_id, version, bucket, n) "
         f"SELECT g.grain, g.t, {r}.trigger_event, {r}.script_id, {r}.version, {r}.bucket, 1 "
-        f"FROM {_GRAINS.format(r=r)} g WHERE {r}.replay = 0 AND {r}.bucket IS NOT NULL "
+        f"FROM {GRAINS.format(r=r)} g WHERE {r}.replay = 0 AND {r}.bucket IS NOT NULL "
         "ON CONFLICT (grain, t, trigger_event, script_id, version, bucket) "
         "DO UPDATE SET n = n + 1"
     )
@@ -177,11 +135,12 @@ TRIGGERS = {
     # Trigger bodies stay on one line: the offline SQL for libSQL is split at ";" + newline.
     "trg_pipeline_spans_run_insert": (
         "CREATE TRIGGER trg_pipeline_spans_run_insert AFTER INSERT ON pipeline_spans "
-        f"BEGIN {_file_span('NEW')}; END"
+        f"WHEN {UNCLAIMED} BEGIN {_file_span('NEW')}; END"
     ),
     "trg_pipeline_spans_run_delete": (
         "CREATE TRIGGER trg_pipeline_spans_run_delete AFTER DELETE ON pipeline_spans "
-        f"WHEN OLD.script_id IS NOT NULL BEGIN DELETE FROM {RUNS} WHERE span_pk = OLD.pk; END"
+        f"WHEN OLD.script_id IS NOT NULL AND {UNCLAIMED} "
+        f"BEGIN DELETE FROM {RUNS} WHERE span_pk = OLD.pk; END"
     ),
     "trg_pipeline_spans_run_update": (
         "CREATE TRIGGER trg_pipeline_spans_run_update AFTER UPDATE ON pipeline_spans "
@@ -189,11 +148,11 @@ TRIGGERS = {
     ),
     "trg_pipeline_traces_run_insert": (
         "CREATE TRIGGER trg_pipeline_traces_run_insert AFTER INSERT ON pipeline_traces "
-        f"BEGIN {FILE_TRACE}; {FILE_SPANS_OF_TRACE}; END"
+        f"WHEN {UNCLAIMED} BEGIN {FILE_TRACE}; {FILE_SPANS_OF_TRACE}; END"
     ),
     "trg_pipeline_traces_run_delete": (
         "CREATE TRIGGER trg_pipeline_traces_run_delete AFTER DELETE ON pipeline_traces "
-        f"BEGIN DELETE FROM {TRACE_RUNS} WHERE trace_id = OLD.id; END"
+        f"WHEN {UNCLAIMED} BEGIN DELETE FROM {TRACE_RUNS} WHERE trace_id = OLD.id; END"
     ),
     "trg_pipeline_traces_run_update": (
         "CREATE TRIGGER trg_pipeline_traces_run_update AFTER UPDATE OF id, started_at, "
@@ -202,13 +161,14 @@ TRIGGERS = {
     ),
     **{
         f"trg_{table}_{verb}": (
-            f"CREATE TRIGGER trg_{table}_{verb} AFTER {verb.upper()} ON {table} BEGIN {body}; END"
+            f"CREATE TRIGGER trg_{table}_{verb} AFTER {verb.upper()} ON {table}{when} "
+            f"BEGIN {body}; END"
         )
         for table in (RUNS, TRACE_RUNS)
-        for verb, body in (
-            ("insert", f"{_count('NEW')}; {_time('NEW')}"),
-            ("delete", f"{_uncount('OLD')}; {_untime('OLD')}"),
-            ("update", f"{_uncount('OLD')}; {_untime('OLD')}; {_count('NEW')}; {_time('NEW')}"),
+        for verb, when, body in (
+            ("insert", f" WHEN {UNCLAIMED}", f"{_count('NEW')}; {_time('NEW')}"),
+            ("delete", f" WHEN {UNCLAIMED}", f"{_uncount('OLD')}; {_untime('OLD')}"),
+            ("update", "", f"{_uncount('OLD')}; {_untime('OLD')}; {_count('NEW')}; {_time('NEW')}"),
         )
     },
     f"trg_{COUNTS}_drop_empty": _drop_empty(COUNTS, "status"),
@@ -243,6 +203,7 @@ TABLES = (
     f"CREATE TABLE IF NOT EXISTS {COUNTS} ({ROLLUP_KEY}, status VARCHAR(16) NOT NULL, "
     f"n INTEGER NOT NULL, limits INTEGER NOT NULL, CONSTRAINT pk_{COUNTS} PRIMARY KEY "
     "(grain, t, trigger_event, script_id, version, status)) WITHOUT ROWID",
+    f"CREATE TABLE IF NOT EXISTS {CLAIM} (span_pk INTEGER NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {DURATIONS} ({ROLLUP_KEY}, bucket INTEGER NOT NULL, "
     f"n INTEGER NOT NULL, CONSTRAINT pk_{DURATIONS} PRIMARY KEY "
     "(grain, t, trigger_event, script_id, version, bucket)) WITHOUT ROWID",
@@ -265,9 +226,9 @@ backfills = (
         column="pk",
         unit=1,
         fill=(
-            f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {_span_run('s', 't')} "
+            f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {span_run('s', 't')} "
             "FROM pipeline_spans s JOIN pipeline_traces t ON t.id = s.trace_id "
-            f"WHERE {{rows}} AND {_IS_RUN.format(s='s')}"
+            f"WHERE {{rows}} AND {IS_RUN.format(s='s')}"
         ),
         keep=KEEP,
     ),
@@ -279,7 +240,7 @@ backfills = (
         unit=1,
         fill=(
             f"INSERT OR IGNORE INTO {TRACE_RUNS} ({TRACE_RUN_COLUMNS}) "
-            f"SELECT {_trace_run('t')} FROM pipeline_traces t WHERE {{rows}}"
+            f"SELECT {trace_run('t')} FROM pipeline_traces t WHERE {{rows}}"
         ),
         keep=KEEP,
     ),
@@ -301,5 +262,5 @@ def downgrade() -> None:
     """Drop the triggers and the tables."""
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in (DURATIONS, COUNTS, TRACE_RUNS, RUNS, BUCKETS):
+    for table in (DURATIONS, CLAIM, COUNTS, TRACE_RUNS, RUNS, BUCKETS):
         op.execute(f"DROP TABLE IF EXISTS {table}")

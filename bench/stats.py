@@ -153,8 +153,10 @@ BLOCKED = TraceFilter(statuses=("blocked",))
 
 
 def measure(url: str, repeat: int) -> dict[str, float]:
-    """Seconds for the stats query (all and the last 7 days), the blocked page, the errors page,
-    the page's count, a trace-level page of blocked traces and a bare round trip."""
+    """Seconds for the stats query (all and the last 7 days), the blocked page (its rows: one
+    statement, one request), that page with its count as `traces` prints it (one request), the
+    errors page, the page's count, a trace-level page of blocked traces and a bare round
+    trip."""
     repo = open_store(url, migrate=False, create=False)
     try:
         runs = {
@@ -163,6 +165,7 @@ def measure(url: str, repeat: int) -> dict[str, float]:
                 TraceFilter(started_from=NOW_NS - 7 * DAY_NS), columns=30
             ),
             "page": lambda: repo.list_traces(PAGE, limit=50),
+            "page and count": lambda: repo.page_and_count(PAGE, limit=50),
             "errors page": lambda: repo.list_traces(ERRORS, limit=50),
             "page count": lambda: repo.count_traces(PAGE),
             "trace-level page": lambda: repo.list_traces(BLOCKED, limit=50),
@@ -243,7 +246,7 @@ def main() -> None:
     for what in ("stats", "page"):
         ratio = results["sqld", big][what] / results["sqld", small][what]
         print(f"for the record, {what} {big:,}/{small:,} on sqld: {ratio:.2f}")
-    for what in ("trace-level page", "round trip"):
+    for what in ("page", "page and count", "trace-level page", "round trip"):
         remote = results["sqld", big][what] / results["SQLite", big][what]
         print(f"for the record, {what} sqld/SQLite at {big:,}: {remote:.2f}")
     for what, name in (("stats", "stats query"), ("page", "script-status first page")):

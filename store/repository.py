@@ -44,7 +44,7 @@ from .models import (
 )
 from .revisions import includes
 from .rollup_writes import filed, unfiled
-from .run_paging import page_rows
+from .run_paging import merged_page, page_rows, page_statements
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
 from .script_stats import read_stats
@@ -350,29 +350,9 @@ class Repository:
         f = filters or TraceFilter()
         limit = max(1, min(limit, MAX_PAGE))
         if f.by_script:
-            return self._list_by_runs(f, limit, cursor)
-        values = filter_values(f)
-        values["limit"] = limit + 1
-        if cursor is not None:
-            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
-        shape = (filter_shape(f), cursor is not None)
-        rows = self._summaries(named_statement(self.queries, "trace_page", shape, values))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
-        return Page(rows, next_cursor)
-
-    def _list_by_runs(self, f: TraceFilter, limit: int, cursor: Cursor | None) -> Page:
-        """A page of a span-level filter's traces, read through the script runs' index."""
-        self.need_script_runs(f)
-        found = page_rows(self.backend, f, limit + 1, cursor)
-        rows = [trace_from_row(row, SUMMARY_COLUMNS) for row in found[:limit]]
-        next_cursor = None
-        if len(found) > limit:
-            last = found[limit - 1]
-            next_cursor = Cursor(last[SUMMARY_COLUMNS.index("started_at")], last[0])
-        return Page(rows, next_cursor)
+            self.need_script_runs(f)
+            return self._page(page_rows(self.backend, f, limit + 1, cursor), limit)
+        return self._page(self.backend.query(self._trace_page(f, limit + 1, cursor)), limit)
 
     def script_stats(self, filters: TraceFilter | None = None, columns: int = 30) -> StatsReport:
         """Per trigger, script and version: runs by status, limit hits, duration percentiles and
@@ -403,22 +383,68 @@ class Repository:
         Trigger, status and time filters are answered from the hourly counts (whole hours) plus
         an exact count of the partial hours at each end, so the cost does not grow with the
         number of matching traces; other filters count the rows themselves (user and IP by
-        their indexes).
+        their indexes). The counts are read in one request.
         """
         f = filters or TraceFilter()
         self.need_script_runs(f)
+        return _summed(self.backend.query_many(self._count_statements(f)))
+
+    def page_and_count(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> tuple[Page, int]:
+        """`list_traces` and `count_traces` together, read in one request (one round trip to a
+        libSQL server) where the page is one statement per script and status or one in all."""
+        f = filters or TraceFilter()
+        limit = max(1, min(limit, MAX_PAGE))
+        self.need_script_runs(f)
+        reads = self._page_statements(f, limit + 1, cursor)
+        if reads is None:
+            return self.list_traces(f, limit, cursor), self.count_traces(f)
+        counts = self._count_statements(f)
+        results = self.backend.query_many([*reads, *counts])
+        found = results[0] if len(reads) == 1 else merged_page(results[: len(reads)], limit + 1)
+        return self._page(found, limit), _summed(results[len(reads) :])
+
+    def _page_statements(
+        self, f: TraceFilter, limit: int, cursor: Cursor | None
+    ) -> list[Statement] | None:
+        """The reads of up to `limit` rows of a page (one, or one per script and status of a
+        span-level filter); None when a script filter names no status (read them first)."""
+        if f.by_script:
+            return page_statements(f, limit, cursor)
+        return [self._trace_page(f, limit, cursor)]
+
+    def _trace_page(self, f: TraceFilter, limit: int, cursor: Cursor | None) -> Statement:
+        """The read of up to `limit` rows of a trace-level filter's page after `cursor`."""
+        values = filter_values(f)
+        values["limit"] = limit
+        if cursor is not None:
+            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
+        shape = (filter_shape(f), cursor is not None)
+        return named_statement(self.queries, "trace_page", shape, values)
+
+    def _page(self, found: Sequence[tuple[Any, ...]], limit: int) -> Page:
+        """A page of `limit` of the rows read (SUMMARY_COLUMNS), and where the next begins."""
+        rows = [trace_from_row(row, SUMMARY_COLUMNS) for row in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
+        return Page(rows, next_cursor)
+
+    def _count_statements(self, f: TraceFilter) -> list[Statement]:
+        """The reads whose counts add up to how many traces match `f` (see `count_traces`)."""
         if not (self.hourly_counts and hourly_countable(f)):
-            return self._count_rows(f)
+            return [self._count_rows_statement(f)]
         first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
         last = None if f.started_until is None else f.started_until // HOUR_NS
         if first is not None and last is not None and first >= last:
-            return self._count_rows(f)
-        total = self._count_hours(f, first, last)
+            return [self._count_rows_statement(f)]
+        reads = [self._count_hours_statement(f, first, last)]
         if first is not None and f.started_from != first * HOUR_NS:
-            total += self._count_rows(replace(f, started_until=first * HOUR_NS))
+            reads.append(self._count_rows_statement(replace(f, started_until=first * HOUR_NS)))
         if last is not None and f.started_until != last * HOUR_NS:
-            total += self._count_rows(replace(f, started_from=last * HOUR_NS))
-        return total
+            reads.append(self._count_rows_statement(replace(f, started_from=last * HOUR_NS)))
+        return reads
 
     def count_rows(self, filters: TraceFilter) -> int:
         """How many traces match, counted row by row rather than from the hourly counts: exact
@@ -429,17 +455,20 @@ class Repository:
 
     def _count_rows(self, f: TraceFilter) -> int:
         """COUNT(*) over the matching rows (index-only for trigger, status and time)."""
-        stmt = named_statement(self.queries, "count_rows", (filter_shape(f),), filter_values(f))
-        return int(self.backend.query(stmt)[0][0])
+        return int(self.backend.query(self._count_rows_statement(f))[0][0])
 
-    def _count_hours(self, f: TraceFilter, first: int | None, last: int | None) -> int:
+    def _count_rows_statement(self, f: TraceFilter) -> Statement:
+        """The COUNT(*) of `f`'s matching rows."""
+        return named_statement(self.queries, "count_rows", (filter_shape(f),), filter_values(f))
+
+    def _count_hours_statement(
+        self, f: TraceFilter, first: int | None, last: int | None
+    ) -> Statement:
         """The sum of the hourly counts from hour `first` up to (not including) hour `last`."""
         values = filter_values(f)
         values.update(first_hour=first, last_hour=last)
         shape = (*filter_shape(f)[:2], first is not None, last is not None)
-        return int(
-            self.backend.query(named_statement(self.queries, "count_hours", shape, values))[0][0]
-        )
+        return named_statement(self.queries, "count_hours", shape, values)
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
@@ -724,6 +753,11 @@ def _with_runs(
     if runs is None:
         return list(inserts)
     return filed(inserts, runs, [row[0] for row in trace_insert.rows])
+
+
+def _summed(results: Sequence[Sequence[Sequence[Any]]]) -> int:
+    """The counts several one-value reads found, added up."""
+    return sum(int(rows[0][0]) for rows in results)
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:

@@ -113,8 +113,7 @@ def traces(
     scope = filter_scope()
     after = _cursor_option(cursor, scope)
     with opened_store(settings) as repo:
-        page = repo.list_traces(filters, limit=limit, cursor=after)
-        total = repo.count_traces(filters)
+        page, total = repo.page_and_count(filters, limit=limit, cursor=after)
         _say_unknown_triggers(repo, filters.triggers, {r.trigger_event for r in page.rows})
         by = deciders(repo, [r.id for r in page.rows])
     next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None

@@ -171,6 +171,12 @@ class AutherRepository(Repository):
             for trace_id, runs in self.script_runs(trace_ids).items()
         }
 
+    def page_and_count(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> tuple[Page, int]:
+        """`list_traces` and `count_traces` (a file, read in place: no round trips to save)."""
+        return self.list_traces(filters, limit, cursor), self.count_traces(filters)
+
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, starting with `prefix` (dashes optional)."""
         start = stored_prefix(prefix)

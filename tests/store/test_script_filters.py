@@ -118,3 +118,31 @@ def test_a_deleted_trace_leaves_the_filters(repo: Repository, f: TraceFilter) ->
     after = repo.list_traces(f, limit=100).rows
     assert [row.id for row in after] == [row.id for row in before[1:]]
     assert repo.count_traces(f) == len(after)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        *FILTERS,
+        TraceFilter(),
+        TraceFilter(started_from=BASE_NS + 20 * 3600 * SEC + 7 * SEC, statuses=("blocked",)),
+    ],
+)
+def test_a_first_page_and_its_count_are_one_request(repo: Repository, f: TraceFilter) -> None:
+    items = random_traces(random.Random(12), 80)
+    repo.save_traces(items)
+    requests: list[str] = []
+    backend = repo.backend
+    query, query_many = backend.query, backend.query_many
+    backend.query = lambda statement: requests.append("query") or query(statement)  # type: ignore[method-assign]
+    backend.query_many = lambda statements: requests.append("many") or query_many(statements)  # type: ignore[method-assign]
+    page, total = repo.page_and_count(f, limit=7)
+    asked = list(requests)
+    backend.query, backend.query_many = query, query_many  # type: ignore[method-assign]
+    expected = repo.list_traces(f, limit=7)
+    assert [row.id for row in page.rows] == [row.id for row in expected.rows]
+    assert page.next_cursor == expected.next_cursor
+    counted = len(_expected(items, f)) if f.scripts else repo.count_rows(f)
+    assert total == repo.count_traces(f) == counted
+    one_request = not f.scripts or bool(f.script_statuses)
+    assert asked == ["many"] if one_request else len(asked) > 1

@@ -1,7 +1,7 @@
-"""A batch's script runs and rollup tallies, worked out in Python from the rows the repository is
-about to store, as store/run_sql.py's SQL works them out from stored rows (a test holds both to
-a recount): so a save files its runs with one insert and its rollups with one upsert per rollup
-row it touches, instead of decoding every span's attributes again in SQL.
+"""What a batch's script runs add to the rollups, worked out in Python from the rows the
+repository is about to store, as store/run_sql.py's SQL works the runs out from stored rows (a
+test holds both to a recount): so a save adds to its rollups with one upsert per rollup row it
+touches, and SQL (which files the runs) need not read them again to count them.
 
 A batch this cannot speak for exactly (a span of a trace outside it, a start time that is no
 integer, attributes whose JSON SQLite may read otherwise) gets None: the triggers file it.
@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from .columns import SPAN_COLUMNS, TRACE_COLUMNS
 from .duration_buckets import bucket_of
 from .filters import VERSION_DIGITS
-from .run_sql import DAY, HOUR
+from .run_sql import HOUR
 
 _TRACE_ID, _TRIGGER, _STATUS, _STARTED = (
     TRACE_COLUMNS.index(name) for name in ("id", "trigger_event", "status", "started_at")
@@ -28,18 +28,15 @@ _SPAN_TRACE, _SCRIPT, _SPAN_STATUS, _SPAN_DURATION, _ATTRIBUTES = (
     SPAN_COLUMNS.index(name)
     for name in ("trace_id", "script_id", "status", "duration_ms", "attributes")
 )
-_WIDTHS = (("h", int(HOUR)), ("d", int(DAY)), ("a", 0))
+_HOUR = int(HOUR)
 _UNREADABLE = ("NaN", "Infinity")
 """What Python writes into JSON for a float that is no number, which SQLite may not take as JSON
 (json_valid): such attributes are left to SQL."""
 
 
 class BatchRuns(NamedTuple):
-    """What a batch adds: its script runs (span offset in the batch, 1-based, then RUN_COLUMNS
-    but span_pk), its traces' own runs (TRACE_RUN_COLUMNS), and the rollup rows' increments."""
+    """What a batch's script runs and its traces' own runs add to the rollup rows."""
 
-    span_runs: list[tuple[Any, ...]]
-    trace_runs: list[tuple[Any, ...]]
     counts: list[tuple[Any, ...]]
     """(grain, t, trigger, script, version, status, runs, limit hits)."""
     durations: list[tuple[Any, ...]]
@@ -56,18 +53,16 @@ def batch_runs(
     traces = {row[_TRACE_ID]: row for row in trace_rows}
     if len(traces) != len(trace_rows) or not all(_plain_start(row) for row in trace_rows):
         return None
-    span_runs: list[tuple[Any, ...]] = []
-    for offset, (span, attrs) in enumerate(zip(span_rows, attributes, strict=True), start=1):
+    runs: list[tuple[Any, ...]] = []
+    for span, attrs in zip(span_rows, attributes, strict=True):
         trace = traces.get(span[_SPAN_TRACE])
         if trace is None or not _readable(span[_ATTRIBUTES]):
             return None
         if span[_SCRIPT] is None or _custom(attrs):
             continue
         status = span[_SPAN_STATUS]
-        span_runs.append(
+        runs.append(
             (
-                offset,
-                span[_SPAN_TRACE],
                 trace[_STARTED],
                 trace[_TRIGGER],
                 span[_SCRIPT],
@@ -78,9 +73,8 @@ def batch_runs(
                 _bucket(status, span[_SPAN_DURATION]),
             )
         )
-    trace_runs = [
+    runs += [
         (
-            row[_TRACE_ID],
             row[_STARTED],
             row[_TRIGGER],
             "",
@@ -92,27 +86,32 @@ def batch_runs(
         )
         for row in trace_rows
     ]
-    counts, durations = _tallies([run[2:] for run in span_runs] + [run[1:] for run in trace_runs])
-    return BatchRuns(span_runs, trace_runs, counts, durations)
+    return BatchRuns(*_tallies(runs))
 
 
 def _tallies(
     runs: list[tuple[Any, ...]],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Runs of (started, trigger, script, version, status, replay, limit, bucket) summed per
-    rollup row of each grain, replays left out."""
-    counts: dict[tuple[Any, ...], list[int]] = {}
-    durations: dict[tuple[Any, ...], int] = {}
+    rollup row of each grain, replays left out: per hour first (a batch's runs share a few), then
+    the hours' sums into their days and all time."""
+    hourly: dict[tuple[Any, ...], list[int]] = {}
     for started, trigger, script, version, status, replay, limit, bucket in runs:
-        if replay:
-            continue
-        for grain, width in _WIDTHS:
-            key = (grain, _truncated(started, width) if width else 0, trigger, script, version)
-            tally = counts.setdefault((*key, status), [0, 0])
+        if not replay:
+            hour = _truncated(started, _HOUR)
+            tally = hourly.setdefault((hour, trigger, script, version, status, bucket), [0, 0])
             tally[0] += 1
             tally[1] += limit
+    counts: dict[tuple[Any, ...], list[int]] = {}
+    durations: dict[tuple[Any, ...], int] = {}
+    for (hour, trigger, script, version, status, bucket), (n, limits) in hourly.items():
+        for grain, t in (("h", hour), ("d", _truncated(hour, 24)), ("a", 0)):
+            key = (grain, t, trigger, script, version)
+            tally = counts.setdefault((*key, status), [0, 0])
+            tally[0] += n
+            tally[1] += limits
             if bucket is not None:
-                durations[(*key, bucket)] = durations.get((*key, bucket), 0) + 1
+                durations[(*key, bucket)] = durations.get((*key, bucket), 0) + n
     return (
         [(*key, n, limits) for key, (n, limits) in counts.items()],
         [(*key, n) for key, n in durations.items()],
@@ -153,7 +152,8 @@ def _bucket(status: Any, duration: Any) -> int | None:
     return bucket_of(duration) if duration >= 0 else None
 
 
-def _truncated(started: int, width: int) -> int:
-    """`started` divided by `width`, rounded towards zero as SQLite's integer division is."""
-    quotient = abs(started) // width
-    return quotient if started >= 0 else -quotient
+def _truncated(value: int, width: int) -> int:
+    """`value` divided by `width`, rounded towards zero as SQLite's integer division is (so a
+    start's day is its hour's divided by 24, as it is its start's divided by a day's ns)."""
+    quotient = abs(value) // width
+    return quotient if value >= 0 else -quotient

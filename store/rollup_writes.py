@@ -1,8 +1,8 @@
 """The repository's own writes of script runs and rollups: a transaction claims the work from the
-triggers (store/run_sql.py's CLAIM), stores or deletes its rows, and files their runs (worked
-out in Python, store/batch_runs.py) and adds them to (or, set-wise in SQL, takes them off) the
-rollups with one upsert per rollup row it touches instead of six per run. Plain SQL text, so a
-writer loads no SQLAlchemy.
+triggers (store/run_sql.py's CLAIM), stores or deletes its rows, files their runs set-wise in
+SQL, and adds them to the rollups (tallied in Python, store/batch_runs.py) or takes them off
+(set-wise in SQL) with one upsert per rollup row it touches instead of six per run. Plain SQL
+text, so a writer loads no SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .run_sql import (
     TRACE_RUN_COLUMNS,
     TRACE_RUNS,
     span_run,
+    trace_run,
 )
 from .sql import InsertMany, Operation, Statement
 
@@ -31,7 +32,7 @@ CLAIM_WORK = Statement(
     f"INSERT INTO {CLAIM} (span_pk) SELECT coalesce(max(pk), 0) FROM pipeline_spans"
 )
 """The claim, holding the largest span key before the transaction: the spans it stores get the
-keys after it, in order (SQLite gives a new row the largest key plus one)."""
+keys after it (SQLite gives a new row the largest key plus one)."""
 RELEASE_WORK = Statement(f"DELETE FROM {CLAIM}")
 """Ends the claim before the transaction commits, so no other connection ever sees it."""
 
@@ -39,8 +40,18 @@ _RUN = "r.trigger_event, r.script_id, r.version, r.status, r.limit_hit, r.bucket
 _WIDTHS = f"(SELECT 'h' AS grain, {HOUR} AS ns UNION ALL SELECT 'd', {DAY} UNION ALL SELECT 'a', 0)"
 """Each grain with its width in ns (0: all time, whose t is 0)."""
 _T = "CASE WHEN g.ns = 0 THEN 0 ELSE r.started_at / g.ns END"
-_RUN_KEY = tuple(RUN_COLUMNS.split(", "))
 _ROLLUP_KEY = tuple(ROLLUP_COLUMNS.split(", "))
+FILE_NEW_SPANS = Statement(
+    f"INSERT INTO {RUNS} ({RUN_COLUMNS}) SELECT {span_run('s', 't')} "
+    "FROM pipeline_spans s JOIN pipeline_traces t ON t.id = s.trace_id "
+    f"WHERE s.pk > (SELECT span_pk FROM {CLAIM}) AND {IS_RUN.format(s='s')}"
+)
+"""File the runs of the spans the transaction stored (their keys follow the claim's)."""
+FILE_NEW_TRACES = (
+    f"INSERT INTO {TRACE_RUNS} ({TRACE_RUN_COLUMNS}) SELECT {trace_run('t')} "
+    "FROM pipeline_traces t WHERE t.id IN (SELECT value FROM json_each(?))"
+)
+"""File the own runs of the traces of ? (a JSON array of ids) the transaction stored."""
 FILE_EARLIER_SPANS = (
     f"INSERT OR IGNORE INTO {RUNS} ({RUN_COLUMNS}) SELECT {span_run('s', 't')} "
     "FROM pipeline_traces t CROSS JOIN pipeline_spans s ON s.trace_id = t.id "
@@ -101,14 +112,14 @@ FORGET_RUNS = (
 def filed(
     writes: Sequence[Operation], runs: BatchRuns, trace_ids: Sequence[str]
 ) -> list[Operation]:
-    """`writes` (which store the traces of `trace_ids` and their spans) with their `runs` filed
-    and added to the rollups."""
-    placed = ("(SELECT span_pk FROM pipeline_rollup_claim) + ?", *("?" * (len(_RUN_KEY) - 1)))
+    """`writes` (which store the traces of `trace_ids` and their spans) with their runs filed
+    in SQL from the rows just stored (no run's values travel to a server) and `runs`' rollup
+    increments added."""
     return [
         CLAIM_WORK,
         *writes,
-        InsertMany(RUNS, _RUN_KEY, runs.span_runs, values=placed),
-        InsertMany(TRACE_RUNS, tuple(TRACE_RUN_COLUMNS.split(", ")), runs.trace_runs),
+        FILE_NEW_SPANS,
+        Statement(FILE_NEW_TRACES, (json_text(list(trace_ids)),)),
         InsertMany(
             COUNTS,
             (*_ROLLUP_KEY, "status", "n", "limits"),

@@ -75,14 +75,26 @@ def _iso_ns(text: str, value: str) -> int:
     return int(moment.timestamp()) * NS + moment.microsecond * 1000
 
 
-def format_ns(ns: int | None, *, precise: bool = False) -> str:
-    """A UTC timestamp for tables and headers."""
+def format_ns(ns: int | None, *, precise: bool = False, local: bool = False) -> str:
+    """A timestamp for tables and headers: UTC, or the machine's local time when `local` (a
+    precise one then ends in its offset instead of Z)."""
     if ns is None:
         return "-"
     moment = datetime.fromtimestamp(ns / NS, tz=UTC)
+    if local:
+        moment = moment.astimezone()
     if precise:
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+        mark = moment.strftime("%z") if local else "Z"
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + mark
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def zone_name(local: bool, ns: int | None = None) -> str:
+    """What `format_ns` shows times in: "UTC", or the local zone's name (at `ns`, else now)."""
+    if not local:
+        return "UTC"
+    moment = datetime.now(tz=UTC) if ns is None else datetime.fromtimestamp(ns / NS, tz=UTC)
+    return moment.astimezone().tzname() or "local"
 
 
 def iso_ns(ns: int | None) -> str | None:

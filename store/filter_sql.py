@@ -7,6 +7,7 @@ from sqlalchemy import BindParameter, and_, bindparam, func, literal_column, or_
 from sqlalchemy.sql import ColumnElement
 
 from .filters import FilterShape
+from .run_filters import matching_runs
 from .schema import traces
 
 
@@ -27,6 +28,9 @@ def filter_clause(shape: FilterShape) -> ColumnElement[bool] | None:
         has_ip,
         n_addresses,
         has_prefix,
+        n_scripts,
+        n_script_statuses,
+        n_script_versions,
         replays,
     ) = shape
     if n_triggers:
@@ -65,6 +69,9 @@ def filter_clause(shape: FilterShape) -> ColumnElement[bool] | None:
         conds.append(
             _few(and_(c.request_ip >= bindparam("ip_from"), c.request_ip < bindparam("ip_before")))
         )
+    if n_scripts:
+        runs = matching_runs(n_scripts, n_script_statuses, n_script_versions, has_from, has_until)
+        conds.append(c.id.in_(runs))
     if replays == "exclude":
         # `replay_of || ''` keeps SQLite off the replay_of index, which it would otherwise pick
         # for IS NULL over the start-time index the page is ordered by.

@@ -1,8 +1,8 @@
 """A TraceFilter's shape (what decides its SQL text) and its parameter values by name.
 
-Filters of the same shape (which fields are set, how many triggers, statuses and network
-addresses) compile to the same SQL text (store/filter_sql.py), so the repository compiles each
-shape once, or takes it precompiled, and only binds new values.
+Filters of the same shape (which fields are set, how many triggers, statuses, network addresses,
+scripts and their statuses and versions) compile to the same SQL text (store/filter_sql.py), so
+the repository compiles each shape once, or takes it precompiled, and only binds new values.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from .codec import json_text
 from .ipv4 import NetworkText, network_text, prefix_end
 from .models import TraceFilter
 from .trace_ids import PADDING
+
+VERSION_DIGITS = 12
+"""Digits of a script's sha256 the store keeps (and a version filter compares)."""
 
 
 class FilterShape(NamedTuple):
@@ -29,6 +32,9 @@ class FilterShape(NamedTuple):
     has_ip: bool
     n_addresses: int
     has_prefix: bool
+    n_scripts: int
+    n_script_statuses: int
+    n_script_versions: int
     replays: str
 
 
@@ -47,6 +53,9 @@ def filter_shape(f: TraceFilter) -> FilterShape:
         f.request_ip is not None,
         len(network.addresses),
         network.prefix is not None,
+        len(set(f.scripts)),
+        len(set(f.script_statuses)) if f.scripts else 0,
+        len(set(f.script_versions)) if f.scripts else 0,
         f.replays,
     )
 
@@ -93,6 +102,21 @@ def filter_values(f: TraceFilter) -> dict[str, Any]:
         values[f"ip_address_{i}"] = address
     if network.prefix is not None:
         values["ip_from"], values["ip_before"] = network.prefix, prefix_end(network.prefix)
+    values.update(run_values(f))
+    return values
+
+
+def run_values(f: TraceFilter) -> dict[str, Any]:
+    """The parameter values of `f`'s span-level conditions (store/run_filters.py)."""
+    values: dict[str, Any] = {}
+    if not f.scripts:
+        return values
+    for i, script in enumerate(sorted(set(f.scripts))):
+        values[f"script_{i}"] = script
+    for i, status in enumerate(sorted(set(f.script_statuses))):
+        values[f"script_status_{i}"] = status
+    for i, version in enumerate(sorted(set(f.script_versions))):
+        values[f"script_version_{i}"] = version.lower()[:VERSION_DIGITS] + "%"
     return values
 
 

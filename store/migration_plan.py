@@ -21,6 +21,7 @@ from .upgrade_batches import BATCH_SECONDS
 _CREATE_INDEX = re.compile(r"^CREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+\"?(\w+)", re.I | re.S)
 _FILL = re.compile(r"^INSERT\s+INTO\b.*?\bSELECT\b.*?\bFROM\s+\"?(\w+)", re.I | re.S)
 _DROP_INDEX = re.compile(r"^DROP\s+INDEX\b", re.I)
+_NEW_TABLE = re.compile(r"^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +109,13 @@ def _locks(sql: list[str], rows: dict[str, int], online: IndexChanges | None) ->
             "wait for one batch at a time; the file needs room for a second copy of the table "
             "meanwhile"
         )
+    created = {m.group(1) for m in map(_NEW_TABLE.match, sql) if m}
     for statement in sql:
         index, fill = _CREATE_INDEX.match(statement), _FILL.match(statement)
         found = index or fill
         table = found.group(1) if found else ""
-        if table in TABLES:
-            continue
+        if table in TABLES or (index and table in created):
+            continue  # an index of a table the revision makes has no rows to read yet
         if index and not (online and table == online.table):
             locks.append(
                 f"builds an index over all {rows.get(table, 0):,} rows of {table} in one go: "
@@ -126,4 +128,4 @@ def _locks(sql: list[str], rows: dict[str, int], online: IndexChanges | None) ->
             )
         elif _DROP_INDEX.match(statement) and not online:
             locks.append("drops an index: writers wait while its pages are freed")
-    return locks
+    return list(dict.fromkeys(locks))

@@ -136,6 +136,17 @@ class TraceFilter:
     IPs in it, written in dotted decimal. Any other raises ValueError (see store/ipv4.py)."""
     replays: ReplayChoice = "exclude"
     """Replays (traces with `replay_of` set) are not traffic: left out unless asked for."""
+    scripts: tuple[str, ...] = ()
+    """Traces with a run of one of these scripts (its own span, not a custom span it opened)."""
+    script_statuses: tuple[str, ...] = ()
+    """With `scripts`: only runs that ended so (success, blocked, error, skipped)."""
+    script_versions: tuple[str, ...] = ()
+    """With `scripts`: only runs of a version whose sha256 starts so (hex, 12 digits compared)."""
+
+    @property
+    def by_script(self) -> bool:
+        """Whether the filter looks into script runs (span-level), not only trace rows."""
+        return bool(self.scripts)
 
 
 CURSOR_ORDER = "newest"

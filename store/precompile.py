@@ -17,6 +17,7 @@ from .sql import PRECOMPILED, Compiled, compile_named, precompiled_file, shape_k
 
 QUERIES = ".queries"
 AUTHER_QUERIES = ".auther.queries"
+STATS_QUERIES = ".stats_queries"
 ALONE = (
     TraceFilter(replays="include"),
     TraceFilter(replays="only"),
@@ -47,6 +48,34 @@ def everyday_filters() -> list[FilterShape]:
     return list(dict.fromkeys(filter_shape(f) for f in [*combined, *ALONE]))
 
 
+def script_filters() -> list[FilterShape]:
+    """A script, with or without a status of its runs, alone or with a start bound or a
+    trigger: what `traces --script` and the stats screen's Enter mostly ask."""
+    return list(
+        dict.fromkeys(
+            filter_shape(
+                TraceFilter(
+                    scripts=("x",),
+                    script_statuses=("error",) * statuses,
+                    started_from=1 if since else None,
+                    triggers=("x",) * triggers,
+                )
+            )
+            for statuses, since, triggers in itertools.product((0, 1), (False, True), (0, 1))
+        )
+    )
+
+
+def stats_filters() -> list[FilterShape]:
+    """What the stats mostly ask: everything, or a trigger, with or without a start bound."""
+    return list(
+        dict.fromkeys(
+            filter_shape(TraceFilter(triggers=("x",) * triggers, started_from=1 if since else None))
+            for triggers, since in itertools.product((0, 1), (False, True))
+        )
+    )
+
+
 def everyday_statements() -> Iterator[tuple[str, str, tuple[Any, ...]]]:
     """(book, statement name, shape) of every statement the precompiled table holds."""
     for name in ("trace_by_id", "spans_of_trace", "outline_spans", "span_links", "oldest_ids"):
@@ -74,6 +103,18 @@ def everyday_statements() -> Iterator[tuple[str, str, tuple[Any, ...]]]:
             yield book, "edge", (True, shape)
             yield book, "sampled_points", (shape,)
         yield QUERIES, "count_unplaceable", (shape,)
+    yield QUERIES, "statuses_of_script", ()
+    yield QUERIES, "deciding_runs", ()
+    for shape in script_filters():
+        yield QUERIES, "runs_page", (shape, False)
+        yield QUERIES, "runs_page", (shape, True)
+        yield QUERIES, "newer_traces", (shape,)
+        yield QUERIES, "count_rows", (shape,)
+    yield STATS_QUERIES, "stored_hours", ()
+    for shape in stats_filters():
+        for ranges in (1, 2, 3):
+            for name in ("rollup_counts", "rollup_percentiles", "rollup_chart"):
+                yield STATS_QUERIES, name, (shape, ranges)
 
 
 def compile_table() -> dict[str, dict[str, Compiled]]:

@@ -28,6 +28,8 @@ from .columns import SPAN_COLUMNS, TRACE_COLUMNS
 from .filter_sql import filter_clause
 from .filters import FilterShape
 from .replay_reads import REPLAY_COLUMNS, attribute, own_script_span, runs_column
+from .run_filters import version_conditions
+from .schema import script_runs as runs_table
 from .schema import script_sources, spans, trace_counts, traces
 
 Rows = Select[*tuple[Any, ...]]
@@ -313,3 +315,72 @@ def sources_by_sha(count: int) -> Rows:
 def forget_sources() -> Delete:
     """Delete the sources whose every trace started before `edge`."""
     return delete(script_sources).where(script_sources.c.used_until <= bindparam("edge"))
+
+
+def statuses_of_script() -> Rows:
+    """Every status the runs of script `script` have, one index seek each (a skip scan by a
+    recursive CTE over the runs' (script, status, ...) index)."""
+    r = runs_table.c
+    found = select(func.min(r.status).label("status")).where(r.script_id == bindparam("script"))
+    found_cte = found.cte("found", recursive=True)
+    after = (
+        select(func.min(r.status))
+        .where(r.script_id == bindparam("script"), r.status > found_cte.c.status)
+        .scalar_subquery()
+    )
+    found_cte = found_cte.union_all(select(after).where(found_cte.c.status.is_not(None)))
+    return select(found_cte.c.status).where(found_cte.c.status.is_not(None))
+
+
+def runs_page(shape: FilterShape, after_cursor: bool) -> Rows:
+    """A page of the traces whose run of script `pair_script` ended in `pair_status`, newest
+    first (`limit`), after a cursor if asked (`cursor_started`, `cursor_id`): the runs' index
+    read in order (the trace-level filters, if any, checked on each run's trace), then the
+    page's traces."""
+    r = runs_table.c
+    keys = (
+        select(r.started_at, r.trace_id)
+        .distinct()
+        .where(r.script_id == bindparam("pair_script"), r.status == bindparam("pair_status"))
+        .where(*version_conditions(shape.n_script_versions))
+    )
+    if shape.replays != "include":
+        keys = keys.where(r.replay == int(shape.replays == "only"))
+    if shape.has_from:
+        keys = keys.where(r.started_at >= bindparam("started_from"))
+    if shape.has_until:
+        keys = keys.where(r.started_at < bindparam("started_until"))
+    plain = shape._replace(n_scripts=0, n_script_statuses=0, n_script_versions=0)
+    trace_level = filter_clause(plain._replace(replays="include"))
+    if trace_level is not None:
+        keys = keys.join_from(runs_table, traces, traces.c.id == r.trace_id).where(trace_level)
+    if after_cursor:
+        keys = keys.where(
+            tuple_(r.started_at, r.trace_id)
+            < tuple_(bindparam("cursor_started"), bindparam("cursor_id"))
+        )
+    page = (
+        keys.order_by(r.started_at.desc(), r.trace_id.desc())
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    return (
+        select(*[traces.c[n] for n in SUMMARY_COLUMNS])
+        .join_from(page, traces, traces.c.id == page.c.trace_id)
+        .order_by(page.c.started_at.desc(), page.c.trace_id.desc())
+    )
+
+
+def deciding_runs() -> Rows:
+    """(trace id, script id, status) of the script runs that blocked or errored in the traces
+    of `ids` (a JSON array, so any number of ids is one statement), by trace in start order."""
+    listed = func.json_each(bindparam("ids")).table_valued("value")
+    return (
+        select(spans.c.trace_id, spans.c.script_id, spans.c.status)
+        .where(
+            spans.c.trace_id.in_(select(listed.c.value)),
+            spans.c.status.in_([literal("blocked"), literal("error")]),
+            own_script_span(),
+        )
+        .order_by(spans.c.trace_id, spans.c.started_at, spans.c.pk)
+    )

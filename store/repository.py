@@ -10,10 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 from .backends import Backend
+from .batch_runs import batch_runs
 from .codec import (
     INT64_MAX,
     INT64_MIN,
     SUMMARY_COLUMNS,
+    json_text,
     sound_json,
     span_from_row,
     span_to_tuple,
@@ -41,9 +43,13 @@ from .models import (
     VacuumResult,
 )
 from .revisions import includes
+from .rollup_writes import filed, unfiled
+from .run_paging import merged_page, page_rows, page_statements
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
+from .script_stats import read_stats
 from .sql import InsertMany, Operation, Statement, built_statement, named_statement
+from .stats_models import StatsReport
 from .trace_ids import lookup_prefixes
 
 QUERIES = ".queries"
@@ -54,6 +60,11 @@ SPAN_BATCH = 2_000
 """Spans read per query when a trace is walked a batch at a time."""
 HOURLY_COUNTS_REVISION = "0004_replays"
 """The hourly counts hold traffic only from this revision on (0002 made them, with replays)."""
+SCRIPT_RUNS_REVISION = "0007_script_stats"
+"""Script runs and their rollups, which the span-level filters and the stats read."""
+DELETE_SECONDS = 0.05
+"""How long one cleanup batch's write transaction should take at most: the next batch is made
+smaller after a slower one (writers wait for one batch at a time)."""
 RELEASE_STEP_PAGES = 512
 """Free pages cleanup gives back to the disk per write transaction (2 MiB of 4 KiB pages)."""
 
@@ -85,12 +96,35 @@ class Repository:
         """Whether the store has the table of script sources (a store opened as it is may be
         older): without it writes keep no source and reads find none."""
         self._sources = SourceLedger()
+        self.has_script_runs = schema is None or schema.includes(SCRIPT_RUNS_REVISION)
+        """Whether the store has the script runs and rollups (the revision that adds them is
+        recorded once every stored span and trace is filed)."""
+
+    def script_runs_missing(self) -> str | None:
+        """Why the span-level filters and the stats cannot be answered here, in one line, or
+        None when they can (the store has the script runs of every stored span and trace)."""
+        if not self.has_script_runs:
+            return (
+                "the store is at an older schema revision, without script runs: run pipetrace "
+                "db upgrade for the script filters and stats"
+            )
+        return None
+
+    def need_script_runs(self, f: TraceFilter | None = None) -> None:
+        """Raise StoreError in one line when `f` filters by script (or, with no filter, the
+        caller needs the script runs) and the store cannot answer that yet."""
+        if f is not None and not f.by_script:
+            return
+        missing = self.script_runs_missing()
+        if missing:
+            raise StoreError(f"{self.url}: {missing}")
 
     def apply_additive_revisions(self) -> None:
         """Apply the additive revisions this version knows, for a write that needs them (an
         import from the viewer, which opens a store as it is); a breaking one is refused."""
         _before, after = apply_additive_revisions(self.backend)
         self.keeps_sources = includes(after, SOURCES_REVISION)
+        self.has_script_runs = includes(after, SCRIPT_RUNS_REVISION)
 
     @property
     def url(self) -> str:
@@ -116,7 +150,8 @@ class Repository:
         """Many traces and their spans in one transaction (the writer's and importer's path),
         with the script sources they carry that the store does not hold yet."""
         now = self.clock()
-        operations = self._insert_operations(items, now)
+        inserts = self._insert_operations(items, now)
+        operations = _with_runs(items, inserts) if self.has_script_runs else list(inserts)
         if not self.keeps_sources:
             self.backend.write(operations)
             return
@@ -124,7 +159,9 @@ class Repository:
         self.backend.write([*operations, *kept])
         self._sources.written(bounds)
 
-    def _insert_operations(self, items: Sequence[TraceWithSpans], now: int) -> list[Operation]:
+    def _insert_operations(
+        self, items: Sequence[TraceWithSpans], now: int
+    ) -> tuple[InsertMany, InsertMany]:
         trace_rows: list[tuple[Any, ...]] = []
         span_rows: list[tuple[Any, ...]] = []
         for item in items:
@@ -132,10 +169,10 @@ class Repository:
                 item.trace.span_count = len(item.spans)
             trace_rows.append(trace_to_tuple(item.trace, now))
             span_rows.extend(map(span_to_tuple, item.spans))
-        return [
+        return (
             InsertMany(TRACE_TABLE, TRACE_COLUMNS, trace_rows),
             InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows),
-        ]
+        )
 
     def create_trace(self, trace: TraceRow) -> None:
         """A trace row alone (its spans may follow with `create_spans`)."""
@@ -197,6 +234,18 @@ class Repository:
                     hit if isinstance(hit, str) else None,
                 )
             )
+        return found
+
+    def deciding_runs(self, trace_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """Each trace's script runs that blocked or errored, as (script id, status) in start
+        order, without custom spans: what names a trace's deciding script (one statement for
+        any number of traces)."""
+        ids = [t.lower() for t in dict.fromkeys(trace_ids)]
+        if not ids:
+            return {}
+        found: dict[str, list[tuple[str, str]]] = {}
+        for trace_id, script_id, status in self._query("deciding_runs", (), ids=json_text(ids)):
+            found.setdefault(str(trace_id), []).append((str(script_id), str(status)))
         return found
 
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
@@ -300,17 +349,17 @@ class Repository:
         """Newest first, one page at a time by keyset (never OFFSET)."""
         f = filters or TraceFilter()
         limit = max(1, min(limit, MAX_PAGE))
-        values = filter_values(f)
-        values["limit"] = limit + 1
-        if cursor is not None:
-            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
-        shape = (filter_shape(f), cursor is not None)
-        rows = self._summaries(named_statement(self.queries, "trace_page", shape, values))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
-        return Page(rows, next_cursor)
+        if f.by_script:
+            self.need_script_runs(f)
+            return self._page(page_rows(self.backend, f, limit + 1, cursor), limit)
+        return self._page(self.backend.query(self._trace_page(f, limit + 1, cursor)), limit)
+
+    def script_stats(self, filters: TraceFilter | None = None, columns: int = 30) -> StatsReport:
+        """Per trigger, script and version: runs by status, limit hits, duration percentiles and
+        errors over about `columns` chart columns, for `filters`' whole hours (see
+        store/script_stats.py); replays are left out unless the filter asks for them."""
+        self.need_script_runs()
+        return read_stats(self.backend, filters or TraceFilter(), columns)
 
     def list_newer(
         self, filters: TraceFilter | None, after: Cursor, limit: int = 200
@@ -318,6 +367,7 @@ class Repository:
         """The `limit` traces just newer than `after`, newest first: the page above a list's
         first row when paging back up (read by keyset in the other direction, never OFFSET)."""
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         values = filter_values(f)
         values.update(
             limit=max(1, min(limit, MAX_PAGE)),
@@ -333,41 +383,92 @@ class Repository:
         Trigger, status and time filters are answered from the hourly counts (whole hours) plus
         an exact count of the partial hours at each end, so the cost does not grow with the
         number of matching traces; other filters count the rows themselves (user and IP by
-        their indexes).
+        their indexes). The counts are read in one request.
         """
         f = filters or TraceFilter()
+        self.need_script_runs(f)
+        return _summed(self.backend.query_many(self._count_statements(f)))
+
+    def page_and_count(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> tuple[Page, int]:
+        """`list_traces` and `count_traces` together, read in one request (one round trip to a
+        libSQL server) where the page is one statement per script and status or one in all."""
+        f = filters or TraceFilter()
+        limit = max(1, min(limit, MAX_PAGE))
+        self.need_script_runs(f)
+        reads = self._page_statements(f, limit + 1, cursor)
+        if reads is None:
+            return self.list_traces(f, limit, cursor), self.count_traces(f)
+        counts = self._count_statements(f)
+        results = self.backend.query_many([*reads, *counts])
+        found = results[0] if len(reads) == 1 else merged_page(results[: len(reads)], limit + 1)
+        return self._page(found, limit), _summed(results[len(reads) :])
+
+    def _page_statements(
+        self, f: TraceFilter, limit: int, cursor: Cursor | None
+    ) -> list[Statement] | None:
+        """The reads of up to `limit` rows of a page (one, or one per script and status of a
+        span-level filter); None when a script filter names no status (read them first)."""
+        if f.by_script:
+            return page_statements(f, limit, cursor)
+        return [self._trace_page(f, limit, cursor)]
+
+    def _trace_page(self, f: TraceFilter, limit: int, cursor: Cursor | None) -> Statement:
+        """The read of up to `limit` rows of a trace-level filter's page after `cursor`."""
+        values = filter_values(f)
+        values["limit"] = limit
+        if cursor is not None:
+            values["cursor_started"], values["cursor_id"] = cursor.started_at, cursor.trace_id
+        shape = (filter_shape(f), cursor is not None)
+        return named_statement(self.queries, "trace_page", shape, values)
+
+    def _page(self, found: Sequence[tuple[Any, ...]], limit: int) -> Page:
+        """A page of `limit` of the rows read (SUMMARY_COLUMNS), and where the next begins."""
+        rows = [trace_from_row(row, SUMMARY_COLUMNS) for row in found[:limit]]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = Cursor(rows[-1].started_at, rows[-1].id)
+        return Page(rows, next_cursor)
+
+    def _count_statements(self, f: TraceFilter) -> list[Statement]:
+        """The reads whose counts add up to how many traces match `f` (see `count_traces`)."""
         if not (self.hourly_counts and hourly_countable(f)):
-            return self._count_rows(f)
+            return [self._count_rows_statement(f)]
         first = None if f.started_from is None else -(-f.started_from // HOUR_NS)
         last = None if f.started_until is None else f.started_until // HOUR_NS
         if first is not None and last is not None and first >= last:
-            return self._count_rows(f)
-        total = self._count_hours(f, first, last)
+            return [self._count_rows_statement(f)]
+        reads = [self._count_hours_statement(f, first, last)]
         if first is not None and f.started_from != first * HOUR_NS:
-            total += self._count_rows(replace(f, started_until=first * HOUR_NS))
+            reads.append(self._count_rows_statement(replace(f, started_until=first * HOUR_NS)))
         if last is not None and f.started_until != last * HOUR_NS:
-            total += self._count_rows(replace(f, started_from=last * HOUR_NS))
-        return total
+            reads.append(self._count_rows_statement(replace(f, started_from=last * HOUR_NS)))
+        return reads
 
     def count_rows(self, filters: TraceFilter) -> int:
         """How many traces match, counted row by row rather than from the hourly counts: exact
         for a time range that damaged rows could fall in (the hourly counts file a start time
         that is text or a BLOB under hour 0), at a cost that grows with the matches."""
+        self.need_script_runs(filters)
         return self._count_rows(filters)
 
     def _count_rows(self, f: TraceFilter) -> int:
         """COUNT(*) over the matching rows (index-only for trigger, status and time)."""
-        stmt = named_statement(self.queries, "count_rows", (filter_shape(f),), filter_values(f))
-        return int(self.backend.query(stmt)[0][0])
+        return int(self.backend.query(self._count_rows_statement(f))[0][0])
 
-    def _count_hours(self, f: TraceFilter, first: int | None, last: int | None) -> int:
+    def _count_rows_statement(self, f: TraceFilter) -> Statement:
+        """The COUNT(*) of `f`'s matching rows."""
+        return named_statement(self.queries, "count_rows", (filter_shape(f),), filter_values(f))
+
+    def _count_hours_statement(
+        self, f: TraceFilter, first: int | None, last: int | None
+    ) -> Statement:
         """The sum of the hourly counts from hour `first` up to (not including) hour `last`."""
         values = filter_values(f)
         values.update(first_hour=first, last_hour=last)
         shape = (*filter_shape(f)[:2], first is not None, last is not None)
-        return int(
-            self.backend.query(named_statement(self.queries, "count_hours", shape, values))[0][0]
-        )
+        return named_statement(self.queries, "count_hours", shape, values)
 
     def duration_points(
         self, filters: TraceFilter | None = None, limit: int = 2000, slices: int = 1
@@ -382,6 +483,7 @@ class Repository:
         counted and left out. A duration that is no number is plotted as unknown.
         """
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         unplaceable = self._count_unplaceable(f)
         span = self._time_span(f)
         if span is None:
@@ -420,6 +522,7 @@ class Repository:
     def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
         """The first and last start time of the traces matching `filters` (two index reads), or
         None when none match; a start that is no number within 64 bits does not count."""
+        self.need_script_runs(filters)
         first = self._edge(filters, newest=False)
         last = self._edge(filters, newest=True)
         if first is None or last is None:
@@ -507,21 +610,27 @@ class Repository:
     ) -> CleanupResult:
         """Delete traces that started before `cutoff` and their spans, oldest first, in batches.
 
-        Each batch is one transaction (spans, then their traces), followed by a WAL checkpoint
-        and an optional pause; on a store with incremental auto-vacuum the pages a batch freed
-        are then given back to the disk in short transactions of their own, each followed by a
-        checkpoint (which shrinks the file) and the pause. So concurrent writers only ever wait
-        for one small step. A store SQLite's quick check finds damaged is refused first, so a
-        cleanup never deletes part of one (`verify` False: the caller has just checked).
+        Each batch is one transaction (spans, then their traces; the triggers that keep the
+        counts and script rollups make a trace's delete cost several times its rows), at most
+        `batch_size` traces and fewer when one takes longer than DELETE_SECONDS, followed by a
+        WAL checkpoint and an optional pause; on a store with incremental auto-vacuum the pages
+        a batch freed are then given back to the disk in short transactions of their own, each
+        followed by a checkpoint (which shrinks the file) and the pause. So concurrent writers
+        only ever wait for one small step. A store SQLite's quick check finds damaged is refused
+        first, so a cleanup never deletes part of one (`verify` False: the caller has just
+        checked).
         """
         if verify:
             self.refuse_if_damaged("cleanup")
         total = self.count_older_than(cutoff)[0] if on_progress else None
         releases = self.backend.space().mode == "incremental"
         deleted_traces = deleted_spans = freed = 0
+        size = batch_size
         while not _cancelled(cancel):
             try:
-                batch = self._delete_oldest(cutoff, batch_size)
+                began = time.perf_counter()
+                batch = self._delete_oldest(cutoff, size)
+                size = _next_batch(size, batch_size, time.perf_counter() - began)
                 if batch is None:
                     self._forget_sources(cutoff)
                     return CleanupResult(
@@ -591,14 +700,16 @@ class Repository:
         if not rows:
             return None
         ids = [r[0] for r in rows]
-        operations = [
+        deletes: list[Operation] = [
             built_statement(self.queries, "delete_spans_of", ids),
             built_statement(self.queries, "delete_traces", ids),
         ]
+        operations = unfiled(ids, deletes) if self.has_script_runs else deletes
         if self.keeps_sources:
             operations.append(forget_sources(rows[-1][1]))
-        n_spans, n_traces, *_sources = self.backend.write(operations)
-        return n_traces, n_spans
+        changed = self.backend.write(operations)
+        at = operations.index(deletes[0])
+        return changed[at + 1], changed[at]
 
     def _forget_sources(self, cutoff: int) -> None:
         """Once no trace starts before `cutoff`, delete the sources only such traces used (those
@@ -623,6 +734,30 @@ def id_lookup(prefix: str, limit: int) -> Statement:
     for i, start in enumerate(starts):
         values[f"start_{i}"], values[f"stop_{i}"] = start, start + "g"
     return named_statement(QUERIES, "id_lookup", (len(starts),), values)
+
+
+def _next_batch(size: int, largest: int, seconds: float) -> int:
+    """The next cleanup batch's size: what takes about DELETE_SECONDS at the last one's pace,
+    at most twice the last and never above `largest`."""
+    return max(1, min(largest, 2 * size, int(size * DELETE_SECONDS / max(seconds, 1e-4))))
+
+
+def _with_runs(
+    items: Sequence[TraceWithSpans], inserts: tuple[InsertMany, InsertMany]
+) -> list[Operation]:
+    """The trace and span `inserts` of `items`, with their script runs filed and counted in the
+    same transaction (by the triggers when Python cannot speak for the batch exactly)."""
+    trace_insert, span_insert = inserts
+    attributes = [span.attributes for item in items for span in item.spans]
+    runs = batch_runs(trace_insert.rows, span_insert.rows, attributes)
+    if runs is None:
+        return list(inserts)
+    return filed(inserts, runs, [row[0] for row in trace_insert.rows])
+
+
+def _summed(results: Sequence[Sequence[Sequence[Any]]]) -> int:
+    """The counts several one-value reads found, added up."""
+    return sum(int(rows[0][0]) for rows in results)
 
 
 def _cancelled(cancel: threading.Event | None) -> bool:

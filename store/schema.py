@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -167,3 +169,95 @@ script_sources = Table(
         comment="Unix ns: every trace stored with it started before this (an hour boundary)",
     ),
 )
+
+# Script runs and their rollups (0007_script_stats), kept by SQL triggers on pipeline_spans and
+# pipeline_traces, so every writer keeps them (the repository's own writes claim the work and
+# file a whole transaction at once, store/rollup_writes.py): a row per script span (not the
+# custom spans it opened) with its trace's start, trigger and replay flag, which the span-level
+# filters page through by keyset, and a row per trace (the trigger's own run, script ''); and
+# counts and log-linear duration histograms (store/duration_buckets.py) per trigger, script,
+# version and status or bucket, for each hour ("h"), day ("d") and all time ("a"), replays left
+# out, which the stats read.
+script_runs = Table(
+    "pipeline_script_runs",
+    metadata,
+    Column("span_pk", Integer, primary_key=True, comment="pipeline_spans.pk"),
+    Column("trace_id", String(32), nullable=False),
+    Column("started_at", BigInteger, nullable=False, comment="the trace's start, Unix ns"),
+    Column("trigger_event", String(200), nullable=False),
+    Column("script_id", String(200), nullable=False),
+    Column("version", String(12), nullable=False, comment="script.sha256, short; '' unknown"),
+    Column("status", String(16), nullable=False),
+    Column("replay", Integer, nullable=False),
+    Column("limit_hit", Integer, nullable=False),
+    Column("bucket", Integer, comment="duration bucket; NULL when skipped or no duration"),
+)
+Index(
+    "ix_pipeline_script_runs_script_status_started",
+    script_runs.c.script_id,
+    script_runs.c.status,
+    script_runs.c.started_at,
+    script_runs.c.trace_id,
+    script_runs.c.version,
+    script_runs.c.replay,
+)
+
+
+trace_runs = Table(
+    "pipeline_trace_runs",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("trigger_event", String(200), nullable=False),
+    Column("script_id", String(200), nullable=False, comment="always '': the trigger's own"),
+    Column("version", String(12), nullable=False, comment="pipeline_version, short"),
+    Column("status", String(16), nullable=False),
+    Column("replay", Integer, nullable=False),
+    Column("limit_hit", Integer, nullable=False),
+    Column("bucket", Integer),
+    sqlite_with_rowid=False,
+)
+Index("ix_pipeline_trace_runs_started_at", trace_runs.c.started_at)
+
+
+def _rollup_key() -> list[Column[Any]]:
+    """The columns a rollup row is keyed by before its own (status or bucket)."""
+    return [
+        Column("grain", String(1), primary_key=True, comment="h: hour, d: day, a: all time"),
+        Column("t", BigInteger, primary_key=True, comment="started_at // the grain; 0 for a"),
+        Column("trigger_event", String(200), primary_key=True),
+        Column("script_id", String(200), primary_key=True),
+        Column("version", String(12), primary_key=True),
+    ]
+
+
+script_counts = Table(
+    "pipeline_script_counts",
+    metadata,
+    *_rollup_key(),
+    Column("status", String(16), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("limits", Integer, nullable=False, comment="runs that hit a sandbox limit"),
+    sqlite_with_rowid=False,
+)
+script_durations = Table(
+    "pipeline_script_durations",
+    metadata,
+    *_rollup_key(),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+duration_buckets = Table(
+    "pipeline_duration_buckets",
+    metadata,
+    Column("bucket", Integer, primary_key=True),
+    Column("lower_ms", Float, nullable=False, unique=True),
+)
+rollup_claim = Table(
+    "pipeline_rollup_claim",
+    metadata,
+    Column("span_pk", Integer, nullable=False, comment="largest span key before the claim"),
+    comment="empty but within a repository write that files its own runs (store/run_sql.py)",
+)
+GRAIN_NS = {"h": HOUR_NS, "d": 24 * HOUR_NS}

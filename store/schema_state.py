@@ -23,11 +23,18 @@ DATA_TABLES = frozenset(
         "pipeline_import_spans",
         "pipeline_import_traces",
         "pipeline_script_sources",
+        "pipeline_script_runs",
+        "pipeline_trace_runs",
+        "pipeline_script_counts",
+        "pipeline_script_durations",
+        "pipeline_duration_buckets",
+        "pipeline_rollup_claim",
     }
 )
 IGNORED_PREFIXES = ("sqlite_", "_litestream", "libsql_", "_pipetrace_")
 """Tables of SQLite, of tools beside it, and of an unfinished online rebuild."""
 REVISION_MARKS = (
+    ("0007_script_stats", "pipeline_script_runs"),
     ("0006_script_sources", "pipeline_script_sources"),
     ("0005", "pipeline_import_spans"),
     ("0004_replays", "ix_pipeline_traces_replays_started"),

@@ -37,6 +37,10 @@ class InsertMany(NamedTuple):
     rows: Sequence[tuple[Any, ...]]
     or_ignore: bool = False
     """Skip rows that break a unique index instead of failing (and do not count them)."""
+    values: tuple[str, ...] = ()
+    """Each column's value as SQL around its one parameter (`?` for all when empty)."""
+    upsert: str = ""
+    """What a row that breaks the primary key does instead (`ON CONFLICT ... DO UPDATE ...`)."""
 
     def single_row_sql(self) -> str:
         """The one-row INSERT text, for executemany."""
@@ -44,11 +48,12 @@ class InsertMany(NamedTuple):
 
     def multi_row_sql(self, count: int) -> str:
         """An INSERT of `count` rows in one statement, for batched remote writes."""
-        group = "(" + ", ".join("?" * len(self.columns)) + ")"
+        group = "(" + ", ".join(self.values or "?" * len(self.columns)) + ")"
         verb = "INSERT OR IGNORE" if self.or_ignore else "INSERT"
-        return f"{verb} INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join(
+        text = f"{verb} INTO {self.table} ({', '.join(self.columns)}) VALUES " + ", ".join(
             [group] * count
         )
+        return f"{text} {self.upsert}" if self.upsert else text
 
 
 Operation = Statement | InsertMany

@@ -22,6 +22,7 @@ from pipetrace.store import (
     TraceRow,
     open_store,
 )
+from pipetrace.store.columns import SPAN_STATUSES
 from pipetrace.store.json_escapes import escape_json_text, json_safe
 
 from ..durations import DurationError, check_order
@@ -30,6 +31,7 @@ from ..timeparse import iso_ns
 from ..untrusted import shown, shown_json
 from .context import handed
 from .filter_types import (
+    MAX_SCRIPT_CHARS,
     MAX_SEARCH_CHARS,
     MAX_USER_CHARS,
     BoundedText,
@@ -37,6 +39,7 @@ from .filter_types import (
     IpType,
     TimeType,
     TypedTime,
+    VersionType,
 )
 
 _SCOPE_KEY = "pipetrace.filter_scope"
@@ -124,6 +127,29 @@ _FILTER_OPTIONS = (
         show_default=True,
         help="Replays are not traffic and are left out: include them too, or only them.",
     ),
+    click.option(
+        "--script",
+        "scripts",
+        multiple=True,
+        type=BoundedText(MAX_SCRIPT_CHARS, empty="script id"),
+        metavar="ID",
+        help="Only traces with a run of this script (repeatable).",
+    ),
+    click.option(
+        "--script-status",
+        "script_statuses",
+        multiple=True,
+        type=click.Choice(SPAN_STATUSES),
+        help="With --script: only runs that ended so (repeatable).",
+    ),
+    click.option(
+        "--script-version",
+        "script_versions",
+        multiple=True,
+        type=VersionType(),
+        metavar="SHA",
+        help="With --script: only runs of a version whose sha256 starts so (repeatable).",
+    ),
 )
 
 
@@ -143,9 +169,13 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         user_id: str | None,
         ip: str | None,
         replays: ReplayChoice,
+        scripts: tuple[str, ...],
+        script_statuses: tuple[str, ...],
+        script_versions: tuple[str, ...],
         **kwargs: Any,
     ) -> Any:
         _check_order(min_ms, max_ms)
+        _check_script_options(scripts, script_statuses, script_versions)
         network = ip if ip is not None and "/" in ip else None
         kwargs["filters"] = TraceFilter(
             triggers=triggers,
@@ -159,6 +189,9 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             request_ip=None if network else ip,
             ip_network=network,
             replays=replays,
+            scripts=scripts,
+            script_statuses=script_statuses,
+            script_versions=script_versions,
         )
         typed = [
             sorted(triggers),
@@ -172,6 +205,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ip,
             replays,
         ]
+        if scripts:  # only then, so a cursor printed without the script options stays valid
+            typed += [sorted(scripts), sorted(script_statuses), sorted(script_versions)]
         # CRC-32 tells filters apart as well as a cryptographic hash here, without loading one.
         scope = f"{zlib.crc32(json.dumps(typed).encode()):08x}"
         click.get_current_context().meta[_SCOPE_KEY] = scope
@@ -181,6 +216,20 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_FILTER_OPTIONS):
         decorated = option(decorated)
     return decorated
+
+
+def _check_script_options(
+    scripts: tuple[str, ...], statuses: tuple[str, ...], versions: tuple[str, ...]
+) -> None:
+    """Refuse a script's status or version without the script it belongs to."""
+    if scripts or not (statuses or versions):
+        return
+    which = "--script-status" if statuses else "--script-version"
+    raise click.BadParameter(
+        "names a script's runs: give --script ID too",
+        ctx=click.get_current_context(),
+        param_hint=which,
+    )
 
 
 def filter_scope() -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import NamedTuple
 
 import click
 
-from pipetrace.store.ipv4 import network_text
-
+from ..address_filter import read_address
 from ..durations import DurationError, read_bound
 from ..timeparse import TimeFormatError, parse_time
 
@@ -16,8 +14,9 @@ MAX_SEARCH_CHARS = 1000
 """Longer than any id, IP or message anyone searches for, and far below SQLite's LIKE limit."""
 MAX_USER_CHARS = 1000
 """Longer than any user id an auth server hands over (the column holds 200)."""
-MAX_IP_CHARS = 64
-"""Longer than any IP address or network in text, scope id included."""
+MAX_SCRIPT_CHARS = 200
+"""What the store keeps of a script id."""
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class TypedTime(NamedTuple):
@@ -89,28 +88,26 @@ class IpType(click.ParamType[str]):
 
     def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """The address or network as typed."""
-        if not value:
-            self.fail("the IP is empty", param, ctx)
-        if len(value) > MAX_IP_CHARS:
-            self.fail(
-                f"{len(value)} characters is too long for an IP (at most {MAX_IP_CHARS})",
-                param,
-                ctx,
-            )
-        if "/" in value:
-            try:
-                network_text(value)
-            except ValueError as exc:
-                self.fail(str(exc), param, ctx)
-            if not self.networks:
-                self.fail(f"{value!r} is a network; a request comes from one address", param, ctx)
-            return value
         try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            self.fail(
-                f"{value!r} is not an IP address (e.g. 203.0.113.9) or network (10.0.0.0/8)",
-                param,
-                ctx,
-            )
+            _address, network = read_address(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if network is not None and not self.networks:
+            self.fail(f"{value!r} is a network; a request comes from one address", param, ctx)
         return value
+
+
+class VersionType(click.ParamType[str]):
+    """--script-version: a script's sha256 or the start of it, in hex, as the stats print it."""
+
+    name = "sha"
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """The digits, lower case."""
+        if not value:
+            self.fail("the version is empty", param, ctx)
+        if len(value) > 64 or not set(value) <= HEX_DIGITS:
+            self.fail(
+                f"{value[:70]!r} is not a script version (hex digits of its sha256)", param, ctx
+            )
+        return value.lower()

@@ -63,5 +63,10 @@ COMMANDS = {
         "store_cmds:show",
         "Show one trace with its spans, input, outputs and errors (a unique id prefix is enough).",
     ),
+    "stats": Registered(
+        "stats_cmds:stats",
+        "Per trigger, script and version: runs, errors, blocks, skips, limit hits, duration "
+        "percentiles and errors over time.",
+    ),
     "traces": Registered("store_cmds:traces", "List traces, newest first."),
 }

@@ -22,6 +22,7 @@ from pipetrace.store import (
 )
 from pipetrace.store.trace_ids import ID_DIGITS, lookup_prefixes
 
+from ..deciders import NOBODY, Decider, deciders
 from ..settings import Settings
 from ..short_ids import SHORT_DIGITS, short_ids
 from ..styled import Styled
@@ -56,13 +57,15 @@ LIST_COLUMNS = (
     Column("trace id", SHORT_DIGITS),
     Column("status", 7),
     Column("message", 24),
+    Column("by"),
     Column("trigger"),
     Column("duration"),
     Column("spans"),
     Column("user"),
     Column("ip"),
 )
-"""What says when, which and why keeps its width on a narrow terminal; the rest give way."""
+"""What says when, which and why keeps its width on a narrow terminal; the rest give way, the
+script that decided (`by`) last."""
 SPAN_COLUMNS = (
     Column("span", 16),
     Column("layer"),
@@ -110,14 +113,14 @@ def traces(
     scope = filter_scope()
     after = _cursor_option(cursor, scope)
     with opened_store(settings) as repo:
-        page = repo.list_traces(filters, limit=limit, cursor=after)
-        total = repo.count_traces(filters)
+        page, total = repo.page_and_count(filters, limit=limit, cursor=after)
         _say_unknown_triggers(repo, filters.triggers, {r.trigger_event for r in page.rows})
+        by = deciders(repo, [r.id for r in page.rows])
     next_cursor = replace(page.next_cursor, scope=scope).encode() if page.next_cursor else None
     if as_json:
         listing: dict[str, Any] = {
             "total": total,
-            "traces": [trace_json(r) for r in page.rows],
+            "traces": [_listed_json(r, by.get(r.id, NOBODY)) for r in page.rows],
             "next_cursor": next_cursor,
         }
         if repo.count_cap is not None:
@@ -138,6 +141,7 @@ def traces(
                 shown_styled(shown[r.id]),
                 status,
                 shown_styled(r.status_message),
+                shown_styled(by.get(r.id, NOBODY).shown),
                 shown_styled(r.trigger_event),
                 format_duration(r.duration_ms),
                 str(r.span_count),
@@ -153,6 +157,14 @@ def traces(
     printer.table(_list_columns(shown.values()), rows, title)
     if next_cursor:
         printer.line(shown_styled(f"next page: --cursor {next_cursor}"), soft_wrap=True)
+
+
+def _listed_json(row: TraceRow, decider: Decider) -> dict[str, Any]:
+    """A listed trace as JSON, with the scripts that blocked it and failed in it (or null)."""
+    data = trace_json(row)
+    data["blocked_by"] = decider.blocked_by
+    data["failed_script"] = decider.failed
+    return data
 
 
 def _say_unknown_triggers(repo: Repository, wanted: Iterable[str], listed: set[str]) -> None:
@@ -200,7 +212,7 @@ def _cursor_option(text: str | None, scope: str) -> Cursor | None:
         fail(
             "--cursor: it continues a listing with other filters; give the same --trigger, "
             "--status, --since, --until, --min-ms, --max-ms, --search, --user and --ip as the "
-            "command that printed it"
+            "command that printed it, and the same --script options"
         )
     return cursor
 
@@ -262,6 +274,11 @@ def _show_text(repo: Repository, t: TraceRow, limit: int | None) -> None:
             shown_styled(_name(t.request_ip or "-")),
         )
     )
+    decider = deciders(repo, [t.id]).get(t.id, NOBODY)
+    if decider.blocked_by:
+        printer.line(Styled.of("blocked by ", shown_styled(_name(decider.blocked_by), "bold")))
+    if decider.failed:
+        printer.line(Styled.of("failed: ", shown_styled(_name(decider.failed), "bold")))
     if t.status_message:
         printer.line(Styled.of("message: ", shown_styled(_message(t.status_message))))
     for warning in t.warnings:

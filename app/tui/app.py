@@ -18,6 +18,7 @@ from textual.widgets import Input
 from pipetrace.store import DatabaseTarget, Repository, StoreError, open_store, parse_database_url
 from pipetrace.store.writer import WriterStats
 
+from ..timeparse import zone_name
 from ..untrusted import shown
 from .commands import ScreenActions
 from .filter_state import FilterState
@@ -28,6 +29,7 @@ from .screens.error import ErrorScreen
 from .screens.flip_traces import FlipTracesScreen
 from .screens.help import HelpScreen
 from .screens.replay_diff import ReplayDiffScreen
+from .screens.script_stats import ScriptStatsScreen
 from .screens.trace_detail import TraceDetailScreen
 from .screens.trace_list import TraceListScreen
 from .worker_errors import BugMet, ShowsWorkerBugs
@@ -49,6 +51,8 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
+        Binding("S", "script_stats", "Script stats", show=False),
+        Binding("z", "toggle_zone", "Times in local time / UTC", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -87,6 +91,8 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
         self.page_size = page_size
         self.pipelines_dir = pipelines_dir
         self.show_tracebacks = show_tracebacks
+        self.local_time = False
+        """Times shown in local time rather than UTC (z toggles)."""
         """Show a bug's traceback in its dialog (PIPETRACE_DEBUG)."""
         self._shutting_down = threading.Event()
         self._error_screen: ErrorScreen | None = None
@@ -148,8 +154,12 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
 
     @on(TraceListScreen.LoadFailed)
     @on(TraceDetailScreen.LoadFailed)
+    @on(ScriptStatsScreen.LoadFailed)
     def _load_failed(
-        self, message: TraceListScreen.LoadFailed | TraceDetailScreen.LoadFailed
+        self,
+        message: TraceListScreen.LoadFailed
+        | TraceDetailScreen.LoadFailed
+        | ScriptStatsScreen.LoadFailed,
     ) -> None:
         if message.retry is not None and message.retry.live:
             self.show_store_error(message.error, message.retry)
@@ -172,7 +182,10 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
         self.open_trace(message.trace_id)
 
     @on(TraceDetailScreen.ListRequested)
-    def _list_requested(self, message: TraceDetailScreen.ListRequested) -> None:
+    @on(ScriptStatsScreen.ListRequested)
+    def _list_requested(
+        self, message: TraceDetailScreen.ListRequested | ScriptStatsScreen.ListRequested
+    ) -> None:
         self.show_list(message.filters)
 
     def show_store_error(self, error: StoreError, retry: Callable[[], object]) -> None:
@@ -228,6 +241,43 @@ class PipetraceApp(ShowsWorkerBugs, App[None]):
         """Close every screen over the trace list and show it with `filters`."""
         self.list_screen.pop_until_active()
         self.list_screen.set_filters(filters)
+
+    def run_elsewhere(self, kind: str, action: str) -> None:
+        """Run an action the current screen lacks (from the palette) where it belongs: on the
+        trace list ("list"), closing what covers it first, or on the detail of the trace under
+        the list's cursor ("detail"), once that trace has loaded."""
+        if kind == "list":
+            self.list_screen.pop_until_active()
+            self.call_after_refresh(
+                bound(self.list_screen, self.run_action), action, self.list_screen
+            )
+            return
+        trace_id = self.list_screen.table.current_id
+        if self.repo is None or trace_id is None:
+            self.notify("no trace under the list's cursor to act on", severity="warning")
+            return
+        self.list_screen.pop_until_active()
+        detail = TraceDetailScreen(trace_id, self.repo)
+        detail.run_when_loaded(action)
+        self.push_screen(detail)
+
+    def action_toggle_zone(self) -> None:
+        """Show times in local time, or in UTC again; every open screen shows them again."""
+        self.local_time = not self.local_time
+        for screen in self.screen_stack:
+            shown_again = getattr(screen, "show_times", None)
+            if callable(shown_again):
+                shown_again()
+        self.notify(f"times in {zone_name(self.local_time, self.clock())}")
+
+    def action_script_stats(self) -> None:
+        """Per trigger, script and version stats for the list's filters, over the screens."""
+        if isinstance(self.screen, ScriptStatsScreen):
+            return
+        if self.repo is None:
+            self.notify("not connected to a store yet", severity="warning")
+            return
+        self.push_screen(ScriptStatsScreen(self.repo, self.list_screen.filters))
 
     def action_help(self) -> None:
         """Show every key of the current screen."""

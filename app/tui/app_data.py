@@ -19,6 +19,10 @@ class AppData(Protocol):
         """Unix ns now; fixed in tests and screenshots, so ages and relative ranges are too."""
 
     @property
+    def local_time(self) -> bool:
+        """Times shown in the machine's local time instead of UTC (the default; z toggles)."""
+
+    @property
     def page_size(self) -> int:
         """Rows per list page."""
 

@@ -9,10 +9,12 @@ from pipetrace.store.trace_ids import significant_id
 from ..untrusted import shown
 
 
-def suggested_export_path(trace_id: str, folder: str = ".") -> str:
-    """`folder`/trace-<significant id>.otlp.json, numbered -2, -3… past names already taken; an
-    id a foreign writer stored with controls in it is named by its visible escapes."""
-    stem = os.path.join(folder, f"trace-{shown(significant_id(trace_id))}")
+def suggested_export_path(trace_id: str | None, folder: str = ".") -> str:
+    """`folder`/trace-<significant id>.otlp.json (traces.otlp.json for a filtered list, no id),
+    numbered -2, -3… past names already taken; an id a foreign writer stored with controls in
+    it is named by its visible escapes."""
+    name = "traces" if trace_id is None else f"trace-{shown(significant_id(trace_id))}"
+    stem = os.path.join(folder, name)
     path, n = f"{stem}.otlp.json", 1
     while os.path.lexists(path):
         n += 1

@@ -10,7 +10,7 @@ from ..timeparse import format_duration, format_ns, parse_age
 
 RANGE_PRESETS = ("15m", "1h", "24h", "7d", "30d")
 STATUSES = ("success", "blocked", "error")
-FIELDS = ("trigger", "status", "range", "duration", "text", "user", "ip", "replays")
+FIELDS = ("trigger", "status", "range", "duration", "text", "user", "ip", "replays", "script")
 NEXT_REPLAYS: dict[ReplayChoice, ReplayChoice] = {
     "exclude": "include",
     "include": "only",
@@ -34,11 +34,19 @@ class FilterState:
     max_ms: float | None = None
     text: str = ""
     user_id: str | None = None
-    """Exactly this user (set from a trace's detail)."""
+    """Exactly this user (set from a trace's detail, or typed)."""
     request_ip: str | None = None
-    """Exactly this request IP (set from a trace's detail)."""
+    """Exactly this request IP (set from a trace's detail, or typed)."""
+    ip_network: str | None = None
+    """Request IPs in this IPv4 network (typed, as the command line's --ip takes it)."""
     replays: ReplayChoice = "exclude"
     """Replays are not traffic: left out unless the operator brings them in."""
+    scripts: tuple[str, ...] = ()
+    """Traces with a run of one of these scripts (set from the stats screen)."""
+    script_statuses: tuple[str, ...] = ()
+    """With `scripts`: runs that ended so."""
+    script_versions: tuple[str, ...] = ()
+    """With `scripts`: runs of these versions (sha256, short)."""
 
     def to_filter(self, now_ns: int) -> TraceFilter:
         """The store's filter for this state at time `now_ns`."""
@@ -55,7 +63,11 @@ class FilterState:
             text=self.text or None,
             user_id=self.user_id,
             request_ip=self.request_ip,
+            ip_network=self.ip_network,
             replays=self.replays,
+            scripts=self.scripts,
+            script_statuses=self.script_statuses,
+            script_versions=self.script_versions,
         )
 
     def cleared(self, field: str) -> FilterState:
@@ -73,13 +85,16 @@ class FilterState:
         if field == "user":
             return replace(self, user_id=None)
         if field == "ip":
-            return replace(self, request_ip=None)
+            return replace(self, request_ip=None, ip_network=None)
         if field == "replays":
             return replace(self, replays="exclude")
+        if field == "script":
+            return replace(self, scripts=(), script_statuses=(), script_versions=())
         raise ValueError(f"unknown filter {field!r}")
 
-    def chips(self) -> list[tuple[str, str]]:
-        """(field, label) for every active filter, in FIELDS order."""
+    def chips(self, *, local: bool = False) -> list[tuple[str, str]]:
+        """(field, label) for every active filter, in FIELDS order; a custom range's times in
+        local time when `local`, else in UTC."""
         out: list[tuple[str, str]] = []
         if self.triggers:
             out.append(("trigger", f"trigger={','.join(self.triggers)}"))
@@ -88,8 +103,8 @@ class FilterState:
         if self.range_preset:
             out.append(("range", f"last {self.range_preset}"))
         elif self.custom_from is not None or self.custom_until is not None:
-            start = format_ns(self.custom_from) if self.custom_from is not None else "…"
-            end = format_ns(self.custom_until) if self.custom_until is not None else "now"
+            start = "…" if self.custom_from is None else format_ns(self.custom_from, local=local)
+            end = "now" if self.custom_until is None else format_ns(self.custom_until, local=local)
             out.append(("range", f"{start} → {end}"))
         if self.min_ms is not None or self.max_ms is not None:
             low = format_duration(self.min_ms) if self.min_ms is not None else "0"
@@ -101,6 +116,15 @@ class FilterState:
             out.append(("user", f"user={self.user_id!r}"))
         if self.request_ip is not None:
             out.append(("ip", f"ip={self.request_ip!r}"))
+        elif self.ip_network is not None:
+            out.append(("ip", f"ip in {self.ip_network}"))
         if self.replays != "exclude":
             out.append(("replays", "with replays" if self.replays == "include" else "replays only"))
+        if self.scripts:
+            label = f"script={','.join(self.scripts)}"
+            if self.script_statuses:
+                label += f" {'/'.join(self.script_statuses)}"
+            if self.script_versions:
+                label += f" @{','.join(self.script_versions)}"
+            out.append(("script", label))
         return out

@@ -52,6 +52,11 @@ class RowWindow:
         """The list's first page."""
         self._set(list(page.rows[: self.limit]), None, page.next_cursor)
 
+    def jump(self, rows: list[TraceRow], above: Cursor | None, below: Cursor | None) -> None:
+        """Rows read from elsewhere in the list (a typed time, the oldest end), in place of
+        these, with where the rows around them begin."""
+        self._set(list(rows[: self.limit]), above, below)
+
     def add_older(self, page: Page, holding: int) -> bool:
         """The page read below the last row; True when rows on top had to go."""
         known = {r.id for r in self.rows}

@@ -30,6 +30,8 @@ OLD_TRACE_NS = 1_556_755_200_000_000_000
 """2019-05-02 00:00:00 UTC: an imported trace far older than the sample store's week."""
 SIZE = (120, 36)
 SMALL = (80, 24)
+WIDE = (160, 36)
+"""Wide enough for the list's trace id column."""
 """The smallest terminal the viewer is laid out for."""
 
 
@@ -184,6 +186,49 @@ async def _corrupt(pilot: Pilot[None], store: SampleStore) -> None:
     await press(pilot, "down")
 
 
+async def _blocked_by(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "s", "down", "space", "enter")
+
+
+async def _many_filters(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "t", "space", "down", "space", "enter", "s", "down", "space", "down")
+    await press(pilot, "space", "enter", "r", "down", "down", "down", "enter", "d")
+    await type_text(pilot, "0.5")
+    await press(pilot, "enter", "slash")
+    await type_text(pilot, "example")
+    await press(pilot, "enter")
+
+
+async def _who_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "u")
+    await type_text(pilot, "bob@corp.test")
+    await press(pilot, "tab")
+    await type_text(pilot, "203.0.113.0/24")
+
+
+async def _who_filtered(pilot: Pilot[None], store: SampleStore) -> None:
+    await _who_dialog(pilot, store)
+    await press(pilot, "enter")
+
+
+async def _goto_dialog(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "g")
+    await type_text(pilot, "2026-03-12T08:00")
+
+
+async def _went_to(pilot: Pilot[None], store: SampleStore) -> None:
+    await _goto_dialog(pilot, store)
+    await press(pilot, "enter")
+
+
+async def _stats(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "S")
+
+
+async def _stats_listed(pilot: Pilot[None], _: SampleStore) -> None:
+    await press(pilot, "S", "down", "down", "enter")
+
+
 async def _help(pilot: Pilot[None], _: SampleStore) -> None:
     await press(pilot, "question_mark")
 
@@ -300,6 +345,15 @@ SCENES: list[Scene] = [
     Scene("detail_collapsed", "a 2,000-span trace with subtrees collapsed", _collapsed),
     Scene("detail_find", "find with matches highlighted", _find),
     Scene("detail_corrupt", "a damaged row, marked and explained", _corrupt),
+    Scene("blocked_by", "blocked traces: the blocking script, trace ids", _blocked_by, size=WIDE),
+    Scene("small_chips", "five filters at 80x24: the chips wrap", _many_filters, size=SMALL),
+    Scene("filter_who", "typing a user and an IPv4 network", _who_dialog),
+    Scene("filter_who_applied", "one user's traces from one network", _who_filtered),
+    Scene("goto_dialog", "go to a typed time", _goto_dialog),
+    Scene("goto_time", "the traces started at a typed time", _went_to),
+    Scene("stats", "script stats: runs, errors, blocks, percentiles per script", _stats),
+    Scene("stats_listed", "Enter on a script's stats: the list of its errors", _stats_listed),
+    Scene("small_stats", "script stats on an 80x24 terminal", _stats, size=SMALL),
     Scene("help", "the help screen", _help),
     Scene("detail_help", "the help screen of the trace detail", _detail_help),
     Scene("replay_diff", "a replay compared with its original, script by script", _replay_diff),

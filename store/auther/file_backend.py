@@ -63,6 +63,10 @@ class AutherFileBackend:
         with self.lock, self._errors():
             return [tuple(r) for r in self.conn.execute(statement.sql, statement.params)]
 
+    def query_many(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """Run several reads, each one's rows."""
+        return [self.query(statement) for statement in statements]
+
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Run the operations in one transaction on a connection of their own that sets no
         pragma (the file keeps its journal mode); rows each one changed."""

@@ -57,6 +57,13 @@ class AutherRepository(Repository):
     def apply_additive_revisions(self) -> None:
         """Nothing: an auther database is never migrated."""
 
+    def script_runs_missing(self) -> str | None:
+        """Always: auther keeps no script runs or rollups, and its database is never migrated."""
+        return (
+            "an auther database keeps no script runs: the script filters and stats need a "
+            "pipetrace store"
+        )
+
     @property
     def url(self) -> str:
         """Where the traces live, saying that it is auther's store."""
@@ -157,6 +164,19 @@ class AutherRepository(Repository):
                 )
         return runs
 
+    def deciding_runs(self, trace_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """Each trace's script runs that blocked or errored, in start order."""
+        return {
+            trace_id: [(r.script_id, r.status) for r in runs if r.status in ("blocked", "error")]
+            for trace_id, runs in self.script_runs(trace_ids).items()
+        }
+
+    def page_and_count(
+        self, filters: TraceFilter | None = None, limit: int = 50, cursor: Cursor | None = None
+    ) -> tuple[Page, int]:
+        """`list_traces` and `count_traces` (a file, read in place: no round trips to save)."""
+        return self.list_traces(filters, limit, cursor), self.count_traces(filters)
+
     def find_trace_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to `limit` trace ids, sorted, starting with `prefix` (dashes optional)."""
         start = stored_prefix(prefix)
@@ -168,6 +188,7 @@ class AutherRepository(Repository):
     ) -> Page:
         """Newest first by `created_at` (auther's index), a page at a time by keyset."""
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         limit = max(1, min(limit, MAX_PAGE))
         values = _values(f)
         values["limit"] = limit + 1
@@ -188,6 +209,7 @@ class AutherRepository(Repository):
         """The `limit` traces written just after `after` (a `cursor_of`), newest first: the page
         above a list's first row when paging back up (read by keyset upwards, never OFFSET)."""
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         values = _values(f)
         values.update(
             limit=max(1, min(limit, MAX_PAGE)),
@@ -207,6 +229,7 @@ class AutherRepository(Repository):
 
     def _count_rows(self, f: TraceFilter) -> int:
         """COUNT(*) over at most COUNT_CAP + 1 matching rows."""
+        self.need_script_runs(f)
         values = _values(f)
         values["cap"] = COUNT_CAP + 1
         stmt = named_statement(self.queries, "count_rows", (filter_shape(f),), values)
@@ -218,6 +241,7 @@ class AutherRepository(Repository):
         """Up to `limit` matching traces for the plot, sliced over `created_at` (indexed) so
         each slice is one index range read; points are placed at their start time."""
         f = filters or TraceFilter()
+        self.need_script_runs(f)
         span = self._time_span(f)
         if span is None:
             return DurationPoints([], False, 0)
@@ -252,6 +276,7 @@ class AutherRepository(Repository):
 
     def started_range(self, filters: TraceFilter) -> tuple[int, int] | None:
         """The first and last `created_at` of the matching traces (two index reads), in ns."""
+        self.need_script_runs(filters)
         first = self._edge(filters, newest=False)
         last = self._edge(filters, newest=True)
         if first is None or last is None:

@@ -21,6 +21,10 @@ class Backend(Protocol):
         """Run a read and return all rows as tuples."""
         ...
 
+    def query_many(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """Run several reads in one request (one round trip to a server); each one's rows."""
+        ...
+
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Run the operations in one transaction: all or nothing; rows each one changed."""
         ...

@@ -52,6 +52,15 @@ class LibsqlBackend:
             raise self._explain(exc) from None
         return [tuple(row) for row in result.rows]
 
+    def query_many(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """Run several reads as one `batch()`: one request, so one round trip, for all."""
+        batch = [libsql_client.Statement(s.sql, list(s.params)) for s in statements]
+        try:
+            results = self._run(self.client.batch(batch))
+        except Exception as exc:
+            raise self._explain(exc) from None
+        return [[tuple(row) for row in result.rows] for result in results]
+
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Send every operation in one batch (multi-row inserts keep round trips few); returns
         the rows each operation changed, summed over the statements it was split into."""

@@ -80,6 +80,11 @@ class SQLiteBackend:
         with self.connection() as conn:
             return conn.execute(statement.sql, statement.params).fetchall()
 
+    def query_many(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """Run several reads on one connection, each one's rows."""
+        with self.connection() as conn:
+            return [conn.execute(s.sql, s.params).fetchall() for s in statements]
+
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Run the operations in one transaction: all or nothing; rows each one changed."""
         changed = []

@@ -30,7 +30,8 @@ async def test_this_years_rows_keep_the_short_date_on_a_narrow_list(
         await settle(pilot)
         cells = started_cells(app)
         assert cells and all(len(c) == 14 and c.startswith("03-") for c in cells)
-        assert list(app.list_screen.table.columns)[:4] == [
+        columns = app.list_screen.table.columns.values()
+        assert [str(column.label) for column in columns][:4] == [
             "started (UTC)",
             "trigger",
             "status",

@@ -37,7 +37,8 @@ async def test_markup_like_text_is_shown_literally(tmp_path: Path, viewer) -> No
     trace_id = _tricky_store(tmp_path / "tricky.db")
 
     app = viewer(str(tmp_path / "tricky.db"))
-    async with app.run_test(size=(120, 36)) as pilot:
+    # wide enough for the list's IP column (at 120 it gives way to the deciding script's)
+    async with app.run_test(size=(160, 36)) as pilot:
         await settle(pilot)
         await press(pilot, "p")  # the trace names a replay_of, so only a list with replays has it
         listed = app.export_screenshot()

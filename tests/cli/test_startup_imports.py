@@ -1,6 +1,7 @@
 """What everyday commands import, seen in a fresh process: `--help` loads no Alembic, Textual,
-Lua, SQLAlchemy or Rich; `traces`, `show` and `run` on an up-to-date store load no Alembic and
-no SQLAlchemy, and `traces` and `show` printing to a pipe no Rich (bench/startup.py times them)."""
+Lua, SQLAlchemy or Rich; `traces` (a script filter too), `show`, `stats` and `run` on an up-to-date
+store load no Alembic and no SQLAlchemy, and all but `run` printing to a pipe no Rich
+(bench/startup.py times them)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,14 @@ def test_help_imports_no_migration_tool_viewer_engine_or_sql_toolkit(tmp_path: P
 
 
 @pytest.mark.parametrize(
-    "args", [["traces", "--limit", "50"], ["show", f"{1:032x}"], ["show", "0001", "--json"]]
+    "args",
+    [
+        ["traces", "--limit", "50"],
+        ["show", f"{1:032x}"],
+        ["show", "0001", "--json"],
+        ["stats"],
+        ["traces", "--script", "risk_scorer", "--script-status", "error"],
+    ],
 )
 def test_reading_an_up_to_date_store_imports_none_of_them(
     tmp_path: Path, store: str, args: list[str]

@@ -171,6 +171,7 @@ def test_a_missing_version_is_told_from_the_indexes(tmp_path: Path) -> None:
     open_store(str(path)).close()
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE pipeline_script_sources")
+        conn.execute("DROP TABLE pipeline_script_runs")
         conn.execute("DROP TABLE pipeline_import_spans")
         conn.execute("DROP TABLE pipeline_import_traces")
         conn.execute("DROP INDEX ix_pipeline_traces_replays_started")

@@ -122,6 +122,17 @@ def test_a_writer_running_through_an_upgrade_loses_nothing(
         _assert_rebuilt_cleanly(store_url)
 
 
+STATS_TRIGGER_TABLES = (
+    "pipeline_spans",
+    "pipeline_script_runs",
+    "pipeline_trace_runs",
+    "pipeline_script_counts",
+    "pipeline_script_durations",
+)
+"""Tables whose triggers keep the script runs and rollups (0007_script_stats), after the rebuild
+as before."""
+
+
 def _assert_rebuilt_cleanly(path: str) -> None:
     """The rebuilt table is the table: sound file, no leftovers, triggers and cascades work."""
     with sqlite3.connect(path) as conn:
@@ -134,7 +145,7 @@ def _assert_rebuilt_cleanly(path: str) -> None:
         triggers = {
             r[0] for r in conn.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
         }
-        assert triggers == {"pipeline_traces"}
+        assert triggers == {"pipeline_traces", *STATS_TRIGGER_TABLES}
         plan = conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM pipeline_traces WHERE user_id = 'u' "
             "ORDER BY started_at DESC"

@@ -159,13 +159,18 @@ def _plans(repo: Repository, monkeypatch: pytest.MonkeyPatch, f: TraceFilter) ->
     """SQLite's plan of every read the list (first, later and earlier page), count and plot
     make."""
     sent: list[Statement] = []
-    query = repo.backend.query
+    query, query_many = repo.backend.query, repo.backend.query_many
 
     def recording(statement: Statement) -> list[tuple]:
         sent.append(statement)
         return query(statement)
 
+    def recording_many(statements: list[Statement]) -> list[list[tuple]]:
+        sent.extend(statements)
+        return query_many(statements)
+
     monkeypatch.setattr(repo.backend, "query", recording)
+    monkeypatch.setattr(repo.backend, "query_many", recording_many)
     page = repo.list_traces(f, limit=2)
     assert page.next_cursor is not None, "the plan of a later page is checked too"
     repo.list_traces(f, limit=2, cursor=page.next_cursor)

@@ -15,12 +15,18 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
+from pipetrace.store.columns import SPAN_STATUSES
+
+from ...address_filter import read_address
 from ...durations import DurationError, check_order, read_bound
 from ...timeparse import TimeFormatError, format_ns, parse_time
 from ...untrusted import shown, shown_text
 from ..filter_state import RANGE_PRESETS, FilterState
 from ..lifetime import bound
 from .cramped import KeepsButtonsInView
+
+MAX_USER_CHARS = 1000
+"""Longer than any user id an auth server hands over, as --user allows."""
 
 
 class PickDialog(ModalScreen[str | None]):
@@ -62,12 +68,39 @@ def pick_one(
     screen.app.push_screen(PickDialog(title, values), bound(screen, done))
 
 
+class TickList(SelectionList[str], inherit_bindings=False):
+    """A selection list whose Enter is the dialog's (apply), not a toggle, and whose Space
+    ticks at once.
+
+    Enter reaches the dialog's binding the way Space reaches the list's, as a key bubbling up
+    from the list in the order the keys came, and Space ticks as its binding runs; so every
+    Space read with the Enter (fast typing, a paste, keys coalesced over SSH) is ticked before
+    the choice is applied. Before, Enter was a priority binding, run while the Space still
+    waited in the list's queue, and SelectionList ticks from a message it posts to itself,
+    which came after the Enter too."""
+
+    BINDINGS = [
+        Binding("space", "select", "Toggle option", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("pagedown", "page_down", "Page Down", show=False),
+        Binding("pageup", "page_up", "Page Up", show=False),
+    ]
+
+    def action_select(self) -> None:
+        """Tick or untick the highlighted value now."""
+        if self.highlighted is not None:
+            self.toggle(self.get_option_at_index(self.highlighted))
+
+
 class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
     """Tick any number of values; none ticked clears the filter; values may arrive later."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("enter", "apply", "Apply", priority=True),
+        Binding("enter", "apply", "Apply"),
     ]
 
     def __init__(self, title: str, values: list[str] | None, current: tuple[str, ...]) -> None:
@@ -85,7 +118,7 @@ class ChooseDialog(ModalScreen[tuple[str, ...] | None]):
                 "escape cancels"
             )
             yield Label("[dim]loading…[/dim]", id="choose-note")
-            yield SelectionList[str](id="choose")
+            yield TickList(id="choose")
 
     def on_mount(self) -> None:
         """Show the values if they are already known."""
@@ -189,7 +222,11 @@ class FilterDialog(KeepsButtonsInView[FilterState | None], ModalScreen[FilterSta
 
     @on(Button.Pressed, "#clear")
     def _clear(self) -> None:
-        self.dismiss(self.filters.cleared(self.field))
+        self.dismiss(self.cleared())
+
+    def cleared(self) -> FilterState:
+        """The filters without this form's fields (its Clear button)."""
+        return self.filters.cleared(self.field)
 
     def read(self) -> FilterState | None:
         """The filters with this form's fields, or None after showing an error."""
@@ -209,6 +246,84 @@ class SearchDialog(FilterDialog):
     def read(self) -> FilterState | None:
         """The search text, trimmed."""
         return replace(self.filters, text=self.query_one("#text", Input).value.strip())
+
+
+class WhoDialog(FilterDialog):
+    """A user id and a request IP or IPv4 network, each matched exactly (as --user and --ip)."""
+
+    field = "user"
+    heading = (
+        "[b]User and IP[/b]  exact user id; an IP address or an IPv4 network "
+        "(/8, /16, /24, /25 to /32); leave one empty for any"
+    )
+
+    def fields(self) -> ComposeResult:
+        """Two inputs."""
+        address = self.filters.request_ip or self.filters.ip_network or ""
+        yield Input(self.filters.user_id or "", placeholder="user id, e.g. user-0042", id="user")
+        yield Input(address, placeholder="IP or network, e.g. 10.0.0.0/8", id="ip")
+
+    def read(self) -> FilterState | None:
+        """Both, checked as the command line checks them."""
+        user = self.query_one("#user", Input).value.strip()
+        typed = self.query_one("#ip", Input).value.strip()
+        if len(user) > MAX_USER_CHARS:
+            self.fail(f"user: {len(user)} characters is too long (at most {MAX_USER_CHARS})")
+            return None
+        address = network = None
+        if typed:
+            try:
+                address, network = read_address(typed)
+            except ValueError as exc:
+                self.fail(f"ip: {exc}")
+                return None
+        return replace(self.filters, user_id=user or None, request_ip=address, ip_network=network)
+
+    def cleared(self) -> FilterState:
+        """The filters without a user or IP."""
+        return self.filters.cleared("user").cleared("ip")
+
+
+class ScriptDialog(FilterDialog):
+    """Traces with a run of a script, by how that run ended and its version (span-level)."""
+
+    field = "script"
+    heading = (
+        "[b]Script[/b]  traces where this script ran; optionally only runs that ended so "
+        "(success, blocked, error, skipped) or of a version (its sha256's first digits)"
+    )
+
+    def fields(self) -> ComposeResult:
+        """Three inputs."""
+        f = self.filters
+        yield Input(",".join(f.scripts), placeholder="script id, e.g. risk_scorer", id="script")
+        yield Input(",".join(f.script_statuses), placeholder="e.g. error,blocked", id="status")
+        yield Input(",".join(f.script_versions), placeholder="version, e.g. 8433a953", id="sha")
+
+    def read(self) -> FilterState | None:
+        """The three, checked as the command line checks them."""
+        scripts = _listed(self.query_one("#script", Input).value)
+        statuses = _listed(self.query_one("#status", Input).value)
+        versions = _listed(self.query_one("#sha", Input).value.lower())
+        if (statuses or versions) and not scripts:
+            self.fail("a status or version belongs to a script: type its id too")
+            return None
+        unknown = [status for status in statuses if status not in SPAN_STATUSES]
+        if unknown:
+            self.fail(f"status {unknown[0]!r} is not one of {', '.join(SPAN_STATUSES)}")
+            return None
+        bad = [v for v in versions if len(v) > 64 or not set(v) <= set("0123456789abcdef")]
+        if bad:
+            self.fail(f"version {bad[0][:70]!r} is not hex digits of a script's sha256")
+            return None
+        return replace(
+            self.filters, scripts=scripts, script_statuses=statuses, script_versions=versions
+        )
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """Comma-separated values, trimmed, without empty ones or repeats."""
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
 class DurationDialog(FilterDialog):

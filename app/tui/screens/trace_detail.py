@@ -131,6 +131,8 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         self.replays: list[TraceRow] = []
         self.query_text = ""
         self.matches: list[int] = []
+        self.pending_action: str | None = None
+        """An action to run once the trace has loaded (see `run_when_loaded`)."""
 
     def compose(self) -> ComposeResult:
         """Header over a waterfall beside (or above) the span pane, a find bar and the footer."""
@@ -199,6 +201,9 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         self.waterfall.show_tree(self.span_tree)
         self.waterfall.focus()
         self.refresh_bindings()
+        if self.pending_action is not None:
+            action, self.pending_action = self.pending_action, None
+            self.call_after_refresh(bound(self, self.run_action), action)
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
@@ -216,6 +221,18 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     def action_reload(self) -> None:
         """Load the trace again."""
         self.load()
+
+    def run_when_loaded(self, action: str) -> None:
+        """Run `action` on this screen once its trace has loaded (the palette asked for it from
+        the list)."""
+        self.pending_action = action
+
+    def show_times(self) -> None:
+        """Show the header's and the span pane's times in the zone now chosen."""
+        self.query_one(TraceHeader).show_times()
+        node = self.waterfall.current_node
+        if self.span_tree is not None and node >= 0:
+            show_span_of(self.query_one(SpanPane), self.span_tree, node)
 
     # -- span pane --------------------------------------------------------------------------
 

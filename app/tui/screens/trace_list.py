@@ -17,14 +17,23 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from pipetrace.store import Cursor, Page, Repository, StoreError, TraceFilter, TraceRow
-from pipetrace.store.interop import ImportReport, InteropError, import_file
+from pipetrace.store.interop import (
+    ExportReport,
+    ImportReport,
+    InteropError,
+    import_file,
+    write_export,
+)
 
+from ...deciders import Decider, deciders
 from ...import_report import import_summary
 from ...untrusted import shown
-from ...wording import count_figure, plural
+from ...wording import count_figure, counted, plural
 from ..app_data import app_data
+from ..export_path import suggested_export_path
 from ..filter_state import NEXT_REPLAYS, STATUSES, FilterState
 from ..lifetime import Bound, bound
+from ..list_order import first_page, page_above, page_at, page_below
 from ..plot_range import PlotData, plot_data
 from ..row_window import RowWindow
 from ..widgets.duration_plot import DurationPlot
@@ -32,7 +41,16 @@ from ..widgets.footer import KeyFooter
 from ..widgets.trace_table import TraceTable
 from ..worker_errors import ShowsWorkerBugs
 from .cleanup_dialog import CleanupDialog
-from .filter_dialogs import ChooseDialog, DurationDialog, RangeDialog, SearchDialog, choose
+from .filter_dialogs import (
+    ChooseDialog,
+    DurationDialog,
+    RangeDialog,
+    ScriptDialog,
+    SearchDialog,
+    WhoDialog,
+    choose,
+)
+from .goto_dialog import GoTo, GoToDialog
 from .path_dialog import PathDialog
 from .what_if import WhatIfScreen
 
@@ -46,7 +64,9 @@ SHORT_ROWS, TINY_ROWS = 30, 20
 """Below these terminal heights the plot shrinks, then hides, leaving the rows to traces."""
 PLOT_POINTS = 4000
 STATUS_PADDING = 2
-"""The status line's padding, one cell either side."""
+"""The status line's padding, one cell either side (the filter bar's too)."""
+CHIP_GAP = 2
+"""Cells between two filter chips."""
 MIN_URL = 16
 """The status line gives the store's URL at least this many cells, cutting what follows."""
 PLOT_TITLE = "durations over time (log scale)"
@@ -60,6 +80,21 @@ def shorten_left(text: str, width: int) -> str:
     while kept and cell_len(kept) > width - 1:
         kept = kept[1:]
     return "…" + kept
+
+
+def wrapped(pieces: list[tuple[str, int]], width: int) -> list[list[tuple[str, int]]]:
+    """Pieces (text, cells) laid into lines of `width` cells, two cells between pieces on a
+    line; a piece wider than a line gets a line of its own."""
+    lines: list[list[tuple[str, int]]] = []
+    used = width
+    for piece in pieces:
+        if lines and used + CHIP_GAP + piece[1] <= width:
+            lines[-1].append(piece)
+            used += CHIP_GAP + piece[1]
+        else:
+            lines.append([piece])
+            used = piece[1]
+    return lines
 
 
 def plot_title(data: PlotData) -> str:
@@ -87,12 +122,18 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         Binding("r", "filter_range", "Time"),
         Binding("d", "filter_duration", "Duration"),
         Binding("slash", "filter_text", "Search"),
+        Binding("u", "filter_who", "User or IP…", show=False),
+        Binding("k", "filter_script", "Script, its status and version…", show=False),
+        Binding("g", "go_to", "Go to a time…", show=False),
+        Binding("G", "go_oldest", "Oldest trace", show=False),
+        Binding("o", "toggle_order", "Order: newest or oldest first", show=False),
         Binding("x", "clear_filters", "Clear filters"),
         Binding("p", "toggle_replays", "Replays: left out, included, only", show=False),
         Binding("l", "toggle_live", "Live"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("C", "cleanup", "Clean up old traces…", show=False),
         Binding("i", "import_file", "Import OTLP/Jaeger/Zipkin file…", show=False),
+        Binding("E", "export_list", "Export the filtered list as OTLP JSON…", show=False),
         Binding("w", "what_if", "What if… (backtest a pipelines folder)", show=False),
     ]
 
@@ -106,6 +147,22 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         after: Cursor | None
         older: bool
         page: Page
+        deciders: dict[str, Decider]
+        """The script that blocked (or failed in) each of the page's traces that has one."""
+
+    @dataclass
+    class Jumped(Message):
+        """The rows at a typed time or at the oldest end, read in place of the loaded ones, with
+        a position above them when newer traces lie there and the next page below."""
+
+        generation: int
+        rows: list[TraceRow]
+        above: Cursor | None
+        below: Cursor | None
+        deciders: dict[str, Decider]
+        at_end: bool
+        """The rows are the far end of the list (the oldest traces newest first, the newest
+        oldest first): the cursor goes to the last row."""
 
     @dataclass
     class SummaryLoaded(Message):
@@ -119,13 +176,15 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
     @dataclass
     class Polled(Message):
         """Live mode's fresh look at the loaded rows' place in the list (`page`, read again from
-        where window `version` began, with room for new traces when it began at the top) and
-        the count, for `filters`, as the store was at `data_version` or later."""
+        where window `version` began, with room for new traces when it began at the top, and
+        its rows' deciders) and the count, for `filters`, as the store was at `data_version` or
+        later."""
 
         generation: int
         version: int
         count: int
         page: Page
+        deciders: dict[str, Decider]
         filters: TraceFilter
         data_version: int | None
 
@@ -154,8 +213,22 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         report: ImportReport
 
     @dataclass
+    class Exported(Message):
+        """The filtered list was written to `path`."""
+
+        path: str
+        report: ExportReport
+
+    @dataclass
     class ImportFailed(Message):
         """The file was refused (nothing of it stored), in one line."""
+
+        title: str
+        message: str
+
+    @dataclass
+    class ExportFailed(Message):
+        """The export could not be written (an existing file is left as it was), in one line."""
 
         title: str
         message: str
@@ -172,6 +245,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         """Every trigger in the store; None until the first summary arrives."""
         self.generation = 0
         self.live = False
+        self.oldest_first = False
+        """The rows run oldest first (o toggles; live mode lists newest first)."""
         self.paging = False
         """A page above or below the loaded rows is being read."""
         self.unseen = 0
@@ -203,9 +278,11 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self._show_status()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give short terminals' rows to the traces rather than the plot, and fit the status."""
+        """Give short terminals' rows to the traces rather than the plot, and fit the chips and
+        the status."""
         self.set_class(TINY_ROWS <= event.size.height < SHORT_ROWS, "short")
         self.set_class(event.size.height < TINY_ROWS, "tiny")
+        self._show_filters()
         self._show_status()
 
     @property
@@ -251,28 +328,33 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self, repo: Repository, generation: int, filters: TraceFilter, after: Cursor | None
     ) -> None:
         """The first keyset page, or the one below `after`, off the UI thread."""
+        size, oldest = app_data(self).page_size, self.oldest_first
         try:
-            page = repo.list_traces(filters, limit=app_data(self).page_size, cursor=after)
+            if after is None:
+                page = first_page(repo, filters, size, oldest)
+            else:
+                page = page_below(repo, filters, after, size, oldest)
+            found = deciders(repo, [row.id for row in page.rows])
         except StoreError as exc:
             retry = self.action_reload if after is None else self.action_load_more
             self.post_message(self.LoadFailed(exc, bound(self, retry)))
             return
-        self.post_message(self.PageLoaded(generation, after, True, page))
+        self.post_message(self.PageLoaded(generation, after, True, page, found))
 
     @work(thread=True, exclusive=True, group="list-page", exit_on_error=False)
     def load_newer_page(
         self, repo: Repository, generation: int, filters: TraceFilter, before: Cursor
     ) -> None:
-        """The keyset page above `before`, off the UI thread; one trace more is read to learn
-        whether newer ones lie beyond it."""
+        """The keyset page above `before` (newer traces, or older ones oldest first), off the UI
+        thread; one trace more is read to learn whether more lie beyond it."""
         size = app_data(self).page_size
         try:
-            newer = repo.list_newer(filters, before, limit=size + 1)
+            page = page_above(repo, filters, before, size, self.oldest_first)
+            found = deciders(repo, [row.id for row in page.rows])
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, bound(self, self.action_load_newer)))
             return
-        beyond = repo.cursor_of(newer[0]) if len(newer) > size else None
-        self.post_message(self.PageLoaded(generation, before, False, Page(newer[-size:], beyond)))
+        self.post_message(self.PageLoaded(generation, before, False, page, found))
 
     @work(thread=True, exclusive=True, group="list-summary", exit_on_error=False)
     def load_summary(
@@ -307,10 +389,13 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
                 return
             count = repo.count_traces(filters)
             page = repo.list_traces(filters, limit=limit, cursor=above)
+            found = deciders(repo, [row.id for row in page.rows])
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, None))
             return
-        self.post_message(self.Polled(generation, version, count, page, filters, data_version))
+        self.post_message(
+            self.Polled(generation, version, count, page, found, filters, data_version)
+        )
 
     # -- results ----------------------------------------------------------------------------
 
@@ -321,6 +406,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.paging = False
         self.problem = None
         window, page = self.window, message.page
+        self.table.know_deciders(message.deciders)
         if message.after is None:
             self.table.loading = False
             self.unseen = 0
@@ -360,6 +446,7 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
             return
         self.problem = None
         self.count = message.count
+        self.table.know_deciders(message.deciders)
         if message.data_version is not None:
             self._last_read = (message.data_version, message.filters)
         follow = window.above is None and self.table.cursor_row == 0
@@ -426,12 +513,78 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.paging = True
         self.load_page(self.repo, self.generation, self.filters.to_filter(self.now), None)
 
+    def action_toggle_order(self) -> None:
+        """List the oldest traces first, or the newest again; live mode, which follows new
+        traces on top, ends with the oldest-first order."""
+        self.oldest_first = not self.oldest_first
+        if self.oldest_first and self.live:
+            self.action_toggle_live()
+        self.reload()
+
+    def action_go_to(self) -> None:
+        """Ask for a time (or an end of the list) and show the traces started then."""
+        self.app.push_screen(GoToDialog(self.now), bound(self, self.go_to))
+
+    def action_go_oldest(self) -> None:
+        """Show the oldest traces (one keyset read, not every page in between)."""
+        if self.oldest_first:
+            self.load_first_page()
+        else:
+            self.go_to(GoTo(end="oldest"))
+
+    def go_to(self, where: GoTo | None) -> None:
+        """Read the rows at a typed time or at an end of the list, in place of these (the end
+        the list starts with is its first page; the other is read at once, not page by
+        page)."""
+        if where is None or self.repo is None:
+            return
+        if where.end == ("oldest" if self.oldest_first else "newest"):
+            self.load_first_page()
+            return
+        self.paging = True
+        filters = self.filters.to_filter(self.now)
+        self.load_jump(self.repo, self.generation, filters, where.at)
+
+    @work(thread=True, exclusive=True, group="list-page", exit_on_error=False)
+    def load_jump(
+        self, repo: Repository, generation: int, filters: TraceFilter, at: int | None
+    ) -> None:
+        """The page at `at` in the list's order (None: the oldest end) and whether traces lie
+        above it, off the UI thread; the oldest end when none started then."""
+        size = app_data(self).page_size
+        try:
+            rows, above, below, at_end = page_at(repo, filters, at, size, self.oldest_first)
+            found = deciders(repo, [row.id for row in rows])
+        except StoreError as exc:
+            self.post_message(self.LoadFailed(exc, bound(self, self.action_reload)))
+            return
+        self.post_message(self.Jumped(generation, rows, above, below, found, at_end))
+
+    @on(Jumped)
+    def _jumped(self, message: Jumped) -> None:
+        if message.generation != self.generation:
+            return
+        self.paging = False
+        self.problem = None
+        self.unseen = 0
+        self.table.know_deciders(message.deciders)
+        self.window.jump(message.rows, message.above, message.below)
+        self.table.show_rows(self.window.rows)
+        if message.at_end and self.window.rows:
+            self.table.move_cursor(row=len(self.window.rows) - 1)
+        self.table.newer_above = self.window.above is not None
+        self._show_status()
+
     # -- live mode --------------------------------------------------------------------------
 
     def action_toggle_live(self) -> None:
         """Poll for changes: new traces on top (followed from the first row, else counted),
-        deleted ones gone, and the count as the store has it."""
+        deleted ones gone, and the count as the store has it; the list goes back to newest
+        first."""
         self.live = not self.live
+        if self.live and self.oldest_first:
+            self.oldest_first = False
+            self.reload()
         if self.live:
             interval = app_data(self).poll_interval
             self._live_timer = self.set_interval(interval, bound(self, self.action_poll))
@@ -510,6 +663,14 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         """Search trace id, user, IP, message and input."""
         self.app.push_screen(SearchDialog(self.filters), bound(self, self._apply_dialog))
 
+    def action_filter_script(self) -> None:
+        """Traces where a script ran, ended so, or ran a version (span-level filters)."""
+        self.app.push_screen(ScriptDialog(self.filters), bound(self, self._apply_dialog))
+
+    def action_filter_who(self) -> None:
+        """Type an exact user id and an IP address or IPv4 network."""
+        self.app.push_screen(WhoDialog(self.filters), bound(self, self._apply_dialog))
+
     def _apply_dialog(self, result: FilterState | None) -> None:
         if result is not None:
             self.set_filters(result)
@@ -578,8 +739,55 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         self.notify(f"{report.path} ({report.format}): {import_summary(report)}", markup=False)
         self.reload()
 
+    def action_export_list(self) -> None:
+        """Ask for a file name and write every trace the filters match there as OTLP JSON."""
+        if self.repo is None:
+            self.notify("not connected to a store yet", severity="warning")
+            return
+        repo, filters = self.repo, self.filters.to_filter(self.now)
+        dialog = PathDialog(
+            "Export the filtered list as OTLP JSON",
+            f"every trace the filters match ({self._matching()}); one TracesData object per "
+            "line; asks before replacing a file",
+            suggested_export_path(None),
+            ok="Export",
+            confirm_overwrite=True,
+        )
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.export_list(repo, filters, path)
+
+        self.app.push_screen(dialog, bound(self, chosen))
+
+    def _matching(self) -> str:
+        """How many traces match, as the status line counts them."""
+        if self.count is None or self.repo is None:
+            return "counting"
+        return f"{count_figure(self.count, self.repo.count_cap, grouped=True)} now"
+
+    @work(thread=True, exclusive=True, group="list-export", exit_on_error=False)
+    def export_list(self, repo: Repository, filters: TraceFilter, path: str) -> None:
+        """Write the file off the UI thread, a page of traces at a time."""
+        try:
+            report = write_export(repo, filters, path)
+        except (InteropError, StoreError) as exc:
+            self.post_message(self.ExportFailed(exc.title, exc.message))
+            return
+        self.post_message(self.Exported(path, report))
+
+    @on(Exported)
+    def _exported(self, message: Exported) -> None:
+        report = message.report
+        self.notify(
+            f"wrote {counted(report.traces, 'trace')}, {counted(report.spans, 'span')} "
+            f"to {message.path}",
+            markup=False,
+        )
+
     @on(ImportFailed)
-    def _import_failed(self, message: ImportFailed) -> None:
+    @on(ExportFailed)
+    def _file_failed(self, message: ImportFailed | ExportFailed) -> None:
         self.notify(
             message.message, title=message.title, severity="error", timeout=10, markup=False
         )
@@ -616,20 +824,32 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
 
     # -- display ----------------------------------------------------------------------------
 
+    def show_times(self) -> None:
+        """Show the rows', the plot's and the chips' times in the zone now chosen."""
+        self.table.show_times()
+        self.query_one(DurationPlot).refresh()
+        self._show_filters()
+
     def _show_filters(self) -> None:
-        chips = self.filters.chips()
+        """The filter chips, wrapped onto as many lines as they need (a chip is never split
+        or left out), then "x clears all"."""
+        chips = self.filters.chips(local=app_data(self).local_time)
         if not chips:
             text = "[dim]no filters · t trigger · s status · r time · d duration · / search[/]"
         else:
-            text = (
-                "  ".join(
-                    f"[reverse] $chip{n} [@click=screen.clear_filter('{field}')]✕[/] [/]"
-                    for n, (field, _) in enumerate(chips)
-                )
-                + "  [dim]x clears all[/]"
+            labels = [shown(label) for _, label in chips]
+            pieces = [
+                (f"[reverse] $chip{n} [@click=screen.clear_filter('{field}')]✕[/] [/]",
+                 cell_len(labels[n]) + 4)
+                for n, (field, _) in enumerate(chips)
+            ]  # fmt: skip
+            pieces.append(("[dim]x clears all[/]", 12))
+            text = "\n".join(
+                "  ".join(markup for markup, _ in line)
+                for line in wrapped(pieces, self.app.size.width - STATUS_PADDING)
             )
-        labels = {f"chip{n}": shown(label) for n, (_, label) in enumerate(chips)}
-        self.query_one("#filter-bar", Static).update(Content.from_markup(text, **labels))
+        values = {f"chip{n}": shown(label) for n, (_, label) in enumerate(chips)}
+        self.query_one("#filter-bar", Static).update(Content.from_markup(text, **values))
 
     def _show_status(self) -> None:
         parts = []
@@ -645,6 +865,8 @@ class TraceListScreen(ShowsWorkerBugs, Screen[None]):
         stats = app_data(self).writer_stats_text()
         if stats:
             parts.append(f"[yellow]{stats}[/]")
+        if self.oldest_first:
+            parts.append("[b]↑ oldest first[/] [dim](o)[/]")
         if self.live:
             parts.append("[b green]● LIVE[/]")
         if self.unseen:

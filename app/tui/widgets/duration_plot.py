@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ...timeparse import format_duration, format_ns
+from ..app_data import app_data
 from ..status_colours import SEVERITY, UNKNOWN_COLOUR, status_colour
 
 Point = tuple[int, float | None, str]
@@ -109,7 +110,8 @@ class DurationPlot(Widget):
                 char = chr(0x2800 + bits[r][c]) if bits[r][c] else " "
                 out.append(char, style=colours.get(worst[r][c], ""))
             out.append("\n")
-        left, right = format_ns(t0), format_ns(t1)
+        local = app_data(self).local_time
+        left, right = format_ns(t0, local=local), format_ns(t1, local=local)
         if self.beyond[0]:
             left = f"◂ {left}"
         if self.beyond[1]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
 
 from ..lifetime import is_live
 
 Drawn = list[tuple[str, Binding, bool, str]]
+KEPT_ACTIONS = ("help", "quit")
+"""Keys that stay in view however narrow the terminal: on one too narrow for every key they
+come first (the keys past the edge are cut; the palette and help list them all)."""
+KEY_CELLS = 3
+"""Cells a key takes beside its key and description: the padding around them."""
 
 
 class KeyFooter(Footer):
@@ -37,3 +43,16 @@ class KeyFooter(Footer):
         self.drawn = bindings
         await super().recompose()
         self.mutate_reactive(Footer.compact)
+
+    def compose(self) -> ComposeResult:
+        """The keys, `?` and `q` first when they would not all fit."""
+        keys = list(super().compose())
+        needed = sum(
+            len(getattr(key, "key_display", "")) + len(getattr(key, "description", "")) + KEY_CELLS
+            for key in keys
+        )
+        if needed <= self.app.size.width:
+            yield from keys
+            return
+        kept = [key for key in keys if getattr(key, "action", None) in KEPT_ACTIONS]
+        yield from kept + [key for key in keys if key not in kept]

@@ -19,6 +19,7 @@ from ...script_source import RanSource
 from ...span_attributes import LUA_KEYS, OUTPUT_KEY, lua_failure
 from ...timeparse import format_duration, format_ns
 from ...untrusted import shown, shown_json, shown_text
+from ..app_data import app_data
 from ..lifetime import bound
 from ..status_colours import status_colour
 from .source_view import marked_row, source_renderable
@@ -65,7 +66,9 @@ def attribute_table(attrs: dict[str, Any]) -> Table:
     return table
 
 
-def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType:
+def span_details(
+    span: SpanRow, trace: TraceRow | None = None, local: bool = False
+) -> RenderableType:
     """Everything known about one span, most useful first; a root span also shows `trace`'s data."""
     parts: list[RenderableType] = []
     title = shown_text(span.name, style="bold")
@@ -85,7 +88,10 @@ def span_details(span: SpanRow, trace: TraceRow | None = None) -> RenderableType
     where.append(span.kind)
     parts.append(shown_text(" · ".join(where), style="cyan"))
     parts.append(
-        Text(f"{format_ns(span.started_at, precise=True)} · {format_duration(span.duration_ms)}")
+        Text(
+            f"{format_ns(span.started_at, precise=True, local=local)} · "
+            f"{format_duration(span.duration_ms)}"
+        )
     )
     if span.status_message:
         parts.append(shown_text(span.status_message, style=status_colour(span.status)))
@@ -135,7 +141,8 @@ class SpanPane(VerticalScroll, can_focus=True):
     def show_span(self, span: SpanRow, trace: TraceRow | None = None) -> None:
         """Show `span` from its top (with `trace`'s input and result when it is the root)."""
         self.source_shown = False
-        self.query_one("#span-body", Static).update(span_details(span, trace))
+        local = app_data(self).local_time
+        self.query_one("#span-body", Static).update(span_details(span, trace, local))
         self.scroll_home(animate=False)
 
     def show_source(self, source: RanSource) -> None:

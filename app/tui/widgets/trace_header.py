@@ -11,6 +11,7 @@ from pipetrace.store import TraceRow
 from ...short_ids import short_ids
 from ...timeparse import format_duration, format_ns
 from ...untrusted import shown
+from ..app_data import app_data
 from ..status_colours import status_colour
 
 
@@ -38,7 +39,9 @@ def pack(chunks: list[Content], width: int) -> Content:
     return Content("\n").join(lines)
 
 
-def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6) -> Content:
+def header_content(
+    trace: TraceRow, replays: list[TraceRow], width: int = 10**6, local: bool = False
+) -> Content:
     """The header in `width` cells; stored text goes in shown (`shown`) as template values, never
     read as markup or obeyed by the terminal."""
     colour = status_colour(trace.status)
@@ -52,7 +55,7 @@ def header_content(trace: TraceRow, replays: list[TraceRow], width: int = 10**6)
                 Content.from_markup(
                     "[grey62]$duration · started $started[/]",
                     duration=format_duration(trace.duration_ms),
-                    started=format_ns(trace.started_at, precise=True),
+                    started=format_ns(trace.started_at, precise=True, local=local),
                 ),
             ],
             width,
@@ -130,7 +133,12 @@ class TraceHeader(Static):
         if self.shown is not None:
             self._fill()
 
+    def show_times(self) -> None:
+        """Show the start again in the zone now chosen (nothing while it shows a message)."""
+        if self.shown is not None:
+            self._fill()
+
     def _fill(self) -> None:
         assert self.shown is not None
         width = self.content_region.width or 10**6
-        self.update(header_content(*self.shown, width=width))
+        self.update(header_content(*self.shown, width=width, local=app_data(self).local_time))

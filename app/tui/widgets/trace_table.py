@@ -13,27 +13,35 @@ from textual.widgets import DataTable
 
 from pipetrace.store import TraceRow
 
-from ...timeparse import NS, format_duration, format_ns
+from ...deciders import NOBODY, Decider
+from ...short_ids import SHORT_DIGITS, short_id
+from ...timeparse import NS, format_duration, format_ns, zone_name
 from ...untrusted import shown_text
 from ..app_data import app_data
+from ..lifetime import bound
 from ..status_colours import status_text
 
-STARTED = "started (UTC)"
+STARTED = "started"
+"""The started column's key; its heading names the zone its times are in."""
 DATED, UNDATED = 19, 14
 """The started column with its year (YYYY-MM-DD HH:MM:SS) and without it (MM-DD HH:MM:SS)."""
 COLUMNS = (
     (STARTED, UNDATED),
+    ("trace id", SHORT_DIGITS),
     ("trigger", 13),
     ("status", 9),
+    ("by", 16),
     ("duration", 8),
     ("spans", 5),
     ("user", 12),
     ("ip", 15),
     ("message", None),
 )
-"""Every column and its width; the message takes the room the others leave."""
-DROPPED_FIRST = ("spans", "ip", "user", "duration")
-"""Columns given up, in this order, until the message has MIN_MESSAGE characters."""
+"""Every column and its width; the message takes the room the others leave. `by` names the
+script that blocked the trace, or the one that failed in it."""
+DROPPED_FIRST = ("trace id", "spans", "ip", "user", "by", "duration")
+"""Columns given up, in this order, until the message has MIN_MESSAGE characters: the trace id
+shows only on a wide terminal, the deciding script on all but narrow ones."""
 MIN_MESSAGE = 24
 PADDING = 2
 """A cell's padding, one character either side."""
@@ -80,7 +88,9 @@ def fitted_layout(width: int, rows: list[TraceRow], now_ns: int) -> dict[str, in
     return dated if dated.keys() == undated.keys() else undated
 
 
-def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
+def row_cells(
+    row: TraceRow, sizes: dict[str, int], decider: Decider = NOBODY, local: bool = False
+) -> list[object]:
     """The cells of one trace for the columns in `sizes`, stored text shown (never obeyed);
     corrupt rows get a magenta mark."""
     message = row.status_message or ""
@@ -88,11 +98,13 @@ def row_cells(row: TraceRow, sizes: dict[str, int]) -> list[object]:
         message = f"! {'; '.join(row.problems)}" + (f" · {message}" if message else "")
     if row.replay_of:
         message = f"↻ replay of {row.replay_of[:8]}" + (f" · {message}" if message else "")
-    started = format_ns(row.started_at)
+    started = format_ns(row.started_at, local=local)
     cells = {
         STARTED: Text(started if sizes[STARTED] >= DATED else started[5:]),
+        "trace id": Text(short_id(row.id), style="dim"),
         "trigger": shown_text(row.trigger_event),
         "status": status_text(row.status, row.problems),
+        "by": shown_text(decider.shown, style="" if decider.blocked_by else "red"),
         "duration": Text(format_duration(row.duration_ms), justify="right"),
         "spans": Text(str(row.span_count), justify="right"),
         "user": shown_text(row.user_id),
@@ -132,6 +144,9 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         """The width the columns were fitted to."""
         self.newer_above = False
         """Whether newer traces than the first row were left out (the list's owner says)."""
+        self.deciders: dict[str, Decider] = {}
+        """The script that blocked (or failed in) each shown trace that has one (the list's
+        owner reads them with the rows)."""
 
     def on_mount(self) -> None:
         """Columns for the screen's width until the table knows its own."""
@@ -154,9 +169,18 @@ class TraceTable(DataTable[object], inherit_bindings=False):
             return False
         self.fitted = fitted
         self.clear(columns=True)
+        zone = zone_name(app_data(self).local_time, now)
         for label, size in fitted.items():
-            self.add_column(label, width=size, key=label)
+            shown = f"started ({zone})" if label == STARTED else label
+            self.add_column(shown, width=size, key=label)
         return True
+
+    def show_times(self) -> None:
+        """Lay the columns out again and show every row's time in the zone now chosen."""
+        self.fitted = {}
+        current, offset = self.current_id, self.cursor_row - int(self.scroll_y)
+        self._fit(self.fitted_width, self.traces)
+        self._refill(self.traces, current, offset)
 
     def append_rows(self, rows: list[TraceRow]) -> None:
         """Add rows at the bottom (the next page); the first row of another year dates them all."""
@@ -167,7 +191,14 @@ class TraceTable(DataTable[object], inherit_bindings=False):
         for row in rows:
             if row.id not in self.rows:
                 self.traces.append(row)
-                self.add_row(*row_cells(row, self.fitted), key=row.id)
+                decider = self.deciders.get(row.id, NOBODY)
+                local = app_data(self).local_time
+                self.add_row(*row_cells(row, self.fitted, decider, local), key=row.id)
+
+    def know_deciders(self, found: dict[str, Decider]) -> None:
+        """The deciding scripts of rows about to be shown; those of rows no longer shown go."""
+        shown = {row.id for row in self.traces}
+        self.deciders = {k: v for k, v in self.deciders.items() if k in shown} | found
 
     def show_rows(self, rows: list[TraceRow]) -> None:
         """Show exactly `rows` with the cursor on the first."""
@@ -196,6 +227,11 @@ class TraceTable(DataTable[object], inherit_bindings=False):
             index = min(before, self.row_count - 1)
         self.move_cursor(row=index, scroll=False)
         self.scroll_to(y=max(0, index - offset), animate=False, immediate=True)
+        # Rows added on top are not measured yet, so the scroll above stops short of them;
+        # once they are, the cursor's trace goes back to where it was on screen.
+        self.call_after_refresh(
+            bound(self, self.scroll_to), y=max(0, index - offset), animate=False, immediate=True
+        )
 
     def action_scroll_top(self) -> None:
         """The first row; with newer traces left out above it, ask for them too."""

@@ -286,19 +286,6 @@ def _load_object(text: Any, key: str, problems: list[str]) -> dict[str, Any] | N
     return value
 
 
-def sound_json(text: Any, valid: Any) -> bool:
-    """Whether a stored JSON column will read without a problem, judged without parsing it:
-    empty, or text the database calls valid JSON with too few brackets to nest too deep."""
-    if text is None or text == "":
-        return True
-    return (
-        type(text) is str
-        and valid == 1
-        and text.startswith("{")
-        and text.count("{") + text.count("[") <= MAX_JSON_DEPTH
-    )
-
-
 def _too_deep(text: str, value: Any) -> bool:
     """Whether containers nest deeper than MAX_JSON_DEPTH, found without recursion."""
     if text.count("{") + text.count("[") <= MAX_JSON_DEPTH:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from .span_outline import SpanOutline
 
 ReplayChoice = Literal["exclude", "include", "only"]
 """Whether a listing leaves replays out (the default: they are not traffic), adds them, or shows
@@ -92,14 +95,12 @@ class TraceWithSpans:
 
 @dataclass(slots=True)
 class TraceOutline:
-    """A trace and its spans in start order, read so that a tree of any size shows at once: a
-    span whose stored JSON is sound comes without its attributes and extra, and `undecoded`
-    holds its stored row to read them from (`codec.span_from_row`) when it is looked at; a
-    damaged span comes whole, with its problems (None in `undecoded`)."""
+    """A trace and its spans in start order, read so that a tree of any size shows at once: the
+    spans stay the rows they were read as (`SpanOutline`), a span whose stored row is sound made
+    a `SpanRow` only when asked for and its JSON columns decoded only when it is read whole."""
 
     trace: TraceRow
-    spans: list[SpanRow]
-    undecoded: list[tuple[Any, ...] | None]
+    spans: SpanOutline
 
 
 class ScriptRun(NamedTuple):

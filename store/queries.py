@@ -17,6 +17,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -31,6 +32,7 @@ from .replay_reads import REPLAY_COLUMNS, attribute, own_script_span, runs_colum
 from .run_filters import version_conditions
 from .schema import script_runs as runs_table
 from .schema import script_sources, spans, trace_counts, traces
+from .sound_span_sql import SOUND_SPAN
 
 Rows = Select[*tuple[Any, ...]]
 
@@ -50,14 +52,10 @@ def spans_of_trace() -> Rows:
 
 
 def outline_spans() -> Rows:
-    """A trace's spans in start order, each with whether its two JSON columns are sound JSON
-    (`trace_id`)."""
+    """A trace's spans in start order, each with whether its row reads without a problem
+    (`trace_id`; see `sound_span_sql`)."""
     return (
-        select(
-            *[spans.c[n] for n in SPAN_COLUMNS],
-            func.json_valid(spans.c.attributes),
-            func.json_valid(spans.c.extra),
-        )
+        select(*[spans.c[n] for n in SPAN_COLUMNS], literal_column(SOUND_SPAN))
         .where(spans.c.trace_id == bindparam("trace_id"))
         .order_by(spans.c.started_at, spans.c.pk)
     )

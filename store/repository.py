@@ -16,7 +16,6 @@ from .codec import (
     INT64_MIN,
     SUMMARY_COLUMNS,
     json_text,
-    sound_json,
     span_from_row,
     span_to_tuple,
     trace_from_row,
@@ -48,6 +47,7 @@ from .run_paging import merged_page, page_rows, page_statements
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
 from .script_stats import read_stats
+from .span_outline import SpanOutline
 from .sql import InsertMany, Operation, Statement, built_statement, named_statement
 from .stats_models import StatsReport
 from .trace_ids import lookup_prefixes
@@ -249,21 +249,14 @@ class Repository:
         return found
 
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
-        """A trace and its spans with their JSON columns left to read when looked at (see
+        """A trace and its spans as their rows, each made a span when asked for (see
         `TraceOutline`), or None if there is no such trace."""
         trace = self.get_trace(trace_id)
         if trace is None:
             return None
-        outline = TraceOutline(trace, [], [])
-        for row in self._query("outline_spans", (), trace_id=trace.id):
-            values = tuple(row[:-2])
-            if sound_json(values[-2], row[-2]) and sound_json(values[-1], row[-1]):
-                outline.spans.append(span_from_row((*values[:-2], None, None)))
-                outline.undecoded.append(values)
-            else:
-                outline.spans.append(span_from_row(values))
-                outline.undecoded.append(None)
-        return outline
+        rows = self._query("outline_spans", (), trace_id=trace.id)
+        damaged = {i: span_from_row(r[:-1]) for i, r in enumerate(rows) if not r[-1]}
+        return TraceOutline(trace, SpanOutline(rows, damaged))
 
     def trace_spans(self, trace_id: str, batch: int = SPAN_BATCH) -> Iterator[SpanRow]:
         """A trace's spans in start order, read `batch` at a time (keyset on start and key), so a

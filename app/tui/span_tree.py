@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Sequence
 
 from pipetrace.store import SpanRow, TraceRow
-from pipetrace.store.codec import span_from_row
+from pipetrace.store.span_outline import SpanOutline
 
 FAILED = frozenset({"error", "blocked"})
 """Span statuses an operator jumps to: what the list's "every failure" filter also means."""
@@ -17,59 +16,53 @@ class SpanTree:
     """Spans as a forest by parent span id; `visible` lists the node indices shown, in order.
 
     Spans whose parent is missing (or that sit in a parent cycle) become roots, so every span
-    is shown exactly once whatever the stored data looks like. A span may come without its
-    attributes and extra, with its stored row in `undecoded` (see `TraceOutline`): `span`
-    reads them when the span is looked at, so a tree of any size is built at once.
+    is shown exactly once whatever the stored data looks like. The tree is built from the
+    outline's columns (`SpanOutline`), so no span becomes an object until it is drawn or looked
+    at, and a tree of any size is built at once.
     """
 
-    def __init__(
-        self,
-        trace: TraceRow,
-        spans: list[SpanRow],
-        undecoded: list[tuple[Any, ...] | None] | None = None,
-    ) -> None:
+    def __init__(self, trace: TraceRow, spans: SpanOutline | Sequence[SpanRow]) -> None:
         self.trace = trace
-        self.spans = spans
-        self.undecoded = undecoded or [None] * len(spans)
-        n = len(spans)
-        self.parent = [-1] * n
+        self.spans = spans if isinstance(spans, SpanOutline) else SpanOutline.of(spans)
+        n = len(self.spans)
+        ids = self.spans.column("id")
+        first = dict(zip(reversed(ids), range(n - 1, -1, -1), strict=True))
+        """Each id's first span: a later span with the same id is no one's parent."""
+        parents = [first.get(p or "", -1) for p in self.spans.column("parent_span_id")]
+        self.parent = [-1 if p == i else p for i, p in enumerate(parents)]
         self.children: list[list[int]] = [[] for _ in range(n)]
+        for index, parent in enumerate(self.parent):
+            if parent >= 0:
+                self.children[parent].append(index)
         self.depth = [0] * n
         self.collapsed: set[int] = set()
         self._haystack: list[str] | None = None
-        by_id: dict[str, int] = {}
-        for index, span in enumerate(spans):
-            by_id.setdefault(span.id, index)
-        for index, span in enumerate(spans):
-            parent = by_id.get(span.parent_span_id or "", -1)
-            if parent != index and parent >= 0:
-                self.parent[index] = parent
-                self.children[parent].append(index)
-        self.order = self._preorder(i for i in range(n) if self.parent[i] < 0)
+        self.order = self._preorder([i for i, p in enumerate(self.parent) if p < 0])
         if len(self.order) < n:
             self._break_cycles()
         self.position = [0] * n
         for pos, node in enumerate(self.order):
             self.position[node] = pos
         self.start_ns, self.end_ns = self._bounds()
-        self.visible: list[int] = []
-        self.row_of: list[int] = []
-        self.flatten()
+        self.visible = list(self.order)
+        """Nothing is collapsed yet: every span shows, in tree order."""
+        self.row_of = list(self.position)
 
-    def _preorder(self, roots: Iterable[int], seen: set[int] | None = None) -> list[int]:
-        """Depth-first order without recursion, so deep trees cannot overflow the stack."""
-        seen = set() if seen is None else seen
+    def _preorder(self, roots: list[int]) -> list[int]:
+        """Depth-first order without recursion, so deep trees cannot overflow the stack; each
+        node has one parent, so no node is met twice."""
         out: list[int] = []
-        stack = list(reversed(list(roots)))
+        children, depth = self.children, self.depth
+        stack = roots[::-1]
         while stack:
             node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
             out.append(node)
-            parent = self.parent[node]
-            self.depth[node] = self.depth[parent] + 1 if parent >= 0 else 0
-            stack.extend(reversed(self.children[node]))
+            kids = children[node]
+            if kids:
+                below = depth[node] + 1
+                for kid in kids:
+                    depth[kid] = below
+                stack.extend(reversed(kids))
         return out
 
     def _break_cycles(self) -> None:
@@ -81,15 +74,19 @@ class SpanTree:
                 if old >= 0:
                     self.children[old].remove(node)
                 self.parent[node] = -1
-                self.order += self._preorder([node], seen)
+                self.depth[node] = 0
+                cut = self._preorder([node])
+                seen.update(cut)
+                self.order += cut
 
     def _bounds(self) -> tuple[int, int]:
         """The time axis: the trace's own span of time, widened to hold every span."""
-        start = self.trace.started_at
-        end = self.trace.ended_at or start
-        for span in self.spans:
-            start = min(start, span.started_at)
-            end = max(end, self.span_end(span))
+        start = min(self.spans.column("started_at"), default=self.trace.started_at)
+        start = min(start, self.trace.started_at)
+        ends = self.spans.column("ended_at")
+        if None in ends:
+            ends = [self.span_end(self.spans[i]) if e is None else e for i, e in enumerate(ends)]
+        end = max(max(ends, default=start), self.trace.ended_at or start)
         return start, max(end, start + 1)
 
     @staticmethod
@@ -170,15 +167,13 @@ class SpanTree:
 
     def span(self, node: int) -> SpanRow:
         """The span at `node` with its attributes and extra, read from its row the first time."""
-        values = self.undecoded[node]
-        if values is not None:
-            self.spans[node] = span_from_row(values)
-            self.undecoded[node] = None
-        return self.spans[node]
+        return self.spans.whole(node)
 
     def failures(self) -> list[int]:
         """Nodes whose span errored or blocked, or whose row is corrupt: where to look first."""
-        return [i for i, s in enumerate(self.spans) if s.status in FAILED or s.problems]
+        damaged = self.spans.damaged()
+        statuses = self.spans.column("status")
+        return [i for i, s in enumerate(statuses) if s in FAILED or i in damaged]
 
     def find(self, query: str) -> list[int]:
         """Nodes whose name or attributes contain `query`, ignoring case."""

@@ -28,6 +28,7 @@ from ..models import (
     VacuumResult,
 )
 from ..repository import MAX_PAGE, Repository
+from ..span_outline import SpanOutline
 from ..sql import Statement, built_statement, named_statement
 from .detect import SPAN_COLUMNS, TRACE_COLUMNS
 from .ids import dashed, is_uuid, stored_prefix
@@ -111,7 +112,7 @@ class AutherRepository(Repository):
         found = self.get_trace_with_spans(trace_id)
         if found is None:
             return None
-        return TraceOutline(found.trace, found.spans, [None] * len(found.spans))
+        return TraceOutline(found.trace, SpanOutline.of(found.spans))
 
     def trace_spans(self, trace_id: str, batch: int = 0) -> Iterator[SpanRow]:
         """A trace's spans in start order (read at once: auther caps its traces' size)."""

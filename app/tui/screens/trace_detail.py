@@ -184,7 +184,7 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
         except StoreError as exc:
             self.post_message(self.LoadFailed(exc, bound(self, self.load)))
             return
-        tree = SpanTree(found.trace, found.spans, found.undecoded) if found else None
+        tree = SpanTree(found.trace, found.spans) if found else None
         self.post_message(self.Loaded(tree, replays))
 
     @on(Loaded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -27,6 +28,18 @@ NAME_MIN, NAME_MAX = 16, 44
 """The name column's width: what the longest name needs, within these bounds."""
 STATS = 13
 """The layer (4) and duration (8 and a space) columns between the names and the bars."""
+
+
+def name_need(tree: SpanTree) -> int:
+    """Cells the longest name needs with its indent, arrow and mark, when all are expanded: read
+    from the tree's columns, the names made safe to show (`shown`) first only if one needs it."""
+    names = tree.spans.column("name")
+    if not all(map(str.isprintable, names)):
+        names = [shown(name) for name in names]
+    indents = [2 * min(depth, MAX_INDENT) for depth in tree.depth]
+    widths = list(map(operator.add, map(len, names), indents))
+    widths += [widths[node] + 2 for node in tree.spans.damaged()]  # the "! " mark
+    return max(widths) + 3 if widths else NAME_MIN  # the arrow and a space after the name
 
 
 class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
@@ -68,8 +81,6 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree: SpanTree | None = None
         self.cursor = 0
         self.matches: set[int] = set()
-        self.names: list[str] = []
-        """Each span's name as shown (`shown`): stored text never reaches the terminal raw."""
         self.name_need = NAME_MIN
         """Cells the longest name needs with its indent, arrow and mark, when all are expanded."""
 
@@ -80,14 +91,7 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         self.span_tree = tree
         self.matches = set()
         self.cursor = 0
-        self.names = [shown(span.name) for span in tree.spans]
-        self.name_need = max(
-            (
-                2 * min(depth, MAX_INDENT) + 2 + (2 if span.problems else 0) + len(name) + 1
-                for span, name, depth in zip(tree.spans, self.names, tree.depth, strict=True)
-            ),
-            default=NAME_MIN,
-        )
+        self.name_need = name_need(tree)
         self._resize_virtual()
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
@@ -286,7 +290,7 @@ class Waterfall(ScrollView, can_focus=True, inherit_bindings=False):
         arrow = ("▸ " if node in tree.collapsed else "▾ ") if tree.children[node] else "  "
         mark = "! " if span.problems else ""
         name_room = max(1, name_w - len(indent) - 2 - len(mark) - 1)
-        name = self.names[node]
+        name = shown(span.name)
         name = name if len(name) <= name_room else name[: name_room - 1] + "…"
         name_style = base + colour + (MATCH if node in self.matches else Style())
         layer = f"L{span.layer_index}" if span.layer_index is not None else ""

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import _common
 from click.testing import CliRunner
@@ -214,13 +215,22 @@ def peak_rss(folder: Path, megabytes: int) -> tuple[float, float]:
     return target.stat().st_size / 1e6, int(kilobytes) / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 spans instead of 100,000")
-    args = parser.parse_args()
-    n_traces = (10_000 if args.quick else 100_000) // SPANS_PER_TRACE
+class Rates(NamedTuple):
+    """Seconds of the export and import against json on the same data, and the file's size."""
+
+    size_mb: float
+    export: float
+    encode: float
+    imported: float
+    import_cpu: float
+    decode: float
+    decode_cpu: float
+
+
+def export_import(n_traces: int, runs: int) -> Rates:
+    """Export `n_traces` traces and import the file back, each against raw json; what they
+    built is let go on return, so no later measurement's garbage collection walks it."""
     n_spans = n_traces * SPANS_PER_TRACE
-    runs = 3 if args.quick else 2  # quick timings are short: best of three, every side alike
     with tempfile.TemporaryDirectory() as folder:
         source = open_store(str(Path(folder) / "source.db"))
         try:
@@ -249,6 +259,17 @@ def main() -> None:
                 target.close()
         imported, import_cpu = min(imports), min(import_cpus)
         size = out.stat().st_size / 1e6
+    return Rates(size, export, encode, imported, import_cpu, decode, decode_cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 spans instead of 100,000")
+    args = parser.parse_args()
+    n_traces = (10_000 if args.quick else 100_000) // SPANS_PER_TRACE
+    n_spans = n_traces * SPANS_PER_TRACE
+    runs = 3 if args.quick else 2  # quick timings are short: best of three, every side alike
+    size, export, encode, imported, import_cpu, decode, decode_cpu = export_import(n_traces, runs)
     print(f"{n_traces} traces, {n_spans} spans, export file {size:.1f} MB")
     print(f"export: {n_spans / export:,.0f} spans/s ({export:.2f} s)")
     print(f"json.dumps of the same OTLP objects: {n_spans / encode:,.0f} spans/s ({encode:.2f} s)")

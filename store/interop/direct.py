@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..backends import Backend
+from ..batch_runs import batch_runs
 from ..codec import trace_to_tuple
 from ..columns import SPAN_COLUMNS, SPAN_TABLE, TRACE_COLUMNS, TRACE_TABLE
 from ..errors import StoreError
+from ..rollup_writes import filed
 from ..sql import InsertMany, Operation, Statement
 from .held import HeldSpan, HeldSpans
 from .summary import summarize
@@ -49,15 +51,29 @@ def new_trace_row(
 
 
 def insert_operations(
-    trace_rows: Mapping[str, tuple[Any, ...]], held: HeldSpans
+    trace_rows: Mapping[str, tuple[Any, ...]], held: HeldSpans, file_runs: bool
 ) -> list[Operation]:
     """Inserts of new traces' rows, then of their held spans (a trace stored meanwhile fails
-    them)."""
-    span_rows = [s.values for trace_id in trace_rows for s in held.spans_of(trace_id)]
-    return [
+    them); with `file_runs` (a store that keeps script runs), their runs filed and counted in
+    the same writes, as the repository's saves do, rather than span by span by the triggers."""
+    held_spans = [s for trace_id in trace_rows for s in held.spans_of(trace_id)]
+    span_rows = [s.values for s in held_spans]
+    inserts: list[Operation] = [
         InsertMany(TRACE_TABLE, TRACE_COLUMNS, list(trace_rows.values())),
         InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows),
     ]
+    if not file_runs:
+        return inserts
+    facts = [_run_attributes(s.run) for s in held_spans]
+    runs = batch_runs(list(trace_rows.values()), span_rows, facts)
+    return inserts if runs is None else filed(inserts, runs, list(trace_rows))
+
+
+def _run_attributes(run: tuple[Any, Any, Any] | None) -> dict[str, Any] | None:
+    """A held span's run facts as the attributes batch_runs reads."""
+    if run is None:
+        return None
+    return {"script.sha256": run[0], "limit": run[1], "custom": run[2]}
 
 
 def conflict_of(exc: StoreError) -> TraceConflict | None:

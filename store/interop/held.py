@@ -20,6 +20,9 @@ class HeldSpan(NamedTuple):
     user: str | None
     ip: str | None
     resource: str | None
+    run: tuple[Any, Any, Any] | None
+    """A script span's `script.sha256`, `limit` and `custom` attributes, which its rollups read
+    (store/batch_runs.py); None for other spans."""
 
     def facts(self) -> SpanFacts:
         """What `summarize` needs of this span."""
@@ -56,7 +59,12 @@ class HeldSpans:
         self._resources: dict[int, tuple[Any, str | None]] = {}
 
     def add(
-        self, values: tuple[Any, ...], carried: str | None, hints: tuple[Any, ...], extra: Any
+        self,
+        values: tuple[Any, ...],
+        carried: str | None,
+        hints: tuple[Any, ...],
+        extra: Any,
+        run: tuple[Any, Any, Any] | None,
     ) -> None:
         """Hold a span unless the same delivery is held already; `extra` is its row's extra."""
         spans = self.traces.setdefault(values[0], {})
@@ -64,7 +72,7 @@ class HeldSpans:
         if key in spans:
             return
         resource = self._resource_text(extra.get("resource")) if extra else None
-        spans[key] = HeldSpan(values, carried, hints[0], hints[1], resource)
+        spans[key] = HeldSpan(values, carried, hints[0], hints[1], resource, run)
         self.count += 1
 
     def _resource_text(self, resource: Any) -> str | None:

@@ -173,7 +173,7 @@ def _read(stage: ImportStage, items: Iterable[Item]) -> _Read:
         hints = _hints(row.attributes)
         read.offered += 1
         if not stage.used:
-            held.add(values, carried, hints, row.extra)
+            held.add(values, carried, hints, row.extra, _run_facts(row))
             if held.count > HOLD_SPANS:
                 _stage_spans(stage, held.drain())
             continue
@@ -231,6 +231,14 @@ def _scrub_run(run: list[SpanRow | CarrierSpan], scrub: Scrub) -> list[SpanRow |
     return run
 
 
+def _run_facts(row: SpanRow) -> tuple[Any, Any, Any] | None:
+    """What a script span's rollups read of its attributes (HeldSpan.run)."""
+    if row.script_id is None:
+        return None
+    attributes = row.attributes or {}
+    return attributes.get("script.sha256"), attributes.get("limit"), attributes.get("custom")
+
+
 def _hints(attributes: dict[str, Any] | None) -> tuple[str | None, str | None]:
     """The span's first user and address attributes that are non-empty text (as the summary
     reads them of stored spans)."""
@@ -269,7 +277,7 @@ def _write(repo: Repository, stage: ImportStage, read: _Read, source: str, name:
                 new_rows[trace_id] = new_trace_row(trace_id, spans, source, warnings, now)
         counts.added += len(new_rows)
         counts.spans += held.count
-        inserts = insert_operations(new_rows, held) if new_rows else []
+        inserts = insert_operations(new_rows, held, repo.has_script_runs) if new_rows else []
         try:
             if stage.used:
                 stage.move(guarded=not last, first=inserts)

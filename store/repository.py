@@ -7,10 +7,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import Backend
-from .batch_runs import batch_runs
 from .codec import (
     INT64_MAX,
     INT64_MIN,
@@ -42,15 +41,15 @@ from .models import (
     VacuumResult,
 )
 from .revisions import includes
-from .rollup_writes import filed, unfiled
 from .run_paging import merged_page, page_rows, page_statements
 from .schema_check import OpenedSchema, apply_additive_revisions
 from .script_sources import SOURCES_REVISION, SourceLedger, forget_sources, read_sources
-from .script_stats import read_stats
 from .span_outline import SpanOutline
 from .sql import InsertMany, Operation, Statement, built_statement, named_statement
-from .stats_models import StatsReport
 from .trace_ids import lookup_prefixes
+
+if TYPE_CHECKING:
+    from .stats_models import StatsReport
 
 QUERIES = ".queries"
 """The module of this repository's SQLAlchemy statement builders (see store/sql.py)."""
@@ -352,6 +351,8 @@ class Repository:
         errors over about `columns` chart columns, for `filters`' whole hours (see
         store/script_stats.py); replays are left out unless the filter asks for them."""
         self.need_script_runs()
+        from .script_stats import read_stats  # its SQL and models load for stats only
+
         return read_stats(self.backend, filters or TraceFilter(), columns)
 
     def list_newer(
@@ -697,6 +698,8 @@ class Repository:
             built_statement(self.queries, "delete_spans_of", ids),
             built_statement(self.queries, "delete_traces", ids),
         ]
+        from .rollup_writes import unfiled  # writers only: a read loads none of the rollups' SQL
+
         operations = unfiled(ids, deletes) if self.has_script_runs else deletes
         if self.keeps_sources:
             operations.append(forget_sources(rows[-1][1]))
@@ -740,6 +743,9 @@ def _with_runs(
 ) -> list[Operation]:
     """The trace and span `inserts` of `items`, with their script runs filed and counted in the
     same transaction (by the triggers when Python cannot speak for the batch exactly)."""
+    from .batch_runs import batch_runs  # writers only: a read loads none of the rollups' SQL
+    from .rollup_writes import filed
+
     trace_insert, span_insert = inserts
     attributes = [span.attributes for item in items for span in item.spans]
     runs = batch_runs(trace_insert.rows, span_insert.rows, attributes)

@@ -61,3 +61,18 @@ def test_a_store_that_needs_a_migration_is_migrated_with_alembic(tmp_path: Path)
         assert repo.count_traces() == 1
     finally:
         repo.close()
+
+
+@pytest.mark.parametrize("args", [["traces", "--limit", "50"], ["show", f"{1:032x}"]])
+def test_reads_load_none_of_the_rollups_writes_or_stats(
+    tmp_path: Path, store: str, args: list[str]
+) -> None:
+    """Saves file runs and rollups and `stats` reads them; `traces` and `show` need neither."""
+    imported = imported_by(tmp_path, *args, "--db", store, top_level=False)
+    writers_and_stats = {
+        "pipetrace.store.batch_runs",
+        "pipetrace.store.rollup_writes",
+        "pipetrace.store.script_stats",
+        "pipetrace.store.stats_models",
+    }
+    assert not imported & writers_and_stats

@@ -147,24 +147,38 @@ def _cancel_on_interrupt(
     cancel: threading.Event, note: Callable[[str], None]
 ) -> Iterator[list[int]]:
     """SIGINT and SIGTERM set the cancel event instead of raising mid-transaction; the list
-    yielded holds the signal that did (SIGINT until one does)."""
+    yielded holds the signal that did (SIGINT until one does). The handler writes nothing: a
+    signal arriving while the main thread writes to stderr would make the write reentrant, so
+    a thread of its own says that the command is stopping."""
     stopped_by = [int(signal.SIGINT)]
     if threading.current_thread() is not threading.main_thread():
         yield stopped_by
         return
+    wake = threading.Event()
+    signalled: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
         if not cancel.is_set():
             stopped_by[0] = signum
-            note("stopping after the current batch...")
+            signalled.append(signum)
+            wake.set()
         cancel.set()
 
+    def say_stopping() -> None:
+        wake.wait()
+        if signalled:
+            note("stopping after the current batch...")
+
+    speaker = threading.Thread(target=say_stopping, name="cleanup-stopping", daemon=True)
+    speaker.start()
     previous = {signum: signal.signal(signum, on_signal) for signum in SIGNAL_STATUS}
     try:
         yield stopped_by
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        wake.set()
+        speaker.join()
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interop.interop_data import SAMPLES, all_trace_ids
+from interop.interop_data import SAMPLES, stored_rows
 
 from pipetrace.store import Repository, SpanRow, TraceRow, TraceWithSpans, open_store
 from pipetrace.store.backends import open_backend
@@ -81,18 +81,6 @@ def test_a_trace_stored_between_the_lookup_and_the_write_is_merged(
     assert other is not None and other.trace.span_count == 1
 
 
-def _rows(repo: Repository) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
-    out = {}
-    for trace_id in all_trace_ids(repo):
-        found = repo.get_trace_with_spans(trace_id)
-        assert found is not None
-        trace = asdict(found.trace)
-        del trace["created_at"]
-        spans = sorted((asdict(s) for s in found.spans), key=lambda s: json.dumps(s, default=str))
-        out[trace_id] = (trace, spans)
-    return out
-
-
 @pytest.mark.parametrize(
     ("name", "first_lines"),
     [("otel_traces_01.json", 0), ("yelp.json", 0), ("otlp2jaeger-multi-in.json.txt", 1)],
@@ -115,7 +103,7 @@ def test_a_file_over_the_hold_limit_stores_what_a_held_one_stores(
             again = import_file(repo, path)
             assert (again.traces_added, again.spans, again.spans_merged) == (0, 0, 0)
             assert again.duplicates == report.spans + report.spans_merged + report.duplicates
-            results.append((asdict(report), _rows(repo)))
+            results.append((asdict(report), stored_rows(repo)))
         finally:
             repo.close()
     assert results[0] == results[1]

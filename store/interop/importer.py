@@ -21,6 +21,7 @@ from .conventions import IP_KEYS, USER_KEYS
 from .direct import conflict_of, insert_operations, new_trace_row, stored_ids
 from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
 from .errors import MalformedFile
+from .gc_pause import gc_paused
 from .held import HeldSpan, HeldSpans, identity_digest
 from .spans import CarrierSpan, Item, TraceNote
 from .staging import ImportStage, StaleSummaries
@@ -125,11 +126,13 @@ def store_items(
 
     The spans are held in memory by trace as they come, up to HOLD_SPANS; the traces the store
     does not have are then written directly, and those it has are staged and merged. A file
-    with more spans than that stages them all as it reads on, so memory stays bounded."""
+    with more spans than that stages them all as it reads on, so memory stays bounded. The
+    garbage collector is paused meanwhile (see `gc_pause`)."""
     stage = ImportStage(repo.backend)
     try:
-        read = _read(stage, items if scrub is None else _scrubbed(items, scrub))
-        counts = _write(repo, stage, read, source, name)
+        with gc_paused():
+            read = _read(stage, items if scrub is None else _scrubbed(items, scrub))
+            counts = _write(repo, stage, read, source, name)
     except BaseException:
         if stage.used:
             with contextlib.suppress(StoreError):

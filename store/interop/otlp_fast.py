@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
+from msgspec.structs import astuple
 
 from .anyvalue import INT64_MAX, INT64_MIN
 from .conventions import hex_id, kind_code, nanos, status_code
@@ -25,14 +26,39 @@ from .spans import Item, make_span, with_carried
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _INTEGER = re.compile(r"-?[0-9]+")
 _COUNTS = ("droppedAttributesCount", "droppedEventsCount", "droppedLinksCount")
+_ONE_SET = 5
+"""UNSET fields of an AnyValue with one value."""
 
 
 class KeyValue(Struct):
-    """An attribute; its AnyValue stays a plain object, read by `_value` (quicker than a
-    Struct with six optional fields)."""
+    """An attribute."""
 
     key: str
-    value: dict[str, Any] | UnsetType = UNSET
+    value: AnyValue | UnsetType = UNSET
+
+
+class AnyValue(Struct, forbid_unknown_fields=True):
+    """An AnyValue of the types a decoded value keeps (a bytesValue, or a string where a
+    double goes, NaN included, is `otlp_in`'s); `_value` checks that at most one is set."""
+
+    stringValue: str | UnsetType = UNSET
+    intValue: int | str | UnsetType = UNSET
+    boolValue: bool | UnsetType = UNSET
+    doubleValue: float | UnsetType = UNSET
+    kvlistValue: KeyValueList | UnsetType = UNSET
+    arrayValue: ArrayValue | UnsetType = UNSET
+
+
+class KeyValueList(Struct, forbid_unknown_fields=True):
+    """A kvlistValue."""
+
+    values: list[KeyValue] = []
+
+
+class ArrayValue(Struct, forbid_unknown_fields=True):
+    """An arrayValue."""
+
+    values: list[AnyValue] = []
 
 
 class Status(Struct):
@@ -184,65 +210,38 @@ def _span(sp: Span, extra: dict[str, Any], native: bool, ids: _Ids) -> Item:
 
 
 def _attributes(items: list[KeyValue]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        out[item.key] = None if item.value is UNSET else _value(item.value)
-    return out
+    """Key/value pairs as a JSON object."""
+    return {item.key: None if item.value is UNSET else _value(item.value) for item in items}
 
 
-def _value(value: Any) -> Any:
-    """An AnyValue as JSON, as `anyvalue.decode_value` gives it; exactly one known field set,
-    else `otlp_in` reads the document."""
-    if type(value) is not dict or len(value) != 1:
-        if value == {}:
+def _value(value: AnyValue) -> Any:
+    """An AnyValue as JSON, as `anyvalue.decode_value` gives it; none or one field set, else
+    `otlp_in` reads the document (and says what is wrong)."""
+    fields = astuple(value)
+    unset = fields.count(UNSET)
+    if unset != _ONE_SET:
+        if unset == len(fields):
             return None
         raise _Elsewhere
-    ((key, given),) = value.items()
-    kind = type(given)
-    if key == "stringValue":
-        if kind is str:
-            return given
-    elif key == "intValue":
-        if kind is int or (kind is str and _integer_text(given)):
-            number = int(given)
-            if INT64_MIN <= number <= INT64_MAX:
-                return number
-    elif key == "boolValue":
-        if kind is bool:
-            return given
-    elif key == "doubleValue":
-        if kind is float or kind is int:
-            return float(given)
-    elif key == "kvlistValue":
-        if kind is dict:
-            return _kvlist(_listed(given))
-    elif key == "arrayValue" and kind is dict:
-        return [_value(v) for v in _listed(given)]
-    raise _Elsewhere
+    text, integer, boolean, double, kvlist, array = fields
+    if text is not UNSET:
+        return text
+    if integer is not UNSET:
+        if type(integer) is str and not _integer_text(integer):
+            raise _Elsewhere
+        number = int(integer)
+        if INT64_MIN <= number <= INT64_MAX:
+            return number
+        raise _Elsewhere
+    if kvlist is not UNSET:
+        return _attributes(kvlist.values)
+    if boolean is not UNSET:
+        return boolean
+    if double is not UNSET:
+        return double
+    return [_value(v) for v in array.values]
 
 
 def _integer_text(text: str) -> bool:
     """Whether an intValue string is a decimal integer (plain digits checked the quick way)."""
     return (text.isdigit() and text.isascii()) or _INTEGER.fullmatch(text) is not None
-
-
-def _listed(holder: dict[str, Any]) -> list[Any]:
-    """The `values` of an arrayValue or kvlistValue (none when it is absent)."""
-    values = holder.get("values") or []
-    if len(holder) > ("values" in holder) or type(values) is not list:
-        raise _Elsewhere
-    return values
-
-
-def _kvlist(pairs: list[Any]) -> dict[str, Any]:
-    """A kvlistValue's attributes, checked as the decoder checks a span's."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        if type(pair) is not dict:
-            raise _Elsewhere
-        key = pair.get("key")
-        if type(key) is not str or len(pair) > 1 + ("value" in pair):
-            raise _Elsewhere
-        value = pair.get("value", UNSET)
-        out[key] = None if value is UNSET else _value(value)
-    return out

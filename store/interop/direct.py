@@ -17,6 +17,7 @@ from ..codec import trace_to_tuple
 from ..columns import SPAN_COLUMNS, SPAN_TABLE, TRACE_COLUMNS, TRACE_TABLE
 from ..errors import StoreError
 from ..rollup_writes import filed
+from ..span_filing_pause import without_filing_trigger
 from ..sql import InsertMany, Operation, Statement
 from .held import HeldSpan, HeldSpans
 from .summary import summarize
@@ -51,22 +52,30 @@ def new_trace_row(
 
 
 def insert_operations(
-    trace_rows: Mapping[str, tuple[Any, ...]], held: HeldSpans, file_runs: bool
+    trace_rows: Mapping[str, tuple[Any, ...]],
+    held: HeldSpans,
+    file_runs: bool,
+    trigger: str | None = None,
 ) -> list[Operation]:
     """Inserts of new traces' rows, then of their held spans (a trace stored meanwhile fails
     them); with `file_runs` (a store that keeps script runs), their runs filed and counted in
-    the same writes, as the repository's saves do, rather than span by span by the triggers."""
+    the same writes, as the repository's saves do, rather than span by span by the triggers.
+    Given the span-filing trigger's text, the spans are inserted with it off while they are
+    filed that way (see span_filing_pause)."""
     held_spans = [s for trace_id in trace_rows for s in held.spans_of(trace_id)]
     span_rows = [s.values for s in held_spans]
-    inserts: list[Operation] = [
-        InsertMany(TRACE_TABLE, TRACE_COLUMNS, list(trace_rows.values())),
-        InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows),
-    ]
+    traces_insert = InsertMany(TRACE_TABLE, TRACE_COLUMNS, list(trace_rows.values()))
+    spans_insert = InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows)
     if not file_runs:
-        return inserts
+        return [traces_insert, spans_insert]
     facts = [_run_attributes(s.run) for s in held_spans]
     runs = batch_runs(list(trace_rows.values()), span_rows, facts)
-    return inserts if runs is None else filed(inserts, runs, list(trace_rows))
+    if runs is None:
+        return [traces_insert, spans_insert]
+    if trigger is None:
+        return filed([traces_insert, spans_insert], runs, list(trace_rows))
+    paused = without_filing_trigger(trigger, [spans_insert])
+    return filed([traces_insert, *paused], runs, list(trace_rows))
 
 
 def _run_attributes(run: tuple[Any, Any, Any] | None) -> dict[str, Any] | None:

@@ -13,10 +13,13 @@ from typing import Any
 
 from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
 
+from .. import span_filing_pause
 from ..codec import dump_json, span_to_tuple, trace_to_tuple
 from ..errors import StoreError
 from ..models import SpanRow, TraceRow, TraceWithSpans
 from ..repository import Repository
+from ..span_filing_pause import changed_trigger, filing_trigger
+from ..sql import Operation
 from .conventions import IP_KEYS, USER_KEYS
 from .direct import conflict_of, insert_operations, new_trace_row, stored_ids
 from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
@@ -280,7 +283,10 @@ def _write(repo: Repository, stage: ImportStage, read: _Read, source: str, name:
                 new_rows[trace_id] = new_trace_row(trace_id, spans, source, warnings, now)
         counts.added += len(new_rows)
         counts.spans += held.count
-        inserts = insert_operations(new_rows, held, repo.has_script_runs) if new_rows else []
+        inserts: list[Operation] = []
+        if new_rows:
+            trigger = _pausable_trigger(repo, held.count)
+            inserts = insert_operations(new_rows, held, repo.has_script_runs, trigger)
         try:
             if stage.used:
                 stage.move(guarded=not last, first=inserts)
@@ -290,7 +296,7 @@ def _write(repo: Repository, stage: ImportStage, read: _Read, source: str, name:
             stage.drop_summaries()
             continue
         except StoreError as exc:
-            if conflict_of(exc) is None:
+            if conflict_of(exc) is None and changed_trigger(exc) is None:
                 raise
             if stage.used:
                 stage.drop_summaries()
@@ -303,6 +309,14 @@ def _write(repo: Repository, stage: ImportStage, read: _Read, source: str, name:
             )
         return counts
     raise AssertionError("the last attempt always writes")  # pragma: no cover
+
+
+def _pausable_trigger(repo: Repository, spans: int) -> str | None:
+    """The span-filing trigger's text when a direct write of `spans` spans should take it off
+    while it files their runs itself (see span_filing_pause), else None."""
+    if not repo.has_script_runs or spans < span_filing_pause.PAUSE_FROM:
+        return None
+    return filing_trigger(repo.backend)
 
 
 def _summarise(

@@ -44,8 +44,9 @@ def filing_trigger(backend: Backend) -> str | None:
 
 
 def without_filing_trigger(text: str, span_inserts: Sequence[Operation]) -> list[Operation]:
-    """`span_inserts` run with the trigger of `text` off: to be placed inside a claimed write
-    (store/rollup_writes.py), after its first statement, which starts the transaction."""
+    """`span_inserts` run with the trigger of `text` off, inside a claimed write (see
+    store/rollup_writes.py). The guard, an INSERT, goes first: Python's sqlite3 begins the
+    transaction before the first INSERT, not before a DROP, which would be committed alone."""
     return [
         Statement(_UNCHANGED, (SPAN_FILING, text)),
         Statement(f"DROP TRIGGER {SPAN_FILING}"),

@@ -1,7 +1,8 @@
 """A large import takes the span-filing trigger off while it files its spans' runs itself: the
 rollups still equal a recount, the store keeps the very trigger it had (so a foreign writer's
-span is filed after it), and a trigger changed between the lookup and the write is looked up
-again rather than put back as it was; on SQLite and sqld."""
+span is filed after it), a write that fails with the trigger off leaves it in place, and a
+trigger changed between the lookup and the write is looked up again rather than put back as
+it was; on SQLite and sqld."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from pathlib import Path
 import pytest
 from rollup_recount import random_traces, recounted, stored_rollups
 
-from pipetrace.store import Repository, open_store, span_filing_pause
+from pipetrace.store import Repository, StoreError, open_store, span_filing_pause
 from pipetrace.store.codec import SPAN_COLUMNS, span_to_tuple
 from pipetrace.store.interop import export_traces, import_file, importer, select_trace_ids
 from pipetrace.store.models import SpanRow
-from pipetrace.store.sql import Statement
+from pipetrace.store.sql import InsertMany, Statement
 
 TRIGGERS = Statement("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
 
@@ -88,3 +89,15 @@ def test_a_trigger_changed_since_its_lookup_is_looked_up_again(
         assert stored_rollups(repo) == recounted(repo)
     finally:
         repo.close()
+
+
+def test_a_write_that_fails_with_the_trigger_off_leaves_it_in_place(repo: Repository) -> None:
+    text = span_filing_pause.filing_trigger(repo.backend)
+    assert text is not None
+    triggers = repo.backend.query(TRIGGERS)
+    orphan = SpanRow("9" * 32, "1" * 16, "no trace", "success", 10**18)  # breaks the foreign key
+    spans = InsertMany("pipeline_spans", SPAN_COLUMNS, [span_to_tuple(orphan)])
+    with pytest.raises(StoreError):
+        repo.backend.write(span_filing_pause.without_filing_trigger(text, [spans]))
+    assert repo.backend.query(TRIGGERS) == triggers
+    assert repo.backend.query(Statement("SELECT count(*) FROM pipeline_spans")) == [(0,)]

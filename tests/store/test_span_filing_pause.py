@@ -13,7 +13,8 @@ import pytest
 from rollup_recount import random_traces, recounted, stored_rollups
 
 from pipetrace.store import Repository, StoreError, open_store, span_filing_pause
-from pipetrace.store.codec import SPAN_COLUMNS, span_to_tuple
+from pipetrace.store.codec import span_to_tuple
+from pipetrace.store.columns import SPAN_COLUMNS
 from pipetrace.store.interop import export_traces, import_file, importer, select_trace_ids
 from pipetrace.store.models import SpanRow
 from pipetrace.store.sql import InsertMany, Statement

@@ -1,4 +1,5 @@
-"""A libSQL server (sqld or Turso) through libsql-client; writes go as atomic batches."""
+"""A libSQL server (sqld or Turso): writes through libsql-client as atomic batches, reads on
+held server streams (hrana_reads.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..errors import StoreError, StoreUnavailable
 from ..models import StoreSpace, VacuumResult
 from ..sql import InsertMany, Operation, Statement
 from ..url import DatabaseTarget, mask_credentials
+from .hrana_reads import HranaReads
 
 MAX_PARAMS_PER_STATEMENT = 30_000
 MAX_ROWS_PER_STATEMENT = 500
@@ -24,7 +26,8 @@ T = TypeVar("T")
 
 
 class LibsqlBackend:
-    """Sends compiled statements to sqld; a write is one `batch()`, applied atomically.
+    """Sends compiled statements to sqld; a write is one `batch()`, applied atomically, and a
+    read goes on a stream the server keeps open, so it reuses a warm server connection.
 
     The async client runs on an event loop in a thread of its own, and every request is
     bounded by the target's timeout, so a server that accepts and never answers cannot hang
@@ -43,23 +46,21 @@ class LibsqlBackend:
         except Exception as exc:  # the client validates the URL eagerly
             self._stop_loop()
             raise StoreUnavailable(f"{target.display}: {_describe(exc)}") from None
+        self.reads = HranaReads(target.location, target.auth_token, target.timeout)
 
     def query(self, statement: Statement) -> list[tuple[Any, ...]]:
         """Run a read and return all rows as tuples."""
         try:
-            result = self._run(self.client.execute(statement.sql, list(statement.params)))
+            return self.reads.query(statement)
         except Exception as exc:
             raise self._explain(exc) from None
-        return [tuple(row) for row in result.rows]
 
     def query_many(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
-        """Run several reads as one `batch()`: one request, so one round trip, for all."""
-        batch = [libsql_client.Statement(s.sql, list(s.params)) for s in statements]
+        """Run several reads in one request, so one round trip, for all."""
         try:
-            results = self._run(self.client.batch(batch))
+            return self.reads.query_many(statements)
         except Exception as exc:
             raise self._explain(exc) from None
-        return [[tuple(row) for row in result.rows] for result in results]
 
     def write(self, operations: Sequence[Operation]) -> list[int]:
         """Send every operation in one batch (multi-row inserts keep round trips few); returns
@@ -114,6 +115,7 @@ class LibsqlBackend:
         with self.closing:
             if self.loop.is_closed():
                 return
+            self.reads.close()
             with contextlib.suppress(Exception):  # a server that is gone must not fail shutdown
                 self._run(self.client.close())
             self._stop_loop()

@@ -131,16 +131,20 @@ class HranaReads:
             conn.close()
 
     def _send(self, request: dict[str, Any]) -> msgspec.Raw:
-        """One request on a held stream (a new one if none is idle); its response."""
+        """One request on a held stream (a new one if none is idle); its response. A held
+        stream the server let expire, or a kept-alive connection it closed, is replaced once
+        (reads can be repeated); a refusal or a timeout is not tried again."""
         with self.lock:
-            conn, baton = self.idle.pop() if self.idle else (self._connect(), None)
+            held = self.idle.pop() if self.idle else None
+        conn, baton = held or (self._connect(), None)
         try:
             outcome, baton = self._post(conn, baton, [request])
-        except HttpStatusError as exc:
-            if baton is None or exc.status in (401, 403):
-                conn.close()
+        except (HttpStatusError, http.client.HTTPException, OSError) as exc:
+            conn.close()
+            if held is None or _final(exc):
                 raise
-            outcome, baton = self._post(conn, None, [request])  # the server let it expire
+            conn = self._connect()
+            outcome, baton = self._post_or_close(conn, request)
         except BaseException:
             conn.close()
             raise
@@ -149,6 +153,16 @@ class HranaReads:
         if outcome.error is not None:
             raise libsql_client.LibsqlError(outcome.error.message, outcome.error.code or "UNKNOWN")
         return outcome.response
+
+    def _post_or_close(
+        self, conn: http.client.HTTPConnection, request: dict[str, Any]
+    ) -> tuple[_Outcome, str | None]:
+        """`request` on a new stream of `conn`, which is closed if that fails."""
+        try:
+            return self._post(conn, None, [request])
+        except BaseException:
+            conn.close()
+            raise
 
     def _post(
         self, conn: http.client.HTTPConnection, baton: str | None, requests: list[dict[str, Any]]
@@ -167,6 +181,11 @@ class HranaReads:
         """A keep-alive connection to the server (nothing is sent until the first request)."""
         kind = http.client.HTTPSConnection if self.tls else http.client.HTTPConnection
         return kind(self.host, self.port, timeout=self.timeout)
+
+
+def _final(exc: BaseException) -> bool:
+    """Whether trying again cannot help: the server refused the token, or did not answer."""
+    return isinstance(exc, TimeoutError) or getattr(exc, "status", None) in (401, 403)
 
 
 def _ok(step: int) -> dict[str, Any]:

@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import _common  # noqa: F401  (puts the repository root on sys.path)
@@ -80,14 +81,14 @@ def captured_import(repo: Repository, path: Path) -> tuple[float, float, list[Op
         spent[0] += time.perf_counter() - started
         return changed
 
-    repo.backend.write = capture  # type: ignore[method-assign]
+    repo.backend.write = capture  # type: ignore[method-assign,assignment]
     total = seconds(lambda: import_file(repo, path))
     return total, spent[0], operations
 
 
 def python_side(repo: Repository, path: Path) -> None:
     """The import with its writes dropped: reading, holding, summarising and tallying only."""
-    repo.backend.write = lambda ops: [0] * len(ops)  # type: ignore[method-assign]
+    repo.backend.write = lambda ops: [0] * len(ops)  # type: ignore[method-assign,assignment]
     import_file(repo, path)
 
 
@@ -124,6 +125,37 @@ def spin() -> None:
         total += i
 
 
+def one_round(path: Path, lines: list[str], store: Callable[[], Repository]) -> str:
+    """One round of every measurement, as a line of figures."""
+    decode = seconds(partial(decode_all, lines))
+    total, written, operations = captured_import(store(), path)
+    python = total - written
+    overlapped = together(
+        partial(python_side, store(), path), partial(store().backend.write, operations)
+    )
+    rows_json = seconds(partial(batched, operations))
+    in_json = batched(operations)
+    batch_alone = seconds(partial(store().backend.write, in_json))
+    batch_overlapped = together(
+        partial(python_side, store(), path), partial(store().backend.write, in_json)
+    )
+    first, second = partial(python_side, store(), path), partial(python_side, store(), path)
+    alone = seconds(first) + seconds(second)
+    split = together(partial(python_side, store(), path), partial(python_side, store(), path))
+    apart = seconds(spin) + seconds(cte)
+    beside = together(spin, cte)
+    return (
+        f"load {loadavg()}: sequential {total:.2f} (python {python:.2f} + writes "
+        f"{written:.2f}) = {total / decode:.2f}; overlapped {overlapped:.2f} = "
+        f"{overlapped / decode:.2f} ({overlapped / total:.0%} of sequential, perfect "
+        f"{max(python, written) / total:.0%}); batched: writes {batch_alone:.2f} "
+        f"(+ {rows_json:.2f} of JSON), overlapped {batch_overlapped:.2f} = "
+        f"{batch_overlapped / total:.0%} of sequential; two python sides on threads "
+        f"{split / alone:.0%} of one after the other; free core: C beside Python "
+        f"{beside / apart:.0%} of one after the other (perfect ~50%)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 spans instead of 100,000")
@@ -149,41 +181,7 @@ def main() -> None:
             return opened[-1]
 
         for _ in range(args.rounds):
-            decode = seconds(lambda: decode_all(lines))
-            total, written, operations = captured_import(store(), path)
-            python = total - written
-            reader, writer = store(), store()
-            overlapped = together(
-                lambda r=reader: python_side(r, path),
-                lambda w=writer, ops=operations: w.backend.write(ops),
-            )
-            rows_json = seconds(lambda ops=operations: batched(ops))
-            in_json = batched(operations)
-            alone_writer = store()
-            batch_alone = seconds(lambda w=alone_writer, ops=in_json: w.backend.write(ops))
-            reader, writer = store(), store()
-            batch_overlapped = together(
-                lambda r=reader: python_side(r, path),
-                lambda w=writer, ops=in_json: w.backend.write(ops),
-            )
-            one, two = store(), store()
-            alone = seconds(lambda a=one, b=two: (python_side(a, path), python_side(b, path)))
-            three, four = store(), store()
-            split = together(
-                lambda a=three: python_side(a, path), lambda b=four: python_side(b, path)
-            )
-            apart = seconds(spin) + seconds(cte)
-            beside = together(spin, cte)
-            print(
-                f"load {loadavg()}: sequential {total:.2f} (python {python:.2f} + writes "
-                f"{written:.2f}) = {total / decode:.2f}; overlapped {overlapped:.2f} = "
-                f"{overlapped / decode:.2f} ({overlapped / total:.0%} of sequential, perfect "
-                f"{max(python, written) / total:.0%}); batched: writes {batch_alone:.2f} "
-                f"(+ {rows_json:.2f} of JSON), overlapped {batch_overlapped:.2f} = "
-                f"{batch_overlapped / total:.0%} of sequential; two python sides on threads "
-                f"{split / alone:.0%} of one after the other; free core: C beside Python "
-                f"{beside / apart:.0%} of one after the other (perfect ~50%)"
-            )
+            print(one_round(path, lines, store))
         for repo in opened:
             repo.close()
 

@@ -219,14 +219,15 @@ def _rows(result: _Rows | None) -> list[tuple[Any, ...]]:
 
 
 def _cell(value: _Value) -> Any:
-    """One Hrana value as Python's."""
+    """One Hrana value as Python's; an infinite REAL, which the server sends without a value
+    (JSON has none), is None."""
     kind = value.type
     if kind == "text":
         return value.value
     if kind == "integer":
         return int(value.value)
     if kind == "float":
-        return float(value.value)
+        return None if value.value is None else float(value.value)  # JSON has no infinity
     if kind == "null":
         return None
     return base64.b64decode((value.base64 or "") + "==")  # the server leaves out the padding

@@ -27,6 +27,8 @@ local spans, n_spans, dropped, depth = {}, 0, 0, 0
 -- attributes of custom spans and the tags of metrics in one buffer, three slots each: the
 -- owner (a custom span's number in the run, or minus a metric's), the key and the value.
 local metrics, n_metrics, metrics_dropped = {}, 0, 0
+-- Whether the trigger is traced (set by begin()): the helpers record only then.
+local tracing = false
 local attrs, n_attrs, attrs_dropped = {}, 0, 0
 
 -- The hook reads the clock every `step` VM instructions, at most max_step (a block, 8192). One
@@ -267,7 +269,10 @@ local function safe_text(s)
   return "<non-UTF-8 text>"
 end
 
+-- Logs, custom spans and metrics only ever reach a trace: an untraced trigger keeps none (the
+-- helpers still check their arguments, so a script fails the same way either way).
 local function add_log(msg)
+  if not tracing then return end
   if type(msg) ~= "string" then msg = type(msg) == "number" and tostring(msg) or "<" .. type(msg) .. ">" end
   library.spend_text(msg)
   msg = safe_text(msg)
@@ -324,6 +329,11 @@ local function trace(name, fn, ...)
     attributes, fn, args = fn, args[1], t_pack()
   end
   if type(fn) ~= "function" then error("helpers.trace: fn must be a function", 2) end
+  if not tracing then
+    local r = t_pack(pcall(fn, t_unpack(args, 1, args.n)))
+    if not r[1] then error(r[2], 0) end
+    return t_unpack(r, 2, r.n)
+  end
   if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
     dropped = dropped + 1
     return fn(t_unpack(args, 1, args.n))
@@ -353,6 +363,7 @@ local function metric(kind, default)
     if value == nil then value = default end
     if type(value) ~= "number" then error(where .. ": value must be a number", 2) end
     if tags ~= nil and type(tags) ~= "table" then error(where .. ": tags must be a table", 2) end
+    if not tracing then return end
     if n_metrics >= caps.max_metrics then
       metrics_dropped = metrics_dropped + 1
       return
@@ -587,7 +598,7 @@ local function check_result(res)
 end
 
 -- Per-trigger state, set by begin().
-local ctx, ctx_view, seed, tracing = nil, nil, 0, false
+local ctx, ctx_view, seed = nil, nil, 0
 local pending, pending_ids = {}, {}
 local scripts, plans = {}, {}
 -- Reused buffers: a run's facts (only slots 1..n of the latest run count) and what

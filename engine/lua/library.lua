@@ -112,9 +112,27 @@ local function analyse(p)
   return q, anchored
 end
 
--- Refuses a costly match (raising at the level of the wrapper's caller); returns its cost.
-local quants, anchors, cached = {}, {}, 0
 local MAX_SUBJECT, MAX_PATTERN, PATTERN_COST = caps.max_subject, caps.max_pattern, caps.pattern_cost
+-- The most a match may cost and still be neither charged nor refused.
+local FREE_COST = SMALL < PATTERN_COST and SMALL or PATTERN_COST
+
+-- The longest subject a match (anchors counted) of a pattern plen bytes long, whose cost grows
+-- with the subject's length to the power `exponent`, can take free: the wrappers of find,
+-- match, gsub and helpers.matches compare a string subject's length with it first and call C
+-- at once when it is within (a short match checks no more than this).
+local function free_length(plen, exponent)
+  local n = 0
+  if exponent <= 1 then
+    n = FREE_COST // (plen + 1)
+  else
+    while (n + 1) ^ exponent <= FREE_COST do n = n + 1 end
+  end
+  return n < MAX_SUBJECT and n or MAX_SUBJECT
+end
+
+-- Refuses a costly match (raising at the level of the wrapper's caller); returns its cost.
+-- free_of[p] is free_length of a pattern analysed already.
+local quants, anchors, free_of, cached = {}, {}, {}, 0
 local function pattern_cost(s, p, anchored_ok)
   local ts = type(s)
   if type(p) ~= "string" or (ts ~= "string" and ts ~= "number") then return 0 end
@@ -123,9 +141,9 @@ local function pattern_cost(s, p, anchored_ok)
   if plen > MAX_PATTERN then error("pattern too long (" .. plen .. " bytes)", 3) end
   local q = quants[p]
   if q == nil then
-    if cached >= 512 then quants, anchors, cached = {}, {}, 0 end
+    if cached >= 512 then quants, anchors, free_of, cached = {}, {}, {}, 0 end
     q, anchors[p] = analyse(p)
-    quants[p], cached = q, cached + 1
+    quants[p], free_of[p], cached = q, free_length(plen, anchors[p] and q or q + 1), cached + 1
   end
   local exponent = (anchored_ok and anchors[p]) and q or q + 1
   local cost = exponent <= 1 and n * (plen + 1) or n ^ exponent
@@ -156,23 +174,29 @@ local function plain_cost(s, p)
   return cost
 end
 
+local raw_find, raw_match, raw_gsub = raw_string.find, raw_string.match, raw_string.gsub
 local S = {}
 for k, v in next, raw_string do S[k] = v end
 S.dump, S.pack, S.unpack, S.packsize = nil, nil, nil, nil
 
 -- A pattern's cost bounds the work of all the matches it makes (gmatch's iterations included).
 S.find = function(s, p, init, plain)
-  if plain and type(s) == "string" and type(p) == "string" and #s * #p <= SMALL then
-    return raw_string.find(s, p, init, plain)
+  if type(s) == "string" then
+    if not plain then
+      if #s <= (free_of[p] or -1) then return raw_find(s, p, init, plain) end
+    elseif type(p) == "string" and #s * #p <= SMALL then
+      return raw_find(s, p, init, plain)
+    end
   end
   local cost = plain and plain_cost(s, p) or pattern_cost(s, p, true)
   if cost > SMALL then spend(cost) end
-  return raw_string.find(s, p, init, plain)
+  return raw_find(s, p, init, plain)
 end
 S.match = function(s, p, init)
+  if type(s) == "string" and #s <= (free_of[p] or -1) then return raw_match(s, p, init) end
   local cost = pattern_cost(s, p, true)
   if cost > SMALL then spend(cost) end
-  return raw_string.match(s, p, init)
+  return raw_match(s, p, init)
 end
 S.gmatch = function(s, p, init)
   local cost = pattern_cost(s, p, false)
@@ -180,9 +204,10 @@ S.gmatch = function(s, p, init)
   return raw_string.gmatch(s, p, init)
 end
 S.gsub = function(s, p, r, n)
+  if type(s) == "string" and #s <= (free_of[p] or -1) then return raw_gsub(s, p, r, n) end
   local cost = pattern_cost(s, p, true)
   if cost > SMALL then spend(cost) end
-  return raw_string.gsub(s, p, r, n)
+  return raw_gsub(s, p, r, n)
 end
 
 S.rep = function(s, n, sep)
@@ -457,6 +482,7 @@ end
 -- helpers.matches: whether s matches p, with the pattern bounds.
 local function matches(s, p)
   if type(s) ~= "string" or type(p) ~= "string" then return false end
+  if #s <= (free_of[p] or -1) then return s_find(s, p) ~= nil end
   local cost = pattern_cost(s, p, true)
   if cost > SMALL then spend(cost) end
   return s_find(s, p) ~= nil

@@ -3,6 +3,7 @@ ends within its deadline plus a margin, failing by its policy, with a span namin
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -265,3 +266,38 @@ def test_errors_inside_a_bounded_function_read_like_lua_s(make_engine, sink, scr
     outcome = engine.execute_trigger("t", {})
     assert outcome.error is not None and message in outcome.error
     assert "library" not in outcome.error and "<python>" not in outcome.error
+
+
+def test_short_matches_meet_tight_pattern_limits_as_long_ones_do(make_engine, sink):
+    """A match short enough to be free under the default limits is still refused when the
+    limits are tighter, whichever wrapper makes it and however often its pattern was seen."""
+    script = """
+    local seen = {}
+    local function try(f, ...)
+      local ok, err = pcall(f, ...)
+      seen[#seen + 1] = ok and "ok" or err
+    end
+    for _ = 1, 2 do
+      try(string.match, "aa", ".-.-b")
+      try(string.match, "aaa", ".-.-b")
+      try(string.find, "aaa", ".-.-b")
+      try(string.gsub, "aaa", ".-.-b", "")
+      try(helpers.matches, "aaa", ".-.-b")
+      try(string.find, "aaaaaa", "a")
+      try(string.match, "a", "aaaaaa")
+    end
+    return {data = {seen = seen}}
+    """
+    limits = "max_pattern_cost = 20\nmax_pattern_subject = 5\nmax_pattern_bytes = 5\n"
+    engine = make_engine({"s.lua": script}, MANIFEST.format(failure="open") + limits)
+    seen = [re.sub(r"^s\.lua:\d+: ", "", m) for m in engine.execute_trigger("t", {}).data["seen"]]
+    refused = [
+        "ok",
+        "pattern too complex for a 3-byte subject",
+        "pattern too complex for a 3-byte subject",
+        "pattern too complex for a 3-byte subject",
+        "pattern too complex for a 3-byte subject",
+        "string too long for pattern matching (6 bytes)",
+        "pattern too long (6 bytes)",
+    ]
+    assert seen == refused * 2

@@ -319,21 +319,24 @@ local function add_attrs(owner, t)
 end
 
 local frozen_now = 0
+-- What pcall(fn, ...) gave, re-raising its error: an untraced helpers.trace calls fn through
+-- pcall as a traced one does, so an error raised at level 2 in fn reads the same.
+local function finish(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
 -- helpers.trace(name, fn, ...) calls fn(...) in a custom span; helpers.trace(name, attributes,
 -- fn), the original's form (attributes may be nil), records the attributes on the span and
 -- calls fn().
 local function trace(name, fn, ...)
   if type(name) ~= "string" then error("helpers.trace: name must be a string", 2) end
+  if not tracing and type(fn) == "function" then return finish(pcall(fn, ...)) end
   local attributes, args = nil, t_pack(...)
   if (fn == nil or type(fn) == "table") and type(args[1]) == "function" then
     attributes, fn, args = fn, args[1], t_pack()
   end
   if type(fn) ~= "function" then error("helpers.trace: fn must be a function", 2) end
-  if not tracing then
-    local r = t_pack(pcall(fn, t_unpack(args, 1, args.n)))
-    if not r[1] then error(r[2], 0) end
-    return t_unpack(r, 2, r.n)
-  end
+  if not tracing then return finish(pcall(fn, t_unpack(args, 1, args.n))) end
   if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
     dropped = dropped + 1
     return fn(t_unpack(args, 1, args.n))
@@ -456,9 +459,9 @@ local ENV_MT = { __index = BASE, __metatable = false }
 local view_of = setmetatable({}, { __mode = "kv" })
 local VIEW_MT = {
   __index = function(p, k)
-    local v = rawget(target_of[p], k)
-    if type(v) == "table" then return view(v) end
-    return v
+    local v = target_of[p][k]
+    if type(v) ~= "table" then return v end
+    return view_of[v] or view(v)
   end,
   __newindex = function() error("context is read-only", 2) end,
   __len = function(p) return #target_of[p] end,

@@ -667,7 +667,8 @@ local function run(script, deadline_, facts)
   n_spans, dropped, depth = 0, 0, 0
   n_metrics, metrics_dropped, n_attrs, attrs_dropped = 0, 0, 0, 0
   math_randomseed(seed, script.seed)
-  local env = setmetatable({ context = ctx_view, helpers = H }, ENV_MT)
+  -- _G is set after, in a slot the constructor already made.
+  local env = setmetatable({ context = ctx_view, helpers = H, _G = false }, ENV_MT)
   env._G = env
   local chunk = script.chunk
   debug_setupvalue(chunk, 1, env)

@@ -5,6 +5,7 @@ local clock_ns, sha256_words, caps, host_error, md5_words, secrets, library_sour
   responses = ...
 
 local debug_sethook, debug_gethook, debug_setupvalue = debug.sethook, debug.gethook, debug.setupvalue
+local metatable_of = debug.getmetatable
 local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
 local pcall, error, type, next, select = pcall, error, type, next, select
 local rawget, rawset, rawequal, rawlen = rawget, rawset, rawequal, rawlen
@@ -510,51 +511,63 @@ local function flatten(v, out, n)
   return n
 end
 
--- Checks a script's data table without running script code (raw access only) and copies it
--- in the same walk, dropping any metatables (a read-only proxy is copied as the table it
--- shows), so stored outputs hold plain values only. Returns the copy, or nil and why it cannot
--- be kept. The sizes so far and the tables on the path are kept in upvalues for the walk.
-local out_bytes, out_nodes, seen = 0, 0, nil
-local function copy_checked(v, d)
-  v = target_of[v] or v
-  if d > caps.max_output_depth then return nil, "output too deep (max " .. caps.max_output_depth .. ")" end
-  if seen[v] then return nil, "output contains a cyclic table" end
+-- Checks a script's data table without running script code (raw access only). The sizes so
+-- far, the tables on the path (a reused table, which a walk that ends well empties) and
+-- whether any table on the walk is a read-only proxy or has a metatable are kept in upvalues.
+-- Returns why the data cannot be kept, or nil when it can.
+local out_bytes, out_nodes, seen, reshape = 0, 0, {}, false
+local function check(v, d)
+  local target = target_of[v]
+  if target then
+    v, reshape = target, true
+  elseif metatable_of(v) ~= nil then
+    reshape = true
+  end
+  if d > caps.max_output_depth then return "output too deep (max " .. caps.max_output_depth .. ")" end
+  if seen[v] then return "output contains a cyclic table" end
   seen[v] = true
   local max_bytes = caps.max_output_bytes
   out_bytes = out_bytes + 2
-  local copy = {}
   for k, x in next, v do
     out_nodes = out_nodes + 1
     if out_nodes > caps.max_output_nodes then
-      return nil, "output too large (over " .. caps.max_output_nodes .. " values)"
+      return "output too large (over " .. caps.max_output_nodes .. " values)"
     end
     local tk = type(k)
     if tk == "string" then
       out_bytes = out_bytes + #k + 3
     elseif math_type(k) ~= "integer" then
-      return nil, "output has a " .. tk .. " key; only string and integer keys are allowed"
+      return "output has a " .. tk .. " key; only string and integer keys are allowed"
     end
     local tx = type(x)
     if tx == "string" then
-      if not utf8_len(x) then return nil, "output contains a string that is not UTF-8" end
+      if not utf8_len(x) then return "output contains a string that is not UTF-8" end
       out_bytes = out_bytes + #x + 2
     elseif tx == "number" then
-      if x ~= x or x == math_huge or x == -math_huge then return nil, "output contains NaN or infinity" end
+      if x ~= x or x == math_huge or x == -math_huge then return "output contains NaN or infinity" end
       out_bytes = out_bytes + 8
     elseif tx == "boolean" then
       out_bytes = out_bytes + 5
     elseif tx == "table" then
-      local err
-      x, err = copy_checked(x, d + 1)
-      if err then return nil, err end
+      local err = check(x, d + 1)
+      if err then return err end
     else
-      return nil, "output contains a " .. tx .. " value"
+      return "output contains a " .. tx .. " value"
     end
-    if out_bytes > max_bytes then return nil, "output too large (max " .. max_bytes .. " bytes)" end
-    copy[k] = x
+    if out_bytes > max_bytes then return "output too large (max " .. max_bytes .. " bytes)" end
   end
   seen[v] = nil
-  if out_bytes > max_bytes then return nil, "output too large (max " .. max_bytes .. " bytes)" end
+  if out_bytes > max_bytes then return "output too large (max " .. max_bytes .. " bytes)" end
+end
+
+-- A copy of checked data without metatables, each read-only proxy copied as the table it shows.
+local function plain_copy(v)
+  v = target_of[v] or v
+  local copy = {}
+  for k, x in next, v do
+    if type(x) == "table" then x = plain_copy(x) end
+    copy[k] = x
+  end
   return copy
 end
 
@@ -564,16 +577,20 @@ local function wrong_type(name, value, want)
   return "result field '" .. name .. "' must be a " .. want .. ", got " .. type(value)
 end
 
--- A plain copy of a result's data, or nil and why it cannot be kept.
+-- A result's data holding plain values only, or nil and why it cannot be kept. Data that is
+-- plain already is kept as it is: nothing can reach the tables of a script that has ended
+-- but what it returned.
 local function checked_data(data)
   if data == nil then return nil end
   local err = wrong_type("data", data, "table")
   if err then return nil, err end
-  out_bytes, out_nodes, seen = 0, 0, {}
-  local copy
-  copy, err = copy_checked(data, 1)
-  seen = nil
-  return copy, err
+  out_bytes, out_nodes, reshape = 0, 0, false
+  err = check(data, 1)
+  -- A failed walk leaves tables in seen, and a long one a large table holding memory.
+  if err or out_nodes > 64 then seen = {} end
+  if err then return nil, err end
+  if reshape then return plain_copy(data) end
+  return data
 end
 
 -- Validates a script's return value: returns status, message, data and, for an explicit denial,

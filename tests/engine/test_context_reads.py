@@ -106,3 +106,33 @@ def test_library_tables_are_not_handed_out_by_iteration(make_engine, sink):
     engine = make_engine({"first.lua": "return", "second.lua": script}, TWO_LAYERS)
     engine.execute_trigger("t", {})
     assert engine.execute_trigger("t", {}).data == {"upper": "A", "hash": 64}
+
+
+def test_a_later_script_sees_returned_data_as_plain_read_only_tables(make_engine, sink):
+    """Data is kept as the script returned it when it is plain, and copied without metatables
+    when it is not: either way a later script reads plain values and cannot write them."""
+    first = """
+    local shared = {n = 1}
+    local odd = setmetatable({x = 1}, {__index = function() return "from a metatable" end})
+    return {data = {shared = shared, again = shared, odd = odd, inner = {odd = odd}}}
+    """
+    second = """
+    local out = context.outputs.first
+    local wrote = pcall(function() context.prev.shared.n = 2 end)
+    return {data = {
+      missing = tostring(out.odd.missing), inner = tostring(out.inner.odd.missing),
+      n = context.prev.again.n, wrote = wrote, x = out.odd.x,
+    }}
+    """
+    engine = make_engine({"first.lua": first, "second.lua": second}, TWO_LAYERS)
+    data = engine.execute_trigger("t", {}).data
+    assert data == {
+        "again": {"n": 1},
+        "inner": "nil",
+        "missing": "nil",
+        "n": 1,
+        "odd": {"x": 1},
+        "shared": {"n": 1},
+        "wrote": False,
+        "x": 1,
+    }

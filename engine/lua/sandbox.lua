@@ -619,7 +619,8 @@ end
 
 -- Per-trigger state, set by begin().
 local ctx, ctx_view, seed = nil, nil, 0
-local pending, pending_ids = {}, {}
+-- The running layer's data and the ids of the scripts that returned it, slots 1..n_pending.
+local pending, pending_ids, n_pending = {}, {}, 0
 local scripts, plans = {}, {}
 -- Reused buffers: a run's facts (only slots 1..n of the latest run count) and what
 -- run_trigger returns.
@@ -634,11 +635,12 @@ local out, ret = {}, {}
 local function begin(input, seed_, now, tracing_, input_bytes)
   -- The previous context and outputs go first, so a collection can free them if memory runs
   -- short here.
-  ctx, ctx_view, pending, pending_ids = input, nil, nil, nil
+  ctx, ctx_view = input, nil
+  for i = 1, n_pending do pending[i], pending_ids[i] = nil, nil end
+  n_pending = 0
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing, input_kb = seed_, now, tracing_, input_bytes / 1024
-  pending, pending_ids = {}, {}
   heap0 = heap_kb("count") - input_kb
 end
 
@@ -720,8 +722,8 @@ local function run(script, deadline_, facts)
   end
   res = nil
   if data then
-    pending_ids[#pending_ids + 1] = script.id
-    pending[#pending + 1] = data
+    n_pending = n_pending + 1
+    pending[n_pending], pending_ids[n_pending] = data, script.id
   end
   if not facts then return status, msg, data end
   local flags, n = 0, 3
@@ -755,13 +757,13 @@ end
 -- Publishes the finished layer's data: outputs[id] per script and prev = merged data.
 local function commit_layer()
   local prev = {}
-  for i = 1, #pending do
+  for i = 1, n_pending do
     local data = pending[i]
     ctx.outputs[pending_ids[i]] = data
     for k, v in next, data do prev[k] = v end
+    pending[i], pending_ids[i] = nil, nil
   end
-  ctx.prev = prev
-  pending, pending_ids = {}, {}
+  ctx.prev, n_pending = prev, 0
 end
 
 -- Runs a trigger's layers (see add_plan) until one blocks or fails closed, applying each

@@ -512,7 +512,7 @@ local function flatten(v, out, n)
 end
 
 -- Checks a script's data table without running script code (raw access only). The sizes so
--- far, the tables on the path (a reused table, which a walk that ends well empties) and
+-- far, the tables on the path (a reused table, which a walk that succeeds empties) and
 -- whether any table on the walk is a read-only proxy or has a metatable are kept in upvalues.
 -- Returns why the data cannot be kept, or nil when it can.
 local out_bytes, out_nodes, seen, reshape = 0, 0, {}, false
@@ -584,10 +584,12 @@ local function checked_data(data)
   if data == nil then return nil end
   local err = wrong_type("data", data, "table")
   if err then return nil, err end
+  -- A walk that failed or ran out of memory left tables in seen.
+  if next(seen) ~= nil then seen = {} end
   out_bytes, out_nodes, reshape = 0, 0, false
   err = check(data, 1)
-  -- A failed walk leaves tables in seen, and a long one a large table holding memory.
-  if err or out_nodes > 64 then seen = {} end
+  -- A long walk leaves a large table holding memory.
+  if out_nodes > 64 then seen = {} end
   if err then return nil, err end
   if reshape then return plain_copy(data) end
   return data

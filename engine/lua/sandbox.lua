@@ -28,7 +28,7 @@ local spans, n_spans, dropped, depth = {}, 0, 0, 0
 -- attributes of custom spans and the tags of metrics in one buffer, three slots each: the
 -- owner (a custom span's number in the run, or minus a metric's), the key and the value.
 local metrics, n_metrics, metrics_dropped = {}, 0, 0
--- Whether the trigger is traced (set by begin()): the helpers record only then.
+-- Whether the trigger is traced (set by begin()): only then do a run's records reach the host.
 local tracing = false
 local attrs, n_attrs, attrs_dropped = {}, 0, 0
 
@@ -270,10 +270,10 @@ local function safe_text(s)
   return "<non-UTF-8 text>"
 end
 
--- Logs, custom spans and metrics only ever reach a trace: an untraced trigger keeps none (the
--- helpers still check their arguments, so a script fails the same way either way).
+-- The helpers record logs, custom spans and metrics the same way whether the trigger is traced
+-- or not (only a traced run hands them to the host), so a script runs the same VM instructions
+-- and allocations either way and meets its budget and memory cap at the same point.
 local function add_log(msg)
-  if not tracing then return end
   if type(msg) ~= "string" then msg = type(msg) == "number" and tostring(msg) or "<" .. type(msg) .. ">" end
   library.spend_text(msg)
   msg = safe_text(msg)
@@ -320,42 +320,51 @@ local function add_attrs(owner, t)
 end
 
 local frozen_now = 0
--- What pcall(fn, ...) gave, re-raising its error: an untraced helpers.trace calls fn through
--- pcall as a traced one does, so an error raised at level 2 in fn reads the same.
-local function finish(ok, ...)
-  if not ok then error((...), 0) end
+-- The clock custom spans read: the host's clock when the trigger is traced, else a C function
+-- reached the same way (a table's __call, as lupa calls a Python function) that returns 0 at
+-- once; the script's VM runs the same instructions either way.
+local span_clock = clock_ns
+local NO_CLOCK = setmetatable({}, { __call = rawlen })
+
+-- Ends the custom span at slot `at` with what pcall(fn, ...) gave: its results, or its error
+-- raised again (through varargs, so a span allocates no table for them).
+local function end_span(at, ok, ...)
+  depth = depth - 1
+  spans[at + 4] = span_clock()
+  if not ok then
+    spans[at + 5] = safe_text((...))
+    error((...), 0)
+  end
   return ...
 end
+
+-- Calls fn(...) in a custom span named `name` with `attributes`, or plainly when the run has
+-- as many spans or as deep as caps allow.
+local function in_span(name, attributes, fn, ...)
+  if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
+    dropped = dropped + 1
+    return fn(...)
+  end
+  local at = n_spans * 5
+  n_spans = n_spans + 1
+  spans[at + 1], spans[at + 2], spans[at + 3], spans[at + 4], spans[at + 5] =
+    safe_text(s_sub(name, 1, 128)), depth, span_clock(), false, true
+  add_attrs(n_spans, attributes)
+  depth = depth + 1
+  return end_span(at, pcall(fn, ...))
+end
+
 -- helpers.trace(name, fn, ...) calls fn(...) in a custom span; helpers.trace(name, attributes,
 -- fn), the original's form (attributes may be nil), records the attributes on the span and
 -- calls fn().
 local function trace(name, fn, ...)
   if type(name) ~= "string" then error("helpers.trace: name must be a string", 2) end
-  if not tracing and type(fn) == "function" then return finish(pcall(fn, ...)) end
-  local attributes, args = nil, t_pack(...)
-  if (fn == nil or type(fn) == "table") and type(args[1]) == "function" then
-    attributes, fn, args = fn, args[1], t_pack()
+  local first = ...
+  if (fn == nil or type(fn) == "table") and type(first) == "function" then
+    return in_span(name, fn, first)
   end
   if type(fn) ~= "function" then error("helpers.trace: fn must be a function", 2) end
-  if not tracing then return finish(pcall(fn, t_unpack(args, 1, args.n))) end
-  if depth >= caps.max_span_depth or n_spans >= caps.max_spans then
-    dropped = dropped + 1
-    return fn(t_unpack(args, 1, args.n))
-  end
-  local at = n_spans * 5
-  n_spans = n_spans + 1
-  spans[at + 1], spans[at + 2], spans[at + 3], spans[at + 4], spans[at + 5] =
-    safe_text(s_sub(name, 1, 128)), depth, clock_ns(), false, true
-  add_attrs(n_spans, attributes)
-  depth = depth + 1
-  local r = t_pack(pcall(fn, t_unpack(args, 1, args.n)))
-  depth = depth - 1
-  spans[at + 4] = clock_ns()
-  if not r[1] then
-    spans[at + 5] = safe_text(r[2])
-    error(r[2], 0)
-  end
-  return t_unpack(r, 2, r.n)
+  return in_span(name, nil, fn, ...)
 end
 
 -- helpers.metrics.count and gauge: the metric is recorded on the script's span (at most
@@ -367,7 +376,6 @@ local function metric(kind, default)
     if value == nil then value = default end
     if type(value) ~= "number" then error(where .. ": value must be a number", 2) end
     if tags ~= nil and type(tags) ~= "table" then error(where .. ": tags must be a table", 2) end
-    if not tracing then return end
     if n_metrics >= caps.max_metrics then
       metrics_dropped = metrics_dropped + 1
       return
@@ -643,6 +651,7 @@ local function begin(input, seed_, now, tracing_, input_bytes)
   ctx.outputs, ctx.prev = {}, {}
   ctx_view = view(ctx)
   seed, frozen_now, tracing, input_kb = seed_, now, tracing_, input_bytes / 1024
+  span_clock = tracing and clock_ns or NO_CLOCK
   heap0 = heap_kb("count") - input_kb
 end
 

@@ -1,5 +1,5 @@
-"""The tracing helpers record nothing when a trigger is untraced (a shortcut for speed), yet a
-script sees the same values and the same errors from them either way."""
+"""The tracing helpers run the same way whether a trigger is traced or not (only a traced run
+hands what they recorded to the host), so a script sees the same values and errors either way."""
 
 from __future__ import annotations
 

@@ -254,8 +254,12 @@ class Repository:
         if trace is None:
             return None
         rows = self._query("outline_spans", (), trace_id=trace.id)
-        damaged = {i: span_from_row(r[:-1]) for i, r in enumerate(rows) if not r[-1]}
-        return TraceOutline(trace, SpanOutline(rows, damaged))
+        damaged = self._query("damaged_spans", (), trace_id=trace.id)
+        if not damaged:
+            return TraceOutline(trace, SpanOutline(rows, {}))
+        index = {row[-1]: i for i, row in enumerate(rows)}
+        read = {index[r[-1]]: span_from_row(r[:-1]) for r in damaged if r[-1] in index}
+        return TraceOutline(trace, SpanOutline(rows, read))
 
     def trace_spans(self, trace_id: str, batch: int = SPAN_BATCH) -> Iterator[SpanRow]:
         """A trace's spans in start order, read `batch` at a time (keyset on start and key), so a

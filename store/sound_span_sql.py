@@ -21,16 +21,18 @@ def _typed(column: str, *types: str) -> str:
 def _sound_json(column: str) -> str:
     """`column` is empty or JSON text an object, nested no deeper than MAX_JSON_DEPTH can be."""
     brackets = f"length({column}) - length(replace(replace({column}, '{{', ''), '[', ''))"
+    # A text no longer than MAX_JSON_DEPTH cannot hold more brackets, so only a longer one is
+    # copied twice to count them.
     return (
         f"({column} IS NULL OR {column} = '' OR ({_typed(column, 'text')}"
         f" AND json_valid({column}) = 1 AND substr({column}, 1, 1) = '{{'"
-        f" AND {brackets} <= {MAX_JSON_DEPTH}))"
+        f" AND (length({column}) <= {MAX_JSON_DEPTH} OR {brackets} <= {MAX_JSON_DEPTH})))"
     )
 
 
 SOUND_SPAN = " AND ".join(
     [
-        *(_typed(c, "text") for c in ("trace_id", "id", "name", "kind")),
+        *(_typed(c, "text") for c in ("trace_id", "id", "name", "kind", "status")),
         "kind <> ''",
         f"status IN ({', '.join(repr(s) for s in SPAN_STATUSES)})",
         *(_typed(c, "integer") for c in ("started_at", "ended_at")),
@@ -43,4 +45,5 @@ SOUND_SPAN = " AND ".join(
         _sound_json("extra"),
     ]
 )
-"""SQL true (1) for a `pipeline_spans` row that reads without a problem, false (0) otherwise."""
+"""SQL true (1) for a `pipeline_spans` row that reads without a problem, false (0) otherwise,
+never NULL (a NULL status fails its type check), so `NOT (SOUND_SPAN)` finds every other row."""

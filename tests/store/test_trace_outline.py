@@ -13,6 +13,8 @@ from pipetrace.store import Repository
 from pipetrace.store.sql import Statement
 
 DEEP = '{"a": ' + "[" * 150 + "]" * 150 + "}"
+WIDE = '{"a": [' + "[1], " * 150 + "[1]]}"
+"""More brackets than MAX_JSON_DEPTH but shallow: the database cannot tell, Python reads it."""
 DAMAGE: list[tuple[str, Any]] = [
     ("name", b"blob name"),
     ("id", b"\xff"),
@@ -39,6 +41,7 @@ DAMAGE: list[tuple[str, Any]] = [
     ("attributes", '{"a": NaN}'),
     ("attributes", b'{"a": 1}'),
     ("attributes", DEEP),
+    ("attributes", WIDE),
     ("attributes", ""),
     ("extra", "not json"),
     ("extra", DEEP),

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from pipetrace.store import Repository, SpanRow, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
+from pipetrace.store.interop.gc_pause import gc_paused
 
 from ...script_source import RanSource, is_script_span, ran_sources
 from ...untrusted import shown
@@ -178,13 +179,14 @@ class TraceDetailScreen(ShowsWorkerBugs, Screen[None]):
     @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False)
     def fetch(self, repo: Repository, trace_id: str) -> None:
         """Read the trace and build its tree off the UI thread (O(spans), done once)."""
-        try:
-            found = repo.get_trace_outline(trace_id)
-            replays = repo.replays_of(trace_id) if found else []
-        except StoreError as exc:
-            self.post_message(self.LoadFailed(exc, bound(self, self.load)))
-            return
-        tree = SpanTree(found.trace, found.spans) if found else None
+        with gc_paused():
+            try:
+                found = repo.get_trace_outline(trace_id)
+                replays = repo.replays_of(trace_id) if found else []
+            except StoreError as exc:
+                self.post_message(self.LoadFailed(exc, bound(self, self.load)))
+                return
+            tree = SpanTree(found.trace, found.spans) if found else None
         self.post_message(self.Loaded(tree, replays))
 
     @on(Loaded)

@@ -57,6 +57,9 @@ QUERIES = ".queries"
 MAX_PAGE = 10_000
 SPAN_BATCH = 2_000
 """Spans read per query when a trace is walked a batch at a time."""
+OUTLINE_READS = ("outline_spans", "damaged_spans")
+"""A trace outline's two reads, asked together (one round trip to sqld): every row, and the
+rows the database cannot call sound (see `get_trace_outline`)."""
 HOURLY_COUNTS_REVISION = "0004_replays"
 """The hourly counts hold traffic only from this revision on (0002 made them, with replays)."""
 SCRIPT_RUNS_REVISION = "0007_script_stats"
@@ -249,12 +252,16 @@ class Repository:
 
     def get_trace_outline(self, trace_id: str) -> TraceOutline | None:
         """A trace and its spans as their rows, each made a span when asked for (see
-        `TraceOutline`), or None if there is no such trace."""
+        `TraceOutline`), or None if there is no such trace. The rows come without a soundness
+        flag; the damaged ones come again from a read that tests each row in its WHERE clause,
+        which a sound trace passes more cheaply than a flag per row, and are read whole."""
         trace = self.get_trace(trace_id)
         if trace is None:
             return None
-        rows = self._query("outline_spans", (), trace_id=trace.id)
-        damaged = self._query("damaged_spans", (), trace_id=trace.id)
+        values = {"trace_id": trace.id}
+        rows, damaged = self.backend.query_many(
+            [named_statement(self.queries, name, (), values) for name in OUTLINE_READS]
+        )
         if not damaged:
             return TraceOutline(trace, SpanOutline(rows, {}))
         index = {row[-1]: i for i, row in enumerate(rows)}

@@ -78,8 +78,14 @@ def stats_filters() -> list[FilterShape]:
 
 def everyday_statements() -> Iterator[tuple[str, str, tuple[Any, ...]]]:
     """(book, statement name, shape) of every statement the precompiled table holds."""
-    for name in ("trace_by_id", "spans_of_trace", "outline_spans", "damaged_spans", "span_links",
-                 "oldest_ids"):
+    for name in (
+        "trace_by_id",
+        "spans_of_trace",
+        "outline_spans",
+        "damaged_spans",
+        "span_links",
+        "oldest_ids",
+    ):
         yield QUERIES, name, ()
     for name in ("distinct_triggers", "replays_of", "count_traces_before", "count_spans_before"):
         yield QUERIES, name, ()

@@ -17,7 +17,6 @@ from sqlalchemy import (
     delete,
     func,
     literal,
-    literal_column,
     or_,
     select,
     text,

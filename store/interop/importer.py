@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipetrace.bounded_read import RefusedFile, TooLarge, read_regular_file
+from pipetrace.gc_pause import gc_paused
 
 from .. import span_filing_pause
 from ..codec import dump_json, span_to_tuple, trace_to_tuple
@@ -24,7 +25,6 @@ from .conventions import IP_KEYS, USER_KEYS
 from .direct import conflict_of, insert_operations, new_trace_row, stored_ids
 from .documents import WHOLE_LIMIT, Reading, not_utf8, read_large, read_text
 from .errors import MalformedFile
-from .gc_pause import gc_paused
 from .held import HeldSpan, HeldSpans, identity_digest
 from .spans import CarrierSpan, Item, TraceNote
 from .staging import ImportStage, StaleSummaries

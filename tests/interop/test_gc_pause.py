@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from pipetrace.gc_pause import gc_paused
 from pipetrace.store import Repository, TraceWithSpans
 from pipetrace.store.interop import import_text
-from pipetrace.store.interop.gc_pause import gc_paused
 
 
 @pytest.fixture

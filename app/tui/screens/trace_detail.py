@@ -15,9 +15,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from pipetrace.gc_pause import gc_paused
 from pipetrace.store import Repository, SpanRow, StoreError, TraceRow
 from pipetrace.store.interop import ExportReport, InteropError, write_export
-from pipetrace.store.interop.gc_pause import gc_paused
 
 from ...script_source import RanSource, is_script_span, ran_sources
 from ...untrusted import shown

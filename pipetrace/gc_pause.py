@@ -1,6 +1,6 @@
-"""Pauses Python's cyclic garbage collector while spans are imported: an import holds up to
-HOLD_SPANS spans' objects, which each full collection walks again with the rest of the heap
-(about 8% of an import's time), and it makes no reference cycles for a collection to free."""
+"""Pauses Python's cyclic garbage collector while many row objects are built and dropped at
+once (an import's held spans, a huge trace's outline), none of them in a reference cycle: each
+full collection would walk them again with the rest of the heap (about 8% of an import's time)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _was_enabled = False
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The collector off inside; imports on several threads share one pause, and the last to
+    """The collector off inside; callers on several threads share one pause, and the last to
     leave turns the collector back on if it was on before the first came in."""
     global _pausers, _was_enabled
     with _lock:

@@ -66,16 +66,16 @@ def insert_operations(
     span_rows = [s.values for s in held_spans]
     traces_insert = InsertMany(TRACE_TABLE, TRACE_COLUMNS, list(trace_rows.values()))
     spans_insert = InsertMany(SPAN_TABLE, SPAN_COLUMNS, span_rows)
-    if not file_runs:
-        return [traces_insert, spans_insert]
-    facts = [_run_attributes(s.run) for s in held_spans]
-    runs = batch_runs(list(trace_rows.values()), span_rows, facts)
+    runs = None
+    if file_runs:
+        facts = [_run_attributes(s.run) for s in held_spans]
+        runs = batch_runs(list(trace_rows.values()), span_rows, facts)
     if runs is None:
         return [traces_insert, spans_insert]
-    if trigger is None:
-        return filed([traces_insert, spans_insert], runs, list(trace_rows))
-    paused = without_filing_trigger(trigger, [spans_insert])
-    return filed([traces_insert, *paused], runs, list(trace_rows))
+    spans_ops = (
+        [spans_insert] if trigger is None else without_filing_trigger(trigger, [spans_insert])
+    )
+    return filed([traces_insert, *spans_ops], runs, list(trace_rows))
 
 
 def _run_attributes(run: tuple[Any, Any, Any] | None) -> dict[str, Any] | None:
